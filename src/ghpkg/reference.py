@@ -43,11 +43,15 @@ def parse_hostname(value: str) -> str:
         )
     host = (parts.hostname or "").lower()
     if not _HOST.fullmatch(host):
-        raise UsageError(f"hostname {value!r} is not a valid host name", "", "e.g. ghes.example.com")
+        raise UsageError(
+            f"hostname {value!r} is not a valid host name", "", "e.g. ghes.example.com"
+        )
     try:
         port = parts.port
     except ValueError:
-        raise UsageError(f"hostname {value!r} has an invalid port", "", "e.g. ghes.example.com:8443") from None
+        raise UsageError(
+            f"hostname {value!r} has an invalid port", "", "e.g. ghes.example.com:8443"
+        ) from None
     return f"{host}:{port}" if port else host
 
 
@@ -121,7 +125,9 @@ def parse_version(value: str) -> str:
     """Check a version is a valid tag; refuse digests, which this registry cannot resolve."""
     tag = value.strip()
     if not tag:
-        raise UsageError("version is empty", "every image is pushed under a tag", "pass --version 1.0")
+        raise UsageError(
+            "version is empty", "every image is pushed under a tag", "pass --version 1.0"
+        )
     if tag.startswith("sha256:") or "@" in tag or _DIGEST.search(tag):
         raise UsageError(
             f"version {value!r} is a digest",

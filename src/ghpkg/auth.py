@@ -1,0 +1,171 @@
+"""Tokens: their kind by prefix, the scopes an operation needs, and the REST API check."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ghpkg.errors import AuthError, UsageError
+from ghpkg.secret import Secret
+
+READ = "read:packages"
+WRITE = "write:packages"
+DELETE = "delete:packages"
+# A scope that grants another: GitHub treats write:packages as including read:packages.
+_IMPLIED = {WRITE: {READ}, DELETE: set[str]()}
+
+
+class TokenKind(enum.Enum):
+    """What a token is, told by its prefix."""
+
+    CLASSIC_PAT = "classic personal access token (ghp_)"
+    GITHUB_TOKEN = "GITHUB_TOKEN (ghs_)"
+    FINE_GRAINED = "fine-grained personal access token (github_pat_)"
+    OAUTH = "OAuth token (gho_)"
+    USER_TO_SERVER = "GitHub App user token (ghu_)"
+    LEGACY = "personal access token (40 hex)"
+    UNKNOWN = "token of unknown kind"
+
+
+_PREFIXES = (
+    ("github_pat_", TokenKind.FINE_GRAINED),
+    ("ghp_", TokenKind.CLASSIC_PAT),
+    ("ghs_", TokenKind.GITHUB_TOKEN),
+    ("gho_", TokenKind.OAUTH),
+    ("ghu_", TokenKind.USER_TO_SERVER),
+)
+
+
+def token_kind(token: Secret) -> TokenKind:
+    """Tell a token's kind from its prefix (the value itself is never shown)."""
+    value = token.reveal()
+    for prefix, kind in _PREFIXES:
+        if value.startswith(prefix):
+            return kind
+    if re.fullmatch(r"[0-9a-f]{40}", value):
+        return TokenKind.LEGACY
+    return TokenKind.UNKNOWN
+
+
+def needed_scope(action: str) -> str:
+    """The classic-PAT scope an operation needs: push needs write:packages, pull read:packages."""
+    return WRITE if action == "push" else READ
+
+
+def check_token_locally(token: Secret, action: str, target: str, workflow_repository: str) -> None:
+    """Refuse what is wrong before any network call: a missing, fine-grained or misbound token."""
+    if not token:
+        raise UsageError(
+            "no token",
+            "the GHES Docker registry refuses anonymous requests, even for public images",
+            "pass it with --password-stdin or set GHPKG_TOKEN (in a workflow: GITHUB_TOKEN)",
+        )
+    kind = token_kind(token)
+    if kind is TokenKind.FINE_GRAINED:
+        raise UsageError(
+            "the token is a fine-grained personal access token",
+            "GitHub Packages' Docker registry accepts only classic personal access tokens",
+            f"create a classic PAT (ghp_) with {needed_scope(action)}",
+        )
+    if kind is TokenKind.GITHUB_TOKEN and workflow_repository and target != workflow_repository:
+        raise UsageError(
+            f"GITHUB_TOKEN cannot {action} {target}",
+            f"a GITHUB_TOKEN works only for its own workflow's repository ({workflow_repository})",
+            f"use a classic PAT with {needed_scope(action)} for another repository",
+        )
+
+
+def refusal_fix(token: Secret, action: str) -> str:
+    """What to do when the registry or API answers 401/403 to this token."""
+    kind = token_kind(token)
+    scope = needed_scope(action)
+    if kind is TokenKind.GITHUB_TOKEN:
+        return (
+            f"the {kind.value} must belong to this repository's workflow and have "
+            f"`permissions: packages: {'write' if action == 'push' else 'read'}`; "
+            f"for another repository use a classic PAT with {scope}"
+        )
+    if kind is TokenKind.FINE_GRAINED:
+        return f"fine-grained tokens are not accepted; use a classic PAT (ghp_) with {scope}"
+    extra = " (and repo for a private repository)" if action == "push" else ""
+    return f"check that the {kind.value} is valid, not expired, and has {scope}{extra}"
+
+
+def missing_scopes(granted: set[str], needed: str) -> bool:
+    """Whether `needed` is absent from the granted scopes, implied scopes included."""
+    effective = set(granted)
+    for scope in granted:
+        effective |= _IMPLIED.get(scope, set())
+    return needed not in effective
+
+
+@dataclass(frozen=True)
+class TokenReport:
+    """What the REST API said about a token; `scopes` is None when the API sends none."""
+
+    kind: TokenKind
+    scopes: frozenset[str] | None
+    checked: bool
+
+
+def check_token_remotely(
+    api_url: str,
+    token: Secret,
+    action: str,
+    ca_file: Path | None,
+    warn: Callable[[str], None],
+    timeout: int = 15,
+) -> TokenReport:
+    """Ask the REST API which scopes a classic PAT has; advisory if the API cannot answer."""
+    import github  # deferred: PyGithub is slow to import and --help must stay fast
+
+    kind = token_kind(token)
+    client = github.Github(
+        base_url=api_url,
+        auth=github.Auth.Token(token.reveal()),
+        verify=str(ca_file) if ca_file else True,
+        timeout=timeout,
+        retry=github.GithubRetry(total=2, backoff_factor=0.5),
+    )
+    try:
+        client.requester.requestJsonAndCheck("GET", "/rate_limit")
+    except github.BadCredentialsException:
+        raise AuthError(
+            f"the REST API at {api_url} refused the {kind.value}",
+            "401 Bad credentials",
+            refusal_fix(token, action),
+            status=401,
+        ) from None
+    except github.GithubException as exc:
+        warn(
+            f"could not check the token through {api_url} (HTTP {exc.status}); the registry decides"
+        )
+        return TokenReport(kind, None, checked=False)
+    except Exception as exc:
+        warn(
+            f"could not reach {api_url} to check the token ({type(exc).__name__}); "
+            "the registry decides"
+        )
+        return TokenReport(kind, None, checked=False)
+    finally:
+        client.close()
+    scopes = client.requester.oauth_scopes
+    if scopes is None:
+        return TokenReport(kind, None, checked=True)
+    granted = frozenset(scope.strip() for scope in scopes if scope.strip())
+    scope = needed_scope(action)
+    if kind is not TokenKind.GITHUB_TOKEN and missing_scopes(set(granted), scope):
+        raise AuthError(
+            f"the {kind.value} lacks the {scope} scope",
+            f"it has: {', '.join(sorted(granted)) or 'no scopes'}",
+            f"edit the token on https://{_host(api_url)}/settings/tokens and add {scope}",
+            status=403,
+        )
+    return TokenReport(kind, granted, checked=True)
+
+
+def _host(api_url: str) -> str:
+    return api_url.split("://", 1)[-1].split("/", 1)[0]

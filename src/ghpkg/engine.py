@@ -1,0 +1,246 @@
+"""The Docker engine through docker-py: connect, build, tag, push, pull, save and load.
+
+docker-py reports a failed build, push, pull or load as an `{"error": ...}` chunk in the
+JSON stream, not as an exception: every stream here is scanned and turned into EngineError.
+Credentials reach the engine only in the X-Registry-Auth header of one API call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.images import Image
+
+from ghpkg.errors import BuildError, EngineError
+from ghpkg.secret import Secret
+
+Progress = Callable[[Mapping[str, Any]], None]
+
+_BUILD_TAIL = 12
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What ghpkg needs to know about the engine: its version and image store."""
+
+    version: str
+    api_version: str
+    containerd_store: bool
+
+    @property
+    def major(self) -> int:
+        """The engine's major version number (20 for 20.10.24)."""
+        match = re.match(r"(\d+)", self.version)
+        return int(match.group(1)) if match else 0
+
+
+def connect(base_url: str | None = None, timeout: int = 600) -> docker.DockerClient:
+    """A client for the engine at base_url (DOCKER_HOST semantics when None)."""
+    try:
+        if base_url:
+            client = docker.DockerClient(base_url=base_url, version="auto", timeout=timeout)
+        else:
+            client = docker.from_env(version="auto", timeout=timeout)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise EngineError(
+            "cannot reach the Docker engine",
+            _first_line(exc),
+            "start dockerd (or set DOCKER_HOST) and check you may use its socket",
+        ) from None
+    return client
+
+
+def info(client: docker.DockerClient) -> EngineInfo:
+    """The engine's version and whether it uses the containerd image store."""
+    try:
+        version = client.version()
+        details = client.info()
+    except docker.errors.DockerException as exc:
+        raise EngineError("cannot query the Docker engine", _first_line(exc), "") from None
+    driver_status = details.get("DriverStatus") or []
+    containerd_store = any(
+        "io.containerd.snapshotter" in str(value) for _key, value in driver_status
+    )
+    return EngineInfo(
+        version=str(version.get("Version", "")),
+        api_version=str(version.get("ApiVersion", "")),
+        containerd_store=containerd_store,
+    )
+
+
+def build(
+    client: docker.DockerClient,
+    context: Path,
+    dockerfile: str | None,
+    build_args: Mapping[str, str],
+    labels: Mapping[str, str],
+    target: str | None,
+    log: Callable[[str], None],
+) -> str:
+    """Build the context and return the image ID; a failure shows the build's last lines."""
+    tail: deque[str] = deque(maxlen=_BUILD_TAIL)
+    image_id = ""
+    try:
+        stream = client.api.build(
+            path=str(context),
+            dockerfile=dockerfile,
+            buildargs=dict(build_args),
+            labels=dict(labels),
+            target=target,
+            rm=True,
+            forcerm=True,
+            decode=True,
+        )
+        for chunk in stream:
+            if "error" in chunk:
+                detail = str(chunk.get("error", "")).strip()
+                tail.append(detail)
+                raise BuildError(
+                    "docker build failed",
+                    " | ".join(line for line in tail if line),
+                    "fix the Dockerfile or the build context and run again",
+                )
+            text = str(chunk.get("stream", "")).rstrip()
+            if text:
+                for line in text.splitlines():
+                    tail.append(line)
+                    log(line)
+            aux = chunk.get("aux")
+            if isinstance(aux, dict) and "ID" in aux:
+                image_id = str(aux["ID"])
+    except docker.errors.DockerException as exc:
+        raise BuildError(
+            "docker build failed", _first_line(exc), "check the build context"
+        ) from None
+    if not image_id:
+        match = re.search(r"Successfully built ([0-9a-f]+)", "\n".join(tail))
+        if not match:
+            raise BuildError("docker build ended without an image", " | ".join(tail), "")
+        image_id = match.group(1)
+    return image_id_of(client, image_id)
+
+
+def get_image(client: docker.DockerClient, name_or_id: str) -> Image:
+    """A local image by ID or name, or an EngineError that says it is missing."""
+    try:
+        return client.images.get(name_or_id)
+    except docker.errors.ImageNotFound:
+        raise EngineError(
+            f"image {name_or_id!r} is not in the local Docker engine",
+            "--source takes the ID or name of an image that exists locally",
+            "check `docker images`, or build it first",
+        ) from None
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"cannot inspect image {name_or_id!r}", _first_line(exc), "") from None
+
+
+def image_id_of(client: docker.DockerClient, name_or_id: str) -> str:
+    """The full ID (`sha256:...`) of a local image."""
+    return str(get_image(client, name_or_id).id)
+
+
+def find_image(client: docker.DockerClient, name_or_id: str) -> Image | None:
+    """A local image, or None when the engine does not have it."""
+    try:
+        return client.images.get(name_or_id)
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"cannot inspect image {name_or_id!r}", _first_line(exc), "") from None
+
+
+def tag(client: docker.DockerClient, image_id: str, reference: str) -> None:
+    """Tag a local image with a full `name:tag` reference."""
+    name, _, version = reference.rpartition(":")
+    try:
+        ok = client.api.tag(image_id, name, version, force=True)
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"cannot tag {image_id} as {reference}", _first_line(exc), "") from None
+    if not ok:
+        raise EngineError(f"the engine refused to tag {image_id} as {reference}", "", "")
+
+
+def _auth(username: str, token: Secret) -> dict[str, str]:
+    return {"username": username, "password": token.reveal()}
+
+
+def push(
+    client: docker.DockerClient, reference: str, username: str, token: Secret, progress: Progress
+) -> str:
+    """`docker push` one tag through the engine; returns the digest the engine reports."""
+    name, _, version = reference.rpartition(":")
+    digest = ""
+    try:
+        stream = client.api.push(
+            name, tag=version, stream=True, decode=True, auth_config=_auth(username, token)
+        )
+        for chunk in stream:
+            _raise_stream_error(chunk, f"docker push of {reference} failed")
+            aux = chunk.get("aux")
+            if isinstance(aux, dict) and aux.get("Digest"):
+                digest = str(aux["Digest"])
+            progress(chunk)
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"docker push of {reference} failed", _first_line(exc), "") from None
+    return digest
+
+
+def pull(
+    client: docker.DockerClient, reference: str, username: str, token: Secret, progress: Progress
+) -> None:
+    """`docker pull` one tag through the engine."""
+    name, _, version = reference.rpartition(":")
+    try:
+        stream = client.api.pull(
+            name, tag=version, stream=True, decode=True, auth_config=_auth(username, token)
+        )
+        for chunk in stream:
+            _raise_stream_error(chunk, f"docker pull of {reference} failed")
+            progress(chunk)
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"docker pull of {reference} failed", _first_line(exc), "") from None
+
+
+def save(client: docker.DockerClient, image: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Stream `docker save IMAGE` (a tar) without holding it in memory."""
+    try:
+        yield from client.api.get_image(image, chunk_size=chunk_size)
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"docker save of {image} failed", _first_line(exc), "") from None
+
+
+def load(client: docker.DockerClient, tar_stream: Iterable[bytes]) -> list[str]:
+    """Stream a `docker save`-format tar into `docker load`; returns the names it loaded."""
+    loaded: list[str] = []
+    try:
+        for chunk in client.api.load_image(tar_stream):  # type: ignore[no-untyped-call]
+            _raise_stream_error(chunk, "docker load failed")
+            text = str(chunk.get("stream", ""))
+            match = re.search(r"Loaded image(?: ID)?: (\S+)", text)
+            if match:
+                loaded.append(match.group(1))
+    except docker.errors.DockerException as exc:
+        raise EngineError("docker load failed", _first_line(exc), "") from None
+    return loaded
+
+
+def _raise_stream_error(chunk: Mapping[str, Any], what: str) -> None:
+    if "error" in chunk:
+        detail = chunk.get("errorDetail") or {}
+        message = str(detail.get("message") if isinstance(detail, dict) else "") or str(
+            chunk["error"]
+        )
+        raise EngineError(what, message.strip(), "")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,104 @@
+"""Docker v2 schema-2 manifests: the only kind the GHES Docker registry stores safely."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from ghpkg.errors import RegistryError
+
+SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
+SCHEMA2_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
+SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+CONFIG = "application/vnd.docker.container.image.v1+json"
+LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+LAYER_FOREIGN = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
+FOREIGN_LAYERS = (
+    LAYER_FOREIGN,
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+)
+ACCEPT = ", ".join((SCHEMA2, SCHEMA2_LIST, OCI_MANIFEST, OCI_INDEX, SCHEMA1_SIGNED, SCHEMA1))
+
+
+def sha256_digest(data: bytes) -> str:
+    """`sha256:<hex>` of data."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """A blob as a manifest names it."""
+
+    media_type: str
+    size: int
+    digest: str
+
+    def to_json(self) -> dict[str, object]:
+        """The descriptor as it stands in a manifest."""
+        return {"mediaType": self.media_type, "size": self.size, "digest": self.digest}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A schema-2 image manifest: one config and its layers, plus the exact bytes served."""
+
+    raw: bytes
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+
+    @property
+    def digest(self) -> str:
+        """The manifest digest the registry stores (sha256 of the raw bytes)."""
+        return sha256_digest(self.raw)
+
+
+def build_schema2(config: Descriptor, layers: list[Descriptor]) -> Manifest:
+    """Serialise a schema-2 manifest for a config and its gzip layers."""
+    body = {
+        "schemaVersion": 2,
+        "mediaType": SCHEMA2,
+        "config": config.to_json(),
+        "layers": [layer.to_json() for layer in layers],
+    }
+    raw = json.dumps(body, indent=3).encode()
+    return Manifest(raw=raw, config=config, layers=tuple(layers))
+
+
+def parse_schema2(raw: bytes, media_type: str, where: str) -> Manifest:
+    """Parse a manifest served for a tag; anything but one schema-2 image is a clear error."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise RegistryError(f"the manifest of {where} is not JSON", "", "") from None
+    kind = str(body.get("mediaType") or media_type).split(";")[0].strip()
+    if kind in (SCHEMA2_LIST, OCI_INDEX):
+        raise RegistryError(
+            f"{where} is a multi-platform list ({kind})",
+            "the GHES Docker registry serves single-platform Docker v2 schema-2 images only",
+            "publish it again with ghpkg, which pushes one schema-2 manifest",
+        )
+    if kind in (SCHEMA1, SCHEMA1_SIGNED) or body.get("schemaVersion") == 1:
+        raise RegistryError(
+            f"{where} has a Docker schema-1 manifest",
+            "schema 1 is deprecated and not supported by ghpkg",
+            "publish it again with a current Docker engine or with ghpkg",
+        )
+    if kind not in (SCHEMA2, OCI_MANIFEST):
+        raise RegistryError(f"{where} has an unknown manifest type {kind!r}", "", "")
+    try:
+        config = _descriptor(body["config"])
+        layers = tuple(_descriptor(item) for item in body["layers"])
+    except (KeyError, TypeError, ValueError):
+        raise RegistryError(f"the manifest of {where} is malformed", "", "") from None
+    return Manifest(raw=raw, config=config, layers=layers)
+
+
+def _descriptor(item: dict[str, object]) -> Descriptor:
+    return Descriptor(str(item["mediaType"]), int(str(item["size"])), str(item["digest"]))
