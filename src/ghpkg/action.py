@@ -1,0 +1,32 @@
+"""The GitHub Action face: INPUT_* in, outputs and a step summary out."""
+
+from __future__ import annotations
+
+import os
+
+from ghpkg.cli import execute, fail, report
+from ghpkg.outputs import Log
+from ghpkg.secret import Secret
+
+
+def main() -> int:
+    """Run the action with the inputs GitHub set in the environment."""
+    from ghpkg import inputs
+
+    env = os.environ
+    log = Log(workflow=True)
+    token = Secret(env.get("INPUT_TOKEN", ""))
+    log.mask(token.reveal())
+    try:
+        raw = inputs.parse_action(env)
+        if not token:
+            token = inputs.token_from(env, None)
+            log.mask(token.reveal())
+        settings = inputs.resolve(raw, env, token)
+        result = execute(settings, log)
+        for image in result.images:
+            log.info(image)
+        report(result, settings.operation, "", env, log)
+    except (Exception, KeyboardInterrupt) as exc:
+        return fail(exc, token, log)
+    return 0

@@ -1,0 +1,78 @@
+"""The `ghpkg` command: parse, run one verb, print the result, map errors to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from ghpkg.errors import GhpkgError
+from ghpkg.outputs import Log, Result, append_outputs, append_summary
+from ghpkg.secret import Secret
+from ghpkg.settings import Settings
+
+
+def execute(settings: Settings, log: Log) -> Result:
+    """Run the verb the settings name."""
+    from ghpkg import operations  # deferred: keeps `ghpkg --help` fast
+
+    verbs: dict[str, Callable[[Settings, Log], Result]] = {
+        "push": operations.push,
+        "pull": operations.pull,
+        "ref": operations.ref,
+    }
+    return verbs[settings.operation](settings, log)
+
+
+def report(
+    result: Result, operation: str, output_file: str, env: Mapping[str, str], log: Log
+) -> None:
+    """Write the outputs to --output-file and GITHUB_OUTPUT, and the step summary."""
+    for target in {output_file, env.get("GITHUB_OUTPUT", "")} - {""}:
+        append_outputs(Path(target), result.outputs())
+    if env.get("GITHUB_STEP_SUMMARY") and operation != "ref":
+        append_summary(Path(env["GITHUB_STEP_SUMMARY"]), operation, result)
+
+
+def fail(exc: BaseException, token: Secret, log: Log) -> int:
+    """Print one error line (the token never in it) and return the exit code."""
+    if isinstance(exc, GhpkgError):
+        message, code = str(exc), exc.exit_code
+    elif isinstance(exc, KeyboardInterrupt):
+        message, code = "interrupted", 130
+    else:
+        message = f"internal error ({type(exc).__name__}: {exc}); please report it"
+        code = 1
+    if token:
+        message = message.replace(token.reveal(), "***")
+    log.error(message)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ghpkg` console script."""
+    from ghpkg import inputs
+
+    env = os.environ
+    log = Log(workflow=env.get("GITHUB_ACTIONS") == "true")
+    token = Secret("")
+    try:
+        raw, args = inputs.parse_cli(sys.argv[1:] if argv is None else argv)
+        log.quiet = bool(args.quiet)
+        token = inputs.token_from(env, sys.stdin if args.password_stdin else None)
+        log.mask(token.reveal())
+        settings = inputs.resolve(raw, env, token)
+        result = execute(settings, log)
+        for image in result.images:
+            print(image)
+        report(result, settings.operation, str(args.output_file or ""), env, log)
+    except (Exception, KeyboardInterrupt) as exc:
+        if env.get("GHPKG_DEBUG") and not isinstance(exc, GhpkgError):
+            raise
+        return fail(exc, token, log)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

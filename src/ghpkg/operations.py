@@ -1,0 +1,207 @@
+"""The verbs: ref, push and pull, as small steps over the reference, token, engine and registry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import docker
+
+from ghpkg import auth, engine
+from ghpkg.errors import RegistryError
+from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
+from ghpkg.outputs import Log, Result
+from ghpkg.progress import EngineProgress
+from ghpkg.reference import Reference, registry_host
+from ghpkg.registry import RegistryClient, probe_isolation
+from ghpkg.settings import Settings
+
+# GitHub: "Docker Engine v25 is not compatible with the Docker Registry on GHES".
+FIRST_INCOMPATIBLE_ENGINE = 25
+
+
+def ref(settings: Settings, log: Log) -> Result:
+    """The full references, computed without any network call."""
+    isolation = settings.isolation
+    if isolation is None:
+        log.info("subdomain isolation 'auto' needs a probe; `ref` assumes it is on")
+        isolation = True
+    refs = settings.references(isolation)
+    return Result(
+        images=tuple(str(r) for r in refs),
+        registry=refs[0].registry,
+        package_url=settings.package_url,
+    )
+
+
+def push(settings: Settings, log: Log) -> Result:
+    """Build (or take --source), tag and push every version; verify what the registry serves."""
+    registry, refs = _connect(settings, log, "push")
+    client = engine.connect(settings.docker_host)
+    engine_info = engine.info(client)
+    transport = choose_push_transport(settings.transport, engine_info)
+    log.info(f"Docker engine {engine_info.version}{_store(engine_info)}: pushing via {transport}")
+    image_id = _source_image(settings, client, log)
+    for reference in refs:
+        engine.tag(client, image_id, str(reference))
+    with log.group(f"Push {', '.join(r.version for r in refs)} to {refs[0].name}"):
+        if transport == "engine":
+            _trust_ca_in_engine(settings.ca_file, refs[0].registry, log)
+            for reference in refs:
+                engine.push(
+                    client,
+                    str(reference),
+                    settings.username,
+                    settings.token,
+                    EngineProgress(log.info),
+                )
+        else:
+            from ghpkg.pushing import push_image  # deferred: only this transport needs it
+
+            push_image(registry, client, image_id, refs, log.info)
+    digest = _verify(registry, refs)
+    log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
+    return Result(
+        images=tuple(str(r) for r in refs),
+        digest=digest,
+        image_id=image_id,
+        registry=refs[0].registry,
+        package_url=settings.package_url,
+    )
+
+
+def pull(settings: Settings, log: Log) -> Result:
+    """Pull one version by tag into the local engine, under its full reference."""
+    registry, refs = _connect(settings, log, "pull")
+    reference = refs[0]
+    client = engine.connect(settings.docker_host)
+    engine_info = engine.info(client)
+    transport = "engine" if settings.transport == "engine" else "registry"
+    log.info(f"Docker engine {engine_info.version}{_store(engine_info)}: pulling via {transport}")
+    with log.group(f"Pull {reference}"):
+        if transport == "engine":
+            _trust_ca_in_engine(settings.ca_file, reference.registry, log)
+            engine.pull(
+                client,
+                str(reference),
+                settings.username,
+                settings.token,
+                EngineProgress(log.info),
+            )
+            raw, _media_type = registry.get_manifest(reference.path, reference.version)
+            digest, image_id = sha256_digest(raw), engine.image_id_of(client, str(reference))
+        else:
+            from ghpkg.pulling import pull_image  # deferred: only this transport needs it
+
+            pulled = pull_image(registry, client, reference, log.info)
+            digest, image_id = pulled.digest, pulled.image_id
+    return Result(
+        images=(str(reference),),
+        digest=digest,
+        image_id=image_id,
+        registry=reference.registry,
+        package_url=settings.package_url,
+    )
+
+
+def choose_push_transport(requested: str, engine_info: engine.EngineInfo) -> str:
+    """`auto`: the engine's own push below Engine 25 on the classic store, the registry API else."""
+    if requested != "auto":
+        return requested
+    if engine_info.containerd_store or engine_info.major >= FIRST_INCOMPATIBLE_ENGINE:
+        return "registry"
+    return "engine"
+
+
+def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
+    """Find the registry, check the token (REST API, advisory) and log in, before any build."""
+    isolation = settings.isolation
+    if isolation is None:
+        isolation = probe_isolation(settings.hostname, settings.ca_file, log=log.info)
+    host = registry_host(settings.hostname, isolation)
+    auth.check_token_remotely(settings.api_url, settings.token, action, settings.ca_file, log.warn)
+    registry = RegistryClient(
+        host,
+        settings.username,
+        settings.token,
+        ca_file=settings.ca_file,
+        retries=settings.retries,
+        log=log.info,
+    )
+    registry.ping()
+    return registry, settings.references(isolation)
+
+
+def _source_image(settings: Settings, client: docker.DockerClient, log: Log) -> str:
+    if settings.source:
+        image_id = engine.image_id_of(client, settings.source)
+        log.info(f"Using local image {settings.source} ({image_id})")
+        return image_id
+    labels = {
+        "org.opencontainers.image.source": settings.repository_url,
+        "org.opencontainers.image.created": _now(),
+    }
+    if settings.revision:
+        labels["org.opencontainers.image.revision"] = settings.revision
+    labels.update(dict(settings.labels))
+    with log.group(f"Build {settings.context}"):
+        image_id = engine.build(
+            client,
+            settings.context,
+            settings.dockerfile,
+            dict(settings.build_args),
+            labels,
+            settings.target,
+            log.info,
+        )
+    log.info(f"Built {image_id}")
+    return image_id
+
+
+def _verify(registry: RegistryClient, refs: list[Reference]) -> str:
+    """Every tag must now serve one schema-2 manifest, the same for all versions."""
+    digests = set()
+    for reference in refs:
+        raw, media_type = registry.get_manifest(reference.path, reference.version)
+        manifest = parse_schema2(raw, media_type, str(reference))
+        kind = media_type.split(";")[0].strip()
+        if kind != SCHEMA2:
+            raise RegistryError(
+                f"{reference} was stored as {kind}",
+                "the GHES Docker registry handles Docker v2 schema-2 manifests only",
+                "push with --transport registry, which always writes schema 2",
+            )
+        digests.add(manifest.digest)
+    if len(digests) != 1:
+        raise RegistryError(
+            "the versions point at different manifests after the push",
+            "another push to the same tags ran at the same time",
+            "run the push again",
+        )
+    return digests.pop()
+
+
+def _trust_ca_in_engine(ca_file: Path | None, host: str, log: Log) -> None:
+    """The engine trusts /etc/docker/certs.d/HOST/ca.crt; put the CA there if it is missing."""
+    if ca_file is None:
+        return
+    target = Path("/etc/docker/certs.d") / host / "ca.crt"
+    try:
+        if target.exists() and target.read_bytes() == ca_file.read_bytes():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(ca_file.read_bytes())
+        log.info(f"Installed the CA for the engine at {target}")
+    except OSError as exc:
+        log.warn(
+            f"could not install the CA at {target} ({exc.strerror}); "
+            f"the engine may not trust {host}"
+        )
+
+
+def _store(info: engine.EngineInfo) -> str:
+    return " (containerd image store)" if info.containerd_store else ""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,104 @@
+"""What a run shows and leaves: log lines and groups, outputs, the step summary."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+
+@dataclass
+class Log:
+    """Progress on stderr; in a workflow, with ::group::, ::warning:: and ::error:: commands."""
+
+    workflow: bool = False
+    quiet: bool = False
+    stream: TextIO = field(default_factory=lambda: sys.stderr)
+
+    def info(self, message: str) -> None:
+        """A progress line (hidden by --quiet)."""
+        if not self.quiet:
+            self._write(message)
+
+    def warn(self, message: str) -> None:
+        """Something the user should know that does not stop the run."""
+        self._write(f"::warning::{message}" if self.workflow else f"warning: {message}")
+
+    def error(self, message: str) -> None:
+        """The one line an expected failure ends with."""
+        if self.workflow:
+            self._write(f"::error::{message}")
+        self._write(f"error: {message}")
+
+    def mask(self, value: str) -> None:
+        """Ask the runner to hide a secret from every later log line."""
+        if self.workflow and value:
+            self._write(f"::add-mask::{value}")
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A foldable section in a workflow log, a heading elsewhere."""
+        if self.workflow:
+            self._write(f"::group::{title}")
+        else:
+            self.info(f"== {title}")
+        try:
+            yield
+        finally:
+            if self.workflow:
+                self._write("::endgroup::")
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text.rstrip("\n") + "\n")
+        self.stream.flush()
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an operation produced; its fields are the action's outputs."""
+
+    images: tuple[str, ...]
+    digest: str = ""
+    image_id: str = ""
+    registry: str = ""
+    package_url: str = ""
+
+    def outputs(self) -> dict[str, str]:
+        """The outputs by name, as action.yml declares them."""
+        return {
+            "image": self.images[0] if self.images else "",
+            "images": "\n".join(self.images),
+            "digest": self.digest,
+            "image-id": self.image_id,
+            "registry": self.registry,
+            "package-url": self.package_url,
+        }
+
+
+def append_outputs(path: Path, values: Mapping[str, str]) -> None:
+    """Append `key=value` lines (multi-line values in GitHub's heredoc form)."""
+    with path.open("a", encoding="utf-8") as file:
+        for key, value in values.items():
+            if "\n" in value:
+                delimiter = f"ghpkg_{uuid.uuid4().hex}"
+                file.write(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
+            else:
+                file.write(f"{key}={value}\n")
+
+
+def append_summary(path: Path, operation: str, result: Result) -> None:
+    """Append a short Markdown table of the result to the step summary."""
+    rows = [f"| image | `{image}` |" for image in result.images]
+    rows += [
+        f"| digest | `{result.digest}` |" if result.digest else "",
+        f"| image ID | `{result.image_id}` |" if result.image_id else "",
+        f"| registry | `{result.registry}` |" if result.registry else "",
+        f"| package | {result.package_url} |" if result.package_url else "",
+    ]
+    body = "\n".join(row for row in rows if row)
+    with path.open("a", encoding="utf-8") as file:
+        file.write(f"### ghpkg {operation}\n\n| | |\n|---|---|\n{body}\n\n")
