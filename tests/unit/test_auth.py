@@ -1,0 +1,44 @@
+"""Token kinds, needed scopes and the advice given when a token is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghpkg import auth
+from ghpkg.auth import TokenKind
+from ghpkg.secret import Secret
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("ghp_" + "a" * 36, TokenKind.CLASSIC_PAT),
+        ("ghs_" + "a" * 36, TokenKind.GITHUB_TOKEN),
+        ("github_pat_" + "a" * 82, TokenKind.FINE_GRAINED),
+        ("gho_" + "a" * 36, TokenKind.OAUTH),
+        ("0123456789abcdef0123456789abcdef01234567", TokenKind.LEGACY),
+        ("something", TokenKind.UNKNOWN),
+    ],
+)
+def test_token_kind_by_prefix(value: str, kind: TokenKind) -> None:
+    assert auth.token_kind(Secret(value)) is kind
+
+
+def test_write_packages_implies_read_packages() -> None:
+    assert not auth.missing_scopes({"write:packages"}, "read:packages")
+    assert auth.missing_scopes({"repo"}, "read:packages")
+    assert auth.missing_scopes({"read:packages"}, "write:packages")
+
+
+def test_refusal_advice_names_kind_and_scope() -> None:
+    assert "write:packages" in auth.refusal_fix(Secret("ghp_x"), "push")
+    assert "read:packages" in auth.refusal_fix(Secret("ghp_x"), "pull")
+    assert "classic PAT" in auth.refusal_fix(Secret("ghs_x"), "pull")
+    assert "not accepted" in auth.refusal_fix(Secret("github_pat_x"), "push")
+
+
+def test_secret_hides_its_value() -> None:
+    secret = Secret("ghp_supersecret")
+    assert "supersecret" not in repr(secret)
+    assert "supersecret" not in f"{secret}"
+    assert secret.reveal() == "ghp_supersecret"
