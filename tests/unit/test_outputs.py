@@ -6,25 +6,7 @@ import io
 from pathlib import Path
 
 from ghpkg.outputs import Log, Result, append_outputs, append_summary
-
-
-def read_outputs(path: Path) -> dict[str, str]:
-    """Parse a GITHUB_OUTPUT file the way the runner does (key=value and heredocs)."""
-    values: dict[str, str] = {}
-    lines = iter(path.read_text().splitlines())
-    for line in lines:
-        if "<<" in line and "=" not in line.split("<<")[0]:
-            key, delimiter = line.split("<<", 1)
-            body = []
-            for inner in lines:
-                if inner == delimiter:
-                    break
-                body.append(inner)
-            values[key] = "\n".join(body)
-        else:
-            key, _, value = line.partition("=")
-            values[key] = value
-    return values
+from tests.helpers import read_outputs
 
 
 def test_outputs_round_trip_including_multi_line_values(tmp_path: Path) -> None:

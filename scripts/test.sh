@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: lint, types, then every test on the whole engine matrix against the
+# GHES-like test bed (both started by the tests themselves). Run as root on Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GHPKG_ENGINES="${GHPKG_ENGINES:-all}"
+bash scripts/bootstrap.sh --engines $(echo "$GHPKG_ENGINES" | tr ',' ' ')
+echo "== ruff";  ruff check . && ruff format --check .
+echo "== mypy";  mypy
+echo "== pytest (engines: $GHPKG_ENGINES)"
+status=0
+python3 -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi
+exit "$status"

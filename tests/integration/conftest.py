@@ -1,0 +1,58 @@
+"""Helpers for integration tests: run the real `ghpkg` command against the test bed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def clean_environment() -> dict[str, str]:
+    """The test process's environment without any workflow or ghpkg variables."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GITHUB_", "GHPKG_", "INPUT_", "RUNNER_", "DOCKER_"))
+    }
+
+
+@pytest.fixture
+def run_ghpkg() -> Run:
+    """Run `python -m ghpkg ARGS` with an environment and optional stdin; never raises."""
+
+    def run(
+        *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = clean_environment()
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "ghpkg", *args],
+            env=full_env,
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+
+    return run
+
+
+@pytest.fixture
+def hello_context(tmp_path: Path) -> Path:
+    """A build context for a FROM-scratch image that prints a greeting with static busybox."""
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "busybox").write_bytes(Path("/bin/busybox").read_bytes())
+    (context / "Dockerfile").write_text(
+        "FROM scratch\n"
+        "COPY busybox /bin/busybox\n"
+        'CMD ["/bin/busybox", "echo", "hello from a ghpkg test"]\n'
+    )
+    return context
