@@ -7,6 +7,7 @@ export GHPKG_ENGINES="${GHPKG_ENGINES:-all}"
 bash scripts/bootstrap.sh --engines $(echo "$GHPKG_ENGINES" | tr ',' ' ')
 echo "== ruff";  ruff check . && ruff format --check .
 echo "== mypy";  mypy
+echo "== action";  zizmor --offline --quiet action.yml && check-jsonschema --builtin-schema vendor.github-actions action.yml
 echo "== pytest (engines: $GHPKG_ENGINES)"
 status=0
 python3 -m pytest "$@" || status=$?
