@@ -1,0 +1,194 @@
+"""The REST API of the front: the parts of GHES's /api/v3 that ghpkg and its tests call."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from testbed.config import GHES_VERSION
+from testbed.tokens import Token, TokenTable, can_read_packages
+from testbed.wire import Request, Response, json_response
+
+DOCS = "https://docs.github.com/enterprise-server@3.14/rest"
+_TAGS = "docker/registry/v2/repositories/{name}/_manifests/tags"
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+Answer = tuple[int, object, list[tuple[str, str]]]
+Tag = tuple[str, float]  # a tag and when it was last pushed
+
+
+def handle(request: Request, tokens: TokenTable, storage: Path) -> Response:
+    """Answer one /api/v3 request."""
+    header = request.header("Authorization")
+    token = tokens.from_api_header(header)
+    answer: Answer
+    if header and token is None:
+        answer = 401, _message("Bad credentials"), []
+    elif request.method not in ("GET", "HEAD"):
+        answer = 404, _message("Not Found"), []
+    else:
+        api = _Api(request, token, storage)
+        answer = api.route(request.path.removeprefix("/api/v3").rstrip("/") or "/")
+    status, data, extra = answer
+    headers = [("X-GitHub-Enterprise-Version", GHES_VERSION), ("X-GitHub-Media-Type", "github.v3")]
+    if token is not None and token.kind == "classic":
+        headers.append(("X-OAuth-Scopes", ", ".join(token.scopes)))
+    return json_response(status, data, headers + extra)
+
+
+def _message(text: str) -> dict[str, str]:
+    return {"message": text, "documentation_url": DOCS}
+
+
+def _user_id(login: str) -> int:
+    return zlib.crc32(login.encode()) % 10_000_000 + 1
+
+
+class _Api:
+    """One request's view of the API: who asks, on which host."""
+
+    def __init__(self, request: Request, token: Token | None, storage: Path) -> None:
+        self.request = request
+        self.token = token
+        self.storage = storage
+        self.host = request.header("Host") or "localhost"
+
+    def route(self, path: str) -> Answer:
+        """Dispatch on the path below /api/v3."""
+        routes: list[tuple[str, Callable[..., Answer]]] = [
+            (r"/", self.root),
+            (r"/meta", self.meta),
+            (r"/rate_limit", self.rate_limit),
+            (r"/user", self.user),
+            (r"/repos/([^/]+)/([^/]+)", self.repository),
+            (r"/(orgs|users)/([^/]+)/packages/([^/]+)/(.+)/versions", self.versions),
+            (r"/(user)/packages/([^/]+)/(.+)/versions", self.own_versions),
+        ]
+        for pattern, view in routes:
+            match = re.fullmatch(pattern, path)
+            if match:
+                return view(*(unquote(group) for group in match.groups()))
+        return 404, _message("Not Found"), []
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this host."""
+        return f"https://{self.host}{path}"
+
+    def root(self) -> Answer:
+        """GET /api/v3: the index of URLs."""
+        api = self.url("/api/v3")
+        return 200, {"current_user_url": f"{api}/user", "rate_limit_url": f"{api}/rate_limit"}, []
+
+    def meta(self) -> Answer:
+        """GET /meta: the installed GHES version."""
+        body = {"installed_version": GHES_VERSION, "verifiable_password_authentication": True}
+        return 200, body, []
+
+    def rate_limit(self) -> Answer:
+        """GET /rate_limit: always answers, costs nothing."""
+        limit = 60 if self.token is None else 5000
+        core = {"limit": limit, "remaining": limit, "reset": int(time.time()) + 3600, "used": 0}
+        return 200, {"resources": {"core": {**core, "resource": "core"}}, "rate": core}, []
+
+    def user(self) -> Answer:
+        """GET /user: the token's owner; GITHUB_TOKEN is refused."""
+        if self.token is None:
+            return 401, _message("Requires authentication"), []
+        if self.token.kind == "actions":
+            return 403, _message("Resource not accessible by integration"), []
+        login = self.token.user
+        body = {"login": login, "id": _user_id(login), "type": "User", "site_admin": False,
+                "html_url": self.url(f"/{login}")}  # fmt: skip
+        return 200, body, []
+
+    def repository(self, owner: str, name: str) -> Answer:
+        """GET /repos/{owner}/{repo}: every repository exists and is private."""
+        if not self._sees_repository(f"{owner}/{name}"):
+            return 404, _message("Not Found"), []
+        body = {
+            "full_name": f"{owner}/{name}",
+            "name": name,
+            "private": True,
+            "html_url": self.url(f"/{owner}/{name}"),
+            "owner": {"login": owner, "type": "Organization", "id": _user_id(owner)},
+        }
+        return 200, body, []
+
+    def _sees_repository(self, full_name: str) -> bool:
+        """Private repositories: a classic PAT needs `repo`, a GITHUB_TOKEN its own repository."""
+        if self.token is None:
+            return False
+        if self.token.kind == "actions":
+            return full_name.lower() == (self.token.repository or "").lower()
+        return self.token.kind == "fine-grained" or "repo" in self.token.scopes
+
+    def own_versions(self, _: str, package_type: str, name: str) -> Answer:
+        """GET /user/packages/{type}/{name}/versions: the token owner's package."""
+        if self.token is None:
+            return 401, _message("Requires authentication"), []
+        return self.versions("users", self.token.user, package_type, name)
+
+    def versions(self, space: str, owner: str, package_type: str, name: str) -> Answer:
+        """GET /(orgs|users)/{owner}/packages/docker/{REPOSITORY/IMAGE}/versions: the tags."""
+        if self.token is None:
+            return 401, _message("Requires authentication"), []
+        if self.token.kind == "fine-grained":
+            return 403, _message("Resource not accessible by personal access token"), []
+        full_name = f"{owner}/{name}".lower()
+        repository = "/".join(full_name.split("/")[:2])
+        if self.token.kind == "classic" and not can_read_packages(self.token, repository):
+            return 403, _message("You need at least read:packages scope to list packages."), []
+        tags = self._tags(full_name) if package_type == "docker" else []
+        if not tags or not can_read_packages(self.token, repository):
+            return 404, _message("Package not found."), []
+        base = f"/api/v3/{space}/{owner}/packages/docker/{quote(name, safe='')}/versions"
+        page, links = self._page(tags, base)
+        html = self.url(f"/{repository}/packages")
+        body = [_version(full_name, tag, created, self.url(base), html) for tag, created in page]
+        return 200, body, links
+
+    def _tags(self, full_name: str) -> list[Tag]:
+        """The backend's tags of OWNER/REPOSITORY/IMAGE, newest first, with their times."""
+        parts = full_name.split("/")
+        if len(parts) < 3 or not all(_NAME.fullmatch(part) for part in parts):
+            return []
+        folder = self.storage / _TAGS.format(name=full_name)
+        links = [tag / "current" / "link" for tag in folder.glob("*")] if folder.is_dir() else []
+        found = [(link.parent.parent.name, link.stat().st_mtime) for link in links if link.exists()]
+        return sorted(found, key=lambda item: (-item[1], item[0]))
+
+    def _number(self, name: str, default: int) -> int:
+        """A whole-number query parameter, or its default."""
+        value = self.request.query.get(name, [""])[0]
+        return int(value) if value.isdigit() else default
+
+    def _page(self, items: list[Tag], base: str) -> tuple[list[Tag], list[tuple[str, str]]]:
+        """Slice by ?page=&per_page= and give a Link header as GitHub does."""
+        per_page = max(1, min(100, self._number("per_page", 30)))
+        page = max(1, self._number("page", 1))
+        last = max(1, -(-len(items) // per_page))
+        links = []
+        if page < last:
+            link = self.url(f"{base}?per_page={per_page}&page=")
+            links.append(("Link", f'<{link}{page + 1}>; rel="next", <{link}{last}>; rel="last"'))
+        return items[(page - 1) * per_page : page * per_page], links
+
+
+def _version(full_name: str, tag: str, created: float, base: str, html: str) -> dict[str, object]:
+    """One package version in the REST API's shape."""
+    version_id = zlib.crc32(f"{full_name}:{tag}".encode()) % 100_000_000 + 1
+    stamp = datetime.datetime.fromtimestamp(created, datetime.timezone.utc)
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "id": version_id,
+        "name": tag,
+        "url": f"{base}/{version_id}",
+        "package_html_url": html,
+        "created_at": when,
+        "updated_at": when,
+        "metadata": {"package_type": "docker", "docker": {"tag": [tag]}},
+    }
