@@ -1,0 +1,341 @@
+"""Read a `docker save` tar stream once, in order: both the legacy and the OCI layout.
+
+Legacy (Engine < 25): `<id>/layer.tar` (uncompressed; duplicates are symlinks), `<config>.json`,
+`manifest.json`. OCI (Engine 25+): `blobs/sha256/<hex>`, `index.json`, `oci-layout` and a
+compatible `manifest.json`; the containerd image store keeps layers gzip-compressed there.
+The layout files come last, so every layer is handed to a callback as it streams by (what it
+is is told from its first bytes) and the image is put together when the stream ends.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+import tarfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from ghpkg.errors import EngineError
+from ghpkg.manifest import FOREIGN_LAYERS, OCI_INDEX, OCI_MANIFEST, SCHEMA2, SCHEMA2_LIST
+
+T = TypeVar("T")
+
+READ_SIZE = 1 << 20
+METADATA_MAX = 16 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_INDEXES = (OCI_INDEX, SCHEMA2_LIST)
+_MANIFESTS = (OCI_MANIFEST, SCHEMA2)
+
+
+@dataclass
+class LayerEntry:
+    """A layer as it streams by: its archive name, size, kind (tar, gzip, zstd) and its bytes."""
+
+    name: str
+    size: int
+    kind: str
+    head: bytes
+    _rest: Iterator[bytes] = field(repr=False)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The layer's bytes in pieces of about 1 MiB; can be iterated once."""
+        if self.head:
+            head, self.head = self.head, b""
+            yield head
+        yield from self._rest
+
+    @property
+    def blob_digest(self) -> str | None:
+        """`sha256:<hex>` when the archive names the blob by its digest (OCI layout)."""
+        parts = self.name.split("/")
+        if len(parts) == 3 and parts[0] == "blobs":
+            return f"{parts[1]}:{parts[2]}"
+        return None
+
+
+@dataclass(frozen=True)
+class ForeignLayer:
+    """A layer the image's manifest marks as foreign (non-distributable)."""
+
+    index: int
+    diff_id: str
+    media_type: str
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SavedImage(Generic[T]):
+    """One image in the archive: its config and, per layer, the callback's result.
+
+    A layer is None only when it is foreign and its bytes are not in the archive.
+    """
+
+    layout: str
+    config: bytes
+    diff_ids: tuple[str, ...]
+    layers: tuple[T | None, ...]
+    foreign: tuple[ForeignLayer, ...]
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable file over an iterator of byte chunks."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            try:
+                self._pending = memoryview(next(self._chunks))
+            except StopIteration:
+                return 0
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+def sniff(head: bytes) -> str:
+    """What a blob is from its first bytes: gzip, zstd, tar, or metadata (JSON and the rest)."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    block = head[:512]
+    if len(block) == 512 and (block == bytes(512) or _tar_header(block)):
+        return "tar"
+    return "metadata"
+
+
+def _tar_header(block: bytes) -> bool:
+    try:
+        tarfile.TarInfo.frombuf(block, tarfile.ENCODING, "surrogateescape")
+    except tarfile.HeaderError:
+        return False
+    return True
+
+
+class _Reader(Generic[T]):
+    """One pass over the archive: layers go to the callback, small files are kept."""
+
+    def __init__(self, on_layer: Callable[[LayerEntry], T]) -> None:
+        self.on_layer = on_layer
+        self.results: dict[str, T] = {}
+        self.links: dict[str, str] = {}
+        self.files: dict[str, bytes] = {}
+
+    def read(self, stream: Iterable[bytes]) -> None:
+        reader = io.BufferedReader(_ChunkReader(stream), READ_SIZE)
+        with tarfile.open(fileobj=reader, mode="r|", bufsize=READ_SIZE) as archive:
+            for member in archive:
+                name = posixpath.normpath(member.name.lstrip("./") or ".")
+                if member.issym() or member.islnk():
+                    self.links[name] = _link_target(name, member)
+                elif member.isfile():
+                    self._file(archive, member, name)
+
+    def _file(self, archive: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> None:
+        handle = archive.extractfile(member)
+        if handle is None:  # pragma: no cover - regular files always have a handle
+            return
+        base = posixpath.basename(name)
+        if base == "layer.tar":
+            self._layer(name, member.size, handle, handle.read(READ_SIZE), "tar")
+            return
+        if name.startswith("blobs/"):
+            head = handle.read(READ_SIZE)
+            kind = sniff(head)
+            if kind != "metadata":
+                self._layer(name, member.size, handle, head, kind)
+            elif member.size <= METADATA_MAX:
+                self.files[name] = head + handle.read()
+            return
+        if "/" not in name and base.endswith(".json") and member.size <= METADATA_MAX:
+            self.files[name] = handle.read()
+
+    def _layer(self, name: str, size: int, handle: Any, head: bytes, kind: str) -> None:
+        def rest() -> Iterator[bytes]:
+            while chunk := handle.read(READ_SIZE):
+                yield chunk
+
+        entry = LayerEntry(name=name, size=size, kind=kind, head=head, _rest=rest())
+        self.results[name] = self.on_layer(entry)
+        for _ in entry.chunks():  # whatever the callback left unread
+            pass
+
+    def _resolve(self, name: str) -> str:
+        seen = {name}
+        while name not in self.results and name in self.links:
+            name = self.links[name]
+            if name in seen:
+                break
+            seen.add(name)
+        return name
+
+    def has(self, name: str) -> bool:
+        """Whether the archive held this layer (directly or through a link)."""
+        return self._resolve(name) in self.results
+
+    def result(self, name: str) -> T:
+        """The callback's result for a layer the manifest lists."""
+        resolved = self._resolve(name)
+        if resolved not in self.results:
+            raise _broken(f"layer {name} is listed but not in the archive")
+        return self.results[resolved]
+
+
+def _link_target(name: str, member: tarfile.TarInfo) -> str:
+    if member.islnk():
+        return posixpath.normpath(member.linkname.lstrip("./"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
+
+
+def read_save(
+    stream: Iterable[bytes],
+    on_layer: Callable[[LayerEntry], T],
+    config_digest: str | None = None,
+) -> SavedImage[T]:
+    """Read a `docker save` stream; on_layer consumes each layer as it passes by."""
+    reader: _Reader[T] = _Reader(on_layer)
+    try:
+        reader.read(stream)
+    except tarfile.TarError as exc:
+        raise _broken(str(exc)) from None
+    if "manifest.json" in reader.files:
+        config, names, sources = _docker_entry(reader, config_digest)
+    elif "index.json" in reader.files:
+        config, names, sources = _oci_entry(reader)
+    else:
+        raise _broken("it has neither manifest.json nor index.json")
+    diff_ids = _diff_ids(config)
+    if len(names) != len(diff_ids):
+        raise _broken(f"the archive lists {len(names)} layers, the config {len(diff_ids)}")
+    foreign = _foreign(reader, diff_ids, sources)
+    skipped = {layer.index for layer in foreign}
+    layers = tuple(
+        None if i in skipped and not reader.has(name) else reader.result(name)
+        for i, name in enumerate(names)
+    )
+    layout = "oci" if "index.json" in reader.files else "docker"
+    return SavedImage(layout, config, diff_ids, layers, foreign)
+
+
+def _docker_entry(
+    reader: _Reader[Any], config_digest: str | None
+) -> tuple[bytes, list[str], dict[str, Any]]:
+    entries = _json(reader.files["manifest.json"], "manifest.json")
+    if not isinstance(entries, list) or not entries:
+        raise _broken("manifest.json lists no image")
+    entry = _pick(entries, config_digest)
+    config = _file(reader, posixpath.normpath(str(entry["Config"])))
+    names = [posixpath.normpath(str(name)) for name in entry.get("Layers") or []]
+    sources = entry.get("LayerSources") or {}
+    return config, names, sources if isinstance(sources, dict) else {}
+
+
+def _oci_entry(reader: _Reader[Any]) -> tuple[bytes, list[str], dict[str, Any]]:
+    manifest = _oci_manifest(reader)
+    if manifest is None:
+        raise _broken("index.json names no image manifest")
+    config = _file(reader, _blob_name(str(manifest["config"]["digest"])))
+    names = [_blob_name(str(desc["digest"])) for desc in manifest.get("layers") or []]
+    return config, names, {}
+
+
+def _foreign(
+    reader: _Reader[Any], diff_ids: tuple[str, ...], sources: dict[str, Any]
+) -> tuple[ForeignLayer, ...]:
+    """Foreign layers, from manifest.json's LayerSources and the OCI manifest's media types."""
+    found: dict[int, ForeignLayer] = {}
+    for i, diff_id in enumerate(diff_ids):
+        desc = sources.get(diff_id)
+        if isinstance(desc, dict) and desc.get("mediaType") in FOREIGN_LAYERS:
+            found[i] = ForeignLayer(
+                i, diff_id, str(desc.get("mediaType", "")), tuple(desc.get("urls") or ())
+            )
+    manifest = _oci_manifest(reader)
+    for i, desc in enumerate((manifest or {}).get("layers") or []):
+        media_type = str(desc.get("mediaType", ""))
+        if media_type in FOREIGN_LAYERS and i < len(diff_ids) and i not in found:
+            urls = tuple(desc.get("urls") or ())
+            found[i] = ForeignLayer(i, diff_ids[i], media_type, urls)
+    return tuple(found[i] for i in sorted(found))
+
+
+def _oci_manifest(reader: _Reader[Any]) -> dict[str, Any] | None:
+    """The image manifest index.json leads to (first image, attestations skipped)."""
+    if "index.json" not in reader.files:
+        return None
+    node: Any = _json(reader.files["index.json"], "index.json")
+    for _depth in range(4):
+        kind = node.get("mediaType", OCI_INDEX) if isinstance(node, dict) else ""
+        if kind in _MANIFESTS or (isinstance(node, dict) and "config" in node):
+            return dict(node)
+        if kind not in _INDEXES and "manifests" not in node:
+            return None
+        images = [
+            item
+            for item in node.get("manifests") or []
+            if (item.get("annotations") or {}).get("vnd.docker.reference.type")
+            != "attestation-manifest"
+        ]
+        if not images:
+            return None
+        name = _blob_name(str(images[0]["digest"]))
+        if name not in reader.files:
+            return None
+        node = _json(reader.files[name], name)
+    return None
+
+
+def _pick(entries: list[Any], config_digest: str | None) -> dict[str, Any]:
+    if config_digest:
+        hex_part = config_digest.split(":", 1)[-1]
+        for entry in entries:
+            if isinstance(entry, dict) and hex_part in str(entry.get("Config", "")):
+                return entry
+    entry = entries[0]
+    if not isinstance(entry, dict) or "Config" not in entry:
+        raise _broken("manifest.json has no Config")
+    return entry
+
+
+def _file(reader: _Reader[Any], name: str) -> bytes:
+    if name not in reader.files:
+        raise _broken(f"{name} is missing")
+    return reader.files[name]
+
+
+def _diff_ids(config: bytes) -> tuple[str, ...]:
+    body = _json(config, "the image config")
+    try:
+        return tuple(str(item) for item in body["rootfs"]["diff_ids"])
+    except (KeyError, TypeError):
+        raise _broken("the image config has no rootfs.diff_ids") from None
+
+
+def _blob_name(digest: str) -> str:
+    algorithm, _, hex_part = digest.partition(":")
+    return f"blobs/{algorithm}/{hex_part}"
+
+
+def _json(raw: bytes, what: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise _broken(f"{what} is not JSON") from None
+
+
+def _broken(cause: str) -> EngineError:
+    return EngineError(
+        "the engine's `docker save` archive cannot be read",
+        cause,
+        "check that the image exists and the engine is healthy, then run again",
+    )
