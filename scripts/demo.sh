@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 python3 -m testbed engines up 20.10 >/dev/null
 python3 -m testbed up >/dev/null
-eval "$(python3 -m testbed env)"   # GHPKG_DEMO_HOST, GHPKG_DEMO_CA, token in GHPKG_TOKEN (memory only)
+host=ghes.test
+ca_file=/tmp/ghpkg-testbed/pki/ca.crt
+# The workflow's GITHUB_TOKEN, as a runner would set it: in the environment, never in argv.
+GITHUB_TOKEN="$(python3 -m testbed token actions)"
+export GITHUB_TOKEN
 
 context="$(mktemp -d)"
 trap 'rm -rf "$context"' EXIT
@@ -19,7 +23,7 @@ CMD ["/bin/busybox", "echo", "Hello from ghpkg: pushed to and pulled from the GH
 DOCKERFILE
 
 export GITHUB_REPOSITORY=octo-org/hello-world GITHUB_ACTOR=octocat
-common=(--hostname "$GHPKG_DEMO_HOST" --ca-file "$GHPKG_DEMO_CA" --image hello --version 1.0)
+common=(--hostname "$host" --ca-file "$ca_file" --image hello --version 1.0)
 
 echo "== ghpkg push"
 ghpkg push "${common[@]}" --context "$context"
