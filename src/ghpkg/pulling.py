@@ -1,0 +1,172 @@
+"""Pull one image by tag through the registry API and hand it to the engine with `docker load`.
+
+`docker pull` cannot be used: this registry answers 404 to manifest requests by digest, and
+Engine 28.2+ and containerd no longer fall back to the tag. Layers stream straight from the
+registry into `docker load`, checked against their digest and size on the way.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+
+from ghpkg import engine
+from ghpkg.errors import EngineError, RegistryError
+from ghpkg.load_archive import docker_archive
+from ghpkg.manifest import FOREIGN_LAYERS, Descriptor, Manifest, parse_schema2
+from ghpkg.reference import Reference
+from ghpkg.registry import RegistryClient
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What a pull did: the manifest digest, the local image ID, and whether it was there."""
+
+    digest: str
+    image_id: str
+    skipped: bool
+
+
+def pull_image(
+    registry: RegistryClient, docker_client: docker.DockerClient, ref: Reference, log: Log
+) -> PullResult:
+    """Pull ref by tag into the engine under `str(ref)`; skips the download if it is there."""
+    raw, content_type = registry.get_manifest(ref.path, ref.version)
+    manifest = parse_schema2(raw, content_type, str(ref))
+    _check_layers(manifest, str(ref))
+    containerd = engine.info(docker_client).containerd_store
+    present = _present_by_id(docker_client, manifest, containerd)
+    config = b"".join(registry.open_blob(ref.path, manifest.config.digest, manifest.config.size))
+    _check_config(config, manifest, str(ref))
+    if present is None and containerd:
+        present = _present_by_config(docker_client, str(ref), config)
+    if present is not None:
+        engine.tag(docker_client, present, str(ref))
+        log(f"{ref} is already present as {present}; no layers downloaded")
+        return PullResult(manifest.digest, present, skipped=True)
+    total = sum(layer.size for layer in manifest.layers)
+    log(f"pulling {ref}: {len(manifest.layers)} layer(s), {_mb(total)}")
+    opener = _LayerOpener(registry, ref.path, len(manifest.layers), log)
+    stream = docker_archive(manifest, _media_type(raw, content_type), config, opener, str(ref))
+    engine.load(docker_client, stream)
+    image = engine.find_image(docker_client, str(ref))
+    if image is None:
+        raise EngineError(
+            f"docker load did not create {ref}",
+            "the engine accepted the archive but has no image under that name",
+            "check the engine's log",
+        )
+    image_id = str(image.id)
+    if not containerd and image_id != manifest.config.digest:
+        raise EngineError(
+            f"{ref} loaded as {image_id}",
+            f"the classic image store should name it by its config {manifest.config.digest}",
+            "remove the image and pull again",
+        )
+    log(f"loaded {ref} as {image_id} (manifest {manifest.digest})")
+    return PullResult(manifest.digest, image_id, skipped=False)
+
+
+class _LayerOpener:
+    """Opens each layer blob when the archive reaches it, logging its start, size and speed."""
+
+    def __init__(self, registry: RegistryClient, path: str, count: int, log: Log) -> None:
+        self._registry = registry
+        self._path = path
+        self._count = count
+        self._log = log
+
+    def __call__(self, index: int, layer: Descriptor) -> Iterator[bytes]:
+        label = f"layer {index + 1}/{self._count} {layer.digest.split(':')[-1][:12]}"
+        self._log(f"{label}: downloading {_mb(layer.size)}")
+        started = time.monotonic()
+        yield from self._registry.open_blob(self._path, layer.digest, layer.size)
+        elapsed = max(time.monotonic() - started, 1e-6)
+        rate = layer.size / elapsed / 1e6
+        self._log(f"{label}: done, {_mb(layer.size)} in {elapsed:.1f}s ({rate:.1f} MB/s)")
+
+
+def _check_layers(manifest: Manifest, where: str) -> None:
+    for layer in manifest.layers:
+        if layer.media_type in FOREIGN_LAYERS:
+            raise RegistryError(
+                f"{where} has a foreign (Windows) layer {layer.digest}",
+                "the GHES Docker registry does not serve foreign layers",
+                "use a Linux image",
+            )
+
+
+def _check_config(config: bytes, manifest: Manifest, where: str) -> None:
+    try:
+        body = json.loads(config)
+        diff_ids = body["rootfs"]["diff_ids"]
+    except (ValueError, KeyError, TypeError):
+        raise RegistryError(
+            f"the image config of {where} is not a Docker image config",
+            "it has no rootfs.diff_ids",
+            "publish the image again with ghpkg or docker push",
+        ) from None
+    if len(diff_ids) != len(manifest.layers):
+        raise RegistryError(
+            f"the manifest and config of {where} disagree",
+            f"{len(manifest.layers)} layers in the manifest, {len(diff_ids)} in the config",
+            "publish the image again",
+        )
+
+
+def _present_by_id(client: docker.DockerClient, manifest: Manifest, containerd: bool) -> str | None:
+    """The image ID if the engine has it: by config (classic), by manifest (containerd)."""
+    wanted = manifest.digest if containerd else manifest.config.digest
+    image = engine.find_image(client, wanted)
+    return wanted if image is not None and image.id == wanted else None
+
+
+def _present_by_config(client: docker.DockerClient, name: str, config: bytes) -> str | None:
+    """On the containerd store: the image tagged `name`, if built from this very config."""
+    image = engine.find_image(client, name)
+    if image is None:
+        return None
+    return str(image.id) if same_config(image.attrs, json.loads(config)) else None
+
+
+def same_config(inspect: dict[str, Any], config: dict[str, Any]) -> bool:
+    """Whether `docker inspect` output matches this config (layers, time, platform)."""
+    rootfs = inspect.get("RootFS") or {}
+    return (
+        list(rootfs.get("Layers") or []) == list(config.get("rootfs", {}).get("diff_ids") or [])
+        and _timestamp(inspect.get("Created")) == _timestamp(config.get("created"))
+        and inspect.get("Architecture") == config.get("architecture")
+        and inspect.get("Os") == config.get("os")
+    )
+
+
+def _timestamp(value: object) -> str:
+    """An RFC 3339 time with trailing fractional zeros dropped, for comparison."""
+    text = str(value or "")
+    if "." in text and text.endswith("Z"):
+        whole, fraction = text[:-1].split(".", 1)
+        fraction = fraction.rstrip("0")
+        text = f"{whole}.{fraction}Z" if fraction else f"{whole}Z"
+    return text
+
+
+def _media_type(raw: bytes, content_type: str) -> str:
+    try:
+        declared = json.loads(raw).get("mediaType")
+    except (ValueError, AttributeError):
+        declared = None
+    return str(declared or content_type or "application/vnd.oci.image.manifest.v1+json")
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+__all__ = ["PullResult", "pull_image", "same_config"]

@@ -1,0 +1,321 @@
+"""RegistryClient error paths against a scripted HTTPS server: refusals, retries, breaks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ghpkg.errors import AuthError, RegistryError
+from ghpkg.registry import RegistryClient, probe_isolation
+from ghpkg.secret import Secret
+from tests.unit.registry_fake import Answer, Fake, Script, Seen, fake_registry
+
+PAT = Secret("ghp_" + "s" * 36)
+GITHUB_TOKEN = Secret("ghs_" + "t" * 36)
+UNAUTHORIZED = json.dumps(
+    {
+        "errors": [
+            {
+                "code": "UNAUTHORIZED",
+                "message": "Your request could not be authenticated by the GitHub Packages "
+                "service.",
+            }
+        ]
+    }
+).encode()
+DATA = bytes(range(256)) * 4096
+DIGEST = "sha256:" + hashlib.sha256(DATA).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One private CA and server certificate for the module's fakes."""
+    return tmp_path_factory.mktemp("fake")
+
+
+@pytest.fixture
+def fake(pki_dir: Path) -> Iterator[Fake]:
+    """A scripted registry answering 200 {} until a test says otherwise."""
+    with fake_registry(pki_dir, lambda _seen: Answer(200, body=b"{}")) as running:
+        yield running
+
+
+def _client(
+    fake: Fake, token: Secret = PAT, retries: int = 4
+) -> tuple[RegistryClient, list[str], list[float]]:
+    lines: list[str] = []
+    sleeps: list[float] = []
+    client = RegistryClient(
+        fake.host, "octocat", token, ca_file=fake.ca_file, retries=retries, log=lines.append
+    )
+    client.sleep = sleeps.append
+    return client, lines, sleeps
+
+
+def _json(status: int, body: bytes, **headers: str) -> Answer:
+    return Answer(status, {"Content-Type": "application/json", **headers}, body)
+
+
+def test_every_request_carries_basic_credentials(fake: Fake) -> None:
+    client, _lines, _sleeps = _client(fake)
+    client.ping()
+    expected = "Basic " + base64.b64encode(f"octocat:{PAT.reveal()}".encode()).decode()
+    assert fake.seen[0].headers["Authorization"] == expected
+
+
+def test_401_names_the_token_kind_and_the_scope_and_is_not_retried(fake: Fake) -> None:
+    fake.answer(
+        lambda _s: _json(
+            401, UNAUTHORIZED, **{"WWW-Authenticate": 'Basic realm="GitHub Package Registry"'}
+        )
+    )
+    client, lines, _sleeps = _client(fake)
+    with pytest.raises(AuthError) as info:
+        client.get_manifest("o/r/img", "1.0")
+    text = str(info.value)
+    assert info.value.status == 401
+    assert "refused the classic personal access token (ghp_) for pull" in text
+    assert "Your request could not be authenticated by the GitHub Packages service" in text
+    assert "read:packages" in text
+    assert len(fake.seen) == 1
+    assert lines == []
+    assert PAT.reveal() not in text
+
+
+def test_403_on_a_write_asks_for_write_packages(fake: Fake) -> None:
+    fake.answer(
+        lambda _s: _json(403, b'{"errors":[{"code":"DENIED","message":"permission_denied"}]}')
+    )
+    client, _lines, _sleeps = _client(fake)
+    with pytest.raises(AuthError, match="write:packages") as info:
+        client.put_manifest("o/r/img", "1.0", b"{}", "application/json")
+    assert "DENIED: permission_denied" in str(info.value)
+
+
+def test_403_for_a_github_token_explains_its_binding(fake: Fake) -> None:
+    fake.answer(lambda _s: _json(403, b""))
+    client, _lines, _sleeps = _client(fake, GITHUB_TOKEN)
+    with pytest.raises(AuthError, match=r"GITHUB_TOKEN \(ghs_\).*packages: read"):
+        client.get_manifest("o/r/img", "1.0")
+
+
+def test_5xx_is_retried_with_backoff_and_logged(fake: Fake) -> None:
+    answers = iter(
+        [
+            Answer(503, body=b"busy"),
+            Answer(502),
+            _json(200, b"{}", **{"Content-Type": "application/json"}),
+        ]
+    )
+    fake.answer(lambda _s: next(answers))
+    client, lines, sleeps = _client(fake)
+    raw, _media_type = client.get_manifest("o/r/img", "1.0")
+    assert raw == b"{}"
+    assert len(sleeps) == 2
+    assert 0.5 <= sleeps[0] <= 1.0
+    assert 1.0 <= sleeps[1] <= 2.0
+    assert [line.split(";")[-1].strip().split(" in ")[0] for line in lines] == [
+        "retry 1/4",
+        "retry 2/4",
+    ]
+    assert "HTTP 503 busy" in lines[0]
+
+
+def test_429_honours_retry_after(fake: Fake) -> None:
+    answers = iter([Answer(429, {"Retry-After": "7"}), Answer(200, body=b"{}")])
+    fake.answer(lambda _s: next(answers))
+    client, _lines, sleeps = _client(fake)
+    client.get_manifest("o/r/img", "1.0")
+    assert sleeps == [7.0]
+
+
+def test_retries_are_bounded_and_the_error_is_temporary(fake: Fake) -> None:
+    fake.answer(lambda _s: Answer(500, body=b"oops"))
+    client, lines, sleeps = _client(fake, retries=2)
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest("o/r/img", "1.0")
+    assert info.value.temporary
+    assert info.value.status == 500
+    assert len(fake.seen) == 3
+    assert len(sleeps) == len(lines) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_client_errors_are_never_retried(fake: Fake, status: int) -> None:
+    fake.answer(lambda _s: Answer(status))
+    client, _lines, sleeps = _client(fake)
+    with pytest.raises(RegistryError):
+        client.get_manifest("o/r/img", "1.0")
+    assert len(fake.seen) == 1
+    assert sleeps == []
+
+
+def test_bearer_challenge_is_answered_with_a_token_exchange(fake: Fake) -> None:
+    realm = f"https://{fake.host}/token"
+
+    def script(seen: Seen) -> Answer:
+        if seen.path.startswith("/token"):
+            assert seen.headers["Authorization"].startswith("Basic ")
+            return _json(200, b'{"token":"registry-token"}')
+        if seen.headers.get("Authorization") == "Bearer registry-token":
+            return Answer(200, {"Content-Type": "application/json"}, b"{}")
+        challenge = f'Bearer realm="{realm}",service="reg",scope="repository:o/r/img:pull"'
+        return Answer(401, {"WWW-Authenticate": challenge})
+
+    fake.answer(script)
+    client, _lines, _sleeps = _client(fake)
+    client.get_manifest("o/r/img", "1.0")
+    client.get_manifest("o/r/img", "1.1")
+    paths = [seen.path for seen in fake.seen]
+    assert paths[0] == "/v2/o/r/img/manifests/1.0"
+    assert paths[1] == "/token?service=reg&scope=repository%3Ao%2Fr%2Fimg%3Apull"
+    assert paths[2:] == ["/v2/o/r/img/manifests/1.0", "/v2/o/r/img/manifests/1.1"]
+
+
+def test_a_broken_download_resumes_with_range(fake: Fake) -> None:
+    def script(seen: Seen) -> Answer:
+        wanted = seen.headers.get("Range")
+        if wanted:
+            start = int(wanted.split("=")[1].rstrip("-"))
+            headers = {"Content-Range": f"bytes {start}-{len(DATA) - 1}/{len(DATA)}"}
+            return Answer(206, headers, DATA[start:])
+        return Answer(200, {}, DATA, break_after=300_000)
+
+    fake.answer(script)
+    client, lines, _sleeps = _client(fake)
+    assert b"".join(client.open_blob("o/r/img", DIGEST, len(DATA))) == DATA
+    assert fake.seen[1].headers["Range"] == "bytes=300000-"
+    assert "at byte 300000" in lines[0]
+
+
+def test_a_broken_download_without_range_support_fails(fake: Fake) -> None:
+    fake.answer(lambda _s: Answer(200, {}, DATA, break_after=300_000))
+    client, _lines, _sleeps = _client(fake)
+    with pytest.raises(RegistryError, match="cannot reach"):
+        b"".join(client.open_blob("o/r/img", DIGEST, len(DATA)))
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host(fake: Fake) -> None:
+    other = fake.host.replace("127.0.0.1", "localhost")
+
+    def script(seen: Seen) -> Answer:
+        if seen.path.startswith("/storage"):
+            return Answer(200, {}, DATA)
+        return Answer(307, {"Location": f"https://{other}/storage/blob?X-Amz-Signature=s"})
+
+    fake.answer(script)
+    client, _lines, _sleeps = _client(fake)
+    assert b"".join(client.open_blob("o/r/img", DIGEST, len(DATA))) == DATA
+    assert "Authorization" in fake.seen[0].headers
+    assert "Authorization" not in fake.seen[1].headers
+
+
+def _upload_script(patch_status: int, stored: dict[str, bytes]) -> Script:
+    def script(seen: Seen) -> Answer:
+        if seen.method == "POST":
+            return Answer(202, {"Location": "/v2/o/r/img/blobs/uploads/u1?_state=abc"})
+        if seen.method == "PATCH":
+            if patch_status != 202:
+                return Answer(patch_status)
+            stored["patch"] = seen.body
+            return Answer(202, {"Location": "/v2/o/r/img/blobs/uploads/u1?_state=def"})
+        if seen.method == "PUT":
+            stored["put"] = seen.body
+            stored["put_path"] = seen.path.encode()
+            return Answer(201)
+        if seen.method == "HEAD":
+            data = stored.get("patch") or stored.get("put") or b""
+            return Answer(200, {"Content-Length": str(len(data))}) if data else Answer(404)
+        return Answer(204)
+
+    return script
+
+
+def test_upload_streams_one_patch_and_puts_the_digest(fake: Fake) -> None:
+    stored: dict[str, bytes] = {}
+    fake.answer(_upload_script(202, stored))
+    client, _lines, _sleeps = _client(fake)
+    client.upload_blob("o/r/img", iter([DATA[:1000], DATA[1000:]]), DIGEST, len(DATA))
+    assert stored["patch"] == DATA
+    patch = next(seen for seen in fake.seen if seen.method == "PATCH")
+    assert patch.headers.get("Transfer-Encoding") == "chunked"
+    assert stored["put_path"].decode().endswith(f"_state=def&digest={DIGEST.replace(':', '%3A')}")
+
+
+def test_refused_patch_falls_back_to_one_put_from_a_file(fake: Fake, tmp_path: Path) -> None:
+    stored: dict[str, bytes] = {}
+    fake.answer(_upload_script(405, stored))
+    client, lines, _sleeps = _client(fake)
+    file = tmp_path / "blob"
+    file.write_bytes(DATA)
+    client.upload_file("o/r/img", file, DIGEST, len(DATA))
+    assert stored["put"] == DATA
+    assert any(seen.method == "DELETE" for seen in fake.seen)
+    assert "sending blobs in one PUT" in lines[0]
+    put = next(seen for seen in fake.seen if seen.method == "PUT")
+    assert put.headers["Content-Length"] == str(len(DATA))
+    fake.seen.clear()
+    client.upload_file("o/r/img", file, DIGEST, len(DATA))
+    assert [seen.method for seen in fake.seen] == ["POST", "PUT", "HEAD"]
+
+
+def test_refused_patch_of_a_one_shot_iterator_says_what_to_do(fake: Fake) -> None:
+    fake.answer(_upload_script(405, {}))
+    client, _lines, _sleeps = _client(fake)
+    with pytest.raises(RegistryError, match=r"refused a streamed PATCH upload.*upload_file"):
+        client.upload_blob("o/r/img", iter([DATA]), DIGEST, len(DATA))
+
+
+def test_upload_that_does_not_stick_is_an_error(fake: Fake) -> None:
+    def script(seen: Seen) -> Answer:
+        if seen.method == "HEAD":
+            return Answer(404)
+        if seen.method == "PUT":
+            return Answer(201)
+        return Answer(202, {"Location": "/v2/o/r/img/blobs/uploads/u1"})
+
+    fake.answer(script)
+    client, _lines, _sleeps = _client(fake)
+    with pytest.raises(RegistryError, match="did not stick"):
+        client.upload_blob("o/r/img", DATA, DIGEST)
+
+
+def test_mount_that_starts_an_upload_is_cancelled(fake: Fake) -> None:
+    fake.answer(
+        lambda seen: (
+            Answer(202, {"Location": "/v2/o/r/img/blobs/uploads/u9"})
+            if seen.method == "POST"
+            else Answer(204)
+        )
+    )
+    client, _lines, _sleeps = _client(fake)
+    assert client.mount_blob("o/r/img", DIGEST, "o/r/other") is False
+    assert [(seen.method, seen.path) for seen in fake.seen][-1] == (
+        "DELETE",
+        "/v2/o/r/img/blobs/uploads/u9",
+    )
+    assert "mount=sha256%3A" in fake.seen[0].path
+    assert "from=o%2Fr%2Fother" in fake.seen[0].path
+
+
+def test_probe_recognises_a_basic_challenge(fake: Fake) -> None:
+    fake.answer(
+        lambda _s: Answer(401, {"WWW-Authenticate": 'Basic realm="GitHub Package Registry"'})
+    )
+    lines: list[str] = []
+    assert probe_isolation(fake.host, fake.ca_file, log=lines.append) is False
+    assert "HTTP 401 asking for Basic credentials" in lines[0]
+    assert "Authorization" not in fake.seen[0].headers
+
+
+def test_probe_ignores_a_web_page(fake: Fake) -> None:
+    fake.answer(lambda _s: Answer(404, {"Content-Type": "text/html"}, b"<html>Not Found</html>"))
+    with pytest.raises(
+        RegistryError, match=r"HTTP 404, not a registry\); ask the site administrator"
+    ):
+        probe_isolation(fake.host, fake.ca_file)
