@@ -103,6 +103,10 @@ class _Target:
             self._sizes[digest] = size
         return size
 
+    def has(self, digest: str, size: int) -> bool:
+        """Whether this repository has the blob (a HEAD without a length counts as yes)."""
+        return self.size(digest) in (size, -1)
+
     def sources(self, digest: str) -> list[str]:
         """Sibling repositories on this registry where the cache says the blob is."""
         if self.cache is None:
@@ -115,7 +119,7 @@ class _Target:
             if self.registry.mount_blob(self.path, digest, source):
                 with self._lock:
                     self._sizes.pop(digest, None)
-                if self.size(digest) == size:
+                if self.has(digest, size):
                     log(f"blob {_short(digest)}: mounted from {source}")
                     return True
         return False
@@ -153,7 +157,7 @@ def push_image(
         _check_sizes(blobs, config.size, limits, log)
         if _unresolved(target, blobs, log):
             log("a blob could not be mounted from a sibling repository; reading the image again")
-            known = {d: b for d, b in known.items() if target.size(b.digest) == b.size}
+            known = {d: b for d, b in known.items() if target.has(b.digest, b.size)}
             image, blobs = _save_and_spool(docker_client, facts, target, known, directory, log)
             config = Descriptor(CONFIG, len(image.config), sha256_digest(image.config))
             _check_sizes(blobs, config.size, limits, log)
@@ -198,7 +202,7 @@ def _known_layers(target: _Target, facts: _Facts) -> dict[str, CachedBlob]:
         blob = target.cache.layer(diff_id)
         if blob is None:
             continue
-        if target.size(blob.digest) == blob.size or target.sources(blob.digest):
+        if target.has(blob.digest, blob.size) or target.sources(blob.digest):
             known[diff_id] = blob
     return known
 
@@ -217,19 +221,19 @@ def _fast_manifest(
         blobs.append(
             LayerBlob(diff_id, cached.digest, cached.size, diff_id, cached.diff_size, None)
         )
+    cached_config = target.cache.config(facts.image_id)
     config_size = target.size(facts.config_digest)
-    if config_size is None:
-        cached_config = target.cache.config(facts.image_id)
-        if cached_config is None or not target.sources(facts.config_digest):
+    if config_size is None or config_size < 0:
+        if cached_config is None or cached_config.digest != facts.config_digest:
             return None
         config_size = cached_config.size
-    missing = [b for b in _unique(blobs) if target.size(b.digest) != b.size]
+    missing = [b for b in _unique(blobs) if not target.has(b.digest, b.size)]
     if any(not target.sources(b.digest) for b in missing):
         return None
     _check_sizes(blobs, config_size, limits, log)
     config = Descriptor(CONFIG, config_size, facts.config_digest)
     for blob in [*missing, LayerBlob("config", config.digest, config.size, None, None, None)]:
-        if target.size(blob.digest) != blob.size and not target.mount(blob.digest, blob.size, log):
+        if not target.has(blob.digest, blob.size) and not target.mount(blob.digest, blob.size, log):
             return None
     return blobs, config
 
@@ -245,7 +249,7 @@ def _save_and_spool(
     """Read `docker save` once (twice if a guess about a legacy layer was wrong)."""
 
     def skippable(digest: str, size: int) -> bool:
-        return target.size(digest) == size or bool(target.sources(digest))
+        return target.has(digest, size) or bool(target.sources(digest))
 
     with ThreadPoolExecutor(workers(), thread_name_prefix="ghpkg-gzip") as pool:
         for attempt in (1, 2):
@@ -258,7 +262,7 @@ def _save_and_spool(
             if not any(blob.missed for blob in blobs):
                 return image, blobs
             log("a layer was not the one the cache suggested; reading the image again")
-            known = {d: b for d, b in known.items() if target.size(b.digest) == b.size}
+            known = {d: b for d, b in known.items() if target.has(b.digest, b.size)}
     raise GhpkgError("could not read the image's layers", "the engine's archive changed", "")
 
 
@@ -314,7 +318,7 @@ def _check_sizes(blobs: list[LayerBlob], config_size: int, limits: Limits, log: 
 def _unresolved(target: _Target, blobs: list[LayerBlob], log: Log) -> bool:
     """Whether a layer that was not read (the cache said the registry has it) is missing."""
     return any(
-        target.size(blob.digest) != blob.size and not target.mount(blob.digest, blob.size, log)
+        not target.has(blob.digest, blob.size) and not target.mount(blob.digest, blob.size, log)
         for blob in _unique(blobs)
         if blob.spool is None
     )
@@ -329,7 +333,7 @@ def _upload_all(
         sent = list(pool.map(lambda blob: _ensure_layer(target, blob, log), unique))
     uploaded = sum(sent)
     skipped = sum(1 for amount in sent if amount == 0)
-    if target.size(config.digest) == config.size or target.mount(config.digest, config.size, log):
+    if target.has(config.digest, config.size) or target.mount(config.digest, config.size, log):
         skipped += 1
     else:
         target.registry.upload_blob(target.path, [config_raw], config.digest, config.size)
@@ -341,7 +345,7 @@ def _upload_all(
 
 def _ensure_layer(target: _Target, blob: LayerBlob, log: Log) -> int:
     """Make sure the repository has the blob; return the bytes sent for it."""
-    if target.size(blob.digest) == blob.size:
+    if target.has(blob.digest, blob.size):
         return 0
     if target.mount(blob.digest, blob.size, log):
         return 0
@@ -362,11 +366,11 @@ def _ensure_layer(target: _Target, blob: LayerBlob, log: Log) -> int:
 
 
 def _confirm(target: _Target, digest: str, size: int) -> None:
-    found = target.size(digest)
-    if found != size:
+    if not target.has(digest, size):
+        found = target.size(digest)
         raise RegistryError(
             f"blob {_short(digest)} is not in {target.host}/{target.path} after its upload",
-            f"HEAD answered {'no blob' if found is None else f'{found} bytes, expected {size}'}",
+            f"HEAD answered {'no blob' if found is None else f'{found} bytes'}, expected {size}",
             "run the push again; if it persists, the registry is not storing uploads",
         )
 
