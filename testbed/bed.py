@@ -7,7 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -93,7 +93,6 @@ class Testbed:
 
     def __init__(self, state_dir: Path | str = DEFAULT_STATE_DIR) -> None:
         self.paths = Paths(Path(state_dir).absolute())
-        self._children: list[subprocess.Popen[bytes]] = []
         self._nonce = ""
 
     @property
@@ -162,12 +161,13 @@ class Testbed:
             new = self.switches.replace(**switches)
             write_json(self.paths.config_file, new.as_dict())
             self._write_nginx_config(new, state.front_port)
+            old_workers = procs.children(state.pids["nginx"])
             result = subprocess.run(
                 nginx.command(self.paths, "-s", "reload"), capture_output=True, text=True
             )
             if result.returncode != 0:
                 raise TestbedError(f"nginx reload failed: {result.stderr.strip()}")
-            self._wait_for_nginx()
+            self._wait_for_nginx(old_workers)
 
     def reset(self) -> None:
         """Restore the default switches (does nothing if they are in force)."""
@@ -179,6 +179,7 @@ class Testbed:
         paths = self.paths
         for folder in (paths.storage, paths.nginx / "tmp"):
             folder.mkdir(parents=True, exist_ok=True)
+        (paths.nginx / "error.log").write_bytes(b"")
         ensure_pki(paths.pki, CERT_NAMES)
         write_json(paths.config_file, Switches().as_dict())
         state.save(paths)
@@ -188,29 +189,38 @@ class Testbed:
                 storage=paths.storage, port=BACKEND_PORT, secret=secrets.token_hex(16)
             )
         )
-        self._spawn(state, "backend", ["docker-registry", "serve", str(paths.backend_config)], env)
-        procs.wait_until(lambda: procs.get(BACKEND_PORT, "/v2/") is not None, "backend start")
+        backend = ["docker-registry", "serve", str(paths.backend_config)]
+        self._spawn(
+            state, "backend", backend, env, lambda: procs.get(BACKEND_PORT, "/v2/") is not None
+        )
         paths.front_port_file.unlink(missing_ok=True)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
         front = [sys.executable, "-m", "testbed.front", "--state", str(paths.root)]
-        self._spawn(state, "front", front, env)
-        procs.wait_until(lambda: "port" in read_json(paths.front_port_file), "front start")
+        self._spawn(state, "front", front, env, lambda: "port" in read_json(paths.front_port_file))
         state.front_port = int(read_json(paths.front_port_file)["port"])
         state.save(paths)
         self._write_nginx_config(Switches(), state.front_port)
-        self._spawn(state, "nginx", nginx.command(paths), env)
+        self._spawn(state, "nginx", nginx.command(paths), env, lambda: True)
         self._wait_for_nginx()
         if not self._healthy(state):
             raise TestbedError(f"the test bed started but is not healthy; see {paths.root}/*.log")
 
-    def _spawn(self, state: State, name: str, argv: list[str], env: dict[str, str]) -> None:
+    def _spawn(
+        self,
+        state: State,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        ready: Callable[[], bool],
+    ) -> None:
+        """Start one process, record its pid, and wait until `ready` (or it dies)."""
         log = self.paths.log(name)
         log.write_bytes(b"")
-        child = procs.spawn(argv, log, self.paths.root, env)
-        self._children.append(child)
-        state.pids[name] = child.pid
+        pid = procs.spawn(argv, log, self.paths.root, env)
+        state.pids[name] = pid
         state.save(self.paths)
-        if child.poll() is not None:
+        procs.wait_until(lambda: not procs.alive(pid) or ready(), f"{name} start")
+        if not procs.alive(pid):
             raise TestbedError(f"{name} exited at once:\n{procs.tail(log)}")
 
     def _write_nginx_config(self, switches: Switches, front_port: int) -> None:
@@ -218,12 +228,16 @@ class Testbed:
         text = nginx.render(self.paths, Pki(self.paths.pki), switches, front_port, self._nonce)
         (self.paths.nginx / "nginx.conf").write_text(text)
 
-    def _wait_for_nginx(self) -> None:
-        """Wait until nginx serves the config just written (new workers after a reload)."""
+    def _wait_for_nginx(self, old_workers: Sequence[int] = ()) -> None:
+        """Wait until nginx serves the config just written, and old workers no longer accept."""
         want = self._nonce.encode()
 
+        def retired(pid: int) -> bool:
+            return not procs.alive(pid) or "shutting down" in procs.cmdline(pid)
+
         def serving() -> bool:
-            return procs.get(FRONT_PORT, nginx.PROBE_PATH, self.ca_file) == (200, want)
+            probe = procs.get(FRONT_PORT, nginx.PROBE_PATH, self.ca_file)
+            return probe == (200, want) and all(retired(pid) for pid in old_workers)
 
         try:
             procs.wait_until(serving, "nginx serving its new configuration", timeout=10)
@@ -243,15 +257,12 @@ class Testbed:
 
     def _stop_processes(self, state: State) -> None:
         """Stop recorded and stray processes of this bed, then forget their pids."""
-        groups = {pid for pid in state.pids.values() if procs.belongs_to(pid, self.paths.root)}
-        procs.stop_groups(groups | procs.stray_groups(self.paths.root), self._reap)
-        self._reap()
+        ours = [pid for pid in state.pids.values() if procs.belongs_to(pid, self.paths.root)]
+        groups = {group for pid in ours if (group := procs.group_of(pid))}
+        procs.stop_groups(groups | procs.stray_groups(self.paths.root))
         state.pids = {}
         if state.tokens:
             state.save(self.paths)
-
-    def _reap(self) -> None:
-        self._children = [child for child in self._children if child.poll() is None]
 
     @contextmanager
     def _lock(self) -> Iterator[None]:

@@ -62,6 +62,9 @@ def _registry_locations() -> str:
             proxy_pass http://backend;{_PROXY}
             proxy_request_buffering off;
             proxy_buffering off;
+            proxy_buffer_size 1m;
+            proxy_buffers 4 1m;
+            client_body_buffer_size 1m;
         }}
         location = /_auth {{
             internal;

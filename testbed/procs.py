@@ -14,7 +14,7 @@ from contextlib import suppress
 from pathlib import Path
 
 _OURS = ("docker-registry", "nginx:", "testbed.front")
-Child = subprocess.Popen[bytes]
+_DETACH = '"$@" </dev/null >>"$0" 2>&1 & echo $!'
 
 
 class TestbedError(RuntimeError):
@@ -23,13 +23,17 @@ class TestbedError(RuntimeError):
     __test__ = False  # not a pytest test class, despite the name
 
 
-def spawn(argv: Sequence[str], log: Path, cwd: Path, env: dict[str, str]) -> Child:
-    """Start a process as the leader of a new session, its output appended to `log`."""
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-            start_new_session=True,
-        )  # fmt: skip
+def spawn(argv: Sequence[str], log: Path, cwd: Path, env: dict[str, str]) -> int:
+    """Start a daemon in a new process group, output appended to `log`; return its pid.
+
+    A shell starts it in the background and exits, so it is nobody's child here: it outlives
+    the caller (a pytest session, `python -m testbed up`) and leaves nothing to reap.
+    """
+    shell = subprocess.run(
+        ["sh", "-c", _DETACH, str(log), *argv], cwd=cwd, env=env, capture_output=True,
+        text=True, start_new_session=True, check=True,
+    )  # fmt: skip
+    return int(shell.stdout.strip())
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -53,7 +57,7 @@ def _pids() -> Iterator[int]:
             yield int(entry.name)
 
 
-def _cmdline(pid: int) -> str:
+def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
@@ -62,7 +66,7 @@ def _cmdline(pid: int) -> str:
 
 def belongs_to(pid: int, root: Path) -> bool:
     """Whether a live process is one of the bed's: its program, run in or for `root`."""
-    command = _cmdline(pid)
+    command = cmdline(pid)
     if not alive(pid) or not any(mark in command for mark in _OURS):
         return False
     try:
@@ -76,17 +80,23 @@ def _group(pgid: int) -> list[int]:
     return [pid for pid in _pids() if (fields := _stat(pid)) and fields[2] == str(pgid)]
 
 
+def children(pid: int) -> list[int]:
+    """The live child processes of a process."""
+    return [child for child in _pids() if (fields := _stat(child)) and fields[1] == str(pid)]
+
+
 def stray_groups(root: Path) -> set[int]:
     """Process groups holding one of the bed's processes for `root`, recorded or not."""
-    groups = set()
-    for pid in _pids():
-        fields = _stat(pid)
-        if fields and belongs_to(pid, root):
-            groups.add(int(fields[2]))
-    return groups
+    return {group for pid in _pids() if belongs_to(pid, root) and (group := group_of(pid))}
 
 
-def stop_groups(groups: set[int], reap: Callable[[], None], timeout: float = 5.0) -> None:
+def group_of(pid: int) -> int | None:
+    """The process group of a live process."""
+    fields = _stat(pid)
+    return int(fields[2]) if fields else None
+
+
+def stop_groups(groups: set[int], timeout: float = 5.0) -> None:
     """SIGTERM each process group, then SIGKILL what is still alive after `timeout`."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pgid in groups:
@@ -94,7 +104,6 @@ def stop_groups(groups: set[int], reap: Callable[[], None], timeout: float = 5.0
                 os.killpg(pgid, sig)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            reap()
             if not any(alive(pid) for pgid in groups for pid in _group(pgid)):
                 return
             time.sleep(0.05)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from testbed.bed import Testbed
+from testbed.client import BedClient, Pushed
 from testbed.config import DEFAULT_STATE_DIR
 
 
@@ -27,3 +29,21 @@ def bed(testbed: Testbed) -> Iterator[Testbed]:
     """The session's test bed; switches a test changed are reset after it."""
     yield testbed
     testbed.reset()
+
+
+@pytest.fixture
+def bed_client(bed: Testbed) -> BedClient:
+    """Plain HTTP against the bed (Basic auth with its named tokens, its CA trusted)."""
+    return BedClient(bed)
+
+
+@pytest.fixture
+def fresh_image_name() -> str:
+    """A fresh OWNER/REPOSITORY/IMAGE name under octo-org/hello-world."""
+    return f"octo-org/hello-world/img-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def tiny_image(bed_client: BedClient, fresh_image_name: str) -> Pushed:
+    """A tiny schema-2 image freshly pushed to docker.ghes.test as IMAGE_NAME:1.0."""
+    return bed_client.push(fresh_image_name)

@@ -1,0 +1,138 @@
+"""The bed's REST API answers as GHES's /api/v3: scopes header, token kinds, repos, packages."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from testbed.bed import Testbed
+from testbed.client import BedClient, Pushed
+
+pytestmark = pytest.mark.integration
+
+ENTERPRISE = ("X-GitHub-Enterprise-Version", "3.14.0")
+
+
+def test_root_answers_without_a_token(bed_client: BedClient) -> None:
+    """GET /api/v3 works anonymously and says it is GHES 3.14."""
+    answer = bed_client.api("", token=None)
+    assert answer.status_code == 200
+    assert answer.headers[ENTERPRISE[0]] == ENTERPRISE[1]
+    assert answer.json()["current_user_url"] == "https://ghes.test/api/v3/user"
+    assert "X-OAuth-Scopes" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    ("token", "scopes"),
+    [
+        ("write", "read:packages, write:packages, repo"),
+        ("read", "read:packages"),
+        ("noscope", "repo"),
+        ("delete", "delete:packages, read:packages, write:packages, repo"),
+    ],
+)
+def test_classic_tokens_show_their_scopes(bed_client: BedClient, token: str, scopes: str) -> None:
+    """GET /rate_limit and /user carry X-OAuth-Scopes, comma and space separated."""
+    for path in ("/rate_limit", "/user"):
+        answer = bed_client.api(path, token=token)
+        assert answer.status_code == 200
+        assert answer.headers["X-OAuth-Scopes"] == scopes
+    assert bed_client.api("/user", token=token).json()["login"] == bed_client.bed.user(token)
+
+
+def test_bearer_and_token_schemes_both_work(bed: Testbed, bed_client: BedClient) -> None:
+    """`Authorization: Bearer X` is accepted as well as PyGithub's `token X`."""
+    headers = {"Authorization": f"Bearer {bed.token('read')}"}
+    answer = bed_client.api("/rate_limit", token=None, headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["X-OAuth-Scopes"] == "read:packages"
+
+
+def test_actions_token_has_no_scopes_header_and_no_user(bed_client: BedClient) -> None:
+    """ghs_: /rate_limit 200 without X-OAuth-Scopes; /user 403 for an integration."""
+    limits = bed_client.api("/rate_limit", token="actions")
+    assert limits.status_code == 200
+    assert "X-OAuth-Scopes" not in limits.headers
+    user = bed_client.api("/user", token="actions")
+    assert user.status_code == 403
+    assert user.json()["message"] == "Resource not accessible by integration"
+    assert "X-OAuth-Scopes" not in user.headers
+
+
+def test_fine_grained_token_is_accepted_without_scopes(bed_client: BedClient) -> None:
+    """github_pat_: the API takes it but sends no X-OAuth-Scopes."""
+    answer = bed_client.api("/user", token="finegrained")
+    assert answer.status_code == 200
+    assert "X-OAuth-Scopes" not in answer.headers
+
+
+def test_unknown_token_is_bad_credentials(bed_client: BedClient) -> None:
+    """An unknown token: 401 Bad credentials, even on the root."""
+    headers = {"Authorization": "token ghp_" + "0" * 36}
+    for path in ("", "/rate_limit", "/user"):
+        answer = bed_client.api(path, token=None, headers=headers)
+        assert answer.status_code == 401
+        assert answer.json()["message"] == "Bad credentials"
+
+
+def test_repository_is_private_and_owned_by_an_organization(bed_client: BedClient) -> None:
+    """GET /repos/o/r: full_name, private, html_url on this host, owner an Organization."""
+    answer = bed_client.api("/repos/octo-org/hello-world")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["full_name"] == "octo-org/hello-world"
+    assert body["name"] == "hello-world"
+    assert body["private"] is True
+    assert body["html_url"] == "https://ghes.test/octo-org/hello-world"
+    assert body["owner"]["login"] == "octo-org"
+    assert body["owner"]["type"] == "Organization"
+
+
+def test_actions_token_sees_only_its_repository(bed_client: BedClient) -> None:
+    """ghs_: its own repository answers 200, any other 404 Not Found."""
+    assert bed_client.api("/repos/octo-org/hello-world", token="actions").status_code == 200
+    other = bed_client.api("/repos/octo-org/other-repo", token="actions")
+    assert other.status_code == 404
+    assert other.json()["message"] == "Not Found"
+
+
+def test_private_repository_needs_the_repo_scope(bed_client: BedClient) -> None:
+    """A classic PAT without `repo` cannot see a private repository (404), as on GitHub."""
+    assert bed_client.api("/repos/octo-org/hello-world", token="read").status_code == 404
+    assert bed_client.api("/repos/octo-org/hello-world", token=None).status_code == 404
+
+
+def test_package_versions_list_the_tags(bed_client: BedClient, tiny_image: Pushed) -> None:
+    """GET /orgs and /users .../packages/docker/REPO%2FIMAGE/versions list every tag."""
+    bed_client.push(tiny_image.name, tag="2.0")
+    owner, repository, image = tiny_image.name.split("/")
+    package = quote(f"{repository}/{image}", safe="")
+    for space in ("orgs", "users"):
+        answer = bed_client.api(f"/{space}/{owner}/packages/docker/{package}/versions", "read")
+        assert answer.status_code == 200
+        versions = answer.json()
+        assert sorted(version["name"] for version in versions) == ["1.0", "2.0"]
+        for version in versions:
+            tag = version["name"]
+            assert version["metadata"] == {"package_type": "docker", "docker": {"tag": [tag]}}
+            assert isinstance(version["id"], int)
+
+
+def test_package_versions_need_read_packages(bed_client: BedClient, tiny_image: Pushed) -> None:
+    """Without read:packages: 403; an unknown package: 404; ghs_ elsewhere: 404."""
+    owner, repository, image = tiny_image.name.split("/")
+    path = f"/orgs/{owner}/packages/docker/{quote(f'{repository}/{image}', safe='')}/versions"
+    assert bed_client.api(path, "noscope").status_code == 403
+    assert bed_client.api(path, "actions").status_code == 200
+    missing = f"/orgs/{owner}/packages/docker/{repository}%2Fno-such-image/versions"
+    assert bed_client.api(missing, "read").status_code == 404
+    elsewhere = f"/orgs/{owner}/packages/docker/other-repo%2F{image}/versions"
+    assert bed_client.api(elsewhere, "actions").status_code == 404
+
+
+def test_api_answers_on_the_flat_host_too(bed_client: BedClient) -> None:
+    """ghes-flat.test has its own /api/v3, with the same answers."""
+    answer = bed_client.api("/rate_limit", host=bed_client.bed.flat_hostname)
+    assert answer.status_code == 200
+    assert answer.headers["X-OAuth-Scopes"] == "read:packages, write:packages, repo"
