@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from testbed.config import GHES_VERSION
-from testbed.tokens import Token, TokenTable, can_read_packages
+from testbed.tokens import READ, Token, TokenTable, registry_status
 from testbed.wire import Request, Response, json_response
 
 DOCS = "https://docs.github.com/enterprise-server@3.14/rest"
@@ -140,10 +140,11 @@ class _Api:
             return 403, _message("Resource not accessible by personal access token"), []
         full_name = f"{owner}/{name}".lower()
         repository = "/".join(full_name.split("/")[:2])
-        if self.token.kind == "classic" and not can_read_packages(self.token, repository):
+        readable = registry_status(self.token, READ, repository) == 200
+        if self.token.kind == "classic" and not readable:
             return 403, _message("You need at least read:packages scope to list packages."), []
         tags = self._tags(full_name) if package_type == "docker" else []
-        if not tags or not can_read_packages(self.token, repository):
+        if not tags or not readable:
             return 404, _message("Package not found."), []
         base = f"/api/v3/{space}/{owner}/packages/docker/{quote(name, safe='')}/versions"
         page, links = self._page(tags, base)

@@ -122,10 +122,3 @@ def effective_scopes(token: Token) -> set[str]:
     """A classic token's scopes, with read:packages implied by write:packages as on GitHub."""
     scopes = set(token.scopes)
     return scopes | {"read:packages"} if "write:packages" in scopes else scopes
-
-
-def can_read_packages(token: Token, repository: str) -> bool:
-    """Whether the REST API lets `token` list the packages of `repository` (OWNER/REPO)."""
-    if token.kind == "actions":
-        return token.repository is not None and repository.lower() == token.repository.lower()
-    return "read:packages" in effective_scopes(token)
