@@ -43,10 +43,14 @@ def pull_image(
     _check_layers(manifest, str(ref))
     containerd = engine.info(docker_client).containerd_store
     present = _present_by_id(docker_client, manifest, containerd)
-    config = b"".join(registry.open_blob(ref.path, manifest.config.digest, manifest.config.size))
-    _check_config(config, manifest, str(ref))
-    if present is None and containerd:
-        present = _present_by_config(docker_client, str(ref), config)
+    config = b""
+    if present is None:
+        config = b"".join(
+            registry.open_blob(ref.path, manifest.config.digest, manifest.config.size)
+        )
+        _check_config(config, manifest, str(ref))
+        if containerd:
+            present = _present_by_config(docker_client, str(ref), config)
     if present is not None:
         engine.tag(docker_client, present, str(ref))
         log(f"{ref} is already present as {present}; no layers downloaded")

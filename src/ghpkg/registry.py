@@ -388,6 +388,14 @@ class RegistryClient:
                 return response
             error = self._status_error(response, what, action)
             response.close()
+            if response.status_code == 404 and _web_page(response, error):
+                raise RegistryError(
+                    f"{self.host} answered with a web page, not the registry API ({what})",
+                    error.cause,
+                    "check --subdomain-isolation and that the site administrator enabled "
+                    "GitHub Packages' Docker registry",
+                    status=404,
+                )
             if response.status_code == 404 and not_found:
                 raise RegistryError(
                     not_found[0], error.cause, not_found[1], status=404, codes=error.codes
@@ -530,6 +538,11 @@ def _with_query(url: str, **params: str) -> str:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def _web_page(response: requests.Response, error: RegistryError) -> bool:
+    """A 404 from a web server (HTML, no registry error codes), not from the registry API."""
+    return not error.codes and "html" in response.headers.get("Content-Type", "")
 
 
 def _same_host(url: str, host: str) -> bool:

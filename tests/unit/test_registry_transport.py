@@ -319,3 +319,15 @@ def test_probe_ignores_a_web_page(fake: Fake) -> None:
         RegistryError, match=r"HTTP 404, not a registry\); ask the site administrator"
     ):
         probe_isolation(fake.host, fake.ca_file)
+
+
+def test_a_web_page_404_points_at_the_registry_layout(fake: Fake) -> None:
+    page = b"<!DOCTYPE html><html><head><title>Page not found &middot; GitHub</title></head></html>"
+    fake.answer(lambda _s: Answer(404, {"Content-Type": "text/html; charset=utf-8"}, page))
+    client, _lines, _sleeps = _client(fake)
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest("o/r/img", "1.0")
+    text = str(info.value)
+    assert text.startswith(f"{fake.host} answered with a web page, not the registry API")
+    assert "HTTP 404 Page not found · GitHub" in text
+    assert "--subdomain-isolation" in text
