@@ -5,6 +5,8 @@ compress/gzip (what Docker and containerd use) read it as one stream. zlib relea
 so a thread pool uses every core. A chunk whose sample does not shrink is written as stored
 deflate blocks (level 0): deflate effort on incompressible data buys nothing.
 The output is deterministic (gzip mtime 0), so the same layer always gets the same digest.
+When python-isal (ISA-L's deflate) is installed it does the deflating, ~3x faster than zlib
+at the same ratio; zlib does the rest.
 """
 
 from __future__ import annotations
@@ -14,13 +16,27 @@ import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
+from types import ModuleType
 
 CHUNK = 1 << 20
 DEFAULT_LEVEL = 1
-SAMPLE = 32 << 10
+SAMPLE = 16 << 10
 # A sample that deflates to more than this fraction of its size counts as incompressible.
 STORE_RATIO = 0.92
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
+
+
+def _deflater() -> ModuleType:
+    """python-isal's zlib-compatible module when installed (same format, faster), else zlib."""
+    try:
+        from isal import isal_zlib
+    except ImportError:  # pragma: no cover - depends on what is installed
+        return zlib
+    return isal_zlib
+
+
+# The module that deflates compressible chunks; tests and benchmarks may set it to zlib.
+DEFLATER: ModuleType = _deflater()
 
 
 def workers() -> int:
@@ -40,15 +56,19 @@ def shrinks(data: bytes, sample: int = SAMPLE) -> bool:
         probe = data[start : start + sample]
     if not probe:
         return False
-    return len(zlib.compress(probe, 1)) < len(probe) * STORE_RATIO
+    return len(DEFLATER.compress(probe, 1)) < len(probe) * STORE_RATIO
 
 
 def gzip_member(data: bytes, level: int = DEFAULT_LEVEL) -> bytes:
     """One complete gzip member for data; stored (level 0) when the data does not shrink."""
-    if level > 0 and not shrinks(data):
-        level = 0
-    compressor = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WBITS)
-    return compressor.compress(data) + compressor.flush()
+    if level <= 0 or not shrinks(data):
+        stored = zlib.compressobj(0, zlib.DEFLATED, _GZIP_WBITS)
+        return stored.compress(data) + stored.flush()
+    module = DEFLATER
+    if module is not zlib:
+        level = min(level, 3)  # ISA-L has levels 0-3; 1 is its fast default like zlib's 1
+    compressor = module.compressobj(level, module.DEFLATED, _GZIP_WBITS)
+    return bytes(compressor.compress(data) + compressor.flush())
 
 
 def gzip_stream(

@@ -8,6 +8,8 @@ registry already has (by its name in the OCI layout, or by the cache) is only re
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
@@ -76,6 +78,7 @@ class Spooler:
         known: dict[str, CachedBlob],
         skippable: Callable[[str, int], bool],
         guess: bool = True,
+        on_blob: Callable[[LayerBlob], None] | None = None,
         level: int = DEFAULT_LEVEL,
         every: float = 5.0,
     ) -> None:
@@ -85,9 +88,9 @@ class Spooler:
         self.known = known
         self.skippable = skippable
         self.guess = guess
+        self.on_blob = on_blob
         self.level = level
         self.every = every
-        self._count = 0
 
     def __call__(self, entry: LayerEntry) -> LayerBlob:
         """Handle one layer as it streams by."""
@@ -133,7 +136,7 @@ class Spooler:
                 "run the push again",
             )
         throttle.done(f"copied {written / MB:.1f} MB", written)
-        return LayerBlob(entry.name, actual, written, None, None, path)
+        return self._done(LayerBlob(entry.name, actual, written, None, None, path))
 
     def _read_past(self, entry: LayerEntry) -> LayerBlob:
         """A legacy layer whose size matches a cached one: hash it to be sure, do not compress."""
@@ -176,11 +179,18 @@ class Spooler:
                 written = len(member)
         throttle.done(f"{read / MB:.1f} MB -> {written / MB:.1f} MB", read)
         diff_id = "sha256:" + diff.hexdigest()
-        return LayerBlob(entry.name, "sha256:" + blob.hexdigest(), written, diff_id, read, path)
+        digest = "sha256:" + blob.hexdigest()
+        return self._done(LayerBlob(entry.name, digest, written, diff_id, read, path))
 
     def _path(self) -> Path:
-        self._count += 1
-        return self.directory / f"layer-{self._count}.gz"
+        handle, name = tempfile.mkstemp(prefix="layer-", suffix=".gz", dir=self.directory)
+        os.close(handle)
+        return Path(name)
+
+    def _done(self, blob: LayerBlob) -> LayerBlob:
+        if self.on_blob is not None:
+            self.on_blob(blob)
+        return blob
 
 
 def _short(digest: str) -> str:

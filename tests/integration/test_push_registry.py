@@ -312,7 +312,15 @@ def test_foreign_layers_are_refused_before_any_upload(
     image_id = str(engine.client.images.get(tag).id)
     if not ghpkg.engine.info(engine.client).containerd_store:
         # A classic store on Linux drops foreign sources when loading (only Windows keeps
-        # them): hand ghpkg the archive a Windows engine's `docker save` would give.
+        # them): show ghpkg the image and archive a Windows engine would.
+        real_get_image = ghpkg.engine.get_image
+
+        def windows_image(client: docker.DockerClient, name: str) -> Any:
+            image = real_get_image(client, name)
+            image.attrs["Os"] = "windows"
+            return image
+
+        monkeypatch.setattr(ghpkg.engine, "get_image", windows_image)
         monkeypatch.setattr(ghpkg.engine, "save", lambda *_args, **_kw: iter([windows_save]))
     try:
         with pytest.raises(GhpkgError, match="does not currently support foreign layers"):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ghpkg import compress
 from ghpkg.compress import CHUNK, empty_gzip, gzip_member, gzip_stream, shrinks
 
 TEXT = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\n" % i for i in range(60000))
@@ -28,6 +29,17 @@ def _chunks(data: bytes, size: int = CHUNK) -> Iterator[bytes]:
 def pool() -> Iterator[ThreadPoolExecutor]:
     with ThreadPoolExecutor(2) as executor:
         yield executor
+
+
+@pytest.fixture(autouse=True, params=["zlib", "isal"])
+def deflater(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with stdlib zlib and, when installed, with python-isal deflating."""
+    if request.param == "isal":
+        isal_zlib = pytest.importorskip("isal.isal_zlib")
+        monkeypatch.setattr(compress, "DEFLATER", isal_zlib)
+    else:
+        monkeypatch.setattr(compress, "DEFLATER", zlib)
+    return str(request.param)
 
 
 def test_member_round_trips_text_and_random() -> None:
