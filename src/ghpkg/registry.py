@@ -110,7 +110,7 @@ class RegistryClient:
         return raw, response.headers.get("Content-Type", "").split(";")[0].strip()
 
     def blob_size(self, path: str, digest: str) -> int | None:
-        """HEAD a blob: its size, or None when the registry does not have it."""
+        """HEAD a blob: its size (-1 if not given), or None when the registry lacks it."""
         response = self._call(
             "HEAD",
             f"/v2/{path}/blobs/{digest}",
