@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from ghpkg.cli import execute, fail, report
+from ghpkg.cli import execute, fail, git_tags, report
 from ghpkg.outputs import Log
 from ghpkg.secret import Secret
 
@@ -22,10 +23,11 @@ def main() -> int:
         if not token:
             token = inputs.token_from(env, None)
             log.mask(token.reveal())
-        settings = inputs.resolve(raw, env, token)
+        workspace = Path(env.get("GITHUB_WORKSPACE") or ".")
+        settings = inputs.resolve(raw, env, token, lambda: git_tags(workspace))
         result = execute(settings, log)
-        for image in result.images:
-            log.info(image)
+        for line in result.lines or result.images:
+            log.info(line)
         report(result, settings.operation, "", env, log)
     except (Exception, KeyboardInterrupt) as exc:
         return fail(exc, token, log)

@@ -7,15 +7,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ghpkg.errors import AuthError, UsageError
 from ghpkg.secret import Secret
+
+if TYPE_CHECKING:
+    from github import Github
 
 READ = "read:packages"
 WRITE = "write:packages"
 DELETE = "delete:packages"
 # A scope that grants another: GitHub treats write:packages as including read:packages.
 _IMPLIED = {WRITE: {READ}, DELETE: set[str]()}
+_VERBS = {"versions": "list the versions of", "delete": "delete versions of"}
 
 
 class TokenKind(enum.Enum):
@@ -51,8 +56,13 @@ def token_kind(token: Secret) -> TokenKind:
 
 
 def needed_scope(action: str) -> str:
-    """The classic-PAT scope an operation needs: push needs write:packages, pull read:packages."""
-    return WRITE if action == "push" else READ
+    """The classic-PAT scope an operation needs: push write:packages, delete delete:packages."""
+    return {"push": WRITE, "delete": DELETE}.get(action, READ)
+
+
+def needed_scopes(action: str) -> tuple[str, ...]:
+    """Every scope an operation needs (delete also lists versions, so read:packages too)."""
+    return (DELETE, READ) if action == "delete" else (needed_scope(action),)
 
 
 def check_token_locally(token: Secret, action: str, target: str, workflow_repository: str) -> None:
@@ -72,7 +82,7 @@ def check_token_locally(token: Secret, action: str, target: str, workflow_reposi
         )
     if kind is TokenKind.GITHUB_TOKEN and workflow_repository and target != workflow_repository:
         raise UsageError(
-            f"GITHUB_TOKEN cannot {action} {target}",
+            f"GITHUB_TOKEN cannot {_VERBS.get(action, action)} {target}",
             f"a GITHUB_TOKEN works only for its own workflow's repository ({workflow_repository})",
             f"use a classic PAT with {needed_scope(action)} for another repository",
         )
@@ -85,7 +95,7 @@ def refusal_fix(token: Secret, action: str) -> str:
     if kind is TokenKind.GITHUB_TOKEN:
         return (
             f"the {kind.value} must belong to this repository's workflow and have "
-            f"`permissions: packages: {'write' if action == 'push' else 'read'}`; "
+            f"`permissions: packages: {'read' if scope == READ else 'write'}`; "
             f"for another repository use a classic PAT with {scope}"
         )
     if kind is TokenKind.FINE_GRAINED:
@@ -123,13 +133,7 @@ def check_token_remotely(
     import github  # deferred: PyGithub is slow to import and --help must stay fast
 
     kind = token_kind(token)
-    client = github.Github(
-        base_url=api_url,
-        auth=github.Auth.Token(token.reveal()),
-        verify=str(ca_file) if ca_file else True,
-        timeout=timeout,
-        retry=github.GithubRetry(total=2, backoff_factor=0.5),
-    )
+    client = api_client(api_url, token, ca_file, timeout)
     try:
         client.requester.requestJsonAndCheck("GET", "/rate_limit")
     except github.BadCredentialsException:
@@ -156,15 +160,29 @@ def check_token_remotely(
     if scopes is None:
         return TokenReport(kind, None, checked=True)
     granted = frozenset(scope.strip() for scope in scopes if scope.strip())
-    scope = needed_scope(action)
-    if kind is not TokenKind.GITHUB_TOKEN and missing_scopes(set(granted), scope):
+    missing = [n for n in needed_scopes(action) if missing_scopes(set(granted), n)]
+    if kind is not TokenKind.GITHUB_TOKEN and missing:
+        scope = " and ".join(missing)
         raise AuthError(
-            f"the {kind.value} lacks the {scope} scope",
+            f"the {kind.value} lacks the {scope} scope{'s' if len(missing) > 1 else ''}",
             f"it has: {', '.join(sorted(granted)) or 'no scopes'}",
             f"edit the token on https://{_host(api_url)}/settings/tokens and add {scope}",
             status=403,
         )
     return TokenReport(kind, granted, checked=True)
+
+
+def api_client(api_url: str, token: Secret, ca_file: Path | None, timeout: int = 15) -> Github:
+    """A PyGithub client for the instance's REST API: the one auth, TLS and retry setup."""
+    import github
+
+    return github.Github(
+        base_url=api_url,
+        auth=github.Auth.Token(token.reveal()),
+        verify=str(ca_file) if ca_file else True,
+        timeout=timeout,
+        retry=github.GithubRetry(total=2, backoff_factor=0.5),
+    )
 
 
 def _host(api_url: str) -> str:

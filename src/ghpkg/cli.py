@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +22,11 @@ def execute(settings: Settings, log: Log) -> Result:
         "push": operations.push,
         "pull": operations.pull,
         "ref": operations.ref,
+        "versions": operations.versions,
+        "delete": operations.delete,
     }
+    if settings.version_note:
+        log.info(settings.version_note)
     return verbs[settings.operation](settings, log)
 
 
@@ -50,6 +55,21 @@ def fail(exc: BaseException, token: Secret, log: Log) -> int:
     return code
 
 
+def git_tags(workspace: Path) -> list[str] | None:
+    """`git tag --list` in the workspace, or None where git or the repository is missing."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(workspace), "tag", "--list"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.split() if done.returncode == 0 else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ghpkg` console script."""
     from ghpkg import inputs
@@ -62,10 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.quiet = bool(args.quiet)
         token = inputs.token_from(env, sys.stdin if args.password_stdin else None)
         log.mask(token.reveal())
-        settings = inputs.resolve(raw, env, token)
+        settings = inputs.resolve(raw, env, token, lambda: git_tags(Path.cwd()))
         result = execute(settings, log)
-        for image in result.images:
-            print(image)
+        for line in result.lines or result.images:
+            print(line)
         report(result, settings.operation, str(args.output_file or ""), env, log)
     except (Exception, KeyboardInterrupt) as exc:
         if env.get("GHPKG_DEBUG") and not isinstance(exc, GhpkgError):

@@ -20,6 +20,7 @@ from ghpkg.reference import (
 )
 from ghpkg.secret import Secret
 from ghpkg.settings import OPERATIONS, TRANSPORTS, Settings
+from ghpkg.versions import GitRef, KnownTags, sha_tag, versions_from_git
 
 
 @dataclass
@@ -43,10 +44,23 @@ class RawInputs:
     target: str = ""
     transport: str = "auto"
     retries: str = "4"
+    sha_tag: bool = False
+    keep: str = ""
+    dry_run: bool = False
 
 
-def resolve(raw: RawInputs, env: Mapping[str, str], token: Secret) -> Settings:
-    """Check every option and fill defaults from the workflow environment (exit 2 on bad input)."""
+def _unknown_tags() -> None:
+    return None
+
+
+def resolve(
+    raw: RawInputs, env: Mapping[str, str], token: Secret, git_tags: KnownTags = _unknown_tags
+) -> Settings:
+    """Check every option and fill defaults from the workflow environment (exit 2 on bad input).
+
+    `git_tags` lists the repository's git tags when asked (None if unknown), to tell whether a
+    release tag is the highest and so gets `latest`.
+    """
     operation = _choice(raw.operation, OPERATIONS, "operation")
     hostname = parse_hostname(raw.hostname or env.get("GITHUB_SERVER_URL", ""))
     isolation = parse_isolation(raw.isolation)
@@ -54,17 +68,12 @@ def resolve(raw: RawInputs, env: Mapping[str, str], token: Secret) -> Settings:
     owner = parse_namespace(raw.owner or owner_default, "owner")
     repository = parse_namespace(raw.repository or repo_default, "repository")
     image = parse_image_name(raw.image)
-    versions = tuple(parse_version(v) for v in raw.versions)
-    if not versions:
-        raise UsageError(
-            "no version given", "every image is pushed under a tag", "pass --version 1.0"
-        )
-    if operation == "pull" and len(versions) > 1:
-        raise UsageError("pull takes one version", f"got {len(versions)}", "pass --version once")
+    versions, version_note = _versions(raw, operation, env, git_tags)
+    keep = _keep(raw, operation, versions)
     transport = _choice(raw.transport, TRANSPORTS, "transport")
     ca_file = _existing_file(raw.ca_file, "CA file (--ca-file)") if raw.ca_file else None
     workflow_repository = env.get("GITHUB_REPOSITORY", "").lower()
-    if operation in ("push", "pull"):
+    if operation != "ref":
         auth.check_token_locally(token, operation, f"{owner}/{repository}", workflow_repository)
     context = Path(raw.context or ".")
     dockerfile = raw.dockerfile or None
@@ -92,7 +101,59 @@ def resolve(raw: RawInputs, env: Mapping[str, str], token: Secret) -> Settings:
         workflow_repository=workflow_repository,
         revision=env.get("GITHUB_SHA", ""),
         docker_host=env.get("DOCKER_HOST") or None,
+        keep=keep,
+        dry_run=bool(raw.dry_run),
+        version_note=version_note,
     )
+
+
+def _versions(
+    raw: RawInputs, operation: str, env: Mapping[str, str], git_tags: KnownTags
+) -> tuple[tuple[str, ...], str]:
+    """The tags to use, and how they were found when none was given (empty if given)."""
+    given = [parse_version(v) for v in raw.versions]
+    if operation in ("versions", "delete"):
+        if operation == "versions" and given:
+            raise UsageError("versions takes no version", "it lists them all", "drop --version")
+        return tuple(given), ""
+    ref = GitRef.from_env(env)
+    note = ""
+    if given:
+        tags = given + ([sha_tag(ref.sha)] if raw.sha_tag else [])
+    else:
+        tags = versions_from_git(ref, raw.sha_tag, git_tags)
+        if operation == "pull":  # the most specific: this commit's tag, else the ref's first
+            tags = tags[-1:] if raw.sha_tag else tags[:1]
+        note = f"no version given; from {ref.describe()}: {', '.join(tags)}"
+    versions = tuple(dict.fromkeys(parse_version(tag) for tag in tags))
+    if operation == "pull" and len(versions) > 1:
+        raise UsageError("pull takes one version", f"got {len(versions)}", "pass --version once")
+    return versions, note
+
+
+def _keep(raw: RawInputs, operation: str, versions: tuple[str, ...]) -> int | None:
+    """delete: --keep N (N >= 1) or --version V, exactly one of them."""
+    text = str(raw.keep).strip()
+    if operation != "delete":
+        if text:
+            raise UsageError(f"--keep is for delete, not {operation}", "", "drop --keep")
+        return None
+    if bool(text) == bool(versions):
+        raise UsageError(
+            "delete needs either --keep N or --version V",
+            "both given" if text else "neither given",
+            "pass --keep 5 to keep the newest five, or --version V for each version to delete",
+        )
+    if not text:
+        return None
+    number = int(text) if text.isdigit() else 0
+    if number < 1:
+        raise UsageError(
+            f"keep {text!r} is not a whole number from 1",
+            "the newest N versions stay; a package cannot lose its last version",
+            "e.g. --keep 5",
+        )
+    return number
 
 
 def token_from(env: Mapping[str, str], stdin: TextIO | None) -> Secret:
@@ -116,12 +177,20 @@ def cli_parser() -> argparse.ArgumentParser:
         "push": "build (or take --source) and push every --version",
         "pull": "pull an image by tag into the local engine",
         "ref": "print the full image reference (no network)",
+        "versions": "list the package's versions: tags, id, created (REST API)",
+        "delete": "delete package versions by --version or all but the newest --keep N",
     }
     for name, text in helps.items():
         sub = commands.add_parser(name, help=text, description=text)
         _common(sub)
         sub.add_argument("--image", default="", help="image name (lowercase)")
-        sub.add_argument("--version", dest="versions", action="append", default=[])
+        if name != "versions":
+            sub.add_argument("--version", dest="versions", action="append", default=[])
+        if name in ("push", "pull", "ref"):
+            sub.add_argument("--sha-tag", action="store_true", help="add sha-<7 hex> of GITHUB_SHA")
+        if name == "delete":
+            sub.add_argument("--keep", default="", help="keep the newest N versions")
+            sub.add_argument("--dry-run", action="store_true", help="say what would go")
         if name in ("push", "pull"):
             sub.add_argument("--transport", default="auto", help="auto | engine | registry")
             sub.add_argument("--retries", default="4", help="attempts after a temporary failure")
@@ -182,7 +251,17 @@ def parse_action(env: Mapping[str, str]) -> RawInputs:
         target=get("target"),
         transport=get("transport", "auto"),
         retries=get("retries", "4"),
+        sha_tag=_flag(get("sha-tag", "false"), "sha-tag"),
+        keep=get("keep"),
+        dry_run=_flag(get("dry-run", "false"), "dry-run"),
     )
+
+
+def _flag(value: str, what: str) -> bool:
+    text = value.lower()
+    if text not in ("true", "false"):
+        raise UsageError(f"{what} {value!r} is not true or false", "", f"use {what}: true")
+    return text == "true"
 
 
 def _lines(value: str) -> list[str]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import docker
 
 from ghpkg import auth, engine
-from ghpkg.errors import RegistryError
+from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.outputs import Log, Result
+from ghpkg.packages import PackageApi, PackageVersion, newest_first, to_delete
 from ghpkg.progress import EngineProgress
 from ghpkg.reference import Reference, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
@@ -104,6 +106,56 @@ def pull(settings: Settings, log: Log) -> Result:
     )
 
 
+def versions(settings: Settings, log: Log) -> Result:
+    """List the package's versions, newest first, through the REST API."""
+    api = _package_api(settings, log, "versions")
+    try:
+        found = api.versions()
+    finally:
+        api.close()
+    found = newest_first(found)
+    log.info(f"{api.name}: {len(found)} version(s)")
+    return Result(
+        images=(),
+        package_url=settings.package_url,
+        lines=tuple(v.line() for v in found),
+        versions=_json(found),
+    )
+
+
+def delete(settings: Settings, log: Log) -> Result:
+    """Delete versions by tag or all but the newest N; the whole list is read before any delete."""
+    api = _package_api(settings, log, "delete")
+    try:
+        found = api.versions()
+        doomed = to_delete(found, settings.keep, settings.versions)
+        kept = [v for v in newest_first(found) if v not in doomed]
+        verb = "would delete" if settings.dry_run else "deleting"
+        log.info(f"{api.name}: {len(found)} version(s), {verb} {len(doomed)}, keeping {len(kept)}")
+        done: list[PackageVersion] = []
+        for version in doomed:
+            if settings.dry_run:
+                log.info(f"Would delete {version.label}, created {version.created_at}")
+                continue
+            try:
+                api.delete(version)
+            except GhpkgError as exc:
+                exc.what += f" (deleted before it: {', '.join(v.label for v in done) or 'nothing'})"
+                raise
+            done.append(version)
+            log.info(f"Deleted {version.label}, created {version.created_at}")
+    finally:
+        api.close()
+    shown = doomed if settings.dry_run else done
+    return Result(
+        images=(),
+        package_url=settings.package_url,
+        lines=tuple(v.line() for v in shown),
+        versions=_json(kept),
+        deleted=_json(shown),
+    )
+
+
 def choose_push_transport(requested: str, engine_info: engine.EngineInfo) -> str:
     """`auto`: the engine's own push below Engine 25 on the classic store, the registry API else."""
     if requested != "auto":
@@ -130,6 +182,24 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
     )
     registry.ping()
     return registry, settings.references(isolation)
+
+
+def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
+    """Check the token's scopes (advisory where the API cannot say), then open the package."""
+    auth.check_token_remotely(settings.api_url, settings.token, action, settings.ca_file, log.warn)
+    return PackageApi(
+        settings.api_url,
+        settings.token,
+        settings.ca_file,
+        settings.owner,
+        settings.repository,
+        settings.image,
+        action,
+    )
+
+
+def _json(found: list[PackageVersion]) -> str:
+    return json.dumps([v.as_json() for v in found], separators=(",", ":"))
 
 
 def _source_image(settings: Settings, client: docker.DockerClient, log: Log) -> str:

@@ -66,10 +66,13 @@ class Result:
     image_id: str = ""
     registry: str = ""
     package_url: str = ""
+    lines: tuple[str, ...] = ()  # what stdout shows instead of the images (versions, delete)
+    versions: str | None = None  # JSON, set by versions and delete
+    deleted: str | None = None  # JSON, set by delete
 
     def outputs(self) -> dict[str, str]:
         """The outputs by name, as action.yml declares them."""
-        return {
+        values = {
             "image": self.images[0] if self.images else "",
             "images": "\n".join(self.images),
             "digest": self.digest,
@@ -77,6 +80,8 @@ class Result:
             "registry": self.registry,
             "package-url": self.package_url,
         }
+        extra = {"versions": self.versions, "deleted": self.deleted}
+        return values | {key: value for key, value in extra.items() if value is not None}
 
 
 def append_outputs(path: Path, values: Mapping[str, str]) -> None:
@@ -93,6 +98,7 @@ def append_outputs(path: Path, values: Mapping[str, str]) -> None:
 def append_summary(path: Path, operation: str, result: Result) -> None:
     """Append a short Markdown table of the result to the step summary."""
     rows = [f"| image | `{image}` |" for image in result.images]
+    rows += [f"| {operation} | `{line}` |".replace("\t", " ") for line in result.lines]
     rows += [
         f"| digest | `{result.digest}` |" if result.digest else "",
         f"| image ID | `{result.image_id}` |" if result.image_id else "",

@@ -8,7 +8,7 @@ from pathlib import Path
 from ghpkg.reference import Reference, registry_host
 from ghpkg.secret import Secret
 
-OPERATIONS = ("push", "pull", "ref")
+OPERATIONS = ("push", "pull", "ref", "versions", "delete")
 TRANSPORTS = ("auto", "engine", "registry")
 
 
@@ -37,6 +37,9 @@ class Settings:
     workflow_repository: str = ""
     revision: str = ""
     docker_host: str | None = None
+    keep: int | None = None
+    dry_run: bool = False
+    version_note: str = ""
 
     @property
     def api_url(self) -> str:

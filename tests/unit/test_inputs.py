@@ -151,3 +151,76 @@ def test_fine_grained_token_is_refused() -> None:
 def test_settings_never_show_the_token() -> None:
     settings = settings_from(["ref", "--image", "hello", "--version", "1.0"])
     assert "x" * 36 not in repr(settings)
+
+
+TAG_REF = {**WORKFLOW, "GITHUB_REF": "refs/tags/v1.2.3", "GITHUB_SHA": "0123456" + "0" * 33}
+
+
+def test_push_without_a_version_takes_the_tags_of_the_git_ref() -> None:
+    settings = settings_from(["push", "--image", "a", "--source", "abc"], TAG_REF)
+    assert settings.versions == ("1.2.3", "1.2", "1", "latest")
+    assert settings.version_note == (
+        "no version given; from refs/tags/v1.2.3: 1.2.3, 1.2, 1, latest"
+    )
+
+
+def test_latest_waits_for_the_highest_release_among_the_git_tags() -> None:
+    raw, _args = inputs.parse_cli(["ref", "--image", "a"])
+    settings = inputs.resolve(raw, TAG_REF, TOKEN, lambda: ["v1.2.3", "v1.10.0"])
+    assert settings.versions == ("1.2.3", "1.2", "1")
+
+
+def test_a_given_version_wins_and_sha_tag_adds_to_it() -> None:
+    settings = settings_from(["ref", "--image", "a", "--version", "2.0", "--sha-tag"], TAG_REF)
+    assert settings.versions == ("2.0", "sha-0123456")
+    assert settings.version_note == ""
+
+
+@pytest.mark.parametrize(("extra", "version"), [([], "1.2.3"), (["--sha-tag"], "sha-0123456")])
+def test_pull_without_a_version_takes_the_most_specific_tag(extra: list[str], version: str) -> None:
+    settings = settings_from(["pull", "--image", "a", *extra], TAG_REF)
+    assert settings.versions == (version,)
+
+
+def test_action_reads_sha_tag_keep_and_dry_run() -> None:
+    env = {
+        **TAG_REF,
+        "INPUT_OPERATION": "delete",
+        "INPUT_IMAGE": "a",
+        "INPUT_KEEP": "3",
+        "INPUT_DRY-RUN": "true",
+        "INPUT_SHA-TAG": "false",
+    }
+    settings = inputs.resolve(inputs.parse_action(env), env, TOKEN)
+    assert (settings.operation, settings.keep, settings.dry_run) == ("delete", 3, True)
+    assert settings.versions == ()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["delete", "--image", "a"], "either --keep N or --version V: neither"),
+        (["delete", "--image", "a", "--keep", "1", "--version", "1"], "both given"),
+        (["delete", "--image", "a", "--keep", "0"], "keep '0' is not a whole number from 1"),
+        (["delete", "--image", "a", "--keep", "two"], "keep 'two'"),
+        (["versions", "--image", "a", "--version", "1"], "unrecognized arguments"),
+        (["push", "--image", "a", "--source", "x", "--keep", "1"], "unrecognized arguments"),
+    ],
+)
+def test_bad_package_options_are_usage_errors(argv: list[str], words: str) -> None:
+    with pytest.raises(UsageError, match=words) as caught:
+        settings_from(argv, TAG_REF)
+    assert caught.value.exit_code == 2
+
+
+def test_delete_by_version_checks_the_tags() -> None:
+    settings = settings_from(["delete", "--image", "a", "--version", "1.0", "--dry-run"])
+    assert (settings.versions, settings.keep, settings.dry_run) == (("1.0",), None, True)
+    with pytest.raises(UsageError, match="is a digest"):
+        settings_from(["delete", "--image", "a", "--version", "sha256:" + "a" * 64])
+
+
+def test_action_flags_are_true_or_false() -> None:
+    env = {**TAG_REF, "INPUT_IMAGE": "a", "INPUT_SHA-TAG": "yes"}
+    with pytest.raises(UsageError, match="sha-tag 'yes' is not true or false"):
+        inputs.parse_action(env)

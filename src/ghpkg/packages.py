@@ -1,0 +1,215 @@
+"""Package versions through the REST API: list them, choose which go, delete them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ghpkg import auth
+from ghpkg.errors import AuthError, GhpkgError, RegistryError
+from ghpkg.secret import Secret
+
+PER_PAGE = 100
+MAX_PAGES = 1000
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+
+
+@dataclass(frozen=True)
+class PackageVersion:
+    """One version as the API lists it: its id, its tags and when it was made."""
+
+    id: int
+    tags: tuple[str, ...]
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_api(cls, data: Any) -> PackageVersion:
+        """Read one element of the versions list; tags from metadata, else the name."""
+        if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+            raise RegistryError("the REST API listed a version without an id", str(data)[:200])
+        metadata = data.get("metadata") or {}
+        tags = (metadata.get("docker") or {}).get("tag") or (metadata.get("container") or {}).get(
+            "tags"
+        )
+        if not tags and data.get("name") and not str(data["name"]).startswith("sha256:"):
+            tags = [data["name"]]
+        return cls(
+            data["id"],
+            tuple(str(tag) for tag in tags or ()),
+            str(data.get("created_at") or ""),
+            str(data.get("updated_at") or ""),
+        )
+
+    @property
+    def label(self) -> str:
+        """`1.0, latest (id 42)` for a log line."""
+        return f"{', '.join(self.tags) or 'untagged'} (id {self.id})"
+
+    def line(self) -> str:
+        """Tags, id and creation time, tab-separated, for the command's output."""
+        return f"{','.join(self.tags) or '-'}\t{self.id}\t{self.created_at}"
+
+    def as_json(self) -> dict[str, object]:
+        """The shape of the `versions` and `deleted` outputs."""
+        return {
+            "id": self.id,
+            "tags": list(self.tags),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+def newest_first(versions: Sequence[PackageVersion]) -> list[PackageVersion]:
+    """Sort by creation time, newest first; ties keep the API's order (it lists newest first)."""
+    return sorted(versions, key=lambda v: v.created_at, reverse=True)
+
+
+def to_delete(
+    versions: Sequence[PackageVersion], keep: int | None, tags: Sequence[str]
+) -> list[PackageVersion]:
+    """The versions to delete: all but the newest `keep`, or those carrying `tags`."""
+    ordered = newest_first(versions)
+    if keep is not None:
+        return ordered[keep:]
+    missing = [tag for tag in tags if not any(tag in v.tags for v in ordered)]
+    if missing:
+        raise GhpkgError(
+            f"version {', '.join(missing)} is not in the package",
+            f"it has {len(ordered)} version(s); nothing was deleted",
+            "see `ghpkg versions` for the tags it has",
+        )
+    return [v for v in ordered if set(v.tags) & set(tags)]
+
+
+class PackageApi:
+    """The versions of one docker package, owned by an organization or else a user."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: Secret,
+        ca_file: Path | None,
+        owner: str,
+        repository: str,
+        image: str,
+        action: str,
+    ) -> None:
+        self.api_url = api_url
+        self.token = token
+        self.owner = owner
+        self.package = f"{repository}/{image}"
+        self.action = action
+        self._client = auth.api_client(api_url, token, ca_file)
+        self._base = ""
+
+    @property
+    def name(self) -> str:
+        """OWNER/REPOSITORY/IMAGE, for messages."""
+        return f"{self.owner}/{self.package}"
+
+    def close(self) -> None:
+        """Close the API connection."""
+        self._client.close()
+
+    def versions(self) -> list[PackageVersion]:
+        """Every version, all pages read before returning (orgs first, then users on 404)."""
+        import github
+
+        encoded = quote(self.package, safe="")
+        for space in ("orgs", "users"):
+            base = f"/{space}/{self.owner}/packages/docker/{encoded}/versions"
+            try:
+                found = self._pages(base)
+            except github.UnknownObjectException:
+                continue
+            except github.GithubException as exc:
+                raise self._error(exc, f"listing the versions of {self.name}") from None
+            self._base = base
+            return found
+        raise RegistryError(
+            f"package {self.name} was not found",
+            "the REST API answered 404 for it as an organization's and as a user's package",
+            "check --owner, --repository and --image, and that the token has read:packages "
+            "(and repo for a private repository)",
+            status=404,
+        )
+
+    def delete(self, version: PackageVersion) -> None:
+        """Delete one version (after versions(), which finds where the package lives)."""
+        import github
+
+        if not self._base:
+            raise GhpkgError("internal error: delete before versions", "", "please report it")
+        try:
+            self._call("DELETE", f"{self._base}/{version.id}")
+        except github.GithubException as exc:
+            raise self._error(exc, f"deleting {version.label} of {self.name}") from None
+
+    def _pages(self, base: str) -> list[PackageVersion]:
+        versions: list[PackageVersion] = []
+        url: str | None = base
+        params: dict[str, Any] | None = {"per_page": PER_PAGE}
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return versions
+            headers, data = self._call("GET", url, params)
+            if not isinstance(data, list):
+                raise RegistryError(
+                    f"the REST API answered {base} with something other than a list",
+                    str(data)[:200],
+                    "check that --hostname is a GitHub Enterprise Server",
+                )
+            versions += [PackageVersion.from_api(item) for item in data]
+            url, params = _next_link(headers), None
+        raise RegistryError(f"listing {base} did not end after {MAX_PAGES} pages")
+
+    def _call(
+        self, verb: str, url: str, params: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], Any]:
+        import github
+
+        try:
+            return self._client.requester.requestJsonAndCheck(verb, url, parameters=params)
+        except github.GithubException:
+            raise
+        except Exception as exc:
+            raise RegistryError(
+                f"could not reach the REST API at {self.api_url}",
+                type(exc).__name__,
+                "check the host and the network (--ca-file for a private CA)",
+                temporary=True,
+            ) from None
+
+    def _error(self, exc: Any, doing: str) -> RegistryError:
+        status = int(getattr(exc, "status", 0) or 0)
+        data = getattr(exc, "data", None)
+        message = data.get("message", "") if isinstance(data, dict) else ""
+        cause = f"HTTP {status}{f' {message}' if message else ''}"
+        if status in (401, 403):
+            return AuthError(
+                f"the REST API refused {doing}",
+                cause,
+                auth.refusal_fix(self.token, self.action),
+                status=status,
+            )
+        return RegistryError(
+            f"{doing} failed",
+            cause,
+            "run it again" if status >= 500 else "",
+            status=status,
+            temporary=status >= 500,
+        )
+
+
+def _next_link(headers: dict[str, Any]) -> str | None:
+    """The rel="next" URL of a Link header, if there is one."""
+    for key, value in headers.items():
+        if key.lower() == "link":
+            match = _NEXT.search(str(value))
+            return match[1] if match else None
+    return None
