@@ -180,7 +180,7 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
         retries=settings.retries,
         log=log.info,
     )
-    registry.ping()
+    registry.ping(action)
     return registry, settings.references(isolation)
 
 
