@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import shutil
 import time
 import zlib
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from testbed.config import GHES_VERSION
-from testbed.tokens import READ, Token, TokenTable, registry_status
+from testbed.tokens import DELETE, READ, Token, TokenTable, registry_status
 from testbed.wire import Request, Response, json_response
 
 DOCS = "https://docs.github.com/enterprise-server@3.14/rest"
@@ -28,7 +29,7 @@ def handle(request: Request, tokens: TokenTable, storage: Path) -> Response:
     answer: Answer
     if header and token is None:
         answer = 401, _message("Bad credentials"), []
-    elif request.method not in ("GET", "HEAD"):
+    elif request.method not in ("GET", "HEAD", "DELETE"):
         answer = 404, _message("Not Found"), []
     else:
         api = _Api(request, token, storage)
@@ -37,6 +38,8 @@ def handle(request: Request, tokens: TokenTable, storage: Path) -> Response:
     headers = [("X-GitHub-Enterprise-Version", GHES_VERSION), ("X-GitHub-Media-Type", "github.v3")]
     if token is not None and token.kind == "classic":
         headers.append(("X-OAuth-Scopes", ", ".join(token.scopes)))
+    if status == 204:
+        return Response(204, b"", headers + extra)
     return json_response(status, data, headers + extra)
 
 
@@ -67,10 +70,11 @@ class _Api:
             (r"/repos/([^/]+)/([^/]+)", self.repository),
             (r"/(orgs|users)/([^/]+)/packages/([^/]+)/(.+)/versions", self.versions),
             (r"/(user)/packages/([^/]+)/(.+)/versions", self.own_versions),
+            (r"/(orgs|users)/([^/]+)/packages/([^/]+)/(.+)/versions/(\d+)", self.one_version),
         ]
         for pattern, view in routes:
             match = re.fullmatch(pattern, path)
-            if match:
+            if match and (self.request.method != "DELETE" or view == self.one_version):
                 return view(*(unquote(group) for group in match.groups()))
         return 404, _message("Not Found"), []
 
@@ -132,7 +136,9 @@ class _Api:
             return 401, _message("Requires authentication"), []
         return self.versions("users", self.token.user, package_type, name)
 
-    def versions(self, space: str, owner: str, package_type: str, name: str) -> Answer:
+    def versions(
+        self, space: str, owner: str, package_type: str, name: str, everything: bool = False
+    ) -> Answer:
         """GET /(orgs|users)/{owner}/packages/docker/{REPOSITORY/IMAGE}/versions: the tags."""
         if self.token is None:
             return 401, _message("Requires authentication"), []
@@ -147,10 +153,33 @@ class _Api:
         if not tags or not readable:
             return 404, _message("Package not found."), []
         base = f"/api/v3/{space}/{owner}/packages/docker/{quote(name, safe='')}/versions"
-        page, links = self._page(tags, base)
+        page, links = (tags, []) if everything else self._page(tags, base)
         html = self.url(f"/{repository}/packages")
         body = [_version(full_name, tag, created, self.url(base), html) for tag, created in page]
         return 200, body, links
+
+    def one_version(
+        self, space: str, owner: str, package_type: str, name: str, number: str
+    ) -> Answer:
+        """GET or DELETE /(orgs|users)/{owner}/packages/docker/{name}/versions/{id}."""
+        status, listed, _ = self.versions(space, owner, package_type, name, everything=True)
+        if status != 200 or not isinstance(listed, list):
+            return status, listed, []
+        found = [version for version in listed if version["id"] == int(number)]
+        if not found:
+            return 404, _message("Package version not found."), []
+        if self.request.method != "DELETE":
+            return 200, found[0], []
+        assert self.token is not None  # versions() answered 200
+        repository = "/".join(f"{owner}/{name}".lower().split("/")[:2])
+        if registry_status(self.token, DELETE, repository) != 200:
+            if self.token.kind == "actions":
+                return 403, _message("Resource not accessible by integration"), []
+            return 403, _message("You need delete:packages scope to delete package versions."), []
+        tag = found[0]["name"]
+        folder = self.storage / _TAGS.format(name=f"{owner}/{name}".lower())
+        shutil.rmtree(folder / str(tag), ignore_errors=True)
+        return 204, None, []
 
     def _tags(self, full_name: str) -> list[Tag]:
         """The backend's tags of OWNER/REPOSITORY/IMAGE, newest first, with their times."""

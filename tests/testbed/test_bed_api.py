@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -136,3 +137,38 @@ def test_api_answers_on_the_flat_host_too(bed_client: BedClient) -> None:
     answer = bed_client.api("/rate_limit", host=bed_client.bed.flat_hostname)
     assert answer.status_code == 200
     assert answer.headers["X-OAuth-Scopes"] == "read:packages, write:packages, repo"
+
+
+def _delete(bed_client: BedClient, path: str, token: str) -> int:
+    """DELETE https://ghes.test/api/v3/PATH with `Authorization: token X`; the status."""
+    url = f"https://{bed_client.bed.hostname}/api/v3{path}"
+    headers = {"Authorization": f"token {bed_client.bed.token(token)}"}
+    return bed_client.request("DELETE", url, None, headers=headers).status_code
+
+
+def test_deleting_a_version_removes_its_tag(bed_client: BedClient, tiny_image: Pushed) -> None:
+    """DELETE .../versions/{id}: delete:packages needed; 204, then the tag is gone everywhere."""
+    bed_client.push(tiny_image.name, tag="2.0")
+    owner, repository, image = tiny_image.name.split("/")
+    base = f"/orgs/{owner}/packages/docker/{quote(f'{repository}/{image}', safe='')}/versions"
+    ids = {v["name"]: v["id"] for v in bed_client.api(base, "read").json()}
+    one = f"{base}/{ids['1.0']}"
+    assert bed_client.api(one, "read").json()["name"] == "1.0"
+    for token in ("write", "read", "actions"):
+        assert _delete(bed_client, one, token) == 403
+    assert _delete(bed_client, f"{base}/1", "delete") == 404
+    assert _delete(bed_client, base, "delete") == 404
+    assert _delete(bed_client, one, "delete") == 204
+    assert [v["name"] for v in bed_client.api(base, "read").json()] == ["2.0"]
+    assert bed_client.get_manifest(tiny_image.name, "1.0").status_code == 404
+    assert bed_client.get_manifest(tiny_image.name, "2.0").status_code == 200
+    assert _delete(bed_client, one, "delete") == 404
+
+
+def test_versions_carry_their_times(bed_client: BedClient, tiny_image: Pushed) -> None:
+    """created_at and updated_at are UTC timestamps, as GitHub sends them."""
+    owner, repository, image = tiny_image.name.split("/")
+    base = f"/users/{owner}/packages/docker/{quote(f'{repository}/{image}', safe='')}/versions"
+    (version,) = bed_client.api(base, "read").json()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", version["created_at"])
+    assert version["updated_at"] == version["created_at"]
