@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -176,6 +177,8 @@ def api_client(api_url: str, token: Secret, ca_file: Path | None, timeout: int =
     """A PyGithub client for the instance's REST API: the one auth, TLS and retry setup."""
     import github
 
+    # PyGithub logs each 403 at INFO on its own stderr handler; ghpkg's error line says it once.
+    logging.getLogger("github").setLevel(logging.WARNING)
     return github.Github(
         base_url=api_url,
         auth=github.Auth.Token(token.reveal()),

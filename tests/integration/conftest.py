@@ -24,16 +24,20 @@ def clean_environment() -> dict[str, str]:
 
 @pytest.fixture
 def run_ghpkg() -> Run:
-    """Run `python -m ghpkg ARGS` with an environment and optional stdin; never raises."""
+    """Run `python -m ghpkg ARGS` with an environment, optional stdin and cwd; never raises."""
 
     def run(
-        *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        stdin: str | None = None,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         full_env = clean_environment()
         full_env.update(env or {})
         return subprocess.run(
             [sys.executable, "-m", "ghpkg", *args],
             env=full_env,
+            cwd=cwd,
             input=stdin if stdin is not None else "",
             capture_output=True,
             text=True,
