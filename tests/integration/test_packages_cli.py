@@ -222,3 +222,20 @@ def test_action_face_deletes_with_keep_and_writes_outputs(
     assert json.loads(outputs["versions"]) == before[:1]
     assert "### ghpkg delete" in summary.read_text()
     assert listed(run_ghpkg, bed, two_pushes, tmp_path) == before[:1]
+
+
+def test_keep_reads_every_page_before_deleting(
+    bed: Any, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    image = f"pages-{uuid.uuid4().hex[:8]}"
+    name = f"{OWNER}/{REPOSITORY}/{image}"
+    manifest = bed_client.manifest_for(name)
+    tags = [f"t{number:03}" for number in range(103)]  # the API's pages hold 100 at most
+    for tag in tags:
+        assert bed_client.put_manifest(name, tag, manifest).status_code == 201
+    versions = listed(run_ghpkg, bed, image, tmp_path)
+    assert sorted(tag for v in versions for tag in v["tags"]) == tags
+    done = run_with(run_ghpkg, bed, "delete", "delete", *common(bed, image), "--keep", "100")
+    assert done.returncode == 0, done.stderr
+    assert [line.split("\t")[0] for line in done.stdout.splitlines()] == ["t002", "t001", "t000"]
+    assert len(listed(run_ghpkg, bed, image, tmp_path)) == 100
