@@ -129,12 +129,14 @@ def check_token_remotely(
     ca_file: Path | None,
     warn: Callable[[str], None],
     timeout: int = 15,
+    retries: int = 2,
+    log: Callable[[str], None] = lambda _: None,
 ) -> TokenReport:
     """Ask the REST API which scopes a classic PAT has; advisory if the API cannot answer."""
     import github  # deferred: PyGithub is slow to import and --help must stay fast
 
     kind = token_kind(token)
-    client = api_client(api_url, token, ca_file, timeout)
+    client = api_client(api_url, token, ca_file, timeout, retries, log)
     try:
         client.requester.requestJsonAndCheck("GET", "/rate_limit")
     except github.BadCredentialsException:
@@ -173,9 +175,18 @@ def check_token_remotely(
     return TokenReport(kind, granted, checked=True)
 
 
-def api_client(api_url: str, token: Secret, ca_file: Path | None, timeout: int = 15) -> Github:
+def api_client(
+    api_url: str,
+    token: Secret,
+    ca_file: Path | None,
+    timeout: int = 15,
+    retries: int = 2,
+    log: Callable[[str], None] = lambda _: None,
+) -> Github:
     """A PyGithub client for the instance's REST API: the one auth, TLS and retry setup."""
     import github
+
+    from ghpkg.api_retry import LoggedRetry
 
     # PyGithub logs each 403 at INFO on its own stderr handler; ghpkg's error line says it once.
     logging.getLogger("github").setLevel(logging.WARNING)
@@ -184,7 +195,7 @@ def api_client(api_url: str, token: Secret, ca_file: Path | None, timeout: int =
         auth=github.Auth.Token(token.reveal()),
         verify=str(ca_file) if ca_file else True,
         timeout=timeout,
-        retry=github.GithubRetry(total=2, backoff_factor=0.5),
+        retry=LoggedRetry(log, total=max(0, retries)),
     )
 
 

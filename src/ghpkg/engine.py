@@ -8,22 +8,37 @@ Credentials reach the engine only in the X-Registry-Auth header of one API call.
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 import docker.errors
 from docker.models.images import Image
 
 from ghpkg.errors import BuildError, EngineError
+from ghpkg.registry_errors import backoff_delay
 from ghpkg.secret import Secret
 
 Progress = Callable[[Mapping[str, Any]], None]
+T = TypeVar("T")
 
 _BUILD_TAIL = 12
+# What a registry's trouble looks like in the engine's JSON stream, and what is a refusal.
+_TEMPORARY = re.compile(
+    r"\b(5\d\d|429)\b|too ?many ?requests|service unavailable|bad gateway|gateway time-?out"
+    r"|timeout|timed out|deadline exceeded|connection reset|broken pipe|\bEOF\b"
+    r"|connection refused|request canceled",
+    re.IGNORECASE,
+)
+_REFUSED = re.compile(
+    r"unauthori[sz]ed|denied|forbidden|authentication required|no basic auth|x509"
+    r"|certificate|\b40[0134]\b|not found|unknown|invalid",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -173,6 +188,25 @@ def _auth(username: str, token: Secret) -> dict[str, str]:
 
 
 def push(
+    client: docker.DockerClient,
+    reference: str,
+    username: str,
+    token: Secret,
+    progress: Progress,
+    *,
+    retries: int = 0,
+    log: Callable[[str], None] = lambda _: None,
+) -> str:
+    """`docker push` one tag through the engine (again after a temporary registry error)."""
+    return _again(
+        lambda: _push_once(client, reference, username, token, progress),
+        f"docker push of {reference}",
+        retries,
+        log,
+    )
+
+
+def _push_once(
     client: docker.DockerClient, reference: str, username: str, token: Secret, progress: Progress
 ) -> str:
     """`docker push` one tag through the engine; returns the digest the engine reports."""
@@ -189,11 +223,33 @@ def push(
                 digest = str(aux["Digest"])
             progress(chunk)
     except docker.errors.DockerException as exc:
-        raise EngineError(f"docker push of {reference} failed", _first_line(exc), "") from None
+        cause = _first_line(exc)
+        raise EngineError(
+            f"docker push of {reference} failed", cause, "", temporary=temporary_message(cause)
+        ) from None
     return digest
 
 
 def pull(
+    client: docker.DockerClient,
+    reference: str,
+    username: str,
+    token: Secret,
+    progress: Progress,
+    *,
+    retries: int = 0,
+    log: Callable[[str], None] = lambda _: None,
+) -> None:
+    """`docker pull` one tag through the engine (again after a temporary error)."""
+    _again(
+        lambda: _pull_once(client, reference, username, token, progress),
+        f"docker pull of {reference}",
+        retries,
+        log,
+    )
+
+
+def _pull_once(
     client: docker.DockerClient, reference: str, username: str, token: Secret, progress: Progress
 ) -> None:
     """`docker pull` one tag through the engine."""
@@ -206,7 +262,10 @@ def pull(
             _raise_stream_error(chunk, f"docker pull of {reference} failed")
             progress(chunk)
     except docker.errors.DockerException as exc:
-        raise EngineError(f"docker pull of {reference} failed", _first_line(exc), "") from None
+        cause = _first_line(exc)
+        raise EngineError(
+            f"docker pull of {reference} failed", cause, "", temporary=temporary_message(cause)
+        ) from None
 
 
 def save(client: docker.DockerClient, image: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
@@ -238,7 +297,26 @@ def _raise_stream_error(chunk: Mapping[str, Any], what: str) -> None:
         message = str(detail.get("message") if isinstance(detail, dict) else "") or str(
             chunk["error"]
         )
-        raise EngineError(what, message.strip(), "")
+        raise EngineError(what, message.strip(), "", temporary=temporary_message(message))
+
+
+def temporary_message(message: str) -> bool:
+    """Whether an engine's registry error is worth another try (5xx, 429, resets, timeouts)."""
+    return bool(_TEMPORARY.search(message)) and not _REFUSED.search(message)
+
+
+def _again(attempt: Callable[[], T], what: str, retries: int, log: Callable[[str], None]) -> T:
+    """Run `attempt`, again after a temporary error, at most `retries` more times."""
+    for number in range(retries + 1):
+        try:
+            return attempt()
+        except EngineError as exc:
+            if not exc.temporary or number >= retries:
+                raise
+            delay = backoff_delay(number)
+            log(f"{what}: {exc.cause}; retry {number + 1}/{retries} in {delay:.1f}s")
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _first_line(exc: BaseException) -> str:

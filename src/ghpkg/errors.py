@@ -41,10 +41,12 @@ class RegistryError(GhpkgError):
         status: int | None = None,
         codes: tuple[str, ...] = (),
         temporary: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.codes = codes
         self.temporary = temporary
+        self.retry_after = retry_after
         super().__init__(what, cause, fix)
 
 
@@ -54,6 +56,12 @@ class AuthError(RegistryError):
 
 class EngineError(GhpkgError):
     """The Docker engine refused, failed or could not be reached."""
+
+    def __init__(
+        self, what: str, cause: str = "", fix: str = "", *, temporary: bool = False
+    ) -> None:
+        self.temporary = temporary
+        super().__init__(what, cause, fix)
 
 
 class BuildError(EngineError):

@@ -157,24 +157,20 @@ class RegistryClient:
     def upload_blob(
         self, path: str, chunks: Iterable[bytes] | bytes, digest: str, size: int | None = None
     ) -> None:
-        """Upload a blob: POST, one streamed PATCH, PUT ?digest=; then confirm it with HEAD."""
+        """Upload a blob: POST, one streamed PATCH, PUT ?digest=; then confirm it with HEAD.
+
+        Bytes are sent again from a new upload after a temporary failure; an iterator cannot be.
+        """
         if isinstance(chunks, (bytes, bytearray, memoryview)):
             data = bytes(chunks)
-            self._upload(path, lambda: data, digest, len(data) if size is None else size, True)
+            self._upload_again(path, lambda: data, digest, len(data) if size is None else size)
         else:
             iterator = iter(chunks)
             self._upload(path, lambda: iterator, digest, size, False)
 
     def upload_file(self, path: str, file: Path, digest: str, size: int) -> None:
         """Upload a blob from a file; retried as a whole on temporary errors."""
-        for attempt in range(self._retries + 1):
-            try:
-                self._upload(path, lambda: _FileBody(file), digest, size, True, retry=False)
-                return
-            except RegistryError as exc:
-                if not exc.temporary or attempt >= self._retries:
-                    raise
-                self._pause(attempt, None, f"upload of {_short(digest)}", exc)
+        self._upload_again(path, lambda: _FileBody(file), digest, size)
 
     def put_manifest(self, path: str, tag: str, raw: bytes, media_type: str) -> str:
         """PUT a manifest by tag; returns the sha256 digest of the bytes sent."""
@@ -254,6 +250,18 @@ class RegistryClient:
         if actual != digest:
             raise _mismatch(what, f"its content has digest {actual}")
 
+    def _upload_again(self, path: str, body: Callable[[], Any], digest: str, size: int) -> None:
+        """Upload; after a temporary failure, start a new upload session from the first byte."""
+        for attempt in range(self._retries + 1):
+            try:
+                self._upload(path, body, digest, size, True, retry=False)
+                return
+            except RegistryError as exc:
+                if not exc.temporary or attempt >= self._retries:
+                    raise
+                what = f"upload of {_short(digest)} (starting it again)"
+                self._pause(attempt, exc.retry_after, what, exc)
+
     def _upload(
         self,
         path: str,
@@ -267,21 +275,23 @@ class RegistryClient:
         what = f"upload of {_short(digest)} to {path}"
         location = self._start_upload(path, what)
         if not self._patch_refused:
-            response = self._call(
-                "PATCH",
-                location,
-                path=path,
-                action="push",
-                what=what,
-                ok=range(200, 500),
-                data=body(),
-                retry=False,
-                headers={"Content-Type": "application/octet-stream"},
-            )
+            with self._dropped_on_failure(path, location):
+                response = self._call(
+                    "PATCH",
+                    location,
+                    path=path,
+                    action="push",
+                    what=what,
+                    ok=range(200, 500),
+                    data=body(),
+                    retry=False,
+                    headers={"Content-Type": "application/octet-stream"},
+                )
             response.close()
             if response.status_code in (202, 204):
                 location = response.headers.get("Location") or location
-                self._finish_upload(path, location, digest, None, what)
+                with self._dropped_on_failure(path, location):
+                    self._finish_upload(path, location, digest, None, what)
                 self._confirm(path, digest, size, what)
                 return
             if response.status_code not in _PATCH_REFUSED:
@@ -299,8 +309,18 @@ class RegistryClient:
                 "sending blobs in one PUT"
             )
             location = self._start_upload(path, what)
-        self._finish_upload(path, location, digest, body(), what, retry=retry and reiterable)
+        with self._dropped_on_failure(path, location):
+            self._finish_upload(path, location, digest, body(), what, retry=retry and reiterable)
         self._confirm(path, digest, size, what)
+
+    @contextlib.contextmanager
+    def _dropped_on_failure(self, path: str, location: str) -> Iterator[None]:
+        """Cancel an upload session whose bytes did not all arrive: it is never resumed."""
+        try:
+            yield
+        except RegistryError:
+            self._cancel_upload(path, location)
+            raise
 
     def _start_upload(self, path: str, what: str) -> str:
         response = self._call(
@@ -402,8 +422,7 @@ class RegistryClient:
                 )
             if not (retry and error.temporary) or attempt >= self._retries:
                 raise error
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            self._pause(attempt, retry_after, what, error)
+            self._pause(attempt, error.retry_after, what, error)
             attempt += 1
 
     def _send(
@@ -492,7 +511,13 @@ class RegistryClient:
         if "MANIFEST_INVALID" in codes or "MANIFEST_BLOB_UNKNOWN" in codes:
             fix = "push a single-platform Docker v2 schema-2 image (ghpkg push does)"
         return RegistryError(
-            f"{what} failed", cause, fix, status=status, codes=codes, temporary=temporary
+            f"{what} failed",
+            cause,
+            fix,
+            status=status,
+            codes=codes,
+            temporary=temporary,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
 
     def _pause(self, attempt: int, retry_after: float | None, what: str, exc: Exception) -> None:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 
 from ghpkg import __version__
 from ghpkg.errors import RegistryError, UsageError
 from ghpkg.reference import registry_host
-from ghpkg.registry_errors import CA_FIX, transport_error
+from ghpkg.registry_errors import (
+    CA_FIX,
+    TEMPORARY_STATUS,
+    backoff_delay,
+    parse_retry_after,
+    transport_error,
+)
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings
 
+# Causes that mean "no server here", not "a server in trouble": the probe moves on at once.
+_ABSENT = ("Name or service not known", "name resolution", "Connection refused", "No address")
 _ENABLE_FIX = (
     "ask the site administrator to enable GitHub Packages' Docker registry, "
     "or pass --subdomain-isolation"
@@ -67,6 +77,8 @@ def probe_isolation(
     ca_file: Path | None,
     timeout: float = 10.0,
     log: Callable[[str], None] = lambda _: None,
+    retries: int = 2,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> bool:
     """Subdomain isolation "auto": True when docker.HOST answers as a registry, False for HOST."""
     session = new_session(ca_file)
@@ -74,14 +86,11 @@ def probe_isolation(
     try:
         for isolation in (True, False):
             url = f"https://{registry_host(hostname, isolation)}/v2/"
-            try:
-                response = session.get(url, timeout=timeout, allow_redirects=False)
-            except requests.RequestException as exc:
-                error = transport_error(registry_host(hostname, isolation), url, exc)
-                if not error.temporary:
-                    raise error from None
-                tried.append(f"{url} ({error.cause.split(' (')[0]})")
+            answer = _get(session, url, timeout, retries, log, sleep)
+            if isinstance(answer, RegistryError):
+                tried.append(f"{url} ({answer.cause.split(' (')[0]})")
                 continue
+            response = answer
             with response:
                 reason = registry_answer(response)
             if reason:
@@ -98,3 +107,34 @@ def probe_isolation(
         "tried " + " and ".join(tried),
         _ENABLE_FIX,
     )
+
+
+def _get(
+    session: requests.Session,
+    url: str,
+    timeout: float,
+    retries: int,
+    log: Callable[[str], None],
+    sleep: Callable[[float], None],
+) -> requests.Response | RegistryError:
+    """GET url, retrying 5xx, 429, resets and timeouts; a temporary error once retries end."""
+    host = urlsplit(url).netloc
+    for attempt in range(retries + 1):
+        try:
+            response = session.get(url, timeout=timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            error = transport_error(host, url, exc)
+            if not error.temporary:
+                raise error from None
+            if attempt >= retries or any(text in error.cause for text in _ABSENT):
+                return error
+            wait = backoff_delay(attempt)
+        else:
+            if response.status_code not in TEMPORARY_STATUS or attempt >= retries:
+                return response
+            response.close()
+            error = RegistryError(f"probe of {url}", f"HTTP {response.status_code}")
+            wait = backoff_delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
+        log(f"{error}; retry {attempt + 1}/{retries} in {wait:.1f}s")
+        sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover

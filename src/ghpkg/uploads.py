@@ -29,7 +29,7 @@ class Registry(Protocol):
     def mount_blob(self, path: str, digest: str, from_path: str) -> bool: ...
 
     def upload_blob(
-        self, path: str, chunks: Iterable[bytes], digest: str, size: int | None = None
+        self, path: str, chunks: Iterable[bytes] | bytes, digest: str, size: int | None = None
     ) -> None: ...
 
     def upload_file(self, path: str, file: Path, digest: str, size: int) -> None: ...
@@ -142,7 +142,7 @@ class Uploader:
         """Upload the config unless the repository has it; the bytes sent."""
         if self.target.ensure(digest, len(raw), self.log):
             return 0
-        self.target.registry.upload_blob(self.target.path, [raw], digest, len(raw))
+        self.target.registry.upload_blob(self.target.path, raw, digest, len(raw))  # retried
         self.target.confirm(digest, len(raw))
         return len(raw)
 

@@ -1,0 +1,66 @@
+"""Retries for REST API calls: PyGithub's GithubRetry plus 429, jitter, a cap, and a log line.
+
+Imported only where the REST API is called (PyGithub is slow to import).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from github import GithubRetry
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import HTTPResponse
+from urllib3.util.retry import Retry
+
+from ghpkg.registry_errors import MAX_RETRY_AFTER, TEMPORARY_STATUS, redact_url
+
+Log = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """Discard a log line."""
+
+
+class LoggedRetry(GithubRetry):
+    """Retry 5xx, 429 (Retry-After honoured, capped), rate-limit 403s and broken connections."""
+
+    def __init__(self, log: Log = _quiet, **kwargs: Any) -> None:
+        kwargs.setdefault("status_forcelist", sorted(TEMPORARY_STATUS))
+        kwargs.setdefault("backoff_factor", 0.5)
+        kwargs.setdefault("backoff_jitter", 0.5)
+        kwargs.setdefault("backoff_max", 30.0)
+        kwargs.setdefault("max_rate_limit_wait", MAX_RETRY_AFTER)
+        kwargs.setdefault("raise_on_status", False)
+        super().__init__(**kwargs)
+        self.log = log
+
+    def new(self, **kwargs: Any) -> LoggedRetry:
+        """A copy with the counters moved on, keeping the log."""
+        retry = super().new(**kwargs)
+        retry.log = self.log
+        return retry
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: HTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Retry:
+        """Count one failed attempt and say so (raises when the budget is spent)."""
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        cause = f"HTTP {response.status}" if response is not None else type(error).__name__
+        where = redact_url(str(url or "")) if url and "://" in url else str(url or "")
+        used = len(retry.history)
+        self.log(f"REST API {method} {where}: {cause}; retry {used}/{self.budget}")
+        return retry
+
+    @property
+    def budget(self) -> int:
+        """How many retries this client may make in all."""
+        used = len(self.history)
+        return used + (self.total if isinstance(self.total, int) else 0)
