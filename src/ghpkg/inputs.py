@@ -44,6 +44,7 @@ class RawInputs:
     target: str = ""
     transport: str = "auto"
     retries: str = "4"
+    timeout: str = "60"
     sha_tag: bool = False
     keep: str = ""
     dry_run: bool = False
@@ -98,6 +99,7 @@ def resolve(
         target=raw.target or None,
         transport=transport,
         retries=_count(raw.retries),
+        timeout=_seconds(raw.timeout),
         workflow_repository=workflow_repository,
         revision=env.get("GITHUB_SHA", ""),
         docker_host=env.get("DOCKER_HOST") or None,
@@ -194,6 +196,7 @@ def cli_parser() -> argparse.ArgumentParser:
         if name in ("push", "pull"):
             sub.add_argument("--transport", default="auto", help="auto | engine | registry")
             sub.add_argument("--retries", default="4", help="attempts after a temporary failure")
+            sub.add_argument("--timeout", default="60", help="seconds to wait on the network")
         if name == "push":
             sub.add_argument("--source", default="", help="existing local image ID or name")
             sub.add_argument("--context", default=".", help="build context directory")
@@ -251,6 +254,7 @@ def parse_action(env: Mapping[str, str]) -> RawInputs:
         target=get("target"),
         transport=get("transport", "auto"),
         retries=get("retries", "4"),
+        timeout=get("timeout", "60"),
         sha_tag=_flag(get("sha-tag", "false"), "sha-tag"),
         keep=get("keep"),
         dry_run=_flag(get("dry-run", "false"), "dry-run"),
@@ -292,6 +296,18 @@ def _count(value: str) -> int:
         number = -1
     if not 0 <= number <= 20:
         raise UsageError(f"retries {value!r} is not a number from 0 to 20", "", "e.g. --retries 4")
+    return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 1 <= number <= 3600:
+        raise UsageError(
+            f"timeout {value!r} is not a number of seconds from 1 to 3600", "", "e.g. --timeout 60"
+        )
     return number
 
 

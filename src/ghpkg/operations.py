@@ -56,6 +56,8 @@ def push(settings: Settings, log: Log) -> Result:
                     settings.username,
                     settings.token,
                     EngineProgress(log.info),
+                    retries=settings.retries,
+                    log=log.info,
                 )
         else:
             from ghpkg.pushing import push_image  # deferred: only this transport needs it
@@ -89,6 +91,8 @@ def pull(settings: Settings, log: Log) -> Result:
                 settings.username,
                 settings.token,
                 EngineProgress(log.info),
+                retries=settings.retries,
+                log=log.info,
             )
             raw, _media_type = registry.get_manifest(reference.path, reference.version)
             digest, image_id = sha256_digest(raw), engine.image_id_of(client, str(reference))
@@ -169,14 +173,26 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
     """Find the registry, check the token (REST API, advisory) and log in, before any build."""
     isolation = settings.isolation
     if isolation is None:
-        isolation = probe_isolation(settings.hostname, settings.ca_file, log=log.info)
+        isolation = probe_isolation(
+            settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
+        )
     host = registry_host(settings.hostname, isolation)
-    auth.check_token_remotely(settings.api_url, settings.token, action, settings.ca_file, log.warn)
+    auth.check_token_remotely(
+        settings.api_url,
+        settings.token,
+        action,
+        settings.ca_file,
+        log.warn,
+        timeout=int(settings.timeout),
+        retries=settings.retries,
+        log=log.info,
+    )
     registry = RegistryClient(
         host,
         settings.username,
         settings.token,
         ca_file=settings.ca_file,
+        timeout=settings.timeout,
         retries=settings.retries,
         log=log.info,
     )

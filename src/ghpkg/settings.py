@@ -34,6 +34,7 @@ class Settings:
     target: str | None = None
     transport: str = "auto"
     retries: int = 4
+    timeout: float = 60.0
     workflow_repository: str = ""
     revision: str = ""
     docker_host: str | None = None
