@@ -353,8 +353,12 @@ def main(argv: list[str]) -> int:
         target = Target(bed.registry_host, bed.user("write"), bed.token("write"), bed.ca_file)
         rows = []
         for name in names:
-            rows.append(bench_engine(name, target, args.size_mb, args.versions))
-            print(f"{name}: done", file=sys.stderr, flush=True)
+            try:
+                rows.append(bench_engine(name, target, args.size_mb, args.versions))
+            except Exception as exc:  # an engine that vanished mid-run: say so, go on
+                print(f"{name}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                continue
+            print(table(rows[-1:], None, None).splitlines()[-1], file=sys.stderr, flush=True)
         big = None
         if args.big_layer_mb:
             big = (

@@ -24,6 +24,7 @@ def execute(settings: Settings, log: Log) -> Result:
         "ref": operations.ref,
         "versions": operations.versions,
         "delete": operations.delete,
+        "copy": operations.copy,
     }
     if settings.version_note:
         log.info(settings.version_note)

@@ -240,7 +240,7 @@ def pull(
     retries: int = 0,
     log: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """`docker pull` one tag through the engine (again after a temporary error)."""
+    """`docker pull` one tag or digest through the engine (again after a temporary error)."""
     _again(
         lambda: _pull_once(client, reference, username, token, progress),
         f"docker pull of {reference}",
@@ -252,8 +252,10 @@ def pull(
 def _pull_once(
     client: docker.DockerClient, reference: str, username: str, token: Secret, progress: Progress
 ) -> None:
-    """`docker pull` one tag through the engine."""
-    name, _, version = reference.rpartition(":")
+    """`docker pull` one tag (or digest, `NAME@sha256:…`) through the engine."""
+    name, by_digest, version = reference.rpartition("@")
+    if not by_digest:
+        name, _, version = reference.rpartition(":")
     try:
         stream = client.api.pull(
             name, tag=version, stream=True, decode=True, auth_config=_auth(username, token)

@@ -11,10 +11,12 @@ from typing import NoReturn, TextIO
 from ghpkg import __version__, auth
 from ghpkg.errors import UsageError
 from ghpkg.reference import (
+    is_digest,
     parse_hostname,
     parse_image_name,
     parse_isolation,
     parse_namespace,
+    parse_registry,
     parse_version,
     split_versions,
 )
@@ -48,6 +50,9 @@ class RawInputs:
     sha_tag: bool = False
     keep: str = ""
     dry_run: bool = False
+    registry: str = "docker"
+    to_owner: str = ""
+    to_image: str = ""
 
 
 def _unknown_tags() -> None:
@@ -65,17 +70,23 @@ def resolve(
     operation = _choice(raw.operation, OPERATIONS, "operation")
     hostname = parse_hostname(raw.hostname or env.get("GITHUB_SERVER_URL", ""))
     isolation = parse_isolation(raw.isolation)
+    registry = _registry(raw, operation, isolation)
     owner_default, _, repo_default = env.get("GITHUB_REPOSITORY", "").partition("/")
     owner = parse_namespace(raw.owner or owner_default, "owner")
-    repository = parse_namespace(raw.repository or repo_default, "repository")
-    image = parse_image_name(raw.image)
-    versions, version_note = _versions(raw, operation, env, git_tags)
+    repository = ""
+    if registry == "docker" or raw.repository or repo_default:
+        repository = parse_namespace(raw.repository or repo_default, "repository")
+    image = parse_image_name(raw.image) if raw.image or operation != "doctor" else ""
+    versions, version_note = _versions(raw, operation, env, git_tags, registry == "container")
     keep = _keep(raw, operation, versions)
-    transport = _choice(raw.transport, TRANSPORTS, "transport")
+    transport = _transport(raw, versions)
     ca_file = _existing_file(raw.ca_file, "CA file (--ca-file)") if raw.ca_file else None
     workflow_repository = env.get("GITHUB_REPOSITORY", "").lower()
-    if operation != "ref":
-        auth.check_token_locally(token, operation, f"{owner}/{repository}", workflow_repository)
+    to_owner, to_image = _copy_target(raw, operation, owner, image)
+    if operation not in ("ref", "doctor"):  # doctor reports a bad token instead
+        _check_token(token, operation, registry, (owner, repository), workflow_repository)
+    if operation == "copy":
+        _check_token(token, "push", "container", (to_owner, ""), workflow_repository)
     context = Path(raw.context or ".")
     dockerfile = raw.dockerfile or None
     if operation == "push" and not raw.source:
@@ -106,15 +117,76 @@ def resolve(
         keep=keep,
         dry_run=bool(raw.dry_run),
         version_note=version_note,
+        registry=registry,
+        to_owner=to_owner,
+        to_image=to_image,
     )
 
 
+def _registry(raw: RawInputs, operation: str, isolation: bool | None) -> str:
+    """The registry the operation works on; copy reads the Docker one, writes the Container one."""
+    if operation == "copy":
+        parse_registry("container", isolation)  # the destination needs subdomain isolation
+        return "docker"
+    registry = parse_registry(raw.registry, isolation)
+    if registry == "container" and operation in ("versions", "delete"):
+        raise UsageError(
+            f"{operation} works on the Docker registry's packages only",
+            "the Container registry's package versions are not supported yet",
+            "drop --registry container",
+        )
+    return registry
+
+
+def _transport(raw: RawInputs, versions: tuple[str, ...]) -> str:
+    """auto, engine or registry; a digest (Container registry) goes through `docker pull`."""
+    transport = _choice(raw.transport, TRANSPORTS, "transport")
+    if transport == "registry" and any(is_digest(v) for v in versions):
+        raise UsageError(
+            "a pull by digest goes through the engine",
+            "the registry transport loads the image under a tag, and a digest is not one",
+            "use --transport engine (or auto), or pull a tag",
+        )
+    return transport
+
+
+def _copy_target(raw: RawInputs, operation: str, owner: str, image: str) -> tuple[str, str]:
+    """copy: the Container registry's owner and image (default: the source's)."""
+    if operation != "copy":
+        if raw.to_owner or raw.to_image:
+            raise UsageError(
+                f"--to-owner/--to-image are for copy, not {operation}", "", "drop them"
+            )
+        return "", ""
+    to_owner = parse_namespace(raw.to_owner, "owner") if raw.to_owner else owner
+    return to_owner, parse_image_name(raw.to_image) if raw.to_image else image
+
+
+def _check_token(
+    token: Secret, action: str, registry: str, where: tuple[str, str], workflow_repository: str
+) -> None:
+    """Check the token locally: a GITHUB_TOKEN is bound to its repository (Container: owner)."""
+    owner, repository = where
+    if registry == "container":
+        auth.check_token_locally(token, action, owner, workflow_repository.partition("/")[0])
+    else:
+        auth.check_token_locally(token, action, f"{owner}/{repository}", workflow_repository)
+
+
 def _versions(
-    raw: RawInputs, operation: str, env: Mapping[str, str], git_tags: KnownTags
+    raw: RawInputs,
+    operation: str,
+    env: Mapping[str, str],
+    git_tags: KnownTags,
+    container: bool = False,
 ) -> tuple[tuple[str, ...], str]:
-    """The tags to use, and how they were found when none was given (empty if given)."""
-    given = [parse_version(v) for v in raw.versions]
-    if operation in ("versions", "delete"):
+    """The tags to use, and how they were found when none was given (empty if given).
+
+    A pull from the Container registry may name a digest instead of a tag.
+    """
+    digest_ok = container and operation == "pull"
+    given = [parse_version(v, digest_ok) for v in raw.versions]
+    if operation in ("versions", "delete", "doctor"):
         if operation == "versions" and given:
             raise UsageError("versions takes no version", "it lists them all", "drop --version")
         return tuple(given), ""
@@ -127,7 +199,7 @@ def _versions(
         if operation == "pull":  # the most specific: this commit's tag, else the ref's first
             tags = tags[-1:] if raw.sha_tag else tags[:1]
         note = f"no version given; from {ref.describe()}: {', '.join(tags)}"
-    versions = tuple(dict.fromkeys(parse_version(tag) for tag in tags))
+    versions = tuple(dict.fromkeys(parse_version(tag, digest_ok) for tag in tags))
     if operation == "pull" and len(versions) > 1:
         raise UsageError("pull takes one version", f"got {len(versions)}", "pass --version once")
     return versions, note
@@ -181,19 +253,28 @@ def cli_parser() -> argparse.ArgumentParser:
         "ref": "print the full image reference (no network)",
         "versions": "list the package's versions: tags, id, created (REST API)",
         "delete": "delete package versions by --version or all but the newest --keep N",
+        "doctor": "check host, TLS, registry, API, token and engine (exit 1: a push would fail)",
+        "copy": "copy versions from the Docker registry to the Container registry (no engine)",
     }
     for name, text in helps.items():
         sub = commands.add_parser(name, help=text, description=text)
         _common(sub)
-        sub.add_argument("--image", default="", help="image name (lowercase)")
-        if name != "versions":
+        if name != "doctor":
+            sub.add_argument("--image", default="", help="image name (lowercase)")
+        if name not in ("versions", "doctor"):
             sub.add_argument("--version", dest="versions", action="append", default=[])
-        if name in ("push", "pull", "ref"):
+        if name in ("push", "pull", "ref", "copy"):
             sub.add_argument("--sha-tag", action="store_true", help="add sha-<7 hex> of GITHUB_SHA")
+        if name in ("push", "pull", "ref"):
+            sub.add_argument("--registry", default="docker", help="docker | container")
+        if name == "copy":
+            sub.add_argument("--to-owner", default="", help="owner on the Container registry")
+            sub.add_argument("--to-image", default="", help="image name on the Container registry")
+            sub.add_argument("--retries", default="4", help="attempts after a temporary failure")
         if name == "delete":
             sub.add_argument("--keep", default="", help="keep the newest N versions")
             sub.add_argument("--dry-run", action="store_true", help="say what would go")
-        if name in ("push", "pull"):
+        if name in ("push", "pull", "doctor"):
             sub.add_argument("--transport", default="auto", help="auto | engine | registry")
             sub.add_argument("--retries", default="4", help="attempts after a temporary failure")
             sub.add_argument("--timeout", default="60", help="seconds to wait on the network")
@@ -258,6 +339,9 @@ def parse_action(env: Mapping[str, str]) -> RawInputs:
         sha_tag=_flag(get("sha-tag", "false"), "sha-tag"),
         keep=get("keep"),
         dry_run=_flag(get("dry-run", "false"), "dry-run"),
+        registry=get("registry", "docker"),
+        to_owner=get("to-owner"),
+        to_image=get("to-image"),
     )
 
 

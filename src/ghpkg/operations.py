@@ -14,7 +14,7 @@ from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.outputs import Log, Result
 from ghpkg.packages import PackageApi, PackageVersion, newest_first, to_delete
 from ghpkg.progress import EngineProgress
-from ghpkg.reference import Reference, registry_host
+from ghpkg.reference import Reference, is_digest
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.settings import Settings
 
@@ -26,7 +26,8 @@ def ref(settings: Settings, log: Log) -> Result:
     """The full references, computed without any network call."""
     isolation = settings.isolation
     if isolation is None:
-        log.info("subdomain isolation 'auto' needs a probe; `ref` assumes it is on")
+        if settings.registry == "docker":
+            log.info("subdomain isolation 'auto' needs a probe; `ref` assumes it is on")
         isolation = True
     refs = settings.references(isolation)
     return Result(
@@ -63,7 +64,7 @@ def push(settings: Settings, log: Log) -> Result:
             from ghpkg.pushing import push_image  # deferred: only this transport needs it
 
             push_image(registry, client, image_id, refs, log.info)
-    digest = _verify(registry, refs)
+    digest = _verify(registry, refs, schema2_only=settings.registry == "docker")
     log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
     return Result(
         images=tuple(str(r) for r in refs),
@@ -80,7 +81,8 @@ def pull(settings: Settings, log: Log) -> Result:
     reference = refs[0]
     client = engine.connect(settings.docker_host)
     engine_info = engine.info(client)
-    transport = "engine" if settings.transport == "engine" else "registry"
+    by_digest = is_digest(reference.version)  # the Container registry only; `docker pull` does it
+    transport = "engine" if settings.transport == "engine" or by_digest else "registry"
     log.info(f"Docker engine {engine_info.version}{_store(engine_info)}: pulling via {transport}")
     with log.group(f"Pull {reference}"):
         if transport == "engine":
@@ -107,6 +109,29 @@ def pull(settings: Settings, log: Log) -> Result:
         image_id=image_id,
         registry=reference.registry,
         package_url=settings.package_url,
+    )
+
+
+def copy(settings: Settings, log: Log) -> Result:
+    """Copy versions from the Docker registry to the Container registry, blob to blob."""
+    from ghpkg.copying import copy_image  # deferred: only copy needs it
+
+    source, refs = _connect(settings, log, "push")
+    targets = settings.copy_destinations()
+    destination = _client(settings, targets[0].registry, log, digests=True)
+    destination.ping("push")
+    done: set[str] = set()
+    digests = []
+    with log.group(f"Copy {', '.join(r.version for r in refs)} to {targets[0].name}"):
+        for reference, target in zip(refs, targets, strict=True):
+            copied = copy_image(source, destination, reference, target, log.info, done)
+            digests.append(copied.digest)
+    log.info(f"Copied {len(refs)} version(s) to {targets[0].name}, manifest {digests[0]}")
+    return Result(
+        images=tuple(str(t) for t in targets),
+        digest=digests[0],
+        registry=targets[0].registry,
+        package_url=f"https://{settings.hostname}/{targets[0].owner}?tab=packages",
     )
 
 
@@ -171,12 +196,13 @@ def choose_push_transport(requested: str, engine_info: engine.EngineInfo) -> str
 
 def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
     """Find the registry, check the token (REST API, advisory) and log in, before any build."""
-    isolation = settings.isolation
+    container = settings.registry == "container"
+    isolation = True if container else settings.isolation
     if isolation is None:
         isolation = probe_isolation(
             settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
         )
-    host = registry_host(settings.hostname, isolation)
+    refs = settings.references(isolation)
     auth.check_token_remotely(
         settings.api_url,
         settings.token,
@@ -187,7 +213,14 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
         retries=settings.retries,
         log=log.info,
     )
-    registry = RegistryClient(
+    registry = _client(settings, refs[0].registry, log, digests=container)
+    registry.ping(action)
+    return registry, refs
+
+
+def _client(settings: Settings, host: str, log: Log, digests: bool = False) -> RegistryClient:
+    """A registry client for one host with the settings' token, CA and retries."""
+    return RegistryClient(
         host,
         settings.username,
         settings.token,
@@ -195,9 +228,8 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
         timeout=settings.timeout,
         retries=settings.retries,
         log=log.info,
+        digests=digests,
     )
-    registry.ping(action)
-    return registry, settings.references(isolation)
 
 
 def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
@@ -244,11 +276,14 @@ def _source_image(settings: Settings, client: docker.DockerClient, log: Log) -> 
     return image_id
 
 
-def _verify(registry: RegistryClient, refs: list[Reference]) -> str:
-    """Every tag must now serve one schema-2 manifest, the same for all versions."""
+def _verify(registry: RegistryClient, refs: list[Reference], schema2_only: bool = True) -> str:
+    """Every tag must now serve one manifest (schema 2 on the Docker registry), the same for all."""
     digests = set()
     for reference in refs:
         raw, media_type = registry.get_manifest(reference.path, reference.version)
+        if not schema2_only:
+            digests.add(sha256_digest(raw))
+            continue
         manifest = parse_schema2(raw, media_type, str(reference))
         kind = media_type.split(";")[0].strip()
         if kind != SCHEMA2:

@@ -13,8 +13,10 @@ _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 _DIGEST = re.compile(r"(?:^|@)[a-z0-9]+:[a-f0-9]{32,}$")
+_SHA256 = re.compile(r"sha256:[a-f0-9]{64}")
 
 ISOLATION_CHOICES = ("true", "false", "auto")
+REGISTRY_CHOICES = ("docker", "container")
 
 
 def parse_hostname(value: str) -> str:
@@ -70,6 +72,30 @@ def registry_host(hostname: str, isolation: bool) -> str:
     return f"docker.{hostname}" if isolation else hostname
 
 
+def container_host(hostname: str) -> str:
+    """The Container registry's host on GHES: `containers.HOST` (subdomain isolation only)."""
+    return f"containers.{hostname}"
+
+
+def parse_registry(value: str, isolation: bool | None) -> str:
+    """`docker` (default) or `container`; the Container registry needs subdomain isolation."""
+    text = value.strip().lower() or "docker"
+    if text not in REGISTRY_CHOICES:
+        raise UsageError(f"registry {value!r} is not known", "", "use docker or container")
+    if text == "container" and isolation is False:
+        raise UsageError(
+            "the Container registry needs subdomain isolation",
+            "GHES serves it only at containers.HOSTNAME, which exists only with isolation on",
+            "drop --subdomain-isolation false, or use --registry docker",
+        )
+    return text
+
+
+def is_digest(version: str) -> bool:
+    """Whether a version is a manifest digest (`sha256:` and 64 hex digits)."""
+    return bool(_SHA256.fullmatch(version))
+
+
 def parse_namespace(value: str, what: str) -> str:
     """Lowercase an owner or repository name and check it is a valid registry path component."""
     name = value.strip().lower()
@@ -121,13 +147,15 @@ def parse_image_name(value: str) -> str:
     return name
 
 
-def parse_version(value: str) -> str:
-    """Check a version is a valid tag; refuse digests, which this registry cannot resolve."""
+def parse_version(value: str, digest_ok: bool = False) -> str:
+    """Check a version is a valid tag; refuse digests unless the registry resolves them."""
     tag = value.strip()
     if not tag:
         raise UsageError(
             "version is empty", "every image is pushed under a tag", "pass --version 1.0"
         )
+    if digest_ok and is_digest(tag.removeprefix("@")):
+        return tag.removeprefix("@")
     if tag.startswith("sha256:") or "@" in tag or _DIGEST.search(tag):
         raise UsageError(
             f"version {value!r} is a digest",
@@ -155,7 +183,11 @@ def split_versions(value: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Reference:
-    """Where one image version lives: `REGISTRY/OWNER/REPOSITORY/IMAGE:VERSION`."""
+    """Where one image version lives: `REGISTRY/OWNER/[REPOSITORY/]IMAGE:VERSION`.
+
+    The Container registry has no repository segment (`repository` is empty) and may name a
+    version by digest (`…/IMAGE@sha256:…`).
+    """
 
     registry: str
     owner: str
@@ -165,8 +197,8 @@ class Reference:
 
     @property
     def path(self) -> str:
-        """The repository path in the registry API: `owner/repository/image`."""
-        return f"{self.owner}/{self.repository}/{self.image}"
+        """The repository path in the registry API: `owner/repository/image` (`owner/image`)."""
+        return "/".join(part for part in (self.owner, self.repository, self.image) if part)
 
     @property
     def name(self) -> str:
@@ -178,4 +210,4 @@ class Reference:
         return Reference(self.registry, self.owner, self.repository, self.image, version)
 
     def __str__(self) -> str:
-        return f"{self.name}:{self.version}"
+        return f"{self.name}{'@' if is_digest(self.version) else ':'}{self.version}"

@@ -69,8 +69,10 @@ class RegistryClient:
         timeout: float = 60.0,
         retries: int = 4,
         log: Log = _quiet,
+        digests: bool = False,
     ) -> None:
         self.host = host
+        self.digests = digests  # whether manifests resolve by digest (the Container registry)
         self._username = username
         self._token = token
         self._timeout = timeout
@@ -89,9 +91,10 @@ class RegistryClient:
         self._call("GET", "/v2/", path="", action=action, what=f"registry {self.host}").close()
 
     def get_manifest(self, path: str, tag: str) -> tuple[bytes, str]:
-        """The raw manifest and its Content-Type, by tag (this registry 404s digests)."""
-        _refuse_digest(tag)
-        where = f"{self.host}/{path}:{tag}"
+        """The raw manifest and its Content-Type, by tag (by digest where `digests` is set)."""
+        if not self.digests:
+            _refuse_digest(tag)
+        where = f"{self.host}/{path}{'@' if tag.startswith('sha256:') else ':'}{tag}"
         response = self._call(
             "GET",
             f"/v2/{path}/manifests/{tag}",
@@ -186,6 +189,15 @@ class RegistryClient:
             headers={"Content-Type": media_type},
         ).close()
         return sha256_digest(raw)
+
+    @property
+    def retries(self) -> int:
+        """How many times a temporary failure is tried again."""
+        return self._retries
+
+    def pause(self, attempt: int, what: str, exc: Exception) -> None:
+        """Log a temporary failure of `what` and wait before try `attempt + 2`."""
+        self._pause(attempt, None, what, exc)
 
     def close(self) -> None:
         """Close the HTTP session."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ghpkg.reference import Reference, registry_host
+from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.secret import Secret
 
-OPERATIONS = ("push", "pull", "ref", "versions", "delete")
+OPERATIONS = ("push", "pull", "ref", "versions", "delete", "copy", "doctor")
 TRANSPORTS = ("auto", "engine", "registry")
+REGISTRIES = ("docker", "container")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class Settings:
     keep: int | None = None
     dry_run: bool = False
     version_note: str = ""
+    registry: str = "docker"  # the Docker registry, or the Container registry (containers.HOST)
+    to_owner: str = ""  # copy: the Container registry's owner (default: owner)
+    to_image: str = ""  # copy: the Container registry's image name (default: image)
 
     @property
     def api_url(self) -> str:
@@ -54,13 +58,26 @@ class Settings:
 
     @property
     def package_url(self) -> str:
-        """Where the repository's packages are listed on the instance."""
-        return f"{self.repository_url}/packages"
+        """Where the packages are listed on the instance (the owner's, without a repository)."""
+        if self.repository:
+            return f"{self.repository_url}/packages"
+        return f"https://{self.hostname}/{self.owner}?tab=packages"
 
     def references(self, isolation: bool) -> list[Reference]:
         """One reference per version, under the registry host of the given layout."""
+        if self.registry == "container":
+            return self.container_references(self.owner, self.image)
         host = registry_host(self.hostname, isolation)
         return [
             Reference(host, self.owner, self.repository, self.image, version)
             for version in self.versions
         ]
+
+    def container_references(self, owner: str, image: str) -> list[Reference]:
+        """One reference per version on the Container registry: `containers.HOST/OWNER/IMAGE`."""
+        host = container_host(self.hostname)
+        return [Reference(host, owner, "", image, version) for version in self.versions]
+
+    def copy_destinations(self) -> list[Reference]:
+        """copy: where each version goes on the Container registry."""
+        return self.container_references(self.to_owner or self.owner, self.to_image or self.image)

@@ -1,0 +1,164 @@
+"""--registry container, copy and digests: references and refusals judged before any network."""
+
+from __future__ import annotations
+
+import pytest
+
+from ghpkg import inputs
+from ghpkg.errors import UsageError
+from ghpkg.reference import Reference, parse_registry, parse_version
+from ghpkg.secret import Secret
+from ghpkg.settings import Settings
+
+WORKFLOW = {
+    "GITHUB_SERVER_URL": "https://GHES.example.com",
+    "GITHUB_REPOSITORY": "Octo-Org/Hello-World",
+    "GITHUB_ACTOR": "octocat",
+}
+PAT = Secret("ghp_" + "p" * 36)
+ACTIONS = Secret("ghs_" + "x" * 36)
+DIGEST = "sha256:" + "ab" * 32
+
+
+def settings_from(
+    argv: list[str], env: dict[str, str] | None = None, token: Secret = PAT
+) -> Settings:
+    raw, _args = inputs.parse_cli(argv)
+    return inputs.resolve(raw, WORKFLOW if env is None else env, token)
+
+
+def test_container_reference_has_no_repository_segment() -> None:
+    settings = settings_from(["ref", "--registry", "container", "--image", "app", "--version", "1"])
+    assert [str(r) for r in settings.references(True)] == [
+        "containers.ghes.example.com/octo-org/app:1"
+    ]
+    assert settings.references(True)[0].path == "octo-org/app"
+
+
+def test_container_needs_no_repository_and_lowercases_the_owner() -> None:
+    argv = ["ref", "--registry", "container", "--owner", "Octo-Org", "--image", "app"]
+    settings = settings_from([*argv, "--version", "1", "--hostname", "ghes.example.com"], env={})
+    assert str(settings.references(True)[0]) == "containers.ghes.example.com/octo-org/app:1"
+    assert settings.package_url == "https://ghes.example.com/octo-org?tab=packages"
+
+
+def test_docker_is_the_default_registry() -> None:
+    settings = settings_from(["ref", "--image", "app", "--version", "1"])
+    assert settings.registry == "docker"
+    assert str(settings.references(True)[0]) == "docker.ghes.example.com/octo-org/hello-world/app:1"
+
+
+@pytest.mark.parametrize("operation", ["push", "pull", "ref", "copy"])
+def test_container_registry_without_subdomain_isolation_is_refused(operation: str) -> None:
+    argv = [operation, "--image", "app", "--version", "1", "--subdomain-isolation", "false"]
+    if operation != "copy":
+        argv += ["--registry", "container"]
+    with pytest.raises(UsageError, match="needs subdomain isolation") as caught:
+        settings_from(argv)
+    assert caught.value.exit_code == 2
+    assert "--subdomain-isolation false" in str(caught.value)
+
+
+def test_unknown_registry_is_refused() -> None:
+    with pytest.raises(UsageError, match="registry 'ghcr' is not known"):
+        parse_registry("ghcr", None)
+
+
+def test_a_digest_may_be_pulled_from_the_container_registry_only() -> None:
+    settings = settings_from(
+        ["pull", "--registry", "container", "--image", "app", "--version", DIGEST]
+    )
+    reference = settings.references(True)[0]
+    assert str(reference) == f"containers.ghes.example.com/octo-org/app@{DIGEST}"
+    for argv in (
+        ["pull", "--image", "app", "--version", DIGEST],
+        ["push", "--registry", "container", "--image", "app", "--version", DIGEST, "--source", "x"],
+        ["copy", "--image", "app", "--version", DIGEST],
+    ):
+        with pytest.raises(UsageError, match="is a digest"):
+            settings_from(argv)
+
+
+def test_a_digest_pull_refuses_the_registry_transport() -> None:
+    argv = ["pull", "--registry", "container", "--image", "app", "--version", DIGEST]
+    with pytest.raises(UsageError, match="goes through the engine"):
+        settings_from([*argv, "--transport", "registry"])
+
+
+def test_parse_version_takes_an_at_digest_when_allowed() -> None:
+    assert parse_version(f"@{DIGEST}", digest_ok=True) == DIGEST
+    with pytest.raises(UsageError):
+        parse_version("sha256:abc", digest_ok=True)
+
+
+def test_copy_reads_the_docker_registry_and_writes_the_container_registry() -> None:
+    settings = settings_from(["copy", "--image", "app", "--version", "1.0", "--version", "latest"])
+    assert settings.operation == "copy"
+    assert [str(r) for r in settings.references(True)] == [
+        "docker.ghes.example.com/octo-org/hello-world/app:1.0",
+        "docker.ghes.example.com/octo-org/hello-world/app:latest",
+    ]
+    assert [str(r) for r in settings.copy_destinations()] == [
+        "containers.ghes.example.com/octo-org/app:1.0",
+        "containers.ghes.example.com/octo-org/app:latest",
+    ]
+
+
+def test_copy_may_rename_owner_and_image() -> None:
+    argv = [
+        "copy",
+        "--image",
+        "app",
+        "--version",
+        "1",
+        "--to-owner",
+        "New-Org",
+        "--to-image",
+        "svc",
+    ]
+    settings = settings_from(argv)
+    assert str(settings.copy_destinations()[0]) == "containers.ghes.example.com/new-org/svc:1"
+    with pytest.raises(UsageError, match="capitals"):
+        settings_from([*argv[:-1], "Svc"])
+
+
+def test_action_inputs_select_the_container_registry_and_copy() -> None:
+    env = {
+        **WORKFLOW,
+        "INPUT_OPERATION": "copy",
+        "INPUT_IMAGE": "app",
+        "INPUT_VERSION": "1.0",
+        "INPUT_TO-IMAGE": "app2",
+        "INPUT_REGISTRY": "docker",
+    }
+    settings = inputs.resolve(inputs.parse_action(env), env, PAT)
+    assert str(settings.copy_destinations()[0]) == "containers.ghes.example.com/octo-org/app2:1.0"
+    env = {**WORKFLOW, "INPUT_OPERATION": "pull", "INPUT_IMAGE": "app", "INPUT_VERSION": "1"}
+    settings = inputs.resolve(inputs.parse_action({**env, "INPUT_REGISTRY": "container"}), env, PAT)
+    assert settings.registry == "container"
+    with pytest.raises(UsageError, match="for copy, not pull"):
+        inputs.resolve(inputs.parse_action({**env, "INPUT_TO-OWNER": "x"}), env, PAT)
+
+
+def test_versions_and_delete_stay_on_the_docker_registry() -> None:
+    env = {**WORKFLOW, "INPUT_OPERATION": "versions", "INPUT_IMAGE": "app"}
+    with pytest.raises(UsageError, match="Docker registry's packages only"):
+        inputs.resolve(inputs.parse_action({**env, "INPUT_REGISTRY": "container"}), env, PAT)
+
+
+def test_github_token_is_bound_to_its_owner_on_the_container_registry() -> None:
+    argv = ["pull", "--registry", "container", "--image", "app", "--version", "1"]
+    settings = settings_from([*argv, "--repository", "other-repo"], token=ACTIONS)
+    assert settings.owner == "octo-org"
+    with pytest.raises(UsageError, match="GITHUB_TOKEN cannot"):
+        settings_from([*argv, "--owner", "other-org"], token=ACTIONS)
+    with pytest.raises(UsageError, match="GITHUB_TOKEN cannot"):
+        settings_from(
+            ["copy", "--image", "app", "--version", "1", "--to-owner", "x"], token=ACTIONS
+        )
+
+
+def test_reference_with_a_digest_prints_at() -> None:
+    reference = Reference("containers.h", "o", "", "i", DIGEST)
+    assert str(reference) == f"containers.h/o/i@{DIGEST}"
+    assert str(reference.with_version("1")) == "containers.h/o/i:1"
