@@ -7,6 +7,13 @@ cache_root="${RUNNER_TOOL_CACHE:-${HOME}/.cache}/ghpkg"
 python="$(command -v python3)"
 key="$(cd "$action_path" && { "$python" --version; cat pyproject.toml; find src -name '*.py' -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16)"
 venv="$cache_root/$key"
+# Jobs that share a tool cache (a matrix on several runners of one host, act) install one at a
+# time: the second waits for the first and then uses its venv instead of rebuilding it under it.
+mkdir -p "$cache_root"
+if command -v flock >/dev/null; then
+  exec {lock}>"$venv.lock"
+  flock "$lock"
+fi
 if [ -f "$venv/.complete" ]; then
   echo "ghpkg: using the cached install in $venv"
 else

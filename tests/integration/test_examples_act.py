@@ -1,0 +1,189 @@
+"""The copy-ready workflows of examples/, each run by `act` on the host against the test bed.
+
+Each runs as a user would copy it, but for what must differ here, substituted visibly below:
+the pinned `uses:` of ghpkg becomes the working tree's copy (`./ghpkg`), and image names get a
+fresh suffix so that every run checks tags it made itself. The instance comes from act's
+`--github-instance` (ghes.test, or ghes-flat.test without subdomain isolation), the bed's CA from
+the `GHES_CA_FILE` variable the examples read, tokens from the secrets they name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+import requests
+
+from ghpkg.manifest import SCHEMA2
+from tests.integration.act import ROOT, commit, copy_action, run_act, write_app
+from tests.integration.conftest import Run
+
+pytestmark = pytest.mark.integration
+
+EXAMPLES = ROOT / "examples"
+ACTION_PIN = "your-org/ghpkg@0000000000000000000000000000000000000000 # v0.1.0"
+REPOSITORY = "octo-org/hello-world"  # the repository act's workspace says it is
+
+
+@pytest.fixture(scope="module")
+def system_engine() -> Iterator[docker.DockerClient]:
+    """The system engine (20.10), which act's host executor and the examples' steps use."""
+    from testbed.engines import start
+
+    client = docker.DockerClient(base_url=start("20.10").base_url)
+    yield client
+    client.close()
+
+
+def suffix() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def workspace_for(tmp_path: Path, example: str, renames: Mapping[str, str]) -> Path:
+    """A workspace holding the example as .github/workflows/EXAMPLE, with only RENAMES changed."""
+    text = (EXAMPLES / example).read_text()
+    for old, new in {ACTION_PIN: "./ghpkg", **renames}.items():
+        assert old in text, f"{example} no longer says {old!r}; update this test"
+        text = text.replace(old, new)
+    workspace = tmp_path / "workspace"
+    workflows = workspace / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / example).write_text(text)
+    copy_action(workspace)
+    return workspace
+
+
+def act(
+    workspace: Path, hostname: str, secrets: Mapping[str, str], bed: Any, ref: str | None = None
+) -> str:
+    """Run act (on a push of REF, else of the branch main); return its log, asserting success."""
+    event = None
+    if ref is not None:
+        event = workspace.parent / "event.json"
+        event.write_text(json.dumps({"ref": ref}))
+    done = run_act(workspace, hostname, secrets, {"GHES_CA_FILE": str(bed.ca_file)}, event)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-5000:]
+    for value in secrets.values():
+        assert value not in log
+    return log
+
+
+def served(bed: Any, image: str, owner_repo: str = REPOSITORY) -> dict[str, str]:
+    """Tag -> manifest digest, for every tag the registry serves for the image."""
+    path = f"{owner_repo}/{image}"
+    answer = requests.get(f"{bed.backend_url}/v2/{path}/tags/list", timeout=30)
+    assert answer.status_code == 200, answer.text
+    digests = {}
+    for tag in answer.json()["tags"] or []:
+        manifest = requests.get(
+            f"{bed.backend_url}/v2/{path}/manifests/{tag}",
+            headers={"Accept": SCHEMA2},
+            timeout=30,
+        )
+        assert manifest.headers["Content-Type"] == SCHEMA2
+        digests[tag] = "sha256:" + hashlib.sha256(manifest.content).hexdigest()
+    return digests
+
+
+def test_publish_with_subdomain_isolation(bed: Any, system_engine: Any, tmp_path: Path) -> None:
+    image = f"my-app-{suffix()}"
+    workspace = workspace_for(tmp_path, "publish.yml", {"image: my-app": f"image: {image}"})
+    write_app(workspace, "published with GITHUB_TOKEN")
+    sha = commit(workspace, bed.hostname)
+
+    log = act(workspace, bed.hostname, {"GITHUB_TOKEN": bed.token("actions")}, bed)
+
+    tags = served(bed, image)
+    assert set(tags) == {"main", f"sha-{sha[:7]}"}
+    assert len(set(tags.values())) == 1
+    assert f"published, digest {tags['main']}:" in log
+    assert f"| docker.{bed.hostname}/{REPOSITORY}/{image}:main" in log
+
+
+def test_publish_release_without_subdomain_isolation(
+    bed: Any, system_engine: Any, tmp_path: Path
+) -> None:
+    image = f"my-app-{suffix()}"
+    workspace = workspace_for(
+        tmp_path, "publish-without-subdomain-isolation.yml", {"image: my-app": f"image: {image}"}
+    )
+    write_app(workspace, "a release")
+    commit(workspace, bed.flat_hostname, tags=["v1.2.3"])
+
+    log = act(
+        workspace,
+        bed.flat_hostname,
+        {"GITHUB_TOKEN": bed.token("actions")},
+        bed,
+        ref="refs/tags/v1.2.3",
+    )
+
+    tags = served(bed, image)
+    assert set(tags) == {"1.2.3", "1.2", "1", "latest"}
+    assert len(set(tags.values())) == 1
+    for tag in tags:
+        assert f"| {bed.flat_hostname}/{REPOSITORY}/{image}:{tag}" in log
+    assert f"docker.{bed.flat_hostname}" not in log
+
+
+def test_install_from_another_repository_with_a_read_pat(
+    bed: Any, system_engine: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    image = f"build-tools-{suffix()}"
+    greeting = f"build tools {suffix()}"
+    write_app(tmp_path / "tools", greeting)
+    published = run_ghpkg(
+        *("push", "--hostname", bed.hostname, "--owner", "other-org"),
+        *("--repository", "shared-images", "--image", image, "--version", "2.1"),
+        *("--context", str(tmp_path / "tools"), "--ca-file", str(bed.ca_file), "--quiet"),
+        env={"GHPKG_TOKEN": bed.token("write")},
+    )
+    assert published.returncode == 0, published.stderr
+    reference = published.stdout.strip()
+    assert reference == f"docker.{bed.hostname}/other-org/shared-images/{image}:2.1"
+    system_engine.images.remove(reference, force=True)  # so the example has to pull it
+    workspace = workspace_for(
+        tmp_path, "install-from-another-repository.yml", {"image: build-tools": f"image: {image}"}
+    )
+    commit(workspace, bed.hostname)
+
+    log = act(workspace, bed.hostname, {"PACKAGES_READ_PAT": bed.token("read")}, bed)
+
+    assert greeting in log  # the example's own `docker run` step
+    assert served(bed, image, "other-org/shared-images").keys() == {"2.1"}
+    printed = system_engine.containers.run(reference, network_mode="none", remove=True)
+    assert printed.decode().strip() == greeting
+
+
+def test_publish_a_matrix_of_images(bed: Any, system_engine: Any, tmp_path: Path) -> None:
+    names = {name: f"{name}-{suffix()}" for name in ("api", "worker")}
+    workspace = workspace_for(
+        tmp_path,
+        "publish-matrix.yml",
+        {f"- image: {name}\n": f"- image: {unique}\n" for name, unique in names.items()},
+    )
+    for name in names:
+        write_app(workspace / "services" / name, f"the {name}")
+    sha = commit(workspace, bed.hostname)
+
+    act(workspace, bed.hostname, {"GITHUB_TOKEN": bed.token("actions")}, bed)
+
+    for name, unique in names.items():
+        tags = served(bed, unique)
+        assert set(tags) == {"main", f"sha-{sha[:7]}"}, name
+        reference = f"docker.{bed.hostname}/{REPOSITORY}/{unique}:main"
+        printed = system_engine.containers.run(reference, network_mode="none", remove=True)
+        assert printed.decode().strip() == f"the {name}"
+
+
+def test_examples_are_the_ones_the_readme_lists() -> None:
+    listed = (ROOT / "README.md").read_text()
+    for example in sorted(EXAMPLES.glob("*.yml")):
+        assert f"examples/{example.name}" in listed
