@@ -29,6 +29,9 @@ def main() -> int:
         for line in result.lines or result.images:
             log.info(line)
         report(result, settings.operation, "", env, log)
+        if result.failure:  # doctor: the checklist is out, and a push would fail
+            log.error(result.failure)
+            return 1
     except (Exception, KeyboardInterrupt) as exc:
         return fail(exc, token, log)
     return 0

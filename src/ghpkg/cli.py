@@ -16,7 +16,7 @@ from ghpkg.settings import Settings
 
 def execute(settings: Settings, log: Log) -> Result:
     """Run the verb the settings name."""
-    from ghpkg import operations  # deferred: keeps `ghpkg --help` fast
+    from ghpkg import doctor, operations  # deferred: keeps `ghpkg --help` fast
 
     verbs: dict[str, Callable[[Settings, Log], Result]] = {
         "push": operations.push,
@@ -24,6 +24,7 @@ def execute(settings: Settings, log: Log) -> Result:
         "ref": operations.ref,
         "versions": operations.versions,
         "delete": operations.delete,
+        "doctor": doctor.run,
         "copy": operations.copy,
     }
     if settings.version_note:
@@ -88,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in result.lines or result.images:
             print(line)
         report(result, settings.operation, str(args.output_file or ""), env, log)
+        if result.failure:  # doctor: the checklist is out, and a push would fail
+            log.error(result.failure)
+            return 1
     except (Exception, KeyboardInterrupt) as exc:
         if env.get("GHPKG_DEBUG") and not isinstance(exc, GhpkgError):
             raise

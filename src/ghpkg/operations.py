@@ -8,7 +8,7 @@ from pathlib import Path
 
 import docker
 
-from ghpkg import auth, engine
+from ghpkg import auth, diagnosis, engine
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.outputs import Log, Result
@@ -18,8 +18,7 @@ from ghpkg.reference import Reference, is_digest
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.settings import Settings
 
-# GitHub: "Docker Engine v25 is not compatible with the Docker Registry on GHES".
-FIRST_INCOMPATIBLE_ENGINE = 25
+FIRST_INCOMPATIBLE_ENGINE = diagnosis.FIRST_INCOMPATIBLE_ENGINE
 
 
 def ref(settings: Settings, log: Log) -> Result:
@@ -44,6 +43,11 @@ def push(settings: Settings, log: Log) -> Result:
     engine_info = engine.info(client)
     transport = choose_push_transport(settings.transport, engine_info)
     log.info(f"Docker engine {engine_info.version}{_store(engine_info)}: pushing via {transport}")
+    problem = diagnosis.engine_problem(engine_info, transport)
+    if problem is not None:
+        raise problem
+    if caveat := diagnosis.engine_caveat(engine_info, transport):
+        log.warn(caveat)
     image_id = _source_image(settings, client, log)
     for reference in refs:
         engine.tag(client, image_id, str(reference))
@@ -199,9 +203,14 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
     container = settings.registry == "container"
     isolation = True if container else settings.isolation
     if isolation is None:
-        isolation = probe_isolation(
-            settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
-        )
+        try:
+            isolation = probe_isolation(
+                settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
+            )
+        except RegistryError as exc:  # say why, as doctor would
+            raise diagnosis.diagnose(
+                settings.hostname, None, settings.ca_file, exc, timeout=settings.timeout
+            ) from None
     refs = settings.references(isolation)
     auth.check_token_remotely(
         settings.api_url,
@@ -214,7 +223,12 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
         log=log.info,
     )
     registry = _client(settings, refs[0].registry, log, digests=container)
-    registry.ping(action)
+    try:
+        registry.ping(action)
+    except RegistryError as exc:  # say why, as doctor would
+        raise diagnosis.diagnose(
+            settings.hostname, isolation, settings.ca_file, exc, registry.host, settings.timeout
+        ) from None
     return registry, refs
 
 

@@ -69,6 +69,8 @@ class Result:
     lines: tuple[str, ...] = ()  # what stdout shows instead of the images (versions, delete)
     versions: str | None = None  # JSON, set by versions and delete
     deleted: str | None = None  # JSON, set by delete
+    doctor: str | None = None  # JSON, set by doctor
+    failure: str = ""  # an error line for a run that reports before it fails (doctor)
 
     def outputs(self) -> dict[str, str]:
         """The outputs by name, as action.yml declares them."""
@@ -80,7 +82,7 @@ class Result:
             "registry": self.registry,
             "package-url": self.package_url,
         }
-        extra = {"versions": self.versions, "deleted": self.deleted}
+        extra = {"versions": self.versions, "deleted": self.deleted, "doctor": self.doctor}
         return values | {key: value for key, value in extra.items() if value is not None}
 
 

@@ -1,0 +1,161 @@
+"""What an instance answers without credentials: DNS, TLS and `/v2/` on docker.HOST and HOST."""
+
+from __future__ import annotations
+
+import enum
+import socket
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from ghpkg.errors import RegistryError
+from ghpkg.reference import registry_host
+from ghpkg.registry_errors import connection_cause, transport_error
+from ghpkg.registry_probe import new_session, registry_answer
+
+
+class Seen(enum.Enum):
+    """What one host's `/v2/` gave."""
+
+    REGISTRY = "a Docker registry"
+    OTHER = "an answer that is not a registry"
+    UNRESOLVED = "no address"
+    UNTRUSTED = "a certificate that is not trusted"
+    FAILED = "no answer"
+
+
+@dataclass(frozen=True)
+class HostAnswer:
+    """What `https://HOST/v2/` answered; `error` is the transport error when nothing did."""
+
+    host: str
+    seen: Seen
+    detail: str
+    status: int | None = None
+    issuer: str = ""
+    error: RegistryError | None = None
+
+    @property
+    def url(self) -> str:
+        """The URL probed."""
+        return f"https://{self.host}/v2/"
+
+    def describe(self) -> str:
+        """`https://HOST/v2/ (detail)`, or `HOST (does not resolve)`."""
+        if self.seen is Seen.UNRESOLVED:
+            return f"{self.host} ({self.detail})"
+        return f"{self.url} ({self.detail})"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Both places an instance's Docker registry may live, and what each answered."""
+
+    hostname: str
+    isolated: HostAnswer
+    flat: HostAnswer
+
+    def answer(self, isolation: bool) -> HostAnswer:
+        """The answer of docker.HOST (isolation on) or HOST (off)."""
+        return self.isolated if isolation else self.flat
+
+    @property
+    def found(self) -> bool | None:
+        """The subdomain isolation the registry answers under (on wins), or None: no registry."""
+        if self.isolated.seen is Seen.REGISTRY:
+            return True
+        if self.flat.seen is Seen.REGISTRY:
+            return False
+        return None
+
+
+def split_host(host: str) -> tuple[str, int]:
+    """`name[:port]` -> (name, port), 443 by default."""
+    parts = urlsplit(f"//{host}")
+    return parts.hostname or host, parts.port or 443
+
+
+def resolve(host: str) -> tuple[tuple[str, ...], str]:
+    """The host's addresses, or () and why it does not resolve."""
+    name, port = split_host(host)
+    try:
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return (), exc.strerror or str(exc)
+    except OSError as exc:
+        return (), exc.strerror or type(exc).__name__
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos)), ""
+
+
+def certificate_issuer(host: str, timeout: float = 10.0) -> str:
+    """Who issued the certificate the host presents, read without trusting it ('' if unknown)."""
+    name, port = split_host(host)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection((name, port), timeout) as sock,
+            context.wrap_socket(sock, server_hostname=name) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+    except OSError:
+        return ""
+    return _issuer_name(der) if der else ""
+
+
+def _issuer_name(der: bytes) -> str:
+    try:
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+    except ImportError:  # pragma: no cover - PyGithub brings cryptography
+        return ""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return ""
+    names = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+    issuer = str(names[0].value) if names else cert.issuer.rfc4514_string()
+    return f"'{issuer}' (self-signed)" if cert.issuer == cert.subject else f"'{issuer}'"
+
+
+def probe_host(session: requests.Session, host: str, timeout: float = 10.0) -> HostAnswer:
+    """GET `https://HOST/v2/` without credentials and say what answered."""
+    url = f"https://{host}/v2/"
+    try:
+        response = session.get(url, timeout=timeout, allow_redirects=False)
+    except requests.RequestException as exc:
+        return _no_answer(host, url, exc, timeout)
+    with response:
+        reason = registry_answer(response)
+        web_page = "html" in response.headers.get("Content-Type", "")
+    if reason:
+        return HostAnswer(host, Seen.REGISTRY, reason, response.status_code)
+    detail = f"HTTP {response.status_code}" + (", a web page" if web_page else "")
+    return HostAnswer(host, Seen.OTHER, detail, response.status_code)
+
+
+def _no_answer(host: str, url: str, exc: requests.RequestException, timeout: float) -> HostAnswer:
+    error = transport_error(host, url, exc)
+    untrusted = "certificate verify failed" in str(exc).lower()
+    if isinstance(exc, requests.exceptions.SSLError) and untrusted:
+        issuer = certificate_issuer(host, timeout)
+        return HostAnswer(host, Seen.UNTRUSTED, connection_cause(exc), issuer=issuer, error=error)
+    addresses, cause = resolve(host)
+    if not addresses:
+        return HostAnswer(host, Seen.UNRESOLVED, f"does not resolve: {cause}", error=error)
+    return HostAnswer(host, Seen.FAILED, error.cause.split(" (")[0], error=error)
+
+
+def probe_layout(hostname: str, ca_file: Path | None, timeout: float = 10.0) -> Layout:
+    """Probe docker.HOST and HOST, as `--subdomain-isolation auto` would, both of them."""
+    session = new_session(ca_file)
+    try:
+        isolated = probe_host(session, registry_host(hostname, True), timeout)
+        flat = probe_host(session, registry_host(hostname, False), timeout)
+    finally:
+        session.close()
+    return Layout(hostname, isolated, flat)
