@@ -22,6 +22,7 @@ def _describe(bed: Testbed) -> str:
             f"REST API:                       https://{bed.hostname}/api/v3",
             f"registry (no isolation):        https://{bed.flat_hostname}/v2/",
             f"REST API (no isolation):        https://{bed.flat_hostname}/api/v3",
+            f"Container registry (Bearer):    https://{bed.container_host}/v2/",
             f"CA certificate:                 {bed.ca_file}",
             f"backend registry:               {bed.backend_url}",
             "tokens:                         python -m testbed token NAME "

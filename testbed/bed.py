@@ -16,6 +16,8 @@ from typing import Any
 from testbed import nginx, procs
 from testbed.config import (
     BACKEND_PORT,
+    CONTAINER_BACKEND_PORT,
+    CONTAINER_HOST,
     DEFAULT_STATE_DIR,
     FLAT_HOSTNAME,
     FRONT_PORT,
@@ -34,7 +36,8 @@ from testbed.tokens import Token, generate
 HOSTS_FILE = Path("/etc/hosts")
 CERTS_DIR = Path("/etc/docker/certs.d")
 HOSTS_MARKER = "# ghpkg-testbed"
-RESOLVED_HOSTS = (HOSTNAME, REGISTRY_HOST, FLAT_HOSTNAME)
+RESOLVED_HOSTS = (HOSTNAME, REGISTRY_HOST, FLAT_HOSTNAME, CONTAINER_HOST)
+PROCESSES = {"backend", "containers", "front", "nginx"}
 CERT_NAMES = (*RESOLVED_HOSTS, f"docker.{FLAT_HOSTNAME}", f"*.{HOSTNAME}", "localhost")
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 _BACKEND_CONFIG = """\
@@ -89,7 +92,9 @@ class Testbed:
     hostname = HOSTNAME
     flat_hostname = FLAT_HOSTNAME
     registry_host = REGISTRY_HOST
+    container_host = CONTAINER_HOST
     backend_url = f"http://127.0.0.1:{BACKEND_PORT}"
+    container_backend_url = f"http://127.0.0.1:{CONTAINER_BACKEND_PORT}"
 
     def __init__(self, state_dir: Path | str = DEFAULT_STATE_DIR) -> None:
         self.paths = Paths(Path(state_dir).absolute())
@@ -132,7 +137,7 @@ class Testbed:
                 _install_names(self.ca_file)
                 return False
             self._stop_processes(state)
-            for port in (BACKEND_PORT, FRONT_PORT):
+            for port in (BACKEND_PORT, CONTAINER_BACKEND_PORT, FRONT_PORT):
                 if not procs.port_free(port):
                     raise TestbedError(f"127.0.0.1:{port} is taken by another program; stop it")
             state = State(tokens=state.tokens or _token_table())
@@ -177,21 +182,23 @@ class Testbed:
     def _launch(self, state: State) -> None:
         """Start backend, front and nginx in that order, recording each pid at once."""
         paths = self.paths
-        for folder in (paths.storage, paths.nginx / "tmp"):
+        for folder in (paths.storage, paths.container_storage, paths.nginx / "tmp"):
             folder.mkdir(parents=True, exist_ok=True)
         (paths.nginx / "error.log").write_bytes(b"")
         ensure_pki(paths.pki, CERT_NAMES)
         write_json(paths.config_file, Switches().as_dict())
         state.save(paths)
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-        paths.backend_config.write_text(
-            _BACKEND_CONFIG.format(
-                storage=paths.storage, port=BACKEND_PORT, secret=secrets.token_hex(16)
-            )
+        self._spawn_backend(
+            state, "backend", paths.backend_config, paths.storage, BACKEND_PORT, env
         )
-        backend = ["docker-registry", "serve", str(paths.backend_config)]
-        self._spawn(
-            state, "backend", backend, env, lambda: procs.get(BACKEND_PORT, "/v2/") is not None
+        self._spawn_backend(
+            state,
+            "containers",
+            paths.container_backend_config,
+            paths.container_storage,
+            CONTAINER_BACKEND_PORT,
+            env,
         )
         paths.front_port_file.unlink(missing_ok=True)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
@@ -204,6 +211,15 @@ class Testbed:
         self._wait_for_nginx()
         if not self._healthy(state):
             raise TestbedError(f"the test bed started but is not healthy; see {paths.root}/*.log")
+
+    def _spawn_backend(
+        self, state: State, name: str, config: Path, storage: Path, port: int, env: dict[str, str]
+    ) -> None:
+        """Start one distribution registry on `port` with its own storage."""
+        secret = secrets.token_hex(16)
+        config.write_text(_BACKEND_CONFIG.format(storage=storage, port=port, secret=secret))
+        argv = ["docker-registry", "serve", str(config)]
+        self._spawn(state, name, argv, env, lambda: procs.get(port, "/v2/") is not None)
 
     def _spawn(
         self,
@@ -245,12 +261,13 @@ class Testbed:
             raise TestbedError(f"{exc}:\n{procs.tail(self.paths.nginx / 'error.log')}") from None
 
     def _healthy(self, state: State) -> bool:
-        if set(state.pids) != {"backend", "front", "nginx"}:
+        if set(state.pids) != PROCESSES:
             return False
         if not all(procs.belongs_to(pid, self.paths.root) for pid in state.pids.values()):
             return False
         return (
             procs.get(BACKEND_PORT, "/v2/") == (200, b"{}")
+            and procs.get(CONTAINER_BACKEND_PORT, "/v2/") == (200, b"{}")
             and procs.get(state.front_port, "/_health") == (200, b"ok\n")
             and (procs.get(FRONT_PORT, nginx.PROBE_PATH, self.ca_file) or (0,))[0] == 200
         )

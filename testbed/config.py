@@ -13,7 +13,9 @@ DEFAULT_STATE_DIR = Path("/tmp/ghpkg-testbed")
 HOSTNAME = "ghes.test"
 FLAT_HOSTNAME = "ghes-flat.test"
 REGISTRY_HOST = f"docker.{HOSTNAME}"
+CONTAINER_HOST = f"containers.{HOSTNAME}"
 BACKEND_PORT = 5000
+CONTAINER_BACKEND_PORT = 5001
 FRONT_PORT = 443
 GHES_VERSION = "3.14.0"
 LAYER_SIZE_LIMIT = 5 * 1024**3
@@ -79,6 +81,16 @@ class Paths:
     def backend_config(self) -> Path:
         """The backend registry's YAML configuration."""
         return self.root / "registry.yml"
+
+    @property
+    def container_storage(self) -> Path:
+        """The Container registry's backend storage (a second distribution registry)."""
+        return self.root / "containers"
+
+    @property
+    def container_backend_config(self) -> Path:
+        """The Container registry backend's YAML configuration."""
+        return self.root / "containers.yml"
 
     @property
     def nginx(self) -> Path:

@@ -11,8 +11,8 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from testbed import api, registry
-from testbed.config import Paths, load_switches, read_json, write_json
+from testbed import api, containers, registry
+from testbed.config import CONTAINER_HOST, Paths, load_switches, read_json, write_json
 from testbed.tokens import Token, TokenTable
 from testbed.wire import Request, Response
 
@@ -27,10 +27,13 @@ class FrontServer(ThreadingHTTPServer):
         self.paths = paths
         saved = read_json(paths.state_file).get("tokens", {})
         self.tokens = TokenTable({name: Token.from_json(data) for name, data in saved.items()})
+        self.grants = containers.Grants()
 
     def answer(self, request: Request) -> Response:
         """Route one request to the rules that answer it."""
         path = request.path
+        if (request.header("Host") or "").split(":")[0] == CONTAINER_HOST:
+            return self._containers(request)
         if path == "/_auth":
             return registry.auth_answer(request, self.tokens)
         if path == "/_health":
@@ -39,6 +42,14 @@ class FrontServer(ThreadingHTTPServer):
             return api.handle(request, self.tokens, self.paths.storage)
         if path.startswith("/v2"):
             return registry.handle(request, self.tokens, load_switches(self.paths))
+        return Response(404, b"not found\n")
+
+    def _containers(self, request: Request) -> Response:
+        """The Container registry's host: its token service and its auth subrequests."""
+        if request.path == "/_auth":
+            return containers.auth_answer(request, self.grants)
+        if request.path == "/token":
+            return containers.token_answer(request, self.tokens, self.grants)
         return Response(404, b"not found\n")
 
 

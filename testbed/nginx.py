@@ -6,6 +6,8 @@ import json
 
 from testbed.config import (
     BACKEND_PORT,
+    CONTAINER_BACKEND_PORT,
+    CONTAINER_HOST,
     FLAT_HOSTNAME,
     FRONT_PORT,
     HOSTNAME,
@@ -87,6 +89,43 @@ def _registry_locations() -> str:
         }}"""
 
 
+def _container_locations() -> str:
+    """The Container registry: /token from the front, all of /v2/ to its own backend."""
+    front = f"proxy_pass http://front;{_PROXY}"
+    message = "authentication required"  # the Bearer challenge: the front's, passed on by nginx
+    return f"""
+        location = /token {{ {front} }}
+        location /v2/ {{
+            auth_request /_auth;
+            error_page 401 = @unauthorized;
+            error_page 403 = @denied;
+            proxy_pass http://containers;{_PROXY}
+            proxy_request_buffering off;
+            proxy_buffering off;
+            proxy_buffer_size 1m;
+            proxy_buffers 4 1m;
+            client_body_buffer_size 1m;
+        }}
+        location = /_auth {{
+            internal;
+            proxy_pass http://front;{_PROXY}
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Original-URI $request_uri;
+            proxy_set_header X-Original-Method $request_method;
+        }}
+        location @unauthorized {{
+            add_header Docker-Distribution-API-Version registry/2.0 always;
+            default_type "application/json; charset=utf-8";
+            return 401 '{_body(401, "UNAUTHORIZED", message)}';
+        }}
+        location @denied {{
+            add_header Docker-Distribution-API-Version registry/2.0 always;
+            default_type "application/json; charset=utf-8";
+            return 403 '{_body(403, "DENIED", DENIED_MESSAGE)}';
+        }}"""
+
+
 def _api_location(switches: Switches) -> str:
     """The REST API, unless switched off (then the web UI's 404 answers, as for any page)."""
     if not switches.api_enabled:
@@ -111,11 +150,14 @@ def render(paths: Paths, pki: Pki, switches: Switches, front_port: int, nonce: s
         return _registry_locations() if serves and switches.registry_enabled else ""
 
     api = _api_location(switches)
+    serves = switches.subdomain_isolation and switches.registry_enabled  # as on GHES
+    containers = _container_locations() if serves else ""
     servers = "".join(
         (
             _server(REGISTRY_HOST, registry_if(switches.subdomain_isolation)),
             _server(HOSTNAME, api + registry_if(not switches.subdomain_isolation)),
             _server(FLAT_HOSTNAME, api + registry_if(True)),
+            _server(CONTAINER_HOST, containers),
         )
     )
     temp = "".join(
@@ -144,6 +186,7 @@ http {{
     proxy_send_timeout 3600s;
     upstream backend {{ server 127.0.0.1:{BACKEND_PORT}; keepalive 32; }}
     upstream front {{ server 127.0.0.1:{front_port}; keepalive 16; }}
+    upstream containers {{ server 127.0.0.1:{CONTAINER_BACKEND_PORT}; keepalive 16; }}
     server {{
         listen 127.0.0.1:{FRONT_PORT} ssl default_server;
         server_name _;

@@ -12,7 +12,7 @@ import pytest
 
 from testbed.bed import CERTS_DIR, HOSTS_FILE, HOSTS_MARKER, RESOLVED_HOSTS, State, Testbed
 from testbed.client import BedClient
-from testbed.config import BACKEND_PORT, FRONT_PORT
+from testbed.config import BACKEND_PORT, CONTAINER_BACKEND_PORT, FRONT_PORT
 from testbed.procs import port_free
 
 pytestmark = pytest.mark.integration
@@ -73,6 +73,7 @@ def test_stop_removes_names_and_frees_ports_then_start_restores(bed: Testbed) ->
         assert not bed.is_up()
         assert port_free(FRONT_PORT)
         assert port_free(BACKEND_PORT)
+        assert port_free(CONTAINER_BACKEND_PORT)
         assert HOSTS_MARKER not in HOSTS_FILE.read_text()
         assert not any((CERTS_DIR / host).exists() for host in RESOLVED_HOSTS)
     finally:

@@ -1,0 +1,138 @@
+"""The Container registry face (`containers.ghes.test`): Bearer tokens from /token, as on ghcr.
+
+`GET /token` trades Basic `user:PAT` for an opaque token that carries the scopes asked for and
+the subset GitHub's rules grant (classic PATs by their scopes, a GITHUB_TOKEN for its own
+owner's packages). nginx asks `/_auth` whether a Bearer token may do a request, and proxies
+everything under /v2/ to a second distribution backend: OCI manifests and indexes, digests.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from testbed.config import CONTAINER_HOST
+from testbed.tokens import DELETE, READ, WRITE, Token, TokenTable, registry_status
+from testbed.wire import Request, Response, json_response
+
+REALM = f"https://{CONTAINER_HOST}/token"
+PING_SCOPE = "repository:user/image:pull"  # what ghcr names in the /v2/ challenge
+UNAUTHORIZED = "authentication required"
+_ROUTE = re.compile(r"^/v2/(?P<name>.+?)/(?:manifests|blobs|tags)/")
+_ACTIONS = {"pull": READ, "push": WRITE, "delete": DELETE}
+
+
+@dataclass
+class Grant:
+    """One issued token: the scopes asked for and those granted, per repository name."""
+
+    user: str
+    asked: dict[str, set[str]] = field(default_factory=dict)
+    granted: dict[str, set[str]] = field(default_factory=dict)
+
+
+class Grants:
+    """The tokens /token issued, by value (in memory: clients ask again after a restart)."""
+
+    def __init__(self) -> None:
+        self._by_value: dict[str, Grant] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, grant: Grant) -> str:
+        """Store a grant under a fresh opaque value and return the value."""
+        value = secrets.token_urlsafe(32)
+        with self._lock:
+            self._by_value[value] = grant
+        return value
+
+    def find(self, authorization: str | None) -> Grant | None:
+        """The grant of a `Bearer X` Authorization header, or None."""
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        with self._lock:
+            return self._by_value.get(value.strip())
+
+
+def may(token: Token, action: str, name: str) -> bool:
+    """GitHub's rule: a classic PAT by its scopes, a GITHUB_TOKEN for its owner's packages."""
+    if token.kind == "actions":
+        owner = (token.repository or "").split("/")[0].lower()
+        return name.split("/")[0].lower() == owner and action in (READ, WRITE)
+    return registry_status(token, action, name) == 200
+
+
+def parse_scopes(values: list[str]) -> dict[str, set[str]]:
+    """`repository:NAME:pull,push` (repeatable, space-separated) -> {NAME: {"pull", "push"}}."""
+    asked: dict[str, set[str]] = {}
+    for scope in " ".join(values).split():
+        kind, _, rest = scope.partition(":")
+        name, _, actions = rest.rpartition(":")
+        if kind == "repository" and name:
+            wanted = set(_ACTIONS) if actions == "*" else set(actions.split(",")) & set(_ACTIONS)
+            asked.setdefault(name, set()).update(wanted)
+    return asked
+
+
+def token_answer(request: Request, tokens: TokenTable, grants: Grants) -> Response:
+    """GET /token: a Bearer token for valid Basic credentials, 401 without them."""
+    token = tokens.from_basic(request.header("Authorization"))
+    if token is None or token.kind == "fine-grained":
+        return _error(401, "UNAUTHORIZED", UNAUTHORIZED)
+    asked = parse_scopes(request.query.get("scope", []))
+    granted = {
+        name: {action for action in actions if may(token, _ACTIONS[action], name)}
+        for name, actions in asked.items()
+    }
+    value = grants.issue(Grant(token.user, asked, granted))
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {"token": value, "access_token": value, "expires_in": 300, "issued_at": now}
+    return json_response(200, body)
+
+
+def challenge(name: str | None, actions: str, insufficient: bool = False) -> str:
+    """The WWW-Authenticate value that sends a client to /token for these scopes."""
+    scope = f"repository:{name}:{actions}" if name else PING_SCOPE
+    value = f'Bearer realm="{REALM}",service="{CONTAINER_HOST}",scope="{scope}"'
+    return value + (',error="insufficient_scope"' if insufficient else "")
+
+
+def authorize(grants: Grants, method: str, target: str, authorization: str | None) -> Response:
+    """200 if the Bearer token may do this request; else 401 with a challenge, or 403."""
+    url = urlsplit(target)
+    grant = grants.find(authorization)
+    match = _ROUTE.match(url.path)
+    if match is None:  # the ping, the catalog: any token /token issued
+        return Response(200) if grant else _unauthorized(challenge(None, "pull"))
+    name = match["name"]
+    action = "pull" if method in ("GET", "HEAD") else "delete" if method == "DELETE" else "push"
+    wanted = "pull,push" if action == "push" else action
+    if grant is None:
+        return _unauthorized(challenge(name, wanted))
+    if action not in grant.asked.get(name, set()):
+        return _unauthorized(challenge(name, wanted, insufficient=True))
+    if action not in grant.granted.get(name, set()):
+        return Response(403)
+    source = parse_qs(url.query).get("from")
+    if source and "pull" not in grant.granted.get(source[0], set()):
+        return Response(403)  # a mount needs pull on the repository it takes the blob from
+    return Response(200)
+
+
+def auth_answer(request: Request, grants: Grants) -> Response:
+    """The answer to nginx's auth_request subrequest for the Container registry's host."""
+    method = request.header("X-Original-Method") or "GET"
+    target = request.header("X-Original-URI") or "/"
+    return authorize(grants, method, target, request.header("Authorization"))
+
+
+def _unauthorized(value: str) -> Response:
+    return Response(401, b"", [("WWW-Authenticate", value)])
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return json_response(status, {"errors": [{"code": code, "message": message}]})

@@ -1,0 +1,234 @@
+"""The bed's Container registry face: Bearer tokens from /token, GitHub's scope rules, OCI."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from testbed.bed import Testbed
+from testbed.client import digest_of, tiny_layer
+
+pytestmark = pytest.mark.integration
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
+class Face:
+    """Plain HTTP against containers.ghes.test, as a registry client sends it."""
+
+    def __init__(self, bed: Testbed) -> None:
+        self.bed = bed
+
+    def url(self, path: str) -> str:
+        return path if "://" in path else f"https://{self.bed.container_host}{path}"
+
+    def token_answer(self, name: str | None, scope: str) -> requests.Response:
+        auth = (self.bed.user(name), self.bed.token(name)) if name else None
+        params = {"service": self.bed.container_host, "scope": scope}
+        return requests.get(
+            self.url("/token"), params=params, auth=auth, verify=str(self.bed.ca_file), timeout=10
+        )
+
+    def token(self, name: str, scope: str) -> str:
+        answer = self.token_answer(name, scope)
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["token"])
+
+    def call(self, method: str, path: str, bearer: str | None, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        return requests.request(
+            method,
+            self.url(path),
+            headers=headers,
+            verify=str(self.bed.ca_file),
+            timeout=30,
+            **kwargs,
+        )
+
+    def upload(self, name: str, data: bytes, bearer: str) -> requests.Response:
+        started = self.call("POST", f"/v2/{name}/blobs/uploads/", bearer)
+        if started.status_code != 202:
+            return started
+        return self.call(
+            "PUT",
+            started.headers["Location"],
+            bearer,
+            params={"digest": digest_of(data)},
+            data=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+
+    def push_oci(self, name: str, tag: str, bearer: str) -> bytes:
+        """Push a one-layer OCI image under name:tag; return the manifest bytes."""
+        layer, tar = tiny_layer(f"hello from {name}\n")
+        config = json.dumps(
+            {
+                "architecture": "amd64",
+                "os": "linux",
+                "rootfs": {"type": "layers", "diff_ids": [digest_of(tar)]},
+            }
+        ).encode()
+        for blob in (config, layer):
+            assert self.upload(name, blob, bearer).status_code == 201
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "config": {
+                    "mediaType": OCI_CONFIG,
+                    "size": len(config),
+                    "digest": digest_of(config),
+                },
+                "layers": [
+                    {"mediaType": OCI_LAYER, "size": len(layer), "digest": digest_of(layer)}
+                ],
+            }
+        ).encode()
+        put = self.call(
+            "PUT",
+            f"/v2/{name}/manifests/{tag}",
+            bearer,
+            data=manifest,
+            headers={"Content-Type": OCI_MANIFEST},
+        )
+        assert put.status_code == 201, put.text
+        return manifest
+
+
+@pytest.fixture
+def face(bed: Testbed) -> Face:
+    return Face(bed)
+
+
+@pytest.fixture
+def name() -> str:
+    """A fresh OWNER/IMAGE under octo-org (no repository segment on the Container registry)."""
+    return f"octo-org/cimg-{uuid.uuid4().hex[:10]}"
+
+
+def challenge(bed: Testbed, scope: str, insufficient: bool = False) -> str:
+    value = (
+        f'Bearer realm="https://{bed.container_host}/token",'
+        f'service="{bed.container_host}",scope="{scope}"'
+    )
+    return value + (',error="insufficient_scope"' if insufficient else "")
+
+
+def test_anonymous_ping_is_sent_to_the_token_service(bed: Testbed, face: Face) -> None:
+    """GET /v2/ answers 401 with ghcr's Bearer challenge and the spec's error body."""
+    answer = face.call("GET", "/v2/", None)
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == challenge(bed, "repository:user/image:pull")
+    assert answer.headers["Docker-Distribution-API-Version"] == "registry/2.0"
+    assert answer.json()["errors"][0]["code"] == "UNAUTHORIZED"
+
+
+def test_a_token_for_basic_credentials_opens_the_registry(face: Face) -> None:
+    """/token trades username:PAT for an opaque token; /v2/ then answers 200."""
+    answer = face.token_answer("read", "repository:user/image:pull")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token"] == body["access_token"]
+    assert face.call("GET", "/v2/", body["token"]).status_code == 200
+    assert face.call("GET", "/v2/", "not-a-token").status_code == 401
+
+
+@pytest.mark.parametrize("token", [None, "finegrained"])
+def test_no_or_fine_grained_credentials_get_no_token(face: Face, token: str | None) -> None:
+    assert face.token_answer(token, "repository:octo-org/x:pull").status_code == 401
+
+
+def test_oci_image_push_and_pull_by_tag_and_digest(face: Face, name: str) -> None:
+    """OCI manifests go in and come back by tag and by digest (no GHES 404 rule here)."""
+    bearer = face.token("write", f"repository:{name}:pull,push")
+    manifest = face.push_oci(name, "1.0", bearer)
+    accept = {"Accept": OCI_MANIFEST}
+    by_tag = face.call("GET", f"/v2/{name}/manifests/1.0", bearer, headers=accept)
+    assert by_tag.content == manifest
+    digest = digest_of(manifest)
+    by_digest = face.call("GET", f"/v2/{name}/manifests/{digest}", bearer, headers=accept)
+    assert by_digest.status_code == 200
+    assert by_digest.headers["Docker-Content-Digest"] == digest
+
+
+def test_an_oci_index_is_accepted(face: Face, name: str) -> None:
+    bearer = face.token("write", f"repository:{name}:pull,push")
+    manifest = face.push_oci(name, "amd64", bearer)
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": OCI_MANIFEST,
+                    "size": len(manifest),
+                    "digest": digest_of(manifest),
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                }
+            ],
+        }
+    ).encode()
+    put = face.call(
+        "PUT", f"/v2/{name}/manifests/1.0", bearer, data=index, headers={"Content-Type": OCI_INDEX}
+    )
+    assert put.status_code == 201, put.text
+
+
+def test_a_token_without_the_scope_is_challenged_again(bed: Testbed, face: Face, name: str) -> None:
+    """A token asked for pull, used to push: 401 naming the scope to ask for."""
+    bearer = face.token("write", f"repository:{name}:pull")
+    answer = face.call("POST", f"/v2/{name}/blobs/uploads/", bearer)
+    assert answer.status_code == 401
+    expected = challenge(bed, f"repository:{name}:pull,push", insufficient=True)
+    assert answer.headers["WWW-Authenticate"] == expected
+
+
+def test_read_only_pat_can_pull_but_not_push(face: Face, name: str) -> None:
+    """read:packages: the token grants pull only; a push is DENIED."""
+    face.push_oci(name, "1.0", face.token("write", f"repository:{name}:pull,push"))
+    bearer = face.token("read", f"repository:{name}:pull,push")
+    accept = {"Accept": OCI_MANIFEST}
+    assert face.call("HEAD", f"/v2/{name}/manifests/1.0", bearer, headers=accept).status_code == 200
+    denied = face.call("POST", f"/v2/{name}/blobs/uploads/", bearer)
+    assert denied.status_code == 403
+    assert denied.json()["errors"][0]["code"] == "DENIED"
+    noscope = face.token("noscope", f"repository:{name}:pull")
+    assert (
+        face.call("HEAD", f"/v2/{name}/manifests/1.0", noscope, headers=accept).status_code == 403
+    )
+
+
+def test_github_token_writes_its_own_owners_packages_only(face: Face) -> None:
+    """The GITHUB_TOKEN of octo-org/hello-world: any octo-org image, no other owner."""
+    own = f"octo-org/actions-{uuid.uuid4().hex[:8]}"
+    face.push_oci(own, "1.0", face.token("actions", f"repository:{own}:pull,push"))
+    other = f"other-org/actions-{uuid.uuid4().hex[:8]}"
+    bearer = face.token("actions", f"repository:{other}:pull,push")
+    assert face.call("POST", f"/v2/{other}/blobs/uploads/", bearer).status_code == 403
+
+
+def test_container_storage_is_apart_from_the_docker_registry(
+    bed: Testbed, face: Face, name: str
+) -> None:
+    face.push_oci(name, "1.0", face.token("write", f"repository:{name}:pull,push"))
+    own = requests.get(f"{bed.container_backend_url}/v2/{name}/tags/list", timeout=10)
+    assert own.json()["tags"] == ["1.0"]
+    docker = requests.get(f"{bed.backend_url}/v2/{name}/tags/list", timeout=10)
+    assert docker.status_code == 404
+
+
+def test_no_container_registry_without_subdomain_isolation(bed: Testbed, face: Face) -> None:
+    """GHES serves containers.HOSTNAME only with subdomain isolation: else a web 404."""
+    bed.configure(subdomain_isolation=False)
+    answer = face.call("GET", "/v2/", None)
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"].startswith("text/html")
