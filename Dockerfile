@@ -1,8 +1,26 @@
-# The ghpkg action as a container: `uses: docker://…` or a Docker container action.
-# BASE can point at any image with Python 3.10+ and pip (e.g. a mirror inside your GHES network).
+# The ghpkg action as a container (`uses: docker://…` or a Docker container action), with the
+# `ghpkg` command on PATH: `docker run --rm --entrypoint ghpkg IMAGE --version`.
+# BASE is any image with Python 3.10+ and its venv module: python:3.12-slim, a mirror of it
+# inside your GHES network, or the Debian base `scripts/base-image.sh` makes without a registry.
+#
+# It runs as root, on purpose: GitHub runs container actions as the image's user with the
+# workspace mounted at /github/workspace, and documents that a USER instruction makes
+# GITHUB_WORKSPACE unreadable; ghpkg also talks to the engine through the runner's
+# /var/run/docker.sock, which only root (or the host's docker group, whose id differs between
+# hosts) may open. No WORKDIR either: the runner sets the working directory to the workspace.
 ARG BASE=python:3.12-slim
 FROM ${BASE}
-COPY pyproject.toml README.md entrypoint.py /opt/ghpkg/
-COPY src /opt/ghpkg/src
-RUN python3 -m pip install --no-cache-dir /opt/ghpkg
-ENTRYPOINT ["python3", "/opt/ghpkg/entrypoint.py"]
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+# A virtual environment works on every base, including Debian's externally managed python3.
+COPY pyproject.toml README.md /tmp/ghpkg-src/
+COPY src /tmp/ghpkg-src/src
+RUN python3 -m venv /opt/ghpkg \
+    && /opt/ghpkg/bin/pip install --quiet /tmp/ghpkg-src \
+    && rm -rf /tmp/ghpkg-src \
+    && /opt/ghpkg/bin/ghpkg --version
+COPY entrypoint.py /opt/ghpkg/entrypoint.py
+ENV PATH=/opt/ghpkg/bin:$PATH
+ENTRYPOINT ["/opt/ghpkg/bin/python", "/opt/ghpkg/entrypoint.py"]
