@@ -1,0 +1,227 @@
+"""--registry container and `ghpkg copy` as users run them, against the bed's Container registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from testbed.images import build_hello
+from tests.helpers import read_outputs
+from tests.integration.conftest import Run
+from tests.integration.test_push_cli import digest_of, unique, workflow_env
+
+pytestmark = pytest.mark.integration
+
+ACCEPT = ", ".join(
+    (
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+    )
+)
+
+
+def common(bed: Any, *extra: str) -> list[str]:
+    """--hostname, owner octo-org and the bed's CA, plus extra arguments."""
+    return [
+        "--hostname",
+        bed.hostname,
+        "--owner",
+        "octo-org",
+        "--ca-file",
+        str(bed.ca_file),
+        *extra,
+    ]
+
+
+def container_manifest(bed: Any, path: str, tag: str) -> bytes:
+    """What the Container registry's backend stores for a tag."""
+    answer = requests.get(
+        f"{bed.container_backend_url}/v2/{path}/manifests/{tag}",
+        headers={"Accept": ACCEPT},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.content
+
+
+def local_image(engine: Any, name: str, greeting: str) -> str:
+    """Build a tiny image that prints greeting, tagged local/NAME:src; return its ID."""
+    return build_hello(engine.client, f"local/{name}:src", greeting)
+
+
+def test_push_to_the_container_registry_then_pull_back_and_run(
+    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    image = unique("ctr", engine)
+    image_id = local_image(engine, image, "from the container registry")
+    out = tmp_path / "push"
+    argv = ["--registry", "container", "--image", image, "--version", "1.0", "--version", "latest"]
+    env = {"DOCKER_HOST": engine.base_url}
+    pushed = run_ghpkg(
+        "push",
+        *common(bed, *argv, "--source", image_id, "--password-stdin", "--output-file", str(out)),
+        env=env,
+        stdin=bed.token("write"),
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    reference = f"{bed.container_host}/octo-org/{image}"
+    assert pushed.stdout.splitlines() == [f"{reference}:1.0", f"{reference}:latest"]
+    outputs = read_outputs(out)
+    assert outputs["registry"] == bed.container_host
+    assert outputs["digest"] == digest_of(container_manifest(bed, f"octo-org/{image}", "1.0"))
+    engine.client.images.remove(f"local/{image}:src", force=True)
+    for name in (f"{reference}:1.0", f"{reference}:latest"):
+        engine.client.images.remove(name, force=True)
+
+    pulled = run_ghpkg(
+        "pull",
+        *common(bed, "--registry", "container", "--image", image, "--version", "1.0"),
+        "--password-stdin",
+        env=env,
+        stdin=bed.token("read"),
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    assert "pulling via registry" in pulled.stderr
+    printed = engine.client.containers.run(f"{reference}:1.0", network_mode="none", remove=True)
+    assert printed.decode().strip() == "from the container registry"
+
+    by_digest = run_ghpkg(
+        "pull",
+        *common(bed, "--registry", "container", "--image", image, "--version", outputs["digest"]),
+        "--password-stdin",
+        env=env,
+        stdin=bed.token("read"),
+    )
+    assert by_digest.returncode == 0, by_digest.stderr
+    assert by_digest.stdout.strip() == f"{reference}@{outputs['digest']}"
+    assert "pulling via engine" in by_digest.stderr
+
+
+def test_pull_through_the_engine_from_the_container_registry(
+    bed: Any, engine: Any, run_ghpkg: Run
+) -> None:
+    image = unique("ctr-engine", engine)
+    image_id = local_image(engine, image, "docker pull works here")
+    env = {"DOCKER_HOST": engine.base_url, "GHPKG_TOKEN": bed.token("write")}
+    argv = ["--registry", "container", "--image", image, "--version", "1.0"]
+    pushed = run_ghpkg("push", *common(bed, *argv, "--source", image_id), env=env)
+    assert pushed.returncode == 0, pushed.stderr
+    reference = pushed.stdout.strip()
+    engine.client.images.remove(reference, force=True)
+    engine.client.images.remove(f"local/{image}:src", force=True)
+    pulled = run_ghpkg("pull", *common(bed, *argv, "--transport", "engine"), env=env)
+    assert pulled.returncode == 0, pulled.stderr
+    printed = engine.client.containers.run(reference, network_mode="none", remove=True)
+    assert printed.decode().strip() == "docker pull works here"
+
+
+def test_copy_from_the_docker_registry_keeps_the_digest_and_runs(
+    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    image = unique("migrate", engine)
+    image_id = local_image(engine, image, "moved to the container registry")
+    env = {"DOCKER_HOST": engine.base_url, "GHPKG_TOKEN": bed.token("write")}
+    versions = ["--version", "1.0", "--version", "latest"]
+    source = ["--repository", "hello-world", "--image", image, *versions]
+    pushed = run_ghpkg(
+        "push",
+        *common(bed, *source, "--source", image_id, "--output-file", str(tmp_path / "a")),
+        env=env,
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    digest = read_outputs(tmp_path / "a")["digest"]
+
+    out = tmp_path / "copy"
+    copied = run_ghpkg(
+        "copy",
+        *common(bed, *source, "--to-image", f"{image}-c", "--output-file", str(out)),
+        env=env,
+    )
+    assert copied.returncode == 0, copied.stderr
+    reference = f"{bed.container_host}/octo-org/{image}-c"
+    assert copied.stdout.splitlines() == [f"{reference}:1.0", f"{reference}:latest"]
+    outputs = read_outputs(out)
+    assert outputs["digest"] == digest
+    assert outputs["registry"] == bed.container_host
+    for tag in ("1.0", "latest"):
+        assert digest_of(container_manifest(bed, f"octo-org/{image}-c", tag)) == digest
+    assert "2 blob(s) copied" in copied.stderr
+
+    again = run_ghpkg("copy", *common(bed, *source, "--to-image", f"{image}-c"), env=env)
+    assert again.returncode == 0, again.stderr
+    assert "0 blob(s) copied" in again.stderr
+
+    engine.client.images.remove(f"local/{image}:src", force=True)
+    pulled = run_ghpkg(
+        "pull",
+        *common(bed, "--registry", "container", "--image", f"{image}-c", "--version", "1.0"),
+        env=env,
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    printed = engine.client.containers.run(f"{reference}:1.0", network_mode="none", remove=True)
+    assert printed.decode().strip() == "moved to the container registry"
+
+
+@pytest.mark.parametrize("api", [True, False], ids=["api-check", "registry-refuses"])
+def test_read_only_pat_cannot_push_to_the_container_registry(
+    bed: Any, engine: Any, run_ghpkg: Run, api: bool
+) -> None:
+    """Refused by the REST API check, or (API off) by the Container registry itself: exit 1."""
+    bed.configure(api_enabled=api)
+    image = unique("ctr-ro", engine)
+    image_id = local_image(engine, image, "never published")
+    argv = ["--registry", "container", "--image", image, "--version", "1.0"]
+    done = run_ghpkg(
+        "push",
+        *common(bed, *argv, "--source", image_id, "--transport", "registry"),
+        env={"DOCKER_HOST": engine.base_url, "GHPKG_TOKEN": bed.token("read")},
+    )
+    assert done.returncode == 1, done.stderr
+    assert "write:packages" in done.stderr.splitlines()[-1]
+    assert "Traceback" not in done.stderr
+
+
+def test_github_token_pushes_to_its_owner_on_the_container_registry(
+    bed: Any, engine: Any, run_ghpkg: Run
+) -> None:
+    image = unique("ctr-actions", engine)
+    image_id = local_image(engine, image, "pushed with GITHUB_TOKEN")
+    done = run_ghpkg(
+        "push",
+        "--registry",
+        "container",
+        "--image",
+        image,
+        "--version",
+        "1.0",
+        "--source",
+        image_id,
+        "--ca-file",
+        str(bed.ca_file),
+        env=workflow_env(bed, engine),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{bed.container_host}/octo-org/{image}:1.0"
+
+
+@pytest.mark.parametrize("operation", ["push", "copy"])
+def test_container_registry_without_subdomain_isolation_is_exit_2(
+    bed: Any, run_ghpkg: Run, operation: str
+) -> None:
+    argv = ["--image", "app", "--version", "1.0", "--subdomain-isolation", "false"]
+    if operation == "push":
+        argv += ["--registry", "container", "--source", "anything"]
+    done = run_ghpkg(
+        operation,
+        *common(bed, "--repository", "hello-world", *argv),
+        env={"GHPKG_TOKEN": bed.token("write")},
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "error: the Container registry needs subdomain isolation: GHES serves it only at "
+        "containers.HOSTNAME, which exists only with isolation on; drop --subdomain-isolation "
+        "false, or use --registry docker"
+    ]
