@@ -121,16 +121,25 @@ class PackageApi:
         import github
 
         encoded = quote(self.package, safe="")
+        answered = False  # whether a 404 came from the API (JSON), not a web page
         for space in ("orgs", "users"):
             base = f"/{space}/{self.owner}/packages/docker/{encoded}/versions"
             try:
                 found = self._pages(base)
-            except github.UnknownObjectException:
-                continue
             except github.GithubException as exc:
-                raise self._error(exc, f"listing the versions of {self.name}") from None
+                if exc.status != 404:
+                    raise self._error(exc, f"listing the versions of {self.name}") from None
+                answered = answered or "message" in (exc.data or {})
+                continue
             self._base = base
             return found
+        if not answered:
+            raise RegistryError(
+                f"the REST API is not at {self.api_url}",
+                "HTTP 404 from a web page, not the API",
+                "check --hostname (the API of a GHES instance is https://HOST/api/v3)",
+                status=404,
+            )
         raise RegistryError(
             f"package {self.name} was not found",
             "the REST API answered 404 for it as an organization's and as a user's package",

@@ -239,3 +239,21 @@ def test_keep_reads_every_page_before_deleting(
     assert done.returncode == 0, done.stderr
     assert [line.split("\t")[0] for line in done.stdout.splitlines()] == ["t002", "t001", "t000"]
     assert len(listed(run_ghpkg, bed, image, tmp_path)) == 100
+
+
+def test_versions_say_when_the_api_is_not_there_or_the_package_is_not(
+    bed: Any, run_ghpkg: Run
+) -> None:
+    web = run_with(
+        run_ghpkg,
+        bed,
+        "read",
+        "versions",
+        *common(bed, "anything"),
+        *("--hostname", bed.registry_host),  # a registry host: its /api/v3 is a web 404
+    )
+    assert web.returncode == 1
+    assert f"error: the REST API is not at https://{bed.registry_host}/api/v3" in web.stderr
+    missing = run_with(run_ghpkg, bed, "read", "versions", *common(bed, f"no-{uuid.uuid4().hex}"))
+    assert missing.returncode == 1
+    assert "was not found" in missing.stderr.strip().splitlines()[-1]
