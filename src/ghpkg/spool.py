@@ -159,10 +159,15 @@ class Spooler:
         read = 0
         written = 0
 
+        # The OCI layout names an uncompressed layer by its digest (the diff_id): the engine
+        # vouches for it, so the bytes are not hashed a second time; the legacy layout's are.
+        named = name is not None and name.startswith("sha256:")
+
         def counted(chunks: Iterable[bytes]) -> Iterator[bytes]:
             nonlocal read
             for chunk in chunks:
-                diff.update(chunk)
+                if not named:
+                    diff.update(chunk)
                 read += len(chunk)
                 yield chunk
 
@@ -178,7 +183,7 @@ class Spooler:
                 out.write(member)
                 written = len(member)
         throttle.done(f"{read / MB:.1f} MB -> {written / MB:.1f} MB", read)
-        diff_id = "sha256:" + diff.hexdigest()
+        diff_id = name if named and name else "sha256:" + diff.hexdigest()
         digest = "sha256:" + blob.hexdigest()
         return self._done(LayerBlob(entry.name, digest, written, diff_id, read, path))
 
