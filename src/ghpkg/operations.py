@@ -123,7 +123,7 @@ def copy(settings: Settings, log: Log) -> Result:
     source, refs = _connect(settings, log, "push")
     targets = settings.copy_destinations()
     destination = _client(settings, targets[0].registry, log, digests=True)
-    destination.ping("push")
+    _ping_container(destination, "push")
     done: set[str] = set()
     digests = []
     with log.group(f"Copy {', '.join(r.version for r in refs)} to {targets[0].name}"):
@@ -223,6 +223,9 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
         log=log.info,
     )
     registry = _client(settings, refs[0].registry, log, digests=container)
+    if container:
+        _ping_container(registry, action)
+        return registry, refs
     try:
         registry.ping(action)
     except RegistryError as exc:  # say why, as doctor would
@@ -230,6 +233,22 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
             settings.hostname, isolation, settings.ca_file, exc, registry.host, settings.timeout
         ) from None
     return registry, refs
+
+
+def _ping_container(registry: RegistryClient, action: str) -> None:
+    """Log in to the Container registry; a web page there means it is not enabled."""
+    try:
+        registry.ping(action)
+    except RegistryError as exc:
+        if exc.status != 404:
+            raise
+        raise RegistryError(
+            f"no Container registry at {registry.host}",
+            exc.cause,
+            "GHES serves it only with subdomain isolation, once the site administrator enables "
+            "it; ask them, or use the Docker registry (--registry docker)",
+            status=404,
+        ) from None
 
 
 def _client(settings: Settings, host: str, log: Log, digests: bool = False) -> RegistryClient:

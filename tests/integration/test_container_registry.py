@@ -225,3 +225,21 @@ def test_container_registry_without_subdomain_isolation_is_exit_2(
         "containers.HOSTNAME, which exists only with isolation on; drop --subdomain-isolation "
         "false, or use --registry docker"
     ]
+
+
+@pytest.mark.parametrize("operation", ["pull", "copy"])
+def test_an_instance_without_the_container_registry_is_named(
+    bed: Any, run_ghpkg: Run, operation: str
+) -> None:
+    """Isolation off on the instance: containers.HOST is a web page; say so (exit 1)."""
+    bed.configure(subdomain_isolation=False)
+    argv = ["--image", "app", "--version", "1.0"]
+    if operation == "pull":
+        argv += ["--registry", "container"]
+    else:  # copy's source is the Docker registry, here at HOST
+        argv += ["--repository", "hello-world"]
+    done = run_ghpkg(operation, *common(bed, *argv), env={"GHPKG_TOKEN": bed.token("write")})
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith(f"error: no Container registry at {bed.container_host}: HTTP 404")
+    assert "subdomain isolation" in last
