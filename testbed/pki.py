@@ -69,10 +69,19 @@ def ensure_pki(directory: Path, names: Sequence[str]) -> Pki:
     return pki
 
 
-def _make_server_cert(pki: Pki, names: Sequence[str]) -> None:
+def issue_cert(pki: Pki, names: Sequence[str], directory: Path) -> Pki:
+    """A server certificate for other names, signed by the bed's CA, in its own directory."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    leaf = Pki(directory)
+    _make_server_cert(pki, names, leaf)
+    return leaf
+
+
+def _make_server_cert(pki: Pki, names: Sequence[str], out: Pki | None = None) -> None:
     """Sign a server certificate with every name (and 127.0.0.1) as a subjectAltName."""
-    csr = pki.directory / "server.csr"
-    extensions = pki.directory / "server.ext"
+    out = out or pki
+    csr = out.directory / "server.csr"
+    extensions = out.directory / "server.ext"
     sans = ",".join([*(f"DNS:{name}" for name in names), "IP:127.0.0.1"])
     extensions.write_text(
         f"subjectAltName={sans}\n"
@@ -82,11 +91,11 @@ def _make_server_cert(pki: Pki, names: Sequence[str]) -> None:
     )
     _openssl(
         "req", "-new", "-nodes", "-newkey", "rsa:2048", "-subj", f"/CN={names[0]}",
-        "-keyout", str(pki.key_file), "-out", str(csr),
+        "-keyout", str(out.key_file), "-out", str(csr),
     )  # fmt: skip
     _openssl(
         "x509", "-req", "-in", str(csr), "-CA", str(pki.ca_file), "-CAkey", str(pki.ca_key),
         "-CAcreateserial", "-days", "825", "-sha256", "-extfile", str(extensions),
-        "-out", str(pki.cert_file),
+        "-out", str(out.cert_file),
     )  # fmt: skip
     csr.unlink()

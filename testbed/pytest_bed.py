@@ -11,6 +11,7 @@ import pytest
 from testbed.bed import Testbed
 from testbed.client import BedClient, Pushed
 from testbed.config import DEFAULT_STATE_DIR
+from testbed.faults import FaultProxy
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +30,22 @@ def bed(testbed: Testbed) -> Iterator[Testbed]:
     """The session's test bed; switches a test changed are reset after it."""
     yield testbed
     testbed.reset()
+
+
+@pytest.fixture(scope="session")
+def fault_proxy(testbed: Testbed) -> Iterator[FaultProxy]:
+    """A fault-injecting HTTPS proxy in front of the bed, for the session (testbed.faults)."""
+    proxy = FaultProxy(testbed).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def faults(fault_proxy: FaultProxy, bed: Testbed) -> Iterator[FaultProxy]:
+    """The fault proxy with no fault scripted yet; its script is cleared after the test."""
+    fault_proxy.script()
+    yield fault_proxy
+    fault_proxy.script()
 
 
 @pytest.fixture

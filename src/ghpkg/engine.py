@@ -314,6 +314,8 @@ def _again(attempt: Callable[[], T], what: str, retries: int, log: Callable[[str
             return attempt()
         except EngineError as exc:
             if not exc.temporary or number >= retries:
+                if exc.temporary and number:
+                    exc.cause += f" (gave up after {number + 1} attempts)"
                 raise
             delay = backoff_delay(number)
             log(f"{what}: {exc.cause}; retry {number + 1}/{retries} in {delay:.1f}s")

@@ -249,7 +249,7 @@ class RegistryClient:
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 error = transport_error(self.host, response.url, exc)
                 if breaks >= self._retries:
-                    raise error from None
+                    raise _gave_up(error, breaks + 1) from None
                 self._pause(breaks, None, f"{what} (at byte {received})", error)
                 breaks += 1
                 response = self._open_blob(path, digest, what, offset=received)
@@ -270,8 +270,8 @@ class RegistryClient:
                 return
             except RegistryError as exc:
                 if not exc.temporary or attempt >= self._retries:
-                    raise
-                what = f"upload of {_short(digest)} (starting it again)"
+                    raise _gave_up(exc, attempt + 1) from None
+                what = f"upload of {_short(digest)} to {path}"  # restarts from its first byte
                 self._pause(attempt, exc.retry_after, what, exc)
 
     def _upload(
@@ -285,7 +285,7 @@ class RegistryClient:
         retry: bool = True,
     ) -> None:
         what = f"upload of {_short(digest)} to {path}"
-        location = self._start_upload(path, what)
+        location = self._start_upload(path, what, retry)
         if not self._patch_refused:
             with self._dropped_on_failure(path, location):
                 response = self._call(
@@ -320,7 +320,7 @@ class RegistryClient:
                 f"{self.host} refused a streamed upload (HTTP {response.status_code}); "
                 "sending blobs in one PUT"
             )
-            location = self._start_upload(path, what)
+            location = self._start_upload(path, what, retry)
         with self._dropped_on_failure(path, location):
             self._finish_upload(path, location, digest, body(), what, retry=retry and reiterable)
         self._confirm(path, digest, size, what)
@@ -334,7 +334,7 @@ class RegistryClient:
             self._cancel_upload(path, location)
             raise
 
-    def _start_upload(self, path: str, what: str) -> str:
+    def _start_upload(self, path: str, what: str, retry: bool = True) -> str:
         response = self._call(
             "POST",
             f"/v2/{path}/blobs/uploads/",
@@ -342,6 +342,7 @@ class RegistryClient:
             action="push",
             what=what,
             ok=(202,),
+            retry=retry,  # False inside _upload_again, which retries the whole upload
         )
         response.close()
         location = response.headers.get("Location")
@@ -412,7 +413,7 @@ class RegistryClient:
                 response = self._send(method, url, path, action, dict(headers or {}), kwargs)
             except RegistryError as exc:
                 if not (retry and exc.temporary) or attempt >= self._retries:
-                    raise
+                    raise _gave_up(exc, attempt + 1) from None
                 self._pause(attempt, None, what, exc)
                 attempt += 1
                 continue
@@ -433,7 +434,7 @@ class RegistryClient:
                     not_found[0], error.cause, not_found[1], status=404, codes=error.codes
                 )
             if not (retry and error.temporary) or attempt >= self._retries:
-                raise error
+                raise _gave_up(error, attempt + 1) if retry else error
             self._pause(attempt, error.retry_after, what, error)
             attempt += 1
 
@@ -534,7 +535,8 @@ class RegistryClient:
 
     def _pause(self, attempt: int, retry_after: float | None, what: str, exc: Exception) -> None:
         delay = backoff_delay(attempt, retry_after, base=self.backoff_base)
-        self._log(f"{what}: {exc}; retry {attempt + 1}/{self._retries} in {delay:.1f}s")
+        text = str(exc) if str(exc).startswith(what) else f"{what}: {exc}"
+        self._log(f"{text}; retry {attempt + 1}/{self._retries} in {delay:.1f}s")
         self.sleep(delay)
 
 
@@ -552,6 +554,13 @@ class _FileBody:
         with self._file.open("rb") as handle:
             while chunk := handle.read(CHUNK_SIZE):
                 yield chunk
+
+
+def _gave_up(error: RegistryError, attempts: int) -> RegistryError:
+    """The last attempt's error, saying how many attempts there were when it was retried."""
+    if error.temporary and attempts > 1:
+        error.cause = f"{error.cause} (gave up after {attempts} attempts)".strip()
+    return error
 
 
 def _mismatch(what: str, cause: str) -> RegistryError:

@@ -157,9 +157,14 @@ def transport_error(host: str, url: str, exc: BaseException) -> RegistryError:
             return RegistryError(
                 f"TLS certificate of {host} is not trusted", f"{cause} ({redact_url(url)})", CA_FIX
             )
-        return RegistryError(
-            f"TLS handshake with {host} failed", cause, CA_FIX, temporary="EOF" in text
-        )
+        if "EOF" in text:  # the connection closed under TLS: a broken network, not trust
+            return RegistryError(
+                f"the connection to {host} broke",
+                f"closed in the middle of TLS ({redact_url(url)})",
+                "check the network and any proxy in between",
+                temporary=True,
+            )
+        return RegistryError(f"TLS handshake with {host} failed", cause, CA_FIX)
     return RegistryError(
         f"cannot reach {host}",
         f"{cause} ({redact_url(url)})",

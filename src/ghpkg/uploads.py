@@ -7,6 +7,7 @@ gate): right away when the preflight cannot fail, else once the whole image is c
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -103,7 +104,9 @@ class Target:
 class Uploader:
     """Layer uploads in parallel, each blob once; held back until the gate opens."""
 
-    def __init__(self, target: Target, log: Log, gate_open: bool, layer_max: int) -> None:
+    def __init__(
+        self, target: Target, log: Log, gate_open: bool, layer_max: int, every: float = 10.0
+    ) -> None:
         self.target = target
         self.log = log
         self.gate_open = gate_open
@@ -111,6 +114,12 @@ class Uploader:
         self._pool = ThreadPoolExecutor(UPLOADS, thread_name_prefix="ghpkg-upload")
         self._futures: dict[str, Future[int]] = {}
         self._waiting: list[LayerBlob] = []
+        self._active: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._every = every
+        self._ticker = threading.Thread(target=self._tick, name="ghpkg-progress", daemon=True)
+        self._ticker.start()
 
     def add(self, blob: LayerBlob) -> None:
         """A layer is spooled: upload it now if the gate is open, else when it opens."""
@@ -149,6 +158,21 @@ class Uploader:
     def close(self) -> None:
         """Stop: wait for running uploads, drop those not started."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._stop.set()
+        self._ticker.join()
+
+    def _tick(self) -> None:
+        """Every few seconds, name the uploads still running (the client reports no bytes)."""
+        while not self._stop.wait(self._every):
+            now = time.monotonic()
+            with self._lock:
+                running = [
+                    f"{short(digest)} ({size / MB:.1f} MB, {now - started:.0f} s)"
+                    for digest, (started, size) in self._active.items()
+                    if now - started >= self._every
+                ]
+            if running:
+                self.log(f"still uploading: {', '.join(running)}")
 
     def _raise_failed(self) -> None:
         for future in self._futures.values():
@@ -169,7 +193,13 @@ class Uploader:
             )
         throttle = Throttle(self.log, f"blob {short(blob.digest)}")
         throttle.start(f"uploading {blob.size / MB:.1f} MB")
-        target.registry.upload_file(target.path, blob.spool, blob.digest, blob.size)
+        with self._lock:
+            self._active[blob.digest] = (time.monotonic(), blob.size)
+        try:
+            target.registry.upload_file(target.path, blob.spool, blob.digest, blob.size)
+        finally:
+            with self._lock:
+                self._active.pop(blob.digest, None)
         target.confirm(blob.digest, blob.size)
         throttle.done(f"uploaded {blob.size / MB:.1f} MB", blob.size)
         _drop(blob.spool)

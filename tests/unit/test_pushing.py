@@ -9,6 +9,7 @@ import json
 import random
 import tarfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from ghpkg.errors import GhpkgError
 from ghpkg.manifest import LAYER_FOREIGN, LAYER_GZIP, SCHEMA2
 from ghpkg.pushing import Limits, push_image
 from ghpkg.reference import Reference
+from ghpkg.spool import LayerBlob
+from ghpkg.uploads import Target, Uploader
 
 HOST = "docker.ghes.test"
 CLIENT = cast(docker.DockerClient, object())  # the engine is scripted: no client is used
@@ -312,3 +315,24 @@ def test_refs_must_name_one_image(engine: FakeEngine) -> None:
     refs = _refs("a", "1") + _refs("b", "1")
     with pytest.raises(GhpkgError, match="different images"):
         push_image(FakeRegistry(), CLIENT, "x", refs, print)
+
+
+def test_long_uploads_are_reported_while_they_run(tmp_path: Path) -> None:
+    class SlowRegistry(FakeRegistry):
+        def upload_file(self, path: str, file: Path, digest: str, size: int) -> None:
+            time.sleep(0.3)
+            super().upload_file(path, file, digest, size)
+
+    registry = SlowRegistry()
+    spool = tmp_path / "layer.gz"
+    spool.write_bytes(b"blob")
+    lines: list[str] = []
+    uploader = Uploader(Target(registry, HOST, "o/r/app", None), lines.append, True, 1 << 20, 0.05)
+    try:
+        uploader.add(LayerBlob("l", _digest(b"blob"), 4, None, None, spool))
+        assert uploader.finish([]) == (4, 0)
+    finally:
+        uploader.close()
+    assert any(line.startswith("still uploading: ") for line in lines)
+    assert lines[-1].startswith(f"blob {_digest(b'blob')[7:19]}: uploaded")
+    assert not spool.exists()
