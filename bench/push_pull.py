@@ -373,9 +373,10 @@ def main(argv: list[str]) -> int:
     print(table(rows, big, startup))
     print()
     deflater = "zlib" if args.zlib else _deflater_name()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"Made by: `python bench/push_pull.py {shlex.join(argv)}` on {os.cpu_count()} cores, "
-        f"deflate by {deflater}"
+        f"deflate by {deflater}, load average at the end {load}"
     )
     return 0
 
