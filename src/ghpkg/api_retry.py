@@ -11,6 +11,7 @@ from typing import Any
 
 from github import GithubRetry
 from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
@@ -52,6 +53,8 @@ class LoggedRetry(GithubRetry):
         _stacktrace: TracebackType | None = None,
     ) -> Retry:
         """Count one failed attempt and say so (raises when the budget is spent)."""
+        if isinstance(error, SSLError) and "EOF" not in str(error) and _pool is not None:
+            raise MaxRetryError(_pool, str(url), error)  # a certificate problem: no retry helps
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
         cause = f"HTTP {response.status}" if response is not None else type(error).__name__
         where = redact_url(str(url or "")) if url and "://" in url else str(url or "")

@@ -45,6 +45,14 @@ _PREFIXES = (
 )
 
 
+_TOKEN_SHAPE = re.compile(r"(?:github_pat_|gh[pousr]_)[A-Za-z0-9_]{8,}|\b[0-9a-f]{40}\b")
+
+
+def redact_tokens(text: str) -> str:
+    """Text with anything shaped like a GitHub token (any kind) replaced by ***."""
+    return _TOKEN_SHAPE.sub("***", text)
+
+
 def token_kind(token: Secret) -> TokenKind:
     """Tell a token's kind from its prefix (the value itself is never shown)."""
     value = token.reveal()

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from ghpkg.auth import redact_tokens
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result, append_outputs, append_summary
 from ghpkg.secret import Secret
@@ -53,7 +54,7 @@ def fail(exc: BaseException, token: Secret, log: Log) -> int:
         code = 1
     if token:
         message = message.replace(token.reveal(), "***")
-    log.error(message)
+    log.error(redact_tokens(message))  # e.g. a token passed as an argument, echoed by argparse
     return code
 
 

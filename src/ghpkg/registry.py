@@ -81,13 +81,18 @@ class RegistryClient:
         self._session = new_session(ca_file)
         self._bearer: dict[str, str] = {}
         self._patch_refused = False
+        self._intent = "pull"
         self.backoff_base = 1.0
         self.sleep: Callable[[float], None] = time.sleep
 
     # -- public API ---------------------------------------------------------------------
 
     def ping(self, action: str = "pull") -> None:
-        """GET /v2/ with credentials; raises when the registry refuses or cannot be reached."""
+        """GET /v2/ with credentials; raises when the registry refuses or cannot be reached.
+
+        `action` is also what a refusal later names (a HEAD during a push is part of a push).
+        """
+        self._intent = action
         self._call("GET", "/v2/", path="", action=action, what=f"registry {self.host}").close()
 
     def get_manifest(self, path: str, tag: str) -> tuple[bytes, str]:
@@ -512,6 +517,7 @@ class RegistryClient:
         cause = f"HTTP {status}" + (f" {message}" if message else "")
         if status in (401, 403):
             kind = token_kind(self._token)
+            action = "push" if self._intent == "push" else action
             return AuthError(
                 f"{self.host} refused the {kind.value} for {action} ({what})",
                 cause,
