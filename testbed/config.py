@@ -30,6 +30,9 @@ class Switches:
     api_enabled: bool = True
     layer_size_limit: int = LAYER_SIZE_LIMIT
     refuse_digest_gets: bool = True
+    # The Container registry at containers.ghes.test; apart from subdomain_isolation so tests of
+    # either never disturb the other (ghes-flat.test, never isolated, has no containers host).
+    container_registry: bool = True
 
     def replace(self, **changes: object) -> Switches:
         """Return a copy with `changes` applied, refusing unknown names and wrong types."""

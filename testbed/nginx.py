@@ -150,8 +150,7 @@ def render(paths: Paths, pki: Pki, switches: Switches, front_port: int, nonce: s
         return _registry_locations() if serves and switches.registry_enabled else ""
 
     api = _api_location(switches)
-    serves = switches.subdomain_isolation and switches.registry_enabled  # as on GHES
-    containers = _container_locations() if serves else ""
+    containers = _container_locations() if switches.container_registry else ""
     servers = "".join(
         (
             _server(REGISTRY_HOST, registry_if(switches.subdomain_isolation)),

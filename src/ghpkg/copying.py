@@ -71,18 +71,10 @@ def _copy_blob(
     dst: Reference,
     blob: Descriptor,
 ) -> None:
-    """Stream one blob from a source GET into a destination upload, retried as a whole."""
-    attempt = 0
-    while True:
-        chunks = source.open_blob(src.path, blob.digest, blob.size)
-        try:
-            destination.upload_blob(dst.path, chunks, blob.digest, blob.size)
-            return
-        except RegistryError as exc:
-            if not exc.temporary or attempt >= destination.retries:
-                raise
-            destination.pause(attempt, f"copy of blob {_short(blob.digest)}", exc)
-            attempt += 1
+    """Stream one blob from a source GET into a destination upload (a new GET per attempt)."""
+    destination.upload_stream(
+        dst.path, lambda: source.open_blob(src.path, blob.digest, blob.size), blob.digest, blob.size
+    )
 
 
 def _unique(blobs: tuple[Descriptor, ...]) -> list[Descriptor]:

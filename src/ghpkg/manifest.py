@@ -81,8 +81,9 @@ def parse_schema2(raw: bytes, media_type: str, where: str) -> Manifest:
     if kind in (SCHEMA2_LIST, OCI_INDEX):
         raise RegistryError(
             f"{where} is a multi-platform list ({kind})",
-            "the GHES Docker registry serves single-platform Docker v2 schema-2 images only",
-            "publish it again with ghpkg, which pushes one schema-2 manifest",
+            "ghpkg reads single-platform images only, all the GHES Docker registry stores",
+            "publish it again with ghpkg, which pushes one schema-2 manifest; from the Container "
+            "registry, pull it with --transport engine, which picks this engine's platform",
         )
     if kind in (SCHEMA1, SCHEMA1_SIGNED) or body.get("schemaVersion") == 1:
         raise RegistryError(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import docker
 
-from ghpkg import auth, diagnosis, engine
+from ghpkg import auth, diagnosis, engine, registry_layout
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.outputs import Log, Result
@@ -85,8 +85,7 @@ def pull(settings: Settings, log: Log) -> Result:
     reference = refs[0]
     client = engine.connect(settings.docker_host)
     engine_info = engine.info(client)
-    by_digest = is_digest(reference.version)  # the Container registry only; `docker pull` does it
-    transport = "engine" if settings.transport == "engine" or by_digest else "registry"
+    transport = choose_pull_transport(settings.transport, settings.registry, reference.version)
     log.info(f"Docker engine {engine_info.version}{_store(engine_info)}: pulling via {transport}")
     with log.group(f"Pull {reference}"):
         if transport == "engine":
@@ -198,6 +197,15 @@ def choose_push_transport(requested: str, engine_info: engine.EngineInfo) -> str
     return "engine"
 
 
+def choose_pull_transport(requested: str, registry: str, version: str) -> str:
+    """`auto`: by tag through the registry API (Docker registry), `docker pull` (Container)."""
+    if requested == "engine" or is_digest(version):
+        return "engine"
+    if requested == "auto" and registry == "container":
+        return "engine"
+    return "registry"
+
+
 def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
     """Find the registry, check the token (REST API, advisory) and log in, before any build."""
     container = settings.registry == "container"
@@ -236,19 +244,21 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
 
 
 def _ping_container(registry: RegistryClient, action: str) -> None:
-    """Log in to the Container registry; a web page there means it is not enabled."""
+    """Log in to the Container registry; no such name, or a web page there: it is not enabled."""
+    fix = (
+        "GHES serves it only with subdomain isolation, once the site administrator enables it; "
+        "ask them, or use the Docker registry (--registry docker)"
+    )
+    addresses, why = registry_layout.resolve(registry.host)
+    if not addresses:
+        raise RegistryError(f"no Container registry at {registry.host}", why, fix)
     try:
         registry.ping(action)
     except RegistryError as exc:
         if exc.status != 404:
             raise
-        raise RegistryError(
-            f"no Container registry at {registry.host}",
-            exc.cause,
-            "GHES serves it only with subdomain isolation, once the site administrator enables "
-            "it; ask them, or use the Docker registry (--registry docker)",
-            status=404,
-        ) from None
+        what = f"no Container registry at {registry.host}"
+        raise RegistryError(what, exc.cause, fix, status=404) from None
 
 
 def _client(settings: Settings, host: str, log: Log, digests: bool = False) -> RegistryClient:

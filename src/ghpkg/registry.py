@@ -176,6 +176,12 @@ class RegistryClient:
             iterator = iter(chunks)
             self._upload(path, lambda: iterator, digest, size, False)
 
+    def upload_stream(
+        self, path: str, opener: Callable[[], Iterable[bytes]], digest: str, size: int
+    ) -> None:
+        """Upload a blob from the stream `opener` opens; opened again after a temporary failure."""
+        self._upload_again(path, opener, digest, size)
+
     def upload_file(self, path: str, file: Path, digest: str, size: int) -> None:
         """Upload a blob from a file; retried as a whole on temporary errors."""
         self._upload_again(path, lambda: _FileBody(file), digest, size)
@@ -194,15 +200,6 @@ class RegistryClient:
             headers={"Content-Type": media_type},
         ).close()
         return sha256_digest(raw)
-
-    @property
-    def retries(self) -> int:
-        """How many times a temporary failure is tried again."""
-        return self._retries
-
-    def pause(self, attempt: int, what: str, exc: Exception) -> None:
-        """Log a temporary failure of `what` and wait before try `attempt + 2`."""
-        self._pause(attempt, None, what, exc)
 
     def close(self) -> None:
         """Close the HTTP session."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.integration.test_push_cli import digest_of, unique, workflow_env
 
 pytestmark = pytest.mark.integration
 
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 ACCEPT = ", ".join(
     (
         "application/vnd.docker.distribution.manifest.v2+json",
@@ -45,6 +47,37 @@ def container_manifest(bed: Any, path: str, tag: str) -> bytes:
     )
     assert answer.status_code == 200, answer.text
     return answer.content
+
+
+def put_index(bed: Any, engine: Any, path: str, tag: str, manifest: bytes) -> None:
+    """PUT an OCI index naming one image manifest for the engine's platform and one for arm."""
+    arch = engine.client.version()["Arch"]
+    entry = {"mediaType": json.loads(manifest)["mediaType"], "size": len(manifest)}
+    entry["digest"] = digest_of(manifest)
+    index = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [
+            {**entry, "platform": {"architecture": "arm", "os": "linux", "variant": "v7"}},
+            {**entry, "platform": {"architecture": arch, "os": "linux"}},
+        ],
+    }
+    ca = str(bed.ca_file)
+    token = requests.get(
+        f"https://{bed.container_host}/token",
+        params={"scope": f"repository:{path}:pull,push"},
+        auth=(bed.user("write"), bed.token("write")),
+        verify=ca,
+        timeout=30,
+    ).json()["token"]
+    answer = requests.put(
+        f"https://{bed.container_host}/v2/{path}/manifests/{tag}",
+        data=json.dumps(index).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": OCI_INDEX},
+        verify=ca,
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
 
 
 def local_image(engine: Any, name: str, greeting: str) -> str:
@@ -79,6 +112,8 @@ def test_push_to_the_container_registry_then_pull_back_and_run(
     pulled = run_ghpkg(
         "pull",
         *common(bed, "--registry", "container", "--image", image, "--version", "1.0"),
+        "--transport",
+        "registry",
         "--password-stdin",
         env=env,
         stdin=bed.token("read"),
@@ -100,22 +135,40 @@ def test_push_to_the_container_registry_then_pull_back_and_run(
     assert "pulling via engine" in by_digest.stderr
 
 
-def test_pull_through_the_engine_from_the_container_registry(
+def test_a_multi_platform_index_pulls_through_the_engine(
     bed: Any, engine: Any, run_ghpkg: Run
 ) -> None:
-    image = unique("ctr-engine", engine)
-    image_id = local_image(engine, image, "docker pull works here")
+    """auto is `docker pull` on the Container registry: an index resolves to this platform."""
+    image = unique("ctr-index", engine)
+    image_id = local_image(engine, image, "picked for this platform")
     env = {"DOCKER_HOST": engine.base_url, "GHPKG_TOKEN": bed.token("write")}
-    argv = ["--registry", "container", "--image", image, "--version", "1.0"]
-    pushed = run_ghpkg("push", *common(bed, *argv, "--source", image_id), env=env)
+    argv = ["--registry", "container", "--image", image]
+    pushed = run_ghpkg(
+        "push", *common(bed, *argv, "--version", "1.0", "--source", image_id), env=env
+    )
     assert pushed.returncode == 0, pushed.stderr
-    reference = pushed.stdout.strip()
-    engine.client.images.remove(reference, force=True)
+    put_index(
+        bed,
+        engine,
+        f"octo-org/{image}",
+        "multi",
+        container_manifest(bed, f"octo-org/{image}", "1.0"),
+    )
     engine.client.images.remove(f"local/{image}:src", force=True)
-    pulled = run_ghpkg("pull", *common(bed, *argv, "--transport", "engine"), env=env)
+    engine.client.images.remove(pushed.stdout.strip(), force=True)
+
+    refused = run_ghpkg(
+        "pull", *common(bed, *argv, "--version", "multi", "--transport", "registry"), env=env
+    )
+    assert refused.returncode == 1, refused.stderr
+    assert "multi-platform list" in refused.stderr.splitlines()[-1]
+    assert "--transport engine" in refused.stderr.splitlines()[-1]
+    pulled = run_ghpkg("pull", *common(bed, *argv, "--version", "multi"), env=env)
     assert pulled.returncode == 0, pulled.stderr
+    assert "pulling via engine" in pulled.stderr
+    reference = f"{bed.container_host}/octo-org/{image}:multi"
     printed = engine.client.containers.run(reference, network_mode="none", remove=True)
-    assert printed.decode().strip() == "docker pull works here"
+    assert printed.decode().strip() == "picked for this platform"
 
 
 def test_copy_from_the_docker_registry_keeps_the_digest_and_runs(
@@ -228,18 +281,25 @@ def test_container_registry_without_subdomain_isolation_is_exit_2(
 
 
 @pytest.mark.parametrize("operation", ["pull", "copy"])
+@pytest.mark.parametrize("instance", ["disabled", "flat"])
 def test_an_instance_without_the_container_registry_is_named(
-    bed: Any, run_ghpkg: Run, operation: str
+    bed: Any, run_ghpkg: Run, operation: str, instance: str
 ) -> None:
-    """Isolation off on the instance: containers.HOST is a web page; say so (exit 1)."""
-    bed.configure(subdomain_isolation=False)
-    argv = ["--image", "app", "--version", "1.0"]
+    """No containers.HOST (not enabled: a web page; no isolation: no such name): exit 1, say so."""
+    hostname, cause = bed.hostname, "HTTP 404"
+    if instance == "disabled":
+        bed.configure(container_registry=False)
+    else:
+        hostname, cause = bed.flat_hostname, ""
+    argv = ["--hostname", hostname, "--owner", "octo-org", "--ca-file", str(bed.ca_file)]
+    argv += ["--image", "app", "--version", "1.0"]
     if operation == "pull":
         argv += ["--registry", "container"]
-    else:  # copy's source is the Docker registry, here at HOST
+    else:  # copy's source is the Docker registry (docker.HOST, or HOST on the flat instance)
         argv += ["--repository", "hello-world"]
-    done = run_ghpkg(operation, *common(bed, *argv), env={"GHPKG_TOKEN": bed.token("write")})
+    done = run_ghpkg(operation, *argv, env={"GHPKG_TOKEN": bed.token("write")})
     assert done.returncode == 1, done.stderr
     last = done.stderr.splitlines()[-1]
-    assert last.startswith(f"error: no Container registry at {bed.container_host}: HTTP 404")
+    assert last.startswith(f"error: no Container registry at containers.{hostname}: {cause}")
     assert "subdomain isolation" in last
+    assert "retry" not in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from typing import Any
 
@@ -226,9 +227,21 @@ def test_container_storage_is_apart_from_the_docker_registry(
     assert docker.status_code == 404
 
 
-def test_no_container_registry_without_subdomain_isolation(bed: Testbed, face: Face) -> None:
-    """GHES serves containers.HOSTNAME only with subdomain isolation: else a web 404."""
-    bed.configure(subdomain_isolation=False)
+def test_the_container_registry_can_be_switched_off(bed: Testbed, face: Face) -> None:
+    """container_registry=False: containers.ghes.test is a web 404, as a disabled one would be."""
+    bed.configure(container_registry=False)
     answer = face.call("GET", "/v2/", None)
     assert answer.status_code == 404
     assert answer.headers["Content-Type"].startswith("text/html")
+
+
+def test_the_face_does_not_follow_the_isolation_switch(bed: Testbed, face: Face) -> None:
+    """Tests that flip subdomain_isolation must not break Container registry tests running."""
+    bed.configure(subdomain_isolation=False)
+    assert face.call("GET", "/v2/", None).status_code == 401
+
+
+def test_the_flat_instance_has_no_container_host() -> None:
+    """ghes-flat.test never has subdomain isolation, so containers.ghes-flat.test has no name."""
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("containers.ghes-flat.test", 443)

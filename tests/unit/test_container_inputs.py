@@ -6,6 +6,7 @@ import pytest
 
 from ghpkg import inputs
 from ghpkg.errors import UsageError
+from ghpkg.operations import choose_pull_transport
 from ghpkg.reference import Reference, parse_registry, parse_version
 from ghpkg.secret import Secret
 from ghpkg.settings import Settings
@@ -162,3 +163,19 @@ def test_reference_with_a_digest_prints_at() -> None:
     reference = Reference("containers.h", "o", "", "i", DIGEST)
     assert str(reference) == f"containers.h/o/i@{DIGEST}"
     assert str(reference.with_version("1")) == "containers.h/o/i:1"
+
+
+@pytest.mark.parametrize(
+    ("requested", "registry", "version", "chosen"),
+    [
+        ("auto", "docker", "1.0", "registry"),
+        ("registry", "docker", "1.0", "registry"),
+        ("engine", "docker", "1.0", "engine"),
+        ("auto", "container", "1.0", "engine"),
+        ("registry", "container", "1.0", "registry"),
+        ("auto", "container", DIGEST, "engine"),
+    ],
+)
+def test_pull_transport(requested: str, registry: str, version: str, chosen: str) -> None:
+    """The Docker registry 404s the digests `docker pull` asks for; the Container one does not."""
+    assert choose_pull_transport(requested, registry, version) == chosen

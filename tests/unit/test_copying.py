@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import os
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +128,21 @@ def test_a_missing_tag_is_a_clear_error(
     source, destination = clients
     with pytest.raises(RegistryError, match="was not found"):
         copy_image(source, destination, *_refs(registries, "9.9"), lambda _: None)
+
+
+def test_memory_stays_flat_while_a_big_layer_streams_through(
+    registries: tuple[RawRegistry, ...], clients: tuple[RegistryClient, ...]
+) -> None:
+    """A 48 MB layer is copied with a few MB of Python memory at most: no buffering, no file."""
+    source, destination = clients
+    raw = _push(source, SOURCE, "big", 48 * 1024 * 1024)
+    src, dst = _refs(registries, "big")
+    tracemalloc.start()
+    try:
+        copied = copy_image(source, destination, src, dst, lambda _: None)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert copied.digest == _digest(raw)
+    assert copied.copied_bytes > 48 * 1024 * 1024
+    assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
