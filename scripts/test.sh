@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The test command: lint, types, then every test on the whole engine matrix against the
 # GHES-like test bed (both started by the tests themselves). Run as root on Debian.
-set -euo pipefail
+set -euo pipefail  # each check on its own line or after `;`: `set -e` ignores a failure before `&&`
 cd "$(dirname "$0")/.."
 export GHPKG_ENGINES="${GHPKG_ENGINES:-all}"
 bash scripts/bootstrap.sh --engines $(echo "$GHPKG_ENGINES" | tr ',' ' ')
-echo "== ruff";  ruff check . && ruff format --check .
+echo "== ruff";  ruff check .; ruff format --check .
 echo "== mypy";  mypy
-echo "== action";  zizmor --offline --quiet action.yml && check-jsonschema --builtin-schema vendor.github-actions action.yml
+echo "== action";  zizmor --offline --quiet action.yml; check-jsonschema --builtin-schema vendor.github-actions action.yml
+echo "== workflows";  zizmor --offline --quiet .github/workflows/*.yml examples/*.yml; check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/*.yml
 echo "== pytest (engines: $GHPKG_ENGINES)"
 status=0
 python3 -m pytest "$@" || status=$?

@@ -21,9 +21,14 @@ HOST_LABELS = ("ubuntu-latest", "self-hosted")
 
 def copy_action(workspace: Path) -> None:
     """Copy the action's files into WORKSPACE/ghpkg, so a workflow can say `uses: ./ghpkg`."""
-    for name in ACTION_FILES:
+    copy_files(ACTION_FILES, workspace / "ghpkg")
+
+
+def copy_files(names: Iterable[str], directory: Path) -> None:
+    """Copy files and directories of the working tree, by relative name, into DIRECTORY."""
+    for name in names:
         source = ROOT / name
-        target = workspace / "ghpkg" / name
+        target = directory / name
         if source.is_dir():
             shutil.copytree(
                 source, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
@@ -66,9 +71,12 @@ def run_act(
     secrets: Mapping[str, str],
     variables: Mapping[str, str] | None = None,
     event: Path | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`act push` in WORKSPACE as instance HOSTNAME; secrets reach act through its environment."""
+    """`act push` in WORKSPACE as instance HOSTNAME; secrets reach act through its environment,
+    and so does ENVIRONMENT, which the host executor hands on to every step."""
     env = clean_environment()
+    env.update(environment or {})
     env.update(secrets)  # `-s NAME` reads the value from the environment, never from argv
     platforms = [arg for label in HOST_LABELS for arg in ("-P", f"{label}=-self-hosted")]
     command = ["act", "push", *platforms, "--github-instance", hostname]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+import docker
 import pytest
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -60,3 +61,13 @@ def hello_context(tmp_path: Path) -> Path:
         'CMD ["/bin/busybox", "echo", "hello from a ghpkg test"]\n'
     )
     return context
+
+
+@pytest.fixture(scope="module")
+def system_engine() -> Iterator[docker.DockerClient]:
+    """A client of the system engine (20.10), the one act's host executor and its steps use."""
+    from testbed.engines import start
+
+    client = docker.DockerClient(base_url=start("20.10").base_url)
+    yield client
+    client.close()

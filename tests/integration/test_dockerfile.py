@@ -4,8 +4,11 @@ runner runs a container action."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,21 +18,13 @@ import docker
 import pytest
 
 import ghpkg
+from testbed.engines import Engine
 from tests.helpers import read_outputs
-from tests.integration.act import ROOT
+from tests.integration.act import ACTION_FILES, ROOT, commit, copy_files, run_act
 from tests.integration.conftest import clean_environment
+from tests.integration.test_examples_act import served
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def system_engine() -> Iterator[docker.DockerClient]:
-    """The system engine (20.10), which the build script's docker CLI talks to."""
-    from testbed.engines import start
-
-    client = docker.DockerClient(base_url=start("20.10").base_url)
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +109,89 @@ def test_the_entrypoint_pulls_as_a_container_action(
     assert outputs["digest"] == tiny_image.digest
     assert system_engine.images.get(reference).id == outputs["image-id"]
     assert "ghpkg pull" in (commands / "summary").read_text()
+
+
+@pytest.fixture(scope="module")
+def offline_engine() -> Engine:
+    """An engine whose builds' RUN steps work here: 26.1 runs with `--bridge none`, so a RUN
+    step gets no network, where the system engine's missing docker0 bridge fails it."""
+    from testbed.engines import start
+
+    return start("26.1")
+
+
+def offline_base(engine: Engine, tmp_path: Path) -> str:
+    """The Debian base with the wheels ghpkg's build and install need and pip pointed at them:
+    what a base image with a package mirror inside the network gives a build without PyPI.
+    Kept in the engine under a tag keyed by the base and pyproject.toml, like the base itself."""
+    env = {**clean_environment(), "DOCKER_HOST": engine.base_url}
+    base = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "base-image.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    key = hashlib.sha256(base.encode() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    tag = f"ghpkg-offline-base:{key[:12]}"
+    client = docker.DockerClient(base_url=engine.base_url)
+    try:
+        client.images.get(tag)
+        return tag
+    except docker.errors.ImageNotFound:
+        pass
+    finally:
+        client.close()
+    context = tmp_path / "offline-base"
+    wheels = context / "wheels"
+    pip = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "wheel", "--wheel-dir", str(wheels), str(ROOT)], check=True)
+    subprocess.run([*pip, "download", "--dest", str(wheels), "setuptools>=68", "wheel"], check=True)
+    (context / "Dockerfile").write_text(
+        f"FROM {base}\nCOPY wheels /opt/wheels\nENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/opt/wheels\n"
+    )
+    subprocess.run(["docker", "build", "--quiet", "--tag", tag, str(context)], env=env, check=True)
+    return tag
+
+
+def test_release_workflow_publishes_the_image_on_a_tag(
+    bed: Any, offline_engine: Engine, tmp_path: Path
+) -> None:
+    """.github/workflows/release.yml, run by act on a push of the tag of this version. What
+    differs from a real release: the image name gets a suffix (runs must not share tags), the
+    base comes from the GHPKG_BASE_IMAGE variable the workflow reads (see offline_base), and
+    the runner's engine is 26.1."""
+    image = f"ghpkg-{uuid.uuid4().hex[:8]}"
+    workspace = tmp_path / "workspace"
+    copy_files((*ACTION_FILES, "Dockerfile", ".dockerignore"), workspace)
+    workflow = (ROOT / ".github" / "workflows" / "release.yml").read_text()
+    assert "image: ghpkg\n" in workflow
+    (workspace / ".github" / "workflows").mkdir(parents=True)
+    (workspace / ".github" / "workflows" / "release.yml").write_text(
+        workflow.replace("image: ghpkg\n", f"image: {image}\n")
+    )
+    version = ghpkg.__version__
+    commit(workspace, bed.hostname, tags=[f"v{version}"])
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"ref": f"refs/tags/v{version}"}))
+    base = offline_base(offline_engine, tmp_path)
+
+    done = run_act(
+        workspace,
+        bed.hostname,
+        {"GITHUB_TOKEN": bed.token("actions")},
+        {"GHPKG_BASE_IMAGE": base, "GHES_CA_FILE": str(bed.ca_file)},
+        event,
+        environment={"DOCKER_HOST": offline_engine.base_url},
+    )
+
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-5000:]
+    assert bed.token("actions") not in log
+    major, minor, _ = version.split(".")
+    expected = {version, f"{major}.{minor}", "latest"} | ({major} if major != "0" else set())
+    tags = served(bed, image)
+    assert set(tags) == expected
+    assert len(set(tags.values())) == 1
+    reference = f"docker.{bed.hostname}/octo-org/hello-world/{image}:{version}"
+    assert f"{reference}: ghpkg {version}" in log  # the workflow's own check of the image

@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 import requests
 
@@ -29,16 +28,6 @@ pytestmark = pytest.mark.integration
 EXAMPLES = ROOT / "examples"
 ACTION_PIN = "your-org/ghpkg@0000000000000000000000000000000000000000 # v0.1.0"
 REPOSITORY = "octo-org/hello-world"  # the repository act's workspace says it is
-
-
-@pytest.fixture(scope="module")
-def system_engine() -> Iterator[docker.DockerClient]:
-    """The system engine (20.10), which act's host executor and the examples' steps use."""
-    from testbed.engines import start
-
-    client = docker.DockerClient(base_url=start("20.10").base_url)
-    yield client
-    client.close()
 
 
 def suffix() -> str:
