@@ -1,0 +1,254 @@
+"""The token stays secret: not in argv, output, outputs, errors or files; and TLS is always on.
+
+Pushes run in workflow mode (GITHUB_ACTIONS, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) while a
+thread reads every process's /proc/PID/cmdline; afterwards every file written meanwhile is
+searched for the token. Default engine only: what is checked is ghpkg's own handling.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ghpkg.errors import GhpkgError
+from ghpkg.registry import RegistryClient
+from ghpkg.secret import Secret
+from testbed.images import build_hello
+from tests.integration.conftest import clean_environment
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+ENGINE = "20.10"
+# Where ghpkg could write: TMPDIR, HOME and the working directory (both under /tmp here),
+# the engine's client and daemon configuration.
+SCANNED = (Path("/tmp"), Path("/root/.docker"), Path("/etc/docker"))
+LARGEST_SCANNED = 64 << 20
+
+
+class ArgvWatch(threading.Thread):
+    """Reads every process's argv over and over until stopped; records any that hold a secret."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__(daemon=True)
+        self.secret = secret.encode()
+        self.hits: list[str] = []
+        self.pids: set[int] = set()
+        self.rounds = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        """Poll /proc until told to stop."""
+        while not self.done.is_set():
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    argv = Path(entry.path, "cmdline").read_bytes()
+                except OSError:
+                    continue
+                self.pids.add(int(entry.name))
+                if self.secret in argv:
+                    self.hits.append(argv.replace(self.secret, b"<TOKEN>").decode(errors="replace"))
+            self.rounds += 1
+            time.sleep(0.001)
+
+
+def files_written_since(start: float, skip: Path) -> Iterator[Path]:
+    """Regular files under SCANNED modified at or after `start` (the bed's own state skipped)."""
+    for root in SCANNED:
+        for folder, dirs, files in os.walk(root):
+            if Path(folder) == skip or Path(folder).is_relative_to(skip):
+                dirs[:] = []
+                continue
+            for name in files:
+                path = Path(folder, name)
+                try:
+                    info = path.lstat()
+                except OSError:
+                    continue
+                if path.is_file() and info.st_mtime >= start and info.st_size <= LARGEST_SCANNED:
+                    yield path
+
+
+def shown(text: str) -> str:
+    """What a workflow log shows: the runner swallows ::add-mask:: lines."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("::add-mask::"))
+
+
+@pytest.fixture(scope="module")
+def engine20(engine_pool: Any) -> Any:
+    """The default engine."""
+    return engine_pool.get(ENGINE)
+
+
+@pytest.mark.parametrize("transport", ["registry", "engine"])
+def test_a_push_leaves_the_token_nowhere(
+    bed: Any, engine20: Any, tmp_path: Path, transport: str
+) -> None:
+    token = bed.token("write")
+    image = f"secret-{transport}-{uuid.uuid4().hex[:8]}"
+    source = build_hello(engine20.client, f"local/{image}:src", f"secrets {image}")
+    home = tmp_path / "home"
+    home.mkdir()
+    files = {name: tmp_path / name for name in ("github_output", "summary", "outputs")}
+    env = clean_environment() | {
+        "HOME": str(home),
+        "DOCKER_HOST": engine20.base_url,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(files["github_output"]),
+        "GITHUB_STEP_SUMMARY": str(files["summary"]),
+    }
+    argv = [
+        sys.executable, "-m", "ghpkg", "push", "--hostname", bed.hostname,
+        "--subdomain-isolation", "true", "--owner", "octo-org", "--repository", "hello-world",
+        "--image", image, "--version", "1.0", "--version", "latest", "--source", source,
+        "--transport", transport, "--ca-file", str(bed.ca_file), "--password-stdin",
+        "--username", bed.user("write"), "--output-file", str(files["outputs"]),
+    ]  # fmt: skip
+    docker_config = Path("/root/.docker/config.json")
+    config_before = docker_config.read_bytes() if docker_config.exists() else None
+    watch = ArgvWatch(token)
+    watch.start()
+    start = time.time() - 1
+    process = subprocess.Popen(
+        argv, env=env, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    out, err = process.communicate(token + "\n", timeout=300)
+    watch.done.set()
+    watch.join()
+    assert process.returncode == 0, err
+    assert watch.hits == [], "the token was in a process's argv"
+    assert process.pid in watch.pids, "the watch did not see the push running"
+    assert err.count(f"::add-mask::{token}") == 1, "the token is masked, once, at once"
+    assert "::group::" in err
+    assert token not in shown(out + err)
+    for path in files.values():
+        assert path.exists()
+        assert token not in path.read_text()
+    assert not (home / ".docker").exists(), "no Docker config.json is written"
+    after = docker_config.read_bytes() if docker_config.exists() else None
+    assert after == config_before
+    leaks = [p for p in files_written_since(start, bed.paths.root) if token.encode() in _read(p)]
+    assert leaks == []
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.parametrize("token_name", ["read", "finegrained", "actions"])
+def test_a_refused_token_is_named_by_kind_never_by_value(
+    bed: Any, engine20: Any, tmp_path: Path, token_name: str
+) -> None:
+    token = bed.token(token_name)
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "ghpkg", "push", "--hostname", bed.hostname,
+            "--subdomain-isolation", "true", "--owner", "octo-org", "--repository", "other-repo",
+            "--image", "nope", "--version", "1.0", "--source", "x", "--ca-file", str(bed.ca_file),
+            "--password-stdin",
+        ],
+        env=clean_environment() | {"GITHUB_ACTIONS": "true", "DOCKER_HOST": engine20.base_url},
+        input=token + "\n", capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode in (1, 2)
+    assert "error:" in done.stderr
+    assert "::error::" in done.stderr
+    assert token not in shown(done.stdout + done.stderr)
+    assert "Traceback" not in done.stderr
+
+
+def test_exception_text_and_reprs_never_hold_the_token(bed: Any) -> None:
+    token = Secret("ghp_" + "z" * 36)
+    client = RegistryClient(bed.registry_host, "octocat", token, ca_file=bed.ca_file, retries=0)
+    with pytest.raises(GhpkgError) as info:
+        client.ping("push")
+    text = "".join(traceback.format_exception(info.value))
+    for shown_text in (text, repr(info.value), str(info.value.args), repr(client.__dict__)):
+        assert token.reveal() not in shown_text
+    assert "classic personal access token" in str(info.value)
+    assert repr(token) == str(token) == "Secret('***')"
+
+
+def test_tls_verification_stays_on_whatever_the_environment_says(
+    bed: Any, engine20: Any, tmp_path: Path
+) -> None:
+    env = clean_environment() | {
+        "GHPKG_TOKEN": bed.token("write"),
+        "DOCKER_HOST": engine20.base_url,
+        "PYTHONHTTPSVERIFY": "0",
+        "CURL_CA_BUNDLE": "",
+        "REQUESTS_CA_BUNDLE": "",
+        "GIT_SSL_NO_VERIFY": "1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "ghpkg", "pull", "--hostname", bed.hostname,
+            "--subdomain-isolation", "true", "--owner", "octo-org", "--repository", "hello-world",
+            "--image", "anything", "--version", "1.0",
+        ],
+        env=env, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "not trusted" in done.stderr
+    assert "--ca-file" in done.stderr
+
+
+def test_no_code_turns_tls_verification_off() -> None:
+    pattern = re.compile(
+        r"verify\s*=\s*False|CERT_NONE|check_hostname\s*=\s*False|_create_unverified_context"
+        r"|disable_warnings|InsecureRequestWarning|--insecure|insecure-registr"
+    )
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in [*sorted((REPO / "src").rglob("*.py")), REPO / "action.yml"]
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line) and not _reads_a_certificate_only(path, number)
+    ]
+    assert found == []
+
+
+def _reads_a_certificate_only(path: Path, number: int) -> bool:
+    """Whether the line is in a function that only reads who issued a certificate, for advice.
+
+    `certificate_issuer` connects without trust to name the issuer in a TLS error; it sends
+    no request, so no credential can go over that connection.
+    """
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef) and node.lineno <= number <= (node.end_lineno or 0):
+            body = ast.get_source_segment(path.read_text(), node) or ""
+            sends = re.search(r"\.send|\.write|request|Authorization|token", body)
+            return node.name == "certificate_issuer" and sends is None
+    return False
+
+
+def test_the_watches_would_see_a_leak(bed: Any, tmp_path: Path) -> None:
+    secret = "ghp_" + uuid.uuid4().hex + "abcd"
+    watch = ArgvWatch(secret)
+    watch.start()
+    start = time.time() - 1
+    subprocess.run(["sh", "-c", "sleep 0.3", secret], check=True)
+    (tmp_path / "leak.txt").write_text(f"token={secret}\n")
+    watch.done.set()
+    watch.join()
+    assert set(watch.hits) == {"sh\0-c\0sleep 0.3\0<TOKEN>\0"}
+    leaks = [p for p in files_written_since(start, bed.paths.root) if secret.encode() in _read(p)]
+    assert leaks == [tmp_path / "leak.txt"]
