@@ -1,0 +1,319 @@
+"""`ghpkg doctor` names each cause on the bed, and a push that hits it fails with the same words."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from testbed import procs
+from testbed.config import FRONT_PORT
+from testbed.images import build_hello
+from testbed.nginx import PROBE_PATH
+from tests.helpers import read_outputs
+from tests.integration.conftest import Run
+
+pytestmark = pytest.mark.integration
+
+Done = subprocess.CompletedProcess[str]
+MISSING_HOST = "ghpkg-nowhere.test"  # under .test and not in /etc/hosts
+
+
+def common(bed: Any, hostname: str, ca: bool, extra: tuple[str, ...]) -> list[str]:
+    args = ["--hostname", hostname, "--owner", "Octo-Org", "--repository", "Hello-World"]
+    args += ["--username", "octocat", "--password-stdin", "--retries", "0"]
+    return args + (["--ca-file", str(bed.ca_file)] if ca else []) + list(extra)
+
+
+def doctor(
+    run_ghpkg: Run,
+    bed: Any,
+    engine: Any,
+    *extra: str,
+    token: str = "write",
+    ca: bool = True,
+    hostname: str = "",
+    docker_host: str = "",
+    switches: dict[str, bool] | None = None,
+) -> Done:
+    """Run `ghpkg doctor` against the bed with `switches` in force."""
+    return undisturbed(
+        bed,
+        switches,
+        lambda: run_ghpkg(
+            "doctor",
+            *common(bed, hostname or bed.hostname, ca, extra),
+            env={"DOCKER_HOST": docker_host or engine.base_url},
+            stdin=bed.token(token) + "\n",
+        ),
+    )
+
+
+def push(
+    run_ghpkg: Run,
+    bed: Any,
+    engine: Any,
+    *extra: str,
+    token: str = "write",
+    ca: bool = True,
+    hostname: str = "",
+    docker_host: str = "",
+    source: str = "ghpkg-doctor-absent:never-built",
+    switches: dict[str, bool] | None = None,
+) -> Done:
+    """Run `ghpkg push --source …` against the bed with `switches` in force."""
+    image = f"doctor-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
+    return undisturbed(
+        bed,
+        switches,
+        lambda: run_ghpkg(
+            "push",
+            *common(bed, hostname or bed.hostname, ca, extra),
+            "--image",
+            image,
+            "--version",
+            "1.0",
+            "--source",
+            source,
+            env={"DOCKER_HOST": docker_host or engine.base_url},
+            stdin=bed.token(token) + "\n",
+        ),
+    )
+
+
+def generation(bed: Any) -> bytes:
+    """The nonce of the nginx configuration in force; every `configure` changes it."""
+    answer = procs.get(FRONT_PORT, PROBE_PATH, bed.ca_file)
+    return answer[1] if answer else b""
+
+
+def undisturbed(bed: Any, switches: dict[str, bool] | None, run: Callable[[], Done]) -> Done:
+    """Run with the switches in force, again while another session reconfigured the shared bed."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if switches:
+            bed.configure(**switches)
+        else:
+            bed.reset()
+        before = generation(bed)
+        done = run()
+        if generation(bed) == before:
+            return done
+        time.sleep(5)
+    pytest.fail("other sessions kept switching the test bed for 5 minutes; run again")
+
+
+def check(done: Done, name: str) -> str:
+    """The checklist line of one check (with its mark)."""
+    lines = [line for line in done.stdout.splitlines() if line[2:].startswith(f"{name}: ")]
+    assert len(lines) == 1, done.stdout
+    return lines[0]
+
+
+def error(done: Done) -> str:
+    """The one error line, without `error: `."""
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, done.stderr
+    return lines[0].removeprefix("error: ")
+
+
+def assert_same_diagnosis(checked: Done, pushed: Done, name: str, expected_exit: int = 1) -> str:
+    """Doctor fails on `name` with exactly the error line the push ends with."""
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert pushed.returncode == expected_exit, pushed.stderr
+    line = check(checked, name)
+    assert line == f"✗ {name}: {error(pushed)}"
+    assert error(checked).startswith(
+        f"a push to {checked.args[checked.args.index('--hostname') + 1]}"
+    )
+    return line
+
+
+def test_a_healthy_instance_passes_with_a_json_summary(
+    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    out = tmp_path / "outputs"
+    done = doctor(run_ghpkg, bed, engine, "--output-file", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    marks = [line[0] for line in done.stdout.splitlines()]
+    assert set(marks) == {"✓"}, done.stdout
+    assert check(done, "registry").startswith(
+        f"✓ registry: subdomain isolation on: https://{bed.registry_host}/v2/ answers as the "
+        "Docker registry"
+    )
+    assert check(done, "token") == (
+        "✓ token: classic personal access token (ghp_) of octocat, "
+        "scopes: read:packages, repo, write:packages"
+    )
+    summary = json.loads(read_outputs(out)["doctor"])
+    assert summary["ok"] is True
+    assert summary["registry"] == bed.registry_host
+    assert summary["subdomain_isolation"] is True
+    assert summary["token"] == {
+        "kind": "classic_pat",
+        "owner": "octocat",
+        "scopes": ["read:packages", "repo", "write:packages"],
+    }
+    assert summary["engine"]["transport"] in ("engine", "registry")
+    names = [c["name"] for c in summary["checks"]]
+    assert " ".join(names) == "host tls registry packages api token login push pull engine"
+    assert {c["status"] for c in summary["checks"]} == {"ok"}
+    assert bed.token("write") not in done.stdout + done.stderr + out.read_text()
+
+
+def test_a_host_that_does_not_resolve(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    checked = doctor(run_ghpkg, bed, engine, hostname=MISSING_HOST)
+    pushed = push(run_ghpkg, bed, engine, hostname=MISSING_HOST)
+    line = assert_same_diagnosis(checked, pushed, "host")
+    assert line.startswith(f"✗ host: {MISSING_HOST} does not resolve: ")
+    assert check(checked, "tls") == f"! tls: not checked: {MISSING_HOST} does not resolve"
+
+
+def test_a_private_ca_that_is_not_trusted(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    checked = doctor(run_ghpkg, bed, engine, ca=False)
+    pushed = push(run_ghpkg, bed, engine, ca=False)
+    line = assert_same_diagnosis(checked, pushed, "tls")
+    assert line == (
+        f"✗ tls: TLS certificate of {bed.registry_host} is not trusted: it is issued by "
+        "'ghpkg test bed CA', which is not in the default CA bundle "
+        "(unable to get local issuer certificate); pass --ca-file with your GHES CA (PEM)"
+    )
+
+
+def test_the_docker_registry_not_enabled(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    off = {"registry_enabled": False}
+    checked = doctor(run_ghpkg, bed, engine, switches=off)
+    pushed = push(run_ghpkg, bed, engine, switches=off)
+    line = assert_same_diagnosis(checked, pushed, "packages")
+    assert line.startswith(
+        f"✗ packages: GitHub Packages' Docker registry is not enabled on {bed.hostname} "
+        "(HTTP 404 at /v2/): "
+    )
+    assert line.endswith(
+        "; ask your site administrator to enable GitHub Packages and its Docker registry"
+    )
+    assert check(checked, "registry").startswith("✗ registry: no Docker registry answers at ")
+    explicit = push(run_ghpkg, bed, engine, "--subdomain-isolation", "true", switches=off)
+    assert error(explicit) == error(pushed)
+
+
+def test_subdomain_isolation_the_other_way_round(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    off = {"subdomain_isolation": False}
+    checked = doctor(run_ghpkg, bed, engine, "--subdomain-isolation", "true", switches=off)
+    pushed = push(run_ghpkg, bed, engine, "--subdomain-isolation", "true", switches=off)
+    line = assert_same_diagnosis(checked, pushed, "registry")
+    assert line == (
+        f"✗ registry: subdomain isolation is off on {bed.hostname}: the registry answers at "
+        f"https://{bed.hostname}/v2/ (HTTP 401 with Docker-Distribution-API-Version), not at "
+        f"https://{bed.registry_host}/v2/ (HTTP 404, a web page); "
+        "pass --subdomain-isolation false (or auto)"
+    )
+    assert check(checked, "packages").startswith("✓ packages: ")
+    auto = doctor(run_ghpkg, bed, engine, switches=off)
+    assert auto.returncode == 0, auto.stdout
+    assert check(auto, "registry").startswith(
+        f"✓ registry: subdomain isolation off: https://{bed.hostname}/v2/ answers"
+    )
+
+
+def test_isolation_asked_off_on_an_isolated_instance(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    checked = doctor(run_ghpkg, bed, engine, "--subdomain-isolation", "false")
+    pushed = push(run_ghpkg, bed, engine, "--subdomain-isolation", "false")
+    line = assert_same_diagnosis(checked, pushed, "registry")
+    assert line.startswith(f"✗ registry: subdomain isolation is on for {bed.hostname}: ")
+    assert line.endswith("; pass --subdomain-isolation true (or auto)")
+
+
+def test_the_rest_api_off_is_a_warning_and_the_registry_decides(
+    bed: Any, engine: Any, run_ghpkg: Run
+) -> None:
+    image_id = build_hello(engine.client, f"local/doctor-api-off:{uuid.uuid4().hex[:8]}")
+    off = {"api_enabled": False}
+    checked = doctor(run_ghpkg, bed, engine, switches=off)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    warning = (
+        f"could not check the token through https://{bed.hostname}/api/v3 (HTTP 404); "
+        "the registry decides"
+    )
+    assert check(checked, "api") == f"! api: {warning}"
+    assert (
+        check(checked, "push") == "! push: write:packages not checked (the REST API did not answer)"
+    )
+    assert (
+        check(checked, "login") == f"✓ login: {bed.registry_host} accepts the token (user octocat)"
+    )
+    pushed = push(run_ghpkg, bed, engine, source=image_id, switches=off)
+    assert pushed.returncode == 0, pushed.stderr
+    assert f"warning: {warning}" in pushed.stderr.splitlines()
+
+
+def test_a_fine_grained_token(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    checked = doctor(run_ghpkg, bed, engine, token="finegrained")
+    pushed = push(run_ghpkg, bed, engine, token="finegrained")
+    line = assert_same_diagnosis(checked, pushed, "token", expected_exit=2)  # judged locally
+    assert line.startswith("✗ token: the token is a fine-grained personal access token: ")
+    assert check(checked, "host").startswith("✓ host: ")  # the rest is still checked
+
+
+def test_a_token_without_write_packages(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    checked = doctor(run_ghpkg, bed, engine, token="read")
+    pushed = push(run_ghpkg, bed, engine, token="read")
+    line = assert_same_diagnosis(checked, pushed, "push")
+    assert line == (
+        "✗ push: the classic personal access token (ghp_) lacks the write:packages scope: "
+        f"it has: read:packages; edit the token on https://{bed.hostname}/settings/tokens "
+        "and add write:packages"
+    )
+    assert check(checked, "pull").startswith("✓ pull: read:packages allows it")
+    assert check(checked, "token").startswith("✓ token: classic personal access token (ghp_) of ")
+
+
+def test_a_github_token_of_another_repository(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    env = {"GITHUB_REPOSITORY": "octo-org/other-repo", "DOCKER_HOST": engine.base_url}
+    args = common(bed, bed.hostname, True, ())
+    stdin = bed.token("actions") + "\n"
+    checked = undisturbed(bed, None, lambda: run_ghpkg("doctor", *args, env=env, stdin=stdin))
+    pushed = run_ghpkg(
+        "push", *args, "--image", "x", "--version", "1", "--source", "x", env=env, stdin=stdin
+    )
+    line = assert_same_diagnosis(checked, pushed, "push", expected_exit=2)
+    assert line.startswith("✗ push: GITHUB_TOKEN cannot push octo-org/hello-world: ")
+
+
+def test_an_engine_that_does_not_answer(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    nowhere = "unix:///tmp/ghpkg-doctor-no-engine.sock"
+    checked = doctor(run_ghpkg, bed, engine, docker_host=nowhere)
+    pushed = push(run_ghpkg, bed, engine, docker_host=nowhere)
+    line = assert_same_diagnosis(checked, pushed, "engine")
+    assert line.startswith("✗ engine: cannot reach the Docker engine: ")
+
+
+def test_the_engine_and_the_transport_it_gets(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    """Engine 25+ is one GitHub calls incompatible; with the containerd store it pushes OCI."""
+    checked = doctor(run_ghpkg, bed, engine, "--transport", "engine")
+    info = engine.client.info()
+    containerd = any("io.containerd.snapshotter" in str(v) for _k, v in info["DriverStatus"])
+    major = int(engine.version.split(".")[0])
+    line = check(checked, "engine")
+    if containerd:
+        pushed = push(run_ghpkg, bed, engine, "--transport", "engine")
+        assert_same_diagnosis(checked, pushed, "engine")
+        assert "pushes OCI manifests, which this registry refuses" in line
+    elif major >= 25:
+        assert checked.returncode == 0, checked.stdout
+        assert line.startswith("! engine: ")
+        assert "is one GitHub calls incompatible with the Docker registry on GHES" in line
+    else:
+        assert checked.returncode == 0, checked.stdout
+        assert line.startswith(f"✓ engine: Docker Engine {engine.version} ")
+        assert line.endswith("classic image store: push via the engine (docker push)")
+    auto = doctor(run_ghpkg, bed, engine)
+    assert auto.returncode == 0, auto.stdout
+    expected = "the registry API" if containerd or major >= 25 else "the engine (docker push)"
+    assert f"push via {expected}" in check(auto, "engine")
