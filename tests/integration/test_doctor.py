@@ -317,3 +317,48 @@ def test_the_engine_and_the_transport_it_gets(bed: Any, engine: Any, run_ghpkg: 
     assert auto.returncode == 0, auto.stdout
     expected = "the registry API" if containerd or major >= 25 else "the engine (docker push)"
     assert f"push via {expected}" in check(auto, "engine")
+
+
+DOCTOR_WORKFLOW = """\
+on: push
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: doctor
+        uses: ./ghpkg
+        with:
+          operation: doctor
+          ca-file: {ca_file}
+      - name: Record the output
+        env:
+          DOCTOR: ${{{{ steps.doctor.outputs.doctor }}}}
+        run: printf '%s\\n' "$DOCTOR" > {result}
+"""
+
+
+def test_the_action_runs_doctor_and_sets_its_output(bed: Any, tmp_path: Path) -> None:
+    from testbed.engines import start
+    from tests.integration.act import commit, copy_action, run_act
+
+    start("20.10")  # act's host executor uses the system engine
+    workspace = tmp_path / "workspace"
+    copy_action(workspace)
+    result = tmp_path / "doctor.json"
+    workflows = workspace / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    text = DOCTOR_WORKFLOW.format(ca_file=bed.ca_file, result=result)
+    (workflows / "doctor.yml").write_text(text)
+    commit(workspace, bed.hostname)
+    done = undisturbed(
+        bed, None, lambda: run_act(workspace, bed.hostname, {"GITHUB_TOKEN": bed.token("actions")})
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert "✓ push: allowed for octo-org/hello-world with `permissions: packages: write`" in output
+    summary = json.loads(result.read_text())
+    assert summary["ok"] is True
+    assert summary["token"]["kind"] == "github_token"
+    assert summary["registry"] == bed.registry_host
+    assert bed.token("actions") not in output
