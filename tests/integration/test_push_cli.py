@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import requests
-from testbed.images import build_hello
 
 from ghpkg.manifest import SCHEMA2
+from testbed.images import build_hello
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
