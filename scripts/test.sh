@@ -5,7 +5,7 @@ set -euo pipefail  # each check on its own line or after `;`: `set -e` ignores a
 cd "$(dirname "$0")/.."
 export GHPKG_ENGINES="${GHPKG_ENGINES:-all}"
 bash scripts/bootstrap.sh --engines $(echo "$GHPKG_ENGINES" | tr ',' ' ')
-echo "== ruff";  ruff check .; ruff format --check .
+echo "== ruff";  ruff check --no-cache .; ruff format --check .
 echo "== mypy";  mypy
 echo "== action";  zizmor --offline --quiet action.yml; check-jsonschema --builtin-schema vendor.github-actions action.yml
 echo "== workflows";  zizmor --offline --quiet .github/workflows/*.yml examples/*.yml; check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/*.yml
