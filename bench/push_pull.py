@@ -362,6 +362,7 @@ def main(argv: list[str]) -> int:
     from testbed.bed import Testbed
 
     names = list(engines.ENGINE_NAMES) if args.engines == "all" else args.engines.split(",")
+    ours = [name for name in names if engines.running(name) is None]  # stopped at the end
     bed = Testbed(os.environ.get("GHPKG_TESTBED_DIR") or "/tmp/ghpkg-testbed")
     started = bed.start()
     try:
@@ -380,6 +381,8 @@ def main(argv: list[str]) -> int:
     finally:
         if started:
             bed.stop()
+        for name in ours:
+            engines.stop(name)
     print(table(rows, big, startup))
     print()
     deflater = "zlib" if args.zlib else _deflater_name()
