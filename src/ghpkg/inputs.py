@@ -270,14 +270,14 @@ def cli_parser() -> argparse.ArgumentParser:
         if name == "copy":
             sub.add_argument("--to-owner", default="", help="owner on the Container registry")
             sub.add_argument("--to-image", default="", help="image name on the Container registry")
-            sub.add_argument("--retries", default="4", help="attempts after a temporary failure")
         if name == "delete":
             sub.add_argument("--keep", default="", help="keep the newest N versions")
             sub.add_argument("--dry-run", action="store_true", help="say what would go")
-        if name in ("push", "pull", "doctor"):
-            sub.add_argument("--transport", default="auto", help="auto | engine | registry")
+        if name != "ref":  # every operation that goes on the network
             sub.add_argument("--retries", default="4", help="attempts after a temporary failure")
             sub.add_argument("--timeout", default="60", help="seconds to wait on the network")
+        if name in ("push", "pull", "doctor"):
+            sub.add_argument("--transport", default="auto", help="auto | engine | registry")
         if name == "push":
             sub.add_argument("--source", default="", help="existing local image ID or name")
             sub.add_argument("--context", default=".", help="build context directory")

@@ -277,7 +277,16 @@ def _client(settings: Settings, host: str, log: Log, digests: bool = False) -> R
 
 def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
     """Check the token's scopes (advisory where the API cannot say), then open the package."""
-    auth.check_token_remotely(settings.api_url, settings.token, action, settings.ca_file, log.warn)
+    auth.check_token_remotely(
+        settings.api_url,
+        settings.token,
+        action,
+        settings.ca_file,
+        log.warn,
+        timeout=int(settings.timeout),
+        retries=settings.retries,
+        log=log.info,
+    )
     return PackageApi(
         settings.api_url,
         settings.token,
@@ -286,6 +295,9 @@ def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
         settings.repository,
         settings.image,
         action,
+        timeout=int(settings.timeout),
+        retries=settings.retries,
+        log=log.info,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,13 +98,17 @@ class PackageApi:
         repository: str,
         image: str,
         action: str,
+        *,
+        timeout: int = 15,
+        retries: int = 2,
+        log: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.api_url = api_url
         self.token = token
         self.owner = owner
         self.package = f"{repository}/{image}"
         self.action = action
-        self._client = auth.api_client(api_url, token, ca_file)
+        self._client = auth.api_client(api_url, token, ca_file, timeout, retries, log)
         self._base = ""
 
     @property
