@@ -15,9 +15,17 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from testbed.config import CONTAINER_HOST
+from testbed.config import CONTAINER_BACKEND_PORT, CONTAINER_HOST
+from testbed.registry import forward
 from testbed.tokens import DELETE, READ, WRITE, Token, TokenTable, registry_status
-from testbed.wire import Request, Response, json_response
+from testbed.wire import (
+    DENIED_MESSAGE,
+    DISTRIBUTION_HEADER,
+    Request,
+    Response,
+    json_response,
+    registry_error,
+)
 
 REALM = f"https://{CONTAINER_HOST}/token"
 PING_SCOPE = "repository:user/image:pull"  # what ghcr names in the /v2/ challenge
@@ -117,10 +125,21 @@ def authorize(grants: Grants, method: str, target: str, authorization: str | Non
         return _unauthorized(challenge(name, wanted, insufficient=True))
     if action not in grant.granted.get(name, set()):
         return Response(403)
-    source = parse_qs(url.query).get("from")
-    if source and "pull" not in grant.granted.get(source[0], set()):
-        return Response(403)  # a mount needs pull on the repository it takes the blob from
     return Response(200)
+
+
+def start_upload(request: Request, grants: Grants) -> Response:
+    """POST …/blobs/uploads/; a mount the token may not pull from is a plain upload (202)."""
+    answer = authorize(grants, request.method, request.target, request.header("Authorization"))
+    if answer.status != 200:
+        return _refused(answer)
+    url = urlsplit(request.target)
+    query = parse_qs(url.query)
+    grant = grants.find(request.header("Authorization"))
+    source = query.get("from", [""])[0]
+    if "mount" in query and grant and "pull" not in grant.granted.get(source, set()):
+        return forward(request, CONTAINER_BACKEND_PORT, url.path)
+    return forward(request, CONTAINER_BACKEND_PORT)
 
 
 def auth_answer(request: Request, grants: Grants) -> Response:
@@ -128,6 +147,15 @@ def auth_answer(request: Request, grants: Grants) -> Response:
     method = request.header("X-Original-Method") or "GET"
     target = request.header("X-Original-URI") or "/"
     return authorize(grants, method, target, request.header("Authorization"))
+
+
+def _refused(answer: Response) -> Response:
+    """The registry's 401 or 403 body for an `authorize` refusal."""
+    if answer.status == 401:
+        body = _error(401, "UNAUTHORIZED", UNAUTHORIZED)
+        body.headers += [*answer.headers, DISTRIBUTION_HEADER]
+        return body
+    return registry_error(403, "DENIED", DENIED_MESSAGE)
 
 
 def _unauthorized(value: str) -> Response:

@@ -50,6 +50,8 @@ class FrontServer(ThreadingHTTPServer):
             return containers.auth_answer(request, self.grants)
         if request.path == "/token":
             return containers.token_answer(request, self.tokens, self.grants)
+        if request.path.endswith("/blobs/uploads/") and request.method == "POST":
+            return containers.start_upload(request, self.grants)
         return Response(404, b"not found\n")
 
 

@@ -95,6 +95,7 @@ def _container_locations() -> str:
     message = "authentication required"  # the Bearer challenge: the front's, passed on by nginx
     return f"""
         location = /token {{ {front} }}
+        location ~ ^/v2/.+/blobs/uploads/$ {{ {front} }}
         location /v2/ {{
             auth_request /_auth;
             error_page 401 = @unauthorized;

@@ -158,14 +158,14 @@ def check_manifest(content_type: str | None, body: bytes, switches: Switches) ->
     return None
 
 
-def forward(request: Request) -> Response:
-    """Send the request on to the backend registry and return its answer."""
+def forward(request: Request, port: int = BACKEND_PORT, target: str | None = None) -> Response:
+    """Send the request (to `target` if given) on to a backend registry; return its answer."""
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
     headers.pop("Content-Length", None)
-    conn = http.client.HTTPConnection("127.0.0.1", BACKEND_PORT, timeout=300)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     try:
         body = request.body if request.method in ("PUT", "POST", "PATCH") else None
-        conn.request(request.method, request.target, body, headers)
+        conn.request(request.method, target or request.target, body, headers)
         answer = conn.getresponse()
         data = answer.read()
     finally:

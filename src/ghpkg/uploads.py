@@ -47,6 +47,7 @@ class Target:
         self.path = path
         self.cache = cache
         self._sizes: dict[str, int | None] = {}
+        self._unmountable: set[str] = set()  # no sibling would lend it: read it from the engine
         self._lock = threading.Lock()
 
     def size(self, digest: str) -> int | None:
@@ -70,7 +71,7 @@ class Target:
 
     def sources(self, digest: str) -> list[str]:
         """Sibling repositories on this registry where the cache says the blob is."""
-        if self.cache is None:
+        if self.cache is None or digest in self._unmountable:
             return []
         return [p for p in self.cache.repositories(self.host, digest) if p != self.path]
 
@@ -82,6 +83,8 @@ class Target:
                 if self.has(digest, size):
                     log(f"blob {short(digest)}: mounted from {source}")
                     return True
+        with self._lock:
+            self._unmountable.add(digest)
         return False
 
     def ensure(self, digest: str, size: int, log: Log) -> bool:

@@ -245,3 +245,19 @@ def test_the_flat_instance_has_no_container_host() -> None:
     """ghes-flat.test never has subdomain isolation, so containers.ghes-flat.test has no name."""
     with pytest.raises(socket.gaierror):
         socket.getaddrinfo("containers.ghes-flat.test", 443)
+
+
+def test_a_mount_needs_pull_on_its_source_else_it_is_an_upload(face: Face, name: str) -> None:
+    """Mount from a repository the token was granted pull on: 201; otherwise a 202 session."""
+    source = f"{name}-src"
+    bearer = face.token("write", f"repository:{source}:pull,push")
+    layer = json.loads(face.push_oci(source, "1.0", bearer))["layers"][0]["digest"]
+    query = {"mount": layer, "from": source}
+    narrow = face.token("write", f"repository:{name}:pull,push")
+    started = face.call("POST", f"/v2/{name}/blobs/uploads/", narrow, params=query)
+    assert started.status_code == 202
+    assert face.call("HEAD", f"/v2/{name}/blobs/{layer}", narrow).status_code == 404
+    both = face.token("write", f"repository:{name}:pull,push repository:{source}:pull")
+    mounted = face.call("POST", f"/v2/{name}/blobs/uploads/", both, params=query)
+    assert mounted.status_code == 201
+    assert face.call("HEAD", f"/v2/{name}/blobs/{layer}", both).status_code == 200
