@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from ghpkg import __version__, auth
+from ghpkg.blobcache import default_cache_dir
 from ghpkg.errors import UsageError
 from ghpkg.reference import (
     is_digest,
@@ -114,6 +115,7 @@ def resolve(
         workflow_repository=workflow_repository,
         revision=env.get("GITHUB_SHA", ""),
         docker_host=env.get("DOCKER_HOST") or None,
+        cache_dir=default_cache_dir(env),
         keep=keep,
         dry_run=bool(raw.dry_run),
         version_note=version_note,

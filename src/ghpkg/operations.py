@@ -65,9 +65,11 @@ def push(settings: Settings, log: Log) -> Result:
                     log=log.info,
                 )
         else:
-            from ghpkg.pushing import push_image  # deferred: only this transport needs it
+            from ghpkg.blobcache import BlobCache  # deferred: only this transport needs them
+            from ghpkg.pushing import push_image
 
-            push_image(registry, client, image_id, refs, log.info)
+            cache = BlobCache(settings.cache_dir) if settings.cache_dir else None
+            push_image(registry, client, image_id, refs, log.info, cache=cache)
     digest = _verify(registry, refs, schema2_only=settings.registry == "docker")
     log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
     return Result(

@@ -39,6 +39,7 @@ class Settings:
     workflow_repository: str = ""
     revision: str = ""
     docker_host: str | None = None
+    cache_dir: Path | None = None
     keep: int | None = None
     dry_run: bool = False
     version_note: str = ""
