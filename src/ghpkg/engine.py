@@ -91,6 +91,15 @@ def info(client: docker.DockerClient) -> EngineInfo:
     )
 
 
+def platform(client: docker.DockerClient) -> tuple[str, str]:
+    """The engine's OS and architecture as image indexes name them, e.g. ("linux", "amd64")."""
+    try:
+        version = client.version()
+    except docker.errors.DockerException as exc:
+        raise EngineError("cannot query the Docker engine", _first_line(exc), "") from None
+    return str(version.get("Os") or "linux"), str(version.get("Arch") or "amd64")
+
+
 def build(
     client: docker.DockerClient,
     context: Path,

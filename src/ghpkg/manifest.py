@@ -81,9 +81,8 @@ def parse_schema2(raw: bytes, media_type: str, where: str) -> Manifest:
     if kind in (SCHEMA2_LIST, OCI_INDEX):
         raise RegistryError(
             f"{where} is a multi-platform list ({kind})",
-            "ghpkg reads single-platform images only, all the GHES Docker registry stores",
-            "publish it again with ghpkg, which pushes one schema-2 manifest; from the Container "
-            "registry, pull it with --transport engine, which picks this engine's platform",
+            "the GHES Docker registry serves single-platform Docker v2 schema-2 images only",
+            "publish it again with ghpkg, which pushes one schema-2 manifest",
         )
     if kind in (SCHEMA1, SCHEMA1_SIGNED) or body.get("schemaVersion") == 1:
         raise RegistryError(
@@ -99,6 +98,33 @@ def parse_schema2(raw: bytes, media_type: str, where: str) -> Manifest:
     except (KeyError, TypeError, ValueError):
         raise RegistryError(f"the manifest of {where} is malformed", "", "") from None
     return Manifest(raw=raw, config=config, layers=layers)
+
+
+def is_index(raw: bytes, media_type: str) -> bool:
+    """Whether a manifest is a multi-platform list (Docker manifest list or OCI index)."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return False
+    kind = str(body.get("mediaType") or media_type).split(";")[0].strip()
+    return kind in (SCHEMA2_LIST, OCI_INDEX) or (kind == "" and "manifests" in body)
+
+
+def choose_platform(raw: bytes, os: str, architecture: str, where: str) -> str:
+    """The digest of an index's image for this platform (attestations and others skipped)."""
+    entries = json.loads(raw).get("manifests") or []
+    seen = []
+    for entry in entries:
+        platform = entry.get("platform") or {}
+        name = f"{platform.get('os')}/{platform.get('architecture')}"
+        seen.append(name)
+        if platform.get("os") == os and platform.get("architecture") == architecture:
+            return str(entry["digest"])
+    raise RegistryError(
+        f"{where} has no image for {os}/{architecture}",
+        f"it lists {', '.join(seen) or 'no images'}",
+        f"publish a {os}/{architecture} image under this tag, or pull on a matching engine",
+    )
 
 
 def _descriptor(item: dict[str, object]) -> Descriptor:

@@ -87,7 +87,7 @@ def pull(settings: Settings, log: Log) -> Result:
     reference = refs[0]
     client = engine.connect(settings.docker_host)
     engine_info = engine.info(client)
-    transport = choose_pull_transport(settings.transport, settings.registry, reference.version)
+    transport = choose_pull_transport(settings.transport, reference.version)
     log.info(f"Docker engine {engine_info.version}{_store(engine_info)}: pulling via {transport}")
     with log.group(f"Pull {reference}"):
         if transport == "engine":
@@ -199,11 +199,11 @@ def choose_push_transport(requested: str, engine_info: engine.EngineInfo) -> str
     return "engine"
 
 
-def choose_pull_transport(requested: str, registry: str, version: str) -> str:
-    """`auto`: by tag through the registry API (Docker registry), `docker pull` (Container)."""
+def choose_pull_transport(requested: str, version: str) -> str:
+    """`auto`: a tag through the registry API, a digest (Container registry only) `docker pull`."""
+    # On the Container registry too: the containerd image store fetches Bearer tokens without
+    # /etc/docker/certs.d, so `docker pull` there fails on a private CA (x509 unknown authority).
     if requested == "engine" or is_digest(version):
-        return "engine"
-    if requested == "auto" and registry == "container":
         return "engine"
     return "registry"
 

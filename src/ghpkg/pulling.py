@@ -18,7 +18,15 @@ import docker
 from ghpkg import engine
 from ghpkg.errors import EngineError, RegistryError
 from ghpkg.load_archive import docker_archive
-from ghpkg.manifest import FOREIGN_LAYERS, Descriptor, Manifest, parse_schema2
+from ghpkg.manifest import (
+    FOREIGN_LAYERS,
+    Descriptor,
+    Manifest,
+    choose_platform,
+    is_index,
+    parse_schema2,
+    sha256_digest,
+)
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 
@@ -37,8 +45,18 @@ class PullResult:
 def pull_image(
     registry: RegistryClient, docker_client: docker.DockerClient, ref: Reference, log: Log
 ) -> PullResult:
-    """Pull ref by tag into the engine under `str(ref)`; skips the download if it is there."""
+    """Pull ref by tag into the engine under `str(ref)`; skips the download if it is there.
+
+    The digest is the tag's manifest's; an index (where the registry resolves digests, i.e. the
+    Container registry) gives way to its image for the engine's platform.
+    """
     raw, content_type = registry.get_manifest(ref.path, ref.version)
+    tag_digest = sha256_digest(raw)
+    if registry.digests and is_index(raw, content_type):
+        os, architecture = engine.platform(docker_client)
+        child = choose_platform(raw, os, architecture, str(ref))
+        log(f"{ref} is a multi-platform index: pulling its {os}/{architecture} image {child}")
+        raw, content_type = registry.get_manifest(ref.path, child)
     manifest = parse_schema2(raw, content_type, str(ref))
     _check_layers(manifest, str(ref))
     containerd = engine.info(docker_client).containerd_store
@@ -54,7 +72,7 @@ def pull_image(
     if present is not None:
         engine.tag(docker_client, present, str(ref))
         log(f"{ref} is already present as {present}; no layers downloaded")
-        return PullResult(manifest.digest, present, skipped=True)
+        return PullResult(tag_digest, present, skipped=True)
     total = sum(layer.size for layer in manifest.layers)
     log(f"pulling {ref}: {len(manifest.layers)} layer(s), {_mb(total)}")
     opener = _LayerOpener(registry, ref.path, len(manifest.layers), log)
@@ -75,7 +93,7 @@ def pull_image(
             "remove the image and pull again",
         )
     log(f"loaded {ref} as {image_id} (manifest {manifest.digest})")
-    return PullResult(manifest.digest, image_id, skipped=False)
+    return PullResult(tag_digest, image_id, skipped=False)
 
 
 class _LayerOpener:

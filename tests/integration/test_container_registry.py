@@ -49,7 +49,13 @@ def container_manifest(bed: Any, path: str, tag: str) -> bytes:
     return answer.content
 
 
-def put_index(bed: Any, engine: Any, path: str, tag: str, manifest: bytes) -> None:
+def containerd_store(engine: Any) -> bool:
+    """Whether the engine keeps images in the containerd image store."""
+    status = engine.client.info().get("DriverStatus") or []
+    return any("io.containerd.snapshotter" in str(value) for _key, value in status)
+
+
+def put_index(bed: Any, engine: Any, path: str, tag: str, manifest: bytes) -> bytes:
     """PUT an OCI index naming one image manifest for the engine's platform and one for arm."""
     arch = engine.client.version()["Arch"]
     entry = {"mediaType": json.loads(manifest)["mediaType"], "size": len(manifest)}
@@ -78,6 +84,7 @@ def put_index(bed: Any, engine: Any, path: str, tag: str, manifest: bytes) -> No
         timeout=30,
     )
     assert answer.status_code == 201, answer.text
+    return json.dumps(index).encode()
 
 
 def local_image(engine: Any, name: str, greeting: str) -> str:
@@ -112,8 +119,6 @@ def test_push_to_the_container_registry_then_pull_back_and_run(
     pulled = run_ghpkg(
         "pull",
         *common(bed, "--registry", "container", "--image", image, "--version", "1.0"),
-        "--transport",
-        "registry",
         "--password-stdin",
         env=env,
         stdin=bed.token("read"),
@@ -123,6 +128,8 @@ def test_push_to_the_container_registry_then_pull_back_and_run(
     printed = engine.client.containers.run(f"{reference}:1.0", network_mode="none", remove=True)
     assert printed.decode().strip() == "from the container registry"
 
+    if containerd_store(engine):
+        return  # moby's containerd store fetches Bearer tokens without certs.d: see below
     by_digest = run_ghpkg(
         "pull",
         *common(bed, "--registry", "container", "--image", image, "--version", outputs["digest"]),
@@ -135,10 +142,25 @@ def test_push_to_the_container_registry_then_pull_back_and_run(
     assert "pulling via engine" in by_digest.stderr
 
 
-def test_a_multi_platform_index_pulls_through_the_engine(
+def test_engine_pull_on_the_containerd_store_needs_the_ca_in_the_system_store(
     bed: Any, engine: Any, run_ghpkg: Run
 ) -> None:
-    """auto is `docker pull` on the Container registry: an index resolves to this platform."""
+    """Why `auto` pulls a tag through the registry API on the Container registry too."""
+    # The containerd image store asks /token without /etc/docker/certs.d: a private CA fails.
+    if not containerd_store(engine):
+        pytest.skip("the classic image store trusts certs.d for the token service too")
+    env = {"DOCKER_HOST": engine.base_url, "GHPKG_TOKEN": bed.token("write")}
+    argv = ["--registry", "container", "--image", "any", "--version", "1.0"]
+    done = run_ghpkg("pull", *common(bed, *argv, "--transport", "engine"), env=env)
+    assert done.returncode == 1
+    assert "/token" in done.stderr
+    assert "x509" in done.stderr
+
+
+def test_a_multi_platform_index_pulls_the_engine_platform(
+    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    """The registry transport resolves an index (digests work there) to this platform's image."""
     image = unique("ctr-index", engine)
     image_id = local_image(engine, image, "picked for this platform")
     env = {"DOCKER_HOST": engine.base_url, "GHPKG_TOKEN": bed.token("write")}
@@ -147,7 +169,7 @@ def test_a_multi_platform_index_pulls_through_the_engine(
         "push", *common(bed, *argv, "--version", "1.0", "--source", image_id), env=env
     )
     assert pushed.returncode == 0, pushed.stderr
-    put_index(
+    index = put_index(
         bed,
         engine,
         f"octo-org/{image}",
@@ -157,18 +179,24 @@ def test_a_multi_platform_index_pulls_through_the_engine(
     engine.client.images.remove(f"local/{image}:src", force=True)
     engine.client.images.remove(pushed.stdout.strip(), force=True)
 
-    refused = run_ghpkg(
-        "pull", *common(bed, *argv, "--version", "multi", "--transport", "registry"), env=env
+    out = tmp_path / "pull"
+    pulled = run_ghpkg(
+        "pull", *common(bed, *argv, "--version", "multi", "--output-file", str(out)), env=env
     )
-    assert refused.returncode == 1, refused.stderr
-    assert "multi-platform list" in refused.stderr.splitlines()[-1]
-    assert "--transport engine" in refused.stderr.splitlines()[-1]
-    pulled = run_ghpkg("pull", *common(bed, *argv, "--version", "multi"), env=env)
     assert pulled.returncode == 0, pulled.stderr
-    assert "pulling via engine" in pulled.stderr
+    arch = engine.client.version()["Arch"]
+    assert f"is a multi-platform index: pulling its linux/{arch} image" in pulled.stderr
+    assert read_outputs(out)["digest"] == digest_of(index)
     reference = f"{bed.container_host}/octo-org/{image}:multi"
     printed = engine.client.containers.run(reference, network_mode="none", remove=True)
     assert printed.decode().strip() == "picked for this platform"
+    if not containerd_store(engine):
+        engine.client.images.remove(reference, force=True)
+        again = run_ghpkg(
+            "pull", *common(bed, *argv, "--version", "multi", "--transport", "engine"), env=env
+        )
+        assert again.returncode == 0, again.stderr
+        assert engine.client.images.get(reference)
 
 
 def test_copy_from_the_docker_registry_keeps_the_digest_and_runs(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ghpkg import inputs
-from ghpkg.errors import UsageError
+from ghpkg.errors import RegistryError, UsageError
+from ghpkg.manifest import SCHEMA2, choose_platform, is_index
 from ghpkg.operations import choose_pull_transport
 from ghpkg.reference import Reference, parse_registry, parse_version
 from ghpkg.secret import Secret
@@ -166,16 +169,39 @@ def test_reference_with_a_digest_prints_at() -> None:
 
 
 @pytest.mark.parametrize(
-    ("requested", "registry", "version", "chosen"),
+    ("requested", "version", "chosen"),
     [
-        ("auto", "docker", "1.0", "registry"),
-        ("registry", "docker", "1.0", "registry"),
-        ("engine", "docker", "1.0", "engine"),
-        ("auto", "container", "1.0", "engine"),
-        ("registry", "container", "1.0", "registry"),
-        ("auto", "container", DIGEST, "engine"),
+        ("auto", "1.0", "registry"),
+        ("registry", "1.0", "registry"),
+        ("engine", "1.0", "engine"),
+        ("auto", DIGEST, "engine"),
     ],
 )
-def test_pull_transport(requested: str, registry: str, version: str, chosen: str) -> None:
-    """The Docker registry 404s the digests `docker pull` asks for; the Container one does not."""
-    assert choose_pull_transport(requested, registry, version) == chosen
+def test_pull_transport(requested: str, version: str, chosen: str) -> None:
+    """A tag through the registry API, a digest (Container registry only) through the engine."""
+    assert choose_pull_transport(requested, version) == chosen
+
+
+INDEX = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"digest": "sha256:" + "1" * 64, "platform": {"os": "linux", "architecture": "arm64"}},
+            {"digest": "sha256:" + "2" * 64, "platform": {"os": "linux", "architecture": "amd64"}},
+            {
+                "digest": "sha256:" + "3" * 64,
+                "platform": {"os": "unknown", "architecture": "unknown"},
+            },
+        ],
+    }
+).encode()
+
+
+def test_an_index_gives_the_image_of_the_engine_platform() -> None:
+    assert is_index(INDEX, "")
+    assert not is_index(b'{"schemaVersion": 2, "config": {}, "layers": []}', SCHEMA2)
+    assert choose_platform(INDEX, "linux", "amd64", "x:1") == "sha256:" + "2" * 64
+    with pytest.raises(RegistryError, match="no image for linux/s390x") as caught:
+        choose_platform(INDEX, "linux", "s390x", "x:1")
+    assert "linux/arm64, linux/amd64, unknown/unknown" in str(caught.value)
