@@ -85,7 +85,11 @@ def _run(
         "--output-file",
         str(out),
         *extra,
-        env={"GHPKG_TOKEN": bed.token("write"), "DOCKER_HOST": engine.base_url},
+        env={
+            "GHPKG_TOKEN": bed.token("write"),
+            "DOCKER_HOST": engine.base_url,
+            "XDG_CACHE_HOME": str(out.parent / "cache"),  # no blob cache: every blob goes up
+        },
     )
 
 
@@ -309,7 +313,8 @@ def published(testbed: Any, engine20: Any, tmp_path_factory: pytest.TempPathFact
             "--ca-file", str(testbed.ca_file),
         ],
         env=clean_environment()
-        | {"GHPKG_TOKEN": testbed.token("write"), "DOCKER_HOST": engine20.base_url},
+        | {"GHPKG_TOKEN": testbed.token("write"), "DOCKER_HOST": engine20.base_url,
+           "XDG_CACHE_HOME": str(context / "cache")},
         cwd=context, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

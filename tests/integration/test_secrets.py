@@ -105,6 +105,7 @@ def test_a_push_leaves_the_token_nowhere(
     files = {name: tmp_path / name for name in ("github_output", "summary", "outputs")}
     env = clean_environment() | {
         "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),  # ghpkg's blob cache is searched too
         "DOCKER_HOST": engine20.base_url,
         "GITHUB_ACTIONS": "true",
         "GITHUB_OUTPUT": str(files["github_output"]),
