@@ -154,14 +154,25 @@ def offline_base(engine: Engine, tmp_path: Path) -> str:
     return tag
 
 
+@pytest.fixture
+def release_image(bed: Any, offline_engine: Engine) -> Iterator[str]:
+    """A fresh name for the released image; its local copies are removed afterwards."""
+    image = f"ghpkg-{uuid.uuid4().hex[:8]}"
+    yield image
+    client = docker.DockerClient(base_url=offline_engine.base_url)
+    for tagged in client.images.list(name=f"docker.{bed.hostname}/octo-org/hello-world/{image}"):
+        client.images.remove(str(tagged.id), force=True)
+    client.close()
+
+
 def test_release_workflow_publishes_the_image_on_a_tag(
-    bed: Any, offline_engine: Engine, tmp_path: Path
+    bed: Any, offline_engine: Engine, release_image: str, tmp_path: Path
 ) -> None:
     """.github/workflows/release.yml, run by act on a push of the tag of this version. What
     differs from a real release: the image name gets a suffix (runs must not share tags), the
     base comes from the GHPKG_BASE_IMAGE variable the workflow reads (see offline_base), and
     the runner's engine is 26.1."""
-    image = f"ghpkg-{uuid.uuid4().hex[:8]}"
+    image = release_image
     workspace = tmp_path / "workspace"
     copy_files((*ACTION_FILES, "Dockerfile", ".dockerignore"), workspace)
     workflow = (ROOT / ".github" / "workflows" / "release.yml").read_text()
