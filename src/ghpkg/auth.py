@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ghpkg.errors import AuthError, UsageError
 from ghpkg.secret import Secret
+from ghpkg.tls import trust_store
 
 if TYPE_CHECKING:
     from github import Github
@@ -201,7 +202,7 @@ def api_client(
     return github.Github(
         base_url=api_url,
         auth=github.Auth.Token(token.reveal()),
-        verify=str(ca_file) if ca_file else True,
+        verify=trust_store(ca_file),
         timeout=timeout,
         retry=LoggedRetry(log, total=max(0, retries)),
     )

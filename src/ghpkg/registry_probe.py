@@ -20,6 +20,7 @@ from ghpkg.registry_errors import (
     parse_retry_after,
     transport_error,
 )
+from ghpkg.tls import trust_store
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings
@@ -54,7 +55,7 @@ def new_session(ca_file: Path | None) -> requests.Session:
     if ca_file is not None and not Path(ca_file).is_file():
         raise UsageError(f"CA file {ca_file} does not exist", "", CA_FIX)
     session = VerifyingSession()
-    session.verify = str(ca_file) if ca_file is not None else True
+    session.verify = trust_store(ca_file)
     session.headers["User-Agent"] = f"ghpkg/{__version__}"
     return session
 
