@@ -222,16 +222,7 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
                 settings.hostname, None, settings.ca_file, exc, timeout=settings.timeout
             ) from None
     refs = settings.references(isolation)
-    auth.check_token_remotely(
-        settings.api_url,
-        settings.token,
-        action,
-        settings.ca_file,
-        log.warn,
-        timeout=int(settings.timeout),
-        retries=settings.retries,
-        log=log.info,
-    )
+    _check_token(settings, log, action)
     registry = _client(settings, refs[0].registry, log, digests=container)
     if container:
         _ping_container(registry, action)
@@ -243,6 +234,20 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
             settings.hostname, isolation, settings.ca_file, exc, registry.host, settings.timeout
         ) from None
     return registry, refs
+
+
+def _check_token(settings: Settings, log: Log, action: str) -> None:
+    """Check the token's scopes through the REST API; advisory where the API cannot say."""
+    auth.check_token_remotely(
+        settings.api_url,
+        settings.token,
+        action,
+        settings.ca_file,
+        log.warn,
+        timeout=int(settings.timeout),
+        retries=settings.retries,
+        log=log.info,
+    )
 
 
 def _ping_container(registry: RegistryClient, action: str) -> None:
@@ -279,16 +284,7 @@ def _client(settings: Settings, host: str, log: Log, digests: bool = False) -> R
 
 def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
     """Check the token's scopes (advisory where the API cannot say), then open the package."""
-    auth.check_token_remotely(
-        settings.api_url,
-        settings.token,
-        action,
-        settings.ca_file,
-        log.warn,
-        timeout=int(settings.timeout),
-        retries=settings.retries,
-        log=log.info,
-    )
+    _check_token(settings, log, action)
     return PackageApi(
         settings.api_url,
         settings.token,
