@@ -51,42 +51,14 @@ _PROXY = """
 def _registry_locations() -> str:
     """The registry: the front answers pings, manifests and bad names; blobs go to the backend."""
     front = f"proxy_pass http://front;{_PROXY}"
+    basic = "add_header WWW-Authenticate 'Basic realm=\"GitHub Package Registry\"' always;"
+    guarded = _guarded_v2("backend", UNAUTHORIZED_MESSAGE, basic)
     return f"""
         location = /v2/ {{ {front} }}
         location = /v2/_catalog {{ {front} }}
         location ~ ^/v2/.+/manifests/ {{ {front} }}
         location ~ "^/v2/.*[A-Z]" {{ {front} }}
-        location ~ "^/v2/[^/]+/([^/]+/)?(blobs|tags)/" {{ {front} }}
-        location /v2/ {{
-            auth_request /_auth;
-            error_page 401 = @unauthorized;
-            error_page 403 = @denied;
-            proxy_pass http://backend;{_PROXY}
-            proxy_request_buffering off;
-            proxy_buffering off;
-            proxy_buffer_size 1m;
-            proxy_buffers 4 1m;
-            client_body_buffer_size 1m;
-        }}
-        location = /_auth {{
-            internal;
-            proxy_pass http://front;{_PROXY}
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-URI $request_uri;
-            proxy_set_header X-Original-Method $request_method;
-        }}
-        location @unauthorized {{
-            add_header Docker-Distribution-API-Version registry/2.0 always;
-            add_header WWW-Authenticate 'Basic realm="GitHub Package Registry"' always;
-            default_type "application/json; charset=utf-8";
-            return 401 '{_body(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE)}';
-        }}
-        location @denied {{
-            add_header Docker-Distribution-API-Version registry/2.0 always;
-            default_type "application/json; charset=utf-8";
-            return 403 '{_body(403, "DENIED", DENIED_MESSAGE)}';
-        }}"""
+        location ~ "^/v2/[^/]+/([^/]+/)?(blobs|tags)/" {{ {front} }}{guarded}"""
 
 
 def _container_locations() -> str:
@@ -95,12 +67,18 @@ def _container_locations() -> str:
     message = "authentication required"  # the Bearer challenge: the front's, passed on by nginx
     return f"""
         location = /token {{ {front} }}
-        location ~ ^/v2/.+/blobs/uploads/$ {{ {front} }}
+        location ~ ^/v2/.+/blobs/uploads/$ {{ {front} }}{_guarded_v2("containers", message)}"""
+
+
+def _guarded_v2(upstream: str, unauthorized: str, challenge: str = "") -> str:
+    """/v2/ streamed to `upstream` once the front's auth_request allows it; else 401 or 403."""
+    extra = f"\n            {challenge}" if challenge else ""
+    return f"""
         location /v2/ {{
             auth_request /_auth;
             error_page 401 = @unauthorized;
             error_page 403 = @denied;
-            proxy_pass http://containers;{_PROXY}
+            proxy_pass http://{upstream};{_PROXY}
             proxy_request_buffering off;
             proxy_buffering off;
             proxy_buffer_size 1m;
@@ -116,9 +94,9 @@ def _container_locations() -> str:
             proxy_set_header X-Original-Method $request_method;
         }}
         location @unauthorized {{
-            add_header Docker-Distribution-API-Version registry/2.0 always;
+            add_header Docker-Distribution-API-Version registry/2.0 always;{extra}
             default_type "application/json; charset=utf-8";
-            return 401 '{_body(401, "UNAUTHORIZED", message)}';
+            return 401 '{_body(401, "UNAUTHORIZED", unauthorized)}';
         }}
         location @denied {{
             add_header Docker-Distribution-API-Version registry/2.0 always;
