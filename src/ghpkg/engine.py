@@ -220,23 +220,13 @@ def _push_once(
 ) -> str:
     """`docker push` one tag through the engine; returns the digest the engine reports."""
     name, _, version = reference.rpartition(":")
-    digest = ""
-    try:
-        stream = client.api.push(
+    return _follow(
+        lambda: client.api.push(
             name, tag=version, stream=True, decode=True, auth_config=_auth(username, token)
-        )
-        for chunk in stream:
-            _raise_stream_error(chunk, f"docker push of {reference} failed")
-            aux = chunk.get("aux")
-            if isinstance(aux, dict) and aux.get("Digest"):
-                digest = str(aux["Digest"])
-            progress(chunk)
-    except docker.errors.DockerException as exc:
-        cause = _first_line(exc)
-        raise EngineError(
-            f"docker push of {reference} failed", cause, "", temporary=temporary_message(cause)
-        ) from None
-    return digest
+        ),
+        f"docker push of {reference}",
+        progress,
+    )
 
 
 def pull(
@@ -265,18 +255,29 @@ def _pull_once(
     name, by_digest, version = reference.rpartition("@")
     if not by_digest:
         name, _, version = reference.rpartition(":")
-    try:
-        stream = client.api.pull(
+    _follow(
+        lambda: client.api.pull(
             name, tag=version, stream=True, decode=True, auth_config=_auth(username, token)
-        )
-        for chunk in stream:
-            _raise_stream_error(chunk, f"docker pull of {reference} failed")
+        ),
+        f"docker pull of {reference}",
+        progress,
+    )
+
+
+def _follow(start: Callable[[], Iterable[Mapping[str, Any]]], what: str, progress: Progress) -> str:
+    """Follow a push's or pull's JSON stream to its end; returns the digest an `aux` chunk gave."""
+    digest = ""
+    try:
+        for chunk in start():
+            _raise_stream_error(chunk, f"{what} failed")
+            aux = chunk.get("aux")
+            if isinstance(aux, dict) and aux.get("Digest"):
+                digest = str(aux["Digest"])
             progress(chunk)
     except docker.errors.DockerException as exc:
         cause = _first_line(exc)
-        raise EngineError(
-            f"docker pull of {reference} failed", cause, "", temporary=temporary_message(cause)
-        ) from None
+        raise EngineError(f"{what} failed", cause, "", temporary=temporary_message(cause)) from None
+    return digest
 
 
 def save(client: docker.DockerClient, image: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
