@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from ghpkg.errors import RegistryError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from tests.unit.registry_fake import Answer, Fake, Seen, fake_registry
+from tests.unit.registry_fake import Answer, Fake, Seen
 
 DATA = b"config bytes " * 100
 DIGEST = "sha256:" + hashlib.sha256(DATA).hexdigest()
 UNAVAILABLE = Answer(503, {"Content-Type": "application/json"}, b'{"errors":[]}')
-
-
-@pytest.fixture(scope="module")
-def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One private CA and server certificate for the module's fakes."""
-    return tmp_path_factory.mktemp("fake")
-
-
-@pytest.fixture
-def fake(pki_dir: Path) -> Iterator[Fake]:
-    """A scripted registry; each test gives the script."""
-    with fake_registry(pki_dir, lambda _seen: Answer(200, body=b"{}")) as running:
-        yield running
 
 
 def _client(fake: Fake, retries: int) -> tuple[RegistryClient, list[str], list[float]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from ghpkg.errors import AuthError, RegistryError
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.secret import Secret
-from tests.unit.registry_fake import Answer, Fake, Script, Seen, fake_registry
+from tests.unit.registry_fake import Answer, Fake, Script, Seen
 
 PAT = Secret("ghp_" + "s" * 36)
 GITHUB_TOKEN = Secret("ghs_" + "t" * 36)
@@ -30,19 +29,6 @@ UNAUTHORIZED = json.dumps(
 ).encode()
 DATA = bytes(range(256)) * 4096
 DIGEST = "sha256:" + hashlib.sha256(DATA).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One private CA and server certificate for the module's fakes."""
-    return tmp_path_factory.mktemp("fake")
-
-
-@pytest.fixture
-def fake(pki_dir: Path) -> Iterator[Fake]:
-    """A scripted registry answering 200 {} until a test says otherwise."""
-    with fake_registry(pki_dir, lambda _seen: Answer(200, body=b"{}")) as running:
-        yield running
 
 
 def _client(
