@@ -47,6 +47,19 @@ def write_app(directory: Path, greeting: str) -> None:
     )
 
 
+def action_workspace(
+    workspace: Path, hostname: str, workflow: str, text: str, greeting: str
+) -> None:
+    """WORKSPACE committed with the action as `./ghpkg`, an app in `app/` that prints GREETING
+    and TEXT as .github/workflows/WORKFLOW."""
+    copy_action(workspace)
+    write_app(workspace / "app", greeting)
+    workflows = workspace / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / workflow).write_text(text)
+    commit(workspace, hostname)
+
+
 def commit(workspace: Path, hostname: str, tags: Iterable[str] = ()) -> str:
     """Make WORKSPACE a git repository of Octo-Org/Hello-World on HOSTNAME; return HEAD's SHA."""
     git = ["git", "-C", str(workspace), "-c", "user.email=ci@ghpkg.test", "-c", "user.name=ci"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.act import commit, copy_action, run_act, write_app
+from tests.integration.act import action_workspace, run_act
 from tests.integration.test_push_cli import digest_of, stored_manifest
 
 pytestmark = pytest.mark.integration
@@ -48,15 +48,9 @@ jobs:
 def make_workspace(tmp_path: Path, image: str, bed: Any) -> tuple[Path, Path]:
     """A git repository holding the action (as `./ghpkg`), an app to build and the workflow."""
     workspace = tmp_path / "workspace"
-    copy_action(workspace)
-    write_app(workspace / "app", "from act")
     result = tmp_path / "result.txt"
-    workflows = workspace / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    (workflows / "publish.yml").write_text(
-        WORKFLOW.format(image=image, ca_file=bed.ca_file, result=result)
-    )
-    commit(workspace, bed.hostname)
+    text = WORKFLOW.format(image=image, ca_file=bed.ca_file, result=result)
+    action_workspace(workspace, bed.hostname, "publish.yml", text, "from act")
     return workspace, result
 
 

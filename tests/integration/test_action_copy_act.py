@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.act import commit, copy_action, run_act, write_app
+from tests.integration.act import action_workspace, run_act
 from tests.integration.test_push_cli import digest_of
 
 pytestmark = pytest.mark.integration
@@ -63,15 +63,9 @@ def test_action_copies_to_the_container_registry_and_pulls_from_it(
     start("20.10")  # act's host executor uses the system engine
     image = f"act-copy-{uuid.uuid4().hex[:8]}"
     workspace = tmp_path / "workspace"
-    copy_action(workspace)
-    write_app(workspace / "app", "copied by the action")
     result = tmp_path / "result.txt"
-    workflows = workspace / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    (workflows / "migrate.yml").write_text(
-        WORKFLOW.format(image=image, ca_file=bed.ca_file, result=result)
-    )
-    commit(workspace, bed.hostname)
+    text = WORKFLOW.format(image=image, ca_file=bed.ca_file, result=result)
+    action_workspace(workspace, bed.hostname, "migrate.yml", text, "copied by the action")
     done = run_act(workspace, bed.hostname, {"GITHUB_TOKEN": bed.token("actions")})
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
