@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENGINE_NAMES: tuple[str, ...] = ("20.10", "26.1", "28.5", "28.5-containerd")
+# Engines whose docker CLI gets the buildx plugin; 20.10 keeps the legacy builder path covered.
+BUILDX_ENGINES: frozenset[str] = frozenset({"26.1", "28.5", "28.5-containerd"})
 
 SYSTEM_SOCKET = Path("/var/run/docker.sock")
 SYSTEM_PIDFILE = Path("/var/run/docker.pid")
@@ -45,6 +47,8 @@ _BINARIES: dict[str, str] = {
     "runc": str(SYSTEM_RUNC),
 }
 _VERSION_FLAG: dict[str, str] = {"containerd-shim-runc-v2": "-v"}
+BUILDX_VERSION = "0.13"
+_BUILDX_PLUGIN = "usr/libexec/docker/cli-plugins/docker-buildx"
 
 
 class EngineError(RuntimeError):
@@ -62,7 +66,7 @@ class Engine:
 
 @dataclass(frozen=True)
 class _Dist:
-    """Debs of one Debian suite that together make an engine."""
+    """Debs of one Debian suite that together make an engine (or the buildx plugin)."""
 
     suite: str
     docker_version: str
@@ -74,6 +78,7 @@ _DISTS: dict[str, _Dist] = {
     "sid": _Dist("sid", "28.5", ("docker.io=28.5.*", "containerd=2.1.*", "tini-static")),
 }
 # matrix name -> (suite, daemon features); None is the system engine.
+_BUILDX = _Dist("trixie", BUILDX_VERSION, (f"docker-buildx={BUILDX_VERSION}.*",))
 _SPECS: dict[str, tuple[str, tuple[str, ...]] | None] = {
     "20.10": None,
     "26.1": ("trixie", ()),
@@ -373,6 +378,49 @@ def _install_dist(dist: _Dist) -> None:
         marker.write_text(version + "\n")
 
 
+def _install_buildx() -> Path:
+    """Fetch and unpack trixie's docker-buildx under the cache dir (once); return the plugin."""
+    home = CACHE_DIR / "buildx"
+    marker, plugin = home / "installed", home / "root" / _BUILDX_PLUGIN
+    if marker.exists():
+        return plugin
+    with _locked(CACHE_DIR / "buildx.lock"):
+        if marker.exists():
+            return plugin
+        debs = _download(_BUILDX, home / "apt", home / "debs")
+        shutil.rmtree(home / "root", ignore_errors=True)
+        for deb in debs:
+            _run(["dpkg-deb", "-x", str(deb), str(home / "root")])
+        shutil.rmtree(home / "debs")
+        try:
+            version = _run([str(plugin), "version"]).strip()
+        except (EngineError, OSError) as exc:
+            raise EngineError(f"docker-buildx from trixie does not run here: {exc}") from exc
+        if f" {BUILDX_VERSION}." not in f" {version}":
+            raise EngineError(f"docker-buildx gave {version!r}, expected {BUILDX_VERSION}.x")
+        marker.write_text(version + "\n")
+    return plugin
+
+
+def docker_config(name: str) -> Path:
+    """A DOCKER_CONFIG dir for the docker CLI against an engine: its cli-plugins/ holds buildx
+    on the buildx engines and nothing on the others (so the CLI has no buildx there)."""
+    _check_name(name)
+    plugins = RUN_DIR / name / "docker-config" / "cli-plugins"
+    plugins.mkdir(parents=True, exist_ok=True)
+    link = plugins / "docker-buildx"
+    if name not in BUILDX_ENGINES:
+        link.unlink(missing_ok=True)
+        return plugins.parent
+    target = _install_buildx()
+    if not link.is_symlink() or os.readlink(link) != str(target):
+        fresh = plugins / f".docker-buildx.{os.getpid()}"
+        fresh.unlink(missing_ok=True)
+        fresh.symlink_to(target)
+        fresh.replace(link)
+    return plugins.parent
+
+
 def _system_dockerd() -> str:
     """Path of bookworm's dockerd, installing docker.io if it is missing."""
     found = shutil.which("dockerd", path=SYSTEM_PATH)
@@ -385,13 +433,16 @@ def _system_dockerd() -> str:
 
 
 def install(name: str) -> None:
-    """Make an engine's binaries present (apt for the system one, cached debs for the others)."""
+    """Make an engine's binaries present (apt for the system one, cached debs for the others),
+    with the buildx plugin for the engines that get it."""
     _check_name(name)
     spec = _SPECS[name]
     if spec is None:
         _system_dockerd()
     else:
         _install_dist(_DISTS[spec[0]])
+    if name in BUILDX_ENGINES:
+        _install_buildx()
 
 
 def installed_version(name: str) -> str:

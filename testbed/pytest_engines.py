@@ -33,12 +33,18 @@ def selected_engines(value: str | None = None) -> list[str]:
 
 @dataclass
 class EngineUnderTest:
-    """A running engine and a docker-py client connected to it."""
+    """A running engine, a docker-py client connected to it, and how the docker CLI reaches it.
+
+    `env` (DOCKER_HOST, DOCKER_CONFIG) is for processes that run the docker CLI, such as ghpkg:
+    its DOCKER_CONFIG holds the buildx plugin exactly when `buildx` is true.
+    """
 
     name: str
     version: str
     base_url: str
     client: docker.DockerClient
+    buildx: bool = False
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,7 +61,16 @@ class EnginePool:
                 self.started.append(name)
             engine = engines.start(name)
             client = docker.DockerClient(base_url=engine.base_url, version="auto")
-            self.ready[name] = EngineUnderTest(name, engine.version, engine.base_url, client)
+            config = engines.docker_config(name)
+            env = {"DOCKER_HOST": engine.base_url, "DOCKER_CONFIG": str(config)}
+            self.ready[name] = EngineUnderTest(
+                name,
+                engine.version,
+                engine.base_url,
+                client,
+                buildx=name in engines.BUILDX_ENGINES,
+                env=env,
+            )
         return self.ready[name]
 
     def close(self) -> None:
