@@ -192,15 +192,26 @@ def tag(client: docker.DockerClient, image_id: str, reference: str) -> None:
         raise EngineError(f"the engine refused to tag {image_id} as {reference}", "", "")
 
 
-def _auth(username: str, token: Secret) -> dict[str, str]:
-    return {"username": username, "password": token.reveal()}
+def untag(client: docker.DockerClient, reference: str) -> None:
+    """Remove one name of a local image (never the image's data, nor its other names)."""
+    try:
+        client.api.remove_image(reference, noprune=True)
+    except docker.errors.ImageNotFound:
+        return
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"cannot remove the name {reference}", _first_line(exc), "") from None
+
+
+def _auth(username: str, token: Secret | None) -> dict[str, str] | None:
+    """The engine's X-Registry-Auth; None for a registry that needs none (the loopback shim)."""
+    return {"username": username, "password": token.reveal()} if token else None
 
 
 def push(
     client: docker.DockerClient,
     reference: str,
     username: str,
-    token: Secret,
+    token: Secret | None,
     progress: Progress,
     *,
     retries: int = 0,
@@ -216,7 +227,11 @@ def push(
 
 
 def _push_once(
-    client: docker.DockerClient, reference: str, username: str, token: Secret, progress: Progress
+    client: docker.DockerClient,
+    reference: str,
+    username: str,
+    token: Secret | None,
+    progress: Progress,
 ) -> str:
     """`docker push` one tag through the engine; returns the digest the engine reports."""
     name, _, version = reference.rpartition(":")
@@ -233,7 +248,7 @@ def pull(
     client: docker.DockerClient,
     reference: str,
     username: str,
-    token: Secret,
+    token: Secret | None,
     progress: Progress,
     *,
     retries: int = 0,
@@ -249,7 +264,11 @@ def pull(
 
 
 def _pull_once(
-    client: docker.DockerClient, reference: str, username: str, token: Secret, progress: Progress
+    client: docker.DockerClient,
+    reference: str,
+    username: str,
+    token: Secret | None,
+    progress: Progress,
 ) -> None:
     """`docker pull` one tag (or digest, `NAME@sha256:…`) through the engine."""
     name, by_digest, version = reference.rpartition("@")
