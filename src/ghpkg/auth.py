@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -193,6 +192,8 @@ def api_client(
     log: Callable[[str], None] = lambda _: None,
 ) -> Github:
     """A PyGithub client for the instance's REST API: the one auth, TLS and retry setup."""
+    import logging  # deferred with github: `ghpkg --help` imports this module
+
     import github
 
     from ghpkg.api_retry import LoggedRetry

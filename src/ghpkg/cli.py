@@ -1,18 +1,23 @@
-"""The `ghpkg` command: parse, run one verb, print the result, map errors to exit codes."""
+"""The `ghpkg` command: parse, run one verb, print the result, map errors to exit codes.
+
+`ghpkg --help` must stay fast (README: Benchmarks), so this module imports only what every run
+needs before parsing; the rest is imported where it is used.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ghpkg.auth import redact_tokens
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result, append_outputs, append_summary
 from ghpkg.secret import Secret
-from ghpkg.settings import Settings
+
+if TYPE_CHECKING:
+    from ghpkg.settings import Settings
 
 
 def execute(settings: Settings, log: Log) -> Result:
@@ -45,6 +50,8 @@ def report(
 
 def fail(exc: BaseException, token: Secret, log: Log) -> int:
     """Print one error line (the token never in it) and return the exit code."""
+    from ghpkg.auth import redact_tokens
+
     if isinstance(exc, GhpkgError):
         message, code = str(exc), exc.exit_code
     elif isinstance(exc, KeyboardInterrupt):
@@ -60,6 +67,8 @@ def fail(exc: BaseException, token: Secret, log: Log) -> int:
 
 def git_tags(workspace: Path) -> list[str] | None:
     """`git tag --list` in the workspace, or None where git or the repository is missing."""
+    import subprocess
+
     try:
         done = subprocess.run(
             ["git", "-C", str(workspace), "tag", "--list"],

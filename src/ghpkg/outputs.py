@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -88,6 +87,8 @@ class Result:
 
 def append_outputs(path: Path, values: Mapping[str, str]) -> None:
     """Append `key=value` lines (multi-line values in GitHub's heredoc form)."""
+    import uuid  # deferred: uuid imports platform, which `ghpkg --help` need not pay for
+
     with path.open("a", encoding="utf-8") as file:
         for key, value in values.items():
             if "\n" in value:
