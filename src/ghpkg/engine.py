@@ -108,8 +108,12 @@ def build(
     labels: Mapping[str, str],
     target: str | None,
     log: Callable[[str], None],
+    *,
+    platform: str | None = None,
+    no_cache: bool = False,
+    pull: bool = False,
 ) -> str:
-    """Build the context and return the image ID; a failure shows the build's last lines."""
+    """Build with the legacy builder and return the image ID; a failure shows the last lines."""
     tail: deque[str] = deque(maxlen=_BUILD_TAIL)
     image_id = ""
     try:
@@ -119,6 +123,9 @@ def build(
             buildargs=dict(build_args),
             labels=dict(labels),
             target=target,
+            platform=platform,
+            nocache=no_cache,
+            pull=pull,
             rm=True,
             forcerm=True,
             decode=True,
@@ -140,6 +147,9 @@ def build(
             aux = chunk.get("aux")
             if isinstance(aux, dict) and "ID" in aux:
                 image_id = str(aux["ID"])
+    except docker.errors.APIError as exc:  # the engine refused the build: say what it said
+        cause = str(exc.explanation or "").strip() or _first_line(exc)
+        raise BuildError("docker build failed", cause, "check the Dockerfile") from None
     except docker.errors.DockerException as exc:
         raise BuildError(
             "docker build failed", _first_line(exc), "check the build context"

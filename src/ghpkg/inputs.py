@@ -10,6 +10,7 @@ from typing import NoReturn, TextIO
 
 from ghpkg import __version__, auth
 from ghpkg.blobcache import default_cache_dir
+from ghpkg.build_options import clean_environment, parse_cache, parse_platform, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.reference import (
     is_digest,
@@ -54,6 +55,12 @@ class RawInputs:
     registry: str = "docker"
     to_owner: str = ""
     to_image: str = ""
+    secrets: list[str] = field(default_factory=list)
+    cache_from: list[str] = field(default_factory=list)
+    cache_to: list[str] = field(default_factory=list)
+    platform: list[str] = field(default_factory=list)
+    no_cache: bool = False
+    pull: bool = False
 
 
 def _unknown_tags() -> None:
@@ -90,8 +97,13 @@ def resolve(
         _check_token(token, "push", "container", (to_owner, ""), workflow_repository)
     context = Path(raw.context or ".")
     dockerfile = raw.dockerfile or None
-    if operation == "push" and not raw.source:
+    building = operation == "push" and not raw.source
+    if building:
         _check_build_inputs(context, dockerfile)
+    else:
+        _refuse_build_options(raw, operation)
+    secrets = parse_secrets(raw.secrets, env)
+    build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
     return Settings(
         operation=operation,
         hostname=hostname,
@@ -122,7 +134,36 @@ def resolve(
         registry=registry,
         to_owner=to_owner,
         to_image=to_image,
+        secrets=secrets,
+        cache_from=tuple(parse_cache(item, "from") for item in raw.cache_from),
+        cache_to=tuple(parse_cache(item, "to") for item in raw.cache_to),
+        platform=parse_platform(raw.platform),
+        no_cache=bool(raw.no_cache),
+        pull=bool(raw.pull),
+        build_env=build_env if building else None,
     )
+
+
+def _refuse_build_options(raw: RawInputs, operation: str) -> None:
+    """Build options without a build (another operation, or push --source) are a mistake."""
+    given = [
+        flag
+        for flag, value in (
+            ("secret", raw.secrets),
+            ("cache-from", raw.cache_from),
+            ("cache-to", raw.cache_to),
+            ("platform", raw.platform),
+            ("no-cache", raw.no_cache),
+            ("pull", raw.pull),
+        )
+        if value
+    ]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)}: build options, but {operation} builds nothing",
+            "with --source, push takes an existing image" if raw.source else "only push builds",
+            "drop them, or build the context with push",
+        )
 
 
 def _registry(raw: RawInputs, operation: str, isolation: bool | None) -> str:
@@ -287,7 +328,37 @@ def cli_parser() -> argparse.ArgumentParser:
             sub.add_argument("--build-arg", dest="build_args", action="append", default=[])
             sub.add_argument("--label", dest="labels", action="append", default=[])
             sub.add_argument("--target", default="", help="build stage")
+            _build_options(sub)
     return parser
+
+
+def _build_options(sub: argparse.ArgumentParser) -> None:
+    """push's BuildKit options, spelled as `docker buildx build` spells them."""
+    sub.add_argument(
+        "--secret",
+        dest="secrets",
+        action="append",
+        default=[],
+        metavar="id=ID,src=PATH|env=VAR",
+        help="secret for RUN --mount=type=secret,id=ID (BuildKit; repeatable)",
+    )
+    for direction, example in (("from", "src"), ("to", "dest")):
+        sub.add_argument(
+            f"--cache-{direction}",
+            dest=f"cache_{direction}",
+            action="append",
+            default=[],
+            metavar="SPEC",
+            help=f"build cache {direction}, e.g. type=local,{example}=DIR (BuildKit; repeatable)",
+        )
+    sub.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        help="the one platform to build, e.g. linux/arm64",
+    )
+    sub.add_argument("--no-cache", action="store_true", help="build without the build cache")
+    sub.add_argument("--pull", action="store_true", help="always pull the base images")
 
 
 def _common(sub: argparse.ArgumentParser) -> None:
@@ -344,6 +415,12 @@ def parse_action(env: Mapping[str, str]) -> RawInputs:
         registry=get("registry", "docker"),
         to_owner=get("to-owner"),
         to_image=get("to-image"),
+        secrets=_lines(get("secrets")),
+        cache_from=_lines(get("cache-from")),
+        cache_to=_lines(get("cache-to")),
+        platform=_lines(get("platform")),
+        no_cache=_flag(get("no-cache", "false"), "no-cache"),
+        pull=_flag(get("pull", "false"), "pull"),
     )
 
 

@@ -315,16 +315,10 @@ def _source_image(settings: Settings, client: docker.DockerClient, log: Log) -> 
     if settings.revision:
         labels["org.opencontainers.image.revision"] = settings.revision
     labels.update(dict(settings.labels))
+    from ghpkg.buildkit import build_image  # deferred: only a build needs it
+
     with log.group(f"Build {settings.context}"):
-        image_id = engine.build(
-            client,
-            settings.context,
-            settings.dockerfile,
-            dict(settings.build_args),
-            labels,
-            settings.target,
-            log.info,
-        )
+        image_id = build_image(settings, client, labels, log.info)
     log.info(f"Built {image_id}")
     return image_id
 

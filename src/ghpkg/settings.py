@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,19 @@ from ghpkg.secret import Secret
 OPERATIONS = ("push", "pull", "ref", "versions", "delete", "copy", "doctor")
 TRANSPORTS = ("auto", "engine", "registry")
 REGISTRIES = ("docker", "container")
+
+
+@dataclass(frozen=True)
+class BuildSecret:
+    """A BuildKit `--secret`: its id, and the file (src) or environment variable (env) it reads."""
+
+    id: str
+    src: Path | None = None
+    env: str | None = None
+
+    def argument(self) -> str:
+        """The `--secret` value for `docker buildx build` (a path or a name, never the secret)."""
+        return f"id={self.id},env={self.env}" if self.env else f"id={self.id},src={self.src}"
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,14 @@ class Settings:
     registry: str = "docker"  # the Docker registry, or the Container registry (containers.HOST)
     to_owner: str = ""  # copy: the Container registry's owner (default: owner)
     to_image: str = ""  # copy: the Container registry's image name (default: image)
+    secrets: tuple[BuildSecret, ...] = ()  # BuildKit only, like cache_from and cache_to
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    platform: str | None = None
+    no_cache: bool = False
+    pull: bool = False  # always pull the base images of a build
+    # The docker CLI's environment for a build, without ghpkg's token (None: this process's).
+    build_env: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def api_url(self) -> str:

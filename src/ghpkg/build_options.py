@@ -1,0 +1,156 @@
+"""BuildKit options in `docker buildx build`'s own syntax -> checked values (UsageError, exit 2).
+
+`--secret id=ID,src=PATH|env=VAR`, `--cache-from`/`--cache-to` (`type=local,src=DIR`, a bare
+registry reference, ...) and `--platform` (one). Also the environment a build may see: ghpkg's
+token never reaches the docker CLI unless a `--secret ...,env=VAR` names its variable.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from ghpkg.errors import UsageError
+from ghpkg.secret import Secret
+from ghpkg.settings import BuildSecret
+
+CACHE_TYPES = ("registry", "local", "inline", "gha", "s3", "azblob")
+TOKEN_VARIABLES = ("GITHUB_TOKEN", "GHPKG_TOKEN")
+_PLATFORM = re.compile(r"[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)?", re.I)
+
+
+def _fields(text: str, what: str, example: str) -> list[tuple[str, str]]:
+    """`k=v,k=v` as buildx reads it (CSV, so a value may be quoted); keys lowercased."""
+    try:
+        cells = next(csv.reader([text]), [])
+    except csv.Error as exc:
+        raise UsageError(f"{what} {text!r} is not valid", str(exc), f"e.g. {example}") from None
+    pairs = []
+    for cell in cells:
+        key, sep, value = cell.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(
+                f"{what} {text!r} is not valid", f"{cell!r} is not key=value", f"e.g. {example}"
+            )
+        pairs.append((key.strip().lower(), value))
+    return pairs
+
+
+def parse_secret(text: str, env: Mapping[str, str]) -> BuildSecret:
+    """One `--secret`: `id=ID,src=PATH` or `id=ID,env=VAR` (`type=file|env`, `source=` too)."""
+    example = "--secret id=npm,src=$HOME/.npmrc or --secret id=token,env=NPM_TOKEN"
+    kind = secret_id = src = var = ""
+    for key, value in _fields(text, "secret", example):
+        if key == "type" and value in ("file", "env"):
+            kind = value
+        elif key == "id":
+            secret_id = value
+        elif key in ("src", "source"):
+            src = value
+        elif key == "env":
+            var = value
+        else:
+            raise UsageError(
+                f"secret {text!r} is not valid",
+                f"{key}={value} is not one of id=, src=, env=, type=file|env",
+                f"e.g. {example}",
+            )
+    if kind == "env" and not var:
+        src, var = "", src
+    if not secret_id or bool(src) == bool(var) or (kind == "file" and var):
+        raise UsageError(
+            f"secret {text!r} is not valid",
+            "it needs an id= and exactly one source: src=FILE or env=VARIABLE",
+            f"e.g. {example}",
+        )
+    if var:
+        if var not in env:
+            raise UsageError(
+                f"secret {secret_id!r}: the environment variable {var} is not set",
+                "",
+                f"set {var}, or pass the secret from a file with src=PATH",
+            )
+        return BuildSecret(secret_id, env=var)
+    path = Path(src).expanduser()
+    if not path.is_file():
+        raise UsageError(
+            f"secret {secret_id!r}: file {src!r} does not exist", "", "give the path of a file"
+        )
+    return BuildSecret(secret_id, src=path.absolute())
+
+
+def parse_secrets(items: Iterable[str], env: Mapping[str, str]) -> tuple[BuildSecret, ...]:
+    """Every `--secret`, each id once."""
+    secrets = tuple(parse_secret(item, env) for item in items)
+    ids = [secret.id for secret in secrets]
+    twice = sorted({each for each in ids if ids.count(each) > 1})
+    if twice:
+        raise UsageError(
+            f"secret id {', '.join(twice)} given more than once", "", "give each id once"
+        )
+    return secrets
+
+
+def parse_cache(text: str, direction: str) -> str:
+    """One `--cache-from` or `--cache-to` (direction "from" or "to"), checked, as given."""
+    what = f"cache-{direction}"
+    path_key = "src" if direction == "from" else "dest"
+    example = f"--{what} type=local,{path_key}=DIR or --{what} type=registry,ref=NAME:TAG"
+    value = text.strip()
+    if "=" not in value and "," not in value and value:
+        return value  # a bare registry reference, as buildx takes it
+    fields = dict(_fields(value, what, example))
+    kind = fields.get("type", "")
+    if kind not in CACHE_TYPES:
+        raise UsageError(
+            f"{what} {text!r} is not valid",
+            f"type={kind!r} is not one of {', '.join(CACHE_TYPES)}" if kind else "no type=",
+            f"e.g. {example}",
+        )
+    needed = {"local": path_key, "registry": "ref"}.get(kind)
+    if needed and not fields.get(needed):
+        raise UsageError(
+            f"{what} {text!r} is not valid", f"type={kind} needs {needed}=", f"e.g. {example}"
+        )
+    return value
+
+
+def parse_platform(items: Sequence[str]) -> str | None:
+    """`--platform`: one `os/arch[/variant]`, or None; several are refused."""
+    platforms = [part.strip() for item in items for part in item.split(",") if part.strip()]
+    if not platforms:
+        return None
+    if len(platforms) > 1:
+        raise UsageError(
+            f"platform takes one platform, got {len(platforms)} ({', '.join(platforms)})",
+            "the GHES Docker registry stores single-platform images only, no manifest lists",
+            "push each platform under versions of its own, one --platform a run",
+        )
+    if not _PLATFORM.fullmatch(platforms[0]):
+        raise UsageError(
+            f"platform {platforms[0]!r} is not os/arch[/variant]", "", "e.g. --platform linux/amd64"
+        )
+    return platforms[0]
+
+
+def clean_environment(
+    env: Mapping[str, str], token: Secret, keep: Iterable[str] = ()
+) -> dict[str, str]:
+    """env without ghpkg's token: no GITHUB_TOKEN, GHPKG_TOKEN, INPUT_* or value holding it.
+
+    Variables in `keep` (those a `--secret ...,env=VAR` names) stay whatever they hold.
+    """
+    kept = set(keep)
+    value = token.reveal()
+    return {
+        name: text
+        for name, text in env.items()
+        if name in kept
+        or not (
+            name in TOKEN_VARIABLES
+            or name.startswith("INPUT_")
+            or (len(value) >= 8 and value in text)
+        )
+    }

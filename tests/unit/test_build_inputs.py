@@ -1,0 +1,241 @@
+"""BuildKit options (--secret, --cache-from/-to, --platform, --no-cache, --pull) and action
+inputs -> Settings, in `docker buildx build`'s syntax; bad ones refused before any network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ghpkg import buildkit, inputs
+from ghpkg.build_options import clean_environment
+from ghpkg.errors import UsageError
+from ghpkg.secret import Secret
+from ghpkg.settings import BuildSecret, Settings
+
+TOKEN = Secret("ghs_" + "t" * 36)
+WORKFLOW = {
+    "GITHUB_SERVER_URL": "https://ghes.example.com",
+    "GITHUB_REPOSITORY": "octo-org/app",
+    "GITHUB_ACTOR": "octocat",
+    "PATH": "/usr/bin:/bin",
+    "NPM_TOKEN": "npm-secret-value",
+    "GITHUB_TOKEN": TOKEN.reveal(),
+    "GHPKG_TOKEN": TOKEN.reveal(),
+    "INPUT_TOKEN": TOKEN.reveal(),
+    "COPY_OF_THE_TOKEN": f"x{TOKEN.reveal()}y",
+    "ACTIONS_RUNTIME_TOKEN": "for-the-gha-cache",
+}
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> Path:
+    """A build context with a Dockerfile and a secret file beside it."""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "npmrc").write_text("secret\n")
+    return tmp_path
+
+
+def push(context: Path, *extra: str) -> Settings:
+    raw, _args = inputs.parse_cli(
+        ["push", "--image", "app", "--version", "1", "--context", str(context), *extra]
+    )
+    return inputs.resolve(raw, WORKFLOW, TOKEN)
+
+
+def test_secrets_cache_platform_and_flags_reach_the_settings(context: Path) -> None:
+    settings = push(
+        context,
+        "--secret",
+        f"id=npmrc,src={context / 'npmrc'}",
+        "--secret",
+        "id=npm,env=NPM_TOKEN",
+        "--secret",
+        "type=env,id=gh,src=GITHUB_TOKEN",
+        "--cache-from",
+        "type=local,src=/tmp/cache",
+        "--cache-from",
+        "octo/app:buildcache",
+        "--cache-to",
+        "type=local,dest=/tmp/cache,mode=max",
+        "--platform",
+        "linux/arm64/v8",
+        "--no-cache",
+        "--pull",
+    )
+    assert settings.secrets == (
+        BuildSecret("npmrc", src=context / "npmrc"),
+        BuildSecret("npm", env="NPM_TOKEN"),
+        BuildSecret("gh", env="GITHUB_TOKEN"),
+    )
+    assert [s.argument() for s in settings.secrets] == [
+        f"id=npmrc,src={context / 'npmrc'}",
+        "id=npm,env=NPM_TOKEN",
+        "id=gh,env=GITHUB_TOKEN",
+    ]
+    assert settings.cache_from == ("type=local,src=/tmp/cache", "octo/app:buildcache")
+    assert settings.cache_to == ("type=local,dest=/tmp/cache,mode=max",)
+    assert settings.platform == "linux/arm64/v8"
+    assert (settings.no_cache, settings.pull) == (True, True)
+
+
+def test_a_plain_build_has_no_build_kit_options(context: Path) -> None:
+    settings = push(context)
+    assert (settings.secrets, settings.cache_from, settings.cache_to) == ((), (), ())
+    assert (settings.platform, settings.no_cache, settings.pull) == (None, False, False)
+
+
+def test_action_inputs_give_the_same_options(context: Path) -> None:
+    env = {
+        **WORKFLOW,
+        "INPUT_OPERATION": "push",
+        "INPUT_IMAGE": "app",
+        "INPUT_VERSION": "1",
+        "INPUT_CONTEXT": str(context),
+        "INPUT_SECRETS": f"id=npm,env=NPM_TOKEN\n\nid=npmrc,src={context / 'npmrc'}\n",
+        "INPUT_CACHE-FROM": "type=local,src=/tmp/a\ntype=local,src=/tmp/b",
+        "INPUT_CACHE-TO": "type=inline",
+        "INPUT_PLATFORM": "linux/amd64",
+        "INPUT_NO-CACHE": "true",
+        "INPUT_PULL": "false",
+    }
+    settings = inputs.resolve(inputs.parse_action(env), env, TOKEN)
+    assert [s.id for s in settings.secrets] == ["npm", "npmrc"]
+    assert settings.cache_from == ("type=local,src=/tmp/a", "type=local,src=/tmp/b")
+    assert settings.cache_to == ("type=inline",)
+    assert (settings.platform, settings.no_cache, settings.pull) == ("linux/amd64", True, False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--secret", "npm"], "'npm' is not key=value"),
+        (["--secret", "id=npm"], "exactly one source"),
+        (["--secret", "src=/etc/hostname"], "needs an id="),
+        (["--secret", "id=a,src=/etc/hostname,env=PATH"], "exactly one source"),
+        (["--secret", "id=a,value=hunter2"], "value=hunter2 is not one of"),
+        (["--secret", "id=a,env=NOT_SET_ANYWHERE"], "NOT_SET_ANYWHERE is not set"),
+        (["--secret", "id=a,src=/nonexistent/secret"], "does not exist"),
+        (["--secret", "id=a,env=PATH", "--secret", "id=a,env=PATH"], "id a given more than once"),
+        (["--cache-from", "type=local"], "type=local needs src="),
+        (["--cache-to", "type=local,src=/tmp/x"], "type=local needs dest="),
+        (["--cache-to", "type=floppy,dest=/x"], "type='floppy' is not one of"),
+        (["--cache-from", "src=/tmp/x,mode=max"], "no type="),
+        (["--platform", "linux/amd64,linux/arm64"], "platform takes one platform, got 2"),
+        (["--platform", "linux/amd64", "--platform", "linux/arm64"], "takes one platform"),
+        (["--platform", "amd64"], "is not os/arch"),
+    ],
+)
+def test_bad_build_options_are_usage_errors(context: Path, extra: list[str], words: str) -> None:
+    with pytest.raises(UsageError, match=words) as caught:
+        push(context, *extra)
+    assert caught.value.exit_code == 2
+
+
+def test_several_platforms_get_advice_about_the_registry(context: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        push(context, "--platform", "linux/amd64,linux/arm64")
+    assert "single-platform images only" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["push", "--image", "a", "--version", "1", "--source", "abc", "--no-cache"],
+        ["push", "--image", "a", "--version", "1", "--source", "abc", "--secret", "id=a,env=PATH"],
+    ],
+)
+def test_build_options_without_a_build_are_refused(argv: list[str]) -> None:
+    raw, _args = inputs.parse_cli(argv)
+    with pytest.raises(UsageError, match="build options, but push builds nothing"):
+        inputs.resolve(raw, WORKFLOW, TOKEN)
+
+
+def test_action_build_inputs_on_a_pull_are_refused() -> None:
+    env = {**WORKFLOW, "INPUT_OPERATION": "pull", "INPUT_IMAGE": "a", "INPUT_VERSION": "1"}
+    env["INPUT_PULL"] = "true"
+    with pytest.raises(UsageError, match="pull: build options, but pull builds nothing"):
+        inputs.resolve(inputs.parse_action(env), env, TOKEN)
+
+
+def test_the_build_environment_holds_no_token(context: Path) -> None:
+    settings = push(context, "--secret", "id=npm,env=NPM_TOKEN")
+    assert settings.build_env is not None
+    assert TOKEN.reveal() not in "".join(settings.build_env.values())
+    assert settings.build_env["NPM_TOKEN"] == "npm-secret-value"
+    assert settings.build_env["ACTIONS_RUNTIME_TOKEN"] == "for-the-gha-cache"
+    assert settings.build_env["PATH"] == "/usr/bin:/bin"
+    assert not [name for name in settings.build_env if name.startswith("INPUT_")]
+
+
+def test_a_secret_may_name_the_token_variable_on_purpose() -> None:
+    env = clean_environment(WORKFLOW, TOKEN, keep=["GITHUB_TOKEN"])
+    assert env["GITHUB_TOKEN"] == TOKEN.reveal()
+    assert "GHPKG_TOKEN" not in env
+    assert "COPY_OF_THE_TOKEN" not in env
+
+
+def test_the_buildx_command_names_secrets_never_their_values(context: Path) -> None:
+    (context / "sub").mkdir()
+    (context / "sub" / "Dockerfile.prod").write_text("FROM scratch\n")
+    settings = push(
+        context,
+        "--dockerfile",
+        "sub/Dockerfile.prod",
+        "--secret",
+        "id=npm,env=NPM_TOKEN",
+        "--cache-to",
+        "type=inline",
+        "--platform",
+        "linux/amd64",
+        "--target",
+        "final",
+        "--build-arg",
+        "A=1",
+    )
+    argv = buildkit.buildx_command(
+        buildkit.Buildx("/usr/bin/docker", (0, 13)),
+        settings,
+        {"team": "x"},
+        Path("/tmp/iid"),
+        Path("/tmp/meta.json"),
+    )
+    assert argv[:4] == ["/usr/bin/docker", "buildx", "build", "--load"]
+    assert "--provenance=false" in argv
+    assert argv[argv.index("-f") + 1] == str(context / "sub" / "Dockerfile.prod")
+    assert argv[argv.index("--secret") + 1] == "id=npm,env=NPM_TOKEN"
+    assert argv[argv.index("--iidfile") + 1] == "/tmp/iid"
+    for flag, value in (
+        ("--cache-to", "type=inline"),
+        ("--platform", "linux/amd64"),
+        ("--target", "final"),
+        ("--build-arg", "A=1"),
+        ("--label", "team=x"),
+    ):
+        assert argv[argv.index(flag) + 1] == value
+    assert argv[-1] == str(context)
+    assert "npm-secret-value" not in " ".join(argv)
+    assert TOKEN.reveal() not in " ".join(argv)
+    old = buildkit.buildx_command(
+        buildkit.Buildx("docker", (0, 9)), settings, {}, Path("i"), Path("m")
+    )
+    assert "--provenance=false" not in old
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "found"),
+    [
+        ("FROM scratch\nRUN --mount=type=cache,target=/c true\n", "RUN --mount at line 2"),
+        ("FROM a\nRUN --network=none --mount=type=secret,id=x true\n", "RUN --network at line 2"),
+        ("FROM a\nCOPY --link a b\n", "COPY --link at line 2"),
+        ("FROM a\nCOPY <<EOF /x\nhi\nEOF\n", "a heredoc (COPY <<) at line 2"),
+        ("FROM a\nRUN <<'END'\necho\nEND\n", "a heredoc (RUN <<) at line 2"),
+        ("# syntax=docker/dockerfile:1\nFROM a\n", "a # syntax= directive at line 1"),
+        ("FROM a\nRUN echo --mount\nCOPY a b\n", ""),
+    ],
+)
+def test_buildkit_syntax_is_found_to_explain_a_legacy_failure(
+    tmp_path: Path, dockerfile: str, found: str
+) -> None:
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    assert buildkit.buildkit_syntax(tmp_path / "Dockerfile") == found
