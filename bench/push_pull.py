@@ -1,580 +1,526 @@
-"""Benchmark: ghpkg's push and pull against the engine's own `docker push` and `docker pull`.
+"""Benchmark: the `ghpkg` command against `docker push` / `docker pull` of the same image.
 
-Run as root on the test machine (it starts the GHES-like test bed and the engines it needs):
+Run as root on the test machine; it starts the GHES-like test bed and the engines it needs:
 
-    python bench/push_pull.py --engines all --size-mb 300
+    python bench/push_pull.py --engines all          # the full run (see README: Benchmarks)
+    python bench/push_pull.py --engines 20.10 --quick  # a smoke run: small images, 1 pair
 
-For each engine it builds fresh images (new random content, so nothing is already in the
-registry), then measures in the same run: `docker push` to the plain backend registry
-(127.0.0.1:5000, a fresh repository each time); ghpkg's registry-transport push to the bed (TLS,
-auth) with K versions in one call; a re-push with every blob present, with and without the
-digest cache; ghpkg's engine-transport push of another fresh image (`docker push` through the
-engine, K versions; where ghpkg refuses that transport, the refusal); then the pull of the image
-ghpkg pushed, into an engine that no longer has it: `docker pull` from the plain backend (the
-same blobs the bed serves), then ghpkg's registry-transport pull from the bed; the peak RSS of
-the pushing and the pulling process. Once: one 1 GB layer pushed and pulled back both ways, with
-peak RSS, and the start-up time of `ghpkg --help`. ghpkg runs in a child process (the token goes
-to it on stdin), which reports its own time and peak RSS (VmHWM). Prints markdown tables.
+Every measurement is the wall time of one child process, as a user runs it: `python -m ghpkg
+push|pull ...` (start-up, probes, token and engine checks included; the token on stdin with
+`--password-stdin`) to and from the bed's front (TLS, nginx, Basic auth), and the docker CLI's
+`docker push|pull` to and from the plain registry behind the bed (127.0.0.1:5000, plain HTTP, no
+auth), on the same engine. Runs come in pairs, docker first in even pairs and ghpkg first in odd
+ones. Each push is of a freshly built image (new random content: nothing is in the registry or
+the engine yet); each pull is of the image ghpkg pushed in that pair, removed from the engine
+before every pull. A transport ghpkg refuses on an engine is recorded as refused. Also: a push
+whose blobs are all present (ghpkg with its digest cache and without), one big layer both ways
+(peak RSS of the ghpkg process, from wait4), and `ghpkg --help`. Writes every timing as JSON
+and the markdown tables under --out, and prints the tables.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import json
 import os
 import random
-import resource
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+import threading
+import urllib.request
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    import docker
-
-    from ghpkg.reference import Reference
-    from ghpkg.registry import RegistryClient
-    from ghpkg.secret import Secret
+from typing import TYPE_CHECKING, Any
 
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), str(_ROOT / "src")]
 
-MB = 1 << 20
-BACKEND = "127.0.0.1:5000"
-OWNER, REPOSITORY = "octo-org", "hello-world"
-# The share of the image each layer takes, and what it holds.
-MIX = (("random", 0.35), ("text", 0.25), ("random", 0.25), ("text", 0.15))
-ZLIB_ONLY = False  # --zlib: deflate with the standard library even if python-isal is there
+from bench import report, timing  # noqa: E402 - after the path set-up above
+from bench.report import Measure  # noqa: E402
+from bench.workloads import MB, WORKLOADS, layers  # noqa: E402
 
-
-@dataclass
-class Pulls:
-    """One image pulled twice into an engine that lacks it: by ghpkg, and by `docker pull`."""
-
-    docker_s: float
-    ghpkg_s: float
-    ghpkg_wall_s: float
-    rss_mb: float
-
-
-@dataclass
-class Row:
-    """One engine's figures."""
-
-    engine: str
-    image_mb: float
-    docker_s: float
-    ghpkg_s: float
-    ghpkg_wall_s: float
-    engine_s: float | None  # ghpkg --transport engine; None where ghpkg refuses it
-    engine_refusal: str
-    uploaded_mb: float
-    image_gz_mb: float
-    versions: int
-    repush_cached_s: float
-    repush_cached_bytes: int
-    repush_uncached_s: float
-    repush_uncached_bytes: int
-    rss_mb: float
-    pulls: Pulls
-
-
-@dataclass
-class Big:
-    """One layer of layer_mb pushed by ghpkg, then pulled back by ghpkg and by `docker pull`."""
-
-    engine: str
-    layer_mb: int
-    gz_mb: float
-    push_s: float
-    push_rss_mb: float
-    pulls: Pulls
-
-
-# --- the child that runs ghpkg -------------------------------------------------------------------
-
-
-@dataclass
-class Job:
-    """What a worker was told (the JSON on its stdin) and what it made of it."""
-
-    spec: dict[str, Any]
-    client: docker.DockerClient
-    registry: RegistryClient
-    refs: list[Reference]
-    token: Secret
-
-
-def worker() -> int:
-    """Do one ghpkg operation as told on stdin (JSON, token included); print figures as JSON.
-
-    "push": registry transport, K versions in one call (the digest cache if given); "engine":
-    `docker push` through the engine of each version, as `--transport engine` does; "pull":
-    registry transport, by tag into `docker load`.
-    """
+if TYPE_CHECKING:
     import docker
 
-    from ghpkg.reference import Reference
-    from ghpkg.registry import RegistryClient
-    from ghpkg.secret import Secret
+    from testbed.bed import Testbed
 
-    spec = json.loads(sys.stdin.read())
-    if spec.get("zlib"):
-        import zlib
-
-        from ghpkg import compress
-
-        compress.DEFLATER = zlib
-    client = docker.DockerClient(base_url=spec["engine_url"], version="auto", timeout=600)
-    token = Secret(spec.pop("token"))
-    registry = RegistryClient(spec["host"], spec["username"], token, ca_file=Path(spec["ca_file"]))
-    owner, repository, image = spec["path"].split("/", 2)
-    refs = [Reference(spec["host"], owner, repository, image, v) for v in spec["versions"]]
-    started = time.perf_counter()
-    figures = _OPERATIONS[spec["op"]](Job(spec, client, registry, refs, token))
-    figures["seconds"] = time.perf_counter() - started
-    figures["rss_kb"] = _peak_rss_kb()
-    print(json.dumps(figures))
-    return 0
-
-
-def _registry_push(job: Job) -> dict[str, Any]:
-    from ghpkg.blobcache import BlobCache
-    from ghpkg.pushing import push_image
-
-    cache = BlobCache(Path(job.spec["cache"])) if job.spec.get("cache") else None
-    image_id = job.spec["image_id"]
-    result = push_image(job.registry, job.client, image_id, job.refs, print, cache=cache)
-    return {
-        "uploaded": result.uploaded_bytes,
-        "skipped": result.skipped_blobs,
-        "manifest": json.loads(result.manifest),
-    }
-
-
-def _engine_push(job: Job) -> dict[str, Any]:
-    from ghpkg import engine
-
-    for ref in job.refs:
-        engine.tag(job.client, job.spec["image_id"], str(ref))
-    for ref in job.refs:
-        engine.push(job.client, str(ref), job.spec["username"], job.token, lambda _chunk: None)
-    return {}
-
-
-def _pull(job: Job) -> dict[str, Any]:
-    from ghpkg.pulling import pull_image
-
-    pulled = pull_image(job.registry, job.client, job.refs[0], print)
-    return {"skipped": pulled.skipped, "image_id": pulled.image_id}
-
-
-_OPERATIONS: dict[str, Callable[[Job], dict[str, Any]]] = {
-    "push": _registry_push,
-    "engine": _engine_push,
-    "pull": _pull,
-}
-
-
-def _peak_rss_kb() -> int:
-    """Peak resident set size of this process: VmHWM, else ru_maxrss (KiB on Linux)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
-# --- the parent ---------------------------------------------------------------------------
+BACKEND = "127.0.0.1:5000"
+OWNER, REPOSITORY = "octo-org", "hello-world"
+TRANSPORTS = ("registry", "engine", "auto")
+HELP_RUNS = 10
+SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
 
 
 @dataclass
 class Target:
-    """Where ghpkg pushes: the bed's registry host, a user and token, the CA."""
+    """One engine, and how both tools reach it and the registries."""
 
-    host: str
+    engine: str
+    client: docker.DockerClient
+    ghpkg_env: dict[str, str]
+    docker_env: dict[str, str]
+    bed_host: str  # ghpkg's --hostname
+    registry_host: str  # where ghpkg pushes (subdomain isolation: docker.HOSTNAME)
     username: str
     token: str
     ca_file: Path
+    run_id: str
 
 
-def _ghpkg(
-    target: Target,
-    engine_url: str,
-    op: str,
-    path: str,
-    versions: list[str],
-    image_id: str = "",
-    cache: Path | None = None,
-) -> dict[str, Any]:
-    """Run one worker operation (see `worker`) in a child; its figures plus "wall" seconds."""
-    job = {
-        "op": op,
-        "engine_url": engine_url,
-        "host": target.host,
-        "username": target.username,
-        "token": target.token,
-        "ca_file": str(target.ca_file),
-        "path": path,
-        "versions": versions,
-        "image_id": image_id,
-        "cache": str(cache) if cache else None,
-        "zlib": ZLIB_ONLY,
-    }
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker"],
-        input=json.dumps(job),
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=_ROOT,
-    )
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise RuntimeError(f"ghpkg {op} failed: {last}")
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    figures["wall"] = wall
-    return figures
+class Bench:
+    """The measurements of one run, and the steps that make them."""
 
+    def __init__(self, target: Target, docker_cli: str) -> None:
+        self.t = target
+        self.docker = docker_cli
+        self.measures: list[Measure] = []
+        self.refused: set[tuple[str, str]] = set()  # (op, transport) ghpkg refused here
+        self._count = 0
 
-def _engine_refusal(client: docker.DockerClient) -> str:
-    """Why ghpkg refuses `--transport engine` on this engine ('' if it does not)."""
-    from ghpkg import diagnosis, engine
+    # --- the two tools -----------------------------------------------------------------------
 
-    problem = diagnosis.engine_problem(engine.info(client), "engine")
-    return "" if problem is None else str(problem)
+    def name(self, kind: str) -> str:
+        """A repository name no earlier push used."""
+        self._count += 1
+        return f"bench-{self.t.run_id}-{kind}{self._count}"
 
+    def ghpkg(
+        self,
+        op: str,
+        image: str,
+        version: str,
+        transport: str,
+        *extra: str,
+        cache: Path | None = None,
+    ) -> timing.Child:
+        """`python -m ghpkg OP` against the bed, the token on stdin."""
+        argv = [sys.executable, "-m", "ghpkg", op, "--hostname", self.t.bed_host]
+        argv += ["--owner", OWNER, "--repository", REPOSITORY, "--image", image]
+        argv += ["--version", version, "--transport", transport, "--ca-file", str(self.t.ca_file)]
+        argv += ["--username", self.t.username, "--password-stdin", *extra]
+        env = self.t.ghpkg_env | ({"XDG_CACHE_HOME": str(cache)} if cache else {})
+        return timing.run(argv, env, stdin=self.t.token + "\n")
 
-def _remove(client: docker.DockerClient, image: str) -> None:
-    """Remove a local image and every name it has, if it is there."""
-    import docker
+    def docker_cli(self, *args: str) -> timing.Child:
+        """The docker CLI against this engine."""
+        return timing.run([self.docker, *args], self.t.docker_env)
 
-    with contextlib.suppress(docker.errors.ImageNotFound):
-        client.images.remove(image, force=True)
-
-
-def _docker_pull(client: docker.DockerClient, repo: str, tag: str) -> float:
-    """`docker pull repo:tag` into an engine that has none of its layers; seconds."""
-    started = time.perf_counter()
-    for chunk in client.api.pull(repo, tag=tag, stream=True, decode=True):
-        if "error" in chunk:
-            raise RuntimeError(f"docker pull failed: {chunk['error']}")
-        if chunk.get("status") == "Already exists":
-            raise RuntimeError(f"docker pull of {repo}:{tag} found a layer already there")
-    return time.perf_counter() - started
-
-
-def _pulls(
-    client: docker.DockerClient, target: Target, engine_url: str, image_id: str, path: str, tag: str
-) -> Pulls:
-    """Pull path:tag (which is image_id) with `docker pull` from the plain backend behind the bed
-    (the same blobs), then with ghpkg from the bed, removing the local image before each.
-
-    `docker pull` goes first: whatever an engine keeps after a removal can then only spare
-    ghpkg's `docker load` some writing, never `docker pull` its download.
-    """
-    _remove(client, image_id)
-    docker_s = _docker_pull(client, f"{BACKEND}/{path}", tag)
-    _remove(client, f"{BACKEND}/{path}:{tag}")
-    _remove(client, image_id)
-    pulled = _ghpkg(target, engine_url, "pull", path, [tag])
-    if pulled["skipped"]:
-        raise RuntimeError(f"ghpkg pull found {image_id} still there")
-    _remove(client, pulled["image_id"])
-    return Pulls(docker_s, pulled["seconds"], pulled["wall"], pulled["rss_kb"] / 1024)
-
-
-def _docker_push(client: docker.DockerClient, image_id: str) -> float:
-    """`docker push` through the engine to the plain backend, a fresh repository; seconds."""
-    repo = f"{BACKEND}/bench/docker-{uuid.uuid4().hex[:10]}"
-    client.api.tag(image_id, repo, "1")
-    started = time.perf_counter()
-    for chunk in client.api.push(repo, tag="1", stream=True, decode=True):
-        if "error" in chunk:
-            raise RuntimeError(f"docker push failed: {chunk['error']}")
-    seconds = time.perf_counter() - started
-    client.api.remove_image(f"{repo}:1")
-    return seconds
-
-
-def _build_mixed(client: docker.DockerClient, size_mb: int, tag: str) -> str:
-    from testbed.images import build_layers
-
-    layers = [(kind, max(1, int(size_mb * share)) * MB) for kind, share in MIX]
-    return build_layers(client, tag, layers, seed=random.randrange(1 << 30))  # noqa: S311
-
-
-def _build_one_layer(client: docker.DockerClient, size_mb: int, tag: str) -> str:
-    """An image of one layer of size_mb: half incompressible, half text, in one COPY."""
-    with tempfile.TemporaryDirectory(prefix="ghpkg-bench-") as tmp:
-        context = Path(tmp)
-        (context / "data").mkdir()
-        half = size_mb * MB // 2
-        with (context / "data" / "noise.bin").open("wb") as out:
-            for _ in range(half // MB):
-                out.write(os.urandom(MB))
-        line_rng = random.Random(size_mb)  # noqa: S311 - test data
-        with (context / "data" / "words.txt").open("wb") as out:
-            written = 0
-            while written < half:
-                block = b"".join(
-                    b"%d %x ghpkg layer text line\n" % (line_rng.randrange(10**6), written + i)
-                    for i in range(20000)
-                )
-                out.write(block)
-                written += len(block)
-        (context / "Dockerfile").write_text("FROM scratch\nCOPY data /data\n")
-        image, _logs = client.images.build(path=str(context), tag=tag, rm=True, network_mode="none")
-        return str(image.id)
-
-
-def _blob_mb(manifest: dict[str, Any]) -> float:
-    sizes = {str(d["digest"]): int(d["size"]) for d in [manifest["config"], *manifest["layers"]]}
-    return sum(sizes.values()) / MB
-
-
-def bench_engine(name: str, target: Target, size_mb: int, versions: int) -> Row:
-    """Every figure for one engine."""
-    import docker
-
-    from testbed import engines
-
-    engine = engines.start(name)
-    client = docker.DockerClient(base_url=engine.base_url, version="auto", timeout=900)
-    refusal = _engine_refusal(client)
-    tag = f"bench/{uuid.uuid4().hex[:8]}"
-    images = {
-        kind: _build_mixed(client, size_mb, f"{tag}:{kind}")
-        for kind in ("docker", "ghpkg", *(() if refusal else ("engine",)))
-    }
-    image_mb = client.images.get(images["ghpkg"]).attrs["Size"] / MB
-    try:
-        docker_s = _docker_push(client, images["docker"])
-        path = f"{OWNER}/{REPOSITORY}/bench-{uuid.uuid4().hex[:10]}"
-        tags = [f"1.{i}" for i in range(versions)]
-        with tempfile.TemporaryDirectory(prefix="ghpkg-bench-cache-") as cache_dir:
-            cache = Path(cache_dir)
-            ghpkg = partial(_ghpkg, target, engine.base_url, image_id=images["ghpkg"])
-            first = ghpkg("push", path, tags, cache=cache)
-            cached = ghpkg("push", path, ["2.0"], cache=cache)
-            uncached = ghpkg("push", path, ["2.1"])
-        engine_s = None
-        if not refusal:
-            pushed = _ghpkg(
-                target, engine.base_url, "engine", f"{path}-e", tags, image_id=images["engine"]
+    def record(self, child: timing.Child, tool: str, first: bool, **fields: Any) -> timing.Child:
+        """Keep one child's figures as a Measure."""
+        refused = tool == "ghpkg" and timing.refused(child)
+        via = timing.transport_used(child.stderr) if tool == "ghpkg" else ""
+        self.measures.append(
+            Measure(
+                engine=self.t.engine,
+                tool=tool,
+                first=first,
+                wall_s=round(child.wall_s, 4),
+                rss_mb=round(child.rss_mb, 1),
+                exit_code=child.exit_code,
+                error=child.error,
+                refused=refused,
+                via=via,
+                **(fields | {"extra": dict(fields.get("extra", {}))}),  # each its own extra
             )
-            engine_s = pushed["seconds"]
-        pulls = _pulls(client, target, engine.base_url, images["ghpkg"], path, tags[0])
-    finally:
-        for image in images.values():
-            _remove(client, image)
-        client.close()
-    return Row(
-        engine=f"{name} ({engine.version.split('+')[0]})",
-        image_mb=image_mb,
-        docker_s=docker_s,
-        ghpkg_s=first["seconds"],
-        ghpkg_wall_s=first["wall"],
-        engine_s=engine_s,
-        engine_refusal=refusal,
-        uploaded_mb=first["uploaded"] / MB,
-        image_gz_mb=_blob_mb(first["manifest"]),
-        versions=versions,
-        repush_cached_s=cached["seconds"],
-        repush_cached_bytes=cached["uploaded"],
-        repush_uncached_s=uncached["seconds"],
-        repush_uncached_bytes=uncached["uploaded"],
-        rss_mb=first["rss_kb"] / 1024,
-        pulls=pulls,
+        )
+        if child.exit_code:
+            print(f"  {tool} {fields['op']} {fields['transport']}: {child.error}", file=sys.stderr)
+        return child
+
+    def pair(
+        self,
+        pair: int,
+        docker: Callable[[], timing.Child],
+        ghpkg: Callable[[], timing.Child],
+        **fields: Any,
+    ) -> tuple[timing.Child, timing.Child]:
+        """Run both sides of one pair in this pair's order; record both."""
+        first = timing.docker_first(pair)
+        runs: dict[str, timing.Child] = {}
+        for tool in ("docker", "ghpkg") if first else ("ghpkg", "docker"):
+            runs[tool] = self.record(
+                (docker if tool == "docker" else ghpkg)(),
+                tool,
+                (tool == "docker") == first,
+                pair=pair,
+                **fields,
+            )
+        return runs["docker"], runs["ghpkg"]
+
+    def last(self, tool: str) -> Measure:
+        """The latest measure of a tool."""
+        return next(m for m in reversed(self.measures) if m.tool == tool)
+
+    # --- the engine's images ---------------------------------------------------------------------
+
+    def build(self, workload: str, size_mb: int) -> str:
+        """A fresh image of the workload (new random content); its ID."""
+        from testbed.images import build_layers
+
+        seed = random.randrange(1 << 62)  # noqa: S311 - test data
+        tag = f"bench-src/{self.t.run_id}:{uuid.uuid4().hex[:8]}"
+        return build_layers(self.t.client, tag, layers(workload, size_mb), seed=seed)
+
+    def remove(self, *images: str) -> None:
+        """Remove local images (by ID or name, every tag of them), where they are."""
+        import docker
+
+        for image in images:
+            with contextlib.suppress(docker.errors.ImageNotFound):
+                self.t.client.images.remove(image, force=True)
+
+    def remove_pulled(self, ref: str) -> None:
+        """Remove what a pull left (its ID and so all its names)."""
+        import docker
+
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            self.remove(str(self.t.client.images.get(ref).id))
+        self.remove(ref)
+
+    # --- the cells ---------------------------------------------------------------------------
+
+    def push_pair(
+        self, workload: str, size_mb: int, transport: str, pair: int, repush: bool
+    ) -> str | None:
+        """docker push and ghpkg push of two fresh images; the ghpkg image's name if pushed."""
+        if ("push", transport) in self.refused:
+            return None
+        mine, theirs = self.build(workload, size_mb), self.build(workload, size_mb)
+        image, repo = self.name("g"), f"{BACKEND}/{OWNER}/{REPOSITORY}/{self.name('d')}"
+        cache = Path(tempfile.mkdtemp(prefix="ghpkg-bench-cache-"))
+        fields = {
+            "workload": workload,
+            "transport": transport,
+            "extra": {"image_mb": layer_mb(workload, size_mb)},
+        }
+        try:
+            self.docker_cli("tag", theirs, f"{repo}:1")
+            docker, ghpkg = self.pair(
+                pair,
+                lambda: self.docker_cli("push", f"{repo}:1"),
+                lambda: self.ghpkg("push", image, "1", transport, "--source", mine, cache=cache),
+                op="push",
+                **fields,
+            )
+            if ghpkg.exit_code and timing.refused(ghpkg):
+                self.refused.add(("push", transport))
+            if ghpkg.exit_code == 0:
+                self.last("ghpkg").extra["pushed_mb"] = pushed_mb(f"{OWNER}/{REPOSITORY}/{image}")
+            if repush and docker.exit_code == 0 and ghpkg.exit_code == 0:
+                self.docker_cli("tag", theirs, f"{repo}:2")
+                self.pair(
+                    pair,
+                    lambda: self.docker_cli("push", f"{repo}:2"),
+                    lambda: self.ghpkg(
+                        "push", image, "2", transport, "--source", mine, cache=cache
+                    ),
+                    op="repush",
+                    **fields,
+                )
+                empty = Path(tempfile.mkdtemp(prefix="ghpkg-bench-cache-"))
+                child = self.ghpkg("push", image, "3", transport, "--source", mine, cache=empty)
+                self.record(child, "ghpkg", False, pair=pair, op="repush-nocache", **fields)
+                shutil.rmtree(empty, ignore_errors=True)
+        finally:
+            self.remove(mine, theirs)
+            shutil.rmtree(cache, ignore_errors=True)
+        return image if ghpkg.exit_code == 0 else None
+
+    def pull_pair(self, workload: str, size_mb: int, transport: str, pair: int, image: str) -> None:
+        """docker pull (plain registry) and ghpkg pull (the bed) of one image, none of it local."""
+        if ("pull", transport) in self.refused:
+            return
+        plain = f"{BACKEND}/{OWNER}/{REPOSITORY}/{image}:1"
+        ours = f"{self.t.registry_host}/{OWNER}/{REPOSITORY}/{image}:1"
+
+        def docker_pull() -> timing.Child:
+            self.remove_pulled(ours)
+            child = self.docker_cli("pull", plain)
+            self.remove_pulled(plain)
+            return child
+
+        def ghpkg_pull() -> timing.Child:
+            self.remove_pulled(plain)
+            child = self.ghpkg("pull", image, "1", transport)
+            self.remove_pulled(ours)
+            return child
+
+        docker, ghpkg = self.pair(
+            pair,
+            docker_pull,
+            ghpkg_pull,
+            op="pull",
+            workload=workload,
+            transport=transport,
+            extra={"image_mb": layer_mb(workload, size_mb)},
+        )
+        # layers the engine kept after the removal (the containerd store may keep content)
+        self.last("docker").extra["already_there"] = docker.stdout.count("Already exists")
+        if ghpkg.exit_code and timing.refused(ghpkg):
+            self.refused.add(("pull", transport))
+
+    def workload(
+        self, workload: str, size_mb: int, transports: list[str], pairs: int, repush: bool
+    ) -> None:
+        """Every pair of one workload on this engine: pushes for each transport, then pulls."""
+        for pair in range(pairs):
+            pushed = [
+                self.push_pair(workload, size_mb, transport, pair, repush)
+                for transport in transports
+            ]
+            image = next((p for p in pushed if p), None)
+            for transport in transports if image else ():
+                assert image is not None
+                self.pull_pair(workload, size_mb, transport, pair, image)
+            print(f"{self.t.engine} {workload} pair {pair + 1}/{pairs} done", file=sys.stderr)
+
+
+def layer_mb(workload: str, size_mb: int) -> int:
+    """The image's size, uncompressed."""
+    return round(sum(size for _kind, size in layers(workload, size_mb)) / MB)
+
+
+def pushed_mb(path: str) -> float:
+    """The compressed size of what ghpkg pushed: its manifest's layers, from the plain registry."""
+    request = urllib.request.Request(
+        f"http://{BACKEND}/v2/{path}/manifests/1", headers={"Accept": SCHEMA2}
     )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - http://127.0.0.1
+        manifest = json.load(answer)
+    return round(sum(int(layer["size"]) for layer in manifest["layers"]) / MB, 1)
 
 
-def bench_big_layer(name: str, target: Target, layer_mb: int) -> Big:
-    """Push one layer of layer_mb with ghpkg, then pull it back both ways."""
+# --- around the cells --------------------------------------------------------------------------
+
+
+def prune(bed: Testbed, run_id: str) -> None:
+    """Delete this run's repositories, and the blobs only they hold, from the bed's backend
+    storage: a full run pushes tens of GB of random content that nothing will read again."""
+    v2 = bed.paths.storage / "docker" / "registry" / "v2"
+    repos = v2 / "repositories" / OWNER / REPOSITORY
+    ours = list(repos.glob(f"bench-{run_id}-*"))
+    if not ours:
+        return
+
+    def digests(repo: Path) -> set[str]:
+        links = [*repo.glob("_layers/sha256/*"), *repo.glob("_manifests/revisions/sha256/*")]
+        return {link.name for link in links}
+
+    mine = set().union(*map(digests, ours))
+    for repo in ours:
+        shutil.rmtree(repo, ignore_errors=True)
+    others = [found.parent for found in (v2 / "repositories").glob("**/_layers")]
+    kept = set().union(*map(digests, others))
+    for digest in mine - kept:
+        shutil.rmtree(v2 / "blobs" / "sha256" / digest[:2] / digest, ignore_errors=True)
+
+
+def help_times(runs: int) -> dict[str, dict[str, Any]]:
+    """`ghpkg --help` (the script beside this Python and `python -m ghpkg`), and `python -c
+    pass` for the interpreter's own start-up here: every wall time and their median."""
+    commands = {"python -m ghpkg --help": [sys.executable, "-m", "ghpkg", "--help"]}
+    script = Path(sys.executable).parent / "ghpkg"
+    if script.is_file():
+        commands = {f"{script} --help": [str(script), "--help"], **commands}
+    commands["python -c pass"] = [sys.executable, "-c", "pass"]
+    times: dict[str, dict[str, Any]] = {}
+    for name, argv in commands.items():
+        walls = [round(timing.run(argv, os.environ).wall_s, 4) for _ in range(runs)]
+        times[name] = {"runs_s": walls, "median_s": timing.median(walls)}
+    return times
+
+
+@contextlib.contextmanager
+def load_sampler(every_s: float = 5.0) -> Iterator[list[float]]:
+    """The 1-minute load average, sampled while the block runs."""
+    samples = [os.getloadavg()[0]]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(every_s):
+            samples.append(os.getloadavg()[0])
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        thread.join()
+        samples.append(os.getloadavg()[0])
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """This process's environment without workflow or Docker settings, plus extra."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DOCKER_"))}
+    return env | extra
+
+
+def _version(argv: list[str]) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return done.stdout.strip() or done.stderr.strip()
+
+
+def bench_engine(
+    name: str, bed: Testbed, args: argparse.Namespace, run_id: str, big: bool
+) -> tuple[list[Measure], str]:
+    """Every cell on one engine; its measures and its version."""
     import docker
 
     from testbed import engines
 
     engine = engines.start(name)
-    client = docker.DockerClient(base_url=engine.base_url, version="auto", timeout=900)
-    image_id = _build_one_layer(client, layer_mb, f"bench/big-{uuid.uuid4().hex[:8]}:1")
-    try:
-        path = f"{OWNER}/{REPOSITORY}/bench-big-{uuid.uuid4().hex[:8]}"
-        pushed = _ghpkg(target, engine.base_url, "push", path, ["1"], image_id=image_id)
-        pulls = _pulls(client, target, engine.base_url, image_id, path, "1")
-    finally:
-        _remove(client, image_id)
-        client.close()
-    return Big(
+    config = Path(tempfile.mkdtemp(prefix="ghpkg-bench-docker-"))  # no credentials, no plugins
+    target = Target(
         engine=name,
-        layer_mb=layer_mb,
-        gz_mb=_blob_mb(pushed["manifest"]),
-        push_s=pushed["seconds"],
-        push_rss_mb=pushed["rss_kb"] / 1024,
-        pulls=pulls,
+        client=docker.DockerClient(base_url=engine.base_url, version="auto", timeout=900),
+        ghpkg_env=_env(DOCKER_HOST=engine.base_url, PYTHONPATH=str(_ROOT / "src")),
+        docker_env=_env(DOCKER_HOST=engine.base_url, DOCKER_CONFIG=str(config)),
+        bed_host=bed.hostname,
+        registry_host=bed.registry_host,
+        username=bed.user("write"),
+        token=bed.token("write"),
+        ca_file=bed.ca_file,
+        run_id=run_id,
     )
+    bench = Bench(target, args.docker)
+    try:
+        for index, workload in enumerate(args.workloads):
+            bench.workload(workload, args.size_mb, args.transports, args.pairs, index == 0)
+            prune(bed, run_id)
+        if big and args.big_layer_mb:
+            bench.refused.clear()
+            bench.workload("big", args.big_layer_mb, args.transports, 1, False)
+            prune(bed, run_id)
+    finally:
+        target.client.close()
+        shutil.rmtree(config, ignore_errors=True)
+    return bench.measures, engine.version
 
 
-T = TypeVar("T")
+def _options(argv: list[str]) -> argparse.Namespace:
+    from testbed.engines import ENGINE_NAMES
 
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
 
-def _attempts(measure: Callable[[], T], tries: int = 3) -> T | None:
-    """Run a measurement again (from scratch) when the shared bed or an engine hiccups."""
-    for attempt in range(1, tries + 1):
-        try:
-            return measure()
-        except Exception as exc:
-            print(f"attempt {attempt} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-    return None
+    def listed(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
+        def parse(text: str) -> list[str]:
+            names = list(choices) if text == "all" else text.split(",")
+            if unknown := [n for n in names if n not in choices]:
+                raise argparse.ArgumentTypeError(f"{unknown}: choose from {', '.join(choices)}")
+            return names
 
+        return parse
 
-STARTUP_RUNS = 7
-
-
-def help_startup() -> tuple[str, float] | None:
-    """The ghpkg script beside this Python (else on PATH) and `ghpkg --help`'s median time."""
-    beside = Path(sys.executable).parent / "ghpkg"
-    ghpkg = str(beside) if beside.is_file() else shutil.which("ghpkg")
-    if ghpkg is None:
-        return None
-    times = []
-    for _ in range(STARTUP_RUNS):
-        started = time.perf_counter()
-        subprocess.run([ghpkg, "--help"], capture_output=True, check=True)
-        times.append(time.perf_counter() - started)
-    return ghpkg, statistics.median(times)
-
-
-def _deflater_name() -> str:
-    from ghpkg import compress
-
-    return str(compress.DEFLATER.__name__)
-
-
-PUSH_HEADER = (
-    "| engine | image MB (gzip MB) | docker push s | ghpkg registry push s (wall) | ratio "
-    "| ghpkg engine push s | ratio | K versions: MB sent | re-push cached: s / bytes "
-    "| re-push no cache: s / bytes | peak RSS MB |\n" + "|---" * 11 + "|"
-)
-PULL_HEADER = (
-    "| engine | docker pull s | ghpkg pull s (wall) | ratio | peak RSS MB |\n" + "|---" * 5 + "|"
-)
-
-
-def push_line(r: Row) -> str:
-    """One engine's row of the push table."""
-    engine = (
-        "n/a (refused: OCI) | n/a"
-        if r.engine_s is None
-        else f"{r.engine_s:.2f} | {r.engine_s / r.docker_s:.2f}x"
+    parser.add_argument(
+        "--engines",
+        type=listed(ENGINE_NAMES),
+        default=["20.10"],
+        help=f"comma list of {', '.join(ENGINE_NAMES)}, or all (default 20.10)",
     )
-    return (
-        f"| {r.engine} | {r.image_mb:.0f} ({r.image_gz_mb:.0f}) | {r.docker_s:.2f} "
-        f"| {r.ghpkg_s:.2f} ({r.ghpkg_wall_s:.2f}) | {r.ghpkg_s / r.docker_s:.2f}x | {engine} "
-        f"| K={r.versions}: {r.uploaded_mb:.1f} (image {r.image_gz_mb:.1f}) "
-        f"| {r.repush_cached_s:.2f} / {r.repush_cached_bytes} "
-        f"| {r.repush_uncached_s:.2f} / {r.repush_uncached_bytes} | {r.rss_mb:.0f} |"
+    parser.add_argument(
+        "--workloads",
+        type=listed(WORKLOADS),
+        default=list(WORKLOADS),
+        help=f"comma list of {', '.join(WORKLOADS)} (default all)",
     )
-
-
-def pull_line(engine: str, p: Pulls) -> str:
-    """One engine's row of the pull table."""
-    return (
-        f"| {engine} | {p.docker_s:.2f} | {p.ghpkg_s:.2f} ({p.ghpkg_wall_s:.2f}) "
-        f"| {p.ghpkg_s / p.docker_s:.2f}x | {p.rss_mb:.0f} |"
+    parser.add_argument(
+        "--transports",
+        type=listed(TRANSPORTS),
+        default=list(TRANSPORTS),
+        help="ghpkg's --transport values, comma list (default all)",
     )
-
-
-def table(rows: list[Row], big: Big | None, startup: tuple[str, float] | None) -> str:
-    """The figures as markdown tables, and the lines under them."""
-    lines = ["Push:", "", PUSH_HEADER, *map(push_line, rows)]
-    lines += ["", "Pull (the image ghpkg pushed above):", "", PULL_HEADER]
-    lines += [pull_line(r.engine, r.pulls) for r in rows]
-    refusals = sorted({r.engine_refusal for r in rows if r.engine_refusal})
-    lines += ["", *(f"Engine transport: {text}." for text in refusals)]
-    if big is not None:
-        p = big.pulls
-        lines.append(
-            f"One {big.layer_mb} MB layer ({big.engine}, {big.gz_mb:.0f} MB compressed): "
-            f"ghpkg push {big.push_s:.1f} s, peak RSS {big.push_rss_mb:.0f} MB; ghpkg pull "
-            f"{p.ghpkg_s:.1f} s, peak RSS {p.rss_mb:.0f} MB; docker pull {p.docker_s:.1f} s "
-            f"(ratio {p.ghpkg_s / p.docker_s:.2f}x)."
-        )
-    if startup is not None:
-        script, seconds = startup
-        lines.append(
-            f"`ghpkg --help` ({script}): {seconds * 1000:.0f} ms (median of {STARTUP_RUNS})."
-        )
-    return "\n".join(lines)
+    parser.add_argument("--size-mb", type=int, help="image size (default 300; --quick 16)")
+    parser.add_argument("--pairs", type=int, help="pairs per cell (default 3; --quick 1)")
+    parser.add_argument(
+        "--big-layer-mb",
+        type=int,
+        help="the one-layer image, first engine only; 0 skips (default 1024)",
+    )
+    parser.add_argument("--quick", action="store_true", help="a smoke run: small, 1 pair")
+    parser.add_argument(
+        "--docker",
+        default=shutil.which("docker") or "docker",
+        help="the docker CLI (default: the one on PATH)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where the JSON and tables go (default bench/results; --quick: /tmp/ghpkg-bench)",
+    )
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.size_mb = args.size_mb or (16 if quick else 300)
+    args.pairs = args.pairs or (1 if quick else 3)
+    if args.big_layer_mb is None:
+        args.big_layer_mb = 64 if quick else 1024
+    args.out = args.out or (Path("/tmp/ghpkg-bench") if quick else _ROOT / "bench" / "results")
+    return args
 
 
 def main(argv: list[str]) -> int:
-    """Parse options, run the benchmark, print the table."""
-    if argv[:1] == ["--worker"]:
-        return worker()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engines", default="20.10", help="comma list or 'all' (default 20.10)")
-    parser.add_argument("--size-mb", type=int, default=300, help="image size (default 300)")
-    parser.add_argument("--versions", type=int, default=3, help="K tags in one push (default 3)")
-    parser.add_argument(
-        "--big-layer-mb", type=int, default=1024, help="one-layer RSS test size; 0 skips it"
-    )
-    parser.add_argument(
-        "--zlib", action="store_true", help="deflate with zlib even if python-isal is installed"
-    )
-    args = parser.parse_args(argv)
-    global ZLIB_ONLY
-    ZLIB_ONLY = args.zlib
-
+    """Parse options, run every cell, save and print the tables."""
+    from ghpkg import compress
     from testbed import engines
     from testbed.bed import Testbed
 
-    names = list(engines.ENGINE_NAMES) if args.engines == "all" else args.engines.split(",")
-    ours = [name for name in names if engines.running(name) is None]  # stopped at the end
-    bed = Testbed(os.environ.get("GHPKG_TESTBED_DIR") or "/tmp/ghpkg-testbed")
-    load_at_start = os.getloadavg()
-    started = bed.start()
-    try:
-        target = Target(bed.registry_host, bed.user("write"), bed.token("write"), bed.ca_file)
-        rows: list[Row] = []
-        for name in names:
-            row = _attempts(partial(bench_engine, name, target, args.size_mb, args.versions))
-            if row is not None:
-                rows.append(row)
-                print(push_line(row), file=sys.stderr, flush=True)
-                print(pull_line(row.engine, row.pulls), file=sys.stderr, flush=True)
-        big = None
-        if args.big_layer_mb:
-            big = _attempts(partial(bench_big_layer, names[0], target, args.big_layer_mb))
-        startup = help_startup()
-    finally:
-        if started:
-            bed.stop()
-        for name in ours:
-            engines.stop(name)
-    print(table(rows, big, startup))
-    print()
-    deflater = "zlib" if args.zlib else _deflater_name()
-    loads = [", ".join(f"{x:.1f}" for x in load) for load in (load_at_start, os.getloadavg())]
-    print(
-        f"Made by: `python bench/push_pull.py {shlex.join(argv)}` on {os.cpu_count()} cores, "
-        f"deflate by {deflater}, load average (1, 5, 15 min) at the start {loads[0]}, "
-        f"at the end {loads[1]}"
+    args = _options(argv)
+    started_at = datetime.datetime.now(datetime.timezone.utc)
+    run_id = uuid.uuid4().hex[:6]
+    # As `pip install` leaves it: ghpkg's bytecode compiled (this machine may set
+    # PYTHONDONTWRITEBYTECODE, which would otherwise recompile every module at every start).
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(_ROOT / "src" / "ghpkg")], check=True
     )
+    ours = [name for name in args.engines if engines.running(name) is None]  # stopped after
+    bed = Testbed(os.environ.get("GHPKG_TESTBED_DIR") or "/tmp/ghpkg-testbed")
+    measures: list[Measure] = []
+    versions: dict[str, str] = {}
+    with load_sampler() as loads:
+        help_ = help_times(5 if args.quick else HELP_RUNS)  # first: before our own load
+        bed_started = bed.start()
+        try:
+            for index, name in enumerate(args.engines):
+                got, versions[name] = bench_engine(name, bed, args, run_id, index == 0)
+                measures += got
+        finally:
+            if bed_started:
+                bed.stop()
+            for name in ours:
+                engines.stop(name)
+    result = {
+        "run": {
+            "date": started_at.isoformat(timespec="seconds"),
+            "command": shlex.join(["python", "bench/push_pull.py", *argv]),
+            "cores": os.cpu_count(),
+            "load_samples": loads,
+            "load_min": min(loads),
+            "load_max": max(loads),
+            "engines": versions,
+            "docker_cli": _version([args.docker, "version", "--format", "{{.Client.Version}}"]),
+            "python": sys.version.split()[0],
+            "deflater": compress.DEFLATER.__name__,
+            "ghpkg": _version(["git", "-C", str(_ROOT), "describe", "--always", "--dirty"]),
+            "uncommitted": _version(["git", "-C", str(_ROOT), "status", "--short", "src"]),
+            "options": {k: str(v) for k, v in vars(args).items()},
+        },
+        "measures": [asdict(m) for m in measures],
+        "help": help_,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"{started_at:%Y%m%d-%H%M%S}{'-quick' if args.quick else ''}"
+    tables = report.render(result)
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    stem.with_suffix(".md").write_text(tables)
+    print(tables, end="")
+    print(f"\nsaved {stem}.json and .md", file=sys.stderr)
     return 0
 
 

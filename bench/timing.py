@@ -1,0 +1,89 @@
+"""Run one command as a child process and measure it: wall time, exit code, peak RSS."""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass
+class Child:
+    """What one child process did."""
+
+    wall_s: float
+    exit_code: int
+    rss_mb: float  # peak resident set size (ru_maxrss of this child, from wait4)
+    stdout: str
+    stderr: str
+
+    @property
+    def error(self) -> str:
+        """The child's last `error:` line (else its last stderr line); '' if it exited 0."""
+        if self.exit_code == 0:
+            return ""
+        lines = self.stderr.strip().splitlines() or ["(no output)"]
+        errors = [line for line in lines if line.startswith("error:")]
+        return (errors or lines)[-1]
+
+
+def run(argv: Sequence[str], env: Mapping[str, str], stdin: str = "") -> Child:
+    """Run argv to the end; the wall time runs from the fork to the reaping.
+
+    The child is reaped with os.wait4, whose rusage is that child's alone (RUSAGE_CHILDREN would
+    be the largest of every child so far).
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            list(argv), stdin=subprocess.PIPE, stdout=out, stderr=err, env=dict(env)
+        )
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(stdin.encode())
+            proc.stdin.close()
+        except BrokenPipeError:  # it did not read stdin (an early failure): its output says why
+            pass
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait again
+        out.seek(0)
+        err.seek(0)
+        return Child(
+            wall_s=wall,
+            exit_code=proc.returncode,
+            rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+        )
+
+
+def docker_first(pair: int) -> bool:
+    """The order within pair number `pair` (from 0): docker first in even pairs, ghpkg in odd."""
+    return pair % 2 == 0
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The median, or None for no values."""
+    return statistics.median(values) if values else None
+
+
+_VIA = re.compile(r"\b(?:pushing|pulling) via (\w+)")
+
+
+def transport_used(stderr: str) -> str:
+    """The transport ghpkg says it chose ('pushing via registry'), or '' if it did not say."""
+    found = _VIA.search(stderr)
+    return found.group(1) if found else ""
+
+
+def refused(child: Child) -> bool:
+    """Whether ghpkg refused the transport rather than failed at it: it exited non-zero after
+    naming the transport and before opening its push/pull section ('== Push ...')."""
+    started_work = any(line.startswith("== ") for line in child.stderr.splitlines())
+    return child.exit_code != 0 and bool(transport_used(child.stderr)) and not started_work
