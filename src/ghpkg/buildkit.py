@@ -145,7 +145,7 @@ def build_image(
     ]
     if needs:
         raise BuildError(
-            f"{', '.join(needs)} need BuildKit",
+            f"{', '.join(needs)} need{'s' if len(needs) == 1 else ''} BuildKit",
             "`docker buildx version` does not work here (no docker CLI on PATH, or no buildx)",
             INSTALL_BUILDX,
         )
@@ -170,7 +170,7 @@ def build_image(
         uses = f" (the Dockerfile uses {syntax})" if syntax else ""
         raise BuildError(
             f"the Dockerfile needs BuildKit{uses}, and docker buildx is not available",
-            f"the legacy builder said: {exc.cause}",
+            f"the legacy builder said: {exc.cause.rsplit(' | ', 1)[-1]}",  # its error, no steps
             INSTALL_BUILDX,
         ) from None
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 from tests.integration.test_push_cli import unique, workflow_env
 
@@ -120,12 +121,15 @@ def test_a_buildkit_dockerfile_with_secrets_is_built_pushed_and_pulled_back(
     npmrc.write_text(f"//npm.example/:_authToken={uuid.uuid4().hex}\n")
     bin_dir, record = recording_docker(tmp_path)
     image = unique("buildkit", engine)
+    outputs = tmp_path / "outputs"
     done = push(
         run_ghpkg,
         bed,
         engine,
         image,
         context,
+        "--output-file",
+        str(outputs),
         "--secret",
         "id=api_key,env=BUILD_API_KEY",
         "--secret",
@@ -137,6 +141,7 @@ def test_a_buildkit_dockerfile_with_secrets_is_built_pushed_and_pulled_back(
     assert done.returncode == 0, done.stderr
     assert "Building with BuildKit (docker buildx 0.13)" in done.stderr
     reference = done.stdout.strip()
+    assert read_outputs(outputs)["image-id"] == engine.client.images.get(reference).id
     token = bed.token("actions")
     for secret in (api_key, npmrc.read_text().strip(), token):
         assert secret not in done.stdout + done.stderr
@@ -272,6 +277,34 @@ def test_without_buildx_a_buildkit_dockerfile_fails_with_advice_to_install_it(
     assert "http" not in error.partition("; ")[0]  # no docker-py URL
     assert "install docker-buildx" in error
     assert "fix the Dockerfile" not in error
+
+
+def test_a_docker_cli_without_buildx_on_a_current_engine_gets_the_same_advice(
+    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    needs_buildx(engine)
+    context = context_with(
+        tmp_path,
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=cache,target=/c true\n",
+    )
+    no_plugins = tmp_path / "docker-config"
+    no_plugins.mkdir()
+    done = push(
+        run_ghpkg,
+        bed,
+        engine,
+        unique("legacy", engine),
+        context,
+        env={"DOCKER_CONFIG": str(no_plugins)},
+    )
+    assert done.returncode == 1, done.stderr
+    error = done.stderr.strip().splitlines()[-1]
+    assert error.startswith(
+        "error: the Dockerfile needs BuildKit (the Dockerfile uses RUN --mount at line 3), and "
+        "docker buildx is not available: the legacy builder said: the --mount option requires "
+        "BuildKit."
+    )
+    assert error.endswith("and ghpkg builds with it")
 
 
 def test_without_buildx_buildkit_only_options_fail_naming_docker_buildx(
