@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def execute(settings: Settings, log: Log) -> Result:
     """Run the verb the settings name."""
-    from ghpkg import doctor, operations  # deferred: keeps `ghpkg --help` fast
+    from ghpkg import doctor, operations, serve  # deferred: keeps `ghpkg --help` fast
 
     verbs: dict[str, Callable[[Settings, Log], Result]] = {
         "push": operations.push,
@@ -32,6 +32,7 @@ def execute(settings: Settings, log: Log) -> Result:
         "delete": operations.delete,
         "doctor": doctor.run,
         "copy": operations.copy,
+        "serve": serve.run,
     }
     if settings.version_note:
         log.info(settings.version_note)

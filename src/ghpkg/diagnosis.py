@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ghpkg.errors import AuthError, EngineError, GhpkgError, RegistryError
+from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.reference import registry_host
 from ghpkg.registry_errors import CA_FIX, TEMPORARY_STATUS
 from ghpkg.registry_layout import HostAnswer, Layout, Seen, probe_layout
 
 if TYPE_CHECKING:
-    from ghpkg.engine import EngineInfo
+    pass
 
 # GitHub: "Docker Engine v25 is not compatible with the Docker Registry on GHES".
 FIRST_INCOMPATIBLE_ENGINE = 25
@@ -146,26 +146,3 @@ def untrusted(answer: HostAnswer, ca_file: Path | None) -> RegistryError:
         f"{issuer}which is not {checked} ({answer.detail})",
         CA_FIX if ca_file is None else "pass --ca-file with the CA (PEM) that issued it",
     )
-
-
-def engine_problem(info: EngineInfo, transport: str) -> EngineError | None:
-    """An engine that cannot push to this registry through its own `docker push`."""
-    if transport == "engine" and info.containerd_store:
-        return EngineError(
-            f"Docker Engine {info.version} with the containerd image store cannot push to the "
-            "GHES Docker registry",
-            "it pushes OCI manifests, which this registry refuses",
-            "use --transport registry (or auto), which writes Docker v2 schema-2 manifests",
-        )
-    return None
-
-
-def engine_caveat(info: EngineInfo, transport: str) -> str:
-    """A warning for an engine GitHub calls incompatible pushing through itself ('' if none)."""
-    if transport == "engine" and info.major >= FIRST_INCOMPATIBLE_ENGINE:
-        return (
-            f"Docker Engine {info.version} is one GitHub calls incompatible with the Docker "
-            f"registry on GHES (Engine {FIRST_INCOMPATIBLE_ENGINE}+); --transport registry "
-            "(or auto) does not depend on the engine's push"
-        )
-    return ""

@@ -308,7 +308,7 @@ def _allowed(settings: Settings, found: Findings, action: str, online: bool) -> 
 
 def _engine(settings: Settings, found: Findings) -> None:
     """The engine's version and image store, and the transport a push will use on it."""
-    from ghpkg.operations import choose_push_transport
+    from ghpkg.transports.choice import choose
 
     try:
         client = engine.connect(settings.docker_host, timeout=30)
@@ -322,28 +322,29 @@ def _engine(settings: Settings, found: Findings) -> None:
         return
     finally:
         client.close()
-    transport = choose_push_transport(settings.transport, info)
+    elsewhere = "it may not share this loopback" if settings.engine_elsewhere else ""
+    try:
+        chosen = choose(settings.transport, "push", info, elsewhere)
+    except GhpkgError as exc:
+        found.fail("engine", exc)
+        return
     store = "containerd" if info.containerd_store else "classic"
     found.facts["engine"] = {
         "version": info.version,
         "containerd_store": info.containerd_store,
-        "transport": transport,
+        "transport": chosen.name,
     }
-    text = (
-        f"Docker Engine {info.version} (API {info.api_version}), {store} image store: "
-        f"push via {'the engine (docker push)' if transport == 'engine' else 'the registry API'}"
+    how = (
+        "the engine, through ghpkg's loopback registry"
+        if chosen.name == "engine"
+        else "the registry API"
     )
-    problem = diagnosis.engine_problem(info, transport)
-    caveat = diagnosis.engine_caveat(info, transport)
-    if problem is not None:
-        found.fail("engine", problem)
-    elif caveat:
-        found.add("engine", Status.WARN, f"{text}; {caveat}")
-    else:
-        if info.major >= diagnosis.FIRST_INCOMPATIBLE_ENGINE or info.containerd_store:
-            text += ", which does not depend on the engine's push (GitHub calls Engine 25+ "
-            text += "incompatible with the GHES Docker registry)"
-        found.add("engine", Status.OK, text)
+    found.add(
+        "engine",
+        Status.OK,
+        f"Docker Engine {info.version} (API {info.api_version}), {store} image store: "
+        f"push via {how} ({chosen.why})",
+    )
 
 
 def _ignore(_: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn, TextIO
+from urllib.parse import urlsplit
 
 from ghpkg import __version__, auth
 from ghpkg.blobcache import default_cache_dir
@@ -55,6 +56,8 @@ class RawInputs:
     registry: str = "docker"
     to_owner: str = ""
     to_image: str = ""
+    listen: str = ""
+    allow_push: bool = False
     secrets: list[str] = field(default_factory=list)
     cache_from: list[str] = field(default_factory=list)
     cache_to: list[str] = field(default_factory=list)
@@ -80,18 +83,22 @@ def resolve(
     isolation = parse_isolation(raw.isolation)
     registry = _registry(raw, operation, isolation)
     owner_default, _, repo_default = env.get("GITHUB_REPOSITORY", "").partition("/")
-    owner = parse_namespace(raw.owner or owner_default, "owner")
+    serving = operation == "serve"  # any repository the token may reach
+    owner = parse_namespace(raw.owner or owner_default, "owner") if not serving else ""
     repository = ""
-    if registry == "docker" or raw.repository or repo_default:
+    if not serving and (registry == "docker" or raw.repository or repo_default):
         repository = parse_namespace(raw.repository or repo_default, "repository")
-    image = parse_image_name(raw.image) if raw.image or operation != "doctor" else ""
+    image = parse_image_name(raw.image) if raw.image or operation not in ("doctor", "serve") else ""
+    listen = _listen(raw, operation)
     versions, version_note = _versions(raw, operation, env, git_tags, registry == "container")
     keep = _keep(raw, operation, versions)
     transport = _transport(raw, versions)
     ca_file = _existing_file(raw.ca_file, "CA file (--ca-file)") if raw.ca_file else None
     workflow_repository = env.get("GITHUB_REPOSITORY", "").lower()
     to_owner, to_image = _copy_target(raw, operation, owner, image)
-    if operation not in ("ref", "doctor"):  # doctor reports a bad token instead
+    if serving:
+        auth.check_token_locally(token, "push" if raw.allow_push else "pull", "", "")
+    elif operation not in ("ref", "doctor"):  # doctor reports a bad token instead
         _check_token(token, operation, registry, (owner, repository), workflow_repository)
     if operation == "copy":
         _check_token(token, "push", "container", (to_owner, ""), workflow_repository)
@@ -127,6 +134,7 @@ def resolve(
         workflow_repository=workflow_repository,
         revision=env.get("GITHUB_SHA", ""),
         docker_host=env.get("DOCKER_HOST") or None,
+        engine_elsewhere=engine_elsewhere(env.get("DOCKER_HOST", "")),
         cache_dir=default_cache_dir(env),
         keep=keep,
         dry_run=bool(raw.dry_run),
@@ -134,6 +142,8 @@ def resolve(
         registry=registry,
         to_owner=to_owner,
         to_image=to_image,
+        listen=listen,
+        allow_push=bool(raw.allow_push),
         secrets=secrets,
         cache_from=tuple(parse_cache(item, "from") for item in raw.cache_from),
         cache_to=tuple(parse_cache(item, "to") for item in raw.cache_to),
@@ -142,6 +152,28 @@ def resolve(
         pull=bool(raw.pull),
         build_env=build_env if building else None,
     )
+
+
+def _listen(raw: RawInputs, operation: str) -> str:
+    """serve: the loopback HOST:PORT to listen on (checked here, before any network)."""
+    from ghpkg.serve import DEFAULT_LISTEN, parse_listen
+
+    if operation != "serve":
+        if raw.listen or raw.allow_push:
+            raise UsageError(
+                f"--listen/--allow-push are for serve, not {operation}", "", "drop them"
+            )
+        return DEFAULT_LISTEN
+    host, port = parse_listen(raw.listen or DEFAULT_LISTEN)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def engine_elsewhere(docker_host: str) -> bool:
+    """Whether the engine may not share this process's loopback (a container, a remote host)."""
+    if Path("/.dockerenv").exists() or Path("/run/.containerenv").exists():
+        return True
+    host = urlsplit(docker_host).hostname if "://" in docker_host else None
+    return bool(host) and host not in ("localhost", "::1") and not str(host).startswith("127.")
 
 
 def _refuse_build_options(raw: RawInputs, operation: str) -> None:
@@ -229,7 +261,7 @@ def _versions(
     """
     digest_ok = container and operation == "pull"
     given = [parse_version(v, digest_ok) for v in raw.versions]
-    if operation in ("versions", "delete", "doctor"):
+    if operation in ("versions", "delete", "doctor", "serve"):
         if operation == "versions" and given:
             raise UsageError("versions takes no version", "it lists them all", "drop --version")
         return tuple(given), ""
@@ -298,13 +330,14 @@ def cli_parser() -> argparse.ArgumentParser:
         "delete": "delete package versions by --version or all but the newest --keep N",
         "doctor": "check host, TLS, registry, API, token and engine (exit 1: a push would fail)",
         "copy": "copy versions from the Docker registry to the Container registry (no engine)",
+        "serve": "a registry on 127.0.0.1 in front of the instance's, for any client (no token)",
     }
     for name, text in helps.items():
         sub = commands.add_parser(name, help=text, description=text)
         _common(sub)
-        if name != "doctor":
+        if name not in ("doctor", "serve"):
             sub.add_argument("--image", default="", help="image name (lowercase)")
-        if name not in ("versions", "doctor"):
+        if name not in ("versions", "doctor", "serve"):
             sub.add_argument("--version", dest="versions", action="append", default=[])
         if name in ("push", "pull", "ref", "copy"):
             sub.add_argument("--sha-tag", action="store_true", help="add sha-<7 hex> of GITHUB_SHA")
@@ -313,6 +346,9 @@ def cli_parser() -> argparse.ArgumentParser:
         if name == "copy":
             sub.add_argument("--to-owner", default="", help="owner on the Container registry")
             sub.add_argument("--to-image", default="", help="image name on the Container registry")
+        if name == "serve":
+            sub.add_argument("--listen", default="", metavar="HOST:PORT", help="loopback address")
+            sub.add_argument("--allow-push", action="store_true", help="take pushes too")
         if name == "delete":
             sub.add_argument("--keep", default="", help="keep the newest N versions")
             sub.add_argument("--dry-run", action="store_true", help="say what would go")
@@ -386,6 +422,12 @@ def parse_cli(argv: Sequence[str]) -> tuple[RawInputs, argparse.Namespace]:
 
 def parse_action(env: Mapping[str, str]) -> RawInputs:
     """INPUT_* variables as GitHub sets them for an action -> RawInputs."""
+    if env.get("INPUT_OPERATION", "").strip() == "serve":
+        raise UsageError(
+            "serve is a command, not an action operation",
+            "it runs until it is stopped",
+            "run `ghpkg serve &` in a step of its own",
+        )
 
     def get(name: str, default: str = "") -> str:
         return env.get(f"INPUT_{name.upper()}", "").strip() or default

@@ -14,11 +14,12 @@ from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.outputs import Log, Result
 from ghpkg.packages import PackageApi, PackageVersion, newest_first, to_delete
 from ghpkg.progress import EngineProgress
-from ghpkg.reference import Reference, is_digest
+from ghpkg.reference import Reference, container_host, is_digest, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.settings import Settings
-
-FIRST_INCOMPATIBLE_ENGINE = diagnosis.FIRST_INCOMPATIBLE_ENGINE
+from ghpkg.transports import Pulled, Transport, choice
+from ghpkg.transports.engine import EngineTransport
+from ghpkg.transports.registry import RegistryTransport
 
 
 def ref(settings: Settings, log: Log) -> Result:
@@ -38,38 +39,14 @@ def ref(settings: Settings, log: Log) -> Result:
 
 def push(settings: Settings, log: Log) -> Result:
     """Build (or take --source), tag and push every version; verify what the registry serves."""
-    registry, refs = _connect(settings, log, "push")
+    registry, refs = connect(settings, log, "push")
     client = engine.connect(settings.docker_host)
-    engine_info = engine.info(client)
-    transport = choose_push_transport(settings.transport, engine_info)
-    log.info(f"Docker engine {engine_info.version}{_store(engine_info)}: pushing via {transport}")
-    problem = diagnosis.engine_problem(engine_info, transport)
-    if problem is not None:
-        raise problem
-    if caveat := diagnosis.engine_caveat(engine_info, transport):
-        log.warn(caveat)
+    transport = _transport(settings, registry, client, "push", log)
     image_id = _source_image(settings, client, log)
     for reference in refs:
         engine.tag(client, image_id, str(reference))
     with log.group(f"Push {', '.join(r.version for r in refs)} to {refs[0].name}"):
-        if transport == "engine":
-            _trust_ca_in_engine(settings.ca_file, refs[0].registry, log)
-            for reference in refs:
-                engine.push(
-                    client,
-                    str(reference),
-                    settings.username,
-                    settings.token,
-                    EngineProgress(log.info),
-                    retries=settings.retries,
-                    log=log.info,
-                )
-        else:
-            from ghpkg.blobcache import BlobCache  # deferred: only this transport needs them
-            from ghpkg.pushing import push_image
-
-            cache = BlobCache(settings.cache_dir) if settings.cache_dir else None
-            push_image(registry, client, image_id, refs, log.info, cache=cache)
+        transport.push(image_id, refs)
     digest = _verify(registry, refs, schema2_only=settings.registry == "docker")
     log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
     return Result(
@@ -82,46 +59,47 @@ def push(settings: Settings, log: Log) -> Result:
 
 
 def pull(settings: Settings, log: Log) -> Result:
-    """Pull one version by tag into the local engine, under its full reference."""
-    registry, refs = _connect(settings, log, "pull")
+    """Pull one version into the local engine, under its full reference."""
+    registry, refs = connect(settings, log, "pull")
     reference = refs[0]
     client = engine.connect(settings.docker_host)
-    engine_info = engine.info(client)
-    transport = choose_pull_transport(settings.transport, reference.version)
-    log.info(f"Docker engine {engine_info.version}{_store(engine_info)}: pulling via {transport}")
     with log.group(f"Pull {reference}"):
-        if transport == "engine":
-            _trust_ca_in_engine(settings.ca_file, reference.registry, log)
-            engine.pull(
-                client,
-                str(reference),
-                settings.username,
-                settings.token,
-                EngineProgress(log.info),
-                retries=settings.retries,
-                log=log.info,
-            )
-            raw, _media_type = registry.get_manifest(reference.path, reference.version)
-            digest, image_id = sha256_digest(raw), engine.image_id_of(client, str(reference))
+        if is_digest(reference.version):  # the Container registry: the engine pulls it there
+            log.info(f"pulling {reference} by digest through the engine")
+            pulled = _pull_digest(settings, client, reference, log)
         else:
-            from ghpkg.pulling import pull_image  # deferred: only this transport needs it
-
-            pulled = pull_image(registry, client, reference, log.info)
-            digest, image_id = pulled.digest, pulled.image_id
+            pulled = _transport(settings, registry, client, "pull", log).pull(reference)
     return Result(
         images=(str(reference),),
-        digest=digest,
-        image_id=image_id,
+        digest=pulled.digest,
+        image_id=pulled.image_id,
         registry=reference.registry,
         package_url=settings.package_url,
     )
+
+
+def _transport(
+    settings: Settings,
+    registry: RegistryClient,
+    client: docker.DockerClient,
+    verb: str,
+    log: Log,
+) -> Transport:
+    """The transport the settings and the engine call for, said in the log."""
+    info = engine.info(client)
+    elsewhere = choice.unreachable(client, registry, settings.engine_elsewhere)
+    chosen = choice.choose(settings.transport, verb, info, elsewhere)
+    log.info(f"Docker engine {info.version}{_store(info)}: {verb} via {chosen.name} ({chosen.why})")
+    if chosen.name == "engine":
+        return EngineTransport(registry, client, log.info, settings.retries)
+    return RegistryTransport(registry, client, log.info, settings.cache_dir)
 
 
 def copy(settings: Settings, log: Log) -> Result:
     """Copy versions from the Docker registry to the Container registry, blob to blob."""
     from ghpkg.copying import copy_image  # deferred: only copy needs it
 
-    source, refs = _connect(settings, log, "push")
+    source, refs = connect(settings, log, "push")
     targets = settings.copy_destinations()
     destination = _client(settings, targets[0].registry, log, digests=True)
     _ping_container(destination, "push")
@@ -190,25 +168,7 @@ def delete(settings: Settings, log: Log) -> Result:
     )
 
 
-def choose_push_transport(requested: str, engine_info: engine.EngineInfo) -> str:
-    """`auto`: the engine's own push below Engine 25 on the classic store, the registry API else."""
-    if requested != "auto":
-        return requested
-    if engine_info.containerd_store or engine_info.major >= FIRST_INCOMPATIBLE_ENGINE:
-        return "registry"
-    return "engine"
-
-
-def choose_pull_transport(requested: str, version: str) -> str:
-    """`auto`: a tag through the registry API, a digest (Container registry only) `docker pull`."""
-    # On the Container registry too: the containerd image store fetches Bearer tokens without
-    # /etc/docker/certs.d, so `docker pull` there fails on a private CA (x509 unknown authority).
-    if requested == "engine" or is_digest(version):
-        return "engine"
-    return "registry"
-
-
-def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
+def connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
     """Find the registry, check the token (REST API, advisory) and log in, before any build."""
     container = settings.registry == "container"
     isolation = True if container else settings.isolation
@@ -222,8 +182,13 @@ def _connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient,
                 settings.hostname, None, settings.ca_file, exc, timeout=settings.timeout
             ) from None
     refs = settings.references(isolation)
+    host = (
+        container_host(settings.hostname)
+        if container
+        else registry_host(settings.hostname, isolation)
+    )
     _check_token(settings, log, action)
-    registry = _client(settings, refs[0].registry, log, digests=container)
+    registry = _client(settings, host, log, digests=container)
     if container:
         _ping_container(registry, action)
         return registry, refs
@@ -347,6 +312,23 @@ def _verify(registry: RegistryClient, refs: list[Reference], schema2_only: bool 
             "run the push again",
         )
     return digests.pop()
+
+
+def _pull_digest(
+    settings: Settings, client: docker.DockerClient, reference: Reference, log: Log
+) -> Pulled:
+    """`docker pull NAME@DIGEST` from the Container registry itself (it resolves digests)."""
+    _trust_ca_in_engine(settings.ca_file, reference.registry, log)
+    engine.pull(
+        client,
+        str(reference),
+        settings.username,
+        settings.token,
+        EngineProgress(log.info),
+        retries=settings.retries,
+        log=log.info,
+    )
+    return Pulled(reference.version, engine.image_id_of(client, str(reference)))
 
 
 def _trust_ca_in_engine(ca_file: Path | None, host: str, log: Log) -> None:

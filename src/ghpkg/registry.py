@@ -201,6 +201,107 @@ class RegistryClient:
         ).close()
         return sha256_digest(raw)
 
+    # -- relaying (the loopback shim forwards a client's requests through these) -------
+
+    def manifest_by_digest(self, path: str, digest: str) -> tuple[bytes, str] | None:
+        """A manifest by digest where the registry serves it (a 404 is None, never an error)."""
+        response = self._call(
+            "GET",
+            f"/v2/{path}/manifests/{digest}",
+            path=path,
+            action="pull",
+            what=f"manifest {_short(digest)} of {path}",
+            ok=(200, 404),
+            headers={"Accept": ACCEPT},
+        )
+        with response:
+            if response.status_code == 404:
+                return None
+            raw = response.content
+        return raw, response.headers.get("Content-Type", "").split(";")[0].strip()
+
+    def tags(self, path: str, limit: int = 1000) -> list[str]:
+        """The repository's tags (at most `limit`); empty where the registry will not list them."""
+        response = self._call(
+            "GET",
+            f"/v2/{path}/tags/list?n={limit}",
+            path=path,
+            action="pull",
+            what=f"tags of {path}",
+            ok=range(200, 500),
+        )
+        with response:
+            if response.status_code != 200:
+                return []
+            try:
+                found = response.json().get("tags") or []
+            except (ValueError, AttributeError, RecursionError):
+                return []
+        return [str(tag) for tag in found if isinstance(tag, str)][:limit]
+
+    def blob_response(self, path: str, digest: str, byte_range: str = "") -> requests.Response:
+        """An open streamed GET of a blob (a part where `byte_range` asks), redirects followed."""
+        headers = {"Accept-Encoding": "identity"}
+        if byte_range:
+            headers["Range"] = byte_range
+        return self._call(
+            "GET",
+            f"/v2/{path}/blobs/{digest}",
+            path=path,
+            action="pull",
+            what=f"blob {_short(digest)} of {path}",
+            ok=(200, 206, 404, 416),
+            stream=True,
+            headers=headers,
+        )
+
+    def open_upload(self, path: str, mount: str = "", from_path: str = "") -> str | None:
+        """Start an upload session and return its Location; None when a mount did it all."""
+        query = f"?{urlencode({'mount': mount, 'from': from_path})}" if mount else ""
+        response = self._call(
+            "POST",
+            f"/v2/{path}/blobs/uploads/{query}",
+            path=path,
+            action="push",
+            what=f"upload to {path}",
+            ok=(201, 202),
+        )
+        response.close()
+        if response.status_code == 201:
+            return None
+        location = response.headers.get("Location")
+        if not location:
+            raise RegistryError(f"upload to {path} failed", "the registry gave no Location", "")
+        return location
+
+    def send_upload(
+        self, path: str, location: str, data: Any, digest: str = "", content_range: str = ""
+    ) -> str:
+        """PATCH bytes into an upload session, or PUT the last ones with `digest`; no retry.
+
+        Returns the session's next Location. A stream cannot be sent twice: its sender retries.
+        """
+        headers = {"Content-Type": "application/octet-stream"}
+        if content_range:
+            headers["Content-Range"] = content_range
+        response = self._call(
+            "PUT" if digest else "PATCH",
+            _with_query(location, digest=digest) if digest else location,
+            path=path,
+            action="push",
+            what=f"upload {'of ' + _short(digest) + ' ' if digest else ''}to {path}",
+            ok=(201, 202, 204),
+            data=data,
+            retry=data is None,
+            headers=headers,
+        )
+        response.close()
+        return response.headers.get("Location") or location
+
+    def cancel_upload(self, path: str, location: str) -> None:
+        """Drop an upload session (best effort)."""
+        self._cancel_upload(path, location)
+
     def close(self) -> None:
         """Close the HTTP session."""
         self._session.close()

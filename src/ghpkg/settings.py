@@ -9,7 +9,7 @@ from pathlib import Path
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.secret import Secret
 
-OPERATIONS = ("push", "pull", "ref", "versions", "delete", "copy", "doctor")
+OPERATIONS = ("push", "pull", "ref", "versions", "delete", "copy", "doctor", "serve")
 TRANSPORTS = ("auto", "engine", "registry")
 REGISTRIES = ("docker", "container")
 
@@ -53,6 +53,9 @@ class Settings:
     workflow_repository: str = ""
     revision: str = ""
     docker_host: str | None = None
+    listen: str = "127.0.0.1:5050"  # serve: the loopback address
+    allow_push: bool = False  # serve: take pushes too
+    engine_elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
     cache_dir: Path | None = None
     keep: int | None = None
     dry_run: bool = False

@@ -9,7 +9,6 @@ import pytest
 from ghpkg import inputs
 from ghpkg.errors import RegistryError, UsageError
 from ghpkg.manifest import SCHEMA2, choose_platform, is_index
-from ghpkg.operations import choose_pull_transport
 from ghpkg.reference import Reference, parse_registry, parse_version
 from ghpkg.secret import Secret
 from ghpkg.settings import Settings
@@ -166,20 +165,6 @@ def test_reference_with_a_digest_prints_at() -> None:
     reference = Reference("containers.h", "o", "", "i", DIGEST)
     assert str(reference) == f"containers.h/o/i@{DIGEST}"
     assert str(reference.with_version("1")) == "containers.h/o/i:1"
-
-
-@pytest.mark.parametrize(
-    ("requested", "version", "chosen"),
-    [
-        ("auto", "1.0", "registry"),
-        ("registry", "1.0", "registry"),
-        ("engine", "1.0", "engine"),
-        ("auto", DIGEST, "engine"),
-    ],
-)
-def test_pull_transport(requested: str, version: str, chosen: str) -> None:
-    """A tag through the registry API, a digest (Container registry only) through the engine."""
-    assert choose_pull_transport(requested, version) == chosen
 
 
 INDEX = json.dumps(

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg.diagnosis import engine_caveat, engine_problem, layout_problem, no_registry
-from ghpkg.engine import EngineInfo
+from ghpkg.diagnosis import layout_problem, no_registry
 from ghpkg.errors import RegistryError, UsageError
 from ghpkg.inputs import RawInputs, resolve
 from ghpkg.registry_layout import HostAnswer, Layout, Seen
@@ -119,27 +118,6 @@ def test_an_untrusted_certificate_names_its_issuer_and_the_ca_checked() -> None:
     other = layout_problem(layout(answer, web_page(FLAT)), True, Path("/etc/ca.pem"))
     assert "which is not the CA in /etc/ca.pem" in str(other)
     assert str(other).endswith("pass --ca-file with the CA (PEM) that issued it")
-
-
-@pytest.mark.parametrize(
-    ("version", "containerd", "transport", "refused", "warned"),
-    [
-        ("20.10.24", False, "engine", False, False),
-        ("26.1.5", False, "registry", False, False),
-        ("26.1.5", False, "engine", False, True),
-        ("28.5.2", True, "registry", False, False),
-        ("28.5.2", True, "engine", True, True),
-    ],
-)
-def test_engines(
-    version: str, containerd: bool, transport: str, refused: bool, warned: bool
-) -> None:
-    info = EngineInfo(version, "1.45", containerd)
-    problem = engine_problem(info, transport)
-    assert (problem is not None) == refused
-    assert bool(engine_caveat(info, transport)) == warned
-    if problem is not None:
-        assert "pushes OCI manifests" in str(problem)
 
 
 def test_doctor_needs_no_image_and_accepts_any_token_kind() -> None:

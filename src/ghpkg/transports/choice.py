@@ -1,0 +1,74 @@
+"""Which transport a push or pull takes: the user's word, else what is fastest on the engine.
+
+`auto` follows bench/results: the engine's own push is slower than ghpkg's parallel gzip on
+Engines before 28 (classic store) and faster from 28 and on the containerd store; the engine's
+pull is the faster one from 26. Where the engine cannot reach ghpkg's loopback (ghpkg runs in
+a container, or the engine on another machine), only the registry transport works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+
+from ghpkg.engine import EngineInfo
+from ghpkg.errors import EngineError
+from ghpkg.registry import RegistryClient
+from ghpkg.shim import Scope, Shim
+
+FASTER_ENGINE_PUSH = 28
+FASTER_ENGINE_PULL = 26
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A transport's name and why it was chosen, for the log."""
+
+    name: str
+    why: str
+
+
+def choose(requested: str, verb: str, info: EngineInfo, unreachable: str) -> Choice:
+    """The transport for `verb` (push or pull); `unreachable` says why the shim is out of reach."""
+    if requested == "registry":
+        return Choice("registry", "as asked")
+    if unreachable:
+        if requested == "engine":
+            raise EngineError(
+                "the engine cannot reach ghpkg's loopback registry",
+                unreachable,
+                "use --transport registry (or auto), which needs no engine network",
+            )
+        return Choice(
+            "registry", f"the engine cannot reach ghpkg's loopback registry: {unreachable}"
+        )
+    if requested == "engine":
+        return Choice("engine", "as asked")
+    if info.containerd_store:
+        return Choice("engine", "fastest on the containerd image store")
+    threshold = FASTER_ENGINE_PUSH if verb == "push" else FASTER_ENGINE_PULL
+    if info.major >= threshold:
+        return Choice("engine", f"fastest on Engine {threshold}+")
+    return Choice("registry", f"faster than the engine's own {verb} before Engine {threshold}")
+
+
+def unreachable(client: docker.DockerClient, registry: RegistryClient, remote: bool) -> str:
+    """Why the engine cannot reach a shim on this machine's loopback, or "" when it can.
+
+    Only where it is in doubt (ghpkg in a container, or DOCKER_HOST naming another host): the
+    engine is asked to pull from a shim that serves nothing, and the shim listens for it.
+    """
+    if not remote:
+        return ""
+    with Shim(registry, scope=Scope(frozenset(), writable=False)) as shim:
+        # Refused by the shim, or it never reached the shim: the shim's request count tells.
+        with contextlib.suppress(docker.errors.DockerException):
+            client.api.pull(f"{shim.address}/ghpkg/reach", tag="probe")
+        if shim.activity.requests:
+            return ""
+    return (
+        "its connection to 127.0.0.1 does not reach this process (a container, or a remote engine)"
+    )

@@ -1,0 +1,110 @@
+"""The engine transport: the engine's own push and pull, through ghpkg's loopback registry.
+
+The engine compresses, uploads and downloads in parallel the way it does best; the shim on
+127.0.0.1 holds the token (the engine gets none), serves only this image's repository, and
+stores what the engine sends as the GHES registry needs it. The engine's temporary
+`127.0.0.1:PORT/...` names are removed afterwards; the image keeps its real references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import docker
+
+from ghpkg import engine
+from ghpkg.errors import EngineError, GhpkgError
+from ghpkg.progress import EngineProgress
+from ghpkg.reference import Reference
+from ghpkg.registry import RegistryClient
+from ghpkg.shim import Scope, Shim
+from ghpkg.transports import Pulled
+
+Log = Callable[[str], None]
+
+
+class EngineTransport:
+    """`docker push` / `docker pull` through a shim that lives as long as the call."""
+
+    name = "engine"
+
+    def __init__(
+        self, registry: RegistryClient, client: docker.DockerClient, log: Log, retries: int = 4
+    ) -> None:
+        self._registry = registry
+        self._client = client
+        self._log = log
+        self._retries = retries
+
+    def push(self, image_id: str, refs: list[Reference]) -> None:
+        """Push every tag through the shim; each must end up stored in the registry."""
+        scope = Scope(frozenset({refs[0].path}), writable=True)
+        with Shim(self._registry, scope=scope, log=self._log) as shim:
+            names = [f"{shim.address}/{ref.path}:{ref.version}" for ref in refs]
+            try:
+                for name in names:
+                    engine.tag(self._client, image_id, name)
+                for name in names:
+                    self._engine_push(shim, name)
+            finally:
+                for name in names:
+                    engine.untag(self._client, name)
+            missing = [ref.version for ref in refs if (ref.path, ref.version) not in shim.pushed]
+            if missing:
+                raise EngineError(
+                    f"the engine's push left {', '.join(missing)} unstored",
+                    "it reported success without storing a manifest for each tag",
+                    "run again with --transport registry",
+                )
+
+    def pull(self, reference: Reference) -> Pulled:
+        """Pull one tag through the shim, then name the image by its real reference."""
+        scope = Scope(frozenset({reference.path}), writable=False)
+        with Shim(self._registry, scope=scope, log=self._log) as shim:
+            local = f"{shim.address}/{reference.path}:{reference.version}"
+            try:
+                self._engine_pull(shim, local)
+                image_id = engine.image_id_of(self._client, local)
+                engine.tag(self._client, image_id, str(reference))
+            finally:
+                digest = shim.served.get((reference.path, reference.version), "")
+                engine.untag(self._client, local)
+                if digest:
+                    engine.untag(self._client, f"{shim.address}/{reference.path}@{digest}")
+        if not digest:
+            raise EngineError(f"the engine pulled {reference} without reading its manifest")
+        return Pulled(digest, image_id)
+
+    def _engine_push(self, shim: Shim, name: str) -> None:
+        try:
+            engine.push(
+                self._client,
+                name,
+                "",
+                None,
+                EngineProgress(self._log),
+                retries=self._retries,
+                log=self._log,
+            )
+        except EngineError as exc:
+            raise _cause(shim, exc) from None
+
+    def _engine_pull(self, shim: Shim, name: str) -> None:
+        try:
+            engine.pull(
+                self._client,
+                name,
+                "",
+                None,
+                EngineProgress(self._log),
+                retries=self._retries,
+                log=self._log,
+            )
+        except EngineError as exc:
+            raise _cause(shim, exc) from None
+
+
+def _cause(shim: Shim, exc: EngineError) -> GhpkgError:
+    """The registry's own error behind an engine failure, where the shim saw one."""
+    failures = shim.activity.failures
+    return failures[-1] if failures else exc

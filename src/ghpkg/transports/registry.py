@@ -1,0 +1,45 @@
+"""The registry transport: ghpkg reads `docker save` and writes `docker load` itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+
+from ghpkg.reference import Reference
+from ghpkg.registry import RegistryClient
+from ghpkg.transports import Pulled
+
+
+class RegistryTransport:
+    """Blobs through ghpkg's own registry client; the engine only saves and loads."""
+
+    name = "registry"
+
+    def __init__(
+        self,
+        registry: RegistryClient,
+        client: docker.DockerClient,
+        log: Callable[[str], None],
+        cache_dir: Path | None = None,
+    ) -> None:
+        self._registry = registry
+        self._client = client
+        self._log = log
+        self._cache_dir = cache_dir
+
+    def push(self, image_id: str, refs: list[Reference]) -> None:
+        """Compress and upload what the registry lacks, then one schema-2 manifest per tag."""
+        from ghpkg.blobcache import BlobCache  # deferred: only this transport needs them
+        from ghpkg.pushing import push_image
+
+        cache = BlobCache(self._cache_dir) if self._cache_dir else None
+        push_image(self._registry, self._client, image_id, refs, self._log, cache=cache)
+
+    def pull(self, reference: Reference) -> Pulled:
+        """Stream the tag's layers into `docker load`, checked on the way."""
+        from ghpkg.pulling import pull_image  # deferred: only this transport needs it
+
+        pulled = pull_image(self._registry, self._client, reference, self._log)
+        return Pulled(pulled.digest, pulled.image_id)
