@@ -130,6 +130,8 @@ class Bench:
                 **(fields | {"extra": dict(fields.get("extra", {}))}),  # each its own extra
             )
         )
+        if tool == "ghpkg":
+            self.measures[-1].extra["chose"] = timing.transport_line(child.stderr)
         if child.exit_code:
             print(f"  {tool} {fields['op']} {fields['transport']}: {child.error}", file=sys.stderr)
         return child

@@ -73,7 +73,7 @@ def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-_VIA = re.compile(r"\b(?:pushing|pulling) via (\w+)")
+_VIA = re.compile(r"\b(?:pushing|pulling) via (\w+).*")
 
 
 def transport_used(stderr: str) -> str:
@@ -82,8 +82,14 @@ def transport_used(stderr: str) -> str:
     return found.group(1) if found else ""
 
 
+def transport_line(stderr: str) -> str:
+    """ghpkg's whole line about its choice ('pushing via engine (fastest on ...)'), or ''."""
+    found = _VIA.search(stderr)
+    return found.group(0) if found else ""
+
+
 def refused(child: Child) -> bool:
-    """Whether ghpkg refused the transport rather than failed at it: it exited non-zero after
-    naming the transport and before opening its push/pull section ('== Push ...')."""
-    started_work = any(line.startswith("== ") for line in child.stderr.splitlines())
-    return child.exit_code != 0 and bool(transport_used(child.stderr)) and not started_work
+    """Whether ghpkg refused the transport asked, rather than failed at it: it exited non-zero
+    with an error that sends the user to another `--transport` (as it does on an engine that
+    cannot push through itself to this registry, or cannot reach ghpkg's loopback)."""
+    return child.exit_code != 0 and "--transport" in child.error

@@ -46,14 +46,15 @@ def test_pairs_alternate_docker_first_then_ghpkg_first() -> None:
     assert [timing.docker_first(i) for i in range(4)] == [True, False, True, False]
 
 
-def test_refused_is_an_exit_after_choosing_before_the_push_section() -> None:
-    said = "Docker engine 28.5.2: pushing via engine\n"
-    refusal = timing.Child(0.5, 1, 40, "", said + "error: cannot push\n")
+def test_refused_is_an_error_that_sends_the_user_to_another_transport() -> None:
+    said = "Docker engine 28.5.2: pushing via engine (as asked)\n"
+    refusal = timing.Child(
+        0.5, 1, 40, "", "error: cannot push through the engine; use --transport registry\n"
+    )
     failure = timing.Child(3.0, 1, 40, "", said + "== Push 1 to x\nerror: broken pipe\n")
-    early = timing.Child(0.3, 2, 40, "", "error: no token\n")
     assert timing.refused(refusal)
     assert not timing.refused(failure)
-    assert not timing.refused(early)
+    assert not timing.refused(timing.Child(0.5, 0, 40, "", "hint: --transport auto\n"))
     assert timing.transport_used(said) == "engine"
     assert failure.error == "error: broken pipe"
 
