@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), str(_ROOT / "src")]
@@ -56,6 +56,7 @@ OWNER, REPOSITORY = "octo-org", "hello-world"
 TRANSPORTS = ("registry", "engine", "auto")
 HELP_RUNS = 10
 SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
+T = TypeVar("T")
 
 
 @dataclass
@@ -77,10 +78,13 @@ class Target:
 class Bench:
     """The measurements of one run, and the steps that make them."""
 
-    def __init__(self, target: Target, docker_cli: str) -> None:
+    def __init__(
+        self, target: Target, docker_cli: str, measures: list[Measure], problems: list[str]
+    ) -> None:
         self.t = target
         self.docker = docker_cli
-        self.measures: list[Measure] = []
+        self.measures = measures  # the run's, appended to as they come
+        self.problems = problems  # what broke a pair (not ghpkg's failures: those are measures)
         self.refused: set[tuple[str, str]] = set()  # (op, transport) ghpkg refused here
         self._count = 0
 
@@ -274,14 +278,24 @@ class Bench:
         """Every pair of one workload on this engine: pushes for each transport, then pulls."""
         for pair in range(pairs):
             pushed = [
-                self.push_pair(workload, size_mb, transport, pair, repush)
+                self.guarded(self.push_pair, workload, size_mb, transport, pair, repush)
                 for transport in transports
             ]
             image = next((p for p in pushed if p), None)
             for transport in transports if image else ():
-                assert image is not None
-                self.pull_pair(workload, size_mb, transport, pair, image)
+                self.guarded(self.pull_pair, workload, size_mb, transport, pair, image)
             print(f"{self.t.engine} {workload} pair {pair + 1}/{pairs} done", file=sys.stderr)
+
+    def guarded(self, step: Callable[..., T], *args: Any) -> T | None:
+        """Run one step; if the harness or the engine breaks (a build, a removal), say so in
+        the results and go on with the next: one hiccup must not cost an hour-long run."""
+        try:
+            return step(*args)
+        except Exception as exc:
+            problem = f"{self.t.engine} {step.__name__}{args[:4]}: {type(exc).__name__}: {exc}"
+            print(f"  {problem}", file=sys.stderr)
+            self.problems.append(problem)
+            return None
 
 
 def layer_mb(workload: str, size_mb: int) -> int:
@@ -366,14 +380,24 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _version(argv: list[str]) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    """What a command prints (a version), or why it could not run."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        return str(exc)
     return done.stdout.strip() or done.stderr.strip()
 
 
 def bench_engine(
-    name: str, bed: Testbed, args: argparse.Namespace, run_id: str, big: bool
-) -> tuple[list[Measure], str]:
-    """Every cell on one engine; its measures and its version."""
+    name: str,
+    bed: Testbed,
+    args: argparse.Namespace,
+    run_id: str,
+    big: bool,
+    measures: list[Measure],
+    problems: list[str],
+) -> str:
+    """Every cell on one engine (its measures go to the run's list); the engine's version."""
     import docker
 
     from testbed import engines
@@ -392,7 +416,7 @@ def bench_engine(
         ca_file=bed.ca_file,
         run_id=run_id,
     )
-    bench = Bench(target, args.docker)
+    bench = Bench(target, args.docker, measures, problems)
     try:
         for index, workload in enumerate(args.workloads):
             bench.workload(workload, args.size_mb, args.transports, args.pairs, index == 0)
@@ -404,7 +428,7 @@ def bench_engine(
     finally:
         target.client.close()
         shutil.rmtree(config, ignore_errors=True)
-    return bench.measures, engine.version
+    return engine.version
 
 
 def _options(argv: list[str]) -> argparse.Namespace:
@@ -468,8 +492,7 @@ def _options(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
-    """Parse options, run every cell, save and print the tables."""
-    from ghpkg import compress
+    """Parse options, run every cell, save and print the tables (what there is, if stopped)."""
     from testbed import engines
     from testbed.bed import Testbed
 
@@ -484,46 +507,75 @@ def main(argv: list[str]) -> int:
     ours = [name for name in args.engines if engines.running(name) is None]  # stopped after
     bed = Testbed(os.environ.get("GHPKG_TESTBED_DIR") or "/tmp/ghpkg-testbed")
     measures: list[Measure] = []
+    problems: list[str] = []
     versions: dict[str, str] = {}
+    complete = False
     with load_sampler() as loads:
         help_ = help_times(5 if args.quick else HELP_RUNS)  # first: before our own load
         bed_started = bed.start()
         try:
             for index, name in enumerate(args.engines):
-                got, versions[name] = bench_engine(name, bed, args, run_id, index == 0)
-                measures += got
+                try:
+                    versions[name] = bench_engine(
+                        name, bed, args, run_id, index == 0, measures, problems
+                    )
+                except Exception as exc:  # e.g. an engine that does not start: the others run
+                    problems.append(f"{name}: {type(exc).__name__}: {exc}")
+                    print(f"  {problems[-1]}", file=sys.stderr)
+            complete = True
         finally:
             if bed_started:
                 bed.stop()
             for name in ours:
                 engines.stop(name)
-    result = {
-        "run": {
-            "date": started_at.isoformat(timespec="seconds"),
-            "command": shlex.join(["python", "bench/push_pull.py", *argv]),
-            "cores": os.cpu_count(),
-            "load_samples": loads,
-            "load_min": min(loads),
-            "load_max": max(loads),
-            "engines": versions,
-            "docker_cli": _version([args.docker, "version", "--format", "{{.Client.Version}}"]),
-            "python": sys.version.split()[0],
-            "deflater": compress.DEFLATER.__name__,
-            "ghpkg": _version(["git", "-C", str(_ROOT), "describe", "--always", "--dirty"]),
-            "uncommitted": _version(["git", "-C", str(_ROOT), "status", "--short", "src"]),
-            "options": {k: str(v) for k, v in vars(args).items()},
-        },
-        "measures": [asdict(m) for m in measures],
-        "help": help_,
+            run = _run_facts(args, argv, started_at, loads, versions, complete)
+            result = {"run": run, "measures": [asdict(m) for m in measures], "help": help_}
+            result["problems"] = problems
+            _save(result, args.out, started_at, args.quick)
+    return 0
+
+
+def _run_facts(
+    args: argparse.Namespace,
+    argv: list[str],
+    started_at: datetime.datetime,
+    loads: list[float],
+    versions: dict[str, str],
+    complete: bool,
+) -> dict[str, Any]:
+    """What the run was: when, how, on what, under which load."""
+    from ghpkg import compress
+
+    return {
+        "date": started_at.isoformat(timespec="seconds"),
+        "minutes": round(
+            (datetime.datetime.now(datetime.timezone.utc) - started_at).total_seconds() / 60
+        ),
+        "complete": complete,
+        "command": shlex.join(["python", "bench/push_pull.py", *argv]),
+        "cores": os.cpu_count(),
+        "load_samples": list(loads),
+        "load_min": min(loads),
+        "load_max": max(loads),
+        "engines": versions,
+        "docker_cli": _version([args.docker, "version", "--format", "{{.Client.Version}}"]),
+        "python": sys.version.split()[0],
+        "deflater": compress.DEFLATER.__name__,
+        "ghpkg": _version(["git", "-C", str(_ROOT), "describe", "--always", "--dirty"]),
+        "uncommitted": _version(["git", "-C", str(_ROOT), "status", "--short", "src"]),
+        "options": {k: str(v) for k, v in vars(args).items()},
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"{started_at:%Y%m%d-%H%M%S}{'-quick' if args.quick else ''}"
+
+
+def _save(result: dict[str, Any], out: Path, started_at: datetime.datetime, quick: bool) -> None:
+    """DATE.json (everything) and DATE.md (the tables) under out; the tables on stdout."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{started_at:%Y%m%d-%H%M%S}{'-quick' if quick else ''}"
     tables = report.render(result)
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     stem.with_suffix(".md").write_text(tables)
     print(tables, end="")
     print(f"\nsaved {stem}.json and .md", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

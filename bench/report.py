@@ -159,7 +159,7 @@ def render(result: dict[str, Any]) -> str:
     regular = [m for m in ms if m.workload != "big"]
     run = result["run"]
     lines = [
-        f"Run of {run['date']}: `{run['command']}`",
+        f"Run of {run['date']} ({run.get('minutes', '?')} min): `{run['command']}`",
         f"{run['cores']} cores; load average (1 min) {run['load_min']:.1f}-{run['load_max']:.1f}"
         f" while it ran; docker CLI {run['docker_cli']}; deflate by {run['deflater']}; engines: "
         + ", ".join(f"{k} ({v})" for k, v in run["engines"].items()),
@@ -193,6 +193,9 @@ def render(result: dict[str, Any]) -> str:
         }
     )
     lines += ["", *(f"Refused: {r}" for r in refusals), *(f"Failed: {f}" for f in failures)]
+    lines += [f"Harness problem: {p}" for p in result.get("problems", [])]
+    if not run.get("complete", True):
+        lines.append("The run stopped before its end: these are the cells it finished.")
     if help_ := result.get("help"):
         lines += [
             f"`{name}`: {h['median_s'] * 1000:.0f} ms (median of {len(h['runs_s'])})"
