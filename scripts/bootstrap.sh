@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(docker.io docker-registry nginx-light busybox-static openssl ca-certificates)
+packages=(docker.io docker-registry nginx-light busybox-static openssl ca-certificates skopeo iproute2 util-linux)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

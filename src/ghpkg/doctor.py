@@ -308,7 +308,8 @@ def _allowed(settings: Settings, found: Findings, action: str, online: bool) -> 
 
 def _engine(settings: Settings, found: Findings) -> None:
     """The engine's version and image store, and the transport a push will use on it."""
-    from ghpkg.transports.choice import choose
+    from ghpkg.registry import RegistryClient
+    from ghpkg.transports.choice import choose, unreachable
 
     try:
         client = engine.connect(settings.docker_host, timeout=30)
@@ -319,15 +320,17 @@ def _engine(settings: Settings, found: Findings) -> None:
         info = engine.info(client)
     except GhpkgError as exc:
         found.fail("engine", exc)
-        return
-    finally:
         client.close()
-    elsewhere = "it may not share this loopback" if settings.engine_elsewhere else ""
+        return
     try:
+        scratch = RegistryClient(settings.hostname, settings.username, settings.token)
+        elsewhere = unreachable(client, scratch, settings.engine_elsewhere)
         chosen = choose(settings.transport, "push", info, elsewhere)
     except GhpkgError as exc:
         found.fail("engine", exc)
         return
+    finally:
+        client.close()
     store = "containerd" if info.containerd_store else "classic"
     found.facts["engine"] = {
         "version": info.version,

@@ -13,6 +13,7 @@ from ghpkg import __version__, auth
 from ghpkg.blobcache import default_cache_dir
 from ghpkg.build_options import clean_environment, parse_cache, parse_platform, parse_secrets
 from ghpkg.errors import UsageError
+from ghpkg.listen import DEFAULT_LISTEN, parse_listen
 from ghpkg.reference import (
     is_digest,
     parse_hostname,
@@ -156,8 +157,6 @@ def resolve(
 
 def _listen(raw: RawInputs, operation: str) -> str:
     """serve: the loopback HOST:PORT to listen on (checked here, before any network)."""
-    from ghpkg.serve import DEFAULT_LISTEN, parse_listen
-
     if operation != "serve":
         if raw.listen or raw.allow_push:
             raise UsageError(

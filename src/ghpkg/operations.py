@@ -65,7 +65,7 @@ def pull(settings: Settings, log: Log) -> Result:
     client = engine.connect(settings.docker_host)
     with log.group(f"Pull {reference}"):
         if is_digest(reference.version):  # the Container registry: the engine pulls it there
-            log.info(f"pulling {reference} by digest through the engine")
+            log.info("pulling via engine (a digest: the Container registry resolves it)")
             pulled = _pull_digest(settings, client, reference, log)
         else:
             pulled = _transport(settings, registry, client, "pull", log).pull(reference)
@@ -89,7 +89,9 @@ def _transport(
     info = engine.info(client)
     elsewhere = choice.unreachable(client, registry, settings.engine_elsewhere)
     chosen = choice.choose(settings.transport, verb, info, elsewhere)
-    log.info(f"Docker engine {info.version}{_store(info)}: {verb} via {chosen.name} ({chosen.why})")
+    log.info(
+        f"Docker engine {info.version}{_store(info)}: {verb}ing via {chosen.name} ({chosen.why})"
+    )
     if chosen.name == "engine":
         return EngineTransport(registry, client, log.info, settings.retries)
     return RegistryTransport(registry, client, log.info, settings.cache_dir)

@@ -187,8 +187,9 @@ class RegistryClient:
         self._upload_again(path, lambda: _FileBody(file), digest, size)
 
     def put_manifest(self, path: str, tag: str, raw: bytes, media_type: str) -> str:
-        """PUT a manifest by tag; returns the sha256 digest of the bytes sent."""
-        _refuse_digest(tag)
+        """PUT a manifest by tag (or digest, where `digests`); returns the sha256 of the bytes."""
+        if not self.digests:
+            _refuse_digest(tag)
         self._call(
             "PUT",
             f"/v2/{path}/manifests/{tag}",

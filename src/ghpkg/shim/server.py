@@ -99,7 +99,7 @@ class Shim:
         self.uploads: dict[str, _Upload] = {}
         self.lock = threading.Lock()
         self._server = _Server(listen, _Handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.2,))
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,))
         self._thread.daemon = True
 
     @property
@@ -240,10 +240,16 @@ class _Handler(BaseHTTPRequestHandler):
         shim, ref = self.server.shim, parts["ref"]
         raw = self._small_body()
         sent = Served(raw, self.headers.get("Content-Type", "").split(";")[0].strip())
-        if ref.startswith("sha256:"):  # a child of an index, pushed before it: held here
-            if ref != sent.digest:
-                self._error(400, "DIGEST_INVALID", f"the manifest's digest is {sent.digest}")
-                return
+        if ref.startswith("sha256:") and ref != sent.digest:
+            self._error(400, "DIGEST_INVALID", f"the manifest's digest is {sent.digest}")
+            return
+        if shim.registry.digests:  # the Container registry takes OCI as it is
+            shim.registry.put_manifest(path, ref, sent.raw, sent.media_type)
+            shim.manifests.remember(path, sent)
+            if not ref.startswith("sha256:"):
+                with shim.lock:
+                    shim.activity.pushed[(path, ref)] = sent.digest
+        elif ref.startswith("sha256:"):  # a child of an index, pushed before it: held here
             shim.manifests.remember(path, sent)
         else:
             stored = for_docker_registry(sent.raw, sent.media_type, self._held(path))
