@@ -12,6 +12,7 @@ from testbed.bed import Testbed
 from testbed.client import BedClient, Pushed
 from testbed.config import DEFAULT_STATE_DIR
 from testbed.faults import FaultProxy
+from testbed.hostile import HostileRegistry
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +47,22 @@ def faults(fault_proxy: FaultProxy, bed: Testbed) -> Iterator[FaultProxy]:
     fault_proxy.script()
     yield fault_proxy
     fault_proxy.script()
+
+
+@pytest.fixture(scope="session")
+def hostile_registry(testbed: Testbed) -> Iterator[HostileRegistry]:
+    """A hostile registry double with host names of its own, for the session (testbed.hostile)."""
+    double = HostileRegistry(testbed).start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def hostile(hostile_registry: HostileRegistry) -> Iterator[HostileRegistry]:
+    """The hostile double with nothing scripted; its script is cleared after the test."""
+    hostile_registry.script()
+    yield hostile_registry
+    hostile_registry.script()
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from ghpkg.registry_errors import (
     parse_retry_after,
     transport_error,
 )
-from ghpkg.registry_probe import new_session, probe_isolation
+from ghpkg.registry_probe import downgrade, new_session, probe_isolation
 from ghpkg.secret import Secret
 
 CHUNK_SIZE = 1 << 20
@@ -510,6 +510,8 @@ class RegistryClient:
     ) -> requests.Response:
         """Send one request, retrying temporary failures; map refusals to errors."""
         url = urljoin(f"https://{self.host}/", target)
+        if urlsplit(url).scheme != "https":
+            raise downgrade(f"https://{self.host}/", url)
         accepted = set(ok)
         attempt = 0
         while True:
@@ -558,6 +560,9 @@ class RegistryClient:
         try:
             response = self._session.request(method, url, headers=headers, auth=auth, **kwargs)
             challenge = response.headers.get("WWW-Authenticate", "")
+            if response.status_code == 401 and not self._trusted(response.url):
+                response.close()
+                raise self._foreign(response.url, "answered HTTP 401 after a redirect")
             if response.status_code == 401 and challenge.lower().startswith("bearer"):
                 data = kwargs.get("data")
                 if data is None or isinstance(data, (bytes, _FileBody)):
@@ -579,6 +584,30 @@ class RegistryClient:
         basic = f"{self._username}:{self._token.reveal()}".encode()
         return _Header("Basic " + base64.b64encode(basic).decode())
 
+    def _trusted(self, url: str) -> bool:
+        """Whether url is on the instance (its host or a subdomain, same port)."""
+        parts = urlsplit(url)
+        mine = urlsplit(f"https://{self.host}")
+        instance = _instance(mine.hostname or "")
+        name = parts.hostname or ""
+        return (
+            parts.scheme == "https"
+            and (parts.port or 443) == (mine.port or 443)
+            and (name == instance or name.endswith("." + instance))
+        )
+
+    def _foreign(self, url: str, cause: str) -> RegistryError:
+        """The error for a host outside the instance that wants credentials: none are sent."""
+        parts = urlsplit(url)
+        where = f"{parts.scheme}://{parts.netloc}"
+        instance = _instance(urlsplit(f"https://{self.host}").hostname or "")
+        return RegistryError(
+            f"{self.host} wants credentials sent to {where}, which is not part of {instance}",
+            f"{where} {cause}",
+            f"ghpkg sends the token only to {instance} and its subdomains; check --hostname, "
+            "and ask the site administrator to check the registry's token service and storage",
+        )
+
     def _exchange(self, challenge: str, action: str) -> str:
         """Trade Basic credentials for a Bearer token at the challenge's realm."""
         _scheme, params = parse_challenge(challenge)
@@ -589,6 +618,8 @@ class RegistryClient:
                 "",
                 "only https token services are used",
             )
+        if not self._trusted(realm):
+            raise self._foreign(realm, "is the token service its Bearer challenge names")
         query = {key: params[key] for key in ("service", "scope") if key in params}
         basic = f"{self._username}:{self._token.reveal()}".encode()
         response = self._session.get(
@@ -703,6 +734,14 @@ def _same_host(url: str, host: str) -> bool:
         mine.hostname,
         mine.port or 443,
     )
+
+
+def _instance(registry: str) -> str:
+    """The instance's host name behind a registry host (docker.H and containers.H -> H)."""
+    for prefix in ("docker.", "containers."):
+        if registry.startswith(prefix):
+            return registry[len(prefix) :]
+    return registry
 
 
 def _short(digest: str) -> str:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -48,6 +48,26 @@ class VerifyingSession(requests.Session):
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
         settings["verify"] = self.verify if verify is None else verify
         return settings
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """The redirect's target; a step down from https to plain http is refused."""
+        target = super().get_redirect_target(resp)
+        if target and urlsplit(resp.url).scheme == "https":
+            absolute = urljoin(resp.url, target)
+            if urlsplit(absolute).scheme != "https":
+                raise downgrade(resp.url, absolute)
+        return target
+
+
+def downgrade(origin: str, target: str) -> RegistryError:
+    """The error for being sent from https to another scheme (plain http): never followed."""
+    where = urlsplit(origin).netloc
+    return RegistryError(
+        f"{where} sent ghpkg to {urlsplit(target).scheme}://{urlsplit(target).netloc}",
+        "a step down from https, which would expose the token or the image",
+        "ghpkg talks to the instance over https only; ask the site administrator to fix "
+        "the registry's redirects and upload locations",
+    )
 
 
 def new_session(ca_file: Path | None) -> requests.Session:
