@@ -7,6 +7,7 @@ Credentials reach the engine only in the X-Registry-Auth header of one API call.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import deque
@@ -14,10 +15,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
+import requests
 from docker.models.images import Image
+from docker.utils import kwargs_from_env
 
 from ghpkg.errors import BuildError, EngineError
 from ghpkg.registry_errors import backoff_delay
@@ -56,21 +60,56 @@ class EngineInfo:
         return int(match.group(1)) if match else 0
 
 
-def connect(base_url: str | None = None, timeout: int = 600) -> docker.DockerClient:
-    """A client for the engine at base_url (DOCKER_HOST semantics when None)."""
+def connect(
+    base_url: str | None = None, timeout: int = 600, environment: Mapping[str, str] | None = None
+) -> docker.DockerClient:
+    """A client for the engine as the docker CLI finds it (docker.from_env semantics).
+
+    DOCKER_HOST (or base_url), with TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.
+    """
+    env = dict(os.environ if environment is None else environment)
+    if base_url:
+        env["DOCKER_HOST"] = base_url
     try:
-        if base_url:
-            client = docker.DockerClient(base_url=base_url, version="auto", timeout=timeout)
-        else:
-            client = docker.from_env(version="auto", timeout=timeout)
+        client = _client(env, timeout, "")
         client.ping()
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, requests.RequestException) as exc:
         raise EngineError(
             "cannot reach the Docker engine",
             _first_line(exc),
-            "start dockerd (or set DOCKER_HOST) and check you may use its socket",
+            "start dockerd (or set DOCKER_HOST, with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for "
+            "a TLS engine) and check you may use its socket",
+            temporary=isinstance(exc, requests.RequestException),
         ) from None
     return client
+
+
+def _client(env: Mapping[str, str], timeout: int, version: str) -> docker.DockerClient:
+    """docker.from_env(version="auto") that keeps DOCKER_CERT_PATH's CA (see _keep_engine_ca)."""
+    kwargs = kwargs_from_env(environment=dict(env))
+    client = docker.DockerClient(version=version or "1.24", timeout=timeout, **kwargs)
+    _keep_engine_ca(client)
+    if version:
+        return client
+    found = str(client.api.version(api_version=False).get("ApiVersion") or "1.24")
+    client.close()
+    return _client(env, timeout, found)
+
+
+def _keep_engine_ca(client: docker.DockerClient) -> None:
+    """Verify the engine against DOCKER_CERT_PATH's CA even where REQUESTS_CA_BUNDLE is set.
+
+    requests lets that variable win over a session's CA; the docker CLI does not.
+    """
+    api = client.api
+    merge = api.merge_environment_settings
+
+    def merged(url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        settings = merge(url, proxies, stream, verify, cert)
+        settings["verify"] = api.verify if verify is None else verify
+        return settings
+
+    api.merge_environment_settings = merged  # type: ignore[method-assign]
 
 
 def info(client: docker.DockerClient) -> EngineInfo:
@@ -212,9 +251,25 @@ def untag(client: docker.DockerClient, reference: str) -> None:
         raise EngineError(f"cannot remove the name {reference}", _first_line(exc), "") from None
 
 
-def _auth(username: str, token: Secret | None) -> dict[str, str] | None:
-    """The engine's X-Registry-Auth; None for a registry that needs none (the loopback shim)."""
-    return {"username": username, "password": token.reveal()} if token else None
+def _auth(
+    client: docker.DockerClient, username: str, token: Secret | None
+) -> dict[str, str] | None:
+    """The engine's X-Registry-Auth; None for a registry that needs none (the loopback shim).
+
+    Never over plain TCP to another machine: anyone on the way would read the token.
+    """
+    if not token:
+        return None
+    where = urlsplit(str(client.api.base_url))
+    host = where.hostname or ""
+    if where.scheme == "http" and host != "localhost" and not host.startswith("127."):
+        raise EngineError(
+            f"the Docker engine at {where.netloc} is reached over plain TCP",
+            "ghpkg would have to send it the token unencrypted",
+            "serve the engine with TLS and set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, "
+            "as for the docker CLI",
+        )
+    return {"username": username, "password": token.reveal()}
 
 
 def push(
@@ -247,7 +302,7 @@ def _push_once(
     name, _, version = reference.rpartition(":")
     return _follow(
         lambda: client.api.push(
-            name, tag=version, stream=True, decode=True, auth_config=_auth(username, token)
+            name, tag=version, stream=True, decode=True, auth_config=_auth(client, username, token)
         ),
         f"docker push of {reference}",
         progress,
@@ -286,7 +341,7 @@ def _pull_once(
         name, _, version = reference.rpartition(":")
     _follow(
         lambda: client.api.pull(
-            name, tag=version, stream=True, decode=True, auth_config=_auth(username, token)
+            name, tag=version, stream=True, decode=True, auth_config=_auth(client, username, token)
         ),
         f"docker pull of {reference}",
         progress,

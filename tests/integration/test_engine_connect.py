@@ -1,0 +1,70 @@
+"""ghpkg finds the engine as the docker CLI does: DOCKER_HOST with DOCKER_TLS_VERIFY/CERT_PATH."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from testbed.client import Pushed
+from testbed.engine_tls import TlsEngine
+from testbed.pki import Pki
+from tests.helpers import read_outputs
+from tests.integration.conftest import Run
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def tls_engine(engine: Any, bed: Any, tmp_path: Path) -> Iterator[TlsEngine]:
+    """The engine under test behind a TLS front (tcp://localhost:PORT, the bed's CA)."""
+    front = TlsEngine(engine.base_url.removeprefix("unix://"), Pki(bed.paths.pki), tmp_path / "tls")
+    yield front.start()
+    front.stop()
+
+
+def test_pull_into_an_engine_reached_over_tls(
+    bed: Any, engine: Any, tls_engine: TlsEngine, tiny_image: Pushed, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    owner, repository, image = tiny_image.name.split("/")
+    out = tmp_path / "out"
+    done = run_ghpkg(
+        "pull", "--hostname", bed.hostname, "--subdomain-isolation", "true",
+        "--owner", owner, "--repository", repository, "--image", image,
+        "--version", tiny_image.tag, "--ca-file", str(bed.ca_file),
+        "--transport", "registry", "--output-file", str(out),
+        env={"GHPKG_TOKEN": bed.token("read"), **tls_engine.env},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    reference = f"docker.{bed.hostname}/{tiny_image.name}:{tiny_image.tag}"
+    assert read_outputs(out)["image-id"] == engine.client.images.get(reference).id
+
+
+def test_an_engine_over_tls_without_its_certificates_is_one_clear_error(
+    bed: Any, engine: Any, tls_engine: TlsEngine, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    env = {**tls_engine.env, "DOCKER_CERT_PATH": str(tmp_path / "nowhere")}
+    done = run_ghpkg(
+        "pull", "--hostname", bed.hostname, "--subdomain-isolation", "true",
+        "--owner", "octo-org", "--repository", "hello-world", "--image", "app",
+        "--version", "1.0", "--ca-file", str(bed.ca_file), "--transport", "registry",
+        env={"GHPKG_TOKEN": bed.token("read"), **env},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("error:") == 1
+    assert "error: cannot reach the Docker engine" in done.stderr
+    assert "DOCKER_CERT_PATH" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_no_token_goes_to_an_engine_on_plain_tcp_elsewhere() -> None:
+    import ghpkg.engine
+    from ghpkg.errors import EngineError
+    from ghpkg.secret import Secret
+
+    client = docker.DockerClient(base_url="tcp://192.0.2.10:2375", version="1.41")
+    with pytest.raises(EngineError, match="plain TCP"):
+        ghpkg.engine.pull(client, "x/y:1", "me", Secret("ghp_" + "a" * 36), lambda _: None)
