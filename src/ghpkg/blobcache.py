@@ -44,6 +44,7 @@ class BlobCache:
         self.path = directory / FILE_NAME
         self._data = _empty()
         self._changes = _empty()
+        self._forgotten: set[str] = set()
         self._loaded = False
 
     def _load(self) -> dict[str, Any]:
@@ -75,6 +76,12 @@ class BlobCache:
         for data in (self._load(), self._changes):
             _put(data["configs"], image_id, _entry(blob))
 
+    def forget_config(self, image_id: str) -> None:
+        """Drop a config entry that did not check out against the local image."""
+        self._load()["configs"].pop(image_id, None)
+        self._changes["configs"].pop(image_id, None)
+        self._forgotten.add(image_id)
+
     def record_pushed(self, host: str, path: str, digests: Iterable[str]) -> None:
         """Remember that these blobs are in host/path."""
         for data in (self._load(), self._changes):
@@ -87,6 +94,8 @@ class BlobCache:
     def save(self) -> None:
         """Merge the changes into the file on disk (another process may have written it)."""
         merged = _read(self.path)
+        for image_id in self._forgotten - set(self._changes["configs"]):
+            merged["configs"].pop(image_id, None)
         for key in ("layers", "configs"):
             for name, value in self._changes[key].items():
                 _put(merged[key], name, value)
@@ -98,6 +107,7 @@ class BlobCache:
                 _trim(repos)
         _write(self.path, merged)
         self._data, self._changes, self._loaded = merged, _empty(), True
+        self._forgotten = set()
 
 
 def _empty() -> dict[str, Any]:

@@ -159,14 +159,28 @@ def _present_by_config(client: docker.DockerClient, name: str, config: bytes) ->
 
 
 def same_config(inspect: dict[str, Any], config: dict[str, Any]) -> bool:
-    """Whether `docker inspect` output matches this config (layers, time, platform)."""
+    """Whether `docker inspect` output shows this config: layers, time, platform, run settings."""
     rootfs = inspect.get("RootFS") or {}
+    container = inspect.get("Config") or {}
+    wanted = config.get("config") or {}
     return (
         list(rootfs.get("Layers") or []) == list(config.get("rootfs", {}).get("diff_ids") or [])
         and _timestamp(inspect.get("Created")) == _timestamp(config.get("created"))
         and inspect.get("Architecture") == config.get("architecture")
         and inspect.get("Os") == config.get("os")
+        and (inspect.get("Variant") or "") == (config.get("variant") or "")
+        and (inspect.get("Author") or "") == (config.get("author") or "")
+        and isinstance(container, dict)
+        and isinstance(wanted, dict)
+        and all((container.get(key) or None) == (wanted.get(key) or None) for key in _RUN_KEYS)
     )
+
+
+# What a container runs with: a release that changes only these is still another image.
+_RUN_KEYS = (
+    "Cmd", "Entrypoint", "Env", "User", "WorkingDir", "Labels", "ExposedPorts", "Volumes",
+    "StopSignal", "Healthcheck", "Shell", "OnBuild",
+)  # fmt: skip
 
 
 def _timestamp(value: object) -> str:

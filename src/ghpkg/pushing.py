@@ -9,10 +9,11 @@ blobs are all in the registry needs no `docker save` at all.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from ghpkg.blobcache import BlobCache, CachedBlob
 from ghpkg.compress import workers
 from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, build_schema2, sha256_digest
+from ghpkg.pulling import same_config
 from ghpkg.reference import Reference
 from ghpkg.save_archive import SavedImage, read_save
 from ghpkg.spool import LayerBlob, Spooler
@@ -69,6 +71,8 @@ class _Facts:
     diff_ids: tuple[str, ...]
     config_digest: str | None
     early_gate: bool
+    containerd: bool = False
+    attrs: dict[str, Any] = field(default_factory=dict)  # `docker inspect`, to check a cache
 
 
 def push_image(
@@ -134,8 +138,12 @@ def _inspect(
     full_id = str(attrs.get("Id", image_id))
     diff_ids = tuple(str(d) for d in (attrs.get("RootFS") or {}).get("Layers") or [])
     containerd = engine.info(client).containerd_store
+    # The cache is a file an earlier job could have written: on the classic store the image ID
+    # is the config digest, and on containerd a cached config is checked before it is used.
     cached = cache.config(full_id) if cache else None
-    config_digest = cached.digest if cached else None if containerd else full_id
+    if cache and cached and not containerd and cached.digest != full_id:
+        cache.forget_config(full_id)
+    config_digest = (cached.digest if cached else None) if containerd else full_id
     # Foreign layers live only in Windows images or the containerd store: elsewhere, and
     # when no layer can break a size rule, uploads need not wait for the whole image.
     bound = EARLY_GATE_FACTOR * int(attrs.get("Size") or 0) + (1 << 20) * len(diff_ids)
@@ -144,7 +152,7 @@ def _inspect(
         and str(attrs.get("Os") or "linux") == "linux"
         and bound <= min(limits.layer_max, limits.image_warn)
     )
-    return _Facts(full_id, diff_ids, config_digest, early)
+    return _Facts(full_id, diff_ids, config_digest, early, containerd, attrs)
 
 
 def _known_layers(target: Target, facts: _Facts) -> dict[str, CachedBlob]:
@@ -179,6 +187,10 @@ def _fast_manifest(
         if cached_config is None or cached_config.digest != facts.config_digest:
             return None
         config_size = cached_config.size
+    if facts.containerd and not _config_checks_out(target, facts, config_size):
+        target.cache.forget_config(facts.image_id)
+        log("the cached config does not match the local image; reading the image")
+        return None
     missing = [b for b in _unique(blobs) if not target.has(b.digest, b.size)]
     if any(not target.sources(b.digest) for b in missing):
         return None
@@ -190,6 +202,17 @@ def _fast_manifest(
         if not target.ensure(digest, size, log):
             return None
     return blobs, Descriptor(CONFIG, config_size, facts.config_digest)
+
+
+def _config_checks_out(target: Target, facts: _Facts, size: int) -> bool:
+    """Whether the registry's config blob (its digest checked) is the local image's config."""
+    assert facts.config_digest is not None
+    try:
+        raw = b"".join(target.registry.open_blob(target.path, facts.config_digest, size))
+        body = json.loads(raw)
+    except (GhpkgError, ValueError, RecursionError):
+        return False
+    return isinstance(body, dict) and same_config(facts.attrs, body)
 
 
 class _Reading:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +28,8 @@ class Registry(Protocol):
     def blob_size(self, path: str, digest: str) -> int | None: ...
 
     def mount_blob(self, path: str, digest: str, from_path: str) -> bool: ...
+
+    def open_blob(self, path: str, digest: str, size: int | None = None) -> Iterator[bytes]: ...
 
     def upload_blob(
         self, path: str, chunks: Iterable[bytes] | bytes, digest: str, size: int | None = None
@@ -70,10 +72,15 @@ class Target:
             self._sizes.pop(digest, None)
 
     def sources(self, digest: str) -> list[str]:
-        """Sibling repositories on this registry where the cache says the blob is."""
+        """Sibling repositories of the same owner where the cache says the blob is.
+
+        Never another owner's: the cache is a file an earlier job could have written.
+        """
         if self.cache is None or digest in self._unmountable:
             return []
-        return [p for p in self.cache.repositories(self.host, digest) if p != self.path]
+        owner = self.path.split("/", 1)[0] + "/"
+        found = self.cache.repositories(self.host, digest)
+        return [p for p in found if p != self.path and p.startswith(owner)]
 
     def mount(self, digest: str, size: int, log: Log) -> bool:
         """Mount the blob from a sibling repository; True once HEAD confirms it is here."""

@@ -72,6 +72,9 @@ class FakeRegistry:
         self._repo(path)[digest] = source
         return True
 
+    def open_blob(self, path: str, digest: str, size: int | None = None) -> Iterator[bytes]:
+        yield self._repo(path)[digest]
+
     def _store(self, path: str, data: bytes, digest: str) -> None:
         assert _digest(data) == digest
         with self.lock:

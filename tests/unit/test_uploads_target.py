@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ghpkg.blobcache import BlobCache
@@ -23,6 +23,9 @@ class RefusingRegistry:
     def mount_blob(self, path: str, digest: str, from_path: str) -> bool:
         self.mounts += 1
         return False
+
+    def open_blob(self, path: str, digest: str, size: int | None = None) -> Iterator[bytes]:
+        raise AssertionError("not used")
 
     def upload_blob(
         self, path: str, chunks: Iterable[bytes] | bytes, digest: str, size: int | None = None
@@ -46,3 +49,11 @@ def test_a_failed_mount_drops_the_sibling_as_a_source(tmp_path: Path) -> None:
     assert target.sources(DIGEST) == []  # so the next read of the image reads this layer
     assert target.ensure(DIGEST, 10, lambda _: None) is False
     assert registry.mounts == 1
+
+
+def test_blobs_are_mounted_only_from_repositories_of_the_same_owner(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path)
+    cache.record_pushed("docker.h", "other-org/app/img", [DIGEST])
+    cache.record_pushed("docker.h", "octo-org/lib/img", [DIGEST])
+    target = Target(RefusingRegistry(), "docker.h", "octo-org/app/img", cache)
+    assert target.sources(DIGEST) == ["octo-org/lib/img"]
