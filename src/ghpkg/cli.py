@@ -20,23 +20,29 @@ if TYPE_CHECKING:
     from ghpkg.settings import Settings
 
 
-def execute(settings: Settings, log: Log) -> Result:
-    """Run the verb the settings name."""
-    from ghpkg import doctor, operations, serve  # deferred: keeps `ghpkg --help` fast
+_VERBS = {  # operation -> (module, function), imported only when that verb runs
+    "push": ("operations", "push"),
+    "pull": ("operations", "pull"),
+    "ref": ("operations", "ref"),
+    "versions": ("operations", "versions"),
+    "delete": ("operations", "delete"),
+    "copy": ("operations", "copy"),
+    "doctor": ("doctor", "run"),
+    "serve": ("serve", "run"),
+}
 
-    verbs: dict[str, Callable[[Settings, Log], Result]] = {
-        "push": operations.push,
-        "pull": operations.pull,
-        "ref": operations.ref,
-        "versions": operations.versions,
-        "delete": operations.delete,
-        "doctor": doctor.run,
-        "copy": operations.copy,
-        "serve": serve.run,
-    }
+
+def execute(settings: Settings, log: Log) -> Result:
+    """Run the verb the settings name (importing only its module: start-up stays short)."""
+    import importlib
+
+    module, function = _VERBS[settings.operation]
+    verb: Callable[[Settings, Log], Result] = getattr(
+        importlib.import_module(f"ghpkg.{module}"), function
+    )
     if settings.version_note:
         log.info(settings.version_note)
-    return verbs[settings.operation](settings, log)
+    return verb(settings, log)
 
 
 def report(
