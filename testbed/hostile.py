@@ -144,7 +144,7 @@ class HostileRegistry:
 
     def start(self) -> HostileRegistry:
         """Issue the certificate, name the hosts in /etc/hosts, and listen."""
-        names = [self.name, f"docker.{self.name}", self.foreign]
+        names = [self.name, f"docker.{self.name}", f"containers.{self.name}", self.foreign]
         leaf = issue_cert(Pki(self.bed.paths.pki), names, self.directory)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(leaf.cert_file, leaf.key_file)
@@ -168,9 +168,11 @@ class HostileRegistry:
             self._rules = list(rules)
             self.seen = []
 
-    def serve_image(self, path: str, tag: str, image: TinyImage) -> list[Rule]:
-        """Rules that serve `image` as PATH:TAG on the registry host (credentials required)."""
-        registry = re.escape(f"docker.{self.name}")
+    def serve_image(
+        self, path: str, tag: str, image: TinyImage, registry: str = "docker"
+    ) -> list[Rule]:
+        """Rules that serve `image` as PATH:TAG on the docker (or containers) registry host."""
+        registry = re.escape(f"{registry}.{self.name}")
         rules = [
             Rule(
                 rf"^/v2/{re.escape(path)}/manifests/{re.escape(tag)}$",

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ghpkg.reference import is_digest
+
 FILE_NAME = "blobs.json"
 VERSION = 1
 MAX_ENTRIES = 20_000
 MAX_REPOSITORIES = 8
+MAX_FILE_SIZE = 64 << 20  # far above MAX_ENTRIES' worth; a larger file is not ours
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ def _blob(entry: Any) -> CachedBlob | None:
         return None
     try:
         diff_size = entry.get("diff_size")
+        if not is_digest(str(entry["digest"])):
+            return None
         return CachedBlob(
             str(entry["digest"]), int(entry["size"]), None if diff_size is None else int(diff_size)
         )
@@ -147,8 +152,10 @@ def _trim(table: dict[str, Any]) -> None:
 def _read(path: Path) -> dict[str, Any]:
     """The cache file's content; a missing, unreadable or foreign file is an empty cache."""
     try:
+        if path.stat().st_size > MAX_FILE_SIZE:
+            return _empty()
         data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return _empty()
     if not isinstance(data, dict) or data.get("version") != VERSION:
         return _empty()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from ghpkg.errors import RegistryError
+from ghpkg.reference import is_digest
 
 SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
 SCHEMA2_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -24,6 +26,10 @@ FOREIGN_LAYERS = (
     "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
     "application/vnd.oci.image.layer.nondistributable.v1.tar",
 )
+# The distribution registry refuses manifests over 4 MiB (maxManifestBodySize); configs are
+# small too. Anything larger from a registry is refused before it is parsed.
+MANIFEST_MAX = 4 << 20
+CONFIG_MAX = 8 << 20
 ACCEPT = ", ".join((SCHEMA2, SCHEMA2_LIST, OCI_MANIFEST, OCI_INDEX, SCHEMA1_SIGNED, SCHEMA1))
 
 
@@ -71,12 +77,36 @@ def build_schema2(config: Descriptor, layers: list[Descriptor]) -> Manifest:
     return Manifest(raw=raw, config=config, layers=tuple(layers))
 
 
-def parse_schema2(raw: bytes, media_type: str, where: str) -> Manifest:
-    """Parse a manifest served for a tag; anything but one schema-2 image is a clear error."""
+def check_digest(digest: object, where: str) -> str:
+    """`sha256:<64 lowercase hex>`, or a clear error: a digest may become a file name."""
+    if not isinstance(digest, str) or not is_digest(digest):
+        shown = repr(digest)[:80]
+        raise RegistryError(
+            f"{where} names an invalid digest {shown}",
+            "a digest must be sha256: and 64 lowercase hex digits",
+            "publish the image again; if it persists, report it to the site administrator",
+        )
+    return digest
+
+
+def load_object(raw: bytes, what: str) -> dict[str, Any]:
+    """A JSON object from the network; not JSON, too deep or not an object is a clear error."""
     try:
         body = json.loads(raw)
-    except ValueError:
-        raise RegistryError(f"the manifest of {where} is not JSON", "", "") from None
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        raise RegistryError(
+            f"{what} is not a JSON object",
+            f"{len(raw)} bytes that do not parse as one",
+            "publish the image again; if it persists, report it to the site administrator",
+        )
+    return body
+
+
+def parse_schema2(raw: bytes, media_type: str, where: str) -> Manifest:
+    """Parse a manifest served for a tag; anything but one schema-2 image is a clear error."""
+    body = load_object(raw, f"the manifest of {where}")
     kind = str(body.get("mediaType") or media_type).split(";")[0].strip()
     if kind in (SCHEMA2_LIST, OCI_INDEX):
         raise RegistryError(
@@ -93,18 +123,23 @@ def parse_schema2(raw: bytes, media_type: str, where: str) -> Manifest:
     if kind not in (SCHEMA2, OCI_MANIFEST):
         raise RegistryError(f"{where} has an unknown manifest type {kind!r}", "", "")
     try:
-        config = _descriptor(body["config"])
-        layers = tuple(_descriptor(item) for item in body["layers"])
+        config = _descriptor(body["config"], where)
+        layers = body["layers"]
+        if not isinstance(layers, list):
+            raise TypeError("layers")
+        parsed = tuple(_descriptor(item, where) for item in layers)
     except (KeyError, TypeError, ValueError):
         raise RegistryError(f"the manifest of {where} is malformed", "", "") from None
-    return Manifest(raw=raw, config=config, layers=layers)
+    return Manifest(raw=raw, config=config, layers=parsed)
 
 
 def is_index(raw: bytes, media_type: str) -> bool:
     """Whether a manifest is a multi-platform list (Docker manifest list or OCI index)."""
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(body, dict):
         return False
     kind = str(body.get("mediaType") or media_type).split(";")[0].strip()
     return kind in (SCHEMA2_LIST, OCI_INDEX) or (kind == "" and "manifests" in body)
@@ -112,14 +147,16 @@ def is_index(raw: bytes, media_type: str) -> bool:
 
 def choose_platform(raw: bytes, os: str, architecture: str, where: str) -> str:
     """The digest of an index's image for this platform (attestations and others skipped)."""
-    entries = json.loads(raw).get("manifests") or []
+    entries = load_object(raw, f"the index of {where}").get("manifests") or []
     seen = []
-    for entry in entries:
-        platform = entry.get("platform") or {}
+    for entry in entries if isinstance(entries, list) else []:
+        platform = (entry.get("platform") if isinstance(entry, dict) else None) or {}
+        if not isinstance(platform, dict):
+            continue
         name = f"{platform.get('os')}/{platform.get('architecture')}"
         seen.append(name)
         if platform.get("os") == os and platform.get("architecture") == architecture:
-            return str(entry["digest"])
+            return check_digest(entry.get("digest"), f"the index of {where}")
     raise RegistryError(
         f"{where} has no image for {os}/{architecture}",
         f"it lists {', '.join(seen) or 'no images'}",
@@ -127,5 +164,11 @@ def choose_platform(raw: bytes, os: str, architecture: str, where: str) -> str:
     )
 
 
-def _descriptor(item: dict[str, object]) -> Descriptor:
-    return Descriptor(str(item["mediaType"]), int(str(item["size"])), str(item["digest"]))
+def _descriptor(item: object, where: str) -> Descriptor:
+    if not isinstance(item, dict):
+        raise TypeError("descriptor")
+    size = item["size"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ValueError("size")
+    digest = check_digest(item["digest"], f"the manifest of {where}")
+    return Descriptor(str(item["mediaType"]), size, digest)

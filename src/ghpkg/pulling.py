@@ -19,6 +19,7 @@ from ghpkg import engine
 from ghpkg.errors import EngineError, RegistryError
 from ghpkg.load_archive import docker_archive
 from ghpkg.manifest import (
+    CONFIG_MAX,
     FOREIGN_LAYERS,
     Descriptor,
     Manifest,
@@ -57,12 +58,24 @@ def pull_image(
         child = choose_platform(raw, os, architecture, str(ref))
         log(f"{ref} is a multi-platform index: pulling its {os}/{architecture} image {child}")
         raw, content_type = registry.get_manifest(ref.path, child)
+        if sha256_digest(raw) != child:
+            raise RegistryError(
+                f"the {os}/{architecture} manifest of {ref} does not match its digest",
+                f"the index names {child}, the registry sent {sha256_digest(raw)}",
+                "publish the image again; if it persists, report it to the site administrator",
+            )
     manifest = parse_schema2(raw, content_type, str(ref))
     _check_layers(manifest, str(ref))
     containerd = engine.info(docker_client).containerd_store
     present = _present_by_id(docker_client, manifest, containerd)
     config = b""
     if present is None:
+        if manifest.config.size > CONFIG_MAX:
+            raise RegistryError(
+                f"the image config of {ref} is {manifest.config.size} bytes",
+                f"ghpkg reads image configs of at most {CONFIG_MAX} bytes",
+                "check the image; a Docker image config is a few kilobytes",
+            )
         config = b"".join(
             registry.open_blob(ref.path, manifest.config.digest, manifest.config.size)
         )
@@ -129,7 +142,9 @@ def _check_config(config: bytes, manifest: Manifest, where: str) -> None:
     try:
         body = json.loads(config)
         diff_ids = body["rootfs"]["diff_ids"]
-    except (ValueError, KeyError, TypeError):
+        if not isinstance(diff_ids, list):
+            raise TypeError("diff_ids")
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise RegistryError(
             f"the image config of {where} is not a Docker image config",
             "it has no rootfs.diff_ids",

@@ -21,7 +21,7 @@ import urllib3.exceptions
 
 from ghpkg.auth import refusal_fix, token_kind
 from ghpkg.errors import AuthError, RegistryError, UsageError
-from ghpkg.manifest import ACCEPT, sha256_digest
+from ghpkg.manifest import ACCEPT, MANIFEST_MAX, load_object, sha256_digest
 from ghpkg.registry_errors import (
     TEMPORARY_STATUS,
     backoff_delay,
@@ -34,6 +34,7 @@ from ghpkg.registry_probe import downgrade, new_session, probe_isolation
 from ghpkg.secret import Secret
 
 CHUNK_SIZE = 1 << 20
+_ERROR_BODY = 64 * 1024
 _PATCH_REFUSED = frozenset({400, 404, 405})
 Log = Callable[[str], None]
 
@@ -107,6 +108,7 @@ class RegistryClient:
             action="pull",
             what=f"manifest of {where}",
             headers={"Accept": ACCEPT},
+            stream=True,
             not_found=(
                 f"{where} was not found",
                 "check the image name and version (tags are case-sensitive) and that the "
@@ -114,7 +116,7 @@ class RegistryClient:
             ),
         )
         with response:
-            raw = response.content
+            raw = _bounded(response, MANIFEST_MAX, f"the manifest of {where}")
         return raw, response.headers.get("Content-Type", "").split(";")[0].strip()
 
     def blob_size(self, path: str, digest: str) -> int | None:
@@ -214,11 +216,12 @@ class RegistryClient:
             what=f"manifest {_short(digest)} of {path}",
             ok=(200, 404),
             headers={"Accept": ACCEPT},
+            stream=True,
         )
         with response:
             if response.status_code == 404:
                 return None
-            raw = response.content
+            raw = _bounded(response, MANIFEST_MAX, f"manifest {_short(digest)} of {path}")
         return raw, response.headers.get("Content-Type", "").split(";")[0].strip()
 
     def tags(self, path: str, limit: int = 1000) -> list[str]:
@@ -631,8 +634,9 @@ class RegistryClient:
         with response:
             if response.status_code != 200:
                 raise self._status_error(response, f"token service of {self.host}", action)
-            body = response.json()
-        token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
+            raw = _bounded(response, 1 << 20, f"the answer of the token service of {self.host}")
+        body = load_object(raw, f"the answer of the token service of {self.host}")
+        token = body.get("token") or body.get("access_token")
         if not token:
             raise RegistryError(f"token service of {self.host} gave no token", "", "")
         return str(token)
@@ -640,8 +644,8 @@ class RegistryClient:
     def _status_error(self, response: requests.Response, what: str, action: str) -> RegistryError:
         status = response.status_code
         try:
-            body = response.content if response.request.method != "HEAD" else b""
-        except requests.RequestException:
+            body = _head(response, _ERROR_BODY) if response.request.method != "HEAD" else b""
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
             body = b""
         codes, message = error_codes_and_message(body, response.headers.get("Content-Type", ""))
         cause = f"HTTP {status}" + (f" {message}" if message else "")
@@ -734,6 +738,31 @@ def _same_host(url: str, host: str) -> bool:
         mine.hostname,
         mine.port or 443,
     )
+
+
+def _bounded(response: requests.Response, limit: int, what: str) -> bytes:
+    """The (decompressed) body, refused once it passes `limit` bytes: no gzip bomb inflates."""
+    try:
+        body = _head(response, limit + 1)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise transport_error(urlsplit(response.url).netloc, response.url, exc) from None
+    if len(body) > limit:
+        raise RegistryError(
+            f"{what} is larger than {limit} bytes",
+            "the registry sent more than any image needs",
+            "check the image; if it persists, report it to the site administrator",
+        )
+    return body
+
+
+def _head(response: requests.Response, limit: int) -> bytes:
+    """At most the first `limit` bytes of the decompressed body."""
+    data = bytearray()
+    for chunk in response.iter_content(16 * 1024):
+        data += chunk
+        if len(data) >= limit:
+            break
+    return bytes(data[:limit])
 
 
 def _instance(registry: str) -> str:

@@ -52,7 +52,7 @@ def error_codes_and_message(body: bytes, content_type: str) -> tuple[tuple[str, 
     if "json" in content_type or text.startswith("{"):
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         if isinstance(parsed, dict):
             return _spec_errors(parsed)

@@ -6,6 +6,9 @@ outside the instance (`foreign-PID.test` sees no Authorization header).
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import subprocess
 import uuid
 from pathlib import Path
@@ -20,6 +23,8 @@ from tests.integration.conftest import Run
 pytestmark = pytest.mark.integration
 
 PATH = "octo-org/hello-world/app"
+SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 def _ghpkg(
@@ -147,3 +152,82 @@ def test_an_upload_location_on_plain_http_gets_no_bytes(
     done = _ghpkg(run_ghpkg, hostile, bed, engine, "push", "--source", source)
     assert_refused(done, bed, "step down from https", f"http://{hostile.registry_host}")
     assert [hit for hit in hostile.seen if hit.method in ("PATCH", "PUT")] == []
+
+
+def _manifest_answer(hostile: HostileRegistry, body: bytes, **headers: str) -> Rule:
+    return Rule(
+        f"^/v2/{PATH}/manifests/1.0$",
+        headers={"Content-Type": SCHEMA2, **headers},
+        body=body,
+        host=_registry(hostile),
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "words"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "", ("not a JSON object",)),
+        (b"[]", "", ("not a JSON object",)),
+        (b'{"schemaVersion": 2, "config": [], "layers": {}}', "", ("malformed",)),
+        (gzip.compress(b'{"x": "' + b" " * (64 << 20) + b'"}'), "gzip", ("larger than",)),
+    ],
+    ids=["deeply-nested", "list-for-object", "wrong-types", "gzip-bomb"],
+)
+def test_a_manifest_that_is_no_manifest_is_one_clear_error(
+    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run,
+    body: bytes, encoding: str, words: tuple[str, ...],
+) -> None:  # fmt: skip
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    hostile.script(_manifest_answer(hostile, body, **headers))
+    done = _ghpkg(run_ghpkg, hostile, bed, engine, "pull")
+    assert_refused(done, bed, *words)
+
+
+def test_a_digest_that_would_be_a_path_is_refused_before_anything_is_written(
+    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+) -> None:
+    image = tiny_image()
+    manifest = json.loads(image.manifest)
+    manifest["layers"][0]["digest"] = "sha256:../../../../tmp/ghpkg-escaped"
+    hostile.script(_manifest_answer(hostile, json.dumps(manifest).encode()))
+    done = _ghpkg(run_ghpkg, hostile, bed, engine, "pull")
+    assert_refused(done, bed, "invalid digest")
+    assert not Path("/tmp/ghpkg-escaped").exists()
+
+
+def test_a_503_with_a_deeply_nested_body_is_retried(
+    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+) -> None:
+    nested = b'{"errors":' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    hostile.script(
+        Rule("/manifests/1.0$", 503, {"Content-Type": "application/json"}, nested,
+             host=_registry(hostile))
+    )  # fmt: skip
+    done = _ghpkg(run_ghpkg, hostile, bed, engine, "pull")
+    assert_refused(done, bed, "HTTP 503", "gave up after 2 attempts")
+    assert "retry 1/1" in done.stderr
+
+
+def test_an_index_child_that_does_not_match_its_digest_is_refused(
+    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+) -> None:
+    image, other = tiny_image(), tiny_image(gzip.compress(b"other", mtime=0))
+    child = "sha256:" + hashlib.sha256(image.manifest).hexdigest()
+    index = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [
+            {"mediaType": SCHEMA2, "digest": child, "size": len(image.manifest),
+             "platform": {"os": "linux", "architecture": "amd64"}},
+        ],
+    }  # fmt: skip
+    containers = f"containers\\.{hostile.name}"
+    hostile.script(
+        Rule("^/v2/octo-org/app/manifests/1.0$", headers={"Content-Type": OCI_INDEX},
+             body=json.dumps(index).encode(), host=containers),
+        Rule(f"^/v2/octo-org/app/manifests/{child}$", headers={"Content-Type": SCHEMA2},
+             body=other.manifest, host=containers),
+        *hostile.serve_image("octo-org/app", "x", other, registry="containers"),
+    )  # fmt: skip
+    done = _ghpkg(run_ghpkg, hostile, bed, engine, "pull", "--registry", "container")
+    assert_refused(done, bed, "does not match its digest", child)
