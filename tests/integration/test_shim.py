@@ -64,8 +64,8 @@ def build(engine: Any, context: Path, name: str, extra: str = "") -> str:
 def loopback_names(engine: Any, path: str) -> list[str]:
     """Names of path that the shim's temporary `127.0.0.1:PORT/...` references left behind."""
     names = []
-    for image in engine.client.images.list(all=True):
-        for name in (image.attrs.get("RepoTags") or []) + (image.attrs.get("RepoDigests") or []):
+    for image in engine.client.api.images(all=True):  # one call: no inspect per image
+        for name in (image.get("RepoTags") or []) + (image.get("RepoDigests") or []):
             if name.startswith("127.0.0.1:") and f"/{path}" in name:
                 names.append(name)
     return names
