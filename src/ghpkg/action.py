@@ -24,7 +24,7 @@ def main() -> int:
             token = inputs.token_from(env, None)
             log.mask(token.reveal())
         workspace = Path(env.get("GITHUB_WORKSPACE") or ".")
-        settings = inputs.resolve(raw, env, token, lambda: git_tags(workspace))
+        settings = inputs.resolve(raw, env, token, lambda: git_tags(workspace, token))
         result = execute(settings, log)
         for line in result.lines or result.images:
             log.info(line)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Log, Result, append_outputs, append_summary
+from ghpkg.outputs import Log, Result, append_outputs, append_summary, inert
 from ghpkg.secret import Secret
 
 if TYPE_CHECKING:
@@ -72,13 +72,19 @@ def fail(exc: BaseException, token: Secret, log: Log) -> int:
     return code
 
 
-def git_tags(workspace: Path) -> list[str] | None:
-    """`git tag --list` in the workspace, or None where git or the repository is missing."""
+def git_tags(workspace: Path, token: Secret | None = None) -> list[str] | None:
+    """`git tag --list` in the workspace, or None where git or the repository is missing.
+
+    git runs without the token's variables: hooks and credential helpers get no token.
+    """
     import subprocess
+
+    from ghpkg.build_options import clean_environment
 
     try:
         done = subprocess.run(
             ["git", "-C", str(workspace), "tag", "--list"],
+            env=clean_environment(os.environ, token or Secret("")),
             capture_output=True,
             text=True,
             timeout=30,
@@ -101,10 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.quiet = bool(args.quiet)
         token = inputs.token_from(env, sys.stdin if args.password_stdin else None)
         log.mask(token.reveal())
-        settings = inputs.resolve(raw, env, token, lambda: git_tags(Path.cwd()))
+        settings = inputs.resolve(raw, env, token, lambda: git_tags(Path.cwd(), token))
         result = execute(settings, log)
         for line in result.lines or result.images:
-            print(line)
+            print(inert(line))  # tags and names come from the network
         report(result, settings.operation, str(args.output_file or ""), env, log)
         if result.failure:  # doctor: the checklist is out, and a push would fail
             log.error(result.failure)

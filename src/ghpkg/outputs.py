@@ -21,28 +21,33 @@ class Log:
     def info(self, message: str) -> None:
         """A progress line (hidden by --quiet)."""
         if not self.quiet:
-            self._write(message)
+            self._write(inert(message))
 
     def warn(self, message: str) -> None:
         """Something the user should know that does not stop the run."""
-        self._write(f"::warning::{message}" if self.workflow else f"warning: {message}")
+        if self.workflow:
+            self._write(f"::warning::{command_data(message)}")
+        else:
+            self._write(f"warning: {inert(message)}")
 
     def error(self, message: str) -> None:
         """The one line an expected failure ends with."""
         if self.workflow:
-            self._write(f"::error::{message}")
-        self._write(f"error: {message}")
+            self._write(f"::error::{command_data(message)}")
+        self._write(f"error: {inert(message)}")
 
     def mask(self, value: str) -> None:
-        """Ask the runner to hide a secret from every later log line."""
-        if self.workflow and value:
-            self._write(f"::add-mask::{value}")
+        """Ask the runner to hide a secret from every later log line (each of its lines)."""
+        if self.workflow:
+            for line in dict.fromkeys(part.strip() for part in value.splitlines()):
+                if line:
+                    self._write(f"::add-mask::{line}")
 
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         """A foldable section in a workflow log, a heading elsewhere."""
         if self.workflow:
-            self._write(f"::group::{title}")
+            self._write(f"::group::{command_data(title)}")
         else:
             self.info(f"== {title}")
         try:
@@ -54,6 +59,29 @@ class Log:
     def _write(self, text: str) -> None:
         self.stream.write(text.rstrip("\n") + "\n")
         self.stream.flush()
+
+
+def inert(text: str) -> str:
+    """Text (often from the network) that no runner reads as a workflow command.
+
+    A CR is shown as `\\r`; a line that would start a command (`::`, after spaces) or hold a
+    legacy one (`##[`) gets a space inside the marker, so it is printed, not obeyed.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\\r").split("\n")
+    return "\n".join(_defused(line) for line in lines)
+
+
+def _defused(line: str) -> str:
+    stripped = line.lstrip()
+    if stripped.startswith("::"):
+        line = line[: len(line) - len(stripped)] + ": :" + stripped[2:]
+    return line.replace("##[", "# #[")
+
+
+def command_data(text: str) -> str:
+    """A workflow command's message, escaped as @actions/core escapes it: one line, always."""
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return escaped.replace("##[", "# #[")
 
 
 @dataclass(frozen=True)
@@ -100,14 +128,23 @@ def append_outputs(path: Path, values: Mapping[str, str]) -> None:
 
 def append_summary(path: Path, operation: str, result: Result) -> None:
     """Append a short Markdown table of the result to the step summary."""
-    rows = [f"| image | `{image}` |" for image in result.images]
-    rows += [f"| {operation} | `{line}` |".replace("\t", " ") for line in result.lines]
+    rows = [f"| image | {_code(image)} |" for image in result.images]
+    rows += [f"| {operation} | {_code(line)} |" for line in result.lines]
     rows += [
-        f"| digest | `{result.digest}` |" if result.digest else "",
-        f"| image ID | `{result.image_id}` |" if result.image_id else "",
-        f"| registry | `{result.registry}` |" if result.registry else "",
-        f"| package | {result.package_url} |" if result.package_url else "",
+        f"| digest | {_code(result.digest)} |" if result.digest else "",
+        f"| image ID | {_code(result.image_id)} |" if result.image_id else "",
+        f"| registry | {_code(result.registry)} |" if result.registry else "",
+        f"| package | {_code(result.package_url)} |" if result.package_url else "",
     ]
     body = "\n".join(row for row in rows if row)
     with path.open("a", encoding="utf-8") as file:
         file.write(f"### ghpkg {operation}\n\n| | |\n|---|---|\n{body}\n\n")
+
+
+def _code(value: str) -> str:
+    """A table cell's code span: no backtick to leave it, no pipe or line break to leave the row.
+
+    Inside a code span Markdown renders no link, image or HTML.
+    """
+    flat = " ".join(value.replace("`", "'").split()).replace("|", "\\|")
+    return f"`{flat}`"

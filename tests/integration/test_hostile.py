@@ -231,3 +231,31 @@ def test_an_index_child_that_does_not_match_its_digest_is_refused(
     )  # fmt: skip
     done = _ghpkg(run_ghpkg, hostile, bed, engine, "pull", "--registry", "container")
     assert_refused(done, bed, "does not match its digest", child)
+
+
+def test_tags_from_a_hostile_api_are_printed_not_obeyed(
+    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    versions = [
+        {"id": 7, "name": "sha256:" + "a" * 64, "created_at": "2026-01-01T00:00:00Z",
+         "updated_at": "2026-01-01T00:00:00Z",
+         "metadata": {"container": {"tags": ["::stop-commands::pwned"]},
+                      "docker": {"tag": ["::stop-commands::pwned"]}}},
+    ]  # fmt: skip
+    hostile.script(
+        Rule("/packages/docker/hello-world%2Fapp/versions", headers={
+            "Content-Type": "application/json"}, body=json.dumps(versions).encode(),
+             host=hostile.name),
+    )  # fmt: skip
+    summary = tmp_path / "summary.md"
+    done = run_ghpkg(
+        "versions", "--hostname", hostile.hostname, "--subdomain-isolation", "true",
+        "--owner", "octo-org", "--repository", "hello-world", "--image", "app",
+        "--ca-file", str(bed.ca_file),
+        env={"GHPKG_TOKEN": bed.token("write"), "GITHUB_ACTIONS": "true",
+             "GITHUB_STEP_SUMMARY": str(summary)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "stop-commands" in done.stdout
+    lines = (done.stdout + done.stderr).splitlines()
+    assert not [line for line in lines if line.lstrip().startswith("::stop-commands")]

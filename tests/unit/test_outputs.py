@@ -52,3 +52,38 @@ def test_workflow_log_uses_commands() -> None:
         "::error::it broke",
         "error: it broke",
     ]
+
+
+def test_network_text_never_becomes_a_workflow_command() -> None:
+    stream = io.StringIO()
+    log = Log(workflow=True, stream=stream)
+    log.info("tag 1.0\r\n::stop-commands::pwned")
+    log.info("  ::set-output name=digest::sha256:evil ##[error]x")
+    log.warn("a\n::add-mask::x")
+    log.error("b\r::endgroup::")
+    lines = stream.getvalue().splitlines()
+    commands = [line.split("::")[1] for line in lines if line.lstrip().startswith("::")]
+    assert commands == ["warning", "error"]
+    assert not any("##[" in line for line in lines)
+    assert "::warning::a%0A::add-mask::x" in lines
+    assert "::error::b%0D::endgroup::" in lines
+
+
+def test_every_line_of_a_multi_line_token_is_masked() -> None:
+    stream = io.StringIO()
+    Log(workflow=True, stream=stream).mask("ghp_first\nsecond-half\r\n")
+    assert stream.getvalue().splitlines() == ["::add-mask::ghp_first", "::add-mask::second-half"]
+
+
+def test_the_summary_renders_network_text_as_code_only(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    hostile = "1.0` [click](https://evil.example) | <img src=x>\n| row | injected |"
+    append_summary(summary, "versions", Result(images=(), lines=(hostile,)))
+    rows = [line for line in summary.read_text().splitlines() if line.startswith("| versions")]
+    assert len(rows) == 1
+    cell = rows[0].removeprefix("| versions | ").removesuffix(" |")
+    assert cell.startswith("`")
+    assert cell.endswith("`")
+    assert cell.count("`") == 2
+    assert "| row |" not in summary.read_text()
+    assert "|" not in cell.replace("\\|", "")
