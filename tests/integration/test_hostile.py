@@ -259,3 +259,16 @@ def test_tags_from_a_hostile_api_are_printed_not_obeyed(
     assert "stop-commands" in done.stdout
     lines = (done.stdout + done.stderr).splitlines()
     assert not [line for line in lines if line.lstrip().startswith("::stop-commands")]
+
+
+def test_the_auto_probe_wants_the_registry_apis_answer_not_any_200(
+    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+) -> None:
+    hostile.script(Rule("^/v2/", headers={"Content-Type": "application/json"}, body=b"{}", host=""))
+    done = run_ghpkg(
+        "pull", "--hostname", hostile.hostname, "--owner", "octo-org",
+        "--repository", "hello-world", "--image", "app", "--version", "1.0",
+        "--ca-file", str(bed.ca_file), "--retries", "0", "--timeout", "10",
+        env={"GHPKG_TOKEN": bed.token("write"), "DOCKER_HOST": engine.base_url},
+    )  # fmt: skip
+    assert_refused(done, bed, "not enabled", "answers as a registry")
