@@ -34,7 +34,7 @@ _API = {"Docker-Distribution-API-Version": "registry/2.0"}
 
 @dataclass
 class Rule:
-    """Answer requests whose host (`host`: a regex, '' any) and path match, every time."""
+    """Answer requests whose host (`host`: a regex, '' any) and path match, `times` times."""
 
     path: str
     status: int = 200
@@ -42,11 +42,13 @@ class Rule:
     body: bytes = b""
     method: str = ""
     host: str = ""
+    times: int | None = None  # None: every time; else used up after that many answers
 
     def matches(self, host: str, method: str, path: str) -> bool:
         """Whether this rule answers the request."""
         return (
-            (not self.method or self.method == method)
+            (self.times is None or self.times > 0)
+            and (not self.method or self.method == method)
             and re.search(self.host, host) is not None
             and re.search(self.path, path) is not None
         )
@@ -196,6 +198,8 @@ class HostileRegistry:
             self.seen.append(Hit(host, method, path, authorization))
             for rule in self._rules:
                 if rule.matches(host, method, path):
+                    if rule.times is not None:
+                        rule.times -= 1
                     return rule
         if not authorization:
             challenge = {"WWW-Authenticate": 'Basic realm="GitHub Package Registry"'}

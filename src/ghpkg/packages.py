@@ -161,6 +161,8 @@ class PackageApi:
         try:
             self._call("DELETE", f"{self._base}/{version.id}")
         except github.GithubException as exc:
+            if exc.status == 404:  # listed a moment ago: gone now, e.g. a retry after a lost 204
+                return
             raise self._error(exc, f"deleting {version.label} of {self.name}") from None
 
     def _pages(self, base: str) -> list[PackageVersion]:

@@ -272,3 +272,30 @@ def test_the_auto_probe_wants_the_registry_apis_answer_not_any_200(
         env={"GHPKG_TOKEN": bed.token("write"), "DOCKER_HOST": engine.base_url},
     )  # fmt: skip
     assert_refused(done, bed, "not enabled", "answers as a registry")
+
+
+def test_a_delete_retried_after_a_lost_answer_counts_as_done(
+    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+) -> None:
+    listed = [
+        {"id": 7, "name": "sha256:" + "a" * 64, "created_at": "2026-01-01T00:00:00Z",
+         "updated_at": "2026-01-01T00:00:00Z", "metadata": {"docker": {"tag": ["old"]}}},
+    ]  # fmt: skip
+    versions = "/packages/docker/hello-world%2Fapp/versions"
+    json_type = {"Content-Type": "application/json"}
+    hostile.script(
+        Rule(f"{versions}/7$", 502, method="DELETE", host=hostile.name, times=1),
+        Rule(f"{versions}/7$", 404, json_type, b'{"message":"Not Found"}', method="DELETE",
+             host=hostile.name),
+        Rule(versions, headers=json_type, body=json.dumps(listed).encode(), method="GET",
+             host=hostile.name),
+    )  # fmt: skip
+    done = run_ghpkg(
+        "delete", "--hostname", hostile.hostname, "--subdomain-isolation", "true",
+        "--owner", "octo-org", "--repository", "hello-world", "--image", "app",
+        "--version", "old", "--ca-file", str(bed.ca_file), "--retries", "2",
+        env={"GHPKG_TOKEN": bed.token("delete")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    deletes = [hit for hit in hostile.hits(hostile.name) if hit.method == "DELETE"]
+    assert len(deletes) == 2
