@@ -177,16 +177,16 @@ class FaultProxy:
         )
 
 
-class _Server(ThreadingHTTPServer):
-    """Accepts on loopback; TLS is done in each connection's thread."""
+class TlsServer(ThreadingHTTPServer):
+    """Accepts on a loopback port; TLS is done in each connection's thread."""
 
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, proxy: FaultProxy, context: ssl.SSLContext) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.proxy = proxy
+    def __init__(self, handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
         self.context = context
+        self._handler = handler
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         """Handshake, then serve the connection's requests."""
@@ -196,11 +196,17 @@ class _Server(ThreadingHTTPServer):
             return
         try:
             tls.settimeout(300)
-            _Handler(tls, client_address, self)
+            self._handler(tls, client_address, self)
         except OSError:
             pass
         finally:
             tls.close()
+
+
+class _Server(TlsServer):
+    def __init__(self, proxy: FaultProxy, context: ssl.SSLContext) -> None:
+        super().__init__(_Handler, context)
+        self.proxy = proxy
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -19,12 +19,12 @@ import shutil
 import ssl
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from testbed.bed import Testbed
-from testbed.faults import _add_hosts_line, _remove_hosts_lines
+from testbed.faults import TlsServer, _add_hosts_line, _remove_hosts_lines
 from testbed.pki import Pki, issue_cert
 
 MARKER = "# ghpkg-hostile"
@@ -209,28 +209,10 @@ class HostileRegistry:
         return Rule("", 404, {"Content-Type": "application/json", **_API}, b'{"message":"none"}')
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class _Server(TlsServer):
     def __init__(self, double: HostileRegistry, context: ssl.SSLContext) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler, context)
         self.double = double
-        self.context = context
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        """Handshake, then serve the connection."""
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        try:
-            tls.settimeout(60)
-            _Handler(tls, client_address, self)
-        except OSError:
-            pass
-        finally:
-            tls.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
