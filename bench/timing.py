@@ -6,8 +6,8 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,32 +32,52 @@ class Child:
         return (errors or lines)[-1]
 
 
-def run(argv: Sequence[str], env: Mapping[str, str], stdin: str = "") -> Child:
-    """Run argv to the end; the wall time runs from the fork to the reaping.
+# A small process that forks the command, reaps it with wait4 and reports its wall time and
+# peak RSS on the pipe whose fd it is given. A child forked straight from this (large)
+# benchmark process inherits the benchmark's resident size in its ru_maxrss (the kernel counts
+# the forked address space); one forked from this ~10 MB starter does not.
+_STARTER = """
+import os, sys, time
+report, argv = int(sys.argv[1]), sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.close(report)
+    os.execvpe(argv[0], argv, os.environ)
+_pid, status, usage = os.wait4(pid, 0)
+os.write(report, f"{time.perf_counter() - started} {usage.ru_maxrss}".encode())
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
-    The child is reaped with os.wait4, whose rusage is that child's alone (RUSAGE_CHILDREN would
-    be the largest of every child so far).
-    """
+
+def run(argv: Sequence[str], env: Mapping[str, str], stdin: str = "") -> Child:
+    """Run argv to the end: its wall time from the fork to the reaping, and its own peak RSS."""
+    report_read, report_write = os.pipe()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
         proc = subprocess.Popen(
-            list(argv), stdin=subprocess.PIPE, stdout=out, stderr=err, env=dict(env)
+            [sys.executable, "-S", "-c", _STARTER, str(report_write), *argv],
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+            env=dict(env),
+            pass_fds=(report_write,),
         )
+        os.close(report_write)
         assert proc.stdin is not None
         try:
             proc.stdin.write(stdin.encode())
             proc.stdin.close()
         except BrokenPipeError:  # it did not read stdin (an early failure): its output says why
             pass
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait again
+        proc.wait()
+        with os.fdopen(report_read, "rb") as report:
+            wall, maxrss = report.read().decode().split()
         out.seek(0)
         err.seek(0)
         return Child(
-            wall_s=wall,
+            wall_s=float(wall),
             exit_code=proc.returncode,
-            rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+            rss_mb=int(maxrss) / 1024,  # KiB on Linux
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
         )
