@@ -1,6 +1,7 @@
-"""Retries for REST API calls: PyGithub's GithubRetry plus 429, jitter, a cap, and a log line.
+"""Retries for REST API calls: 5xx, 429 and broken connections, with jitter, a cap and a log line.
 
-Imported only where the REST API is called (PyGithub is slow to import).
+`LoggedRetry` serves plain requests (the token check, on every push: no PyGithub to import);
+`GithubLoggedRetry` adds PyGithub's rate-limit handling for the packages API.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from github import GithubRetry
 from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.response import HTTPResponse
@@ -24,15 +24,14 @@ def _quiet(_: str) -> None:
     """Discard a log line."""
 
 
-class LoggedRetry(GithubRetry):
-    """Retry 5xx, 429 (Retry-After honoured, capped), rate-limit 403s and broken connections."""
+class LoggedRetry(Retry):
+    """Retry 5xx, 429 and broken connections, saying so in the log."""
 
     def __init__(self, log: Log = _quiet, **kwargs: Any) -> None:
         kwargs.setdefault("status_forcelist", sorted(TEMPORARY_STATUS))
         kwargs.setdefault("backoff_factor", 0.5)
         kwargs.setdefault("backoff_jitter", 0.5)
         kwargs.setdefault("backoff_max", 30.0)
-        kwargs.setdefault("max_rate_limit_wait", MAX_RETRY_AFTER)
         kwargs.setdefault("raise_on_status", False)
         super().__init__(**kwargs)
         self.log = log
@@ -67,3 +66,13 @@ class LoggedRetry(GithubRetry):
         """How many retries this client may make in all."""
         used = len(self.history)
         return used + (self.total if isinstance(self.total, int) else 0)
+
+
+def github_retry(log: Log, total: int) -> Retry:
+    """LoggedRetry with PyGithub's handling of rate-limit 403s (Retry-After capped)."""
+    from github import GithubRetry  # deferred: PyGithub is slow to import
+
+    class GithubLoggedRetry(LoggedRetry, GithubRetry):  # type: ignore[misc]  # new(): same use
+        """Retry 5xx, 429, rate-limit 403s and broken connections, saying so in the log."""
+
+    return GithubLoggedRetry(log, total=total, max_rate_limit_wait=MAX_RETRY_AFTER)

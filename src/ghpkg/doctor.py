@@ -308,7 +308,6 @@ def _allowed(settings: Settings, found: Findings, action: str, online: bool) -> 
 
 def _engine(settings: Settings, found: Findings) -> None:
     """The engine's version and image store, and the transport a push will use on it."""
-    from ghpkg.registry import RegistryClient
     from ghpkg.transports.choice import choose, unreachable
 
     try:
@@ -323,8 +322,7 @@ def _engine(settings: Settings, found: Findings) -> None:
         client.close()
         return
     try:
-        scratch = RegistryClient(settings.hostname, settings.username, settings.token)
-        elsewhere = unreachable(client, scratch, settings.engine_elsewhere)
+        elsewhere = unreachable(client, settings.engine_elsewhere)
         chosen = choose(settings.transport, "push", info, elsewhere)
     except GhpkgError as exc:
         found.fail("engine", exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,9 +40,7 @@ def ref(settings: Settings, log: Log) -> Result:
 
 def push(settings: Settings, log: Log) -> Result:
     """Build (or take --source), tag and push every version; verify what the registry serves."""
-    registry, refs = connect(settings, log, "push")
-    client = engine.connect(settings.docker_host)
-    transport = _transport(settings, registry, client, "push", log)
+    registry, refs, client, transport = _prepare(settings, log, "push")
     image_id = _source_image(settings, client, log)
     for reference in refs:
         engine.tag(client, image_id, str(reference))
@@ -60,15 +59,14 @@ def push(settings: Settings, log: Log) -> Result:
 
 def pull(settings: Settings, log: Log) -> Result:
     """Pull one version into the local engine, under its full reference."""
-    registry, refs = connect(settings, log, "pull")
+    _registry, refs, client, transport = _prepare(settings, log, "pull")
     reference = refs[0]
-    client = engine.connect(settings.docker_host)
     with log.group(f"Pull {reference}"):
         if is_digest(reference.version):  # the Container registry: the engine pulls it there
             log.info("pulling via engine (a digest: the Container registry resolves it)")
             pulled = _pull_digest(settings, client, reference, log)
         else:
-            pulled = _transport(settings, registry, client, "pull", log).pull(reference)
+            pulled = transport.pull(reference)
     return Result(
         images=(str(reference),),
         digest=pulled.digest,
@@ -78,23 +76,32 @@ def pull(settings: Settings, log: Log) -> Result:
     )
 
 
-def _transport(
-    settings: Settings,
-    registry: RegistryClient,
-    client: docker.DockerClient,
-    verb: str,
-    log: Log,
-) -> Transport:
-    """The transport the settings and the engine call for, said in the log."""
-    info = engine.info(client)
-    elsewhere = choice.unreachable(client, registry, settings.engine_elsewhere)
-    chosen = choice.choose(settings.transport, verb, info, elsewhere)
+def _prepare(
+    settings: Settings, log: Log, verb: str
+) -> tuple[RegistryClient, list[Reference], docker.DockerClient, Transport]:
+    """Log in to the registry and, meanwhile, ask the engine which transport suits it.
+
+    The registry's verdict comes first when both fail: a refused token explains more.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        connecting = pool.submit(connect, settings, log, verb)
+        try:
+            client = engine.connect(settings.docker_host)
+            info = engine.info(client)
+            elsewhere = choice.unreachable(client, settings.engine_elsewhere)
+            chosen = choice.choose(settings.transport, verb, info, elsewhere)
+        except GhpkgError:
+            connecting.result()
+            raise
+        registry, refs = connecting.result()
     log.info(
         f"Docker engine {info.version}{_store(info)}: {verb}ing via {chosen.name} ({chosen.why})"
     )
     if chosen.name == "engine":
-        return EngineTransport(registry, client, log.info, settings.retries)
-    return RegistryTransport(registry, client, log.info, settings.cache_dir)
+        transport: Transport = EngineTransport(registry, client, log.info, settings.retries)
+    else:
+        transport = RegistryTransport(registry, client, log.info, settings.cache_dir)
+    return registry, refs, client, transport
 
 
 def copy(settings: Settings, log: Log) -> Result:
@@ -171,7 +178,24 @@ def delete(settings: Settings, log: Log) -> Result:
 
 
 def connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
-    """Find the registry, check the token (REST API, advisory) and log in, before any build."""
+    """Find the registry, check the token (REST API, advisory) and log in, before any build.
+
+    The REST API's token check runs beside the layout probe and the login; its verdict still
+    comes first, as a refused token explains a refused login.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        token_check = pool.submit(_check_token, settings, log, action)
+        try:
+            registry, refs = _login(settings, log, action)
+        except GhpkgError:
+            token_check.result()
+            raise
+        token_check.result()
+    return registry, refs
+
+
+def _login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
+    """Find the registry (the layout probe where asked) and log in to it."""
     container = settings.registry == "container"
     isolation = True if container else settings.isolation
     if isolation is None:
@@ -189,7 +213,6 @@ def connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, 
         if container
         else registry_host(settings.hostname, isolation)
     )
-    _check_token(settings, log, action)
     registry = _client(settings, host, log, digests=container)
     if container:
         _ping_container(registry, action)

@@ -99,7 +99,7 @@ class Shim:
         self.uploads: dict[str, _Upload] = {}
         self.lock = threading.Lock()
         self._server = _Server(listen, _Handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,))
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.005,))
         self._thread.daemon = True
 
     @property
@@ -416,8 +416,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> Iterator[bytes]:
         length = self._length()
-        if length is None:
-            return _dechunked(self.rfile)
+        if length is None:  # Go sends small chunks: forward them in 1 MiB pieces
+            return _coalesced(_dechunked(self.rfile))
         return _limited(self.rfile, length)
 
     def _small_body(self) -> bytes:
@@ -518,6 +518,18 @@ def _dechunked(stream: BufferedIOBase) -> Iterator[bytes]:
             return
         yield from _limited(stream, size)
         stream.readline(8)
+
+
+def _coalesced(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The same bytes in pieces of at least CHUNK_SIZE (the last may be shorter)."""
+    pending = bytearray()
+    for chunk in chunks:
+        pending += chunk
+        if len(pending) >= CHUNK_SIZE:
+            yield bytes(pending)
+            pending.clear()
+    if pending:
+        yield bytes(pending)
 
 
 def _checked(chunks: Iterator[bytes], digest: str) -> Iterator[bytes]:

@@ -17,6 +17,7 @@ import docker.errors
 from ghpkg.engine import EngineInfo
 from ghpkg.errors import EngineError
 from ghpkg.registry import RegistryClient
+from ghpkg.secret import Secret
 from ghpkg.shim import Scope, Shim
 
 FASTER_ENGINE_PUSH = 28
@@ -55,7 +56,7 @@ def choose(requested: str, verb: str, info: EngineInfo, unreachable: str) -> Cho
     return Choice("registry", f"faster than the engine's own {verb} before Engine {threshold}")
 
 
-def unreachable(client: docker.DockerClient, registry: RegistryClient, remote: bool) -> str:
+def unreachable(client: docker.DockerClient, remote: bool) -> str:
     """Why the engine cannot reach a shim on this machine's loopback, or "" when it can.
 
     Only where it is in doubt (ghpkg in a container, or DOCKER_HOST naming another host): the
@@ -63,7 +64,8 @@ def unreachable(client: docker.DockerClient, registry: RegistryClient, remote: b
     """
     if not remote:
         return ""
-    with Shim(registry, scope=Scope(frozenset(), writable=False)) as shim:
+    nowhere = RegistryClient("localhost", "", Secret(""))  # the empty shim never forwards
+    with Shim(nowhere, scope=Scope(frozenset(), writable=False)) as shim:
         # Refused by the shim, or it never reached the shim: the shim's request count tells.
         with contextlib.suppress(docker.errors.DockerException):
             client.api.pull(f"{shim.address}/ghpkg/reach", tag="probe")
