@@ -1,0 +1,219 @@
+"""The shim's HTTP plumbing: routing, request bodies (chunked too), answers and errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from ghpkg.errors import GhpkgError, RegistryError
+from ghpkg.registry import CHUNK_SIZE
+from ghpkg.shim.convert import MAX_MANIFEST
+from ghpkg.shim.scope import WRITES
+
+if TYPE_CHECKING:
+    from ghpkg.shim.server import Shim
+
+_NAME = r"(?P<name>[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*)"
+_ROUTES = (
+    ("upload", re.compile(rf"^/v2/{_NAME}/blobs/uploads/(?P<id>[0-9a-f-]*)$")),
+    ("blob", re.compile(rf"^/v2/{_NAME}/blobs/(?P<digest>sha256:[0-9a-f]{{64}})$")),
+    ("manifest", re.compile(rf"^/v2/{_NAME}/manifests/(?P<ref>[A-Za-z0-9_.:-]{{1,128}})$")),
+    ("tags", re.compile(rf"^/v2/{_NAME}/tags/list$")),
+)
+
+
+class ShimServer(ThreadingHTTPServer):
+    """A threading HTTP server that knows its shim."""
+
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], shim: Shim
+    ) -> None:
+        self.shim = shim
+        super().__init__(address, handler)
+
+
+class Exchange(BaseHTTPRequestHandler):
+    """One client connection: requests routed to `_{kind}_{method}` handlers of a subclass."""
+
+    protocol_version = "HTTP/1.1"
+    server: ShimServer
+    query: dict[str, str]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the shim reports through its own log."""
+
+    def handle_one_request(self) -> None:
+        """Answer a TLS handshake with plain HTTP, as Go's server does, so clients fall back."""
+        if self.rfile.peek(1)[:1] == b"\x16":  # type: ignore[attr-defined]
+            self.wfile.write(b"HTTP/1.0 400 Bad Request\r\nConnection: close\r\n\r\n")
+            self.close_connection = True
+            return
+        super().handle_one_request()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    # -- routing ------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        shim = self.server.shim
+        with shim.lock:
+            shim.activity.requests += 1
+            if self.headers.get("Authorization"):
+                shim.activity.with_credentials += 1
+        url = urlsplit(self.path)
+        self.query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        try:
+            if url.path in ("/v2", "/v2/"):
+                self._answer(200, {"Content-Type": "application/json"}, b"{}")
+                return
+            for kind, pattern in _ROUTES:
+                match = pattern.match(url.path)
+                if match:
+                    self._dispatch(kind, match.groupdict())
+                    return
+            self._error(404, "NAME_UNKNOWN", f"no registry route for {url.path}")
+        except GhpkgError as exc:
+            self._failed(exc)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    def _dispatch(self, kind: str, parts: dict[str, str]) -> None:
+        path = parts["name"]
+        refusal = self.server.shim.scope.refusal(path, self.command)
+        if refusal:
+            self._error(403, "DENIED", refusal)
+            return
+        handler = getattr(self, f"_{kind}_{self.command.lower()}", None)
+        if handler is None:
+            self._error(405, "UNSUPPORTED", f"{self.command} of a {kind} is not supported")
+            return
+        handler(path, parts)
+
+    # -- request and answer -------------------------------------------------------------
+
+    def _length(self) -> int | None:
+        """The request body's length; None when it comes chunked."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return None
+        value = self.headers.get("Content-Length", "0")
+        return int(value) if value.isdigit() else 0
+
+    def _body(self) -> Iterator[bytes]:
+        length = self._length()
+        if length is None:  # Go sends small chunks: forward them in 1 MiB pieces
+            return _coalesced(_dechunked(self.rfile))
+        return _limited(self.rfile, length)
+
+    def _small_body(self) -> bytes:
+        data = bytearray()
+        for chunk in self._body():
+            data += chunk
+            if len(data) > MAX_MANIFEST:
+                self.close_connection = True
+                raise RegistryError(
+                    "a manifest over 4 MiB was pushed",
+                    "registries refuse manifests that large",
+                    "",
+                    status=400,
+                    codes=("MANIFEST_INVALID",),
+                )
+        return bytes(data)
+
+    def _answer(
+        self, status: int, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> None:
+        if self.server.shim.trace:
+            self.server.shim.log(f"{self.command} {self.path} -> {status}")
+        self.send_response(status)
+        headers = dict(headers or {})
+        headers.setdefault("Content-Length", str(len(body)))
+        headers["Docker-Distribution-API-Version"] = "registry/2.0"
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _error(self, status: int, code: str, message: str) -> None:
+        body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
+        if self.command in WRITES:
+            self.close_connection = True  # its body may be unread
+        self._answer(status, {"Content-Type": "application/json"}, body)
+
+    def _failed(self, exc: GhpkgError) -> None:
+        shim = self.server.shim
+        status = getattr(exc, "status", None) or 502
+        if status != 404:  # a missing tag or blob is an answer, not a failure
+            with shim.lock:
+                shim.activity.failures.append(exc)
+            shim.log(f"{self.command} {urlsplit(self.path).path}: {exc}")
+        codes = getattr(exc, "codes", ()) or ()
+        if status in (401, 403):
+            status, code = 403, "DENIED"
+        elif getattr(exc, "temporary", False) or status >= 500:
+            status, code = 503, "UNAVAILABLE"
+        else:
+            code = codes[0] if codes else "UNKNOWN"
+        self._error(status, code, str(exc))
+
+
+def _limited(stream: BufferedIOBase, length: int) -> Iterator[bytes]:
+    remaining = length
+    while remaining > 0:
+        chunk = stream.read(min(remaining, CHUNK_SIZE))
+        if not chunk:
+            raise ConnectionError("the client closed the connection mid-body")
+        remaining -= len(chunk)
+        yield chunk
+
+
+def _dechunked(stream: BufferedIOBase) -> Iterator[bytes]:
+    """A body sent with Transfer-Encoding: chunked, piece by piece."""
+    while True:
+        line = stream.readline(1024)
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise ConnectionError("a malformed chunk in the client's body") from None
+        if size == 0:
+            while stream.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return
+        yield from _limited(stream, size)
+        stream.readline(8)
+
+
+def _coalesced(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The same bytes in pieces of at least CHUNK_SIZE (the last may be shorter)."""
+    pending = bytearray()
+    for chunk in chunks:
+        pending += chunk
+        if len(pending) >= CHUNK_SIZE:
+            yield bytes(pending)
+            pending.clear()
+    if pending:
+        yield bytes(pending)
