@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import docker
 import docker.errors
 import requests
+import urllib3.exceptions
 from docker.models.images import Image
 from docker.utils import kwargs_from_env
 
@@ -31,6 +32,10 @@ Progress = Callable[[Mapping[str, Any]], None]
 T = TypeVar("T")
 
 _BUILD_TAIL = 12
+# What an engine call can raise: docker-py's errors, and requests'/urllib3's when a stream
+# breaks or times out (docker-py lets those through), which are worth another try.
+_BROKEN = (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
+_ENGINE_ERRORS = (docker.errors.DockerException, *_BROKEN)
 # What a registry's trouble looks like in the engine's JSON stream, and what is a refusal.
 _TEMPORARY = re.compile(
     r"\b(5\d\d|429)\b|too ?many ?requests|service unavailable|bad gateway|gateway time-?out"
@@ -117,7 +122,7 @@ def info(client: docker.DockerClient) -> EngineInfo:
     try:
         version = client.version()
         details = client.info()
-    except docker.errors.DockerException as exc:
+    except _ENGINE_ERRORS as exc:
         raise EngineError("cannot query the Docker engine", _first_line(exc), "") from None
     driver_status = details.get("DriverStatus") or []
     containerd_store = any(
@@ -134,7 +139,7 @@ def platform(client: docker.DockerClient) -> tuple[str, str]:
     """The engine's OS and architecture as image indexes name them, e.g. ("linux", "amd64")."""
     try:
         version = client.version()
-    except docker.errors.DockerException as exc:
+    except _ENGINE_ERRORS as exc:
         raise EngineError("cannot query the Docker engine", _first_line(exc), "") from None
     return str(version.get("Os") or "linux"), str(version.get("Arch") or "amd64")
 
@@ -189,7 +194,7 @@ def build(
     except docker.errors.APIError as exc:  # the engine refused the build: say what it said
         cause = str(exc.explanation or "").strip() or _first_line(exc)
         raise BuildError("docker build failed", cause, "check the Dockerfile") from None
-    except docker.errors.DockerException as exc:
+    except _ENGINE_ERRORS as exc:
         raise BuildError(
             "docker build failed", _first_line(exc), "check the build context"
         ) from None
@@ -211,7 +216,7 @@ def get_image(client: docker.DockerClient, name_or_id: str) -> Image:
             "--source takes the ID or name of an image that exists locally",
             "check `docker images`, or build it first",
         ) from None
-    except docker.errors.DockerException as exc:
+    except _ENGINE_ERRORS as exc:
         raise EngineError(f"cannot inspect image {name_or_id!r}", _first_line(exc), "") from None
 
 
@@ -226,7 +231,7 @@ def find_image(client: docker.DockerClient, name_or_id: str) -> Image | None:
         return client.images.get(name_or_id)
     except docker.errors.ImageNotFound:
         return None
-    except docker.errors.DockerException as exc:
+    except _ENGINE_ERRORS as exc:
         raise EngineError(f"cannot inspect image {name_or_id!r}", _first_line(exc), "") from None
 
 
@@ -235,7 +240,7 @@ def tag(client: docker.DockerClient, image_id: str, reference: str) -> None:
     name, _, version = reference.rpartition(":")
     try:
         ok = client.api.tag(image_id, name, version, force=True)
-    except docker.errors.DockerException as exc:
+    except _ENGINE_ERRORS as exc:
         raise EngineError(f"cannot tag {image_id} as {reference}", _first_line(exc), "") from None
     if not ok:
         raise EngineError(f"the engine refused to tag {image_id} as {reference}", "", "")
@@ -247,7 +252,7 @@ def untag(client: docker.DockerClient, reference: str) -> None:
         client.api.remove_image(reference, noprune=True)
     except docker.errors.ImageNotFound:
         return
-    except docker.errors.DockerException as exc:
+    except _ENGINE_ERRORS as exc:
         raise EngineError(f"cannot remove the name {reference}", _first_line(exc), "") from None
 
 
@@ -358,9 +363,10 @@ def _follow(start: Callable[[], Iterable[Mapping[str, Any]]], what: str, progres
             if isinstance(aux, dict) and aux.get("Digest"):
                 digest = str(aux["Digest"])
             progress(chunk)
-    except docker.errors.DockerException as exc:
+    except _ENGINE_ERRORS as exc:
         cause = _first_line(exc)
-        raise EngineError(f"{what} failed", cause, "", temporary=temporary_message(cause)) from None
+        temporary = isinstance(exc, _BROKEN) or temporary_message(cause)
+        raise EngineError(f"{what} failed", cause, "", temporary=temporary) from None
     return digest
 
 
@@ -368,8 +374,13 @@ def save(client: docker.DockerClient, image: str, chunk_size: int = 1 << 20) -> 
     """Stream `docker save IMAGE` (a tar) without holding it in memory."""
     try:
         yield from client.api.get_image(image, chunk_size=chunk_size)
-    except docker.errors.DockerException as exc:
-        raise EngineError(f"docker save of {image} failed", _first_line(exc), "") from None
+    except _ENGINE_ERRORS as exc:
+        raise EngineError(
+            f"docker save of {image} failed",
+            _first_line(exc),
+            "",
+            temporary=isinstance(exc, _BROKEN),
+        ) from None
 
 
 def load(client: docker.DockerClient, tar_stream: Iterable[bytes]) -> list[str]:
@@ -382,8 +393,10 @@ def load(client: docker.DockerClient, tar_stream: Iterable[bytes]) -> list[str]:
             match = re.search(r"Loaded image(?: ID)?: (\S+)", text)
             if match:
                 loaded.append(match.group(1))
-    except docker.errors.DockerException as exc:
-        raise EngineError("docker load failed", _first_line(exc), "") from None
+    except _ENGINE_ERRORS as exc:
+        raise EngineError(
+            "docker load failed", _first_line(exc), "", temporary=isinstance(exc, _BROKEN)
+        ) from None
     return loaded
 
 

@@ -1,0 +1,73 @@
+"""A broken or timed-out talk with the engine is an EngineError, retried where it may pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import urllib3.exceptions
+
+from ghpkg import engine
+from ghpkg.errors import EngineError
+
+
+class BrokenApi:
+    """docker-py's APIClient where each stream breaks after its first chunk."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls = 0
+
+    def _broken(self) -> Iterator[dict[str, Any]]:
+        self.calls += 1
+        yield {"status": "Preparing", "id": "0123456789ab"}
+        raise self.error
+
+    def push(self, *_args: Any, **_kwargs: Any) -> Iterator[dict[str, Any]]:
+        return self._broken()
+
+    def get_image(self, *_args: Any, **_kwargs: Any) -> Iterator[bytes]:
+        self.calls += 1
+        yield b"tar"
+        raise self.error
+
+
+class BrokenClient:
+    def __init__(self, error: Exception) -> None:
+        self.api = BrokenApi(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.ReadTimeout("Read timed out. (read timeout=600)"),
+        requests.exceptions.ConnectionError("Connection aborted."),
+        urllib3.exceptions.ProtocolError("Connection broken: IncompleteRead(10 bytes read)"),
+    ],
+)
+def test_a_push_stream_that_breaks_is_retried_then_one_engine_error(
+    error: Exception, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "backoff_delay", lambda _n: 0.0)
+    client = BrokenClient(error)
+    said: list[str] = []
+    with pytest.raises(EngineError) as failed:
+        pushing: Any = engine.push  # a fake client stands in for docker-py's
+        pushing(
+            client, "127.0.0.1:5/o/r/i:1", "", None, lambda _c: None, retries=1, log=said.append
+        )
+    assert client.api.calls == 2
+    assert failed.value.temporary
+    assert str(failed.value).startswith("docker push of 127.0.0.1:5/o/r/i:1 failed: ")
+    assert "(gave up after 2 attempts)" in str(failed.value)
+    assert len(said) == 1
+
+
+def test_a_save_stream_that_breaks_is_an_engine_error_not_an_internal_one() -> None:
+    client = BrokenClient(urllib3.exceptions.ProtocolError("Connection broken"))
+    with pytest.raises(EngineError) as failed:
+        list(engine.save(client, "sha256:abc"))  # type: ignore[arg-type]
+    assert str(failed.value) == "docker save of sha256:abc failed: Connection broken"
+    assert failed.value.temporary
