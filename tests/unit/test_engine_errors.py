@@ -53,8 +53,8 @@ def test_a_push_stream_that_breaks_is_retried_then_one_engine_error(
     monkeypatch.setattr(engine, "backoff_delay", lambda _n: 0.0)
     client = BrokenClient(error)
     said: list[str] = []
+    pushing: Any = engine.push  # a fake client stands in for docker-py's
     with pytest.raises(EngineError) as failed:
-        pushing: Any = engine.push  # a fake client stands in for docker-py's
         pushing(
             client, "127.0.0.1:5/o/r/i:1", "", None, lambda _c: None, retries=1, log=said.append
         )
