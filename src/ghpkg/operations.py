@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from pathlib import Path
 
 import docker
 
 from ghpkg import auth, diagnosis, engine, registry_layout
+from ghpkg.engine_trust import trusted
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.outputs import Log, Result
@@ -343,35 +343,17 @@ def _pull_digest(
     settings: Settings, client: docker.DockerClient, reference: Reference, log: Log
 ) -> Pulled:
     """`docker pull NAME@DIGEST` from the Container registry itself (it resolves digests)."""
-    _trust_ca_in_engine(settings.ca_file, reference.registry, log)
-    engine.pull(
-        client,
-        str(reference),
-        settings.username,
-        settings.token,
-        EngineProgress(log.info),
-        retries=settings.retries,
-        log=log.info,
-    )
-    return Pulled(reference.version, engine.image_id_of(client, str(reference)))
-
-
-def _trust_ca_in_engine(ca_file: Path | None, host: str, log: Log) -> None:
-    """The engine trusts /etc/docker/certs.d/HOST/ca.crt; put the CA there if it is missing."""
-    if ca_file is None:
-        return
-    target = Path("/etc/docker/certs.d") / host / "ca.crt"
-    try:
-        if target.exists() and target.read_bytes() == ca_file.read_bytes():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(ca_file.read_bytes())
-        log.info(f"Installed the CA for the engine at {target}")
-    except OSError as exc:
-        log.warn(
-            f"could not install the CA at {target} ({exc.strerror}); "
-            f"the engine may not trust {host}"
+    with trusted(settings.ca_file, reference.registry, log.info, log.warn):
+        engine.pull(
+            client,
+            str(reference),
+            settings.username,
+            settings.token,
+            EngineProgress(log.info),
+            retries=settings.retries,
+            log=log.info,
         )
+    return Pulled(reference.version, engine.image_id_of(client, str(reference)))
 
 
 def _store(info: engine.EngineInfo) -> str:
