@@ -15,10 +15,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 # A virtual environment works on every base, including Debian's externally managed python3.
+# Dependencies pinned with their hashes, as the composite action installs them.
 COPY pyproject.toml README.md /tmp/ghpkg-src/
+COPY action/requirements.txt /tmp/ghpkg-src/action/
 COPY src /tmp/ghpkg-src/src
 RUN python3 -m venv /opt/ghpkg \
-    && /opt/ghpkg/bin/pip install --quiet /tmp/ghpkg-src \
+    && /opt/ghpkg/bin/pip install --quiet --require-hashes --only-binary :all: \
+       -r /tmp/ghpkg-src/action/requirements.txt \
+    && /opt/ghpkg/bin/pip install --quiet --no-deps --no-build-isolation /tmp/ghpkg-src \
     && rm -rf /tmp/ghpkg-src \
     && /opt/ghpkg/bin/ghpkg --version
 COPY entrypoint.py /opt/ghpkg/entrypoint.py
