@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ghpkg.cli import execute, fail, git_tags, report
+from ghpkg.cli import execute, fail, git_tags, on_sigterm, report
+from ghpkg.errors import Terminated
 from ghpkg.outputs import Log
 from ghpkg.secret import Secret
 
@@ -14,6 +15,7 @@ def main() -> int:
     """Run the action with the inputs GitHub set in the environment."""
     from ghpkg import inputs
 
+    on_sigterm()
     env = os.environ
     log = Log(workflow=True)
     token = Secret(env.get("INPUT_TOKEN", ""))
@@ -32,6 +34,6 @@ def main() -> int:
         if result.failure:  # doctor: the checklist is out, and a push would fail
             log.error(result.failure)
             return 1
-    except (Exception, KeyboardInterrupt) as exc:
+    except (Exception, KeyboardInterrupt, Terminated) as exc:
         return fail(exc, token, log)
     return 0

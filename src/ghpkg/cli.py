@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ghpkg.errors import GhpkgError
+from ghpkg.errors import GhpkgError, Terminated
 from ghpkg.outputs import Log, Result, append_outputs, append_summary, inert
 from ghpkg.secret import Secret
 
@@ -63,6 +63,8 @@ def fail(exc: BaseException, token: Secret, log: Log) -> int:
         message, code = str(exc), exc.exit_code
     elif isinstance(exc, KeyboardInterrupt):
         message, code = "interrupted", 130
+    elif isinstance(exc, Terminated):
+        message, code = "terminated (SIGTERM); what was started is cleaned up", 143
     else:
         message = f"internal error ({type(exc).__name__}: {exc}); please report it"
         code = 1
@@ -95,8 +97,19 @@ def git_tags(workspace: Path, token: Secret | None = None) -> list[str] | None:
     return done.stdout.split() if done.returncode == 0 else None
 
 
+def on_sigterm() -> None:
+    """Turn SIGTERM into Terminated, so every `with` and `finally` on the way runs."""
+    import signal
+
+    def terminated(_signal: int, _frame: object) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ghpkg` console script."""
+    on_sigterm()
     from ghpkg import inputs
 
     env = os.environ
@@ -115,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if result.failure:  # doctor: the checklist is out, and a push would fail
             log.error(result.failure)
             return 1
-    except (Exception, KeyboardInterrupt) as exc:
+    except (Exception, KeyboardInterrupt, Terminated) as exc:
         if env.get("GHPKG_DEBUG") and not isinstance(exc, GhpkgError):
             raise
         return fail(exc, token, log)

@@ -66,3 +66,10 @@ class EngineError(GhpkgError):
 
 class BuildError(EngineError):
     """`docker build` failed; the cause holds the build's last lines."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind (temp files, upload sessions, the shim) and exit 143.
+
+    A BaseException, so no `except Exception` on the way swallows it.
+    """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -24,6 +25,7 @@ from ghpkg.save_archive import LayerEntry
 # A legacy-layout layer (named by a v1 ID) this big is matched to a cached layer by its size,
 # then checked by its digest as it is read past; smaller ones are simply compressed.
 GUESS_MIN = 4 << 20
+SPOOL_MARGIN = 16 << 20  # room left beside a layer (gzip's worst case adds ~0.03 %)
 MB = 1e6
 
 
@@ -117,7 +119,7 @@ class Spooler:
         if name and self.skippable(name, entry.size):
             self.log(f"layer {_short(name)}: already in the registry")
             return LayerBlob(entry.name, name, entry.size, None, None, None)
-        path = self._path()
+        path = self._path(entry.size)
         throttle = Throttle(self.log, f"layer {_short(name or entry.name)}", self.every)
         throttle.start(f"copying {entry.size / MB:.1f} MB (already gzip-compressed)")
         digest = hashlib.sha256()
@@ -151,7 +153,7 @@ class Spooler:
         return LayerBlob(entry.name, blob.digest, blob.size, diff_id, entry.size, None)
 
     def _compress(self, entry: LayerEntry, name: str | None) -> LayerBlob:
-        path = self._path()
+        path = self._path(entry.size)
         throttle = Throttle(self.log, f"layer {_short(name or entry.name)}", self.every)
         throttle.start(f"compressing {entry.size / MB:.1f} MB")
         diff = hashlib.sha256()
@@ -187,7 +189,16 @@ class Spooler:
         digest = "sha256:" + blob.hexdigest()
         return self._done(LayerBlob(entry.name, digest, written, diff_id, read, path))
 
-    def _path(self) -> Path:
+    def _path(self, size: int) -> Path:
+        """A new spool file, where a layer of `size` bytes still fits (gzip never grows it much)."""
+        free = shutil.disk_usage(self.directory).free
+        if free < size + SPOOL_MARGIN:
+            raise GhpkgError(
+                f"no room to spool a {size / MB:.0f} MB layer in {self.directory}",
+                f"{free / MB:.0f} MB free there",
+                "free some space, point TMPDIR at a larger disk, or push with "
+                "--transport engine, which spools nothing",
+            )
         handle, name = tempfile.mkstemp(prefix="layer-", suffix=".gz", dir=self.directory)
         os.close(handle)
         return Path(name)
