@@ -1,4 +1,19 @@
-"""ghpkg: publish and install Docker images on the GitHub Packages Docker registry of GHES."""
+"""ghpkg: publish and install Docker images on the GitHub Packages Docker registry of GHES.
+
+As a library: build a `Settings`, call a verb with it and a `Log`, read the `Result`::
+
+    import ghpkg
+
+    settings = ghpkg.Settings(
+        operation="push", hostname="ghes.example.com", isolation=None, owner="octo-org",
+        repository="hello-world", image="app", versions=("1.0",), username="octocat",
+        token=ghpkg.Secret(token), source="app:latest",
+    )
+    result = ghpkg.push(settings, ghpkg.Log())
+    print(result.images, result.digest)
+
+Every failure is a `GhpkgError` (what, cause, fix; `exit_code` 1 or 2).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +28,16 @@ if TYPE_CHECKING:
         RegistryError,
         UsageError,
     )
+    from ghpkg.outputs import Log, Result
     from ghpkg.reference import Reference
+    from ghpkg.secret import Secret
+    from ghpkg.settings import Settings
+    from ghpkg.verbs.copy import copy
+    from ghpkg.verbs.doctor import run as doctor
+    from ghpkg.verbs.package_versions import delete, versions
+    from ghpkg.verbs.pull import pull
+    from ghpkg.verbs.push import push, ref
+    from ghpkg.verbs.serve import run as serve
 
 __version__ = "0.1.0"
 
@@ -22,17 +46,41 @@ __all__ = [
     "BuildError",
     "EngineError",
     "GhpkgError",
+    "Log",
     "Reference",
     "RegistryError",
+    "Result",
+    "Secret",
+    "Settings",
     "UsageError",
     "__version__",
+    "copy",
+    "delete",
+    "doctor",
+    "pull",
+    "push",
+    "ref",
+    "serve",
+    "versions",
 ]
 
 # Where each public name lives. They are imported on first use (PEP 562), so `import ghpkg`,
 # which every `ghpkg` command does first, costs nothing: `ghpkg --help` stays fast.
-_HOMES = {"Reference": "ghpkg.reference"} | {
-    name: "ghpkg.errors" for name in __all__ if name.endswith("Error")
-}
+_HOMES: dict[str, tuple[str, str]] = {
+    "Reference": ("ghpkg.reference", "Reference"),
+    "Log": ("ghpkg.outputs", "Log"),
+    "Result": ("ghpkg.outputs", "Result"),
+    "Secret": ("ghpkg.secret", "Secret"),
+    "Settings": ("ghpkg.settings", "Settings"),
+    "push": ("ghpkg.verbs.push", "push"),
+    "ref": ("ghpkg.verbs.push", "ref"),
+    "pull": ("ghpkg.verbs.pull", "pull"),
+    "copy": ("ghpkg.verbs.copy", "copy"),
+    "versions": ("ghpkg.verbs.package_versions", "versions"),
+    "delete": ("ghpkg.verbs.package_versions", "delete"),
+    "doctor": ("ghpkg.verbs.doctor", "run"),
+    "serve": ("ghpkg.verbs.serve", "run"),
+} | {name: ("ghpkg.errors", name) for name in __all__ if name.endswith("Error")}
 
 
 def __getattr__(name: str) -> Any:
@@ -40,6 +88,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'ghpkg' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(_HOMES[name]), name)
+    module, attribute = _HOMES[name]
+    value = getattr(importlib.import_module(module), attribute)
     globals()[name] = value
     return value

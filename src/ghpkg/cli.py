@@ -20,13 +20,13 @@ if TYPE_CHECKING:
     from ghpkg.settings import Settings
 
 
-_VERBS = {  # operation -> (module, function), imported only when that verb runs
-    "push": ("operations", "push"),
-    "pull": ("operations", "pull"),
-    "ref": ("operations", "ref"),
-    "versions": ("operations", "versions"),
-    "delete": ("operations", "delete"),
-    "copy": ("operations", "copy"),
+_VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when that verb runs
+    "push": ("push", "push"),
+    "ref": ("push", "ref"),
+    "pull": ("pull", "pull"),
+    "copy": ("copy", "copy"),
+    "versions": ("package_versions", "versions"),
+    "delete": ("package_versions", "delete"),
     "doctor": ("doctor", "run"),
     "serve": ("serve", "run"),
 }
@@ -38,7 +38,7 @@ def execute(settings: Settings, log: Log) -> Result:
 
     module, function = _VERBS[settings.operation]
     verb: Callable[[Settings, Log], Result] = getattr(
-        importlib.import_module(f"ghpkg.{module}"), function
+        importlib.import_module(f"ghpkg.verbs.{module}"), function
     )
     if settings.version_note:
         log.info(settings.version_note)

@@ -71,3 +71,17 @@ def system_engine() -> Iterator[docker.DockerClient]:
     client = docker.DockerClient(base_url=start("20.10").base_url)
     yield client
     client.close()
+
+
+# ghpkg's own handling (faults, secrets, bad input) on the oldest engine, one from before and
+# one from after Engine 28, the latter with the containerd image store: each of those engines
+# takes another path through ghpkg (registry and engine transports, classic and containerd).
+HANDLING_ENGINES = ("20.10", "26.1", "28.5-containerd")
+
+
+def handling_engines() -> list[str]:
+    """HANDLING_ENGINES among those this run tests (GHPKG_ENGINES)."""
+    from testbed.pytest_engines import selected_engines
+
+    chosen = [name for name in HANDLING_ENGINES if name in selected_engines()]
+    return chosen or selected_engines()[:1]

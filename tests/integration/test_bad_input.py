@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Run, clean_environment
+from tests.integration.conftest import Run, clean_environment, handling_engines
 
 pytestmark = pytest.mark.integration
 
@@ -152,12 +152,15 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=handling_engines())
 def values(
-    testbed: Any, engine_pool: Any, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    testbed: Any,
+    engine_pool: Any,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, str]:
-    """What the placeholders in the table stand for."""
-    engine = engine_pool.get("20.10")
+    """What the placeholders in the table stand for, on each engine of HANDLING_ENGINES."""
+    engine = engine_pool.get(request.param)
     folder = tmp_path_factory.mktemp("inputs")
     context = folder / "context"
     context.mkdir()

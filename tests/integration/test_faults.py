@@ -25,21 +25,20 @@ from ghpkg.manifest import SCHEMA2
 from testbed.faults import Fault, FaultProxy
 from testbed.images import build_hello
 from tests.helpers import read_outputs
-from tests.integration.conftest import Run, clean_environment
+from tests.integration.conftest import Run, clean_environment, handling_engines
 
 pytestmark = pytest.mark.integration
 
-ENGINE = "20.10"
 OWNER_REPO = "octo-org/hello-world"
 BLOB_UPLOAD = r"/blobs/uploads/"
 MANIFEST = r"/manifests/"
 KIB64 = 64 * 1024
 
 
-@pytest.fixture(scope="module")
-def engine20(engine_pool: Any) -> Any:
-    """The default engine; these tests do not depend on the engine's version."""
-    return engine_pool.get(ENGINE)
+@pytest.fixture(scope="module", params=handling_engines())
+def engine20(request: pytest.FixtureRequest, engine_pool: Any) -> Any:
+    """Each engine of HANDLING_ENGINES in turn; the faults do not depend on it."""
+    return engine_pool.get(request.param)
 
 
 def _image(engine: Any, prefix: str) -> tuple[str, str]:

@@ -25,12 +25,11 @@ from ghpkg.errors import GhpkgError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
 from testbed.images import build_hello
-from tests.integration.conftest import clean_environment
+from tests.integration.conftest import clean_environment, handling_engines
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-ENGINE = "20.10"
 # Where ghpkg could write: TMPDIR, HOME and the working directory (both under /tmp here),
 # the engine's client and daemon configuration.
 SCANNED = (Path("/tmp"), Path("/root/.docker"), Path("/etc/docker"))
@@ -87,10 +86,10 @@ def shown(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("::add-mask::"))
 
 
-@pytest.fixture(scope="module")
-def engine20(engine_pool: Any) -> Any:
-    """The default engine."""
-    return engine_pool.get(ENGINE)
+@pytest.fixture(scope="module", params=handling_engines())
+def engine20(request: pytest.FixtureRequest, engine_pool: Any) -> Any:
+    """Each engine of HANDLING_ENGINES in turn."""
+    return engine_pool.get(request.param)
 
 
 @pytest.mark.parametrize("transport", ["registry", "engine"])

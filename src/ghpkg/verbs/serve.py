@@ -13,10 +13,10 @@ from types import FrameType
 
 from ghpkg.errors import GhpkgError
 from ghpkg.listen import parse_listen
-from ghpkg.operations import connect
 from ghpkg.outputs import Log, Result
 from ghpkg.settings import Settings
 from ghpkg.shim import Scope, Shim
+from ghpkg.verbs.connect import connect
 
 
 def run(settings: Settings, log: Log) -> Result:

@@ -1,0 +1,145 @@
+"""What every verb that goes on the network does first: find the registry, check the token,
+log in, and (for push and pull) ask the engine which transport suits it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import docker
+
+from ghpkg import auth, diagnosis, engine, registry_layout
+from ghpkg.errors import GhpkgError, RegistryError
+from ghpkg.outputs import Log
+from ghpkg.reference import Reference, container_host, registry_host
+from ghpkg.registry import RegistryClient, probe_isolation
+from ghpkg.settings import Settings
+from ghpkg.transports import Transport, choice
+from ghpkg.transports.engine import EngineTransport
+from ghpkg.transports.registry import RegistryTransport
+
+
+def prepare(
+    settings: Settings, log: Log, verb: str
+) -> tuple[RegistryClient, list[Reference], docker.DockerClient, Transport]:
+    """Log in to the registry and, meanwhile, ask the engine which transport suits it.
+
+    The registry's verdict comes first when both fail: a refused token explains more.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        connecting = pool.submit(connect, settings, log, verb)
+        try:
+            client = engine.connect(settings.docker_host)
+            info = engine.info(client)
+            elsewhere = choice.unreachable(client, settings.engine_elsewhere)
+            chosen = choice.choose(settings.transport, verb, info, elsewhere)
+        except GhpkgError:
+            connecting.result()
+            raise
+        registry, refs = connecting.result()
+    where = f"Docker engine {info.version}{store_note(info)}"
+    log.info(f"{where}: {verb}ing via {chosen.name} ({chosen.why})")
+    if chosen.name == "engine":
+        transport: Transport = EngineTransport(registry, client, log.info, settings.retries)
+    else:
+        transport = RegistryTransport(registry, client, log.info, settings.cache_dir)
+    return registry, refs, client, transport
+
+
+def connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
+    """Find the registry, check the token (REST API, advisory) and log in, before any build.
+
+    The REST API's token check runs beside the layout probe and the login; its verdict still
+    comes first, as a refused token explains a refused login.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        token_check = pool.submit(check_token, settings, log, action)
+        try:
+            registry, refs = login(settings, log, action)
+        except GhpkgError:
+            token_check.result()
+            raise
+        token_check.result()
+    return registry, refs
+
+
+def login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
+    """Find the registry (the layout probe where asked) and log in to it."""
+    container = settings.registry == "container"
+    isolation = True if container else settings.isolation
+    if isolation is None:
+        try:
+            isolation = probe_isolation(
+                settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
+            )
+        except RegistryError as exc:  # say why, as doctor would
+            raise diagnosis.diagnose(
+                settings.hostname, None, settings.ca_file, exc, timeout=settings.timeout
+            ) from None
+    refs = settings.references(isolation)
+    host = (
+        container_host(settings.hostname)
+        if container
+        else registry_host(settings.hostname, isolation)
+    )
+    registry = client_for(settings, host, log, digests=container)
+    if container:
+        ping_container(registry, action)
+        return registry, refs
+    try:
+        registry.ping(action)
+    except RegistryError as exc:  # say why, as doctor would
+        raise diagnosis.diagnose(
+            settings.hostname, isolation, settings.ca_file, exc, registry.host, settings.timeout
+        ) from None
+    return registry, refs
+
+
+def check_token(settings: Settings, log: Log, action: str) -> None:
+    """Check the token's scopes through the REST API; advisory where the API cannot say."""
+    auth.check_token_remotely(
+        settings.api_url,
+        settings.token,
+        action,
+        settings.ca_file,
+        log.warn,
+        timeout=int(settings.timeout),
+        retries=settings.retries,
+        log=log.info,
+    )
+
+
+def ping_container(registry: RegistryClient, action: str) -> None:
+    """Log in to the Container registry; no such name, or a web page there: it is not enabled."""
+    fix = (
+        "GHES serves it only with subdomain isolation, once the site administrator enables it; "
+        "ask them, or use the Docker registry (--registry docker)"
+    )
+    addresses, why = registry_layout.resolve(registry.host)
+    if not addresses:
+        raise RegistryError(f"no Container registry at {registry.host}", why, fix)
+    try:
+        registry.ping(action)
+    except RegistryError as exc:
+        if exc.status != 404:
+            raise
+        what = f"no Container registry at {registry.host}"
+        raise RegistryError(what, exc.cause, fix, status=404) from None
+
+
+def client_for(settings: Settings, host: str, log: Log, digests: bool = False) -> RegistryClient:
+    """A registry client for one host with the settings' token, CA and retries."""
+    return RegistryClient(
+        host,
+        settings.username,
+        settings.token,
+        ca_file=settings.ca_file,
+        timeout=settings.timeout,
+        retries=settings.retries,
+        log=log.info,
+        digests=digests,
+    )
+
+
+def store_note(info: engine.EngineInfo) -> str:
+    return " (containerd image store)" if info.containerd_store else ""

@@ -1,0 +1,30 @@
+"""`ghpkg copy`: versions from the Docker registry to the Container registry, blob to blob."""
+
+from __future__ import annotations
+
+from ghpkg.outputs import Log, Result
+from ghpkg.settings import Settings
+from ghpkg.verbs.connect import client_for, connect, ping_container
+
+
+def copy(settings: Settings, log: Log) -> Result:
+    """Copy versions from the Docker registry to the Container registry, blob to blob."""
+    from ghpkg.copying import copy_image  # deferred: only copy needs it
+
+    source, refs = connect(settings, log, "push")
+    targets = settings.copy_destinations()
+    destination = client_for(settings, targets[0].registry, log, digests=True)
+    ping_container(destination, "push")
+    done: set[str] = set()
+    digests = []
+    with log.group(f"Copy {', '.join(r.version for r in refs)} to {targets[0].name}"):
+        for reference, target in zip(refs, targets, strict=True):
+            copied = copy_image(source, destination, reference, target, log.info, done)
+            digests.append(copied.digest)
+    log.info(f"Copied {len(refs)} version(s) to {targets[0].name}, manifest {digests[0]}")
+    return Result(
+        images=tuple(str(t) for t in targets),
+        digest=digests[0],
+        registry=targets[0].registry,
+        package_url=f"https://{settings.hostname}/{targets[0].owner}?tab=packages",
+    )
