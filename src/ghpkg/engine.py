@@ -365,7 +365,7 @@ def _follow(start: Callable[[], Iterable[Mapping[str, Any]]], what: str, progres
             progress(chunk)
     except _ENGINE_ERRORS as exc:
         cause = _first_line(exc)
-        temporary = isinstance(exc, _BROKEN) or temporary_message(cause)
+        temporary = _broken(exc) or temporary_message(cause)
         raise EngineError(f"{what} failed", cause, "", temporary=temporary) from None
     return digest
 
@@ -379,7 +379,7 @@ def save(client: docker.DockerClient, image: str, chunk_size: int = 1 << 20) -> 
             f"docker save of {image} failed",
             _first_line(exc),
             "",
-            temporary=isinstance(exc, _BROKEN),
+            temporary=_broken(exc),
         ) from None
 
 
@@ -395,7 +395,7 @@ def load(client: docker.DockerClient, tar_stream: Iterable[bytes]) -> list[str]:
                 loaded.append(match.group(1))
     except _ENGINE_ERRORS as exc:
         raise EngineError(
-            "docker load failed", _first_line(exc), "", temporary=isinstance(exc, _BROKEN)
+            "docker load failed", _first_line(exc), "", temporary=_broken(exc)
         ) from None
     return loaded
 
@@ -428,6 +428,14 @@ def _again(attempt: Callable[[], T], what: str, retries: int, log: Callable[[str
             log(f"{what}: {exc.cause}; retry {number + 1}/{retries} in {delay:.1f}s")
             time.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _broken(exc: BaseException) -> bool:
+    """A connection that broke or timed out (worth another try), not an answer from the engine.
+
+    docker-py's APIError is a requests HTTPError too: an answer, judged by its text instead.
+    """
+    return isinstance(exc, _BROKEN) and not isinstance(exc, docker.errors.DockerException)
 
 
 def _first_line(exc: BaseException) -> str:

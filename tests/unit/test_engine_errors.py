@@ -71,3 +71,20 @@ def test_a_save_stream_that_breaks_is_an_engine_error_not_an_internal_one() -> N
         list(engine.save(client, "sha256:abc"))  # type: ignore[arg-type]
     assert str(failed.value) == "docker save of sha256:abc failed: Connection broken"
     assert failed.value.temporary
+
+
+def test_an_answer_from_the_engine_is_judged_by_its_words_not_retried_as_a_broken_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docker-py's APIError is a requests HTTPError too; a 404 from the engine is final."""
+    import docker.errors
+
+    response = requests.Response()
+    response.status_code = 404
+    client = BrokenClient(docker.errors.NotFound("manifest unknown", response=response))
+    monkeypatch.setattr(engine, "backoff_delay", lambda _n: 0.0)
+    pushing: Any = engine.push
+    with pytest.raises(EngineError) as failed:
+        pushing(client, "127.0.0.1:5/o/r/i:1", "", None, lambda _c: None, retries=3)
+    assert client.api.calls == 1
+    assert not failed.value.temporary

@@ -167,9 +167,9 @@ class Exchange(BaseHTTPRequestHandler):
     def _failed(self, exc: GhpkgError) -> None:
         shim = self.server.shim
         status = getattr(exc, "status", None) or 502
-        if status != 404:  # a missing tag or blob is an answer, not a failure
-            with shim.lock:
-                shim.activity.failures.append(exc)
+        with shim.lock:  # a missing tag or blob is an answer, not a failure: kept apart
+            (shim.activity.missing if status == 404 else shim.activity.failures).append(exc)
+        if status != 404:
             shim.log(f"{self.command} {urlsplit(self.path).path}: {exc}")
         codes = getattr(exc, "codes", ()) or ()
         if status in (401, 403):

@@ -52,3 +52,4 @@ class Activity:
     pushed: dict[tuple[str, str], str] = field(default_factory=dict)  # (path, tag) -> digest
     served: dict[tuple[str, str], str] = field(default_factory=dict)  # (path, tag) -> digest
     failures: list[GhpkgError] = field(default_factory=list)
+    missing: list[GhpkgError] = field(default_factory=list)  # 404s: answers, not failures

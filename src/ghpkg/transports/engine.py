@@ -101,10 +101,13 @@ class EngineTransport:
                 log=self._log,
             )
         except EngineError as exc:
-            raise _cause(shim, exc) from None
+            raise _cause(shim, exc, missing_counts=True) from None
 
 
-def _cause(shim: Shim, exc: EngineError) -> GhpkgError:
-    """The registry's own error behind an engine failure, where the shim saw one."""
-    failures = shim.activity.failures
+def _cause(shim: Shim, exc: EngineError, missing_counts: bool = False) -> GhpkgError:
+    """The registry's own error behind an engine failure, where the shim saw one.
+
+    For a pull, a 404 the shim passed on (no such tag) is the cause when nothing failed.
+    """
+    failures = shim.activity.failures or (shim.activity.missing if missing_counts else [])
     return failures[-1] if failures else exc
