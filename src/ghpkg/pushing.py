@@ -191,16 +191,15 @@ def _fast_manifest(
         target.cache.forget_config(facts.image_id)
         log("the cached config does not match the local image; reading the image")
         return None
-    missing = [b for b in _unique(blobs) if not target.has(b.digest, b.size)]
-    if any(not target.sources(b.digest) for b in missing):
+    # The cache says which blobs the layers are, and only the image's data could prove it: so
+    # only blobs this repository already holds may stand for them (whoever put them here could
+    # push here anyway). A mount from a sibling would let an entry another job wrote choose
+    # what is published; without one, the image is read and its digests computed.
+    if any(not target.has(b.digest, b.size) for b in _unique(blobs)):
         return None
     _check_sizes(blobs, config_size, limits, log)
-    for digest, size in [
-        *((b.digest, b.size) for b in missing),
-        (facts.config_digest, config_size),
-    ]:
-        if not target.ensure(digest, size, log):
-            return None
+    if not target.ensure(facts.config_digest, config_size, log):  # checked against the image
+        return None
     return blobs, Descriptor(CONFIG, config_size, facts.config_digest)
 
 

@@ -244,10 +244,28 @@ def test_sibling_repository_blobs_are_mounted(engine: FakeEngine, tmp_path: Path
     cache = BlobCache(tmp_path)
     first = _push(registry, engine, "app", "1", cache=cache)
     other = _push(registry, engine, "other", "1", cache=cache)
-    assert engine.saves == 1
+    assert engine.saves == 2  # the image is read: only its data says which blobs to mount
     assert other.uploaded_bytes == 0
     assert other.digest == first.digest
     assert sum(e.startswith("mount") for e in registry.events) == 3
+
+
+def test_a_poisoned_layer_entry_cannot_choose_a_siblings_blob(
+    engine: FakeEngine, tmp_path: Path
+) -> None:
+    """An earlier job's cache entry maps our layer to a blob of another repository."""
+    registry = FakeRegistry()
+    cache = BlobCache(tmp_path)
+    engine.image.layers = [_tar([("evil", b"not our layer")])]
+    _push(registry, engine, "sibling", "1", cache=cache)
+    evil = cache.layer(_digest(engine.image.layers[0]))
+    assert evil is not None
+    engine.image.layers = [_tar([("ours", b"our layer")])]
+    _push(registry, engine, "app", "1", cache=cache)  # our image, its config now in app
+    cache.record_layer(_digest(engine.image.layers[0]), evil)  # then the poisoned entry
+    cache.save()
+    again = _push(registry, engine, "app", "2", cache=BlobCache(tmp_path))
+    _layers_unpack_to_diff_ids(registry, "octo-org/hello-world/app", again.manifest)
 
 
 def test_failed_mount_falls_back_to_reading_the_image(engine: FakeEngine, tmp_path: Path) -> None:
