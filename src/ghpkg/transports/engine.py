@@ -76,22 +76,17 @@ class EngineTransport:
         return Pulled(digest, image_id)
 
     def _engine_push(self, shim: Shim, name: str) -> None:
-        try:
-            engine.push(
-                self._client,
-                name,
-                "",
-                None,
-                EngineProgress(self._log),
-                retries=self._retries,
-                log=self._log,
-            )
-        except EngineError as exc:
-            raise _cause(shim, exc) from None
+        self._through(shim, engine.push, name, missing_counts=False)
 
     def _engine_pull(self, shim: Shim, name: str) -> None:
+        self._through(shim, engine.pull, name, missing_counts=True)
+
+    def _through(
+        self, shim: Shim, move: Callable[..., object], name: str, missing_counts: bool
+    ) -> None:
+        """The engine's push or pull of `name`; on failure, the registry's error if it gave one."""
         try:
-            engine.pull(
+            move(
                 self._client,
                 name,
                 "",
@@ -101,7 +96,7 @@ class EngineTransport:
                 log=self._log,
             )
         except EngineError as exc:
-            raise _cause(shim, exc, missing_counts=True) from None
+            raise _cause(shim, exc, missing_counts) from None
 
 
 def _cause(shim: Shim, exc: EngineError, missing_counts: bool = False) -> GhpkgError:
