@@ -8,18 +8,12 @@ the user's (a token of the wrong kind or scope, an engine GitHub calls incompati
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.reference import registry_host
 from ghpkg.registry_errors import CA_FIX, TEMPORARY_STATUS
 from ghpkg.registry_layout import HostAnswer, Layout, Seen, probe_layout
 
-if TYPE_CHECKING:
-    pass
-
-# GitHub: "Docker Engine v25 is not compatible with the Docker Registry on GHES".
-FIRST_INCOMPATIBLE_ENGINE = 25
 ADMIN_FIX = "ask your site administrator to enable GitHub Packages and its Docker registry"
 
 

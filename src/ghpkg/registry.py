@@ -206,24 +206,6 @@ class RegistryClient:
 
     # -- relaying (the loopback shim forwards a client's requests through these) -------
 
-    def manifest_by_digest(self, path: str, digest: str) -> tuple[bytes, str] | None:
-        """A manifest by digest where the registry serves it (a 404 is None, never an error)."""
-        response = self._call(
-            "GET",
-            f"/v2/{path}/manifests/{digest}",
-            path=path,
-            action="pull",
-            what=f"manifest {_short(digest)} of {path}",
-            ok=(200, 404),
-            headers={"Accept": ACCEPT},
-            stream=True,
-        )
-        with response:
-            if response.status_code == 404:
-                return None
-            raw = _bounded(response, MANIFEST_MAX, f"manifest {_short(digest)} of {path}")
-        return raw, response.headers.get("Content-Type", "").split(";")[0].strip()
-
     def tags(self, path: str, limit: int = 1000) -> list[str]:
         """The repository's tags (at most `limit`); empty where the registry will not list them."""
         response = self._call(

@@ -62,10 +62,12 @@ class Manifests:
         if found is not None or not search:
             return found
         if self._registry.digests:  # a registry that resolves digests itself
-            answer = self._registry.manifest_by_digest(path, digest)
-            if answer is None:
+            try:
+                served = Served(*self._registry.get_manifest(path, digest))
+            except RegistryError as exc:
+                if exc.status != 404:
+                    raise
                 return None
-            served = Served(*answer)
             if served.digest != digest:
                 return None
             self.remember(path, served)

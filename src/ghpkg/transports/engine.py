@@ -45,7 +45,7 @@ class EngineTransport:
                 for name in names:
                     engine.tag(self._client, image_id, name)
                 for name in names:
-                    self._engine_push(shim, name)
+                    self._through(shim, engine.push, name, missing_counts=False)
             finally:
                 for name in names:
                     engine.untag(self._client, name)
@@ -63,7 +63,7 @@ class EngineTransport:
         with Shim(self._registry, scope=scope, log=self._log) as shim:
             local = f"{shim.address}/{reference.path}:{reference.version}"
             try:
-                self._engine_pull(shim, local)
+                self._through(shim, engine.pull, local, missing_counts=True)
                 image_id = engine.image_id_of(self._client, local)
                 engine.tag(self._client, image_id, str(reference))
             finally:
@@ -74,12 +74,6 @@ class EngineTransport:
         if not digest:
             raise EngineError(f"the engine pulled {reference} without reading its manifest")
         return Pulled(digest, image_id)
-
-    def _engine_push(self, shim: Shim, name: str) -> None:
-        self._through(shim, engine.push, name, missing_counts=False)
-
-    def _engine_pull(self, shim: Shim, name: str) -> None:
-        self._through(shim, engine.pull, name, missing_counts=True)
 
     def _through(
         self, shim: Shim, move: Callable[..., object], name: str, missing_counts: bool
