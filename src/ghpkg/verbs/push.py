@@ -34,12 +34,12 @@ def ref(settings: Settings, log: Log) -> Result:
 def push(settings: Settings, log: Log) -> Result:
     """Build (or take --source), tag and push every version; verify what the registry serves."""
     registry, refs, client, transport = prepare(settings, log, "push")
-    image_id = _source_image(settings, client, log)
+    image_id = build_source(settings, client, log)
     for reference in refs:
         engine.tag(client, image_id, str(reference))
     with log.group(f"Push {', '.join(r.version for r in refs)} to {refs[0].name}"):
         transport.push(image_id, refs)
-    digest = _verify(registry, refs, schema2_only=settings.registry == "docker")
+    digest = verify(registry, refs, schema2_only=settings.registry == "docker")
     log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
     return Result(
         images=tuple(str(r) for r in refs),
@@ -50,7 +50,8 @@ def push(settings: Settings, log: Log) -> Result:
     )
 
 
-def _source_image(settings: Settings, client: docker.DockerClient, log: Log) -> str:
+def build_source(settings: Settings, client: docker.DockerClient, log: Log) -> str:
+    """The image to push: --source as it is, else a build of the context with ghpkg's labels."""
     if settings.source:
         image_id = engine.image_id_of(client, settings.source)
         log.info(f"Using local image {settings.source} ({image_id})")
@@ -70,7 +71,7 @@ def _source_image(settings: Settings, client: docker.DockerClient, log: Log) -> 
     return image_id
 
 
-def _verify(registry: RegistryClient, refs: list[Reference], schema2_only: bool = True) -> str:
+def verify(registry: RegistryClient, refs: list[Reference], schema2_only: bool = True) -> str:
     """Every tag must now serve one manifest (schema 2 on the Docker registry), the same for all."""
     digests = set()
     for reference in refs:
