@@ -7,10 +7,12 @@ repository fixture, GitHub's octocat/Hello-World (`GET /repos/{owner}/{repo}`, t
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ghpkg.image_metadata import image_metadata
 from ghpkg.oci_labels import (
     Repository,
     as_annotations,
@@ -19,6 +21,8 @@ from ghpkg.oci_labels import (
     label_lines,
     oci_labels,
 )
+from ghpkg.tag_eval import TagContext
+from ghpkg.versions import GitRef
 
 CREATED = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)
 DEV = "860c1904a1ce19322e91ac35af1ab07466440c37"
@@ -137,3 +141,26 @@ def test_created_is_javascripts_iso_string_in_utc() -> None:
     tokyo = timezone(timedelta(hours=9))
     moment = datetime(2020, 1, 10, 9, 30, 0, 123456, tzinfo=tokyo)
     assert iso_created(moment) == "2020-01-10T00:30:00.123Z"
+
+
+def test_image_metadata_gives_metadata_actions_outputs_for_json01() -> None:
+    git = GitRef(ref="refs/heads/dev", sha=DEV, event="push")
+    ctx = replace(TagContext.from_git_ref(git, CREATED), default_branch="master")
+    rules = ["type=ref,event=branch", "type=raw,my", "type=raw,custom", "type=raw,tags"]
+    meta = image_metadata(
+        rules, [], ctx, Repository.from_api(HELLO_WORLD), CREATED, labels=["invalid", "foo="]
+    )
+    outputs = meta.outputs("user/app")
+    assert outputs["version"] == "dev"
+    assert outputs["tags"].splitlines() == [
+        "user/app:dev",
+        "user/app:my",
+        "user/app:custom",
+        "user/app:tags",
+    ]
+    assert outputs["tag-names"].splitlines() == ["dev", "my", "custom", "tags"]
+    assert outputs["labels"].splitlines() == ["foo=", *expected("dev", DEV)]
+    assert outputs["annotations"].splitlines() == [f"manifest:{x}" for x in expected("dev", DEV)]
+    document = json.loads(outputs["json"])
+    assert document["labels"]["foo"] == ""
+    assert document["tag-names"] == ["dev", "my", "custom", "tags"]

@@ -1,0 +1,52 @@
+"""Everything docker/metadata-action outputs for one image: tags, labels, annotations, json."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ghpkg.oci_labels import Repository, as_annotations, json_output, label_lines, oci_labels
+from ghpkg.tag_eval import TagContext, Version, evaluate
+from ghpkg.tag_rules import parse_flavor, parse_rules
+
+
+@dataclass(frozen=True)
+class ImageMetadata:
+    """The tags the rules give, and the labels and annotations that go with them."""
+
+    version: Version
+    names: tuple[str, ...]
+    labels: dict[str, str]
+    annotations: tuple[str, ...]
+
+    def outputs(self, image: str) -> dict[str, str]:
+        """metadata-action's `version`, `tags`, `tag-names`, `labels`, `annotations`, `json`."""
+        tags = [f"{image}:{name}" for name in self.names]
+        return {
+            "version": self.version.main or "",
+            "tags": "\n".join(tags),
+            "tag-names": "\n".join(self.names),
+            "labels": "\n".join(label_lines(self.labels)),
+            "annotations": "\n".join(self.annotations),
+            "json": json_output(tags, self.names, self.labels, self.annotations),
+        }
+
+
+def image_metadata(
+    tags: Sequence[str],
+    flavor: Sequence[str],
+    ctx: TagContext,
+    repo: Repository,
+    created: datetime,
+    labels: Sequence[str] = (),
+    annotations: Sequence[str] = (),
+    levels: Sequence[str] = ("manifest",),
+) -> ImageMetadata:
+    """Apply the `tags` rules and `flavor` lines to `ctx`; label the image from `repo`."""
+    parsed_flavor = parse_flavor(flavor)
+    version = evaluate(parse_rules(tags), parsed_flavor, ctx)
+    main = version.main or ""
+    own = oci_labels(repo, main, ctx.sha, created, labels)
+    noted = as_annotations(oci_labels(repo, main, ctx.sha, created, annotations), levels)
+    return ImageMetadata(version, tuple(version.tags(parsed_flavor)), own, tuple(noted))

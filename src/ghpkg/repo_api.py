@@ -1,0 +1,57 @@
+"""The repository's metadata from the REST API, for the OCI labels (advisory: None if it fails).
+
+`GET /repos/{owner}/{repo}` (https://docs.github.com/enterprise-server@3.14/rest/repos/repos#get-a-repository),
+at https://HOST/api/v3 on GHES; the same call docker/metadata-action makes for its labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ghpkg.oci_labels import Repository
+from ghpkg.secret import Secret
+
+
+def fetch_repository(
+    api_url: str,
+    token: Secret,
+    full_name: str,
+    ca_file: Path | None,
+    warn: Callable[[str], None],
+    timeout: int = 15,
+    retries: int = 2,
+    log: Callable[[str], None] = lambda _: None,
+) -> Repository | None:
+    """Its name, description, page, licence and default branch; None (warned) if not read."""
+    from requests.adapters import HTTPAdapter
+
+    from ghpkg.api_retry import LoggedRetry
+    from ghpkg.registry_probe import new_session
+
+    session = new_session(ca_file)
+    retry = LoggedRetry(log, total=max(0, retries), respect_retry_after_header=False)
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    where = f"{api_url}/repos/{full_name}"
+    try:
+        with session:
+            response = session.get(
+                where,
+                headers={
+                    "Authorization": f"token {token.reveal()}",
+                    "Accept": "application/vnd.github+json",
+                },
+                timeout=timeout,
+                allow_redirects=False,
+            )
+            data = response.json() if response.status_code == 200 else None
+    except Exception as exc:  # advisory: the labels fall back to what the workflow says
+        warn(f"could not read {where} for the image's labels ({type(exc).__name__})")
+        return None
+    if not isinstance(data, dict):
+        warn(
+            f"could not read {where} for the image's labels (HTTP {response.status_code}); "
+            "title, url and source come from the workflow, description and licenses stay empty"
+        )
+        return None
+    return Repository.from_api(data)
