@@ -1,4 +1,10 @@
-"""The REST API of the front: the parts of GHES's /api/v3 that ghpkg and its tests call."""
+"""The REST API of the front: the parts of GHES's /api/v3 that ghpkg and its tests call.
+
+Who may list and delete package versions follows "REST API endpoints for packages" (GHES 3.14,
+testbed.tokens.REST_PACKAGES): read:packages (delete: also delete:packages) and, docker being a
+repository-scoped type, repo. Each endpoint exists as /orgs/{org}/... for an organization and
+/users/{username}/... for a user: the bed answers 404 to the form that does not fit the owner.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,15 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from testbed.config import GHES_VERSION
-from testbed.tokens import DELETE, READ, Token, TokenTable, registry_status
+from testbed.tokens import (
+    DELETE,
+    READ,
+    REST_SCOPES,
+    Token,
+    TokenTable,
+    missing,
+    owner_type,
+)
 from testbed.wire import Request, Response, json_response
 
 DOCS = "https://docs.github.com/enterprise-server@3.14/rest"
@@ -67,6 +81,7 @@ class _Api:
             (r"/meta", self.meta),
             (r"/rate_limit", self.rate_limit),
             (r"/user", self.user),
+            (r"/(users|orgs)/([^/]+)", self.account),
             (r"/repos/([^/]+)/([^/]+)", self.repository),
             (r"/(orgs|users)/([^/]+)/packages/([^/]+)/(.+)/versions", self.versions),
             (r"/(user)/packages/([^/]+)/(.+)/versions", self.own_versions),
@@ -109,16 +124,24 @@ class _Api:
                 "html_url": self.url(f"/{login}")}  # fmt: skip
         return 200, body, []
 
+    def account(self, space: str, login: str) -> Answer:
+        """GET /users/{login} (a user or an organization) or /orgs/{org} (organizations only)."""
+        kind = owner_type(login)
+        if kind is None or (space == "orgs" and kind != "Organization"):
+            return 404, _message("Not Found"), []
+        return 200, {"login": login.lower(), "id": _user_id(login.lower()), "type": kind}, []
+
     def repository(self, owner: str, name: str) -> Answer:
-        """GET /repos/{owner}/{repo}: every repository exists and is private."""
-        if not self._sees_repository(f"{owner}/{name}"):
+        """GET /repos/{owner}/{repo}: each repository of a known owner exists and is private."""
+        kind = owner_type(owner)
+        if kind is None or not self._sees_repository(f"{owner}/{name}"):
             return 404, _message("Not Found"), []
         body = {
             "full_name": f"{owner}/{name}",
             "name": name,
             "private": True,
             "html_url": self.url(f"/{owner}/{name}"),
-            "owner": {"login": owner, "type": "Organization", "id": _user_id(owner)},
+            "owner": {"login": owner, "type": kind, "id": _user_id(owner)},
         }
         return 200, body, []
 
@@ -144,13 +167,15 @@ class _Api:
             return 401, _message("Requires authentication"), []
         if self.token.kind == "fine-grained":
             return 403, _message("Resource not accessible by personal access token"), []
+        if owner_type(owner) != ("Organization" if space == "orgs" else "User"):
+            return 404, _message("Not Found"), []  # /orgs/ for a user, /users/ for an org
         full_name = f"{owner}/{name}".lower()
         repository = "/".join(full_name.split("/")[:2])
-        readable = registry_status(self.token, READ, repository) == 200
-        if self.token.kind == "classic" and not readable:
-            return 403, _message("You need at least read:packages scope to list packages."), []
+        refusal = self._refusal(READ, repository, "list package versions")
+        if refusal is not None and self.token.kind == "classic":
+            return refusal
         tags = self._tags(full_name) if package_type == "docker" else []
-        if not tags or not readable:
+        if not tags or refusal is not None:
             return 404, _message("Package not found."), []
         base = f"/api/v3/{space}/{owner}/packages/docker/{quote(name, safe='')}/versions"
         page, links = (tags, []) if everything else self._page(tags, base)
@@ -170,16 +195,30 @@ class _Api:
             return 404, _message("Package version not found."), []
         if self.request.method != "DELETE":
             return 200, found[0], []
-        assert self.token is not None  # versions() answered 200
         repository = "/".join(f"{owner}/{name}".lower().split("/")[:2])
-        if registry_status(self.token, DELETE, repository) != 200:
-            if self.token.kind == "actions":
-                return 403, _message("Resource not accessible by integration"), []
-            return 403, _message("You need delete:packages scope to delete package versions."), []
+        refusal = self._refusal(DELETE, repository, "delete package versions")
+        if refusal is not None:
+            return refusal
         tag = found[0]["name"]
         folder = self.storage / _TAGS.format(name=f"{owner}/{name}".lower())
         shutil.rmtree(folder / str(tag), ignore_errors=True)
         return 204, None, []
+
+    def _refusal(self, action: str, repository: str, doing: str) -> Answer | None:
+        """403 when the token may not `action` the packages of `repository` (REST_SCOPES).
+
+        Like GitHub, a classic PAT's refusal carries X-Accepted-OAuth-Scopes; the message names
+        what it lacks.
+        """
+        assert self.token is not None
+        lacking = missing(self.token, action, repository, REST_SCOPES)
+        if not lacking:
+            return None
+        if self.token.kind == "actions":
+            return 403, _message("Resource not accessible by integration"), []
+        needed = REST_SCOPES[action]
+        text = f"You need the {', '.join(needed)} scopes to {doing}; missing: {', '.join(lacking)}."
+        return 403, _message(text), [("X-Accepted-OAuth-Scopes", ", ".join(needed))]
 
     def _tags(self, full_name: str) -> list[Tag]:
         """The backend's tags of OWNER/REPOSITORY/IMAGE, newest first, with their times."""

@@ -111,7 +111,7 @@ class Testbed:
         return load_switches(self.paths)
 
     def token(self, name: str) -> str:
-        """The value of a named token: write, read, noscope, delete, actions, finegrained."""
+        """The value of a named token (testbed.tokens.NAMES)."""
         return self._token(name).value
 
     def user(self, name: str) -> str:
@@ -140,7 +140,7 @@ class Testbed:
             for port in (BACKEND_PORT, CONTAINER_BACKEND_PORT, FRONT_PORT):
                 if not procs.port_free(port):
                     raise TestbedError(f"127.0.0.1:{port} is taken by another program; stop it")
-            state = State(tokens=state.tokens or _token_table())
+            state = State(tokens={**_token_table(), **state.tokens})
             try:
                 self._launch(state)
             except Exception:

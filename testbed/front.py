@@ -25,9 +25,22 @@ class FrontServer(ThreadingHTTPServer):
     def __init__(self, paths: Paths) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.paths = paths
-        saved = read_json(paths.state_file).get("tokens", {})
-        self.tokens = TokenTable({name: Token.from_json(data) for name, data in saved.items()})
+        self._stamp = -1
+        self._tokens = TokenTable({})
         self.grants = containers.Grants()
+
+    @property
+    def tokens(self) -> TokenTable:
+        """The token table of state.json, read again whenever the file changes."""
+        try:
+            stamp = self.paths.state_file.stat().st_mtime_ns
+        except OSError:
+            return self._tokens
+        if stamp != self._stamp:
+            saved = read_json(self.paths.state_file).get("tokens", {})
+            self._tokens = TokenTable({name: Token.from_json(d) for name, d in saved.items()})
+            self._stamp = stamp
+        return self._tokens
 
     def answer(self, request: Request) -> Response:
         """Route one request to the rules that answer it."""

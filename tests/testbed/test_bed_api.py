@@ -105,19 +105,18 @@ def test_private_repository_needs_the_repo_scope(bed_client: BedClient) -> None:
 
 
 def test_package_versions_list_the_tags(bed_client: BedClient, tiny_image: Pushed) -> None:
-    """GET /orgs and /users .../packages/docker/REPO%2FIMAGE/versions list every tag."""
+    """GET /orgs/ORG/packages/docker/REPO%2FIMAGE/versions lists every tag."""
     bed_client.push(tiny_image.name, tag="2.0")
     owner, repository, image = tiny_image.name.split("/")
     package = quote(f"{repository}/{image}", safe="")
-    for space in ("orgs", "users"):
-        answer = bed_client.api(f"/{space}/{owner}/packages/docker/{package}/versions", "read")
-        assert answer.status_code == 200
-        versions = answer.json()
-        assert sorted(version["name"] for version in versions) == ["1.0", "2.0"]
-        for version in versions:
-            tag = version["name"]
-            assert version["metadata"] == {"package_type": "docker", "docker": {"tag": [tag]}}
-            assert isinstance(version["id"], int)
+    answer = bed_client.api(f"/orgs/{owner}/packages/docker/{package}/versions", "readrepo")
+    assert answer.status_code == 200
+    versions = answer.json()
+    assert sorted(version["name"] for version in versions) == ["1.0", "2.0"]
+    for version in versions:
+        tag = version["name"]
+        assert version["metadata"] == {"package_type": "docker", "docker": {"tag": [tag]}}
+        assert isinstance(version["id"], int)
 
 
 def test_package_versions_need_read_packages(bed_client: BedClient, tiny_image: Pushed) -> None:
@@ -127,7 +126,7 @@ def test_package_versions_need_read_packages(bed_client: BedClient, tiny_image: 
     assert bed_client.api(path, "noscope").status_code == 403
     assert bed_client.api(path, "actions").status_code == 200
     missing = f"/orgs/{owner}/packages/docker/{repository}%2Fno-such-image/versions"
-    assert bed_client.api(missing, "read").status_code == 404
+    assert bed_client.api(missing, "readrepo").status_code == 404
     elsewhere = f"/orgs/{owner}/packages/docker/other-repo%2F{image}/versions"
     assert bed_client.api(elsewhere, "actions").status_code == 404
 
@@ -151,15 +150,15 @@ def test_deleting_a_version_removes_its_tag(bed_client: BedClient, tiny_image: P
     bed_client.push(tiny_image.name, tag="2.0")
     owner, repository, image = tiny_image.name.split("/")
     base = f"/orgs/{owner}/packages/docker/{quote(f'{repository}/{image}', safe='')}/versions"
-    ids = {v["name"]: v["id"] for v in bed_client.api(base, "read").json()}
+    ids = {v["name"]: v["id"] for v in bed_client.api(base, "readrepo").json()}
     one = f"{base}/{ids['1.0']}"
-    assert bed_client.api(one, "read").json()["name"] == "1.0"
+    assert bed_client.api(one, "readrepo").json()["name"] == "1.0"
     for token in ("write", "read", "actions"):
         assert _delete(bed_client, one, token) == 403
     assert _delete(bed_client, f"{base}/1", "delete") == 404
     assert _delete(bed_client, base, "delete") == 404
     assert _delete(bed_client, one, "delete") == 204
-    assert [v["name"] for v in bed_client.api(base, "read").json()] == ["2.0"]
+    assert [v["name"] for v in bed_client.api(base, "readrepo").json()] == ["2.0"]
     assert bed_client.get_manifest(tiny_image.name, "1.0").status_code == 404
     assert bed_client.get_manifest(tiny_image.name, "2.0").status_code == 200
     assert _delete(bed_client, one, "delete") == 404
@@ -168,7 +167,7 @@ def test_deleting_a_version_removes_its_tag(bed_client: BedClient, tiny_image: P
 def test_versions_carry_their_times(bed_client: BedClient, tiny_image: Pushed) -> None:
     """created_at and updated_at are UTC timestamps, as GitHub sends them."""
     owner, repository, image = tiny_image.name.split("/")
-    base = f"/users/{owner}/packages/docker/{quote(f'{repository}/{image}', safe='')}/versions"
-    (version,) = bed_client.api(base, "read").json()
+    base = f"/orgs/{owner}/packages/docker/{quote(f'{repository}/{image}', safe='')}/versions"
+    (version,) = bed_client.api(base, "readrepo").json()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", version["created_at"])
     assert version["updated_at"] == version["created_at"]
