@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from testbed.config import GHES_VERSION
+from testbed.repo_details import repository_details
 from testbed.tokens import (
     DELETE,
     READ,
@@ -142,7 +143,7 @@ class _Api:
             "private": True,
             "html_url": self.url(f"/{owner}/{name}"),
             "owner": {"login": owner, "type": kind, "id": _user_id(owner)},
-        }
+        } | repository_details(owner, name)
         return 200, body, []
 
     def _sees_repository(self, full_name: str) -> bool:
