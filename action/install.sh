@@ -4,12 +4,69 @@
 # runner installs nothing. Dependencies come from action/requirements.txt, every file checked
 # against its hash (pip --require-hashes); a cached venv is used only while what is installed
 # in it is still what was installed (its `pip freeze` against the one recorded).
+# With action/wheels/ (the release's ghpkg-action-VERSION.tar.gz, made by
+# scripts/bundle_action.py) the wheels come from there and pip never asks an index: runners
+# without internet. Without it, from pip's configured index; if that fails, one error line.
 set -euo pipefail
 action_path="${GHPKG_ACTION_PATH:?}"
 cache_root="${RUNNER_TOOL_CACHE:-${HOME}/.cache}/ghpkg"
 python="$(command -v python3)"
+requirements="$action_path/action/requirements.txt"
+wheels="$action_path/action/wheels"
+version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$action_path/pyproject.toml")"
 key="$(cd "$action_path" && { "$python" --version; cat pyproject.toml action/requirements.txt; find src -name '*.py' -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16)"
 venv="$cache_root/$key"
+
+# The one line an expected failure ends with (as ghpkg's own: ::error:: and error:).
+fail() {
+  echo "::error::${1//%/%25}"
+  echo "error: $1" >&2
+  exit 1
+}
+
+# pip's output, folded, with workflow commands off (an index's answer cannot issue any).
+show() {
+  local stop
+  stop="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  echo "::group::pip's output"
+  echo "::stop-commands::$stop"
+  cat "$1"
+  echo "::$stop::"
+  echo "::endgroup::"
+}
+
+# What pip's log says when it could not talk to the index at all.
+network="Failed to establish a new connection: [^')]*|Temporary failure in name resolution|Name or service not known|Network is unreachable|No route to host|Connection to [^ ]+ timed out|Read timed out|ProxyError[^')]*|SSLError[^')]*"
+
+# pip install ARGS quietly into the venv; on failure, pip's output and then one error line.
+install() {
+  local log reason runner bundle unreachable
+  log="$(mktemp)"
+  if "$venv/bin/pip" install --quiet --disable-pip-version-check "${from[@]}" "$@" >"$log" 2>&1; then
+    rm -f "$log"
+    return
+  fi
+  show "$log"
+  reason="$(grep '^ERROR:' "$log" | tail -n 1 | sed 's/^ERROR: *//')"
+  reason="${reason:-pip exited with an error}"
+  runner="Python $("$python" -c 'import platform; print(platform.python_version())') on $(uname -m)"
+  bundle="ghpkg-action-$version.tar.gz"
+  if [ "${#from[@]}" -gt 0 ]; then
+    fail "cannot install ghpkg's dependencies from the wheels bundled in $wheels: $reason (they cover $(head -n 1 "$wheels/COVERS" 2>/dev/null || echo 'an unknown set of platforms'); this runner has $runner); use a runner they cover, or download $bundle again from ghpkg's release v$version"
+  elif unreachable="$(grep -oE "$network" "$log" | head -n 1)"; then
+    fail "cannot install ghpkg's dependencies: the package index is unreachable from this runner (pip: $unreachable) and the action has no bundled wheels (action/wheels); download $bundle from ghpkg's release v$version and publish it as the action your workflows use (README: \"Runners without internet\"), or point pip at a mirror inside your network (PIP_INDEX_URL)"
+  else
+    fail "cannot install ghpkg's dependencies from the package index: $reason; fix what pip says above, or download $bundle from ghpkg's release v$version, which needs no index (README: \"Runners without internet\")"
+  fi
+}
+
+if compgen -G "$wheels/*.whl" >/dev/null; then
+  from=(--no-index --find-links "$wheels")
+  origin="the wheels bundled in $wheels (no index)"
+else
+  from=()
+  origin="pip's package index"
+fi
 # Jobs that share a tool cache (a matrix on several runners of one host, act) install one at a
 # time: the second waits for the first and then uses its venv instead of rebuilding it under it.
 mkdir -p "$cache_root"
@@ -22,12 +79,11 @@ if [ -f "$venv/.complete" ] && [ "$(cat "$venv/.complete")" = "$(installed)" ]; 
   echo "ghpkg: using the cached install in $venv"
 else
   [ -d "$venv" ] && echo "ghpkg: the cached install in $venv changed since it was made; installing again"
-  echo "ghpkg: installing into $venv"
+  echo "ghpkg: installing into $venv from $origin"
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
-  "${pip[@]}" --require-hashes --only-binary :all: -r "$action_path/action/requirements.txt"
-  "${pip[@]}" --no-deps --no-build-isolation "$action_path"
+  install --require-hashes --only-binary :all: -r "$requirements"
+  install --no-deps --no-build-isolation "$action_path"
   installed > "$venv/.complete"
 fi
 echo "python=$venv/bin/python" >> "${GITHUB_OUTPUT:?}"

@@ -1,0 +1,287 @@
+"""Build dist/ghpkg-action-VERSION.tar.gz: the action with a wheel of every pinned dependency.
+
+A runner without internet cannot pip-install the action's dependencies; with this bundle it
+does not need to: action/install.sh finds action/wheels/ and installs from there with
+`pip --no-index --require-hashes`. The wheels cover CPython from pyproject.toml's
+requires-python up to NEWEST_PYTHON on Linux x86_64 and aarch64 (glibc), each file one that
+action/requirements.txt pins by hash. Usage:
+
+    python3 scripts/bundle_action.py [--python 3.11 ...] [--arch x86_64 ...] [--out dist]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ACTION_FILES = ("action.yml", "action", "entrypoint.py", "pyproject.toml", "README.md", "src")
+SKIP = ("__pycache__", "*.egg-info", "*.pyc", "wheels")
+ARCHES = ("x86_64", "aarch64")
+NEWEST_PYTHON = 14  # 3.14: the newest CPython the bundle carries wheels for
+# Oldest glibc first: pip takes the first platform a package has a wheel for, and a wheel for
+# an older glibc runs on more runners; manylinux_2_28 only where a package has nothing older.
+MANYLINUX = ("manylinux2014", "manylinux_2_17", "manylinux_2_28")
+COVERS = "COVERS"  # action/wheels/COVERS: one line, what the wheels cover (install.sh shows it)
+
+
+class BundleError(Exception):
+    """What went wrong and what to do, as one line."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One runner the wheels must serve: CPython 3.MINOR on Linux ARCH (glibc)."""
+
+    minor: int
+    arch: str
+
+    @property
+    def python(self) -> str:
+        return f"3.{self.minor}"
+
+
+@dataclass(frozen=True)
+class Wheel:
+    """A wheel file name's parts (PEP 427), compressed tag sets expanded."""
+
+    name: str
+    version: str
+    pythons: frozenset[str]
+    abis: frozenset[str]
+    platforms: frozenset[str]
+
+    @classmethod
+    def parse(cls, filename: str) -> Wheel:
+        parts = filename.removesuffix(".whl").split("-")
+        if not filename.endswith(".whl") or len(parts) not in (5, 6):
+            raise BundleError(f"{filename} is not a wheel file name")
+        name, version, pythons, abis, platforms = parts[0], parts[1], *parts[-3:]
+        return cls(
+            normalize(name),
+            version,
+            frozenset(pythons.split(".")),
+            frozenset(abis.split(".")),
+            frozenset(platforms.split(".")),
+        )
+
+    def fits(self, target: Target) -> bool:
+        """Whether pip on TARGET can install this wheel (given a new enough glibc)."""
+        platform = "any" in self.platforms or self.glibc(target.arch) is not None
+        ours = f"cp3{target.minor}"
+        plain = bool({"py3", f"py3{target.minor}", ours} & self.pythons) and bool(
+            {"none", ours} & self.abis
+        )
+        stable = "abi3" in self.abis and any(
+            tag.startswith("cp3") and tag[3:].isdigit() and int(tag[3:]) <= target.minor
+            for tag in self.pythons
+        )
+        return platform and (plain or stable)
+
+    def glibc(self, arch: str) -> tuple[int, int] | None:
+        """The oldest glibc any of its manylinux tags for ARCH asks for (None: no such tag)."""
+        legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+        found = []
+        for tag in self.platforms:
+            if not tag.endswith(f"_{arch}"):
+                continue
+            policy = tag.removesuffix(f"_{arch}")
+            perennial = re.fullmatch(r"manylinux_(\d+)_(\d+)", policy)
+            if perennial:
+                found.append((int(perennial.group(1)), int(perennial.group(2))))
+            elif policy in legacy:
+                found.append(legacy[policy])
+        return min(found, default=None)
+
+
+def normalize(name: str) -> str:
+    """A project name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pins(requirements: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """Name -> (version, sha256 hashes) of each `name==version` in a requirements file."""
+    found: dict[str, tuple[str, set[str]]] = {}
+    name = ""
+    for line in requirements.splitlines():
+        pinned = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", line)
+        if pinned:
+            name = normalize(pinned.group(1))
+            found[name] = (pinned.group(2), set())
+        for digest in re.findall(r"--hash=sha256:([0-9a-f]{64})", line):
+            found[name][1].add(digest)
+    return {name: (version, frozenset(hashes)) for name, (version, hashes) in found.items()}
+
+
+def supported_pythons(pyproject: str) -> list[int]:
+    """Minor versions of CPython 3 from requires-python's floor up to NEWEST_PYTHON."""
+    floor = re.search(r'^requires-python = ">=3\.(\d+)"', pyproject, re.MULTILINE)
+    if not floor:
+        raise BundleError('pyproject.toml has no requires-python = ">=3.N"; the bundle needs it')
+    return list(range(int(floor.group(1)), NEWEST_PYTHON + 1))
+
+
+def targets(minors: Sequence[int], arches: Sequence[str]) -> list[Target]:
+    return [Target(minor, arch) for arch in arches for minor in minors]
+
+
+def plan(wanted: Sequence[Target], requirements: Path, wheelhouse: Path) -> list[list[str]]:
+    """The `pip download` commands that fill WHEELHOUSE for every target, hash-checked."""
+    commands = []
+    for target in wanted:
+        platforms = [
+            arg for policy in MANYLINUX for arg in ("--platform", f"{policy}_{target.arch}")
+        ]
+        pip = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"]
+        binary = [
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            target.python,
+        ]
+        hashed = ["--require-hashes", "-r", str(requirements), "--dest", str(wheelhouse)]
+        commands.append([*pip, *binary, *platforms, *hashed])
+    return commands
+
+
+def check(wheelhouse: Path, requirements: str, wanted: Sequence[Target]) -> list[str]:
+    """What is wrong with WHEELHOUSE: a file no pin names by hash, a pin without a wheel for a
+    target. Empty when every target installs every pin from it."""
+    pinned = pins(requirements)
+    problems = []
+    wheels = []
+    for path in sorted(wheelhouse.glob("*.whl")):
+        wheel = Wheel.parse(path.name)
+        version, hashes = pinned.get(wheel.name, ("", frozenset()))
+        if wheel.version != version or sha256(path) not in hashes:
+            problems.append(f"{path.name} is not a file action/requirements.txt pins by hash")
+        wheels.append(wheel)
+    for target in wanted:
+        for name, (version, _) in pinned.items():
+            if not any(w.name == name and w.version == version and w.fits(target) for w in wheels):
+                problems.append(
+                    f"no wheel of {name}=={version} for CPython {target.python} on {target.arch}"
+                )
+    return problems
+
+
+def covers(wanted: Sequence[Target], wheelhouse: Path) -> str:
+    """One line: the Pythons, architectures and oldest glibc the wheels serve."""
+    minors = sorted({target.minor for target in wanted})
+    arches = list(dict.fromkeys(target.arch for target in wanted))
+    wheels = [Wheel.parse(path.name) for path in wheelhouse.glob("*.whl")]
+    floors = [floor for w in wheels for arch in arches if (floor := w.glibc(arch))]
+    major, minor = max(floors, default=(2, 17))
+    pythons = ", ".join(f"3.{python}" for python in minors)
+    return f"CPython {pythons} on Linux {', '.join(arches)} (glibc {major}.{minor} or newer)"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def version_of(pyproject: str) -> str:
+    found = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE)
+    if not found:
+        raise BundleError('pyproject.toml has no version = "..."')
+    return found.group(1)
+
+
+def build(root: Path, out: Path, wanted: Sequence[Target]) -> Path:
+    """Copy the action's files and download its wheels, check them, write the tarball."""
+    version = version_of((root / "pyproject.toml").read_text())
+    name = f"ghpkg-action-{version}"
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / name
+        for item in ACTION_FILES:
+            source, target = root / item, tree / item
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns(*SKIP))
+            else:
+                tree.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+        wheelhouse = tree / "action" / "wheels"
+        wheelhouse.mkdir()
+        requirements = root / "action" / "requirements.txt"
+        for command in plan(wanted, requirements, wheelhouse):
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                python = command[command.index("--python-version") + 1]
+                arch = command[command.index("--platform") + 1].rsplit("_", 1)[-1]
+                raise BundleError(f"pip download for CPython {python} on {arch} failed: {last}")
+        problems = check(wheelhouse, requirements.read_text(), wanted)
+        if problems:
+            raise BundleError(f"the wheels are not what the action needs: {'; '.join(problems)}")
+        (wheelhouse / COVERS).write_text(covers(wanted, wheelhouse) + "\n")
+        out.mkdir(parents=True, exist_ok=True)
+        return write_tarball(tree, out / f"{name}.tar.gz")
+
+
+def write_tarball(tree: Path, path: Path) -> Path:
+    """TREE as a gzipped tar under its own name, entries sorted and owned by nobody in
+    particular, dated SOURCE_DATE_EPOCH (else 0): the same inputs give the same bytes."""
+    mtime = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+
+    def normal(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        info.mtime = mtime
+        return info
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for item in [tree, *sorted(tree.rglob("*"))]:
+            tar.add(
+                item,
+                arcname=item.relative_to(tree.parent).as_posix(),
+                recursive=False,
+                filter=normal,
+            )
+    with path.open("wb") as file, gzip.GzipFile(fileobj=file, mode="wb", mtime=0) as gz:
+        gz.write(raw.getvalue())
+    return path
+
+
+def chosen(asked: Sequence[str] | None, supported: list[int]) -> list[int]:
+    """The minor versions --python asks for (all supported ones if none), each supported."""
+    if not asked:
+        return supported
+    minors = [python.removeprefix("3.") for python in asked]
+    if not all(minor.isdigit() and int(minor) in supported for minor in minors):
+        span = f"3.{supported[0]} to 3.{supported[-1]}"
+        raise BundleError(f"--python {' '.join(asked)}: the bundle serves CPython {span}")
+    return [int(minor) for minor in minors]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="append", help="only this 3.N (repeatable)")
+    parser.add_argument("--arch", action="append", choices=ARCHES, help="only this (repeatable)")
+    parser.add_argument("--out", type=Path, default=ROOT / "dist", help="directory (dist)")
+    args = parser.parse_args(argv)
+    try:
+        minors = chosen(args.python, supported_pythons((ROOT / "pyproject.toml").read_text()))
+        path = build(ROOT, args.out, targets(minors, args.arch or ARCHES))
+    except BundleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
