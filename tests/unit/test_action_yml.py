@@ -1,4 +1,4 @@
-"""action.yml hands every input to ghpkg, under the INPUT_ name a container action would see."""
+"""action.yml's inputs are the options table's, each handed to ghpkg under its INPUT_ name."""
 
 from __future__ import annotations
 
@@ -7,8 +7,27 @@ from pathlib import Path
 import yaml
 
 from ghpkg import inputs
+from ghpkg.options import action_inputs
+from scripts.options_docs import updated_action
 
 ACTION = Path(__file__).resolve().parents[2] / "action.yml"
+
+
+def test_action_yml_inputs_are_rendered_from_the_options_table() -> None:
+    text = ACTION.read_text()
+    assert text == updated_action(text), "run: python3 scripts/options_docs.py --write"
+
+
+def test_each_input_has_the_tables_name_default_and_description() -> None:
+    declared = yaml.safe_load(ACTION.read_text())["inputs"]
+    assert list(declared) == [option.input_name for option in action_inputs()]
+    for option in action_inputs():
+        spec = declared[option.input_name]
+        assert (spec["default"], spec["description"]) == (
+            option.yml_default,
+            option.yml_description,
+        )
+        assert spec["required"] is False
 
 
 def test_every_input_reaches_the_run_step() -> None:

@@ -1,0 +1,87 @@
+"""Checks of single input values: each bad one is a UsageError (what, cause, fix), exit 2."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ghpkg.errors import UsageError
+
+
+def engine_elsewhere(docker_host: str) -> bool:
+    """Whether the engine may not share this process's loopback (a container, a remote host)."""
+    if Path("/.dockerenv").exists() or Path("/run/.containerenv").exists():
+        return True
+    host = urlsplit(docker_host).hostname if "://" in docker_host else None
+    return bool(host) and host not in ("localhost", "::1") and not str(host).startswith("127.")
+
+
+def choice(value: str, choices: Sequence[str], what: str) -> str:
+    """One of `choices`, lowercased."""
+    text = value.strip().lower()
+    if text not in choices:
+        raise UsageError(f"{what} {value!r} is not known", "", f"use one of: {', '.join(choices)}")
+    return text
+
+
+def pairs(items: list[str], what: str) -> tuple[tuple[str, str], ...]:
+    """KEY=VALUE items as pairs (build args, labels)."""
+    found = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{what} {item!r} is not KEY=VALUE", "", f"e.g. --{what} VERSION=1.0")
+        found.append((key.strip(), value))
+    return tuple(found)
+
+
+def count(value: str) -> int:
+    """--retries: a whole number from 0 to 20."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 20:
+        raise UsageError(f"retries {value!r} is not a number from 0 to 20", "", "e.g. --retries 4")
+    return number
+
+
+def seconds(value: str) -> float:
+    """--timeout: seconds from 1 to 3600."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 1 <= number <= 3600:
+        raise UsageError(
+            f"timeout {value!r} is not a number of seconds from 1 to 3600", "", "e.g. --timeout 60"
+        )
+    return number
+
+
+def existing_file(value: str, what: str) -> Path:
+    """A file that exists (the CA file)."""
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise UsageError(f"{what} {value!r} does not exist", "", "give the path of a PEM file")
+    return path
+
+
+def check_build_inputs(context: Path, dockerfile: str | None) -> None:
+    """push builds: the context is a directory and the Dockerfile is in it."""
+    if not context.is_dir():
+        raise UsageError(
+            f"build context {str(context)!r} is not a directory",
+            "push builds the context unless --source names an existing image",
+            "pass --context DIR or --source IMAGE_ID",
+        )
+    file = context / (dockerfile or "Dockerfile")
+    if dockerfile and Path(dockerfile).is_absolute():
+        file = Path(dockerfile)
+    if not file.is_file():
+        raise UsageError(
+            f"Dockerfile {str(file)!r} does not exist",
+            "docker build needs a Dockerfile",
+            "pass --dockerfile PATH (relative to the context) or add one",
+        )

@@ -1,0 +1,415 @@
+"""The one table of options: the CLI's flags, the action's inputs and the reference come from it.
+
+Adding an input is one `Option` row here and its use in `inputs.resolve` (and `Settings`);
+`python3 scripts/options_docs.py --write` then renders action.yml's inputs and docs/REFERENCE.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# text: one value; flag: on/off (the action: true or false); lines: repeatable (the action: one
+# a line); words: repeatable (the action: newline- or comma-separated, like `version`).
+Kind = Literal["text", "flag", "lines", "words"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: what it does, and real examples for its --help and the reference."""
+
+    name: str
+    help: str
+    examples: tuple[str, ...]
+
+
+COMMANDS = (
+    Command(
+        "push",
+        "build (or take --source) and push every --version",
+        (
+            "ghpkg push --image app --version 1.0 --version latest",
+            "ghpkg push --hostname ghes.example.com --owner octo-org --repository hello-world "
+            "--image app --source app:dev --version 1.0 --password-stdin < token.txt",
+            "ghpkg push --image app --platform linux/arm64 --secret id=npm,env=NPM_TOKEN --json",
+        ),
+    ),
+    Command(
+        "pull",
+        "pull an image by tag into the local engine",
+        (
+            "ghpkg pull --image app --version 1.0",
+            "ghpkg pull --image app --version 1.0 --transport registry --json",
+            "ghpkg pull --registry container --owner octo-org --image app --version latest",
+        ),
+    ),
+    Command(
+        "ref",
+        "print the full image reference (no network)",
+        (
+            "ghpkg ref --hostname ghes.example.com --subdomain-isolation true --owner octo-org "
+            "--repository hello-world --image app --version 1.0",
+            "ghpkg ref --image app --sha-tag --json",
+        ),
+    ),
+    Command(
+        "versions",
+        "list the package's versions: tags, id, created (REST API)",
+        ("ghpkg versions --image app", "ghpkg versions --image app --json"),
+    ),
+    Command(
+        "delete",
+        "delete package versions by --version or all but the newest --keep N",
+        (
+            "ghpkg delete --image app --keep 5 --dry-run",
+            "ghpkg delete --image app --version 1.0-rc1 --version 1.0-rc2",
+        ),
+    ),
+    Command(
+        "doctor",
+        "check host, TLS, registry, API, token and engine (exit 1: a push would fail)",
+        (
+            "ghpkg doctor --hostname ghes.example.com --ca-file ca.pem",
+            "ghpkg doctor --transport registry --json",
+        ),
+    ),
+    Command(
+        "copy",
+        "copy versions from the Docker registry to the Container registry (no engine)",
+        (
+            "ghpkg copy --image app --version 1.0 --version 1.1",
+            "ghpkg copy --image app --version 1.0 --to-owner new-org --to-image svc --json",
+        ),
+    ),
+    Command(
+        "serve",
+        "a registry on 127.0.0.1 in front of the instance's, for any client (no token)",
+        (
+            "ghpkg serve --listen 127.0.0.1:5050 &",
+            "ghpkg serve --allow-push --listen 127.0.0.1:0",
+        ),
+    ),
+)
+VERBS = tuple(command.name for command in COMMANDS)
+NETWORK = frozenset(VERBS) - {"ref"}  # every verb that goes on the network
+IMAGE = frozenset(VERBS) - {"doctor", "serve"}
+BUILD = frozenset({"push"})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its CLI flag, its action input, its kind, default and help."""
+
+    name: str  # the RawInputs value and argparse dest
+    help: str  # the CLI's help (and the action's description unless `description` is set)
+    verbs: frozenset[str] = frozenset()  # the subcommands that take it (empty: action only)
+    kind: Kind = "text"
+    default: str = ""
+    flag: str | None = ""  # "": --NAME-WITH-DASHES; None: not on the command line
+    action_input: str | None = ""  # "": NAME-WITH-DASHES; None: not an action input
+    description: str = ""  # action.yml's description, where it says more than the help
+    action_default: str | None = None  # action.yml's default, where it is an expression
+    metavar: str | None = None
+    face: bool = False  # read by the face itself (token, --json), not a RawInputs value
+
+    @property
+    def cli_flag(self) -> str | None:
+        """The command line's spelling, e.g. `--build-arg`."""
+        if self.flag is None:
+            return None
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def input_name(self) -> str | None:
+        """The action input's name, e.g. `build-args`."""
+        if self.action_input is None:
+            return None
+        return self.action_input or self.name.replace("_", "-")
+
+    @property
+    def yml_default(self) -> str:
+        """The default action.yml declares."""
+        if self.action_default is not None:
+            return self.action_default
+        return "false" if self.kind == "flag" else self.default
+
+    @property
+    def yml_description(self) -> str:
+        """The description action.yml declares."""
+        return self.description or self.help
+
+
+def _verbs(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+ALL = frozenset(VERBS)
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "operation",
+        "the verb to run",
+        flag=None,
+        default="push",
+        description="push, pull, ref, versions (list them), delete, doctor (check host, TLS, "
+        "registry, token and engine; fails if a push would), or copy (tags from the Docker "
+        "registry to the Container registry, no engine)",
+    ),
+    Option(
+        "hostname",
+        "GHES host (default: GITHUB_SERVER_URL)",
+        ALL,
+        description="GHES host (default: the host of GITHUB_SERVER_URL)",
+    ),
+    Option(
+        "isolation",
+        "true, false or auto (probe docker.HOSTNAME, then HOSTNAME)",
+        ALL,
+        default="auto",
+        flag="--subdomain-isolation",
+        action_input="subdomain-isolation",
+        metavar="true|false|auto",
+    ),
+    Option(
+        "registry",
+        "docker (the Docker registry) or container (the Container registry)",
+        _verbs("push", "pull", "ref"),
+        default="docker",
+        metavar="docker|container",
+        description="docker (the Docker registry, default) or container (the Container "
+        "registry: containers.HOSTNAME/OWNER/IMAGE_NAME, needs subdomain isolation)",
+    ),
+    Option(
+        "to_owner",
+        "owner on the Container registry (default: --owner)",
+        _verbs("copy"),
+        description="copy: owner on the Container registry (default: owner)",
+    ),
+    Option(
+        "to_image",
+        "image name on the Container registry (default: --image)",
+        _verbs("copy"),
+        description="copy: image name on the Container registry (default: image)",
+    ),
+    Option(
+        "owner",
+        "owner of the repository (default: from GITHUB_REPOSITORY; lowercased)",
+        ALL,
+    ),
+    Option(
+        "repository",
+        "repository name (default: from GITHUB_REPOSITORY; lowercased)",
+        ALL,
+    ),
+    Option(
+        "image",
+        "image name (lowercase)",
+        IMAGE,
+        description="image name (lowercase; doctor needs none)",
+    ),
+    Option(
+        "versions",
+        "a tag (repeatable; default: from the git ref, e.g. tag v1.2.3 gives 1.2.3, 1.2, 1, "
+        "latest)",
+        IMAGE - {"versions"},
+        kind="words",
+        flag="--version",
+        action_input="version",
+        metavar="TAG",
+        description="one or more tags, newline or comma separated (empty: from the git ref, e.g. "
+        "tag v1.2.3 gives 1.2.3, 1.2, 1, latest; delete: the tags to delete)",
+    ),
+    Option(
+        "sha_tag",
+        "also tag sha-<first 7 hex digits of GITHUB_SHA>",
+        _verbs("push", "pull", "ref", "copy"),
+        kind="flag",
+        description="true: also tag sha-<first 7 hex digits of the commit>",
+    ),
+    Option(
+        "keep",
+        "keep the newest N versions and delete the rest (instead of --version)",
+        _verbs("delete"),
+        metavar="N",
+        description="delete: keep the newest N versions and delete the rest (instead of version)",
+    ),
+    Option(
+        "dry_run",
+        "only say what would be deleted",
+        _verbs("delete"),
+        kind="flag",
+        description="delete: true to only say what would be deleted",
+    ),
+    Option("context", "build context directory", BUILD, default=".", metavar="DIR"),
+    Option("dockerfile", "Dockerfile path relative to the context", BUILD, metavar="PATH"),
+    Option(
+        "build_args",
+        "KEY=VALUE build argument (repeatable)",
+        BUILD,
+        kind="lines",
+        flag="--build-arg",
+        metavar="KEY=VALUE",
+        description="KEY=VALUE build arguments, one a line",
+    ),
+    Option(
+        "labels",
+        "KEY=VALUE image label (repeatable)",
+        BUILD,
+        kind="lines",
+        flag="--label",
+        metavar="KEY=VALUE",
+        description="KEY=VALUE image labels, one a line",
+    ),
+    Option("target", "build stage to stop at", BUILD, metavar="STAGE"),
+    Option(
+        "secrets",
+        "secret for RUN --mount=type=secret,id=ID (BuildKit; repeatable)",
+        BUILD,
+        kind="lines",
+        flag="--secret",
+        metavar="id=ID,src=PATH|env=VAR",
+        description="BuildKit secrets for RUN --mount=type=secret, one a line, as docker buildx "
+        "build takes them: id=ID,src=PATH or id=ID,env=VARIABLE (the value never goes into an "
+        "argument or the image)",
+    ),
+    Option(
+        "cache_from",
+        "build cache source, e.g. type=local,src=DIR (BuildKit; repeatable)",
+        BUILD,
+        kind="lines",
+        metavar="SPEC",
+        description="BuildKit cache sources, one a line, e.g. type=local,src=DIR or type=gha",
+    ),
+    Option(
+        "cache_to",
+        "build cache export, e.g. type=local,dest=DIR (BuildKit; repeatable)",
+        BUILD,
+        kind="lines",
+        metavar="SPEC",
+        description="BuildKit cache exports, one a line, e.g. type=local,dest=DIR,mode=max or "
+        "type=inline",
+    ),
+    Option(
+        "platform",
+        "the one platform to build, e.g. linux/arm64",
+        BUILD,
+        kind="lines",
+        metavar="OS/ARCH",
+        description="the one platform to build, e.g. linux/arm64 (the registry stores "
+        "single-platform images only)",
+    ),
+    Option(
+        "no_cache",
+        "build without the build cache",
+        BUILD,
+        kind="flag",
+        description="true: build without the build cache",
+    ),
+    Option(
+        "pull",
+        "always pull the base images of the build",
+        BUILD,
+        kind="flag",
+        description="true: always pull the base images of the build",
+    ),
+    Option(
+        "source",
+        "push an existing local image (ID or name) instead of building",
+        BUILD,
+        metavar="IMAGE",
+    ),
+    Option(
+        "token",
+        "GITHUB_TOKEN, or a classic PAT with read:packages / write:packages (delete:packages to "
+        "delete)",
+        flag=None,
+        action_default="${{ github.token }}",
+        face=True,
+    ),
+    Option(
+        "password_stdin",
+        "read the token from stdin (else GHPKG_TOKEN, else GITHUB_TOKEN)",
+        ALL,
+        kind="flag",
+        action_input=None,
+        face=True,
+    ),
+    Option(
+        "username",
+        "user name for the registry (default: GITHUB_ACTOR)",
+        ALL,
+        action_default="${{ github.actor }}",
+        description="user name for the registry",
+    ),
+    Option("ca_file", "PEM file of the instance's private CA", ALL, metavar="PEM"),
+    Option(
+        "transport",
+        "auto, engine or registry",
+        _verbs("push", "pull", "doctor"),
+        default="auto",
+        metavar="auto|engine|registry",
+    ),
+    Option(
+        "retries",
+        "attempts after a temporary failure (0-20)",
+        NETWORK,
+        default="4",
+        metavar="N",
+    ),
+    Option(
+        "timeout",
+        "seconds to wait on the network before a request counts as failed (1-3600)",
+        NETWORK,
+        default="60",
+        metavar="SECONDS",
+    ),
+    Option(
+        "listen",
+        "loopback address to listen on (default: 127.0.0.1:5050)",
+        _verbs("serve"),
+        action_input=None,
+        metavar="HOST:PORT",
+    ),
+    Option(
+        "allow_push",
+        "take pushes too (default: pulls only)",
+        _verbs("serve"),
+        kind="flag",
+        action_input=None,
+    ),
+    Option(
+        "output_file",
+        "append the outputs as key=value lines to FILE",
+        ALL,
+        action_input=None,
+        metavar="FILE",
+        face=True,
+    ),
+    Option(
+        "quiet",
+        "print only the result and errors",
+        ALL,
+        kind="flag",
+        action_input=None,
+        face=True,
+    ),
+    Option(
+        "json",
+        "print the result as one JSON document on stdout (logs stay on stderr)",
+        ALL,
+        kind="flag",
+        action_input=None,
+        face=True,
+    ),
+)
+BY_NAME = {option.name: option for option in OPTIONS}
+RAW_OPTIONS = tuple(option for option in OPTIONS if not option.face)
+
+
+def for_verb(verb: str) -> tuple[Option, ...]:
+    """The options a subcommand takes, in the table's order."""
+    return tuple(option for option in OPTIONS if verb in option.verbs and option.cli_flag)
+
+
+def action_inputs() -> tuple[Option, ...]:
+    """The options that are action inputs, in action.yml's order."""
+    return tuple(option for option in OPTIONS if option.input_name)
