@@ -1,0 +1,86 @@
+"""The `tags` and `flavor` inputs against the workflow's environment: the versions to push.
+
+A face's helper: it reads GITHUB_* and the event payload (GITHUB_EVENT_PATH), as
+docker/metadata-action's context does, and hands pure values to `tag_rules` and `tag_eval`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from ghpkg.errors import UsageError
+from ghpkg.tag_eval import TagContext, evaluate
+from ghpkg.tag_rules import parse_flavor, parse_rules
+from ghpkg.versions import GitRef
+
+
+def tags_from_rules(
+    rules: Sequence[str], flavor: Sequence[str], env: Mapping[str, str], now: datetime
+) -> tuple[list[str], str]:
+    """The tags `rules` give for this workflow run, and the log line saying so; exit 2 if none."""
+    parsed_rules, parsed_flavor = parse_rules(rules), parse_flavor(flavor)  # bad lines first
+    ctx = tag_context(env, now)
+    version = evaluate(parsed_rules, parsed_flavor, ctx)
+    tags = version.tags(parsed_flavor)
+    if not tags:
+        why = "; ".join(version.notes) or "no rule applies to this event and ref"
+        where = f"{ctx.event or 'no event'} {ctx.ref or '(no GITHUB_REF)'}"
+        raise UsageError(
+            f"the tags rules give no tag on {where}",
+            why,
+            "add a rule that always applies, e.g. type=sha or type=raw,value=edge",
+        )
+    notes = f" ({'; '.join(version.notes)})" if version.notes else ""
+    return tags, f"tags from the rules on {ctx.ref}: {', '.join(tags)}{notes}"
+
+
+def tag_context(env: Mapping[str, str], now: datetime) -> TagContext:
+    """GITHUB_EVENT_NAME, _REF, _SHA, _BASE_REF and what the event payload adds."""
+    git = GitRef.from_env(env)
+    payload = _payload(env.get("GITHUB_EVENT_PATH", ""))
+    number = payload.get("number")
+    ctx = TagContext.from_git_ref(git, now, str(number) if isinstance(number, int) else "")
+    repository = payload.get("repository")
+    default = repository.get("default_branch") if isinstance(repository, dict) else None
+    base = env.get("GITHUB_BASE_REF", "").strip() or _text(payload.get("base_ref"))
+    return TagContext(
+        ctx.event,
+        ctx.ref,
+        ctx.sha,
+        now,
+        base_ref=base,
+        default_branch=_text(default),
+        commit_date=_commit_date(payload, ctx.sha),
+    )
+
+
+def _payload(path: str) -> dict[str, object]:
+    """The event's JSON; {} when there is none or it cannot be read (the rules know less)."""
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _commit_date(payload: Mapping[str, object], sha: str) -> datetime | None:
+    """The pushed commit's timestamp from the payload (`commits`, `head_commit`), if it says."""
+    commits = payload.get("commits")
+    candidates = list(commits) if isinstance(commits, list) else []
+    candidates.append(payload.get("head_commit"))
+    for commit in candidates:
+        if isinstance(commit, dict) and commit.get("id") == sha:
+            try:
+                return datetime.fromisoformat(str(commit.get("timestamp")).replace("Z", "+00:00"))
+            except ValueError:
+                return None
+    return None
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
