@@ -207,22 +207,21 @@ def build(root: Path, out: Path, wanted: Sequence[Target]) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / name
         for item in ACTION_FILES:
-            source, target = root / item, tree / item
+            source, copy = root / item, tree / item
             if source.is_dir():
-                shutil.copytree(source, target, ignore=shutil.ignore_patterns(*SKIP))
+                shutil.copytree(source, copy, ignore=shutil.ignore_patterns(*SKIP))
             else:
                 tree.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+                shutil.copy2(source, copy)
         wheelhouse = tree / "action" / "wheels"
         wheelhouse.mkdir()
         requirements = root / "action" / "requirements.txt"
-        for command in plan(wanted, requirements, wheelhouse):
+        for target, command in zip(wanted, plan(wanted, requirements, wheelhouse), strict=True):
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-                python = command[command.index("--python-version") + 1]
-                arch = command[command.index("--platform") + 1].rsplit("_", 1)[-1]
-                raise BundleError(f"pip download for CPython {python} on {arch} failed: {last}")
+                where = f"CPython {target.python} on {target.arch}"
+                raise BundleError(f"pip download for {where} failed: {last}")
         problems = check(wheelhouse, requirements.read_text(), wanted)
         if problems:
             raise BundleError(f"the wheels are not what the action needs: {'; '.join(problems)}")
@@ -251,7 +250,10 @@ def write_tarball(tree: Path, path: Path) -> Path:
                 recursive=False,
                 filter=normal,
             )
-    with path.open("wb") as file, gzip.GzipFile(fileobj=file, mode="wb", mtime=0) as gz:
+    with (
+        path.open("wb") as file,
+        gzip.GzipFile(filename="", fileobj=file, mode="wb", mtime=0) as gz,
+    ):
         gz.write(raw.getvalue())
     return path
 
