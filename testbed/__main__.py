@@ -13,6 +13,7 @@ from typing import cast
 from testbed.bed import Testbed
 from testbed.config import DEFAULT_STATE_DIR
 from testbed.procs import TestbedError
+from testbed.tokens import NAMES
 
 
 def _describe(bed: Testbed) -> str:
@@ -25,8 +26,7 @@ def _describe(bed: Testbed) -> str:
             f"Container registry (Bearer):    https://{bed.container_host}/v2/",
             f"CA certificate:                 {bed.ca_file}",
             f"backend registry:               {bed.backend_url}",
-            "tokens:                         python -m testbed token NAME "
-            "(write, read, noscope, delete, actions, finegrained)",
+            f"tokens:                         python -m testbed token NAME ({', '.join(NAMES)})",
         ]
     )
 

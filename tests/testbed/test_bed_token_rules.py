@@ -14,7 +14,17 @@ import pytest
 
 from testbed.bed import State, Testbed
 from testbed.client import BedClient, Pushed
-from testbed.tokens import DELETE, DOCKER_SCOPES, READ, REST_SCOPES, WRITE, Token, missing
+from testbed.tokens import (
+    DELETE,
+    DOCKER_SCOPES,
+    NAMES,
+    READ,
+    REST_SCOPES,
+    WRITE,
+    Token,
+    generate,
+    missing,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -181,3 +191,8 @@ def test_accounts_and_repositories_say_whether_their_owner_is_a_user_or_an_organ
     owner = bed_client.api("/repos/octocat/hello-world").json()["owner"]
     assert owner["type"] == "User"
     assert bed_client.api("/repos/nobody-here/hello-world").status_code == 404
+
+
+def test_every_named_token_is_listed_for_the_command_line() -> None:
+    """`python -m testbed status` lists NAMES: it must hold every token the bed makes."""
+    assert tuple(generate()) == NAMES
