@@ -1,12 +1,11 @@
-"""The GitHub Action face: INPUT_* in, outputs and a step summary out."""
+"""The GitHub Action face: INPUT_* in, outputs and a step summary out (the runner is cli's)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from ghpkg.cli import execute, fail, git_tags, on_sigterm, report
-from ghpkg.errors import Terminated
+from ghpkg.cli import Face, on_sigterm
 from ghpkg.outputs import Log
 from ghpkg.secret import Secret
 
@@ -18,22 +17,15 @@ def main() -> int:
     on_sigterm()
     env = os.environ
     log = Log(workflow=True)
-    token = Secret(env.get("INPUT_TOKEN", ""))
-    log.mask(token.reveal())
-    try:
+    face = Face(log, env, Path(env.get("GITHUB_WORKSPACE") or "."), show=log.info)
+    face.token = Secret(env.get("INPUT_TOKEN", ""))
+    log.mask(face.token.reveal())
+
+    def body() -> int:
         raw = inputs.parse_action(env)
-        if not token:
-            token = inputs.token_from(env, None)
-            log.mask(token.reveal())
-        workspace = Path(env.get("GITHUB_WORKSPACE") or ".")
-        settings = inputs.resolve(raw, env, token, lambda: git_tags(workspace, token))
-        result = execute(settings, log)
-        for line in result.lines or result.images:
-            log.info(line)
-        report(result, settings.operation, "", env, log)
-        if result.failure:  # doctor: the checklist is out, and a push would fail
-            log.error(result.failure)
-            return 1
-    except (Exception, KeyboardInterrupt, Terminated) as exc:
-        return fail(exc, token, log)
-    return 0
+        if not face.token:
+            face.token = inputs.token_from(env, None)
+            log.mask(face.token.reveal())
+        return face.run(raw)
+
+    return face.guarded(body)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ghpkg.errors import GhpkgError, Terminated
-from ghpkg.outputs import Log, Result, append_outputs, append_summary, inert
+from ghpkg.outputs import Log, Result, append_outputs, append_summary, failure_json, inert
 from ghpkg.secret import Secret
 
 if TYPE_CHECKING:
+    from ghpkg.readers import RawInputs
     from ghpkg.settings import Settings
 
 
@@ -55,8 +57,8 @@ def report(
         append_summary(Path(env["GITHUB_STEP_SUMMARY"]), operation, result)
 
 
-def fail(exc: BaseException, token: Secret, log: Log) -> int:
-    """Print one error line (the token never in it) and return the exit code."""
+def error_line(exc: BaseException, token: Secret) -> tuple[str, int]:
+    """The one error line for a failure (the token never in it) and its exit code."""
     from ghpkg.auth import redact_tokens
 
     if isinstance(exc, GhpkgError):
@@ -70,8 +72,53 @@ def fail(exc: BaseException, token: Secret, log: Log) -> int:
         code = 1
     if token:
         message = message.replace(token.reveal(), "***")
-    log.error(redact_tokens(message))  # e.g. a token passed as an argument, echoed by argparse
-    return code
+    return redact_tokens(message), code  # e.g. a token passed as an argument, echoed by argparse
+
+
+@dataclass
+class Face:
+    """What differs between the command and the action: where the result goes, the token."""
+
+    log: Log
+    env: Mapping[str, str]
+    workspace: Path
+    show: Callable[[str], None] = print  # a result line (the action: a log line)
+    output_file: str = ""
+    as_json: bool = False
+    operation: str = ""
+    token: Secret = field(default_factory=lambda: Secret(""))
+
+    def run(self, raw: RawInputs) -> int:
+        """resolve, run the verb, show the result and write the outputs: both faces' runner."""
+        from ghpkg import inputs
+
+        token = self.token
+        settings = inputs.resolve(raw, self.env, token, lambda: git_tags(self.workspace, token))
+        self.operation = settings.operation
+        result = execute(settings, self.log)
+        if self.as_json:
+            print(result.as_json(settings.operation), flush=True)
+        else:
+            for line in result.lines or result.images:
+                self.show(inert(line))  # tags and names come from the network
+        report(result, settings.operation, self.output_file, self.env, self.log)
+        if result.failure:  # doctor: the checklist is out, and a push would fail
+            self.log.error(result.failure)
+            return 1
+        return 0
+
+    def guarded(self, body: Callable[[], int]) -> int:
+        """Run the body; a failure becomes one error line (and with --json, a document)."""
+        try:
+            return body()
+        except (Exception, KeyboardInterrupt, Terminated) as exc:
+            if self.env.get("GHPKG_DEBUG") and not isinstance(exc, GhpkgError):
+                raise
+            message, code = error_line(exc, self.token)
+            self.log.error(message)
+            if self.as_json:
+                print(failure_json(self.operation, message, code), flush=True)
+            return code
 
 
 def git_tags(workspace: Path, token: Secret | None = None) -> list[str] | None:
@@ -112,27 +159,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     on_sigterm()
     from ghpkg import inputs
 
+    words = list(sys.argv[1:] if argv is None else argv)
     env = os.environ
-    log = Log(workflow=env.get("GITHUB_ACTIONS") == "true")
-    token = Secret("")
-    try:
-        raw, args = inputs.parse_cli(sys.argv[1:] if argv is None else argv)
-        log.quiet = bool(args.quiet)
-        token = inputs.token_from(env, sys.stdin if args.password_stdin else None)
-        log.mask(token.reveal())
-        settings = inputs.resolve(raw, env, token, lambda: git_tags(Path.cwd(), token))
-        result = execute(settings, log)
-        for line in result.lines or result.images:
-            print(inert(line))  # tags and names come from the network
-        report(result, settings.operation, str(args.output_file or ""), env, log)
-        if result.failure:  # doctor: the checklist is out, and a push would fail
-            log.error(result.failure)
-            return 1
-    except (Exception, KeyboardInterrupt, Terminated) as exc:
-        if env.get("GHPKG_DEBUG") and not isinstance(exc, GhpkgError):
-            raise
-        return fail(exc, token, log)
-    return 0
+    face = Face(Log(workflow=env.get("GITHUB_ACTIONS") == "true"), env, Path.cwd())
+    face.as_json = "--json" in words  # known before parsing, for a parse error's document
+    face.operation = words[0] if words and not words[0].startswith("-") else ""
+
+    def body() -> int:
+        raw, args = inputs.parse_cli(words)
+        face.operation, face.output_file = str(args.operation), str(args.output_file or "")
+        face.log.quiet = bool(args.quiet)
+        face.token = inputs.token_from(env, sys.stdin if args.password_stdin else None)
+        face.log.mask(face.token.reveal())
+        return face.run(raw)
+
+    return face.guarded(body)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,36 @@ class Result:
         extra = {"versions": self.versions, "deleted": self.deleted, "doctor": self.doctor}
         return values | {key: value for key, value in extra.items() if value is not None}
 
+    def as_json(self, operation: str) -> str:
+        """The one JSON document `--json` prints: the outputs, with JSON outputs as JSON."""
+        import json
+
+        document: dict[str, object] = {
+            "operation": operation,
+            "ok": not self.failure,
+            "images": list(self.images),
+            "digest": self.digest,
+            "image_id": self.image_id,
+            "registry": self.registry,
+            "package_url": self.package_url,
+            "lines": list(self.lines),
+        }
+        for key in ("versions", "deleted", "doctor"):
+            value = getattr(self, key)
+            if value is not None:
+                document[key] = json.loads(value)
+        if self.failure:
+            document |= {"error": self.failure, "exit_code": 1}
+        return json.dumps(document, separators=(",", ":"))
+
+
+def failure_json(operation: str, message: str, exit_code: int) -> str:
+    """The JSON document `--json` prints when a run fails: what `error:` says, and the code."""
+    import json
+
+    document = {"operation": operation, "ok": False, "error": message, "exit_code": exit_code}
+    return json.dumps(document, separators=(",", ":"))
+
 
 def append_outputs(path: Path, values: Mapping[str, str]) -> None:
     """Append `key=value` lines (multi-line values in GitHub's heredoc form)."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
-from ghpkg.outputs import Log, Result, append_outputs, append_summary
+from ghpkg.outputs import Log, Result, append_outputs, append_summary, failure_json
 from tests.helpers import read_outputs
 
 
@@ -87,3 +88,34 @@ def test_the_summary_renders_network_text_as_code_only(tmp_path: Path) -> None:
     assert cell.count("`") == 2
     assert "| row |" not in summary.read_text()
     assert "|" not in cell.replace("\\|", "")
+
+
+def test_the_json_document_holds_the_outputs_with_json_outputs_parsed() -> None:
+    result = Result(
+        images=("docker.h/o/r/app:1",),
+        digest="sha256:" + "a" * 64,
+        versions='[{"id":1,"tags":["1"]}]',
+        doctor='{"ok":false}',
+        failure="a push would fail",
+    )
+    document = json.loads(result.as_json("doctor"))
+    assert document["operation"] == "doctor"
+    assert document["images"] == ["docker.h/o/r/app:1"]
+    assert document["versions"] == [{"id": 1, "tags": ["1"]}]
+    assert document["doctor"] == {"ok": False}
+    assert (document["ok"], document["error"], document["exit_code"]) == (
+        False,
+        "a push would fail",
+        1,
+    )
+    assert "deleted" not in document
+    assert "\n" not in result.as_json("doctor")
+
+
+def test_a_failure_document_says_the_error_and_the_exit_code() -> None:
+    assert json.loads(failure_json("push", "bad: why; fix", 2)) == {
+        "operation": "push",
+        "ok": False,
+        "error": "bad: why; fix",
+        "exit_code": 2,
+    }

@@ -1,0 +1,80 @@
+"""Both faces share one runner: the command prints results (or one JSON document) on stdout,
+the action logs them; a failure is one error line, and with --json one document too."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ghpkg import action, cli
+
+REF = ["--hostname", "ghes.example.com", "--subdomain-isolation", "true", "--owner", "octo-org"]
+REF += ["--repository", "hello-world", "--image", "app", "--version", "1.0"]
+IMAGE = "docker.ghes.example.com/octo-org/hello-world/app:1.0"
+
+
+@pytest.fixture(autouse=True)
+def no_workflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GHPKG_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_ref_prints_the_reference_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ref", *REF]) == 0
+    assert capsys.readouterr().out.splitlines() == [IMAGE]
+
+
+def test_json_prints_one_document_and_logs_stay_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["ref", *REF, "--version", "latest", "--json"]) == 0
+    out = capsys.readouterr().out
+    document = json.loads(out)
+    assert document["ok"] is True
+    assert document["images"] == [IMAGE, IMAGE.replace(":1.0", ":latest")]
+    assert document["operation"] == "ref"
+    assert out.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["ref", *REF, "--image", "App"], "capitals"),
+        (["frobnicate"], "invalid choice"),
+        (["ref", *REF, "--frobnicate"], "unrecognized arguments"),
+    ],
+)
+def test_bad_input_with_json_is_exit_2_one_error_line_and_one_document(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([*argv, "--json"]) == 2
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert words in errors[0]
+    document = json.loads(captured.out)
+    assert (document["ok"], document["exit_code"]) == (False, 2)
+    assert document["error"] == errors[0].removeprefix("error: ")
+
+
+def test_the_action_runs_the_same_runner_and_logs_the_result(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {"OPERATION": "ref", "HOSTNAME": "ghes.example.com", "SUBDOMAIN-ISOLATION": "true"}
+    env |= {"OWNER": "octo-org", "REPOSITORY": "hello-world", "IMAGE": "app", "VERSION": "1.0"}
+    for name, value in env.items():
+        monkeypatch.setenv(f"INPUT_{name}", value)
+    assert action.main() == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert IMAGE in captured.err.splitlines()
+
+
+def test_a_bad_action_input_is_exit_2_and_one_error_annotation(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INPUT_OPERATION", "frobnicate")
+    assert action.main() == 2
+    err = capsys.readouterr().err
+    assert "::error::operation 'frobnicate' is not known" in err
