@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,12 +25,24 @@ class ImageMetadata:
         tags = [f"{image}:{name}" for name in self.names]
         return {
             "version": self.version.main or "",
-            "tags": "\n".join(tags),
             "tag-names": "\n".join(self.names),
-            "labels": "\n".join(label_lines(self.labels)),
             "annotations": "\n".join(self.annotations),
-            "json": json_output(tags, self.names, self.labels, self.annotations),
-        }
+        } | metadata_outputs(tags, self.names, self.labels, self.annotations)
+
+
+def metadata_outputs(
+    tags: Sequence[str],
+    names: Sequence[str],
+    labels: Mapping[str, str],
+    annotations: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """The `tags`, `labels` and `json` outputs (annotations: the labels, at manifest level)."""
+    noted = as_annotations(labels) if annotations is None else annotations
+    return {
+        "tags": "\n".join(tags),
+        "labels": "\n".join(label_lines(labels)),
+        "json": json_output(tags, names, labels, noted),
+    }
 
 
 def image_metadata(

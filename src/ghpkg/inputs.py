@@ -36,6 +36,7 @@ from ghpkg.reference import (
 )
 from ghpkg.secret import Secret
 from ghpkg.settings import OPERATIONS, TRANSPORTS, Settings
+from ghpkg.tag_inputs import rule_versions
 from ghpkg.versions import GitRef, KnownTags, sha_tag, versions_from_git
 
 __all__ = [
@@ -243,13 +244,16 @@ def _versions(
     """
     digest_ok = container and operation == "pull"
     given = [parse_version(v, digest_ok) for v in raw.items("versions")]
+    rules = rule_versions(raw.items("tags"), raw.items("flavor"), operation, bool(given), env)
     if operation in ("versions", "delete", "doctor", "serve"):
         if operation == "versions" and given:
             raise UsageError("versions takes no version", "it lists them all", "drop --version")
         return tuple(given), ""
     ref = GitRef.from_env(env)
     note = ""
-    if given:
+    if rules is not None:
+        tags, note = rules[0] + ([sha_tag(ref.sha)] if raw.flag("sha_tag") else []), rules[1]
+    elif given:
         tags = given + ([sha_tag(ref.sha)] if raw.flag("sha_tag") else [])
     else:
         tags = versions_from_git(ref, raw.flag("sha_tag"), git_tags)

@@ -226,6 +226,29 @@ OPTIONS: tuple[Option, ...] = (
         description="true: also tag sha-<first 7 hex digits of the commit>",
     ),
     Option(
+        "tags",
+        "a docker/metadata-action tag rule, e.g. type=semver,pattern={{major}}.{{minor}} "
+        "(repeatable; instead of --version)",
+        _verbs("push", "ref"),
+        kind="lines",
+        flag="--tag",
+        metavar="RULE",
+        description="docker/metadata-action tag rules, one a line, instead of version: "
+        "type=semver,pattern={{version}}, type=ref,event=branch|tag|pr, type=sha, "
+        "type=raw,value=..., type=schedule, type=match, type=edge; prefix=, suffix=, enable=, "
+        "priority=",
+    ),
+    Option(
+        "flavor",
+        "a docker/metadata-action flavor line: latest=auto|true|false, prefix=..., suffix=... "
+        "(repeatable)",
+        _verbs("push", "ref"),
+        kind="lines",
+        metavar="LINE",
+        description="docker/metadata-action flavor, one a line: latest=auto|true|false, "
+        "prefix=P, suffix=S (each optionally ,onlatest=true)",
+    ),
+    Option(
         "keep",
         "keep the newest N versions and delete the rest (instead of --version)",
         _verbs("delete"),

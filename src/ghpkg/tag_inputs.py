@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ghpkg.errors import UsageError
@@ -84,3 +84,28 @@ def _commit_date(payload: Mapping[str, object], sha: str) -> datetime | None:
 
 def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def rule_versions(
+    rules: Sequence[str],
+    flavor: Sequence[str],
+    operation: str,
+    versions_given: bool,
+    env: Mapping[str, str],
+) -> tuple[list[str], str] | None:
+    """The tags the `tags`/`flavor` inputs give (None if neither is set); exit 2 if misused."""
+    rules = [line for line in rules if line.strip() and not line.lstrip().startswith("#")]
+    flavor = [line for line in flavor if line.strip() and not line.lstrip().startswith("#")]
+    if not rules and not flavor:
+        return None
+    if operation not in ("push", "ref"):
+        raise UsageError(
+            f"tags and flavor are for push and ref, not {operation}", "", "drop tags and flavor"
+        )
+    if versions_given:
+        raise UsageError(
+            "both version and tags given",
+            "the tags rules make the versions",
+            "drop version (or --version), or the tags rules",
+        )
+    return tags_from_rules(rules, flavor, env, datetime.now(timezone.utc))

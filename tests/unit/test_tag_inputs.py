@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from ghpkg import inputs
 from ghpkg.errors import UsageError
+from ghpkg.outputs import Log
+from ghpkg.readers import parse_action
+from ghpkg.secret import Secret
 from ghpkg.tag_inputs import tag_context, tags_from_rules
+from ghpkg.verbs.push import ref
 
 NOW = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)
 SHA = "860c1904a1ce19322e91ac35af1ab07466440c37"
@@ -81,3 +87,70 @@ def test_base_ref_comes_from_github_base_ref_on_a_pull_request() -> None:
         ["type=ref,event=pr", "type=raw,value=into-{{base_ref}}"], [], pr, NOW
     )
     assert tags == ["pr-7", "into-main"]
+
+
+WORKFLOW = {
+    "GITHUB_SERVER_URL": "https://ghes.example.com",
+    "GITHUB_REPOSITORY": "octo-org/hello-world",
+    "GITHUB_ACTOR": "octocat",
+    "GITHUB_SHA": SHA,
+    "GITHUB_REF": "refs/tags/v2.1.0",
+    "GITHUB_EVENT_NAME": "push",
+}
+TOKEN = Secret("ghs_" + "x" * 36)
+RELEASE_RULES = "type=semver,pattern={{version}}\ntype=semver,pattern={{major}}.{{minor}}\ntype=sha"
+
+
+def test_the_cli_takes_tag_rules_and_flavor_for_the_versions() -> None:
+    argv = ["ref", "--image", "app", "--tag", "type=semver,pattern={{major}}.{{minor}}"]
+    raw, _ = inputs.parse_cli([*argv, "--tag", "type=sha", "--flavor", "latest=false"])
+    settings = inputs.resolve(raw, WORKFLOW, TOKEN)
+    assert settings.versions == ("2.1", "sha-860c190")
+    assert settings.version_note == "tags from the rules on refs/tags/v2.1.0: 2.1, sha-860c190"
+
+
+def test_the_action_takes_tags_one_a_line_with_comments() -> None:
+    env = WORKFLOW | {
+        "INPUT_OPERATION": "ref",
+        "INPUT_IMAGE": "app",
+        "INPUT_TAGS": f"# releases\n{RELEASE_RULES}\n",
+        "INPUT_FLAVOR": "prefix=v\nsuffix=-alpine,onlatest=true",
+    }
+    settings = inputs.resolve(parse_action(env), env, TOKEN)
+    # type=sha has its own prefix (sha-), so the flavor's is not added there, as in metadata-action
+    expected = ("v2.1.0-alpine", "v2.1-alpine", "sha-860c190-alpine", "latest-alpine")
+    assert settings.versions == expected
+
+
+def test_version_and_tags_together_are_refused() -> None:
+    raw, _ = inputs.parse_cli(["ref", "--image", "app", "--version", "1.0", "--tag", "type=sha"])
+    with pytest.raises(UsageError, match="both version and tags given"):
+        inputs.resolve(raw, WORKFLOW, TOKEN)
+
+
+def test_tags_on_an_operation_without_tags_are_refused() -> None:
+    env = WORKFLOW | {"INPUT_OPERATION": "pull", "INPUT_IMAGE": "app", "INPUT_TAGS": "type=sha"}
+    with pytest.raises(UsageError, match="tags and flavor are for push and ref, not pull"):
+        inputs.resolve(parse_action(env), env, TOKEN)
+
+
+def test_a_rule_that_makes_an_invalid_tag_is_bad_input() -> None:
+    raw, _ = inputs.parse_cli(["ref", "--image", "app", "--tag", "type=raw,value=-x"])
+    with pytest.raises(UsageError) as caught:
+        inputs.resolve(raw, WORKFLOW, TOKEN)
+    assert caught.value.exit_code == 2
+
+
+def test_ref_outputs_tags_and_metadata_actions_json() -> None:
+    raw, _ = inputs.parse_cli(["ref", "--image", "app", "--tag", "type=ref,event=tag"])
+    settings = inputs.resolve(raw, WORKFLOW, TOKEN)
+    outputs = ref(settings, Log(stream=io.StringIO())).outputs()
+    image = "docker.ghes.example.com/octo-org/hello-world/app"
+    assert outputs["tags"].splitlines() == [f"{image}:v2.1.0", f"{image}:latest"]
+    assert json.loads(outputs["json"]) == {
+        "tags": [f"{image}:v2.1.0", f"{image}:latest"],
+        "tag-names": ["v2.1.0", "latest"],
+        "labels": {},
+        "annotations": [],
+    }
+    assert outputs["labels"] == ""

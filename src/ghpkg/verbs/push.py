@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import docker
 
 from ghpkg import engine
 from ghpkg.errors import RegistryError
+from ghpkg.image_metadata import metadata_outputs
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
+from ghpkg.oci_labels import Repository, oci_labels
 from ghpkg.outputs import Log, Result
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.settings import Settings
 from ghpkg.verbs.connect import prepare
+
+
+@dataclass(frozen=True)
+class PushResult(Result):
+    """A push's or ref's Result, plus docker/metadata-action's `tags`, `labels` and `json`."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)  # those ghpkg put on a build
+
+    def outputs(self) -> dict[str, str]:
+        """The outputs by name, as action.yml declares them."""
+        names = [image.rpartition(":")[2] for image in self.images]
+        return super().outputs() | metadata_outputs(self.images, names, self.labels)
 
 
 def ref(settings: Settings, log: Log) -> Result:
@@ -24,7 +40,7 @@ def ref(settings: Settings, log: Log) -> Result:
             log.info("subdomain isolation 'auto' needs a probe; `ref` assumes it is on")
         isolation = True
     refs = settings.references(isolation)
-    return Result(
+    return PushResult(
         images=tuple(str(r) for r in refs),
         registry=refs[0].registry,
         package_url=settings.package_url,
@@ -34,35 +50,59 @@ def ref(settings: Settings, log: Log) -> Result:
 def push(settings: Settings, log: Log) -> Result:
     """Build (or take --source), tag and push every version; verify what the registry serves."""
     registry, refs, client, transport = prepare(settings, log, "push")
-    image_id = build_source(settings, client, log)
+    labels = {} if settings.source else build_labels(settings, log)
+    image_id = build_source(settings, client, log, labels)
     for reference in refs:
         engine.tag(client, image_id, str(reference))
     with log.group(f"Push {', '.join(r.version for r in refs)} to {refs[0].name}"):
         transport.push(image_id, refs)
     digest = verify(registry, refs, schema2_only=settings.registry == "docker")
     log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
-    return Result(
+    return PushResult(
         images=tuple(str(r) for r in refs),
         digest=digest,
         image_id=image_id,
         registry=refs[0].registry,
         package_url=settings.package_url,
+        labels=labels,
     )
 
 
-def build_source(settings: Settings, client: docker.DockerClient, log: Log) -> str:
-    """The image to push: --source as it is, else a build of the context with ghpkg's labels."""
+def build_labels(settings: Settings, log: Log) -> dict[str, str]:
+    """docker/metadata-action's OCI labels from the repository (REST API), then --label's."""
+    from ghpkg.repo_api import fetch_repository  # deferred: only a build asks the API
+
+    full_name = f"{settings.owner}/{settings.repository}" if settings.repository else ""
+    found = None
+    if full_name:
+        found = fetch_repository(
+            settings.api_url,
+            settings.token,
+            full_name,
+            settings.ca_file,
+            log.warn,
+            timeout=int(settings.timeout),
+            retries=min(settings.retries, 2),
+        )
+    repo = found or Repository.from_workflow(f"https://{settings.hostname}", full_name)
+    version = settings.versions[0] if settings.versions else ""
+    extra = [f"{key}={value}" for key, value in settings.labels]
+    return oci_labels(repo, version, settings.revision, datetime.now(timezone.utc), extra)
+
+
+def build_source(
+    settings: Settings,
+    client: docker.DockerClient,
+    log: Log,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """The image to push: --source as it is, else a build of the context with these labels."""
     if settings.source:
         image_id = engine.image_id_of(client, settings.source)
         log.info(f"Using local image {settings.source} ({image_id})")
         return image_id
-    labels = {
-        "org.opencontainers.image.source": settings.repository_url,
-        "org.opencontainers.image.created": _now(),
-    }
-    if settings.revision:
-        labels["org.opencontainers.image.revision"] = settings.revision
-    labels.update(dict(settings.labels))
+    if labels is None:
+        labels = build_labels(settings, log)
     from ghpkg.buildkit import build_image  # deferred: only a build needs it
 
     with log.group(f"Build {settings.context}"):
@@ -95,7 +135,3 @@ def verify(registry: RegistryClient, refs: list[Reference], schema2_only: bool =
             "run the push again",
         )
     return digests.pop()
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
