@@ -6,6 +6,7 @@ answered (the bed, the engine). Each row names the words its error line must con
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -226,3 +227,21 @@ def test_the_table_is_at_least_thirty_cases_with_both_exit_codes() -> None:
     assert len(CASES) >= 30
     assert {case.code for case in CASES} == {1, 2}
     assert len({case.name for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [(c, c.code) for c in CASES if c.name in ("retries out of range", "TLS without --ca-file")],
+    ids=["bad input", "the world says no"],
+)
+def test_with_json_a_failure_is_also_one_document_on_stdout(
+    case: Case, code: int, values: dict[str, str], run_ghpkg: Run, tmp_path: Path
+) -> None:
+    args = [arg.format(**values) for arg in case.args]
+    env = {"GHPKG_TOKEN": values["write"], "DOCKER_HOST": values["docker_host"]}
+    done = run_ghpkg(*args, "--json", env=env, cwd=tmp_path)
+    assert done.returncode == code
+    document = json.loads(done.stdout)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {document['error']}"]
+    assert (document["ok"], document["exit_code"], document["operation"]) == (False, code, "push")
