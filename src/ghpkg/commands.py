@@ -1,0 +1,135 @@
+"""The commands and the shape of an option: the vocabulary `ghpkg.options` is written in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# text: one value; flag: on/off (the action: true or false); lines: repeatable (the action: one
+# a line); words: repeatable (the action: newline- or comma-separated, like `version`).
+Kind = Literal["text", "flag", "lines", "words"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: what it does, and real examples for its --help and the reference."""
+
+    name: str
+    help: str
+    examples: tuple[str, ...]
+
+
+COMMANDS = (
+    Command(
+        "push",
+        "build (or take --source) and push every --version",
+        (
+            "ghpkg push --image app --version 1.0 --version latest",
+            "ghpkg push --hostname ghes.example.com --owner octo-org --repository hello-world "
+            "--image app --source app:dev --version 1.0 --password-stdin < token.txt",
+            "ghpkg push --image app --platform linux/arm64 --secret id=npm,env=NPM_TOKEN --json",
+        ),
+    ),
+    Command(
+        "pull",
+        "pull an image by tag into the local engine",
+        (
+            "ghpkg pull --image app --version 1.0",
+            "ghpkg pull --image app --version 1.0 --transport registry --json",
+            "ghpkg pull --registry container --owner octo-org --image app --version latest",
+        ),
+    ),
+    Command(
+        "ref",
+        "print the full image reference (no network)",
+        (
+            "ghpkg ref --hostname ghes.example.com --subdomain-isolation true --owner octo-org "
+            "--repository hello-world --image app --version 1.0",
+            "ghpkg ref --image app --sha-tag --json",
+        ),
+    ),
+    Command(
+        "versions",
+        "list the package's versions: tags, id, created (REST API)",
+        ("ghpkg versions --image app", "ghpkg versions --image app --json"),
+    ),
+    Command(
+        "delete",
+        "delete package versions by --version or all but the newest --keep N",
+        (
+            "ghpkg delete --image app --keep 5 --dry-run",
+            "ghpkg delete --image app --version 1.0-rc1 --version 1.0-rc2",
+        ),
+    ),
+    Command(
+        "doctor",
+        "check host, TLS, registry, API, token and engine (exit 1: a push would fail)",
+        (
+            "ghpkg doctor --hostname ghes.example.com --ca-file ca.pem",
+            "ghpkg doctor --transport registry --json",
+        ),
+    ),
+    Command(
+        "copy",
+        "copy versions from the Docker registry to the Container registry (no engine)",
+        (
+            "ghpkg copy --image app --version 1.0 --version 1.1",
+            "ghpkg copy --image app --version 1.0 --to-owner new-org --to-image svc --json",
+        ),
+    ),
+    Command(
+        "serve",
+        "a registry on 127.0.0.1 in front of the instance's, for any client (no token)",
+        (
+            "ghpkg serve --listen 127.0.0.1:5050 &",
+            "ghpkg serve --allow-push --listen 127.0.0.1:0",
+        ),
+    ),
+)
+VERBS = tuple(command.name for command in COMMANDS)
+NETWORK = frozenset(VERBS) - {"ref"}  # every verb that goes on the network
+IMAGE = frozenset(VERBS) - {"doctor", "serve"}
+BUILD = frozenset({"push"})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its CLI flag, its action input, its kind, default and help."""
+
+    name: str  # the RawInputs value and argparse dest
+    help: str  # the CLI's help (and the action's description unless `description` is set)
+    verbs: frozenset[str] = frozenset()  # the subcommands that take it (empty: action only)
+    kind: Kind = "text"
+    default: str = ""
+    flag: str | None = ""  # "": --NAME-WITH-DASHES; None: not on the command line
+    action_input: str | None = ""  # "": NAME-WITH-DASHES; None: not an action input
+    description: str = ""  # action.yml's description, where it says more than the help
+    action_default: str | None = None  # action.yml's default, where it is an expression
+    metavar: str | None = None
+    face: bool = False  # read by the face itself (token, --json), not a RawInputs value
+
+    @property
+    def cli_flag(self) -> str | None:
+        """The command line's spelling, e.g. `--build-arg`."""
+        if self.flag is None:
+            return None
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def input_name(self) -> str | None:
+        """The action input's name, e.g. `build-args`."""
+        if self.action_input is None:
+            return None
+        return self.action_input or self.name.replace("_", "-")
+
+    @property
+    def yml_default(self) -> str:
+        """The default action.yml declares."""
+        if self.action_default is not None:
+            return self.action_default
+        return "false" if self.kind == "flag" else self.default
+
+    @property
+    def yml_description(self) -> str:
+        """The description action.yml declares."""
+        return self.description or self.help
