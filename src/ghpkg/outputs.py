@@ -113,26 +113,28 @@ class Result:
         return values | {key: value for key, value in extra.items() if value is not None}
 
     def as_json(self, operation: str) -> str:
-        """The one JSON document `--json` prints: the outputs, with JSON outputs as JSON."""
+        """The one JSON document `--json` prints: the outputs under their action.yml names.
+
+        Outputs that hold JSON are JSON in it, and those of one item a line are lists.
+        """
         import json
 
-        document: dict[str, object] = {
-            "operation": operation,
-            "ok": not self.failure,
-            "images": list(self.images),
-            "digest": self.digest,
-            "image_id": self.image_id,
-            "registry": self.registry,
-            "package_url": self.package_url,
-            "lines": list(self.lines),
-        }
-        for key in ("versions", "deleted", "doctor"):
-            value = getattr(self, key)
-            if value is not None:
+        document: dict[str, object] = {"operation": operation, "ok": not self.failure}
+        for key, value in self.outputs().items():
+            if key in JSON_OUTPUTS:
                 document[key] = json.loads(value)
+            elif key in LIST_OUTPUTS:
+                document[key] = value.splitlines()
+            else:
+                document[key] = value
+        document["lines"] = list(self.lines)
         if self.failure:
             document |= {"error": self.failure, "exit_code": 1}
         return json.dumps(document, separators=(",", ":"))
+
+
+JSON_OUTPUTS = frozenset({"versions", "deleted", "doctor", "json"})  # outputs that hold JSON
+LIST_OUTPUTS = frozenset({"images", "tags", "labels"})  # outputs of one item a line
 
 
 def failure_json(operation: str, message: str, exit_code: int) -> str:

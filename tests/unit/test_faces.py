@@ -4,13 +4,16 @@ the action logs them; a failure is one error line, and with --json one document 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from ghpkg import action, cli
 
 REF = ["--hostname", "ghes.example.com", "--subdomain-isolation", "true", "--owner", "octo-org"]
 REF += ["--repository", "hello-world", "--image", "app", "--version", "1.0"]
+ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "docker.ghes.example.com/octo-org/hello-world/app:1.0"
 
 
@@ -35,6 +38,15 @@ def test_json_prints_one_document_and_logs_stay_on_stderr(
     assert document["images"] == [IMAGE, IMAGE.replace(":1.0", ":latest")]
     assert document["operation"] == "ref"
     assert out.count("\n") == 1
+
+
+def test_the_json_document_names_the_actions_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    declared = yaml.safe_load((ROOT / "action.yml").read_text())["outputs"]
+    assert cli.main(["ref", *REF, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    only_some = {"versions", "deleted", "doctor"}  # versions, delete and doctor set them
+    assert set(declared) - only_some <= set(document)
+    assert set(document) - {"operation", "ok", "lines"} <= set(declared)
 
 
 @pytest.mark.parametrize(

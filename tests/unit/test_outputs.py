@@ -91,6 +91,7 @@ def test_the_summary_renders_network_text_as_code_only(tmp_path: Path) -> None:
 
 
 def test_the_json_document_holds_the_outputs_with_json_outputs_parsed() -> None:
+    """The same names as the action's outputs; JSON outputs are JSON, not strings in strings."""
     result = Result(
         images=("docker.h/o/r/app:1",),
         digest="sha256:" + "a" * 64,
@@ -101,6 +102,8 @@ def test_the_json_document_holds_the_outputs_with_json_outputs_parsed() -> None:
     document = json.loads(result.as_json("doctor"))
     assert document["operation"] == "doctor"
     assert document["images"] == ["docker.h/o/r/app:1"]
+    assert document["image"] == "docker.h/o/r/app:1"
+    assert document["digest"] == "sha256:" + "a" * 64
     assert document["versions"] == [{"id": 1, "tags": ["1"]}]
     assert document["doctor"] == {"ok": False}
     assert (document["ok"], document["error"], document["exit_code"]) == (
