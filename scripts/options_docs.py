@@ -106,7 +106,7 @@ def render_reference(action: dict[str, Any]) -> str:
 
 
 def _metavar(option: Option) -> str:
-    return "`" + (option.metavar or option.name.upper()).replace("|", "\\|") + "`"
+    return "`" + option.placeholder.replace("|", "\\|") + "`"
 
 
 def _no_flag(option: Option) -> str:

@@ -92,7 +92,7 @@ def _add(sub: argparse.ArgumentParser, option: Option) -> None:
         dest=option.name,
         action="append" if repeated else "store",
         default=[] if repeated else option.default,
-        metavar=option.metavar or option.name.upper(),
+        metavar=option.placeholder,
         help=option.help + shown,
     )
 

@@ -106,6 +106,7 @@ class Option:
     description: str = ""  # action.yml's description, where it says more than the help
     action_default: str | None = None  # action.yml's default, where it is an expression
     metavar: str | None = None
+    choices: tuple[str, ...] = ()  # shown in --help and the reference; resolve() checks them
     face: bool = False  # read by the face itself (token, --json), not a RawInputs value
 
     @property
@@ -121,6 +122,11 @@ class Option:
         if self.action_input is None:
             return None
         return self.action_input or self.name.replace("_", "-")
+
+    @property
+    def placeholder(self) -> str:
+        """What --help shows for the value: the choices, a metavar or the name in capitals."""
+        return "|".join(self.choices) or self.metavar or self.name.upper()
 
     @property
     def yml_default(self) -> str:

@@ -7,6 +7,8 @@ Adding an input is one `Option` row here and its use in `inputs.resolve` (and `S
 from __future__ import annotations
 
 from ghpkg.commands import BUILD, COMMANDS, IMAGE, NETWORK, VERBS, Command, Kind, Option
+from ghpkg.reference import ISOLATION_CHOICES, REGISTRY_CHOICES
+from ghpkg.settings import TRANSPORTS
 
 __all__ = ["COMMANDS", "OPTIONS", "VERBS", "Command", "Kind", "Option", "action_inputs", "for_verb"]
 
@@ -39,14 +41,14 @@ OPTIONS: tuple[Option, ...] = (
         default="auto",
         flag="--subdomain-isolation",
         action_input="subdomain-isolation",
-        metavar="true|false|auto",
+        choices=ISOLATION_CHOICES,
     ),
     Option(
         "registry",
         "docker (the Docker registry) or container (the Container registry)",
         _verbs("push", "pull", "ref"),
         default="docker",
-        metavar="docker|container",
+        choices=REGISTRY_CHOICES,
         description="docker (the Docker registry, default) or container (the Container "
         "registry: containers.HOSTNAME/OWNER/IMAGE_NAME, needs subdomain isolation)",
     ),
@@ -241,7 +243,7 @@ OPTIONS: tuple[Option, ...] = (
         "auto, engine or registry",
         _verbs("push", "pull", "doctor"),
         default="auto",
-        metavar="auto|engine|registry",
+        choices=TRANSPORTS,
     ),
     Option(
         "retries",

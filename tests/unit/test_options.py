@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from collections.abc import Callable
 
 import pytest
 
 from ghpkg import argv, readers
+from ghpkg.errors import UsageError
+from ghpkg.input_checks import choice
 from ghpkg.options import BY_NAME, COMMANDS, OPTIONS, RAW_OPTIONS, Command, action_inputs, for_verb
 from ghpkg.readers import RawInputs
+from ghpkg.reference import parse_isolation, parse_registry
+from ghpkg.settings import OPERATIONS, TRANSPORTS
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -122,3 +127,27 @@ def test_version_names_ghpkg_its_libraries_and_python(capsys: pytest.CaptureFixt
         "Python",
     ]
     assert all(len(line.split()) == 2 and line.split()[1][0].isdigit() for line in lines)
+
+
+def test_the_commands_are_the_operations_settings_knows() -> None:
+    assert sorted(command.name for command in COMMANDS) == sorted(OPERATIONS)
+
+
+@pytest.mark.parametrize(
+    ("flag", "checked_by"),
+    [
+        ("--transport", lambda v: choice(v, TRANSPORTS, "transport")),
+        ("--registry", lambda v: parse_registry(v, None)),
+        ("--subdomain-isolation", parse_isolation),
+    ],
+)
+def test_the_choices_help_shows_are_the_ones_the_checks_take(
+    flag: str, checked_by: Callable[[str], object]
+) -> None:
+    option = next(o for o in OPTIONS if o.cli_flag == flag)
+    assert option.choices
+    assert option.placeholder in subcommands()["push"].format_help()
+    for value in option.choices:
+        checked_by(value)
+    with pytest.raises(UsageError):
+        checked_by("frobnicate")
