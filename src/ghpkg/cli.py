@@ -157,7 +157,8 @@ def on_sigterm() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ghpkg` console script."""
     on_sigterm()
-    from ghpkg import inputs
+    from ghpkg import argv as command_line  # not yet inputs: `--help` needs no resolve()
+    from ghpkg.readers import token_from
 
     words = list(sys.argv[1:] if argv is None else argv)
     env = os.environ
@@ -166,10 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     face.operation = words[0] if words and not words[0].startswith("-") else ""
 
     def body() -> int:
-        raw, args = inputs.parse_cli(words)
+        raw, args = command_line.parse_cli(words)
         face.operation, face.output_file = str(args.operation), str(args.output_file or "")
         face.log.quiet = bool(args.quiet)
-        face.token = inputs.token_from(env, sys.stdin if args.password_stdin else None)
+        face.token = token_from(env, sys.stdin if args.password_stdin else None)
         face.log.mask(face.token.reveal())
         return face.run(raw)
 
