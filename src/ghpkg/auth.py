@@ -19,8 +19,25 @@ if TYPE_CHECKING:
 READ = "read:packages"
 WRITE = "write:packages"
 DELETE = "delete:packages"
+REPO = "repo"
 # A scope that grants another: GitHub treats write:packages as including read:packages.
 _IMPLIED = {WRITE: {READ}, DELETE: set[str]()}
+# The scopes of a classic PAT per operation, from GitHub's "About permissions for GitHub
+# Packages" and "REST API endpoints for packages": the Docker registry is repository-scoped, so
+# upload and delete need `repo` too, and so does its REST API (versions, delete); the Container
+# registry has granular permissions and needs no `repo`.
+_DOCKER_SCOPES = {
+    "push": (WRITE, REPO),
+    "pull": (READ,),
+    "versions": (READ, REPO),
+    "delete": (DELETE, READ, REPO),
+}
+_CONTAINER_SCOPES = {
+    "push": (WRITE,),
+    "pull": (READ,),
+    "versions": (READ,),
+    "delete": (DELETE, READ),
+}
 _VERBS = {"versions": "list the versions of", "delete": "delete versions of"}
 
 
@@ -65,13 +82,24 @@ def token_kind(token: Secret) -> TokenKind:
 
 
 def needed_scope(action: str) -> str:
-    """The classic-PAT scope an operation needs: push write:packages, delete delete:packages."""
+    """The packages scope an operation needs: push write:packages, delete delete:packages."""
     return {"push": WRITE, "delete": DELETE}.get(action, READ)
 
 
-def needed_scopes(action: str) -> tuple[str, ...]:
-    """Every scope an operation needs (delete also lists versions, so read:packages too)."""
-    return (DELETE, READ) if action == "delete" else (needed_scope(action),)
+def needed_scopes(action: str, registry: str = "docker") -> tuple[str, ...]:
+    """Every classic-PAT scope an operation needs on the Docker (or the Container) registry."""
+    table = _CONTAINER_SCOPES if registry == "container" else _DOCKER_SCOPES
+    return table.get(action, (READ,))
+
+
+def scope_list(action: str, registry: str = "docker") -> str:
+    """`write:packages and repo`: the scopes an operation needs, for a message."""
+    return " and ".join(needed_scopes(action, registry))
+
+
+def packages_permission(action: str) -> str:
+    """The `permissions: packages:` level a GITHUB_TOKEN needs for an operation."""
+    return "write" if action in ("push", "delete") else "read"
 
 
 def check_token_locally(token: Secret, action: str, target: str, workflow_repository: str) -> None:
@@ -87,30 +115,29 @@ def check_token_locally(token: Secret, action: str, target: str, workflow_reposi
         raise UsageError(
             "the token is a fine-grained personal access token",
             "GitHub Packages' Docker registry accepts only classic personal access tokens",
-            f"create a classic PAT (ghp_) with {needed_scope(action)}",
+            f"create a classic PAT (ghp_) with {scope_list(action)}",
         )
     if kind is TokenKind.GITHUB_TOKEN and workflow_repository and target != workflow_repository:
         raise UsageError(
             f"GITHUB_TOKEN cannot {_VERBS.get(action, action)} {target}",
             f"a GITHUB_TOKEN works only for its own workflow's repository ({workflow_repository})",
-            f"use a classic PAT with {needed_scope(action)} for another repository",
+            f"use a classic PAT with {scope_list(action)} for another repository",
         )
 
 
 def refusal_fix(token: Secret, action: str) -> str:
     """What to do when the registry or API answers 401/403 to this token."""
     kind = token_kind(token)
-    scope = needed_scope(action)
+    scopes = scope_list(action)
     if kind is TokenKind.GITHUB_TOKEN:
         return (
-            f"the {kind.value} must belong to this repository's workflow and have "
-            f"`permissions: packages: {'read' if scope == READ else 'write'}`; "
-            f"for another repository use a classic PAT with {scope}"
+            f"add `permissions: packages: {packages_permission(action)}` to the job (a "
+            f"{kind.value} works only for its own workflow's repository; for another one use a "
+            f"classic PAT with {scopes})"
         )
     if kind is TokenKind.FINE_GRAINED:
-        return f"fine-grained tokens are not accepted; use a classic PAT (ghp_) with {scope}"
-    extra = " (and repo for a private repository)" if action == "push" else ""
-    return f"check that the {kind.value} is valid, not expired, and has {scope}{extra}"
+        return f"fine-grained tokens are not accepted; use a classic PAT (ghp_) with {scopes}"
+    return f"check that the {kind.value} is valid, not expired, and has {scopes}"
 
 
 def missing_scopes(granted: set[str], needed: str) -> bool:
@@ -139,8 +166,11 @@ def check_token_remotely(
     timeout: int = 15,
     retries: int = 2,
     log: Callable[[str], None] = lambda _: None,
+    registry: str = "docker",
 ) -> TokenReport:
     """Ask the REST API which scopes a classic PAT has; advisory if the API cannot answer.
+
+    `registry` is `docker` (repository-scoped: upload and delete need `repo`) or `container`.
 
     One GET /rate_limit (it costs nothing) with plain requests: PyGithub would add ~0.15 s of
     imports to every push for one header.
@@ -189,7 +219,7 @@ def check_token_remotely(
     if header is None:
         return TokenReport(kind, None, checked=True)
     granted = frozenset(scope.strip() for scope in header.split(",") if scope.strip())
-    missing = [n for n in needed_scopes(action) if missing_scopes(set(granted), n)]
+    missing = [n for n in needed_scopes(action, registry) if missing_scopes(set(granted), n)]
     if kind is not TokenKind.GITHUB_TOKEN and missing:
         scope = " and ".join(missing)
         raise AuthError(

@@ -8,11 +8,17 @@ the user's (a token of the wrong kind or scope, an engine GitHub calls incompati
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ghpkg.auth import refusal_fix, token_kind
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.reference import registry_host
 from ghpkg.registry_errors import CA_FIX, TEMPORARY_STATUS
 from ghpkg.registry_layout import HostAnswer, Layout, Seen, probe_layout
+
+if TYPE_CHECKING:
+    from ghpkg.registry import RegistryClient
+    from ghpkg.secret import Secret
 
 ADMIN_FIX = "ask your site administrator to enable GitHub Packages and its Docker registry"
 
@@ -140,3 +146,26 @@ def untrusted(answer: HostAnswer, ca_file: Path | None) -> RegistryError:
         f"{issuer}which is not {checked} ({answer.detail})",
         CA_FIX if ca_file is None else "pass --ca-file with the CA (PEM) that issued it",
     )
+
+
+def may_write(registry: RegistryClient, path: str, token: Secret) -> None:
+    """Whether the registry lets a GITHUB_TOKEN push to `path`, learnt without publishing.
+
+    A GITHUB_TOKEN carries no scopes to read: its `permissions: packages:` decide. Opening an
+    upload session (POST /v2/PATH/blobs/uploads/) needs write; the session is cancelled at once
+    (best effort: the registry drops an unfinished one on its own), so nothing is published.
+    """
+    repository = "/".join(path.split("/")[:2])
+    try:
+        location = registry.open_upload(path)
+    except AuthError as exc:  # the push's own words, naming the repository, not the image
+        raise AuthError(
+            f"{registry.host} refused the {token_kind(token).value} for push (upload to "
+            f"{repository})",
+            exc.cause,
+            refusal_fix(token, "push"),
+            status=exc.status,
+            codes=exc.codes,
+        ) from None
+    if location:
+        registry.cancel_upload(path, location)

@@ -243,7 +243,8 @@ def test_the_rest_api_off_is_a_warning_and_the_registry_decides(
     )
     assert check(checked, "api") == f"! api: {warning}"
     assert (
-        check(checked, "push") == "! push: write:packages not checked (the REST API did not answer)"
+        check(checked, "push")
+        == "! push: write:packages and repo not checked (the REST API did not answer)"
     )
     assert (
         check(checked, "login") == f"✓ login: {bed.registry_host} accepts the token (user octocat)"
@@ -266,12 +267,69 @@ def test_a_token_without_write_packages(bed: Any, engine: Any, run_ghpkg: Run) -
     pushed = push(run_ghpkg, bed, engine, token="read")
     line = assert_same_diagnosis(checked, pushed, "push")
     assert line == (
-        "✗ push: the classic personal access token (ghp_) lacks the write:packages scope: "
-        f"it has: read:packages; edit the token on https://{bed.hostname}/settings/tokens "
-        "and add write:packages"
+        "✗ push: the classic personal access token (ghp_) lacks the write:packages and repo "
+        f"scopes: it has: read:packages; edit the token on https://{bed.hostname}/settings/tokens "
+        "and add write:packages and repo"
     )
     assert check(checked, "pull").startswith("✓ pull: read:packages allows it")
     assert check(checked, "token").startswith("✓ token: classic personal access token (ghp_) of ")
+
+
+def test_a_token_with_write_packages_but_without_repo(
+    bed: Any, engine: Any, run_ghpkg: Run
+) -> None:
+    """The Docker registry is repository-scoped: an upload needs repo beside write:packages."""
+    checked = doctor(run_ghpkg, bed, engine, token="norepo")
+    pushed = push(run_ghpkg, bed, engine, token="norepo")
+    line = assert_same_diagnosis(checked, pushed, "push")
+    assert line == (
+        "✗ push: the classic personal access token (ghp_) lacks the repo scope: it has: "
+        f"read:packages, write:packages; edit the token on https://{bed.hostname}/settings/tokens "
+        "and add repo"
+    )
+    assert check(checked, "pull") == "✓ pull: read:packages allows it on octo-org/hello-world"
+
+
+def test_a_read_only_github_token(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    """`permissions: packages: read`: doctor asks the registry for an upload session, not ✓."""
+    checked = doctor(run_ghpkg, bed, engine, token="actions-read")
+    pushed = push(run_ghpkg, bed, engine, token="actions-read")
+    line = assert_same_diagnosis(checked, pushed, "push")
+    assert line.startswith(
+        f"✗ push: {bed.registry_host} refused the GITHUB_TOKEN (ghs_) for push (upload to "
+        "octo-org/hello-world): HTTP 403 "
+    )
+    assert line.endswith(
+        "; add `permissions: packages: write` to the job (a GITHUB_TOKEN (ghs_) works only for "
+        "its own workflow's repository; for another one use a classic PAT with write:packages "
+        "and repo)"
+    )
+    assert check(checked, "pull").startswith("✓ pull: allowed for ")
+    assert check(checked, "login").startswith("✓ login: ")
+    assert "== Build" not in pushed.stderr
+
+
+def test_a_github_token_that_may_write_passes_without_publishing(
+    bed: Any, engine: Any, run_ghpkg: Run
+) -> None:
+    checked = doctor(run_ghpkg, bed, engine, token="actions")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert check(checked, "push") == (
+        "✓ push: allowed for octo-org/hello-world: the registry opened an upload session "
+        "(cancelled, nothing published), so `permissions: packages: write` is in force"
+    )
+    assert not (bed.paths.storage / "docker/registry/v2/repositories/octo-org/hello-world/"
+                "ghpkg-doctor/_manifests").exists()  # fmt: skip
+
+
+def test_a_package_owned_by_a_user(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+    """octocat is a user, not an organization: the checklist is the same and passes."""
+    checked = doctor(run_ghpkg, bed, engine, "--owner", "octocat")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert check(checked, "push") == (
+        "✓ push: write:packages and repo allow it on octocat/hello-world"
+    )
+    assert check(checked, "pull") == "✓ pull: read:packages allows it on octocat/hello-world"
 
 
 def test_a_github_token_of_another_repository(bed: Any, engine: Any, run_ghpkg: Run) -> None:
@@ -350,7 +408,9 @@ def test_the_action_runs_doctor_and_sets_its_output(bed: Any, tmp_path: Path) ->
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
-    assert "✓ push: allowed for octo-org/hello-world with `permissions: packages: write`" in output
+    assert (
+        "✓ push: allowed for octo-org/hello-world: the registry opened an upload session" in output
+    )
     summary = json.loads(result.read_text())
     assert summary["ok"] is True
     assert summary["token"]["kind"] == "github_token"

@@ -57,10 +57,11 @@ def two_pushes(bed: Any, engine: Any, run_ghpkg: Run) -> str:
 
 
 def listed(run_ghpkg: Run, bed: Any, image: str, tmp_path: Path) -> list[dict[str, Any]]:
-    """`ghpkg versions` with a read-only token; its `versions` output, parsed."""
+    """`ghpkg versions` with a read-only token (read:packages and repo, as GitHub's REST API
+    needs for a repository-scoped package); its `versions` output, parsed."""
     out = tmp_path / f"versions-{uuid.uuid4().hex[:6]}"
     done = run_with(
-        run_ghpkg, bed, "read", "versions", *common(bed, image), "--output-file", str(out)
+        run_ghpkg, bed, "readrepo", "versions", *common(bed, image), "--output-file", str(out)
     )
     assert done.returncode == 0, done.stderr
     versions: list[dict[str, Any]] = json.loads(read_outputs(out)["versions"])
@@ -138,7 +139,7 @@ def test_delete_without_delete_packages_is_refused_before_anything_goes(
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ")
-    assert "lacks the delete:packages scope" in last
+    assert "lacks the delete:packages" in last  # `read` also lacks repo
     assert "Traceback" not in done.stderr
     assert listed(run_ghpkg, bed, two_pushes, tmp_path) == before
 
@@ -247,13 +248,15 @@ def test_versions_say_when_the_api_is_not_there_or_the_package_is_not(
     web = run_with(
         run_ghpkg,
         bed,
-        "read",
+        "readrepo",
         "versions",
         *common(bed, "anything"),
         *("--hostname", bed.registry_host),  # a registry host: its /api/v3 is a web 404
     )
     assert web.returncode == 1
     assert f"error: the REST API is not at https://{bed.registry_host}/api/v3" in web.stderr
-    missing = run_with(run_ghpkg, bed, "read", "versions", *common(bed, f"no-{uuid.uuid4().hex}"))
+    missing = run_with(
+        run_ghpkg, bed, "readrepo", "versions", *common(bed, f"no-{uuid.uuid4().hex}")
+    )
     assert missing.returncode == 1
     assert "was not found" in missing.stderr.strip().splitlines()[-1]

@@ -31,10 +31,40 @@ def test_write_packages_implies_read_packages() -> None:
 
 
 def test_refusal_advice_names_kind_and_scope() -> None:
-    assert "write:packages" in auth.refusal_fix(Secret("ghp_x"), "push")
-    assert "read:packages" in auth.refusal_fix(Secret("ghp_x"), "pull")
+    assert auth.refusal_fix(Secret("ghp_x"), "push").endswith("has write:packages and repo")
+    assert auth.refusal_fix(Secret("ghp_x"), "pull").endswith("has read:packages")
     assert "classic PAT" in auth.refusal_fix(Secret("ghs_x"), "pull")
     assert "not accepted" in auth.refusal_fix(Secret("github_pat_x"), "push")
+
+
+def test_a_refused_github_token_is_told_which_permission_to_add() -> None:
+    assert auth.refusal_fix(Secret("ghs_x"), "push").startswith(
+        "add `permissions: packages: write` to the job"
+    )
+    assert auth.refusal_fix(Secret("ghs_x"), "pull").startswith(
+        "add `permissions: packages: read` to the job"
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "docker", "container"),
+    [
+        ("push", ("write:packages", "repo"), ("write:packages",)),
+        ("pull", ("read:packages",), ("read:packages",)),
+        ("versions", ("read:packages", "repo"), ("read:packages",)),
+        (
+            "delete",
+            ("delete:packages", "read:packages", "repo"),
+            ("delete:packages", "read:packages"),
+        ),
+    ],
+)
+def test_the_docker_registry_is_repository_scoped_so_push_and_delete_need_repo(
+    action: str, docker: tuple[str, ...], container: tuple[str, ...]
+) -> None:
+    """GitHub's "About permissions for GitHub Packages": repo goes with write and delete."""
+    assert auth.needed_scopes(action) == docker
+    assert auth.needed_scopes(action, "container") == container
 
 
 def test_secret_hides_its_value() -> None:

@@ -92,6 +92,8 @@ def login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, li
         raise diagnosis.diagnose(
             settings.hostname, isolation, settings.ca_file, exc, registry.host, settings.timeout
         ) from None
+    if action == "push" and refs and auth.token_kind(settings.token) is auth.TokenKind.GITHUB_TOKEN:
+        diagnosis.may_write(registry, refs[0].path, settings.token)  # its `permissions:` decide
     return registry, refs
 
 
@@ -106,6 +108,7 @@ def check_token(settings: Settings, log: Log, action: str) -> None:
         timeout=int(settings.timeout),
         retries=settings.retries,
         log=log.info,
+        registry=settings.registry,
     )
 
 

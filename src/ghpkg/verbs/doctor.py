@@ -9,13 +9,16 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ghpkg import auth, diagnosis, engine
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
 from ghpkg.registry_layout import Layout, Seen, probe_layout, resolve
 from ghpkg.settings import Settings
+
+if TYPE_CHECKING:
+    from ghpkg.registry import RegistryClient
 
 
 class Status(enum.Enum):
@@ -222,7 +225,8 @@ def _token(settings: Settings, found: Findings, layout: Layout | None) -> None:
         found.add("token", Status.OK, text)
     _login(settings, found, layout)
     for action in ("push", "pull"):
-        _allowed(settings, found, action, online=report is not None or found.refused is not None)
+        online = report is not None or found.refused is not None
+        _allowed(settings, found, action, online, layout)
 
 
 def _owner(settings: Settings) -> str | None:
@@ -242,23 +246,30 @@ def _owner(settings: Settings) -> str | None:
     return str(login) if login else None
 
 
-def _login(settings: Settings, found: Findings, layout: Layout | None) -> None:
-    """The registry itself takes the token (its ping with credentials)."""
+def _client(settings: Settings, found: Findings, layout: Layout | None) -> RegistryClient | None:
+    """A client of the registry found, or None when none was."""
     from ghpkg.registry import RegistryClient
 
     where = layout.found if layout is not None else None
     if found.blocked or layout is None or where is None:
-        found.add("login", Status.WARN, "not checked: no registry found")
-        return
-    host = layout.answer(where).host
-    client = RegistryClient(
-        host,
+        return None
+    return RegistryClient(
+        layout.answer(where).host,
         settings.username,
         settings.token,
         ca_file=settings.ca_file,
         timeout=settings.timeout,
         retries=0,
     )
+
+
+def _login(settings: Settings, found: Findings, layout: Layout | None) -> None:
+    """The registry itself takes the token (its ping with credentials)."""
+    client = _client(settings, found, layout)
+    if client is None:
+        found.add("login", Status.WARN, "not checked: no registry found")
+        return
+    host = client.host
     try:
         client.ping("push")
     except GhpkgError as exc:
@@ -269,10 +280,12 @@ def _login(settings: Settings, found: Findings, layout: Layout | None) -> None:
     found.add("login", Status.OK, f"{host} accepts the token (user {settings.username})")
 
 
-def _allowed(settings: Settings, found: Findings, action: str, online: bool) -> None:
-    """Whether the token's kind and scopes allow the action on the repository."""
+def _allowed(
+    settings: Settings, found: Findings, action: str, online: bool, layout: Layout | None
+) -> None:
+    """Whether the token's kind and scopes (a GITHUB_TOKEN: its permissions) allow the action."""
     target = f"{settings.owner}/{settings.repository}"
-    scope = auth.needed_scope(action)
+    scope = auth.scope_list(action)
     try:
         auth.check_token_locally(settings.token, action, target, settings.workflow_repository)
         report = (
@@ -292,18 +305,42 @@ def _allowed(settings: Settings, found: Findings, action: str, online: bool) -> 
         found.fail(action, exc)
         return
     kind = auth.token_kind(settings.token)
-    if kind is auth.TokenKind.GITHUB_TOKEN:
-        level = "write" if action == "push" else "read"
+    if kind is auth.TokenKind.GITHUB_TOKEN and action == "push":
+        _may_push(settings, found, layout)
+    elif kind is auth.TokenKind.GITHUB_TOKEN:
         where = settings.workflow_repository or "its workflow's repository"
-        text = f"allowed for {where} with `permissions: packages: {level}`"
+        text = f"allowed for {where} with `permissions: packages: read` (or write)"
         found.add(action, Status.OK, text)
     elif found.blocked:
         found.add(action, Status.WARN, f"{scope} not checked: {found.blocked}")
     elif report is None or report.scopes is None:
         found.add(action, Status.WARN, f"{scope} not checked (the REST API did not answer)")
     else:
-        extra = " (and repo, for a private repository)" if action == "push" else ""
-        found.add(action, Status.OK, f"{scope}{extra} allows it on {target}")
+        verb = "allow" if " and " in scope else "allows"
+        found.add(action, Status.OK, f"{scope} {verb} it on {target}")
+
+
+def _may_push(settings: Settings, found: Findings, layout: Layout | None) -> None:
+    """A GITHUB_TOKEN has no scopes to read: ask the registry for an upload session, cancel it."""
+    client = _client(settings, found, layout)
+    if client is None:
+        found.add("push", Status.WARN, "`permissions: packages: write` not checked: no registry")
+        return
+    image = (settings.image or "ghpkg-doctor").lower()
+    target = f"{settings.owner}/{settings.repository}".lower()
+    try:
+        diagnosis.may_write(client, f"{target}/{image}", settings.token)
+    except GhpkgError as exc:
+        found.fail("push", exc)
+        return
+    finally:
+        client.close()
+    found.add(
+        "push",
+        Status.OK,
+        f"allowed for {target}: the registry opened an upload session (cancelled, nothing "
+        "published), so `permissions: packages: write` is in force",
+    )
 
 
 def _engine(settings: Settings, found: Findings) -> None:
