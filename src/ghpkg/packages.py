@@ -148,7 +148,7 @@ class PackageApi:
             f"package {self.name} was not found",
             "the REST API answered 404 for it as an organization's and as a user's package",
             "check --owner, --repository and --image, and that the token has read:packages "
-            "(and repo for a private repository)",
+            "and repo",
             status=404,
         )
 
