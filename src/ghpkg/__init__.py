@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ghpkg.verbs.copy import copy
     from ghpkg.verbs.doctor import run as doctor
     from ghpkg.verbs.package_versions import delete, versions
+    from ghpkg.verbs.platforms import join
     from ghpkg.verbs.pull import pull
     from ghpkg.verbs.push import push, ref
     from ghpkg.verbs.serve import run as serve
@@ -57,6 +58,7 @@ __all__ = [
     "copy",
     "delete",
     "doctor",
+    "join",
     "pull",
     "push",
     "ref",
@@ -76,6 +78,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "ref": ("ghpkg.verbs.push", "ref"),
     "pull": ("ghpkg.verbs.pull", "pull"),
     "copy": ("ghpkg.verbs.copy", "copy"),
+    "join": ("ghpkg.verbs.platforms", "join"),
     "versions": ("ghpkg.verbs.package_versions", "versions"),
     "delete": ("ghpkg.verbs.package_versions", "delete"),
     "doctor": ("ghpkg.verbs.doctor", "run"),

@@ -1,15 +1,14 @@
 """BuildKit options in `docker buildx build`'s own syntax -> checked values (UsageError, exit 2).
 
 `--secret id=ID,src=PATH|env=VAR`, `--cache-from`/`--cache-to` (`type=local,src=DIR`, a bare
-registry reference, ...) and `--platform` (one). Also the environment a build may see: ghpkg's
+registry reference, ...). Also the environment a build may see: ghpkg's
 token never reaches the docker CLI unless a `--secret ...,env=VAR` names its variable.
 """
 
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ghpkg.errors import UsageError
@@ -18,7 +17,6 @@ from ghpkg.settings import BuildSecret
 
 CACHE_TYPES = ("registry", "local", "inline", "gha", "s3", "azblob")
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GHPKG_TOKEN")
-_PLATFORM = re.compile(r"[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)?", re.I)
 
 
 def _fields(text: str, what: str, example: str) -> list[tuple[str, str]]:
@@ -115,24 +113,6 @@ def parse_cache(text: str, direction: str) -> str:
             f"{what} {text!r} is not valid", f"type={kind} needs {needed}=", f"e.g. {example}"
         )
     return value
-
-
-def parse_platform(items: Sequence[str]) -> str | None:
-    """`--platform`: one `os/arch[/variant]`, or None; several are refused."""
-    platforms = [part.strip() for item in items for part in item.split(",") if part.strip()]
-    if not platforms:
-        return None
-    if len(platforms) > 1:
-        raise UsageError(
-            f"platform takes one platform, got {len(platforms)} ({', '.join(platforms)})",
-            "the GHES Docker registry stores single-platform images only, no manifest lists",
-            "push each platform under versions of its own, one --platform a run",
-        )
-    if not _PLATFORM.fullmatch(platforms[0]):
-        raise UsageError(
-            f"platform {platforms[0]!r} is not os/arch[/variant]", "", "e.g. --platform linux/amd64"
-        )
-    return platforms[0]
 
 
 def clean_environment(

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import docker
@@ -103,8 +103,8 @@ def buildx_command(
         argv += ["--cache-from", spec]
     for spec in settings.cache_to:
         argv += ["--cache-to", spec]
-    if settings.platform:
-        argv += ["--platform", settings.platform]
+    if settings.build_platform:
+        argv += ["--platform", settings.build_platform]
     if settings.no_cache:
         argv.append("--no-cache")
     if settings.pull:
@@ -123,6 +123,40 @@ def build_environment(settings: Settings, environ: Mapping[str, str]) -> dict[st
 
 
 def build_image(
+    settings: Settings,
+    client: docker.DockerClient,
+    labels: Mapping[str, str],
+    log: Callable[[str], None],
+) -> str:
+    """Build the settings' context; an image of another platform than asked is not accepted.
+
+    The legacy builder's cache ignores the platform of a `FROM scratch` image, so a build for
+    one platform can hand back another's: then it builds again without the cache.
+    """
+    image_id = _build(settings, client, labels, log)
+    if not settings.platforms or len(settings.platforms) > 1:
+        return image_id
+    wanted = settings.platforms[0]
+    built = _platform_of(client, image_id)
+    if built != (wanted.os, wanted.architecture) and not settings.no_cache:
+        log(f"the build cache gave a {'/'.join(built)} image for {wanted}: building without it")
+        image_id = _build(replace(settings, no_cache=True), client, labels, log)
+        built = _platform_of(client, image_id)
+    if built != (wanted.os, wanted.architecture):
+        raise BuildError(
+            f"the build for {wanted} made a {'/'.join(built)} image",
+            "the builder did not honour --platform",
+            "build with docker buildx (BuildKit), or on a runner of that platform",
+        )
+    return image_id
+
+
+def _platform_of(client: docker.DockerClient, image_id: str) -> tuple[str, str]:
+    attrs = engine.get_image(client, image_id).attrs
+    return str(attrs.get("Os", "")), str(attrs.get("Architecture", ""))
+
+
+def _build(
     settings: Settings,
     client: docker.DockerClient,
     labels: Mapping[str, str],
@@ -159,7 +193,7 @@ def build_image(
             labels,
             settings.target,
             log,
-            platform=settings.platform,
+            platform=settings.build_platform,
             no_cache=settings.no_cache,
             pull=settings.pull,
         )

@@ -78,6 +78,15 @@ COMMANDS = (
         ),
     ),
     Command(
+        "join",
+        "point each --version at the VERSION-OS-ARCH tags matrix jobs pushed (no engine)",
+        (
+            "ghpkg join --image app --version 1.0 --platform linux/amd64,linux/arm64",
+            "ghpkg join --registry container --owner octo-org --image app --version 1.0 "
+            "--platform linux/amd64 --platform linux/arm64 --json",
+        ),
+    ),
+    Command(
         "serve",
         "a registry on 127.0.0.1 in front of the instance's, for any client (no token)",
         (
@@ -90,6 +99,7 @@ VERBS = tuple(command.name for command in COMMANDS)
 NETWORK = frozenset(VERBS) - {"ref"}  # every verb that goes on the network
 IMAGE = frozenset(VERBS) - {"doctor", "serve"}
 BUILD = frozenset({"push"})
+PLATFORMS = frozenset({"push", "join"})  # the verbs that take --platform
 
 
 @dataclass(frozen=True)

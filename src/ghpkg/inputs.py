@@ -12,7 +12,7 @@ from pathlib import Path
 from ghpkg import auth
 from ghpkg.argv import cli_parser, parse_cli, version_text
 from ghpkg.blobcache import default_cache_dir
-from ghpkg.build_options import clean_environment, parse_cache, parse_platform, parse_secrets
+from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.input_checks import (
     check_build_inputs,
@@ -24,6 +24,7 @@ from ghpkg.input_checks import (
     seconds,
 )
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
+from ghpkg.platforms import Platform, check_tags, parse_platforms
 from ghpkg.readers import RawInputs, parse_action, token_from
 from ghpkg.reference import (
     is_digest,
@@ -90,7 +91,8 @@ def resolve(
     if serving:
         auth.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
     elif operation not in ("ref", "doctor"):  # doctor reports a bad token instead
-        _check_token(token, operation, registry, (owner, repository), workflow_repository)
+        action = "push" if operation == "join" else operation
+        _check_token(token, action, registry, (owner, repository), workflow_repository)
     if operation == "copy":
         _check_token(token, "push", "container", (to_owner, ""), workflow_repository)
     context = Path(raw.text("context") or ".")
@@ -100,6 +102,7 @@ def resolve(
         check_build_inputs(context, dockerfile)
     else:
         _refuse_build_options(raw, operation)
+    platforms = _platforms(raw, operation, versions)
     secrets = parse_secrets(raw.items("secrets"), env)
     build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
     return Settings(
@@ -138,7 +141,8 @@ def resolve(
         secrets=secrets,
         cache_from=tuple(parse_cache(item, "from") for item in raw.items("cache_from")),
         cache_to=tuple(parse_cache(item, "to") for item in raw.items("cache_to")),
-        platform=parse_platform(raw.items("platform")),
+        platforms=platforms,
+        platform_tags=raw.flag("platform_tags"),
         no_cache=raw.flag("no_cache"),
         pull=raw.flag("pull"),
         build_env=build_env if building else None,
@@ -165,7 +169,8 @@ def _refuse_build_options(raw: RawInputs, operation: str) -> None:
             ("secret", raw.items("secrets")),
             ("cache-from", raw.items("cache_from")),
             ("cache-to", raw.items("cache_to")),
-            ("platform", raw.items("platform")),
+            ("platform", raw.items("platform") if operation != "join" else []),
+            ("platform-tags", raw.flag("platform_tags")),
             ("no-cache", raw.flag("no_cache")),
             ("pull", raw.flag("pull")),
         )
@@ -179,6 +184,26 @@ def _refuse_build_options(raw: RawInputs, operation: str) -> None:
             else "only push builds",
             "drop them, or build the context with push",
         )
+
+
+def _platforms(raw: RawInputs, operation: str, versions: tuple[str, ...]) -> tuple[Platform, ...]:
+    """--platform: push builds each (several: under VERSION-OS-ARCH too); join joins them."""
+    platforms = parse_platforms(raw.items("platform"))
+    if operation == "join" and not platforms:
+        raise UsageError(
+            "join needs the platforms to join",
+            "it points each version at its VERSION-OS-ARCH tags",
+            "e.g. --platform linux/amd64,linux/arm64",
+        )
+    if raw.flag("platform_tags") and not platforms:
+        raise UsageError(
+            "--platform-tags needs --platform",
+            "the tags it pushes are named after the platform built",
+            "e.g. --platform linux/arm64 --platform-tags",
+        )
+    if operation == "join" or len(platforms) > 1 or raw.flag("platform_tags"):
+        check_tags(versions, platforms)
+    return platforms
 
 
 def _registry(raw: RawInputs, operation: str, isolation: bool | None) -> str:

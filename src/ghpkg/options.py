@@ -6,7 +6,7 @@ Adding an input is one `Option` row here and its use in `inputs.resolve` (and `S
 
 from __future__ import annotations
 
-from ghpkg.commands import BUILD, COMMANDS, IMAGE, NETWORK, VERBS, Command, Kind, Option
+from ghpkg.commands import BUILD, COMMANDS, IMAGE, NETWORK, PLATFORMS, VERBS, Command, Kind, Option
 from ghpkg.reference import ISOLATION_CHOICES, REGISTRY_CHOICES
 from ghpkg.settings import TRANSPORTS
 
@@ -25,8 +25,9 @@ OPTIONS: tuple[Option, ...] = (
         flag=None,
         default="push",
         description="push, pull, ref, versions (list them), delete, doctor (check host, TLS, "
-        "registry, token and engine; fails if a push would), or copy (tags from the Docker "
-        "registry to the Container registry, no engine)",
+        "registry, token and engine; fails if a push would), copy (tags from the Docker "
+        "registry to the Container registry, no engine), or join (VERSION from the "
+        "VERSION-OS-ARCH tags of matrix jobs, no engine)",
     ),
     Option(
         "hostname",
@@ -46,7 +47,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "registry",
         "docker (the Docker registry) or container (the Container registry)",
-        _verbs("push", "pull", "ref"),
+        _verbs("push", "pull", "ref", "join"),
         default="docker",
         choices=REGISTRY_CHOICES,
         description="docker (the Docker registry, default) or container (the Container "
@@ -187,12 +188,22 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "platform",
-        "the one platform to build, e.g. linux/arm64",
-        BUILD,
-        kind="lines",
+        "platform to build, e.g. linux/arm64; several (linux/amd64,linux/arm64): each is pushed "
+        "as VERSION-OS-ARCH too (join: the platforms to join)",
+        PLATFORMS,
+        kind="words",
         metavar="OS/ARCH",
-        description="the one platform to build, e.g. linux/arm64 (the registry stores "
-        "single-platform images only)",
+        description="the platform to build, e.g. linux/arm64; several, comma or newline "
+        "separated: each is pushed under VERSION-OS-ARCH, and VERSION names the runner's "
+        "platform (an OCI index on the Container registry); join: the platforms to join",
+    ),
+    Option(
+        "platform_tags",
+        "push under VERSION-OS-ARCH only, for a later `ghpkg join` (one matrix job a platform)",
+        BUILD,
+        kind="flag",
+        description="true: push under VERSION-OS-ARCH only, for a later join operation (one "
+        "matrix job a platform)",
     ),
     Option(
         "no_cache",

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ghpkg.platforms import Platform
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.secret import Secret
 
-OPERATIONS = ("push", "pull", "ref", "versions", "delete", "copy", "doctor", "serve")
+OPERATIONS = ("push", "pull", "ref", "versions", "delete", "copy", "join", "doctor", "serve")
 TRANSPORTS = ("auto", "engine", "registry")
 REGISTRIES = ("docker", "container")
 
@@ -66,11 +67,22 @@ class Settings:
     secrets: tuple[BuildSecret, ...] = ()  # BuildKit only, like cache_from and cache_to
     cache_from: tuple[str, ...] = ()
     cache_to: tuple[str, ...] = ()
-    platform: str | None = None
+    platforms: tuple[Platform, ...] = ()  # several: each pushed as VERSION-OS-ARCH too
+    platform_tags: bool = False  # push VERSION-OS-ARCH only, for a later join
     no_cache: bool = False
     pull: bool = False  # always pull the base images of a build
     # The docker CLI's environment for a build, without ghpkg's token (None: this process's).
     build_env: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def build_platform(self) -> str | None:
+        """The one platform a build is for (None: the engine's own)."""
+        return str(self.platforms[0]) if len(self.platforms) == 1 else None
+
+    @property
+    def multi_platform(self) -> bool:
+        """Whether push builds per platform and pushes under VERSION-OS-ARCH."""
+        return len(self.platforms) > 1 or self.platform_tags
 
     @property
     def api_url(self) -> str:

@@ -75,14 +75,15 @@ def test_secrets_cache_platform_and_flags_reach_the_settings(context: Path) -> N
     ]
     assert settings.cache_from == ("type=local,src=/tmp/cache", "octo/app:buildcache")
     assert settings.cache_to == ("type=local,dest=/tmp/cache,mode=max",)
-    assert settings.platform == "linux/arm64/v8"
+    assert settings.build_platform == "linux/arm64"  # /v8 is what arm64 means
     assert (settings.no_cache, settings.pull) == (True, True)
 
 
 def test_a_plain_build_has_no_build_kit_options(context: Path) -> None:
     settings = push(context)
     assert (settings.secrets, settings.cache_from, settings.cache_to) == ((), (), ())
-    assert (settings.platform, settings.no_cache, settings.pull) == (None, False, False)
+    assert (settings.platforms, settings.no_cache, settings.pull) == ((), False, False)
+    assert settings.build_platform is None
 
 
 def test_action_inputs_give_the_same_options(context: Path) -> None:
@@ -103,7 +104,11 @@ def test_action_inputs_give_the_same_options(context: Path) -> None:
     assert [s.id for s in settings.secrets] == ["npm", "npmrc"]
     assert settings.cache_from == ("type=local,src=/tmp/a", "type=local,src=/tmp/b")
     assert settings.cache_to == ("type=inline",)
-    assert (settings.platform, settings.no_cache, settings.pull) == ("linux/amd64", True, False)
+    assert (settings.build_platform, settings.no_cache, settings.pull) == (
+        "linux/amd64",
+        True,
+        False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,8 +126,11 @@ def test_action_inputs_give_the_same_options(context: Path) -> None:
         (["--cache-to", "type=local,src=/tmp/x"], "type=local needs dest="),
         (["--cache-to", "type=floppy,dest=/x"], "type='floppy' is not one of"),
         (["--cache-from", "src=/tmp/x,mode=max"], "no type="),
-        (["--platform", "linux/amd64,linux/arm64"], "platform takes one platform, got 2"),
-        (["--platform", "linux/amd64", "--platform", "linux/arm64"], "takes one platform"),
+        (["--platform-tags"], "--platform-tags needs --platform"),
+        (
+            ["--platform", "linux/amd64,linux/arm64", "--version", "v" * 120],
+            "too long for platform",
+        ),
         (["--platform", "amd64"], "is not os/arch"),
     ],
 )
@@ -132,10 +140,28 @@ def test_bad_build_options_are_usage_errors(context: Path, extra: list[str], wor
     assert caught.value.exit_code == 2
 
 
-def test_several_platforms_get_advice_about_the_registry(context: Path) -> None:
-    with pytest.raises(UsageError) as caught:
-        push(context, "--platform", "linux/amd64,linux/arm64")
-    assert "single-platform images only" in str(caught.value)
+def test_several_platforms_make_a_multi_platform_push(context: Path) -> None:
+    settings = push(context, "--platform", "linux/amd64,linux/arm64", "--platform", "linux/amd64")
+    assert [str(p) for p in settings.platforms] == ["linux/amd64", "linux/arm64"]
+    assert settings.multi_platform
+    assert settings.build_platform is None  # each platform is built on its own
+
+
+def test_one_platform_with_platform_tags_is_a_matrix_job(context: Path) -> None:
+    settings = push(context, "--platform", "linux/arm64", "--platform-tags")
+    assert settings.multi_platform
+    assert settings.build_platform == "linux/arm64"
+
+
+def test_join_needs_its_platforms_and_builds_nothing() -> None:
+    argv = ["join", "--image", "app", "--version", "1.0"]
+    with pytest.raises(UsageError, match="join needs the platforms to join"):
+        inputs.resolve(inputs.parse_cli(argv)[0], WORKFLOW, TOKEN)
+    settings = inputs.resolve(
+        inputs.parse_cli([*argv, "--platform", "linux/arm64,linux/amd64"])[0], WORKFLOW, TOKEN
+    )
+    assert [str(p) for p in settings.platforms] == ["linux/arm64", "linux/amd64"]
+    assert settings.build_env is None
 
 
 @pytest.mark.parametrize(

@@ -6,23 +6,28 @@ import docker
 
 from ghpkg import engine
 from ghpkg.engine_trust import trusted
+from ghpkg.errors import RegistryError
 from ghpkg.outputs import Log, Result
+from ghpkg.platforms import engine_tags
 from ghpkg.progress import EngineProgress
 from ghpkg.reference import Reference, is_digest
+from ghpkg.registry import RegistryClient
 from ghpkg.settings import Settings
-from ghpkg.transports import Pulled
+from ghpkg.transports import Pulled, Transport
 from ghpkg.verbs.connect import prepare
 
 
 def pull(settings: Settings, log: Log) -> Result:
     """Pull one version into the local engine, under its full reference."""
-    _registry, refs, client, transport = prepare(settings, log, "pull")
+    registry, refs, client, transport = prepare(settings, log, "pull")
     reference = refs[0]
     with log.group(f"Pull {reference}"):
         if is_digest(reference.version):  # the Container registry: the engine pulls it there
             log.info("pulling via engine (a digest: the Container registry resolves it)")
             pulled = _pull_digest(settings, client, reference, log)
-        else:
+        elif settings.registry == "docker":
+            pulled = _pull_for_platform(registry, client, transport, reference, log)
+        else:  # the Container registry: an index gives way to the engine's platform
             pulled = transport.pull(reference)
     return Result(
         images=(str(reference),),
@@ -31,6 +36,31 @@ def pull(settings: Settings, log: Log) -> Result:
         registry=reference.registry,
         package_url=settings.package_url,
     )
+
+
+def _pull_for_platform(
+    registry: RegistryClient,
+    client: docker.DockerClient,
+    transport: Transport,
+    reference: Reference,
+    log: Log,
+) -> Pulled:
+    """Pull `VERSION-os-arch` for the engine's platform where a multi-platform push left one."""
+    os, architecture = engine.platform(client)
+    for tag in engine_tags(reference.version, os, architecture):
+        try:
+            registry.get_manifest(reference.path, tag)
+        except RegistryError as exc:
+            if exc.status == 404:
+                continue
+            raise
+        log.info(f"{reference.version} has a tag for this engine's platform: pulling {tag}")
+        candidate = reference.with_version(tag)
+        pulled = transport.pull(candidate)
+        engine.tag(client, pulled.image_id, str(reference))
+        engine.untag(client, str(candidate))
+        return pulled
+    return transport.pull(reference)
 
 
 def _pull_digest(

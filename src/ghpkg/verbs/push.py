@@ -49,6 +49,10 @@ def ref(settings: Settings, log: Log) -> Result:
 
 def push(settings: Settings, log: Log) -> Result:
     """Build (or take --source), tag and push every version; verify what the registry serves."""
+    if settings.multi_platform:
+        from ghpkg.verbs.platforms import push_platforms  # deferred: one image for many platforms
+
+        return push_platforms(settings, log)
     registry, refs, client, transport = prepare(settings, log, "push")
     labels = {} if settings.source else build_labels(settings, log)
     image_id = build_source(settings, client, log, labels)

@@ -1,0 +1,120 @@
+"""One image for many platforms: build and push each under `VERSION-os-arch`, then join them.
+
+`VERSION` itself becomes, on the Docker registry (single-platform images only), a copy of the
+runner's platform's manifest; on the Container registry, an OCI index of every platform.
+`ghpkg join` does the last step alone, for matrix jobs that each pushed one platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ghpkg import engine
+from ghpkg.errors import RegistryError
+from ghpkg.manifest import CONFIG_MAX, OCI_INDEX, load_object
+from ghpkg.outputs import Log, Result
+from ghpkg.platforms import Platform, default_platform, image_index
+from ghpkg.reference import Reference
+from ghpkg.registry import RegistryClient
+from ghpkg.settings import Settings
+from ghpkg.verbs.connect import connect, prepare
+
+
+def push_platforms(settings: Settings, log: Log) -> Result:
+    """Build each platform, push it under its platform tags, then join them (unless told not)."""
+    from ghpkg.verbs.push import build_source, verify  # deferred: push imports this module
+
+    registry, refs, client, transport = prepare(settings, log, "push")
+    pushed: list[str] = []
+    image_ids: dict[Platform, str] = {}
+    for platform in settings.platforms:
+        image_id = build_source(replace(settings, platforms=(platform,)), client, log)
+        image_ids[platform] = image_id
+        tagged = [r.with_version(platform.tag(r.version)) for r in refs]
+        for reference in tagged:
+            engine.tag(client, image_id, str(reference))
+        with log.group(f"Push {platform}: {', '.join(r.version for r in tagged)}"):
+            transport.push(image_id, tagged)
+        log.info(f"Pushed {platform} as {verify(registry, tagged, settings.registry == 'docker')}")
+        pushed += [str(r) for r in tagged]
+    if settings.platform_tags:
+        return Result(tuple(pushed), registry=refs[0].registry, package_url=settings.package_url)
+    os, architecture = engine.platform(client)
+    default = default_platform(settings.platforms, os, architecture)
+    digest = join_versions(registry, refs, settings.platforms, default, settings.registry, log)
+    for reference in refs:  # locally too, VERSION names what it names on the Docker registry
+        engine.tag(client, image_ids[default], str(reference))
+    return Result(
+        images=tuple(str(r) for r in refs) + tuple(pushed),
+        digest=digest,
+        image_id=image_ids[default],
+        registry=refs[0].registry,
+        package_url=settings.package_url,
+    )
+
+
+def join(settings: Settings, log: Log) -> Result:
+    """`ghpkg join`: make `VERSION` from the `VERSION-os-arch` tags that matrix jobs pushed."""
+    registry, refs = connect(settings, log, "push")
+    default = settings.platforms[0]
+    digest = join_versions(registry, refs, settings.platforms, default, settings.registry, log)
+    return Result(
+        images=tuple(str(r) for r in refs),
+        digest=digest,
+        registry=refs[0].registry,
+        package_url=settings.package_url,
+    )
+
+
+def join_versions(
+    registry: RegistryClient,
+    refs: Sequence[Reference],
+    platforms: Sequence[Platform],
+    default: Platform,
+    kind: str,
+    log: Log,
+) -> str:
+    """Point every version at its platforms' images; return the digest the versions now serve."""
+    digests = set()
+    for reference in refs:
+        children = [(p, *_platform_manifest(registry, reference, p)) for p in platforms]
+        if kind == "container":
+            raw, media_type = image_index(children), OCI_INDEX
+            what = f"an index of {', '.join(str(p) for p in platforms)}"
+        else:
+            raw, media_type = next((m, t) for p, m, t in children if p == default)
+            what = f"the {default} image (the registry stores one platform a tag)"
+        digests.add(registry.put_manifest(reference.path, reference.version, raw, media_type))
+        log.info(f"{reference}: {what}")
+    return digests.pop() if len(digests) == 1 else ""
+
+
+def _platform_manifest(
+    registry: RegistryClient, reference: Reference, platform: Platform
+) -> tuple[bytes, str]:
+    """The manifest under `VERSION-os-arch`, once its config says it is that platform."""
+    tag = platform.tag(reference.version)
+    where = f"{reference.name}:{tag}"
+    raw, media_type = registry.get_manifest(reference.path, tag)
+    config = load_object(raw, f"the manifest of {where}").get("config")
+    digest = config.get("digest") if isinstance(config, dict) else None
+    size = config.get("size") if isinstance(config, dict) else None
+    if not isinstance(digest, str) or not isinstance(size, int) or not 0 < size <= CONFIG_MAX:
+        raise RegistryError(
+            f"{where} is not a single-platform image",
+            f"its manifest has no usable config ({media_type or 'no media type'})",
+            f"push it again with --platform {platform} --platform-tags",
+        )
+    data = b"".join(registry.open_blob(reference.path, digest, size))
+    found = load_object(data, f"the image config of {where}")
+    actual = Platform(
+        str(found.get("os", "")), str(found.get("architecture", "")), str(found.get("variant", ""))
+    )
+    if (actual.os, actual.architecture) != (platform.os, platform.architecture):
+        raise RegistryError(
+            f"{where} holds a {actual} image, not {platform}",
+            "its tag names a platform its image config does not have",
+            f"push the {platform} build again with --platform {platform} --platform-tags",
+        )
+    return raw, media_type
