@@ -42,7 +42,7 @@ network="Failed to establish a new connection: [^')]*|Temporary failure in name 
 install() {
   local log reason runner bundle unreachable
   log="$(mktemp)"
-  if "$venv/bin/pip" install --quiet --disable-pip-version-check "${from[@]}" "$@" >"$log" 2>&1; then
+  if "$venv/bin/pip" install --quiet --disable-pip-version-check ${from[@]+"${from[@]}"} "$@" >"$log" 2>&1; then
     rm -f "$log"
     return
   fi
@@ -51,9 +51,10 @@ install() {
   reason="${reason:-pip exited with an error}"
   runner="Python $("$python" -c 'import platform; print(platform.python_version())') on $(uname -m)"
   bundle="ghpkg-action-$version.tar.gz"
-  if [ "${#from[@]}" -gt 0 ]; then
+  if [ -n "$bundled" ]; then
     fail "cannot install ghpkg's dependencies from the wheels bundled in $wheels: $reason (they cover $(head -n 1 "$wheels/COVERS" 2>/dev/null || echo 'an unknown set of platforms'); this runner has $runner); use a runner they cover, or download $bundle again from ghpkg's release v$version"
-  elif unreachable="$(grep -oE "$network" "$log" | head -n 1)"; then
+  elif unreachable="$(grep -oE "$network" "$log")"; then
+    unreachable="${unreachable%%$'\n'*}"
     fail "cannot install ghpkg's dependencies: the package index is unreachable from this runner (pip: $unreachable) and the action has no bundled wheels (action/wheels); download $bundle from ghpkg's release v$version and publish it as the action your workflows use (README: \"Runners without internet\"), or point pip at a mirror inside your network (PIP_INDEX_URL)"
   else
     fail "cannot install ghpkg's dependencies from the package index: $reason; fix what pip says above, or download $bundle from ghpkg's release v$version, which needs no index (README: \"Runners without internet\")"
@@ -61,9 +62,11 @@ install() {
 }
 
 if compgen -G "$wheels/*.whl" >/dev/null; then
+  bundled=yes
   from=(--no-index --find-links "$wheels")
   origin="the wheels bundled in $wheels (no index)"
 else
+  bundled=""
   from=()
   origin="pip's package index"
 fi

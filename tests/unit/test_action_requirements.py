@@ -57,4 +57,4 @@ def test_the_install_script_never_asks_an_index_when_the_wheels_are_bundled() ->
     assert script.count('install --require-hashes --only-binary :all: -r "$requirements"') == 1
     # every pip install goes through install(), which passes "${from[@]}"
     assert script.count('/bin/pip" install') == 1
-    assert '"${from[@]}" "$@"' in script
+    assert '${from[@]+"${from[@]}"} "$@"' in script  # bash < 4.4: an empty array is unset
