@@ -8,12 +8,12 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from testbed import nginx, procs
+from testbed import certs_d, nginx, procs
 from testbed.config import (
     BACKEND_PORT,
     CONTAINER_BACKEND_PORT,
@@ -34,7 +34,7 @@ from testbed.procs import TestbedError
 from testbed.tokens import Token, generate
 
 HOSTS_FILE = Path("/etc/hosts")
-CERTS_DIR = Path("/etc/docker/certs.d")
+CERTS_DIR = certs_d.CERTS_DIR
 HOSTS_MARKER = "# ghpkg-testbed"
 RESOLVED_HOSTS = (HOSTNAME, REGISTRY_HOST, FLAT_HOSTNAME, CONTAINER_HOST)
 PROCESSES = {"backend", "containers", "front", "nginx"}
@@ -134,7 +134,7 @@ class Testbed:
         with self._lock():
             state = State.load(self.paths)
             if self._healthy(state):
-                _install_names(self.ca_file)
+                _install_names()
                 return False
             self._stop_processes(state)
             for port in (BACKEND_PORT, CONTAINER_BACKEND_PORT, FRONT_PORT):
@@ -146,16 +146,18 @@ class Testbed:
             except Exception:
                 self._stop_processes(state)
                 raise
-            _install_names(self.ca_file)
+            certs_d.remove_ours(self.ca_file, RESOLVED_HOSTS)  # an earlier bed's (it trusted them)
+            _install_names()
             return True
 
     def stop(self) -> None:
-        """Stop every process of the bed and remove its /etc/hosts line and certs.d files."""
+        """Stop every process of the bed, remove its /etc/hosts line (and old certs.d files)."""
         if not self.paths.root.exists():
             return
         with self._lock():
             self._stop_processes(State.load(self.paths))
-            _remove_names(self.ca_file)
+            _remove_names()
+            certs_d.remove_ours(self.ca_file, RESOLVED_HOSTS)
 
     def configure(self, **switches: bool | int) -> None:
         """Change switches (see `Switches`) and reload nginx; the front reads them per request."""
@@ -296,30 +298,19 @@ def _token_table() -> dict[str, Any]:
     return {name: token.to_json() for name, token in generate().items()}
 
 
-def _install_names(ca_file: Path) -> None:
-    """Resolve the bed's host names to 127.0.0.1 and let Docker engines trust its CA."""
+def _install_names() -> None:
+    """Resolve the bed's host names to 127.0.0.1 (engines are not told to trust its CA)."""
     lines = [line for line in _hosts_lines() if HOSTS_MARKER not in line]
     lines.append(f"127.0.0.1 {' '.join(RESOLVED_HOSTS)} {HOSTS_MARKER}")
     HOSTS_FILE.write_text("\n".join(lines) + "\n")
-    for host in RESOLVED_HOSTS:
-        folder = CERTS_DIR / host
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "ca.crt").write_bytes(ca_file.read_bytes())
 
 
-def _remove_names(ca_file: Path) -> None:
-    """Undo `_install_names`: our hosts line, and certs.d files that hold our CA."""
+def _remove_names() -> None:
+    """Undo `_install_names`: remove our hosts line."""
     lines = _hosts_lines()
     kept = [line for line in lines if HOSTS_MARKER not in line]
     if kept != lines:
         HOSTS_FILE.write_text("\n".join(kept) + "\n")
-    ours = ca_file.read_bytes() if ca_file.exists() else None
-    for host in RESOLVED_HOSTS:
-        cert = CERTS_DIR / host / "ca.crt"
-        if cert.exists() and cert.read_bytes() == ours:
-            cert.unlink()
-        with suppress(OSError):
-            cert.parent.rmdir()
 
 
 def _hosts_lines() -> list[str]:

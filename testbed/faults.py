@@ -34,8 +34,8 @@ _CHUNK = 64 * 1024
 _NGINX_PAGE = (
     "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center></body></html>"
 )
-_REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway"}
-_REASONS |= {503: "Service Unavailable", 504: "Gateway Time-out"}
+_REASONS = {408: "Request Timeout", 429: "Too Many Requests", 500: "Internal Server Error"}
+_REASONS |= {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Time-out"}
 
 
 @dataclass
@@ -106,7 +106,7 @@ class FaultProxy:
         return f"docker.{self.hostname}"
 
     def start(self) -> FaultProxy:
-        """Issue the certificate, name the host in /etc/hosts and certs.d, and listen."""
+        """Issue the certificate, name the host in /etc/hosts, and listen (engines not told)."""
         _remove_stale()
         names = [self.name, f"docker.{self.name}"]
         leaf = issue_cert(Pki(self.bed.paths.pki), names, self.directory)
@@ -115,16 +115,12 @@ class FaultProxy:
         self._server = _Server(self, context)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         _add_hosts_line(f"127.0.0.1 {' '.join(names)} {MARKER} {os.getpid()}")
-        certs = bedmodule.CERTS_DIR / self.registry_host
-        certs.mkdir(parents=True, exist_ok=True)
-        (certs / "ca.crt").write_bytes(self.bed.ca_file.read_bytes())
         return self
 
     def stop(self) -> None:
         """Stop listening, release stalled requests, remove what start() added."""
         self.stopping.set()
         if self._server is not None:
-            shutil.rmtree(bedmodule.CERTS_DIR / self.registry_host, ignore_errors=True)
             self._server.shutdown()
             self._server.server_close()
         _remove_hosts_lines(lambda line: line.endswith(f"{MARKER} {os.getpid()}"))
@@ -389,7 +385,7 @@ def _remove_hosts_lines(doomed: Any) -> None:
 
 
 def _remove_stale() -> None:
-    """Hosts lines and certs.d entries of proxies whose process is gone."""
+    """Hosts lines of proxies whose process is gone (and certs.d entries older proxies wrote)."""
 
     def dead(pid: str) -> bool:
         return pid.isdigit() and not Path(f"/proc/{pid}").exists()

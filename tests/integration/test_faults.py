@@ -305,6 +305,28 @@ def test_rest_api_and_probe_retry_server_errors(
     assert "subdomain isolation on" in done.stderr
 
 
+def test_a_408_request_timeout_is_retried_by_the_registry_client_api_and_probe(
+    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    image, source = _image(engine20, "timeout408")
+    faults.script(
+        Fault("status", "GET", r"^/api/v3/rate_limit", times=1, status=408),
+        Fault("status", "GET", r"^/v2/$", times=1, status=408),
+        Fault("status", "HEAD", "/blobs/", times=1, status=408),
+    )
+    done = _push(
+        run_ghpkg, faults, engine20, bed, tmp_path / "out", image, source, isolation="auto"
+    )
+    assert_pushed(done, bed, image, tmp_path / "out")
+    assert "REST API GET /api/v3/rate_limit: HTTP 408; retry 1/3" in done.stderr
+    assert "could not check the token" not in done.stderr
+    assert "subdomain isolation on" in done.stderr
+    for method, path in (("GET", r"^/v2/$"), ("HEAD", "/blobs/")):
+        answers = [seen.status for seen in faults.requests(method, path)]
+        assert answers[0] == 408
+        assert len(answers) >= 2, f"{method} {path} was not asked again after its 408"
+
+
 # -- pull ---------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from ghpkg.manifest import SCHEMA2
 from testbed.client import BedClient
+from testbed.faults import Fault, FaultProxy
 from testbed.images import build_hello
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run, clean_environment
@@ -128,6 +129,27 @@ def test_delete_by_version_removes_that_tag(
     )
     assert missing.returncode == 1
     assert "version 2.0 is not in the package" in missing.stderr
+
+
+def test_a_delete_that_fails_midway_names_what_went_before_it(
+    bed: Any, faults: FaultProxy, run_ghpkg: Run, two_pushes: str, tmp_path: Path
+) -> None:
+    newer, older = listed(run_ghpkg, bed, two_pushes, tmp_path)  # deleted in this order
+    faults.script(Fault("status", "DELETE", rf"/versions/{older['id']}$", times=None, status=403))
+    argv = ["--hostname", faults.hostname, "--ca-file", str(bed.ca_file), "--owner", OWNER]
+    argv += ["--repository", REPOSITORY, "--image", two_pushes, "--retries", "1"]
+    done = run_with(
+        run_ghpkg, bed, "delete", "delete", *argv, "--version", "1.0", "--version", "2.0"
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: the REST API refused deleting 1.0 (id {older['id']}) of ")
+    assert f"(deleted before it: 2.0 (id {newer['id']}))" in last
+    assert f"Deleted 2.0 (id {newer['id']})" in done.stderr
+    assert done.stdout == ""
+    assert [s.status for s in faults.requests("DELETE")] == [204, 403]
+    assert listed(run_ghpkg, bed, two_pushes, tmp_path) == [older]
 
 
 @pytest.mark.parametrize("token", ["write", "read"])

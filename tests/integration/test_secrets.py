@@ -1,8 +1,9 @@
 """The token stays secret: not in argv, output, outputs, errors or files; and TLS is always on.
 
 Pushes run in workflow mode (GITHUB_ACTIONS, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) while a
-thread reads every process's /proc/PID/cmdline; afterwards every file written meanwhile is
-searched for the token. Default engine only: what is checked is ghpkg's own handling.
+thread reads every process's /proc/PID/cmdline; afterwards every file on the machine written
+meanwhile (`find / -newer`, any filesystem, the engines' data included) is searched for the
+token. HANDLING_ENGINES only: what is checked is ghpkg's own handling.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,9 @@ from tests.integration.conftest import clean_environment, handling_engines
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-# Where ghpkg could write: TMPDIR, HOME and the working directory (both under /tmp here),
-# the engine's client and daemon configuration.
-SCANNED = (Path("/tmp"), Path("/root/.docker"), Path("/etc/docker"))
-LARGEST_SCANNED = 64 << 20
+# Every file on every filesystem is searched, except kernel views (/proc, /sys, /dev: not
+# files anything writes to) and the tools' mount of the machine running these tests.
+NOT_FILES = ("/proc", "/sys", "/dev", "/mnt/sandboxing")
 
 
 class ArgvWatch(threading.Thread):
@@ -64,21 +63,38 @@ class ArgvWatch(threading.Thread):
             time.sleep(0.001)
 
 
-def files_written_since(start: float, skip: Path) -> Iterator[Path]:
-    """Regular files under SCANNED modified at or after `start` (the bed's own state skipped)."""
-    for root in SCANNED:
-        for folder, dirs, files in os.walk(root):
-            if Path(folder) == skip or Path(folder).is_relative_to(skip):
-                dirs[:] = []
-                continue
-            for name in files:
-                path = Path(folder, name)
-                try:
-                    info = path.lstat()
-                except OSError:
-                    continue
-                if path.is_file() and info.st_mtime >= start and info.st_size <= LARGEST_SCANNED:
-                    yield path
+def files_written_since(marker: Path, skip: Path) -> list[Path]:
+    """Every regular file on the machine modified or changed after marker was (find -newer),
+    whatever the folder or filesystem; the bed's own state (it holds the tokens) skipped."""
+    pruned = [arg for top in NOT_FILES for arg in ("-path", top, "-o")][:-1]
+    listing = subprocess.run(
+        ["find", "/", "(", *pruned, "-o", "-path", str(skip), ")", "-prune", "-o",
+         "-type", "f", "(", "-newer", str(marker), "-o", "-cnewer", str(marker), ")", "-print0"],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    return [Path(os.fsdecode(raw)) for raw in listing.stdout.split(b"\0") if raw]
+
+
+def holds(path: Path, secret: bytes) -> bool:
+    """Whether the file holds secret, read in pieces (some are large: an engine's layers)."""
+    tail = b""
+    try:
+        with path.open("rb") as handle:
+            while piece := handle.read(1 << 20):
+                if secret in tail + piece:
+                    return True
+                tail = piece[-len(secret) :]
+    except OSError:
+        return False  # gone again, or not readable as a file (a socket bound over one)
+    return False
+
+
+def marker(tmp_path: Path) -> Path:
+    """A file whose times are a moment ago: what is written after it is newer."""
+    made = tmp_path / f"marker-{uuid.uuid4().hex[:6]}"
+    made.touch()
+    os.utime(made, (time.time() - 1, time.time() - 1))
+    return made
 
 
 def shown(text: str) -> str:
@@ -121,7 +137,7 @@ def test_a_push_leaves_the_token_nowhere(
     config_before = docker_config.read_bytes() if docker_config.exists() else None
     watch = ArgvWatch(token)
     watch.start()
-    start = time.time() - 1
+    start = marker(tmp_path)
     process = subprocess.Popen(
         argv, env=env, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
@@ -141,15 +157,9 @@ def test_a_push_leaves_the_token_nowhere(
     assert not (home / ".docker").exists(), "no Docker config.json is written"
     after = docker_config.read_bytes() if docker_config.exists() else None
     assert after == config_before
-    leaks = [p for p in files_written_since(start, bed.paths.root) if token.encode() in _read(p)]
-    assert leaks == []
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
+    written = files_written_since(start, bed.paths.root)
+    assert files["outputs"] in written, "the search did not see what the push wrote"
+    assert [p for p in written if holds(p, token.encode())] == []
 
 
 @pytest.mark.parametrize("token_name", ["read", "finegrained", "actions"])
@@ -244,11 +254,17 @@ def test_the_watches_would_see_a_leak(bed: Any, tmp_path: Path) -> None:
     secret = "ghp_" + uuid.uuid4().hex + "abcd"
     watch = ArgvWatch(secret)
     watch.start()
-    start = time.time() - 1
+    start = marker(tmp_path)
     subprocess.run(["sh", "-c", "sleep 0.3", secret], check=True)
-    (tmp_path / "leak.txt").write_text(f"token={secret}\n")
-    watch.done.set()
-    watch.join()
-    assert set(watch.hits) == {"sh\0-c\0sleep 0.3\0<TOKEN>\0"}
-    leaks = [p for p in files_written_since(start, bed.paths.root) if secret.encode() in _read(p)]
-    assert leaks == [tmp_path / "leak.txt"]
+    elsewhere = Path("/var/tmp") / f"ghpkg-leak-{uuid.uuid4().hex[:6]}"  # not under /tmp
+    try:
+        (tmp_path / "leak.txt").write_text(f"token={secret}\n")
+        elsewhere.write_bytes(os.urandom(3 << 20) + secret.encode())  # past the first piece
+        watch.done.set()
+        watch.join()
+        assert set(watch.hits) == {"sh\0-c\0sleep 0.3\0<TOKEN>\0"}
+        written = files_written_since(start, bed.paths.root)
+        leaks = sorted(p for p in written if holds(p, secret.encode()))
+    finally:
+        elsewhere.unlink()
+    assert leaks == sorted([tmp_path / "leak.txt", elsewhere])

@@ -1,4 +1,5 @@
-"""The registry transport's spool: SIGTERM leaves nothing behind, a full disk is one clear line."""
+"""The registry transport's spool: SIGTERM and Ctrl-C leave nothing behind (exit 143, 130), a
+full disk is one clear line."""
 
 from __future__ import annotations
 
@@ -55,11 +56,19 @@ def tag_absent(bed: Any, image: str) -> bool:
     return answer.status_code == 404
 
 
-def test_sigterm_mid_push_cleans_the_spool_and_leaves_no_tag(
-    bed: Any, engine: Any, tmp_path: Path
+@pytest.mark.parametrize(
+    ("sent", "code", "last_line"),
+    [
+        (signal.SIGTERM, 143, "error: terminated (SIGTERM); what was started is cleaned up"),
+        (signal.SIGINT, 130, "error: interrupted"),
+    ],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_a_signal_mid_push_cleans_the_spool_leaves_no_tag_and_exits_with_its_code(
+    bed: Any, engine: Any, tmp_path: Path, sent: signal.Signals, code: int, last_line: str
 ) -> None:
     source = big_image(engine, tmp_path / "ctx", 200)
-    image = f"sigterm-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
+    image = f"{sent.name.lower()}-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     proc = push(bed, engine, image, source, tmpdir)
@@ -68,12 +77,10 @@ def test_sigterm_mid_push_cleans_the_spool_and_leaves_no_tag(
         assert proc.poll() is None, proc.communicate()[1]
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sent)
     _out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err
-    assert err.strip().splitlines()[-1] == (
-        "error: terminated (SIGTERM); what was started is cleaned up"
-    )
+    assert proc.returncode == code, err
+    assert err.strip().splitlines()[-1] == last_line
     assert "Traceback" not in err
     assert list(tmpdir.glob("ghpkg-push-*")) == []
     assert tag_absent(bed, image)

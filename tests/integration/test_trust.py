@@ -1,21 +1,31 @@
-"""What ghpkg trusts on the runner: a digest cache an earlier job wrote, an image already there.
+"""What ghpkg trusts on the runner: a digest cache an earlier job wrote, an image already there,
+and the engine's trust in `--ca-file`.
 
 Nothing from the cache decides what is published, and a pull never keeps a local image whose
-config differs from the registry's.
+config differs from the registry's. The bed does not make engines trust its CA: the one call
+where the engine goes to the instance itself (a digest pull from the Container registry) works
+only because ghpkg puts `--ca-file` in `/etc/docker/certs.d/HOST/ca.crt`, and removes it after.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 
+import ghpkg.engine
+from testbed.certs_d import CERTS_DIR, trusting
 from testbed.client import BedClient, Pushed
 from testbed.images import build_hello
+from testbed.outside import Relay, reached_from_outside
+from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
 pytestmark = pytest.mark.integration
@@ -81,3 +91,109 @@ def test_pull_loads_a_release_that_changed_only_its_config(
     local = engine.client.images.get(f"docker.{bed.hostname}/{tiny_image.name}:{tiny_image.tag}")
     assert local.attrs["Config"]["Cmd"] == ["/bin/true"]
     assert local.attrs["Config"]["User"] == "1000"
+
+
+@pytest.fixture(scope="module")
+def outside(testbed: Any) -> Iterator[Relay]:
+    """The Container registry's host on a non-loopback address: engines verify its certificate
+    there (on 127.0.0.1 they skip verification, as for any loopback registry)."""
+    with reached_from_outside(testbed.container_host) as relay:
+        yield relay
+
+
+def _digest_pull(
+    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path, outside: Relay, *extra: str
+) -> Any:
+    """Push a tiny image to the Container registry, remove it locally, pull it by digest
+    with the engine connecting afresh to the outside address."""
+    image = f"trust-ca-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
+    source = build_hello(engine.client, f"local/{image}:src", "trusted for one pull")
+    argv = ["--hostname", bed.hostname, "--owner", OWNER, "--registry", "container"]
+    argv += ["--image", image, "--ca-file", str(bed.ca_file), "--password-stdin"]
+    env = {"DOCKER_HOST": engine.base_url}
+    out = tmp_path / "outputs"
+    pushed = run_ghpkg(
+        "push", *argv, "--version", "1.0", "--source", source, "--output-file", str(out),
+        env=env, stdin=bed.token("write"),
+    )  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr
+    name = f"{bed.container_host}/{OWNER}/{image}"
+    for doomed in (f"local/{image}:src", f"{name}:1.0"):
+        engine.client.images.remove(doomed, force=True)
+    digest = read_outputs(out)["digest"]
+    outside.drop()
+    done = run_ghpkg("pull", *argv, "--version", digest, *extra, env=env, stdin=bed.token("read"))
+    done.name, done.digest = name, digest  # type: ignore[attr-defined]
+    return done
+
+
+def _engine_alone_pulls(engine: Any, bed: Any, name: str) -> str:
+    """What the engine says when it pulls from the registry itself, with what it trusts now."""
+    auth = {"username": bed.user("read"), "password": bed.token("read")}
+    try:
+        for chunk in engine.client.api.pull(name, tag="absent", auth_config=auth, stream=True,
+                                            decode=True):  # fmt: skip
+            if "error" in chunk:
+                return str(chunk["error"])
+    except docker.errors.APIError as exc:
+        return str(exc)
+    return ""
+
+
+UNTRUSTED = "x509: certificate signed by unknown authority"
+
+
+def test_a_digest_pull_makes_the_engine_trust_the_ca_for_that_pull_only(
+    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path, outside: Relay
+) -> None:
+    folder = CERTS_DIR / bed.container_host
+    assert not folder.exists(), f"{folder} is there before the test: the engine trusts it already"
+    outside.drop()
+    name = f"{bed.container_host}/{OWNER}/trust-ca-probe"
+    assert UNTRUSTED in _engine_alone_pulls(engine, bed, name)  # the bed's CA is not trusted
+    done = _digest_pull(bed, engine, run_ghpkg, tmp_path, outside)
+    outside.drop()  # the engine's next pull connects, and verifies, again
+    assert (
+        f"the engine trusts {bed.ca_file} for {bed.container_host} during this pull "
+        f"({folder / 'ca.crt'})" in done.stderr
+    )
+    assert not folder.exists()  # removed, with the folder ghpkg made
+    assert UNTRUSTED in _engine_alone_pulls(engine, bed, name)
+    if ghpkg.engine.info(engine.client).containerd_store:
+        # As the README says: this store fetches Bearer tokens without certs.d, so it needs the
+        # CA in the system's trust store as well; with certs.d alone the pull fails at /token.
+        last = done.stderr.strip().splitlines()[-1]
+        assert done.returncode == 1, done.stderr
+        assert last.startswith(f"error: docker pull of {done.name}@{done.digest} failed")
+        assert f'"https://{bed.container_host}/token"' in last
+        assert UNTRUSTED in last
+        return
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{done.name}@{done.digest}"
+    printed = engine.client.containers.run(
+        f"{done.name}@{done.digest}", network_mode="none", remove=True
+    )
+    assert printed.decode().strip() == "trusted for one pull"
+    engine.client.images.remove(f"{done.name}@{done.digest}", force=True)
+
+
+def test_another_ca_in_certs_d_is_left_as_it_is_and_the_pull_says_why_it_fails(
+    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path, outside: Relay
+) -> None:
+    other = tmp_path / "other-ca.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=the administrator's CA", "-keyout", str(tmp_path / "k"), "-out", str(other)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    target = CERTS_DIR / bed.container_host / "ca.crt"
+    with trusting(other, bed.container_host):
+        done = _digest_pull(bed, engine, run_ghpkg, tmp_path, outside, "--retries", "0")
+        assert target.read_bytes() == other.read_bytes()
+    assert not target.exists()
+    assert f"{target} holds another CA: left as it is" in done.stderr
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ")
+    assert "Traceback" not in done.stderr
+    assert UNTRUSTED in last

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from testbed.bed import CERTS_DIR, HOSTS_FILE, HOSTS_MARKER, RESOLVED_HOSTS, State, Testbed
+from testbed.certs_d import trusted_hosts
 from testbed.client import BedClient
 from testbed.config import BACKEND_PORT, CONTAINER_BACKEND_PORT, FRONT_PORT
 from testbed.procs import port_free
@@ -31,11 +32,10 @@ def cli(bed: Testbed, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def names_installed() -> bool:
-    """Whether /etc/hosts has the bed's line and certs.d trusts its CA for every host."""
+def names_installed(bed: Testbed) -> bool:
+    """Whether /etc/hosts has the bed's line and certs.d leaves engines distrusting its CA."""
     hosts = HOSTS_FILE.read_text()
-    certs = all((CERTS_DIR / host / "ca.crt").exists() for host in RESOLVED_HOSTS)
-    return HOSTS_MARKER in hosts and certs
+    return HOSTS_MARKER in hosts and not set(trusted_hosts(bed.ca_file)) & set(RESOLVED_HOSTS)
 
 
 def test_start_reuses_a_healthy_bed(bed: Testbed) -> None:
@@ -44,7 +44,7 @@ def test_start_reuses_a_healthy_bed(bed: Testbed) -> None:
     assert bed.start() is False
     assert Testbed(bed.paths.root).start() is False
     assert bed.token("write") == write
-    assert names_installed()
+    assert names_installed(bed)
 
 
 def test_state_file_is_private(bed: Testbed) -> None:
@@ -78,7 +78,7 @@ def test_stop_removes_names_and_frees_ports_then_start_restores(bed: Testbed) ->
         assert not any((CERTS_DIR / host).exists() for host in RESOLVED_HOSTS)
     finally:
         assert bed.start() is True
-    assert names_installed()
+    assert names_installed(bed)
 
 
 def test_command_line_down_status_up_token(bed: Testbed) -> None:
