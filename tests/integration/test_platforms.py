@@ -45,14 +45,16 @@ def scratch_context(tmp_path: Path) -> Path:
     return context
 
 
-def ghpkg(run_ghpkg: Run, bed: Any, engine: Any, verb: str, image: str, *extra: str) -> Any:
+def ghpkg(
+    run_ghpkg: Run, bed: Any, engine: Any, verb: str, image: str, *extra: str, version: str = "1.0"
+) -> Any:
     """One ghpkg command as a workflow runs it, on this engine with its docker CLI config."""
     return run_ghpkg(
         verb,
         "--image",
         image,
         "--version",
-        "1.0",
+        version,
         "--ca-file",
         str(bed.ca_file),
         *extra,
@@ -195,20 +197,8 @@ def test_join_refuses_a_platform_tag_that_holds_another_platform(
 ) -> None:
     engine = one_engine
     image = unique("mislabel", engine)
-    wrong = run_ghpkg(
-        "push",
-        "--image",
-        image,
-        "--version",
-        "1.0-linux-amd64",
-        "--ca-file",
-        str(bed.ca_file),
-        "--context",
-        str(scratch_context),
-        "--platform",
-        "linux/arm64",
-        env={**workflow_env(bed, engine), **engine.env},
-    )
+    build = ("--context", str(scratch_context), "--platform", "linux/arm64")
+    wrong = ghpkg(run_ghpkg, bed, engine, "push", image, *build, version="1.0-linux-amd64")
     assert wrong.returncode == 0, wrong.stderr
     joined = ghpkg(run_ghpkg, bed, engine, "join", image, "--platform", "linux/amd64")
     assert joined.returncode == 1
