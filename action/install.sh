@@ -39,11 +39,13 @@ show() {
 network="Failed to establish a new connection: [^')]*|Temporary failure in name resolution|Name or service not known|Network is unreachable|No route to host|Connection to [^ ]+ timed out|Read timed out|ProxyError[^')]*|SSLError[^')]*"
 
 # pip install ARGS quietly into the venv; on failure, pip's output and then one error line.
+# pip's --log file has what its console leaves out (with retries off, why a page did not come).
 install() {
   local log reason runner bundle unreachable
   log="$(mktemp)"
-  if "$venv/bin/pip" install --quiet --disable-pip-version-check ${from[@]+"${from[@]}"} "$@" >"$log" 2>&1; then
-    rm -f "$log"
+  if "$venv/bin/pip" install --quiet --disable-pip-version-check --log "$log.debug" \
+    ${from[@]+"${from[@]}"} "$@" >"$log" 2>&1; then
+    rm -f "$log" "$log.debug"
     return
   fi
   show "$log"
@@ -51,10 +53,12 @@ install() {
   reason="${reason:-pip exited with an error}"
   runner="Python $("$python" -c 'import platform; print(platform.python_version())') on $(uname -m)"
   bundle="ghpkg-action-$version.tar.gz"
+  unreachable="$(grep -ohE "$network" "$log" "$log.debug" || true)"
+  unreachable="${unreachable%%$'\n'*}"
+  rm -f "$log" "$log.debug"
   if [ -n "$bundled" ]; then
     fail "cannot install ghpkg's dependencies from the wheels bundled in $wheels: $reason (they cover $(head -n 1 "$wheels/COVERS" 2>/dev/null || echo 'an unknown set of platforms'); this runner has $runner); use a runner they cover, or download $bundle again from ghpkg's release v$version"
-  elif unreachable="$(grep -oE "$network" "$log")"; then
-    unreachable="${unreachable%%$'\n'*}"
+  elif [ -n "$unreachable" ]; then
     fail "cannot install ghpkg's dependencies: the package index is unreachable from this runner (pip: $unreachable) and the action has no bundled wheels (action/wheels); download $bundle from ghpkg's release v$version and publish it as the action your workflows use (README: \"Runners without internet\"), or point pip at a mirror inside your network (PIP_INDEX_URL)"
   else
     fail "cannot install ghpkg's dependencies from the package index: $reason; fix what pip says above, or download $bundle from ghpkg's release v$version, which needs no index (README: \"Runners without internet\")"

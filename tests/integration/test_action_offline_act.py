@@ -41,6 +41,7 @@ jobs:
       PIP_CONFIG_FILE: /dev/null
       PIP_INDEX_URL: http://127.0.0.1:9/
       PIP_FIND_LINKS: ""
+      PIP_RETRIES: "0" # a closed port answers at once; retrying it only costs CI time
     steps:
       - uses: actions/checkout@v4
       - id: push
