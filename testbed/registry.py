@@ -160,7 +160,10 @@ def check_manifest(content_type: str | None, body: bytes, switches: Switches) ->
 
 def forward(request: Request, port: int = BACKEND_PORT, target: str | None = None) -> Response:
     """Send the request (to `target` if given) on to a backend registry; return its answer."""
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():  # repeated lines (Go's Accept) joined, none lost
+        if name.lower() not in _HOP_BY_HOP:
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
     headers.pop("Content-Length", None)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     try:
