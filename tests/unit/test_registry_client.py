@@ -36,7 +36,7 @@ def client(registry: RawRegistry) -> Iterator[RegistryClient]:
     with RegistryClient(
         registry.host, "octocat", TOKEN, ca_file=registry.ca_file, log=lines.append
     ) as made:
-        made.sleep = lambda _seconds: None
+        made.http.sleep = lambda _seconds: None
         yield made
 
 

@@ -23,7 +23,7 @@ def _client(fake: Fake, retries: int) -> tuple[RegistryClient, list[str], list[f
         fake.host, "octocat", Secret("ghp_" + "s" * 36), ca_file=fake.ca_file, retries=retries,
         log=lines.append,
     )  # fmt: skip
-    client.sleep = sleeps.append
+    client.http.sleep = sleeps.append
     return client, lines, sleeps
 
 

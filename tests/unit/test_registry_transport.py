@@ -39,7 +39,7 @@ def _client(
     client = RegistryClient(
         fake.host, "octocat", token, ca_file=fake.ca_file, retries=retries, log=lines.append
     )
-    client.sleep = sleeps.append
+    client.http.sleep = sleeps.append
     return client, lines, sleeps
 
 

@@ -1,0 +1,126 @@
+"""Where the token may go: Basic on the registry host, a Bearer token from the instance's own
+token service, and nothing to any host outside the instance (issue 12)."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import urlsplit
+
+import requests
+import requests.auth
+
+from ghpkg.errors import RegistryError
+from ghpkg.manifest import load_object
+from ghpkg.registry.answers import bounded, status_error
+from ghpkg.registry_errors import parse_challenge
+from ghpkg.secret import Secret
+
+
+class Header(requests.auth.AuthBase):
+    """Sets one Authorization value; requests drops it on redirects to another host."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        return "Header('***')"
+
+
+class Credentials:
+    """The user name and token for one registry host, and the Bearer tokens it was given."""
+
+    def __init__(self, host: str, username: str, token: Secret) -> None:
+        self.host = host
+        self.token = token
+        self._username = username
+        self._bearer: dict[str, str] = {}  # by repository path
+
+    def auth_for(self, url: str, path: str) -> requests.auth.AuthBase | None:
+        """The Authorization for a request to url: none unless it goes to the registry host."""
+        if not same_host(url, self.host):
+            return None
+        if path in self._bearer:
+            return Header(f"Bearer {self._bearer[path]}")
+        return self._basic()
+
+    def trusted(self, url: str) -> bool:
+        """Whether url is on the instance (its host or a subdomain, same port)."""
+        parts = urlsplit(url)
+        mine = urlsplit(f"https://{self.host}")
+        instance = _instance(mine.hostname or "")
+        name = parts.hostname or ""
+        return (
+            parts.scheme == "https"
+            and (parts.port or 443) == (mine.port or 443)
+            and (name == instance or name.endswith("." + instance))
+        )
+
+    def foreign(self, url: str, cause: str) -> RegistryError:
+        """The error for a host outside the instance that wants credentials: none are sent."""
+        parts = urlsplit(url)
+        where = f"{parts.scheme}://{parts.netloc}"
+        instance = _instance(urlsplit(f"https://{self.host}").hostname or "")
+        return RegistryError(
+            f"{self.host} wants credentials sent to {where}, which is not part of {instance}",
+            f"{where} {cause}",
+            f"ghpkg sends the token only to {instance} and its subdomains; check --hostname, "
+            "and ask the site administrator to check the registry's token service and storage",
+        )
+
+    def exchange(
+        self,
+        session: requests.Session,
+        path: str,
+        challenge: str,
+        action: str,
+        timeout: float,
+    ) -> None:
+        """Trade Basic credentials for a Bearer token for `path` at the challenge's realm."""
+        _scheme, params = parse_challenge(challenge)
+        realm = params.get("realm", "")
+        if not realm.startswith("https://"):
+            raise RegistryError(
+                f"{self.host} asked for a token from {realm!r}",
+                "",
+                "only https token services are used",
+            )
+        if not self.trusted(realm):
+            raise self.foreign(realm, "is the token service its Bearer challenge names")
+        query = {key: params[key] for key in ("service", "scope") if key in params}
+        response = session.get(realm, params=query, timeout=timeout, auth=self._basic())
+        what = f"the answer of the token service of {self.host}"
+        with response:
+            if response.status_code != 200:
+                service = f"token service of {self.host}"
+                raise status_error(response, self.host, service, action, self.token)
+            body = load_object(bounded(response, 1 << 20, what), what)
+        token = body.get("token") or body.get("access_token")
+        if not token:
+            raise RegistryError(f"token service of {self.host} gave no token", "", "")
+        self._bearer[path] = str(token)
+
+    def _basic(self) -> Header:
+        basic = f"{self._username}:{self.token.reveal()}".encode()
+        return Header("Basic " + base64.b64encode(basic).decode())
+
+
+def same_host(url: str, host: str) -> bool:
+    """Whether url goes to exactly this host and port, over https."""
+    parts = urlsplit(url)
+    mine = urlsplit(f"https://{host}")
+    return parts.scheme == "https" and (parts.hostname, parts.port or 443) == (
+        mine.hostname,
+        mine.port or 443,
+    )
+
+
+def _instance(registry: str) -> str:
+    """The instance's host name behind a registry host (docker.H and containers.H -> H)."""
+    for prefix in ("docker.", "containers."):
+        if registry.startswith(prefix):
+            return registry[len(prefix) :]
+    return registry
