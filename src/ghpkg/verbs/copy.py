@@ -11,7 +11,7 @@ def copy(settings: Settings, log: Log) -> Result:
     """Copy versions from the Docker registry to the Container registry, blob to blob."""
     from ghpkg.copying import copy_image  # deferred: only copy needs it
 
-    source, refs = connect(settings, log, "push")
+    source, refs = connect(settings, log, "pull")  # copy writes only to the destination
     targets = settings.copy_destinations()
     destination = client_for(settings, targets[0].registry, log, digests=True)
     ping_container(destination, "push")
