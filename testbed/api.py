@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from testbed import container_packages
 from testbed.config import GHES_VERSION
 from testbed.repo_details import repository_details
 from testbed.tokens import (
@@ -164,6 +165,8 @@ class _Api:
         self, space: str, owner: str, package_type: str, name: str, everything: bool = False
     ) -> Answer:
         """GET /(orgs|users)/{owner}/packages/docker/{REPOSITORY/IMAGE}/versions: the tags."""
+        if package_type == "container":  # the Container registry's: testbed.container_packages
+            return container_packages.versions(self, space, owner, name, everything)
         if self.token is None:
             return 401, _message("Requires authentication"), []
         if self.token.kind == "fine-grained":
@@ -188,6 +191,8 @@ class _Api:
         self, space: str, owner: str, package_type: str, name: str, number: str
     ) -> Answer:
         """GET or DELETE /(orgs|users)/{owner}/packages/docker/{name}/versions/{id}."""
+        if package_type == "container":
+            return container_packages.one_version(self, space, owner, name, number)
         status, listed, _ = self.versions(space, owner, package_type, name, everything=True)
         if status != 200 or not isinstance(listed, list):
             return status, listed, []

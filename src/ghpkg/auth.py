@@ -238,8 +238,13 @@ def api_client(
     timeout: int = 15,
     retries: int = 2,
     log: Callable[[str], None] = lambda _: None,
+    write_pause: float = 1.0,
 ) -> Github:
-    """A PyGithub client for the instance's REST API: the one auth, TLS and retry setup."""
+    """A PyGithub client for the instance's REST API: the one auth, TLS and retry setup.
+
+    PyGithub waits `write_pause` seconds between two mutating requests (GitHub's best practice
+    against secondary rate limits: a second apart).
+    """
     import logging  # deferred with github: `ghpkg --help` imports this module
 
     import github
@@ -254,6 +259,7 @@ def api_client(
         verify=trust_store(ca_file),
         timeout=timeout,
         retry=github_retry(log, max(0, retries)),
+        seconds_between_writes=write_pause,
     )
 
 

@@ -55,10 +55,14 @@ COMMANDS = (
     ),
     Command(
         "delete",
-        "delete package versions by --version or all but the newest --keep N",
+        "delete package versions: those --version names, or those --keep N, --older-than or "
+        "--untagged select; what is kept wins: a version stays if it is among the newest N "
+        "tagged, matches --keep-tags, is newer than --older-than, or an index that stays names it",
         (
             "ghpkg delete --image app --keep 5 --dry-run",
             "ghpkg delete --image app --version 1.0-rc1 --version 1.0-rc2",
+            "ghpkg delete --registry container --image app --keep 10 --keep-tags '^v\\d+\\.' "
+            "--older-than 30d --untagged --dry-run",
         ),
     ),
     Command(

@@ -35,6 +35,7 @@ from ghpkg.reference import (
     parse_registry,
     parse_version,
 )
+from ghpkg.retention_inputs import retention_inputs
 from ghpkg.secret import Secret
 from ghpkg.settings import OPERATIONS, TRANSPORTS, Settings
 from ghpkg.tag_inputs import rule_versions
@@ -81,7 +82,7 @@ def resolve(
     )
     listen = _listen(raw, operation)
     versions, version_note = _versions(raw, operation, env, git_tags, registry == "container")
-    keep = _keep(raw, operation, versions)
+    retention = retention_inputs(raw, operation, registry, versions)
     transport = _transport(raw, versions)
     ca_file = (
         existing_file(raw.text("ca_file"), "CA file (--ca-file)") if raw.text("ca_file") else None
@@ -130,7 +131,11 @@ def resolve(
         docker_host=env.get("DOCKER_HOST") or None,
         engine_elsewhere=engine_elsewhere(env.get("DOCKER_HOST", "")),
         cache_dir=default_cache_dir(env),
-        keep=keep,
+        keep=retention.keep,
+        keep_tags=retention.keep_tags,
+        older_than=retention.older_than,
+        untagged=retention.untagged,
+        delete_pause=retention.delete_pause,
         dry_run=raw.flag("dry_run"),
         version_note=version_note,
         registry=registry,
@@ -211,14 +216,7 @@ def _registry(raw: RawInputs, operation: str, isolation: bool | None) -> str:
     if operation == "copy":
         parse_registry("container", isolation)  # the destination needs subdomain isolation
         return "docker"
-    registry = parse_registry(raw.text("registry"), isolation)
-    if registry == "container" and operation in ("versions", "delete"):
-        raise UsageError(
-            f"{operation} works on the Docker registry's packages only",
-            "the Container registry's package versions are not supported yet",
-            "drop --registry container",
-        )
-    return registry
+    return parse_registry(raw.text("registry"), isolation)
 
 
 def _transport(raw: RawInputs, versions: tuple[str, ...]) -> str:
@@ -289,28 +287,3 @@ def _versions(
     if operation == "pull" and len(versions) > 1:
         raise UsageError("pull takes one version", f"got {len(versions)}", "pass --version once")
     return versions, note
-
-
-def _keep(raw: RawInputs, operation: str, versions: tuple[str, ...]) -> int | None:
-    """delete: --keep N (N >= 1) or --version V, exactly one of them."""
-    text = raw.text("keep").strip()
-    if operation != "delete":
-        if text:
-            raise UsageError(f"--keep is for delete, not {operation}", "", "drop --keep")
-        return None
-    if bool(text) == bool(versions):
-        raise UsageError(
-            "delete needs either --keep N or --version V",
-            "both given" if text else "neither given",
-            "pass --keep 5 to keep the newest five, or --version V for each version to delete",
-        )
-    if not text:
-        return None
-    number = int(text) if text.isdigit() else 0
-    if number < 1:
-        raise UsageError(
-            f"keep {text!r} is not a whole number from 1",
-            "the newest N versions stay; a package cannot lose its last version",
-            "e.g. --keep 5",
-        )
-    return number

@@ -47,7 +47,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "registry",
         "docker (the Docker registry) or container (the Container registry)",
-        _verbs("push", "pull", "ref", "join"),
+        _verbs("push", "pull", "ref", "join", "versions", "delete"),
         default="docker",
         choices=REGISTRY_CHOICES,
         description="docker (the Docker registry, default) or container (the Container "
@@ -125,10 +125,50 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "keep",
-        "keep the newest N versions and delete the rest (instead of --version)",
+        "keep the newest N tagged versions and delete the rest (instead of --version); what "
+        "any keep rule holds stays",
         _verbs("delete"),
         metavar="N",
-        description="delete: keep the newest N versions and delete the rest (instead of version)",
+        description="delete: keep the newest N tagged versions and delete the rest (instead of "
+        "version); what any keep rule holds stays",
+    ),
+    Option(
+        "keep_tags",
+        "keep every version with a tag that matches this regular expression, e.g. "
+        "'^v\\d+\\.\\d+\\.\\d+$' (repeatable)",
+        _verbs("delete"),
+        kind="lines",
+        flag="--keep-tags",
+        metavar="REGEX",
+        description="delete: regular expressions, one a line; a version with a tag that matches "
+        "one stays",
+    ),
+    Option(
+        "older_than",
+        "only versions older than this may go, e.g. 30d, 12h, 2w (alone: every tagged version "
+        "older than it goes)",
+        _verbs("delete"),
+        metavar="AGE",
+        description="delete: only versions older than this may go, e.g. 30d, 12h, 2w (alone: "
+        "every tagged version older than it goes)",
+    ),
+    Option(
+        "untagged",
+        "delete versions without a tag too (the Container registry: e.g. images an index "
+        "names, old builds whose tag moved); children of the indexes that stay stay",
+        _verbs("delete"),
+        kind="flag",
+        description="delete: true to delete versions without a tag too (the Container registry); "
+        "children of the indexes that stay stay",
+    ),
+    Option(
+        "delete_pause",
+        "seconds at least between two DELETE requests (GitHub's secondary rate limits)",
+        _verbs("delete"),
+        default="1",
+        metavar="SECONDS",
+        description="delete: seconds at least between two DELETE requests (GitHub's secondary "
+        "rate limits)",
     ),
     Option(
         "dry_run",

@@ -3,91 +3,35 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from ghpkg import auth
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
+from ghpkg.retention import PackageVersion, newest_first, to_delete
 from ghpkg.secret import Secret
+
+__all__ = ["PackageApi", "PackageVersion", "Refused", "newest_first", "to_delete"]
 
 PER_PAGE = 100
 MAX_PAGES = 1000
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 
-@dataclass(frozen=True)
-class PackageVersion:
-    """One version as the API lists it: its id, its tags and when it was made."""
-
-    id: int
-    tags: tuple[str, ...]
-    created_at: str
-    updated_at: str
-
-    @classmethod
-    def from_api(cls, data: Any) -> PackageVersion:
-        """Read one element of the versions list; tags from metadata, else the name."""
-        if not isinstance(data, dict) or not isinstance(data.get("id"), int):
-            raise RegistryError("the REST API listed a version without an id", str(data)[:200])
-        metadata = data.get("metadata") or {}
-        tags = (metadata.get("docker") or {}).get("tag") or (metadata.get("container") or {}).get(
-            "tags"
-        )
-        if not tags and data.get("name") and not str(data["name"]).startswith("sha256:"):
-            tags = [data["name"]]
-        return cls(
-            data["id"],
-            tuple(str(tag) for tag in tags or ()),
-            str(data.get("created_at") or ""),
-            str(data.get("updated_at") or ""),
-        )
-
-    @property
-    def label(self) -> str:
-        """`1.0, latest (id 42)` for a log line."""
-        return f"{', '.join(self.tags) or 'untagged'} (id {self.id})"
-
-    def line(self) -> str:
-        """Tags, id and creation time, tab-separated, for the command's output."""
-        return f"{','.join(self.tags) or '-'}\t{self.id}\t{self.created_at}"
-
-    def as_json(self) -> dict[str, object]:
-        """The shape of the `versions` and `deleted` outputs."""
-        return {
-            "id": self.id,
-            "tags": list(self.tags),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
-
-
-def newest_first(versions: Sequence[PackageVersion]) -> list[PackageVersion]:
-    """Sort by creation time, newest first; ties keep the API's order (it lists newest first)."""
-    return sorted(versions, key=lambda v: v.created_at, reverse=True)
-
-
-def to_delete(
-    versions: Sequence[PackageVersion], keep: int | None, tags: Sequence[str]
-) -> list[PackageVersion]:
-    """The versions to delete: all but the newest `keep`, or those carrying `tags`."""
-    ordered = newest_first(versions)
-    if keep is not None:
-        return ordered[keep:]
-    missing = [tag for tag in tags if not any(tag in v.tags for v in ordered)]
-    if missing:
-        raise GhpkgError(
-            f"version {', '.join(missing)} is not in the package",
-            f"it has {len(ordered)} version(s); nothing was deleted",
-            "see `ghpkg versions` for the tags it has",
-        )
-    return [v for v in ordered if set(v.tags) & set(tags)]
+class Refused(RegistryError):
+    """GitHub refused to delete this one version (HTTP 400), e.g. a public one downloaded often."""
 
 
 class PackageApi:
-    """The versions of one docker package, owned by an organization or else a user."""
+    """The versions of one package (docker or container), owned by an organization or a user.
+
+    DELETEs go one at a time, `pause` seconds at least apart (PyGithub's seconds_between_writes;
+    GitHub's "Best practices for using the REST API": mutating requests serially, a second apart);
+    a 403 or 429 secondary rate limit with Retry-After is waited out by the client's retry
+    (api_retry.github_retry).
+    """
 
     def __init__(
         self,
@@ -102,18 +46,21 @@ class PackageApi:
         timeout: int = 15,
         retries: int = 2,
         log: Callable[[str], None] = lambda _: None,
+        package_type: str = "docker",
+        pause: float = 1.0,
     ) -> None:
         self.api_url = api_url
         self.token = token
         self.owner = owner
-        self.package = f"{repository}/{image}"
+        self.package_type = package_type
+        self.package = f"{repository}/{image}" if package_type == "docker" else image
         self.action = action
-        self._client = auth.api_client(api_url, token, ca_file, timeout, retries, log)
+        self._client = auth.api_client(api_url, token, ca_file, timeout, retries, log, pause)
         self._base = ""
 
     @property
     def name(self) -> str:
-        """OWNER/REPOSITORY/IMAGE, for messages."""
+        """OWNER/REPOSITORY/IMAGE (a container package: OWNER/IMAGE), for messages."""
         return f"{self.owner}/{self.package}"
 
     def close(self) -> None:
@@ -127,7 +74,7 @@ class PackageApi:
         encoded = quote(self.package, safe="")
         answered = False  # whether a 404 came from the API (JSON), not a web page
         for space in ("orgs", "users"):
-            base = f"/{space}/{self.owner}/packages/docker/{encoded}/versions"
+            base = f"/{space}/{self.owner}/packages/{self.package_type}/{encoded}/versions"
             try:
                 found = self._pages(base)
             except github.GithubException as exc:
@@ -147,13 +94,17 @@ class PackageApi:
         raise RegistryError(
             f"package {self.name} was not found",
             "the REST API answered 404 for it as an organization's and as a user's package",
-            "check --owner, --repository and --image, and that the token has read:packages "
-            "and repo",
+            "check --owner, --repository and --image, and that the token has read:packages and repo"
+            if self.package_type == "docker"
+            else "check --owner and --image, and that the token has read:packages",
             status=404,
         )
 
     def delete(self, version: PackageVersion) -> None:
-        """Delete one version (after versions(), which finds where the package lives)."""
+        """Delete one version (after versions(), which finds where the package lives).
+
+        Raises Refused when GitHub refuses this version (HTTP 400) and the others may go on.
+        """
         import github
 
         if not self._base:
@@ -163,7 +114,10 @@ class PackageApi:
         except github.GithubException as exc:
             if exc.status == 404:  # listed a moment ago: gone now, e.g. a retry after a lost 204
                 return
-            raise self._error(exc, f"deleting {version.label} of {self.name}") from None
+            error = self._error(exc, f"deleting {version.label} of {self.name}")
+            if exc.status == 400:
+                raise Refused(error.what, error.cause, "", status=400) from None
+            raise error from None
 
     def _pages(self, base: str) -> list[PackageVersion]:
         versions: list[PackageVersion] = []

@@ -59,6 +59,10 @@ class Settings:
     engine_elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
     cache_dir: Path | None = None
     keep: int | None = None
+    keep_tags: tuple[str, ...] = ()  # delete: regular expressions of tags that stay
+    older_than: str = ""  # delete: only versions older than this may go (e.g. 30d)
+    untagged: bool = False  # delete: untagged versions go (the Container registry)
+    delete_pause: float = 1.0  # delete: seconds at least between two DELETEs
     dry_run: bool = False
     version_note: str = ""
     registry: str = "docker"  # the Docker registry, or the Container registry (containers.HOST)

@@ -143,10 +143,10 @@ def test_action_inputs_select_the_container_registry_and_copy() -> None:
         inputs.resolve(inputs.parse_action({**env, "INPUT_TO-OWNER": "x"}), env, PAT)
 
 
-def test_versions_and_delete_stay_on_the_docker_registry() -> None:
+def test_versions_and_delete_take_the_container_registry() -> None:
     env = {**WORKFLOW, "INPUT_OPERATION": "versions", "INPUT_IMAGE": "app"}
-    with pytest.raises(UsageError, match="Docker registry's packages only"):
-        inputs.resolve(inputs.parse_action({**env, "INPUT_REGISTRY": "container"}), env, PAT)
+    settings = inputs.resolve(inputs.parse_action({**env, "INPUT_REGISTRY": "container"}), env, PAT)
+    assert (settings.registry, settings.owner, settings.image) == ("container", "octo-org", "app")
 
 
 def test_github_token_is_bound_to_its_owner_on_the_container_registry() -> None:

@@ -199,8 +199,8 @@ def test_action_reads_sha_tag_keep_and_dry_run() -> None:
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["delete", "--image", "a"], "either --keep N or --version V: neither"),
-        (["delete", "--image", "a", "--keep", "1", "--version", "1"], "both given"),
+        (["delete", "--image", "a"], "delete needs --keep N, --version V, .*: none given"),
+        (["delete", "--image", "a", "--keep", "1", "--version", "1"], "not both"),
         (["delete", "--image", "a", "--keep", "0"], "keep '0' is not a whole number from 1"),
         (["delete", "--image", "a", "--keep", "two"], "keep 'two'"),
         (["versions", "--image", "a", "--version", "1"], "unrecognized arguments"),

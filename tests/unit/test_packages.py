@@ -22,7 +22,7 @@ def test_docker_versions_take_their_tags_from_metadata() -> None:
     }
     found = PackageVersion.from_api(data)
     created, updated = "2026-01-02T03:04:05Z", "2026-01-03T03:04:05Z"
-    assert found == PackageVersion(7, ("1.0", "latest"), created, updated)
+    assert found == PackageVersion(7, ("1.0", "latest"), created, updated, "1.0")
     assert found.line() == "1.0,latest\t7\t2026-01-02T03:04:05Z"
     assert found.label == "1.0, latest (id 7)"
     assert found.as_json() == {

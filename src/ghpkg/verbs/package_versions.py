@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
-from ghpkg.packages import PackageApi, PackageVersion, newest_first, to_delete
+from ghpkg.packages import PackageApi, Refused
+from ghpkg.retention import Decision, PackageVersion, Rules, newest_first, plan
 from ghpkg.settings import Settings
 from ghpkg.verbs.connect import check_token
+from ghpkg.verbs.index_children import index_children
 
 
 def versions(settings: Settings, log: Log) -> Result:
@@ -29,36 +32,77 @@ def versions(settings: Settings, log: Log) -> Result:
 
 
 def delete(settings: Settings, log: Log) -> Result:
-    """Delete versions by tag or all but the newest N; the whole list is read before any delete."""
+    """Delete what the rules select and no keep rule holds; the whole list is read first.
+
+    A version GitHub refuses (HTTP 400, e.g. public and downloaded over 5,000 times) is reported
+    as a warning and the others go on.
+    """
     api = _package_api(settings, log, "delete")
     try:
         found = api.versions()
-        doomed = to_delete(found, settings.keep, settings.versions)
-        kept = [v for v in newest_first(found) if v not in doomed]
+        decisions = _plan(settings, log, found)
+        doomed = [d.version for d in decisions if d.goes]
+        kept = [d.version for d in decisions if not d.goes]
         verb = "would delete" if settings.dry_run else "deleting"
         log.info(f"{api.name}: {len(found)} version(s), {verb} {len(doomed)}, keeping {len(kept)}")
-        done: list[PackageVersion] = []
-        for version in doomed:
-            if settings.dry_run:
-                log.info(f"Would delete {version.label}, created {version.created_at}")
-                continue
-            try:
-                api.delete(version)
-            except GhpkgError as exc:
-                exc.what += f" (deleted before it: {', '.join(v.label for v in done) or 'nothing'})"
-                raise
-            done.append(version)
-            log.info(f"Deleted {version.label}, created {version.created_at}")
+        for decision in decisions:
+            if not decision.goes:
+                log.info(f"Keep {decision.version.label}: {decision.reason}")
+            elif settings.dry_run:
+                version = decision.version
+                log.info(f"Would delete {version.label}, created {version.created_at}: "
+                         f"{decision.reason}")  # fmt: skip
+        done, refused = ([], []) if settings.dry_run else _delete_all(api, doomed, log)
     finally:
         api.close()
+    if refused:
+        log.warn(f"GitHub refused {len(refused)}: {', '.join(v.label for v in refused)}")
     shown = doomed if settings.dry_run else done
     return Result(
         images=(),
         package_url=settings.package_url,
         lines=tuple(v.line() for v in shown),
-        versions=_json(kept),
+        versions=_json(kept + refused),
         deleted=_json(shown),
     )
+
+
+def _delete_all(
+    api: PackageApi, doomed: list[PackageVersion], log: Log
+) -> tuple[list[PackageVersion], list[PackageVersion]]:
+    """Delete one by one (paced); a refused version is a warning, any other failure stops."""
+    done: list[PackageVersion] = []
+    refused: list[PackageVersion] = []
+    for version in doomed:
+        try:
+            api.delete(version)
+        except Refused as exc:
+            refused.append(version)
+            log.warn(f"{exc.what}: {exc.cause} (GitHub keeps it; the others go on)")
+            continue
+        except GhpkgError as exc:
+            exc.what += f" (deleted before it: {', '.join(v.label for v in done) or 'nothing'})"
+            raise
+        done.append(version)
+        log.info(f"Deleted {version.label}, created {version.created_at}")
+    return done, refused
+
+
+def _plan(settings: Settings, log: Log, found: list[PackageVersion]) -> list[Decision]:
+    """The plan; on the Container registry, children of the indexes that stay stay too."""
+    rules = Rules(
+        keep=settings.keep,
+        keep_tags=settings.keep_tags,
+        older_than=settings.older_than,
+        untagged=settings.untagged,
+        tags=settings.versions,
+    )
+    now = datetime.datetime.now(datetime.timezone.utc)
+    decisions = plan(found, rules, now)
+    if settings.registry != "container" or not any(d.goes for d in decisions):
+        return decisions
+    kept = [d.version for d in decisions if not d.goes and d.version.name.startswith("sha256:")]
+    return plan(found, rules, now, index_children(settings, log, kept))
 
 
 def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
@@ -75,6 +119,8 @@ def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
         timeout=int(settings.timeout),
         retries=settings.retries,
         log=log.info,
+        package_type="container" if settings.registry == "container" else "docker",
+        pause=settings.delete_pause,
     )
 
 

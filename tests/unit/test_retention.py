@@ -1,0 +1,145 @@
+"""delete's plan: which versions go, which stay and why, and the rules' inputs (exit 2)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ghpkg.errors import GhpkgError, UsageError
+from ghpkg.inputs import parse_cli, resolve
+from ghpkg.retention import PackageVersion, Rules, parse_age, plan
+from ghpkg.secret import Secret
+
+NOW = datetime.datetime(2026, 6, 30, 12, 0, tzinfo=datetime.timezone.utc)
+PAT = Secret("ghp_" + "a" * 36)
+
+
+def v(number: int, days_old: int, *tags: str, name: str = "") -> PackageVersion:
+    """A version made `days_old` days before NOW (a later id is newer among equals)."""
+    created = (NOW - datetime.timedelta(days=days_old, seconds=number)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    return PackageVersion(number, tags, created, created, name or f"sha256:{number:064x}")
+
+
+def decided(versions: list[PackageVersion], rules: Rules, **kwargs: object) -> dict[int, str]:
+    """Version id -> its reason."""
+    return {d.version.id: d.reason for d in plan(versions, rules, NOW, **kwargs)}  # type: ignore[arg-type]
+
+
+def test_keep_n_keeps_the_newest_tagged_versions_and_leaves_untagged_ones_alone() -> None:
+    versions = [v(1, 1, "3.0"), v(2, 2), v(3, 3, "2.0"), v(4, 4, "1.0")]
+    assert decided(versions, Rules(keep=2)) == {
+        1: "kept: newest 2",
+        2: "kept: untagged (--untagged deletes these)",
+        3: "kept: newest 2",
+        4: "goes: not among the newest 2",
+    }
+
+
+@pytest.mark.parametrize(
+    ("rules", "goes"),
+    [
+        (Rules(keep=1), {2, 3, 4}),
+        (Rules(keep=1, keep_tags=("^v",)), {3, 4}),
+        (Rules(keep=1, older_than="30d"), {3, 4}),
+        (Rules(keep=1, older_than="60d"), {4}),
+        (Rules(older_than="30d"), {3, 4}),
+        (Rules(untagged=True), {5}),
+        (Rules(keep=1, untagged=True), {2, 3, 4, 5}),
+        (Rules(keep=1, untagged=True, older_than="45d"), {4, 5}),
+        (Rules(tags=("0.9",)), {3}),
+        (Rules(tags=("0.9", "v1.0.0"), keep_tags=("^v",)), {3}),
+    ],
+)
+def test_what_is_kept_wins_over_what_would_go(rules: Rules, goes: set[int]) -> None:
+    versions = [v(1, 1, "2.0"), v(2, 10, "v1.0.0"), v(3, 40, "0.9"), v(4, 90, "0.8"), v(5, 50)]
+    assert {d.version.id for d in plan(versions, rules, NOW) if d.goes} == goes
+
+
+def test_each_kept_version_says_which_rule_kept_it() -> None:
+    versions = [v(1, 1, "2.0"), v(2, 10, "v1.0.0"), v(3, 5, "1.5"), v(4, 40, "0.9")]
+    rules = Rules(keep=1, keep_tags=("^v",), older_than="30d")
+    assert decided(versions, rules) == {
+        1: "kept: newest 1",
+        3: "kept: newer than 30d",
+        2: "kept: matches ^v",
+        4: "goes: not among the newest 1",
+    }
+
+
+def test_children_of_an_index_that_stays_stay_and_those_of_one_that_goes_go() -> None:
+    kept_index, old_index = v(1, 1, "1.2.0"), v(2, 60, "1.1.0")
+    amd, arm, old_amd, shared, orphan = v(3, 1), v(4, 1), v(5, 60), v(6, 60), v(7, 60)
+    children = {1: [amd.name, arm.name, shared.name], 2: [old_amd.name, shared.name]}
+    versions = [kept_index, old_index, amd, arm, old_amd, shared, orphan]
+    assert decided(versions, Rules(keep=1, untagged=True), children=children) == {
+        1: "kept: newest 1",
+        3: "kept: child of 1.2.0's index",
+        4: "kept: child of 1.2.0's index",
+        2: "goes: not among the newest 1",
+        5: "goes: untagged",
+        6: "kept: child of 1.2.0's index",
+        7: "goes: untagged",
+    }
+
+
+def test_a_tagged_child_of_a_kept_index_stays_though_keep_n_would_drop_it() -> None:
+    index, child = v(1, 1, "1.0"), v(2, 2, "1.0-linux-amd64")
+    assert decided([index, child], Rules(keep=1), children={1: [child.name]})[2] == (
+        "kept: child of 1.0's index"
+    )
+
+
+def test_a_version_named_by_version_that_is_not_there_stops_the_plan() -> None:
+    with pytest.raises(GhpkgError, match=r"version 9\.9 is not in the package"):
+        plan([v(1, 1, "1.0")], Rules(tags=("9.9",)), NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30d", 30 * 86400), ("12h", 43200), ("2w", 1209600), ("90M", 5400)]
+)
+def test_ages_take_a_number_and_a_unit(text: str, seconds: int) -> None:
+    assert parse_age(text) == seconds
+
+
+def settings_from(*argv: str):  # type: ignore[no-untyped-def]
+    """Settings from a delete command line (owner and repository given)."""
+    raw, _ = parse_cli(["delete", "--hostname", "h", "--owner", "o", "--repository", "r", *argv])
+    return resolve(raw, {}, PAT)
+
+
+def test_rules_reach_the_settings() -> None:
+    settings = settings_from(
+        *("--image", "a", "--registry", "container", "--keep", "3", "--keep-tags", "^v"),
+        *("--keep-tags", "^release-", "--older-than", "30D", "--untagged", "--delete-pause", "0"),
+    )
+    assert settings.keep == 3
+    assert settings.keep_tags == ("^v", "^release-")
+    assert (settings.older_than, settings.untagged, settings.delete_pause) == ("30d", True, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--older-than", "30"], "--older-than '30' is not an age"),
+        (["--older-than", "0d"], "is not an age"),
+        (["--keep", "1", "--keep-tags", "v("], "--keep-tags 'v\\(' is not a regular expression"),
+        (["--untagged"], "--untagged is for the Container registry"),
+        (["--keep", "1", "--delete-pause", "-1"], "delete-pause '-1' is not a number of seconds"),
+        (["--keep", "1", "--delete-pause", "nan"], "delete-pause 'nan'"),
+        (["--keep-tags", "^v"], "delete needs --keep N, --version V"),
+    ],
+)
+def test_bad_rules_are_usage_errors(argv: list[str], words: str) -> None:
+    with pytest.raises(UsageError, match=words) as caught:
+        settings_from("--image", "a", *argv)
+    assert caught.value.exit_code == 2
+
+
+def test_rules_are_refused_by_other_commands() -> None:
+    argv = ["versions", "--hostname", "h", "--owner", "o", "--repository", "r", "--image", "a"]
+    assert resolve(parse_cli(argv)[0], {}, PAT).keep_tags == ()
+    with pytest.raises(UsageError, match="unrecognized arguments: --untagged"):
+        parse_cli(["versions", "--hostname", "h", "--image", "a", "--untagged"])
