@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from testbed.config import CONTAINER_BACKEND_PORT, CONTAINER_HOST
 from testbed.registry import forward
-from testbed.tokens import DELETE, READ, WRITE, Token, TokenTable, registry_status
+from testbed.tokens import CONTAINER_SCOPES, DELETE, READ, WRITE, Token, TokenTable, missing
 from testbed.wire import (
     DENIED_MESSAGE,
     DISTRIBUTION_HEADER,
@@ -67,11 +67,16 @@ class Grants:
 
 
 def may(token: Token, action: str, name: str) -> bool:
-    """GitHub's rule: a classic PAT by its scopes, a GITHUB_TOKEN for its owner's packages."""
+    """GitHub's rule (ABOUT_PERMISSIONS): a classic PAT by its scopes, `repo` not among them
+    (the Container registry's permissions are granular); a GITHUB_TOKEN for its owner's
+    packages, as far as the job's `permissions: packages:` go (AUTOMATIC_TOKEN)."""
+    if token.kind == "fine-grained":
+        return False
     if token.kind == "actions":
         owner = (token.repository or "").split("/")[0].lower()
-        return name.split("/")[0].lower() == owner and action in (READ, WRITE)
-    return registry_status(token, action, name) == 200
+        granted = {"write": {READ, WRITE}, "read": {READ}}.get(token.packages, set())
+        return name.split("/")[0].lower() == owner and action in granted
+    return not missing(token, action, name, CONTAINER_SCOPES)
 
 
 def parse_scopes(values: list[str]) -> dict[str, set[str]]:

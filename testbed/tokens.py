@@ -37,6 +37,13 @@ DOCKER_SCOPES = {
     WRITE: ("write:packages", "repo"),
     DELETE: ("delete:packages", "read:packages", "repo"),
 }
+# The Container registry's scopes: its permissions are granular (per package, not inherited from
+# a repository), so a classic PAT needs no `repo` there (ABOUT_PERMISSIONS).
+CONTAINER_SCOPES = {
+    READ: ("read:packages",),
+    WRITE: ("write:packages",),
+    DELETE: ("delete:packages", "read:packages"),
+}
 # The REST API's packages endpoints for a repository-scoped type such as docker (REST_PACKAGES).
 REST_SCOPES = {
     READ: ("read:packages", "repo"),

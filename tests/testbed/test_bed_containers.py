@@ -217,6 +217,24 @@ def test_github_token_writes_its_own_owners_packages_only(face: Face) -> None:
     assert face.call("POST", f"/v2/{other}/blobs/uploads/", bearer).status_code == 403
 
 
+def test_a_pat_without_repo_pushes_here_as_permissions_are_granular(face: Face, name: str) -> None:
+    """The Container registry's permissions are per package: `repo` is not asked for."""
+    face.push_oci(name, "1.0", face.token("norepo", f"repository:{name}:pull,push"))
+    bearer = face.token("norepo", f"repository:{name}:pull")
+    accept = {"Accept": OCI_MANIFEST}
+    assert face.call("HEAD", f"/v2/{name}/manifests/1.0", bearer, headers=accept).status_code == 200
+
+
+def test_a_read_only_github_token_pulls_but_does_not_push(face: Face) -> None:
+    """`permissions: packages: read`: its owner's packages, to read only."""
+    own = f"octo-org/actions-read-{uuid.uuid4().hex[:8]}"
+    face.push_oci(own, "1.0", face.token("write", f"repository:{own}:pull,push"))
+    bearer = face.token("actions-read", f"repository:{own}:pull,push")
+    accept = {"Accept": OCI_MANIFEST}
+    assert face.call("HEAD", f"/v2/{own}/manifests/1.0", bearer, headers=accept).status_code == 200
+    assert face.call("POST", f"/v2/{own}/blobs/uploads/", bearer).status_code == 403
+
+
 def test_container_storage_is_apart_from_the_docker_registry(
     bed: Testbed, face: Face, name: str
 ) -> None:
