@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from ghpkg.errors import GhpkgError, UsageError
-from ghpkg.inputs import parse_cli, resolve
+from ghpkg.inputs import parse_action, parse_cli, resolve
 from ghpkg.retention import PackageVersion, Rules, parse_age, plan
 from ghpkg.secret import Secret
 
@@ -118,6 +118,28 @@ def test_rules_reach_the_settings() -> None:
     assert settings.keep == 3
     assert settings.keep_tags == ("^v", "^release-")
     assert (settings.older_than, settings.untagged, settings.delete_pause) == ("30d", True, 0.0)
+
+
+def test_the_action_reads_the_rules_from_its_inputs() -> None:
+    env = {
+        "GITHUB_SERVER_URL": "https://ghes.example.com",
+        "GITHUB_REPOSITORY": "octo-org/hello-world",
+        "INPUT_OPERATION": "delete",
+        "INPUT_REGISTRY": "container",
+        "INPUT_IMAGE": "app",
+        "INPUT_KEEP": "10",
+        "INPUT_KEEP-TAGS": "^v\\d+\n^main$\n",
+        "INPUT_OLDER-THAN": "2w",
+        "INPUT_UNTAGGED": "true",
+        "INPUT_DELETE-PAUSE": "1.5",
+    }
+    settings = resolve(parse_action(env), env, PAT)
+    assert (settings.registry, settings.keep, settings.keep_tags) == (
+        "container",
+        10,
+        ("^v\\d+", "^main$"),
+    )
+    assert (settings.older_than, settings.untagged, settings.delete_pause) == ("2w", True, 1.5)
 
 
 @pytest.mark.parametrize(
