@@ -84,7 +84,7 @@ class Seeder:
         """A multi-platform index of `children` under `tag`; its digest."""
         entries = [
             {
-                "mediaType": OCI_MANIFEST,
+                "mediaType": json.loads(self.get(name, child)).get("mediaType", OCI_MANIFEST),
                 "size": self.size(name, child),
                 "digest": child,
                 "platform": {"os": "linux", "architecture": arch},
@@ -237,6 +237,23 @@ def test_children_of_a_kept_multi_platform_index_survive_untagged_cleanup(
     assert all(seeder.has(name, d) for d in (index, amd, arm))
     assert json.loads(seeder.get(name, "1.2.0"))["manifests"][1]["digest"] == arm
     assert [v["tags"] for v in listed(run_ghpkg, bed, image, tmp_path)] == [["1.2.0"], [], []]
+
+
+def test_an_index_inside_a_kept_index_keeps_its_images_too(
+    bed: Any, seeder: Seeder, run_ghpkg: Run
+) -> None:
+    image = unique("nested")
+    name = f"{OWNER}/{image}"
+    amd, arm = seeder.image(name, 50), seeder.image(name, 50)
+    inner = seeder.index(name, [amd, arm], 50, "")
+    outer = seeder.index(name, [inner], 1, "2.0")
+    stale = seeder.image(name, 50)
+    done = container_delete(run_ghpkg, bed, image, "--untagged", "--delete-pause", "0")
+    assert done.returncode == 0, done.stderr
+    assert "kept: child of 2.0's index" in done.stderr
+    assert f"kept: child of {inner[:19]}'s index" in done.stderr
+    assert all(seeder.has(name, d) for d in (outer, inner, amd, arm))
+    assert not seeder.has(name, stale)
 
 
 def test_a_public_version_downloaded_over_5000_times_is_refused_and_the_rest_go(

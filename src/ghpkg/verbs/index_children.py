@@ -7,21 +7,25 @@ to pull). The manifests come from containers.HOST, never from ghcr.io.
 from __future__ import annotations
 
 from ghpkg.errors import RegistryError
-from ghpkg.manifest import is_index, load_object
+from ghpkg.manifest import OCI_INDEX, SCHEMA2_LIST, is_index, load_object
 from ghpkg.outputs import Log
 from ghpkg.reference import container_host
 from ghpkg.retention import PackageVersion
 from ghpkg.settings import Settings
 from ghpkg.verbs.connect import client_for, ping_container
 
+INDEXES = (OCI_INDEX, SCHEMA2_LIST)
+
 
 def index_children(
     settings: Settings, log: Log, versions: list[PackageVersion]
-) -> dict[int, tuple[str, ...]]:
-    """Version id -> the digests its index names, for each version whose manifest is an index."""
+) -> tuple[dict[int, tuple[str, ...]], set[str]]:
+    """Version id -> the digests its index names, for each version whose manifest is an index;
+    and which of those digests are indexes themselves (by the media type the index gives)."""
     registry = client_for(settings, container_host(settings.hostname), log, digests=True)
     path = f"{settings.owner}/{settings.image}"
     found: dict[int, tuple[str, ...]] = {}
+    nested: set[str] = set()
     try:
         ping_container(registry, "pull")
         for version in versions:
@@ -34,12 +38,10 @@ def index_children(
             if not is_index(raw, media_type):
                 continue
             entries = load_object(raw, f"the index of {version.label}").get("manifests") or []
-            found[version.id] = tuple(
-                str(entry["digest"])
-                for entry in entries
-                if isinstance(entry, dict) and "digest" in entry
-            )
+            named = [e for e in entries if isinstance(e, dict) and "digest" in e]
+            found[version.id] = tuple(str(entry["digest"]) for entry in named)
+            nested |= {str(e["digest"]) for e in named if e.get("mediaType") in INDEXES}
     finally:
         registry.close()
     log.info(f"{len(found)} of the {len(versions)} version(s) that stay are multi-platform indexes")
-    return found
+    return found, nested

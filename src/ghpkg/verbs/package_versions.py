@@ -101,8 +101,20 @@ def _plan(settings: Settings, log: Log, found: list[PackageVersion]) -> list[Dec
     decisions = plan(found, rules, now)
     if settings.registry != "container" or not any(d.goes for d in decisions):
         return decisions
-    kept = [d.version for d in decisions if not d.goes and d.version.name.startswith("sha256:")]
-    return plan(found, rules, now, index_children(settings, log, kept))
+    children: dict[int, tuple[str, ...]] = {}
+    pending = [d.version for d in decisions if not d.goes and d.version.name.startswith("sha256:")]
+    read: set[int] = set()
+    while pending:  # again only for an index inside an index that stays
+        more, nested = index_children(settings, log, pending)
+        children.update(more)
+        read |= {v.id for v in pending}
+        decisions = plan(found, rules, now, children)
+        pending = [
+            d.version
+            for d in decisions
+            if not d.goes and d.version.name in nested and d.version.id not in read
+        ]
+    return decisions
 
 
 def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
