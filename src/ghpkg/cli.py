@@ -97,6 +97,7 @@ class Face:
         settings = inputs.resolve(raw, self.env, token, lambda: git_tags(self.workspace, token))
         self.operation = settings.operation
         result = execute(settings, self.log)
+        self.log.settle()
         if self.as_json:
             print(result.as_json(settings.operation), flush=True)
         else:
@@ -163,7 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     words = list(sys.argv[1:] if argv is None else argv)
     env = os.environ
-    face = Face(Log(workflow=env.get("GITHUB_ACTIONS") == "true"), env, Path.cwd())
+    workflow = env.get("GITHUB_ACTIONS") == "true"
+    terminal = not workflow and sys.stderr.isatty()  # progress bars, not progress lines
+    face = Face(Log(workflow=workflow, terminal=terminal), env, Path.cwd())
     face.as_json = "--json" in words  # known before parsing, for a parse error's document
     face.operation = words[0] if words and not words[0].startswith("-") else ""
 

@@ -17,11 +17,34 @@ class Log:
     workflow: bool = False
     quiet: bool = False
     stream: TextIO = field(default_factory=lambda: sys.stderr)
+    terminal: bool = False  # stderr is a terminal: progress is redrawn in place
+    _drawn: bool = field(default=False, init=False, repr=False)  # a progress line is showing
 
     def info(self, message: str) -> None:
         """A progress line (hidden by --quiet)."""
         if not self.quiet:
             self._write(inert(message))
+
+    def status(self, message: str) -> None:
+        """A passing progress line: redrawn in place on a terminal, a plain line elsewhere."""
+        if self.quiet:
+            return
+        if not self.terminal:
+            self._write(inert(message))
+            return
+        import shutil  # deferred: only a terminal's progress needs its width
+
+        width = max(shutil.get_terminal_size().columns - 1, 20)
+        self.stream.write("\r\x1b[K" + inert(message).replace("\n", " ")[:width])
+        self.stream.flush()
+        self._drawn = True
+
+    def settle(self) -> None:
+        """Take a progress line off the terminal (before the result goes to stdout)."""
+        if self._drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._drawn = False
 
     def warn(self, message: str) -> None:
         """Something the user should know that does not stop the run."""
@@ -57,6 +80,9 @@ class Log:
                 self._write("::endgroup::")
 
     def _write(self, text: str) -> None:
+        if self._drawn:  # the progress line gives way to the next line
+            self.stream.write("\r\x1b[K")
+            self._drawn = False
         self.stream.write(text.rstrip("\n") + "\n")
         self.stream.flush()
 

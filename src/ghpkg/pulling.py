@@ -28,6 +28,7 @@ from ghpkg.manifest import (
     parse_schema2,
     sha256_digest,
 )
+from ghpkg.progress import bar
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 
@@ -44,7 +45,11 @@ class PullResult:
 
 
 def pull_image(
-    registry: RegistryClient, docker_client: docker.DockerClient, ref: Reference, log: Log
+    registry: RegistryClient,
+    docker_client: docker.DockerClient,
+    ref: Reference,
+    log: Log,
+    status: Log | None = None,
 ) -> PullResult:
     """Pull ref by tag into the engine under `str(ref)`; skips the download if it is there.
 
@@ -88,7 +93,7 @@ def pull_image(
         return PullResult(tag_digest, present, skipped=True)
     total = sum(layer.size for layer in manifest.layers)
     log(f"pulling {ref}: {len(manifest.layers)} layer(s), {_mb(total)}")
-    opener = _LayerOpener(registry, ref.path, len(manifest.layers), log)
+    opener = _LayerOpener(registry, ref.path, len(manifest.layers), log, status)
     stream = docker_archive(manifest, _media_type(raw, content_type), config, opener, str(ref))
     engine.load(docker_client, stream)
     image = engine.find_image(docker_client, str(ref))
@@ -112,17 +117,26 @@ def pull_image(
 class _LayerOpener:
     """Opens each layer blob when the archive reaches it, logging its start, size and speed."""
 
-    def __init__(self, registry: RegistryClient, path: str, count: int, log: Log) -> None:
+    def __init__(
+        self, registry: RegistryClient, path: str, count: int, log: Log, status: Log | None
+    ) -> None:
         self._registry = registry
         self._path = path
         self._count = count
         self._log = log
+        self._status = status  # a terminal's progress bar
 
     def __call__(self, index: int, layer: Descriptor) -> Iterator[bytes]:
         label = f"layer {index + 1}/{self._count} {layer.digest.split(':')[-1][:12]}"
         self._log(f"{label}: downloading {_mb(layer.size)}")
-        started = time.monotonic()
-        yield from self._registry.open_blob(self._path, layer.digest, layer.size)
+        started, drawn = time.monotonic(), 0.0
+        received = 0
+        for chunk in self._registry.open_blob(self._path, layer.digest, layer.size):
+            received += len(chunk)
+            if self._status is not None and time.monotonic() - drawn >= 0.2:
+                drawn = time.monotonic()
+                self._status(f"{label}: {bar(received, layer.size)}")
+            yield chunk
         elapsed = max(time.monotonic() - started, 1e-6)
         rate = layer.size / elapsed / 1e6
         self._log(f"{label}: done, {_mb(layer.size)} in {elapsed:.1f}s ({rate:.1f} MB/s)")

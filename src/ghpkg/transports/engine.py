@@ -29,12 +29,18 @@ class EngineTransport:
     name = "engine"
 
     def __init__(
-        self, registry: RegistryClient, client: docker.DockerClient, log: Log, retries: int = 4
+        self,
+        registry: RegistryClient,
+        client: docker.DockerClient,
+        log: Log,
+        retries: int = 4,
+        status: Log | None = None,
     ) -> None:
         self._registry = registry
         self._client = client
         self._log = log
         self._retries = retries
+        self._status = status  # a terminal's progress bar
 
     def push(self, image_id: str, refs: list[Reference]) -> None:
         """Push every tag through the shim; each must end up stored in the registry."""
@@ -85,7 +91,7 @@ class EngineTransport:
                 name,
                 "",
                 None,
-                EngineProgress(self._log),
+                EngineProgress(self._log, status=self._status),
                 retries=self._retries,
                 log=self._log,
             )

@@ -23,11 +23,13 @@ class RegistryTransport:
         client: docker.DockerClient,
         log: Callable[[str], None],
         cache_dir: Path | None = None,
+        status: Callable[[str], None] | None = None,
     ) -> None:
         self._registry = registry
         self._client = client
         self._log = log
         self._cache_dir = cache_dir
+        self._status = status  # a terminal's progress bar
 
     def push(self, image_id: str, refs: list[Reference]) -> None:
         """Compress and upload what the registry lacks, then one schema-2 manifest per tag."""
@@ -41,5 +43,5 @@ class RegistryTransport:
         """Stream the tag's layers into `docker load`, checked on the way."""
         from ghpkg.pulling import pull_image  # deferred: only this transport needs it
 
-        pulled = pull_image(self._registry, self._client, reference, self._log)
+        pulled = pull_image(self._registry, self._client, reference, self._log, self._status)
         return Pulled(pulled.digest, pulled.image_id)

@@ -39,10 +39,11 @@ def prepare(
         registry, refs = connecting.result()
     where = f"Docker engine {info.version}{store_note(info)}"
     log.info(f"{where}: {verb}ing via {chosen.name} ({chosen.why})")
+    status = log.status if log.terminal else None  # a progress bar on a terminal
     if chosen.name == "engine":
-        transport: Transport = EngineTransport(registry, client, log.info, settings.retries)
+        transport: Transport = EngineTransport(registry, client, log.info, settings.retries, status)
     else:
-        transport = RegistryTransport(registry, client, log.info, settings.cache_dir)
+        transport = RegistryTransport(registry, client, log.info, settings.cache_dir, status)
     return registry, refs, client, transport
 
 

@@ -73,7 +73,7 @@ def _pull_digest(
             str(reference),
             settings.username,
             settings.token,
-            EngineProgress(log.info),
+            EngineProgress(log.info, status=log.status if log.terminal else None),
             retries=settings.retries,
             log=log.info,
         )
