@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote
 
 from testbed import container_packages
 from testbed.config import GHES_VERSION
+from testbed.package_listing import routes as listing_routes
 from testbed.repo_details import repository_details
 from testbed.tokens import (
     DELETE,
@@ -88,6 +89,7 @@ class _Api:
             (r"/(orgs|users)/([^/]+)/packages/([^/]+)/(.+)/versions", self.versions),
             (r"/(user)/packages/([^/]+)/(.+)/versions", self.own_versions),
             (r"/(orgs|users)/([^/]+)/packages/([^/]+)/(.+)/versions/(\d+)", self.one_version),
+            *listing_routes(self),
         ]
         for pattern, view in routes:
             match = re.fullmatch(pattern, path)

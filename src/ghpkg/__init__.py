@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ghpkg.settings import Settings
     from ghpkg.verbs.copy import copy
     from ghpkg.verbs.doctor import run as doctor
+    from ghpkg.verbs.migrate import migrate
     from ghpkg.verbs.package_versions import delete, versions
     from ghpkg.verbs.platforms import join
     from ghpkg.verbs.pull import pull
@@ -59,6 +60,7 @@ __all__ = [
     "delete",
     "doctor",
     "join",
+    "migrate",
     "pull",
     "push",
     "ref",
@@ -79,6 +81,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "pull": ("ghpkg.verbs.pull", "pull"),
     "copy": ("ghpkg.verbs.copy", "copy"),
     "join": ("ghpkg.verbs.platforms", "join"),
+    "migrate": ("ghpkg.verbs.migrate", "migrate"),
     "versions": ("ghpkg.verbs.package_versions", "versions"),
     "delete": ("ghpkg.verbs.package_versions", "delete"),
     "doctor": ("ghpkg.verbs.doctor", "run"),

@@ -27,6 +27,7 @@ _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when
     "ref": ("push", "ref"),
     "pull": ("pull", "pull"),
     "copy": ("copy", "copy"),
+    "migrate": ("migrate", "migrate"),
     "join": ("platforms", "join"),
     "versions": ("package_versions", "versions"),
     "delete": ("package_versions", "delete"),

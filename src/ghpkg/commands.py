@@ -82,6 +82,16 @@ COMMANDS = (
         ),
     ),
     Command(
+        "migrate",
+        "move every Docker-registry image of a repository, organization or user to the "
+        "Container registry, digests kept (plan, copy, report; resumable)",
+        (
+            "ghpkg migrate --owner octo-org --repository hello-world --dry-run",
+            "ghpkg migrate --scope org --owner octo-org --jobs 8 --json",
+            "ghpkg migrate --scope user --owner octocat --name-map '{repository}-{image}'",
+        ),
+    ),
+    Command(
         "join",
         "point each --version at the VERSION-OS-ARCH tags matrix jobs pushed (no engine)",
         (
@@ -101,7 +111,7 @@ COMMANDS = (
 )
 VERBS = tuple(command.name for command in COMMANDS)
 NETWORK = frozenset(VERBS) - {"ref"}  # every verb that goes on the network
-IMAGE = frozenset(VERBS) - {"doctor", "serve"}
+IMAGE = frozenset(VERBS) - {"doctor", "serve", "migrate"}
 BUILD = frozenset({"push"})
 PLATFORMS = frozenset({"push", "join"})  # the verbs that take --platform
 

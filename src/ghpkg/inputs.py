@@ -24,6 +24,7 @@ from ghpkg.input_checks import (
     seconds,
 )
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
+from ghpkg.migrate_inputs import migrate_inputs, skips_repository
 from ghpkg.platforms import Platform, check_tags, parse_platforms
 from ghpkg.readers import RawInputs, parse_action, token_from
 from ghpkg.reference import (
@@ -73,11 +74,15 @@ def resolve(
     serving = operation == "serve"  # any repository the token may reach
     owner = parse_namespace(raw.text("owner") or owner_default, "owner") if not serving else ""
     repository = ""
-    if not serving and (registry == "docker" or raw.text("repository") or repo_default):
+    if (
+        not serving
+        and not skips_repository(raw, repo_default)
+        and (registry == "docker" or raw.text("repository") or repo_default)
+    ):
         repository = parse_namespace(raw.text("repository") or repo_default, "repository")
     image = (
         parse_image_name(raw.text("image"))
-        if raw.text("image") or operation not in ("doctor", "serve")
+        if raw.text("image") or operation not in ("doctor", "serve", "migrate")
         else ""
     )
     listen = _listen(raw, operation)
@@ -92,8 +97,12 @@ def resolve(
     if serving:
         auth.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
     elif operation not in ("ref", "doctor"):  # doctor reports a bad token instead
-        action = "push" if operation == "join" else operation
+        action = {"join": "push", "migrate": "pull"}.get(operation, operation)
         _check_token(token, action, registry, (owner, repository), workflow_repository)
+    if operation == "migrate":
+        _check_token(token, "push", "container", (owner, ""), workflow_repository)
+    where = (hostname, owner, repository)
+    migration = migrate_inputs(raw, operation, where, default_cache_dir(env))
     if operation == "copy":
         _check_token(token, "push", "container", (to_owner, ""), workflow_repository)
     context = Path(raw.text("context") or ".")
@@ -150,6 +159,10 @@ def resolve(
         platform_tags=raw.flag("platform_tags"),
         no_cache=raw.flag("no_cache"),
         pull=raw.flag("pull"),
+        scope=migration.scope,
+        name_map=migration.name_map,
+        jobs=migration.jobs,
+        state_file=migration.state_file,
         build_env=build_env if building else None,
     )
 
@@ -213,7 +226,7 @@ def _platforms(raw: RawInputs, operation: str, versions: tuple[str, ...]) -> tup
 
 def _registry(raw: RawInputs, operation: str, isolation: bool | None) -> str:
     """The registry the operation works on; copy reads the Docker one, writes the Container one."""
-    if operation == "copy":
+    if operation in ("copy", "migrate"):
         parse_registry("container", isolation)  # the destination needs subdomain isolation
         return "docker"
     return parse_registry(raw.text("registry"), isolation)
@@ -268,7 +281,7 @@ def _versions(
     digest_ok = container and operation == "pull"
     given = [parse_version(v, digest_ok) for v in raw.items("versions")]
     rules = rule_versions(raw.items("tags"), raw.items("flavor"), operation, bool(given), env)
-    if operation in ("versions", "delete", "doctor", "serve"):
+    if operation in ("versions", "delete", "doctor", "serve", "migrate"):
         if operation == "versions" and given:
             raise UsageError("versions takes no version", "it lists them all", "drop --version")
         return tuple(given), ""

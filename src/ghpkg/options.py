@@ -24,7 +24,8 @@ OPTIONS: tuple[Option, ...] = (
         "the verb to run",
         flag=None,
         default="push",
-        description="push, pull, ref, versions (list them), delete, doctor (check host, TLS, "
+        description="push, pull, ref, versions (list them), delete, migrate (every image of a "
+        "repository, organization or user to the Container registry), doctor (check host, TLS, "
         "registry, token and engine; fails if a push would), copy (tags from the Docker "
         "registry to the Container registry, no engine), or join (VERSION from the "
         "VERSION-OS-ARCH tags of matrix jobs, no engine)",
@@ -172,10 +173,47 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "dry_run",
-        "only say what would be deleted",
-        _verbs("delete"),
+        "only say what would be deleted (migrate: only show the plan)",
+        _verbs("delete", "migrate"),
         kind="flag",
-        description="delete: true to only say what would be deleted",
+        description="delete: true to only say what would be deleted; migrate: true to only "
+        "show the plan",
+    ),
+    Option(
+        "scope",
+        "what to migrate: repo (the --repository's images, the default), org or user (every "
+        "image of --owner)",
+        _verbs("migrate"),
+        choices=("repo", "org", "user"),
+        description="migrate: repo (the repository's images, the default), org or user (every "
+        "Docker-registry image of owner)",
+    ),
+    Option(
+        "name_map",
+        "the Container-registry name of OWNER/REPOSITORY/IMAGE: a template of {image}, "
+        "{repository}, {owner} (default: {image}, as GHES's own migration names them)",
+        _verbs("migrate"),
+        metavar="TEMPLATE",
+        description="migrate: the Container-registry name of OWNER/REPOSITORY/IMAGE, a template "
+        "of {image}, {repository} and {owner}, e.g. {repository}-{image} (default: {image})",
+    ),
+    Option(
+        "jobs",
+        "images copied at once (1-32)",
+        _verbs("migrate"),
+        default="4",
+        metavar="N",
+        description="migrate: images copied at once (1-32)",
+    ),
+    Option(
+        "state_file",
+        "JSON file of what is done, so a rerun continues (default: under the cache directory)",
+        _verbs("migrate"),
+        flag="--state",
+        action_input="state",
+        metavar="FILE",
+        description="migrate: JSON file of what is done, so a rerun continues (default: under "
+        "the cache directory; keep it with actions/cache to resume across runs)",
     ),
     Option("context", "build context directory", BUILD, default=".", metavar="DIR"),
     Option("dockerfile", "Dockerfile path relative to the context", BUILD, metavar="PATH"),

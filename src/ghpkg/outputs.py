@@ -123,6 +123,7 @@ class Result:
     versions: str | None = None  # JSON, set by versions and delete
     deleted: str | None = None  # JSON, set by delete
     doctor: str | None = None  # JSON, set by doctor
+    migration: str | None = None  # JSON, set by migrate
     failure: str = ""  # an error line for a run that reports before it fails (doctor)
 
     def outputs(self) -> dict[str, str]:
@@ -135,7 +136,12 @@ class Result:
             "registry": self.registry,
             "package-url": self.package_url,
         }
-        extra = {"versions": self.versions, "deleted": self.deleted, "doctor": self.doctor}
+        extra = {
+            "versions": self.versions,
+            "deleted": self.deleted,
+            "doctor": self.doctor,
+            "migration": self.migration,
+        }
         return values | {key: value for key, value in extra.items() if value is not None}
 
     def as_json(self, operation: str) -> str:
@@ -159,7 +165,8 @@ class Result:
         return json.dumps(document, separators=(",", ":"))
 
 
-JSON_OUTPUTS = frozenset({"versions", "deleted", "doctor", "json"})  # outputs that hold JSON
+# outputs that hold JSON
+JSON_OUTPUTS = frozenset({"versions", "deleted", "doctor", "json", "migration"})
 LIST_OUTPUTS = frozenset({"images", "tags", "labels"})  # outputs of one item a line
 
 

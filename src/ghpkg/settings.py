@@ -10,7 +10,10 @@ from ghpkg.platforms import Platform
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.secret import Secret
 
-OPERATIONS = ("push", "pull", "ref", "versions", "delete", "copy", "join", "doctor", "serve")
+OPERATIONS = (
+    *("push", "pull", "ref", "versions", "delete", "copy", "join", "doctor", "serve", "migrate"),
+)
+SCOPES = ("repo", "org", "user")
 TRANSPORTS = ("auto", "engine", "registry")
 REGISTRIES = ("docker", "container")
 
@@ -75,6 +78,10 @@ class Settings:
     platform_tags: bool = False  # push VERSION-OS-ARCH only, for a later join
     no_cache: bool = False
     pull: bool = False  # always pull the base images of a build
+    scope: str = "repo"  # migrate: repo, org or user
+    name_map: str = "{image}"  # migrate: the Container-registry name of OWNER/REPOSITORY/IMAGE
+    jobs: int = 4  # migrate: images copied at once
+    state_file: Path | None = None  # migrate: what is done, for a rerun to continue
     # The docker CLI's environment for a build, without ghpkg's token (None: this process's).
     build_env: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 

@@ -1,0 +1,1 @@
+"""`ghpkg migrate`: the plan, the state file that resumes it, the copy and the report."""

@@ -1,0 +1,172 @@
+"""The migration's network work: read each image's tags, check the destination, copy them.
+
+Each image runs in one worker with its own clients (`run_all` bounds how many at once). Blobs
+go once an image (copying.copy_image's `done` set); a blob another image already took to the
+Container registry is mounted from there where the registry allows it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from ghpkg.copying import copy_image
+from ghpkg.errors import GhpkgError
+from ghpkg.manifest import parse_schema2, sha256_digest
+from ghpkg.migration.plan import ImagePlan, TagPlan
+from ghpkg.migration.state import MigrationState
+from ghpkg.reference import Reference
+from ghpkg.registry import RegistryClient
+
+SOURCE_LABEL = "org.opencontainers.image.source"
+
+
+def inspect(
+    source: RegistryClient, destination: RegistryClient, plan: ImagePlan, state: MigrationState
+) -> None:
+    """Read each tag's manifest, then decide: done before, there already, conflict or copy."""
+    for tag in plan.tags:
+        try:
+            raw, content_type = source.get_manifest(plan.source, tag.tag)
+            manifest = parse_schema2(raw, content_type, f"{source.host}/{plan.source}:{tag.tag}")
+        except GhpkgError as exc:
+            tag.status, tag.note = "failed", str(exc)
+            continue
+        tag.digest = manifest.digest
+        blobs = (manifest.config, *manifest.layers)
+        tag.blobs = tuple({blob.digest: blob.size for blob in blobs}.items())
+        if not plan.source_label:
+            plan.source_label = _source_label(source, plan.source, manifest.config)
+        if state.digest(f"{source.host}/{plan.source}:{tag.tag}") == tag.digest:
+            tag.status = "state"
+            continue
+        _compare(destination, plan.destination, tag)
+
+
+def _compare(destination: RegistryClient, path: str, tag: TagPlan) -> None:
+    """there (same digest), conflict (another digest) or copy (no such tag)."""
+    try:
+        served, _ = destination.get_manifest(path, tag.tag)
+    except GhpkgError as exc:
+        if getattr(exc, "status", 0) == 404:
+            tag.status = "copy"
+        else:
+            tag.status, tag.note = "failed", str(exc)
+        return
+    there = sha256_digest(served)
+    if there == tag.digest:
+        tag.status = "there"
+    else:
+        tag.status = "conflict"
+        tag.note = (
+            f"conflict: {destination.host}/{path}:{tag.tag} holds {there}, not {tag.digest}; "
+            "delete that version or map the image elsewhere with --name-map"
+        )
+
+
+def _source_label(source: RegistryClient, path: str, config: object) -> str:
+    """The image config's org.opencontainers.image.source label ("" if none or unreadable)."""
+    digest, size = getattr(config, "digest", ""), getattr(config, "size", 0)
+    try:
+        body = json.loads(b"".join(source.open_blob(path, digest, size)))
+        labels = (body.get("config") or {}).get("Labels") or {}
+        return str(labels.get(SOURCE_LABEL) or "")
+    except (GhpkgError, ValueError, AttributeError):
+        return ""
+
+
+class Mounts:
+    """Where each blob already is on the Container registry, to mount it from there."""
+
+    def __init__(self) -> None:
+        self._where: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.enabled = True
+        self.mounted = 0
+
+    def bring(self, destination: RegistryClient, path: str, tag: TagPlan, done: set[str]) -> None:
+        """Mount the tag's blobs another image took there; stop asking once one is refused."""
+        for digest, _size in tag.blobs:
+            with self._lock:
+                origin = self._where.get(digest)
+            if digest in done or not origin or origin == path or not self.enabled:
+                continue
+            if destination.mount_blob(path, digest, origin):
+                done.add(digest)
+                with self._lock:
+                    self.mounted += 1
+            else:
+                self.enabled = False
+
+    def record(self, path: str, tag: TagPlan) -> None:
+        """The tag's blobs are now in `path`."""
+        with self._lock:
+            for digest, _size in tag.blobs:
+                self._where.setdefault(digest, path)
+
+
+def copy_tags(
+    source: RegistryClient,
+    destination: RegistryClient,
+    plan: ImagePlan,
+    state: MigrationState,
+    mounts: Mounts,
+    stop: threading.Event,
+) -> None:
+    """Copy the image's pending tags (blobs once), recording each in the state file."""
+    done: set[str] = set()
+    owner, _, rest = plan.source.partition("/")
+    repository, _, image = rest.partition("/")
+    target_owner, _, name = plan.destination.partition("/")
+    for tag in plan.pending():
+        if stop.is_set():
+            return
+        src = Reference(source.host, owner, repository, image, tag.tag)
+        dst = Reference(destination.host, target_owner, "", name, tag.tag)
+        try:
+            mounts.bring(destination, dst.path, tag, done)
+            copied = copy_image(source, destination, src, dst, lambda _: None, done)
+        except GhpkgError as exc:
+            tag.status, tag.note = "failed", str(exc)
+            continue
+        tag.status = "copied"
+        plan.sent_bytes += copied.copied_bytes
+        state.record(f"{source.host}/{plan.source}:{tag.tag}", copied.digest)
+        mounts.record(dst.path, tag)
+
+
+def run_all(
+    plans: list[ImagePlan], jobs: int, work: Callable[[ImagePlan], None], stop: threading.Event
+) -> int:
+    """Run `work` on each plan, `jobs` at once; returns the most that ran at the same time.
+
+    An interruption (Ctrl-C, SIGTERM) stops the workers after the tag each is copying.
+    """
+    lock = threading.Lock()
+    running = peak = 0
+
+    def counted(plan: ImagePlan) -> None:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            if not stop.is_set():
+                work(plan)
+        finally:
+            with lock:
+                running -= 1
+
+    with ThreadPoolExecutor(max(1, jobs), thread_name_prefix="ghpkg-migrate") as pool:
+        futures = [pool.submit(counted, plan) for plan in plans]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise
+    return peak

@@ -1,0 +1,122 @@
+"""An owner's Docker-registry packages and GHES's migration conflicts, through the REST API.
+
+"REST API endpoints for packages" (GHES): `GET /orgs/{org}/packages?package_type=docker` and
+`GET /users/{username}/packages?package_type=docker` list an owner's packages (a docker
+package is named REPOSITORY/IMAGE); `GET /orgs/{org}/docker/conflicts` and
+`GET /users/{username}/docker/conflicts` list those GHES's own migration stopped on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ghpkg.errors import RegistryError
+from ghpkg.packages import MAX_PAGES, PER_PAGE, PackageApi, _next_link
+from ghpkg.secret import Secret
+
+
+@dataclass(frozen=True)
+class DockerPackage:
+    """One Docker-registry package: OWNER/REPOSITORY/IMAGE as the registry names it."""
+
+    owner: str
+    repository: str
+    image: str
+
+    @property
+    def path(self) -> str:
+        """OWNER/REPOSITORY/IMAGE, the registry path."""
+        return f"{self.owner}/{self.repository}/{self.image}"
+
+    @classmethod
+    def from_api(cls, owner: str, data: Any) -> DockerPackage | None:
+        """One element of a packages list; None for a name that is not REPOSITORY/IMAGE."""
+        name = str(data.get("name") or "") if isinstance(data, dict) else ""
+        repository, _, image = name.lower().partition("/")
+        if not repository or not image:
+            return None
+        return cls(owner.lower(), repository, image)
+
+
+class PackageLister(PackageApi):
+    """The docker packages of one owner (an organization, else a user) and their conflicts."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: Secret,
+        ca_file: Path | None,
+        owner: str,
+        *,
+        timeout: int = 15,
+        retries: int = 2,
+        log: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        super().__init__(
+            api_url,
+            token,
+            ca_file,
+            owner,
+            "",
+            "",
+            "pull",
+            timeout=timeout,
+            retries=retries,
+            log=log,
+        )
+        self.space = ""
+
+    def packages(self, space: str = "") -> list[DockerPackage]:
+        """Every docker package of the owner; `space` orgs or users, else orgs then users."""
+        import github
+
+        for candidate in (space,) if space else ("orgs", "users"):
+            try:
+                listed = self._listing(f"/{candidate}/{self.owner}/packages")
+            except github.GithubException as exc:
+                if exc.status == 404 and not space:
+                    continue
+                raise self._error(exc, f"listing the docker packages of {self.owner}") from None
+            self.space = candidate
+            found = (DockerPackage.from_api(self.owner, item) for item in listed)
+            return sorted({p for p in found if p is not None}, key=lambda p: p.path)
+        raise RegistryError(
+            f"no organization or user {self.owner} on the REST API",
+            "GET /orgs/{org}/packages and /users/{username}/packages answered 404",
+            "check --owner, and that the token has read:packages and repo",
+            status=404,
+        )
+
+    def conflicts(self) -> list[str] | None:
+        """REPOSITORY/IMAGE names GHES's migration stopped on; None where GHES has no such list."""
+        import github
+
+        try:
+            listed = self._listing(f"/{self.space or 'orgs'}/{self.owner}/docker/conflicts")
+        except github.GithubException as exc:
+            if exc.status == 404:  # before GHES 3.6, or the owner never migrated
+                return None
+            raise self._error(exc, f"listing the docker conflicts of {self.owner}") from None
+        return sorted({str(item.get("name", "")).lower() for item in listed if item})
+
+    def _listing(self, base: str) -> list[dict[str, Any]]:
+        """All pages of a list endpoint (docker packages only)."""
+        items: list[dict[str, Any]] = []
+        url: str | None = base
+        params: dict[str, Any] | None = {"package_type": "docker", "per_page": PER_PAGE}
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return items
+            headers, data = self._call("GET", url, params)
+            if not isinstance(data, list):
+                raise RegistryError(
+                    f"the REST API answered {base} with something other than a list",
+                    str(data)[:200],
+                    "check that --hostname is a GitHub Enterprise Server",
+                )
+            items += [item for item in data if isinstance(item, dict)]
+            url, params = _next_link(headers), None
+        raise RegistryError(f"listing {base} did not end after {MAX_PAGES} pages")

@@ -1,0 +1,181 @@
+"""`ghpkg migrate`: every Docker-registry image of a repository, organization or user to the
+Container registry, digests kept: a plan, the copy (several images at once, resumable), a report.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from ghpkg.errors import GhpkgError
+from ghpkg.migration import report
+from ghpkg.migration.plan import ImagePlan, TagPlan, bytes_to_send, name_clashes, render
+from ghpkg.migration.run import Mounts, copy_tags, inspect, run_all
+from ghpkg.migration.state import MigrationState
+from ghpkg.outputs import Log, Result
+from ghpkg.package_list import DockerPackage, PackageLister
+from ghpkg.packages import PackageApi
+from ghpkg.reference import container_host
+from ghpkg.registry import RegistryClient
+from ghpkg.settings import Settings
+from ghpkg.verbs.connect import client_for, connect, ping_container
+
+Body = Callable[[RegistryClient, RegistryClient], None]
+
+
+def migrate(settings: Settings, log: Log) -> Result:
+    """Plan the move (dry_run stops there), copy every tag, and report what moved."""
+    source, _ = connect(settings, log, "pull")
+    target = container_host(settings.hostname)
+    destination = client_for(settings, target, log, digests=True)
+    ping_container(destination, "push")
+    packages, ghes_conflicts = _packages(settings, log)
+    plans = [_plan(settings, package, ghes_conflicts) for package in packages]
+    name_clashes(plans)
+    state = MigrationState(settings.state_file)
+    if state.warning:
+        log.warn(state.warning)
+    stop = threading.Event()
+    hosts = (source.host, target)
+    with log.group(f"Plan: {len(plans)} image(s) of {_scope(settings)} to {target}"):
+        run_all(plans, settings.jobs, lambda plan: _tags(settings, plan, log), stop)
+        work = [plan for plan in plans if not plan.problem]
+        run_all(
+            work, settings.jobs, _each(settings, hosts, log, lambda p: _inspector(p, state)), stop
+        )
+        for plan in plans:
+            log.info(f"{plan.status}: {_line(plan, target)}")
+        blobs, size = bytes_to_send(plans)
+        pending = [plan for plan in work if plan.pending()]
+        tags = sum(len(plan.pending()) for plan in pending)
+        log.info(f"To copy: {len(pending)} image(s), {tags} tag(s), {blobs} blob(s), "
+                 f"{report.size(size)} at most")  # fmt: skip
+    peak = 0
+    if pending and not settings.dry_run:
+        peak = _copy(settings, hosts, pending, state, log, stop)
+    sent = sum(plan.sent_bytes for plan in plans)
+    counts = {status: sum(p.status == status for p in plans) for status in report.STATUSES}
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "none found"
+    log.info(f"Migrate {_scope(settings)}: {len(plans)} image(s): {summary}; "
+             f"{report.size(sent)} sent, at most {peak} image(s) at once")  # fmt: skip
+    moved = [p for p in plans if p.status in ("copied", "skipped")]
+    return Result(
+        images=tuple(f"{target}/{plan.destination}" for plan in moved),
+        registry=target,
+        package_url=f"https://{settings.hostname}/{settings.owner}?tab=packages",
+        lines=report.lines(plans, target),
+        migration=report.document(plans, target, settings.dry_run, sent, peak),
+        failure=report.failure(plans, settings.dry_run),
+    )
+
+
+def _copy(
+    settings: Settings,
+    hosts: tuple[str, str],
+    plans: list[ImagePlan],
+    state: MigrationState,
+    log: Log,
+    stop: threading.Event,
+) -> int:
+    """Copy the pending images, `jobs` at once, a progress line as each ends."""
+    mounts = Mounts()
+    finished = 0
+    lock = threading.Lock()
+
+    def body(plan: ImagePlan) -> Body:
+        def copy(source: RegistryClient, destination: RegistryClient) -> None:
+            nonlocal finished
+            copy_tags(source, destination, plan, state, mounts, stop)
+            with lock:
+                finished += 1
+                log.info(f"[{finished}/{len(plans)}] {plan.status}: {_line(plan, hosts[1])}")
+
+        return copy
+
+    with log.group(f"Copy {len(plans)} image(s), {settings.jobs} at once"):
+        peak = run_all(plans, settings.jobs, _each(settings, hosts, log, body), stop)
+    if mounts.mounted:
+        log.info(f"{mounts.mounted} blob(s) mounted from another image instead of sent")
+    return peak
+
+
+def _each(
+    settings: Settings, hosts: tuple[str, str], log: Log, body: Callable[[ImagePlan], Body]
+) -> Callable[[ImagePlan], None]:
+    """Run body with a source and a destination client of its own (one worker, one image)."""
+
+    def work(plan: ImagePlan) -> None:
+        source = client_for(settings, hosts[0], log)
+        destination = client_for(settings, hosts[1], log, digests=True)
+        try:
+            body(plan)(source, destination)
+        except GhpkgError as exc:
+            plan.problem = f"failed: {exc}"
+        finally:
+            source.close()
+            destination.close()
+
+    return work
+
+
+def _inspector(plan: ImagePlan, state: MigrationState) -> Body:
+    return lambda source, destination: inspect(source, destination, plan, state)
+
+
+def _tags(settings: Settings, plan: ImagePlan, log: Log) -> None:
+    """The image's tags through the REST API (untagged versions cannot be pulled: left out)."""
+    owner, _, rest = plan.source.partition("/")
+    repository, _, image = rest.partition("/")
+    api = PackageApi(
+        settings.api_url, settings.token, settings.ca_file, owner, repository, image, "pull",
+        timeout=int(settings.timeout), retries=settings.retries, log=log.info,
+    )  # fmt: skip
+    try:
+        versions = api.versions()
+    except GhpkgError as exc:
+        plan.problem = f"failed: {exc}"
+        return
+    finally:
+        api.close()
+    tags = dict.fromkeys(tag for version in versions for tag in version.tags)
+    plan.tags = [TagPlan(tag) for tag in tags]
+
+
+def _packages(settings: Settings, log: Log) -> tuple[list[DockerPackage], set[str]]:
+    """The scope's docker packages, and the names GHES's own migration stopped on."""
+    lister = PackageLister(
+        settings.api_url, settings.token, settings.ca_file, settings.owner,
+        timeout=int(settings.timeout), retries=settings.retries, log=log.info,
+    )  # fmt: skip
+    try:
+        found = lister.packages({"org": "orgs", "user": "users"}.get(settings.scope, ""))
+        conflicts = lister.conflicts()
+    finally:
+        lister.close()
+    if settings.scope == "repo":
+        found = [p for p in found if p.repository == settings.repository]
+    if conflicts is None:
+        log.info(f"GHES keeps no list of migration conflicts for {settings.owner} (HTTP 404)")
+    elif conflicts:
+        log.info(f"GHES's migration reports conflicts for: {', '.join(conflicts)}")
+    log.info(f"{_scope(settings)}: {len(found)} Docker-registry image(s)")
+    return found, set(conflicts or ())
+
+
+def _plan(settings: Settings, package: DockerPackage, ghes_conflicts: set[str]) -> ImagePlan:
+    name = render(settings.name_map, package.owner, package.repository, package.image)
+    return ImagePlan(
+        source=package.path,
+        destination=f"{settings.owner}/{name}",
+        ghes_conflict=f"{package.repository}/{package.image}" in ghes_conflicts,
+    )
+
+
+def _line(plan: ImagePlan, target: str) -> str:
+    return f"{plan.source} -> {target}/{plan.destination}: {report.note(plan)}"
+
+
+def _scope(settings: Settings) -> str:
+    if settings.scope == "repo":
+        return f"repository {settings.owner}/{settings.repository}"
+    return f"{'organization' if settings.scope == 'org' else 'user'} {settings.owner}"

@@ -1,0 +1,150 @@
+"""migrate's inputs, plan, state file and report: what is judged and written without a network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ghpkg import inputs
+from ghpkg.errors import UsageError
+from ghpkg.migration import report
+from ghpkg.migration.plan import (
+    ImagePlan,
+    TagPlan,
+    bytes_to_send,
+    check_name_map,
+    name_clashes,
+    render,
+)
+from ghpkg.migration.state import MigrationState
+from ghpkg.secret import Secret
+from ghpkg.settings import Settings
+
+PAT = Secret("ghp_" + "p" * 36)
+HOST = {"GITHUB_SERVER_URL": "https://ghes.example.com", "HOME": "/home/runner"}
+
+
+def settings_from(argv: list[str], env: dict[str, str] | None = None) -> Settings:
+    raw, _args = inputs.parse_cli(["migrate", *argv])
+    return inputs.resolve(raw, HOST if env is None else env, PAT)
+
+
+def test_a_repository_is_the_default_scope_and_the_state_file_lives_in_the_cache() -> None:
+    settings = settings_from(["--owner", "Octo-Org", "--repository", "Hello-World"])
+    assert (settings.scope, settings.owner, settings.repository) == (
+        "repo",
+        "octo-org",
+        "hello-world",
+    )
+    assert (settings.name_map, settings.jobs) == ("{image}", 4)
+    assert settings.state_file == Path(
+        "/home/runner/.cache/ghpkg/migrate/ghes.example.com-repo-octo-org-hello-world.json"
+    )
+
+
+def test_an_organization_needs_no_repository_and_takes_jobs_and_a_state_file() -> None:
+    settings = settings_from(
+        ["--scope", "org", "--owner", "octo-org", "--jobs", "8", "--state", "s.json"]
+    )
+    assert (settings.scope, settings.repository, settings.jobs) == ("org", "", 8)
+    assert settings.state_file == Path("s.json")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--owner", "octo-org"], "migrate needs a repository or a whole owner"),
+        (["--scope", "org", "--owner", "o", "--repository", "r"], "not one repository's"),
+        (["--scope", "team", "--owner", "o"], "scope 'team' is not known"),
+        (["--scope", "org", "--owner", "o", "--jobs", "0"], "not a number from 1 to 32"),
+        (["--scope", "org", "--owner", "o", "--name-map", "{repository}"], "it has no {image}"),
+        (["--scope", "org", "--owner", "o", "--name-map", "{image}-{tag}"], "unknown field"),
+        (["--scope", "org", "--owner", "o", "--name-map", "X{image}"], "refuses"),
+    ],
+)
+def test_bad_migrate_input_is_refused_before_the_network(argv: list[str], said: str) -> None:
+    with pytest.raises(UsageError, match=said.replace("{", r"\{").replace("(", r"\(")) as caught:
+        settings_from(argv)
+    assert caught.value.exit_code == 2
+
+
+def test_the_name_map_names_images_as_ghes_does_unless_told_otherwise() -> None:
+    assert render(check_name_map(""), "octo-org", "hello-world", "app") == "app"
+    assert render(check_name_map("{repository}-{image}"), "o", "hello-world", "app") == (
+        "hello-world-app"
+    )
+    assert render(check_name_map("{repository}/{image}"), "o", "web", "app") == "web/app"
+
+
+def test_two_images_that_would_get_one_name_are_both_conflicts() -> None:
+    plans = [
+        ImagePlan("o/a/app", "o/app"),
+        ImagePlan("o/b/app", "o/app"),
+        ImagePlan("o/a/x", "o/x"),
+    ]
+    name_clashes(plans)
+    assert [plan.status for plan in plans[:2]] == ["conflict", "conflict"]
+    assert "o/b/app would get the same name o/app" in plans[0].problem
+    assert "--name-map" in plans[0].problem
+    assert not plans[2].problem
+
+
+def test_an_images_status_follows_its_tags() -> None:
+    plan = ImagePlan("o/r/i", "o/i", [TagPlan("1", status="there"), TagPlan("2", status="state")])
+    assert plan.status == "skipped"
+    plan.tags.append(TagPlan("3", status="copied"))
+    assert plan.status == "copied"
+    plan.tags.append(TagPlan("4", status="copy"))
+    assert plan.status == "planned"
+    plan.tags.append(TagPlan("5", status="conflict", note="held elsewhere"))
+    assert plan.status == "conflict"
+
+
+def test_bytes_to_send_count_each_blob_once_per_destination() -> None:
+    shared = (("sha256:a", 100), ("sha256:b", 10))
+    plans = [
+        ImagePlan("o/r/i", "o/i", [TagPlan("1", blobs=shared), TagPlan("2", blobs=shared)]),
+        ImagePlan("o/r/j", "o/j", [TagPlan("1", blobs=shared[:1])]),
+        ImagePlan("o/r/k", "o/k", [TagPlan("1", blobs=shared, status="there")]),
+    ]
+    assert bytes_to_send(plans) == (3, 210)
+
+
+def test_the_state_file_resumes_and_holds_names_and_digests_only(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "state.json"
+    state = MigrationState(path)
+    state.record("docker.h/o/r/i:1.0", "sha256:" + "a" * 64)
+    again = MigrationState(path)
+    assert again.digest("docker.h/o/r/i:1.0") == "sha256:" + "a" * 64
+    assert again.digest("docker.h/o/r/i:2.0") is None
+    assert PAT.reveal() not in path.read_text()
+    assert [p.name for p in path.parent.iterdir()] == ["state.json"]
+
+
+def test_an_unreadable_state_file_warns_and_starts_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text("{not json")
+    state = MigrationState(path)
+    assert len(state) == 0
+    assert "unreadable" in state.warning
+
+
+def test_the_report_names_what_did_not_move_and_exits_through_a_failure_line() -> None:
+    moved = ImagePlan("o/r/a", "o/a", [TagPlan("1", "sha256:1", status="copied")], sent_bytes=2048)
+    clash = ImagePlan(
+        "o/r/b", "o/b", [TagPlan("1", "sha256:2", status="conflict", note="conflict: held")]
+    )
+    plans = [moved, clash]
+    rows = report.lines(plans, "containers.h")
+    assert rows[0].split("\t")[:4] == ["copied", "o/r/a", "containers.h/o/a", "1"]
+    assert "2.0 kB sent" in rows[0]
+    assert "connect the repository" in rows[0]
+    document = json.loads(report.document(plans, "containers.h", False, 2048, 2))
+    assert document["totals"]["copied"] == 1
+    assert document["totals"]["conflict"] == 1
+    assert document["images"][1]["tags"]["1"] == {"status": "conflict", "digest": "sha256:2"}
+    failure = report.failure(plans, dry_run=False)
+    assert failure.startswith("1 of 2 image(s) did not move (1 conflict); first: o/r/b")
+    assert report.failure([moved], dry_run=False) == ""
