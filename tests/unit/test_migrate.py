@@ -148,3 +148,20 @@ def test_the_report_names_what_did_not_move_and_exits_through_a_failure_line() -
     failure = report.failure(plans, dry_run=False)
     assert failure.startswith("1 of 2 image(s) did not move (1 conflict); first: o/r/b")
     assert report.failure([moved], dry_run=False) == ""
+
+
+def test_the_action_takes_migrates_inputs() -> None:
+    env = {
+        **HOST,
+        "GITHUB_REPOSITORY": "octo-org/hello-world",
+        "INPUT_OPERATION": "migrate",
+        "INPUT_SCOPE": "org",
+        "INPUT_NAME-MAP": "{repository}-{image}",
+        "INPUT_JOBS": "2",
+        "INPUT_STATE": "/tmp/state.json",
+        "INPUT_DRY-RUN": "true",
+    }
+    settings = inputs.resolve(inputs.parse_action(env), env, PAT)
+    assert (settings.operation, settings.scope, settings.owner) == ("migrate", "org", "octo-org")
+    assert (settings.name_map, settings.jobs, settings.dry_run) == ("{repository}-{image}", 2, True)
+    assert settings.state_file == Path("/tmp/state.json")
