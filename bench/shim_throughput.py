@@ -30,7 +30,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), str(_ROOT / "src")]
 
 from ghpkg.registry import RegistryClient  # noqa: E402 - after the path set-up above
-from ghpkg.registry_probe import new_session  # noqa: E402
+from ghpkg.registry.session import new_session  # noqa: E402
 from ghpkg.secret import Secret  # noqa: E402
 from ghpkg.shim import Shim  # noqa: E402
 from testbed.bed import Testbed  # noqa: E402

@@ -15,7 +15,7 @@ from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
-from ghpkg.registry_errors import MAX_RETRY_AFTER, TEMPORARY_STATUS, redact_url
+from ghpkg.registry.errors import MAX_RETRY_AFTER, TEMPORARY_STATUS, redact_url
 
 Log = Callable[[str], None]
 

@@ -178,7 +178,7 @@ def check_token_remotely(
     from requests.adapters import HTTPAdapter
 
     from ghpkg.api_retry import LoggedRetry
-    from ghpkg.registry_probe import new_session
+    from ghpkg.registry.session import new_session
 
     kind = token_kind(token)
     session = new_session(ca_file)

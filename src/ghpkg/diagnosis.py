@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from ghpkg.auth import refusal_fix, token_kind
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.reference import registry_host
-from ghpkg.registry_errors import CA_FIX, TEMPORARY_STATUS
-from ghpkg.registry_layout import HostAnswer, Layout, Seen, probe_layout
+from ghpkg.registry.errors import CA_FIX, TEMPORARY_STATUS
+from ghpkg.registry.layout import HostAnswer, Layout, Seen, probe_layout
 
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient

@@ -25,7 +25,7 @@ from docker.models.images import Image
 from docker.utils import kwargs_from_env
 
 from ghpkg.errors import BuildError, EngineError
-from ghpkg.registry_errors import backoff_delay
+from ghpkg.registry.errors import backoff_delay
 from ghpkg.secret import Secret
 
 Progress = Callable[[Mapping[str, Any]], None]

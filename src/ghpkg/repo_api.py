@@ -27,7 +27,7 @@ def fetch_repository(
     from requests.adapters import HTTPAdapter
 
     from ghpkg.api_retry import LoggedRetry
-    from ghpkg.registry_probe import new_session
+    from ghpkg.registry.session import new_session
 
     session = new_session(ca_file)
     retry = LoggedRetry(log, total=max(0, retries), respect_retry_after_header=False)

@@ -9,7 +9,7 @@ import pytest
 from ghpkg.diagnosis import layout_problem, no_registry
 from ghpkg.errors import RegistryError, UsageError
 from ghpkg.inputs import RawInputs, resolve
-from ghpkg.registry_layout import HostAnswer, Layout, Seen
+from ghpkg.registry.layout import HostAnswer, Layout, Seen
 from ghpkg.secret import Secret
 
 REGISTRY = "HTTP 401 asking for Basic credentials"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_settle_takes_the_bar_off_before_the_result() -> None:
 
 def test_the_engine_stream_becomes_one_bar_for_all_layers(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([100.0, 100.1, 100.5, 101.0, 101.1, 102.0])
-    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(progress, "time", SimpleNamespace(monotonic=lambda: next(clock)))
     lines: list[str] = []
     bars: list[str] = []
     watch = EngineProgress(lines.append, status=bars.append)

@@ -7,7 +7,7 @@ import email.utils
 import pytest
 import requests
 
-from ghpkg.registry_errors import (
+from ghpkg.registry.errors import (
     MAX_RETRY_AFTER,
     backoff_delay,
     connection_cause,

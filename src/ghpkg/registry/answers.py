@@ -9,7 +9,7 @@ import urllib3.exceptions
 
 from ghpkg.auth import refusal_fix, token_kind
 from ghpkg.errors import AuthError, RegistryError
-from ghpkg.registry_errors import (
+from ghpkg.registry.errors import (
     TEMPORARY_STATUS,
     error_codes_and_message,
     parse_retry_after,

@@ -10,8 +10,8 @@ import requests
 import urllib3.exceptions
 
 from ghpkg.registry.answers import gave_up, mismatch
+from ghpkg.registry.errors import transport_error
 from ghpkg.registry.http import CHUNK_SIZE, Http
-from ghpkg.registry_errors import transport_error
 
 
 def blob_size(http: Http, path: str, digest: str) -> int | None:

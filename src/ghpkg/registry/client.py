@@ -18,8 +18,8 @@ from ghpkg.registry import blobs
 from ghpkg.registry.answers import bounded, short
 from ghpkg.registry.credentials import Credentials
 from ghpkg.registry.http import FileBody, Http, Log, with_query
+from ghpkg.registry.session import new_session
 from ghpkg.registry.writes import Uploads
-from ghpkg.registry_probe import new_session
 from ghpkg.secret import Secret
 
 

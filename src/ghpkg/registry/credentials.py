@@ -12,7 +12,7 @@ import requests.auth
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import load_object
 from ghpkg.registry.answers import bounded, status_error
-from ghpkg.registry_errors import parse_challenge
+from ghpkg.registry.errors import parse_challenge
 from ghpkg.secret import Secret
 
 

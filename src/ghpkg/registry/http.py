@@ -14,8 +14,8 @@ import requests
 from ghpkg.errors import RegistryError
 from ghpkg.registry.answers import gave_up, status_error, web_page
 from ghpkg.registry.credentials import Credentials
-from ghpkg.registry_errors import backoff_delay, transport_error
-from ghpkg.registry_probe import downgrade
+from ghpkg.registry.errors import backoff_delay, transport_error
+from ghpkg.registry.session import downgrade
 
 CHUNK_SIZE = 1 << 20
 Log = Callable[[str], None]

@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import docker
 
-from ghpkg import auth, diagnosis, engine, registry_layout
+from ghpkg import auth, diagnosis, engine
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
+from ghpkg.registry import layout as registry_layout
 from ghpkg.settings import Settings
 from ghpkg.transports import Transport, choice
 from ghpkg.transports.engine import EngineTransport

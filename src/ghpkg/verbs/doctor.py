@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ghpkg import auth, diagnosis, engine
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
-from ghpkg.registry_layout import Layout, Seen, probe_layout, resolve
+from ghpkg.registry.layout import Layout, Seen, probe_layout, resolve
 from ghpkg.settings import Settings
 
 if TYPE_CHECKING:

@@ -1,4 +1,6 @@
-"""Pure helpers for the registry client: error bodies, redaction, backoff, auth challenges."""
+"""What a registry failure means (error bodies, redaction, auth challenges, transport failures)
+and the one retry policy (backoff with jitter, Retry-After) the registry, the REST API and the
+engine stream share."""
 
 from __future__ import annotations
 
