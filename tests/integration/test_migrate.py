@@ -210,3 +210,30 @@ def test_a_repository_scope_with_a_name_map_moves_only_that_repository(
         assert served(bed, f"{ORG}/{repository}-app", "1.0") == digest
     finally:
         forget(bed, f"{ORG}/{repository}", f"{ORG}/{repository}-app")
+
+
+def test_a_name_another_package_holds_on_the_container_registry_is_a_conflict_not_a_merge(
+    bed: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    repository = f"mt{uuid.uuid4().hex[:6]}"
+    with requests.Session() as session:
+        push(session, bed.backend_url, f"{ORG}/{repository}/taken", "1.0", ["ours\n"])
+        push(session, bed.container_backend_url, f"{ORG}/{repository}-taken", "0.9", ["other\n"])
+    try:
+        done = run_ghpkg(
+            "migrate", "--owner", ORG, "--repository", repository, "--name-map",
+            "{repository}-{image}", *common(bed), "--state", str(tmp_path / "s.json"),
+            stdin=bed.token("write"),
+        )  # fmt: skip
+        assert done.returncode == 1
+        assert done.stdout.startswith(f"conflict\t{ORG}/{repository}/taken\t")
+        assert "is another image's (it holds 0.9)" in done.stdout
+        assert "error: 1 of 1 image(s) did not move (1 conflict)" in done.stderr
+        missing = requests.get(
+            f"{bed.container_backend_url}/v2/{ORG}/{repository}-taken/manifests/1.0",
+            headers={"Accept": DOCKER_V2},
+            timeout=30,
+        )
+        assert missing.status_code == 404
+    finally:
+        forget(bed, f"{ORG}/{repository}", f"{ORG}/{repository}-taken")

@@ -91,6 +91,10 @@ class ImagePlan:
             return "planned"
         return "copied" if "copied" in states else "skipped"
 
+    def tag_names(self) -> set[str]:
+        """The image's tags."""
+        return {tag.tag for tag in self.tags}
+
     def pending(self) -> list[TagPlan]:
         """The tags still to copy."""
         return [tag for tag in self.tags if tag.status == "copy"]

@@ -43,6 +43,21 @@ def inspect(
             tag.status = "state"
             continue
         _compare(destination, plan.destination, tag)
+    _taken(destination, plan)
+
+
+def _taken(destination: RegistryClient, plan: ImagePlan) -> None:
+    """A name the Container registry already gives another image (none of its tags ours)."""
+    statuses = {tag.status for tag in plan.tags}
+    if "copy" not in statuses or statuses & {"there", "state"}:
+        return
+    held = [tag for tag in destination.tags(plan.destination, 50) if tag not in plan.tag_names()]
+    if held:
+        plan.problem = (
+            f"conflict: {destination.host}/{plan.destination} is another image's "
+            f"(it holds {', '.join(held[:3])}{', ...' if len(held) > 3 else ''}); "
+            "name this one elsewhere with --name-map, or delete that package"
+        )
 
 
 def _compare(destination: RegistryClient, path: str, tag: TagPlan) -> None:

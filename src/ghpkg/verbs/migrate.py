@@ -46,7 +46,7 @@ def migrate(settings: Settings, log: Log) -> Result:
         for plan in plans:
             log.info(f"{plan.status}: {_line(plan, target)}")
         blobs, size = bytes_to_send(plans)
-        pending = [plan for plan in work if plan.pending()]
+        pending = [plan for plan in work if not plan.problem and plan.pending()]
         tags = sum(len(plan.pending()) for plan in pending)
         log.info(f"To copy: {len(pending)} image(s), {tags} tag(s), {blobs} blob(s), "
                  f"{report.size(size)} at most")  # fmt: skip
