@@ -1,4 +1,15 @@
-"""The registry rules of the front: who may do what, and GHES's manifest quirks."""
+"""The registry rules of the front: who may do what, and GHES's manifest quirks.
+
+Sources, named where each rule is applied:
+- DOCKER_REGISTRY, "Working with the Docker registry" (GHES 3.14): names
+  `docker.HOST/OWNER/REPOSITORY/IMAGE_NAME` (HOST/... without subdomain isolation) in lowercase;
+  "does not currently support foreign layers, such as Windows images".
+- Who may do what: testbed.tokens (About permissions, Deleting a package, the GITHUB_TOKEN).
+- Not from GitHub's docs but from what clients report (moby's "falling
+  back to pull by tag" for this registry, containerd and buildx issues): manifests by digest
+  answer 404, only Docker v2 schema 2 is taken, `_catalog` is not offered, the layer cap.
+  Each is a switch (testbed.config.Switches), as none is confirmed on a real instance.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +30,10 @@ from testbed.wire import (
     registry_error,
 )
 
+DOCKER_REGISTRY = (
+    "https://docs.github.com/enterprise-server@3.14/packages/working-with-a-github-packages-"
+    "registry/working-with-the-docker-registry"
+)
 DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 FOREIGN_LAYER = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 _ROUTE = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs|tags)/(?P<rest>.*)$")
@@ -94,6 +109,7 @@ def handle(request: Request, tokens: TokenTable, switches: Switches) -> Response
 
 
 def _name_problem(name: str) -> Response | None:
+    """OWNER/REPOSITORY/IMAGE_NAME in lowercase (DOCKER_REGISTRY)."""
     if name != name.lower():
         return registry_error(400, "NAME_INVALID", "repository name must be lowercase")
     if len(name.split("/")) < 3:
@@ -147,7 +163,7 @@ def check_manifest(content_type: str | None, body: bytes, switches: Switches) ->
     for layer in layers if isinstance(layers, list) else []:
         if not isinstance(layer, dict):
             return "manifest invalid: a layer is not a JSON object"
-        if layer.get("mediaType") == FOREIGN_LAYER or layer.get("urls"):
+        if layer.get("mediaType") == FOREIGN_LAYER or layer.get("urls"):  # DOCKER_REGISTRY
             return "manifest invalid: foreign layers are not supported"
         size = layer.get("size")
         if isinstance(size, int) and size > switches.layer_size_limit:
