@@ -205,3 +205,22 @@ def test_join_refuses_a_platform_tag_that_holds_another_platform(
     lines = joined.stderr.strip().splitlines()
     assert "1.0-linux-amd64 holds a linux/arm64 image, not linux/amd64" in lines[-1]
     assert "Traceback" not in joined.stderr
+
+
+def test_two_platforms_pushed_at_once_make_one_index_on_the_container_registry(
+    bed: Any, one_engine: Any, run_ghpkg: Run, scratch_context: Path
+) -> None:
+    engine = one_engine
+    image = unique("index", engine)
+    path = f"octo-org/{image}"
+    container = ("--registry", "container", "--hostname", bed.hostname, "--owner", "octo-org")
+    build = ("--context", str(scratch_context), "--platform", "linux/arm64,linux/amd64")
+    done = ghpkg(run_ghpkg, bed, engine, "push", image, *container, *build, "--json")
+    assert done.returncode == 0, done.stderr
+    index = json.loads(container_manifest(bed, path, "1.0"))
+    assert index["mediaType"] == OCI_INDEX
+    platforms = [
+        f"{m['platform']['os']}/{m['platform']['architecture']}" for m in index["manifests"]
+    ]
+    assert platforms == ["linux/arm64", "linux/amd64"]
+    assert json.loads(done.stdout)["digest"] == digest_of(container_manifest(bed, path, "1.0"))
