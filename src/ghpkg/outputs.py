@@ -193,6 +193,9 @@ def append_outputs(path: Path, values: Mapping[str, str]) -> None:
 
 def append_summary(path: Path, operation: str, result: Result) -> None:
     """Append a short Markdown table of the result to the step summary."""
+    if result.migration is not None:
+        _migration_summary(path, result)
+        return
     rows = [f"| image | {_code(image)} |" for image in result.images]
     rows += [f"| {operation} | {_code(line)} |" for line in result.lines]
     rows += [
@@ -204,6 +207,24 @@ def append_summary(path: Path, operation: str, result: Result) -> None:
     body = "\n".join(row for row in rows if row)
     with path.open("a", encoding="utf-8") as file:
         file.write(f"### ghpkg {operation}\n\n| | |\n|---|---|\n{body}\n\n")
+
+
+def _migration_summary(path: Path, result: Result) -> None:
+    """migrate's summary: one row an image (its report line's columns), then the totals."""
+    import json
+
+    totals = json.loads(result.migration or "{}").get("totals", {})
+    counts = ", ".join(f"{totals[k]} {k}" for k in MIGRATION_STATUSES if totals.get(k))
+    head = "| status | image | to | tags | note |\n|---|---|---|---|---|"
+    rows = [
+        "| " + " | ".join(_code(cell) for cell in line.split("\t")) + " |" for line in result.lines
+    ]
+    with path.open("a", encoding="utf-8") as file:
+        file.write(f"### ghpkg migrate\n\n{counts or 'nothing to migrate'}\n\n{head}\n")
+        file.write("".join(row + "\n" for row in rows) + "\n")
+
+
+MIGRATION_STATUSES = ("copied", "skipped", "planned", "conflict", "failed")
 
 
 def _code(value: str) -> str:

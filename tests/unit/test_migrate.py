@@ -165,3 +165,23 @@ def test_the_action_takes_migrates_inputs() -> None:
     assert (settings.operation, settings.scope, settings.owner) == ("migrate", "org", "octo-org")
     assert (settings.name_map, settings.jobs, settings.dry_run) == ("{repository}-{image}", 2, True)
     assert settings.state_file == Path("/tmp/state.json")
+
+
+def test_the_step_summary_is_a_table_of_images_with_the_totals(tmp_path: Path) -> None:
+    from ghpkg.outputs import Result, append_summary
+
+    plans = [
+        ImagePlan("o/r/a", "o/a", [TagPlan("1", "sha256:1", status="copied")]),
+        ImagePlan("o/r/b", "o/b", [TagPlan("1", "sha256:2", status="conflict", note="a|b")]),
+    ]
+    result = Result(
+        images=("containers.h/o/a",),
+        lines=report.lines(plans, "containers.h"),
+        migration=report.document(plans, "containers.h", False, 0, 1),
+    )
+    summary = tmp_path / "summary.md"
+    append_summary(summary, "migrate", result)
+    text = summary.read_text()
+    assert "1 copied, 1 conflict" in text
+    assert "| `copied` | `o/r/a` | `containers.h/o/a` | `1` |" in text
+    assert "`1: a\\|b`" in text  # a pipe from the network cannot end the cell
