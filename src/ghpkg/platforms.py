@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ghpkg.errors import UsageError
@@ -89,8 +89,14 @@ def engine_tags(version: str, os: str, architecture: str) -> list[str]:
     return [base.tag(version)]
 
 
-def image_index(children: Sequence[tuple[Platform, bytes, str]]) -> bytes:
-    """An OCI image index of (platform, manifest bytes, media type) children."""
+def image_index(
+    children: Sequence[tuple[Platform, bytes, str]], annotations: Mapping[str, str] | None = None
+) -> bytes:
+    """An OCI image index of (platform, manifest bytes, media type) children.
+
+    Its annotations are what the Container registry shows for a multi-platform package (its
+    description, source repository and licences), as labels are for a single image.
+    """
     manifests = [
         {
             "mediaType": media_type,
@@ -100,5 +106,7 @@ def image_index(children: Sequence[tuple[Platform, bytes, str]]) -> bytes:
         }
         for platform, raw, media_type in children
     ]
-    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}
+    index: dict[str, object] = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}
+    if annotations:
+        index["annotations"] = dict(annotations)
     return json.dumps(index, separators=(",", ":")).encode()

@@ -223,4 +223,6 @@ def test_two_platforms_pushed_at_once_make_one_index_on_the_container_registry(
         f"{m['platform']['os']}/{m['platform']['architecture']}" for m in index["manifests"]
     ]
     assert platforms == ["linux/arm64", "linux/amd64"]
+    source = index["annotations"]["org.opencontainers.image.source"]  # the package page's link
+    assert source.lower() == f"https://{bed.hostname}/octo-org/hello-world"
     assert json.loads(done.stdout)["digest"] == digest_of(container_manifest(bed, path, "1.0"))

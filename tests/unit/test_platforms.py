@@ -79,3 +79,10 @@ def test_the_index_names_each_manifest_by_digest_size_and_platform() -> None:
     assert [m["size"] for m in index["manifests"]] == [len(first), len(second)]
     assert index["manifests"][1]["platform"] == {"os": "linux", "architecture": "arm64"}
     assert all(m["mediaType"] == SCHEMA2 for m in index["manifests"])
+
+
+def test_the_index_carries_the_images_labels_as_annotations() -> None:
+    labels = {"org.opencontainers.image.source": "https://ghes.example.com/octo-org/app"}
+    index = json.loads(image_index([(AMD64, b"{}", SCHEMA2)], labels))
+    assert index["annotations"] == labels
+    assert "annotations" not in json.loads(image_index([(AMD64, b"{}", SCHEMA2)]))

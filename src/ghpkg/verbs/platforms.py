@@ -7,7 +7,7 @@ runner's platform's manifest; on the Container registry, an OCI index of every p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from ghpkg import engine
@@ -23,13 +23,14 @@ from ghpkg.verbs.connect import connect, prepare
 
 def push_platforms(settings: Settings, log: Log) -> Result:
     """Build each platform, push it under its platform tags, then join them (unless told not)."""
-    from ghpkg.verbs.push import build_source, verify  # deferred: push imports this module
+    from ghpkg.verbs.push import PushResult, build_labels, build_source, verify  # push imports us
 
     registry, refs, client, transport = prepare(settings, log, "push")
+    labels = build_labels(settings, log)  # once: every platform's image says the same
     pushed: list[str] = []
     image_ids: dict[Platform, str] = {}
     for platform in settings.platforms:
-        image_id = build_source(replace(settings, platforms=(platform,)), client, log)
+        image_id = build_source(replace(settings, platforms=(platform,)), client, log, labels)
         image_ids[platform] = image_id
         tagged = [r.with_version(platform.tag(r.version)) for r in refs]
         for reference in tagged:
@@ -39,18 +40,22 @@ def push_platforms(settings: Settings, log: Log) -> Result:
         log.info(f"Pushed {platform} as {verify(registry, tagged, settings.registry == 'docker')}")
         pushed += [str(r) for r in tagged]
     if settings.platform_tags:
-        return Result(tuple(pushed), registry=refs[0].registry, package_url=settings.package_url)
+        registry_host, page = refs[0].registry, settings.package_url
+        return PushResult(tuple(pushed), registry=registry_host, package_url=page, labels=labels)
     os, architecture = engine.platform(client)
     default = default_platform(settings.platforms, os, architecture)
-    digest = join_versions(registry, refs, settings.platforms, default, settings.registry, log)
+    digest = join_versions(
+        registry, refs, settings.platforms, default, settings.registry, log, labels
+    )
     for reference in refs:  # locally too, VERSION names what it names on the Docker registry
         engine.tag(client, image_ids[default], str(reference))
-    return Result(
+    return PushResult(
         images=tuple(str(r) for r in refs) + tuple(pushed),
         digest=digest,
         image_id=image_ids[default],
         registry=refs[0].registry,
         package_url=settings.package_url,
+        labels=labels,
     )
 
 
@@ -74,13 +79,18 @@ def join_versions(
     default: Platform,
     kind: str,
     log: Log,
+    annotations: Mapping[str, str] | None = None,
 ) -> str:
-    """Point every version at its platforms' images; return the digest the versions now serve."""
+    """Point every version at its platforms' images; return the digest the versions now serve.
+
+    On the Container registry that is an OCI index, annotated (where given) as the images are
+    labelled, so the package page shows its description, source and licences.
+    """
     digests = set()
     for reference in refs:
         children = [(p, *_platform_manifest(registry, reference, p)) for p in platforms]
         if kind == "container":
-            raw, media_type = image_index(children), OCI_INDEX
+            raw, media_type = image_index(children, annotations), OCI_INDEX
             what = f"an index of {', '.join(str(p) for p in platforms)}"
         else:
             raw, media_type = next((m, t) for p, m, t in children if p == default)
