@@ -237,3 +237,23 @@ def test_a_name_another_package_holds_on_the_container_registry_is_a_conflict_no
         assert missing.status_code == 404
     finally:
         forget(bed, f"{ORG}/{repository}", f"{ORG}/{repository}-taken")
+
+
+def test_a_token_that_cannot_write_packages_is_refused_before_the_plan_but_may_dry_run(
+    bed: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    repository = f"mw{uuid.uuid4().hex[:6]}"
+    with requests.Session() as session:
+        push(session, bed.backend_url, f"{ORG}/{repository}/app", "1.0", ["app\n"])
+    argv = ["migrate", "--owner", ORG, "--repository", repository, *common(bed)]
+    argv += ["--state", str(tmp_path / "s.json")]
+    try:
+        refused = run_ghpkg(*argv, stdin=bed.token("readrepo"))
+        assert refused.returncode == 1
+        assert "lacks the write:packages scope" in refused.stderr.splitlines()[-1]
+        assert "Plan:" not in refused.stderr
+        planned = run_ghpkg(*argv, "--dry-run", stdin=bed.token("readrepo"))
+        assert planned.returncode == 0, planned.stderr
+        assert planned.stdout.startswith(f"planned\t{ORG}/{repository}/app\t")
+    finally:
+        forget(bed, f"{ORG}/{repository}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from ghpkg import auth
 from ghpkg.errors import GhpkgError
 from ghpkg.migration import report
 from ghpkg.migration.plan import ImagePlan, TagPlan, bytes_to_send, name_clashes, render
@@ -25,7 +26,13 @@ Body = Callable[[RegistryClient, RegistryClient], None]
 
 def migrate(settings: Settings, log: Log) -> Result:
     """Plan the move (dry_run stops there), copy every tag, and report what moved."""
-    source, _ = connect(settings, log, "pull")
+    source, _ = connect(settings, log, "pull")  # reads the Docker registry and the REST API
+    if not settings.dry_run:  # and writes the Container registry: say so before any plan
+        auth.check_token_remotely(
+            settings.api_url, settings.token, "push", settings.ca_file, log.warn,
+            timeout=int(settings.timeout), retries=settings.retries, log=log.info,
+            registry="container",
+        )  # fmt: skip
     target = container_host(settings.hostname)
     destination = client_for(settings, target, log, digests=True)
     ping_container(destination, "push")
