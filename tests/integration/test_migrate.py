@@ -257,3 +257,26 @@ def test_a_token_that_cannot_write_packages_is_refused_before_the_plan_but_may_d
         assert planned.stdout.startswith(f"planned\t{ORG}/{repository}/app\t")
     finally:
         forget(bed, f"{ORG}/{repository}")
+
+
+def test_a_blob_two_images_share_is_sent_once_and_mounted_into_the_other(
+    bed: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    repository = f"ms{uuid.uuid4().hex[:6]}"
+    blobs: dict[str, int] = {}
+    base = "a base layer both images have\n" * 2000
+    with requests.Session() as session:
+        for image in ("one", "two"):
+            name = f"{ORG}/{repository}/{image}"
+            push(session, bed.backend_url, name, "1.0", [base, image], blobs=blobs)
+    try:
+        done = run_ghpkg(
+            "migrate", "--owner", ORG, "--repository", repository, "--name-map",
+            "{repository}-{image}", "--jobs", "1", *common(bed), "--json",
+            "--state", str(tmp_path / "s.json"), stdin=bed.token("write"),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert report(done)["totals"]["bytes_sent"] == sum(blobs.values())
+        assert "1 blob(s) mounted from another image instead of sent" in done.stderr
+    finally:
+        forget(bed, f"{ORG}/{repository}", *(f"{ORG}/{repository}-{i}" for i in ("one", "two")))

@@ -110,6 +110,12 @@ class RegistryClient:
     def mount_blob(self, path: str, digest: str, from_path: str) -> bool:
         """Mount a blob from another repository; False when the registry will not."""
         query = urlencode({"mount": digest, "from": from_path})
+        scopes = [f"repository:{path}:pull,push", f"repository:{from_path}:pull"]
+        try:  # a Bearer registry mounts only for a token that may also read the source
+            self.http.credentials.widen(self.http.session, path, scopes, "push", self.http.timeout)
+        except RegistryError as exc:
+            self.http.log(f"{self.host} gave no token to read {from_path} ({exc}); uploading")
+            return False
         response = self.http.call(
             "POST",
             f"/v2/{path}/blobs/uploads/?{query}",

@@ -4,6 +4,7 @@ token service, and nothing to any host outside the instance (issue 12)."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -38,6 +39,8 @@ class Credentials:
         self.token = token
         self._username = username
         self._bearer: dict[str, str] = {}  # by repository path
+        self._realm: tuple[str, str] | None = None  # the token service a challenge named
+        self._widened: dict[str, list[str]] = {}  # the scopes of a path's widened token
 
     def auth_for(self, url: str, path: str) -> requests.auth.AuthBase | None:
         """The Authorization for a request to url: none unless it goes to the registry host."""
@@ -90,7 +93,38 @@ class Credentials:
             )
         if not self.trusted(realm):
             raise self.foreign(realm, "is the token service its Bearer challenge names")
-        query = {key: params[key] for key in ("service", "scope") if key in params}
+        self._realm = (realm, params.get("service", ""))
+        self._widened.pop(path, None)
+        query = [(key, params[key]) for key in ("service", "scope") if key in params]
+        self._fetch(session, path, realm, query, action, timeout)
+
+    def widen(
+        self, session: requests.Session, path: str, scopes: list[str], action: str, timeout: float
+    ) -> bool:
+        """Trade again for `path`'s Bearer token, with these scopes (a mount also reads its
+        source, as docker asks); False where no token service has challenged yet (Basic).
+        """
+        if self._realm is None:
+            return False
+        if self._widened.get(path) == scopes:  # this token already reads that source
+            return True
+        realm, service = self._realm
+        query = [("service", service)] if service else []
+        self._fetch(
+            session, path, realm, query + [("scope", scope) for scope in scopes], action, timeout
+        )
+        self._widened[path] = scopes
+        return True
+
+    def _fetch(
+        self,
+        session: requests.Session,
+        path: str,
+        realm: str,
+        query: Sequence[tuple[str, str]],
+        action: str,
+        timeout: float,
+    ) -> None:
         response = session.get(realm, params=query, timeout=timeout, auth=self._basic())
         what = f"the answer of the token service of {self.host}"
         with response:

@@ -115,6 +115,7 @@ def _each(
         source = client_for(settings, hosts[0], log)
         destination = client_for(settings, hosts[1], log, digests=True)
         try:
+            destination.ping("push")  # learns the token service, which a mount asks for more
             body(plan)(source, destination)
         except GhpkgError as exc:
             plan.problem = f"failed: {exc}"
