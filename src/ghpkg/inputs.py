@@ -98,6 +98,8 @@ def resolve(
         auth.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
     elif operation not in ("ref", "doctor"):  # doctor reports a bad token instead
         action = {"join": "push", "migrate": "pull"}.get(operation, operation)
+        if operation == "delete" and raw.flag("dry_run"):
+            action = "versions"  # a plan deletes nothing: reading the versions is enough
         _check_token(token, action, registry, (owner, repository), workflow_repository)
     if operation == "migrate":
         _check_token(token, "push", "container", (owner, ""), workflow_repository)

@@ -37,7 +37,7 @@ def delete(settings: Settings, log: Log) -> Result:
     A version GitHub refuses (HTTP 400, e.g. public and downloaded over 5,000 times) is reported
     as a warning and the others go on.
     """
-    api = _package_api(settings, log, "delete")
+    api = _package_api(settings, log, "versions" if settings.dry_run else "delete")  # a plan reads
     try:
         found = api.versions()
         decisions = _plan(settings, log, found)
