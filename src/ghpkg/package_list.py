@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ghpkg.errors import RegistryError
-from ghpkg.packages import MAX_PAGES, PER_PAGE, PackageApi, _next_link
+from ghpkg.packages import PackageApi
 from ghpkg.secret import Secret
 
 
@@ -104,19 +104,5 @@ class PackageLister(PackageApi):
 
     def _listing(self, base: str) -> list[dict[str, Any]]:
         """All pages of a list endpoint (docker packages only)."""
-        items: list[dict[str, Any]] = []
-        url: str | None = base
-        params: dict[str, Any] | None = {"package_type": "docker", "per_page": PER_PAGE}
-        for _ in range(MAX_PAGES):
-            if url is None:
-                return items
-            headers, data = self._call("GET", url, params)
-            if not isinstance(data, list):
-                raise RegistryError(
-                    f"the REST API answered {base} with something other than a list",
-                    str(data)[:200],
-                    "check that --hostname is a GitHub Enterprise Server",
-                )
-            items += [item for item in data if isinstance(item, dict)]
-            url, params = _next_link(headers), None
-        raise RegistryError(f"listing {base} did not end after {MAX_PAGES} pages")
+        listed = self._items(base, {"package_type": "docker"})
+        return [item for item in listed if isinstance(item, dict)]

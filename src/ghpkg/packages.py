@@ -120,21 +120,25 @@ class PackageApi:
             raise error from None
 
     def _pages(self, base: str) -> list[PackageVersion]:
-        versions: list[PackageVersion] = []
+        return [PackageVersion.from_api(item) for item in self._items(base, {})]
+
+    def _items(self, base: str, params: dict[str, Any]) -> list[Any]:
+        """Every page of a list endpoint (the Link header's `next`), as one list."""
+        items: list[Any] = []
         url: str | None = base
-        params: dict[str, Any] | None = {"per_page": PER_PAGE}
+        query: dict[str, Any] | None = {**params, "per_page": PER_PAGE}
         for _ in range(MAX_PAGES):
             if url is None:
-                return versions
-            headers, data = self._call("GET", url, params)
+                return items
+            headers, data = self._call("GET", url, query)
             if not isinstance(data, list):
                 raise RegistryError(
                     f"the REST API answered {base} with something other than a list",
                     str(data)[:200],
                     "check that --hostname is a GitHub Enterprise Server",
                 )
-            versions += [PackageVersion.from_api(item) for item in data]
-            url, params = _next_link(headers), None
+            items += data
+            url, query = _next_link(headers), None
         raise RegistryError(f"listing {base} did not end after {MAX_PAGES} pages")
 
     def _call(
