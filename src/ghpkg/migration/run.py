@@ -93,33 +93,59 @@ def _source_label(source: RegistryClient, path: str, config: object) -> str:
 
 
 class Mounts:
-    """Where each blob already is on the Container registry, to mount it from there."""
+    """Where each blob already is on the Container registry, and which are on their way there.
+
+    A blob another worker is sending is waited for, then mounted, so it goes once. Claims are
+    made for a tag's whole set at once, so a worker waits only on claims made before its own:
+    no cycle.
+    """
 
     def __init__(self) -> None:
-        self._where: dict[str, str] = {}
+        self._where: dict[str, str] = {}  # digest -> a repository that holds it
+        self._busy: dict[str, threading.Event] = {}  # digest -> set when its upload ends
         self._lock = threading.Lock()
         self.enabled = True
         self.mounted = 0
 
-    def bring(self, destination: RegistryClient, path: str, tag: TagPlan, done: set[str]) -> None:
-        """Mount the tag's blobs another image took there; stop asking once one is refused."""
-        for digest, _size in tag.blobs:
-            with self._lock:
-                origin = self._where.get(digest)
-            if digest in done or not origin or origin == path or not self.enabled:
-                continue
-            if destination.mount_blob(path, digest, origin):
-                done.add(digest)
-                with self._lock:
-                    self.mounted += 1
-            else:
-                self.enabled = False
-
-    def record(self, path: str, tag: TagPlan) -> None:
-        """The tag's blobs are now in `path`."""
+    def bring(
+        self, destination: RegistryClient, path: str, tag: TagPlan, done: set[str]
+    ) -> list[str]:
+        """Mount the tag's blobs other images took there (waiting for those on their way);
+        return the blobs this worker now sends, to `release` after the tag."""
         with self._lock:
-            for digest, _size in tag.blobs:
-                self._where.setdefault(digest, path)
+            wanted = [digest for digest, _ in tag.blobs if digest not in done]
+            claimed = [d for d in wanted if d not in self._where and d not in self._busy]
+            waits = [self._busy[d] for d in wanted if d in self._busy] if self.enabled else []
+            self._busy.update({digest: threading.Event() for digest in claimed})
+        try:
+            for event in waits:
+                event.wait()
+            for digest in wanted:
+                with self._lock:
+                    origin = self._where.get(digest)
+                if digest in claimed or not origin or origin == path or not self.enabled:
+                    continue
+                if destination.mount_blob(path, digest, origin):
+                    done.add(digest)
+                    with self._lock:
+                        self.mounted += 1
+                else:
+                    self.enabled = False
+        except BaseException:
+            self.release(path, tag, claimed, sent=False)
+            raise
+        return claimed
+
+    def release(self, path: str, tag: TagPlan, claimed: list[str], sent: bool) -> None:
+        """The tag is done (`sent`: its blobs are now in `path`); wake who waits on its claims."""
+        with self._lock:
+            if sent:
+                for digest, _size in tag.blobs:
+                    self._where.setdefault(digest, path)
+            for digest in claimed:
+                event = self._busy.pop(digest, None)
+                if event is not None:
+                    event.set()
 
 
 def copy_tags(
@@ -141,15 +167,23 @@ def copy_tags(
         src = Reference(source.host, owner, repository, image, tag.tag)
         dst = Reference(destination.host, target_owner, "", name, tag.tag)
         try:
-            mounts.bring(destination, dst.path, tag, done)
-            copied = copy_image(source, destination, src, dst, lambda _: None, done)
+            claimed = mounts.bring(destination, dst.path, tag, done)
         except GhpkgError as exc:
             tag.status, tag.note = "failed", str(exc)
             continue
+        try:
+            copied = copy_image(source, destination, src, dst, lambda _: None, done)
+        except GhpkgError as exc:
+            mounts.release(dst.path, tag, claimed, sent=False)
+            tag.status, tag.note = "failed", str(exc)
+            continue
+        except BaseException:
+            mounts.release(dst.path, tag, claimed, sent=False)
+            raise
+        mounts.release(dst.path, tag, claimed, sent=True)
         tag.status = "copied"
         plan.sent_bytes += copied.copied_bytes
         state.record(f"{source.host}/{plan.source}:{tag.tag}", copied.digest)
-        mounts.record(dst.path, tag)
 
 
 def run_all(
