@@ -299,8 +299,9 @@ def _token_table() -> dict[str, Any]:
 
 
 def _install_names() -> None:
-    """Resolve the bed's host names to 127.0.0.1 (engines are not told to trust its CA)."""
-    lines = [line for line in _hosts_lines() if HOSTS_MARKER not in line]
+    """Resolve the bed's host names to 127.0.0.1 (engines are not told to trust its CA); drop
+    what a test process that is gone left pointing a bed name elsewhere (testbed.outside)."""
+    lines = [line for line in _hosts_lines() if HOSTS_MARKER not in line and not _orphan(line)]
     lines.append(f"127.0.0.1 {' '.join(RESOLVED_HOSTS)} {HOSTS_MARKER}")
     HOSTS_FILE.write_text("\n".join(lines) + "\n")
 
@@ -311,6 +312,16 @@ def _remove_names() -> None:
     kept = [line for line in lines if HOSTS_MARKER not in line]
     if kept != lines:
         HOSTS_FILE.write_text("\n".join(kept) + "\n")
+
+
+def _orphan(line: str) -> bool:
+    """A `# ghpkg-outside PID` line whose process is gone."""
+    words = line.split()
+    return (
+        "# ghpkg-outside" in line
+        and words[-1].isdigit()
+        and not Path(f"/proc/{words[-1]}").exists()
+    )
 
 
 def _hosts_lines() -> list[str]:

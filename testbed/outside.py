@@ -23,8 +23,9 @@ from testbed import bed as bedmodule
 from testbed.config import FRONT_PORT
 
 MARKER = "# ghpkg-outside"
-# Go programs (dockerd) reread /etc/hosts at most every 5 s: keep the relay up that long after.
-_HOSTS_CACHE_SECONDS = 5.5
+# A moment for a lookup made just before the restore: the engines here see /etc/hosts changes at
+# once (glibc), but another writer's read-modify-write may be under way.
+_SETTLE_SECONDS = 1.0
 
 
 def outside_address() -> str:
@@ -57,17 +58,23 @@ class Relay:
         the host here again (a bed's start elsewhere may have rewritten its hosts line)."""
         if self._claim is not None:
             self._claim()
+        self._cut()
+
+    def close(self) -> None:
+        """Stop listening (waking the accepting thread) and cut what is open; no claim."""
+        self._claim = None
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self._cut()
+
+    def _cut(self) -> None:
         with self._lock:
             doomed, self._open = self._open, set()
         for sock in doomed:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
-
-    def close(self) -> None:
-        """Stop listening and drop what is open."""
-        self._listener.close()
-        self.drop()
 
     def _accept(self) -> None:
         while True:
@@ -116,9 +123,9 @@ def reached_from_outside(host: str) -> Iterator[Relay]:
             return [_with(one, host) for one in lines if not one.endswith(tag)]
 
         _rewrite(restore)
-        time.sleep(_HOSTS_CACHE_SECONDS)  # an engine may still send host's requests here
-        _rewrite(restore)  # again: another writer of /etc/hosts may have read it before we did
         relay.close()
+        time.sleep(_SETTLE_SECONDS)
+        _rewrite(restore)  # again: another writer of /etc/hosts may have read it before we did
 
 
 def _stale(line: str) -> bool:

@@ -15,6 +15,7 @@ from ghpkg.manifest import SCHEMA2
 from testbed.client import BedClient
 from testbed.faults import Fault, FaultProxy
 from testbed.images import build_hello
+from testbed.pytest_engines import selected_engines
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run, clean_environment
 from tests.integration.test_push_cli import stored_manifest
@@ -131,6 +132,7 @@ def test_delete_by_version_removes_that_tag(
     assert "version 2.0 is not in the package" in missing.stderr
 
 
+@pytest.mark.parametrize("engine", selected_engines()[:1], indirect=True)  # the API's, not its
 def test_a_delete_that_fails_midway_names_what_went_before_it(
     bed: Any, faults: FaultProxy, run_ghpkg: Run, two_pushes: str, tmp_path: Path
 ) -> None:

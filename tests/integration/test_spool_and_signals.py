@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from testbed.pytest_engines import selected_engines
 from tests.integration.conftest import clean_environment
 
 pytestmark = pytest.mark.integration
@@ -56,13 +57,25 @@ def tag_absent(bed: Any, image: str) -> bool:
     return answer.status_code == 404
 
 
+SIGNALS = [
+    (signal.SIGTERM, 143, "error: terminated (SIGTERM); what was started is cleaned up"),
+    (signal.SIGINT, 130, "error: interrupted"),
+]
+
+
+def _signal_cases() -> list[Any]:
+    """SIGTERM (what a runner sends) on every engine, Ctrl-C on the first: the same unwinding."""
+    first = selected_engines()[0]
+    return [
+        pytest.param(name, *case, id=f"{case[0].name}-{name}")
+        for name in selected_engines()
+        for case in SIGNALS
+        if case[0] == signal.SIGTERM or name == first
+    ]
+
+
 @pytest.mark.parametrize(
-    ("sent", "code", "last_line"),
-    [
-        (signal.SIGTERM, 143, "error: terminated (SIGTERM); what was started is cleaned up"),
-        (signal.SIGINT, 130, "error: interrupted"),
-    ],
-    ids=["SIGTERM", "SIGINT"],
+    ("engine", "sent", "code", "last_line"), _signal_cases(), indirect=["engine"]
 )
 def test_a_signal_mid_push_cleans_the_spool_leaves_no_tag_and_exits_with_its_code(
     bed: Any, engine: Any, tmp_path: Path, sent: signal.Signals, code: int, last_line: str
