@@ -163,18 +163,26 @@ class _Api:
             return 401, _message("Requires authentication"), []
         return self.versions("users", self.token.user, package_type, name)
 
+    def account_refusal(self, space: str, owner: str) -> Answer | None:
+        """401 without a token, 403 for a fine-grained one, 404 for `/orgs/` of a user or
+        `/users/` of an organization (REST_PACKAGES lists each endpoint under both forms)."""
+        if self.token is None:
+            return 401, _message("Requires authentication"), []
+        if self.token.kind == "fine-grained":
+            return 403, _message("Resource not accessible by personal access token"), []
+        if owner_type(owner) != ("Organization" if space == "orgs" else "User"):
+            return 404, _message("Not Found"), []
+        return None
+
     def versions(
         self, space: str, owner: str, package_type: str, name: str, everything: bool = False
     ) -> Answer:
         """GET /(orgs|users)/{owner}/packages/docker/{REPOSITORY/IMAGE}/versions: the tags."""
         if package_type == "container":  # the Container registry's: testbed.container_packages
             return container_packages.versions(self, space, owner, name, everything)
-        if self.token is None:
-            return 401, _message("Requires authentication"), []
-        if self.token.kind == "fine-grained":
-            return 403, _message("Resource not accessible by personal access token"), []
-        if owner_type(owner) != ("Organization" if space == "orgs" else "User"):
-            return 404, _message("Not Found"), []  # /orgs/ for a user, /users/ for an org
+        refused = self.account_refusal(space, owner)
+        if refused is not None or self.token is None:
+            return refused or (401, _message("Requires authentication"), [])
         full_name = f"{owner}/{name}".lower()
         repository = "/".join(full_name.split("/")[:2])
         refusal = self._refusal(READ, repository, "list package versions")

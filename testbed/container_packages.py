@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from testbed.config import CONTAINER_BACKEND_PORT, Paths
-from testbed.tokens import DELETE, READ, REST_PACKAGES, effective_scopes, owner_type
+from testbed.tokens import DELETE, READ, REST_PACKAGES, effective_scopes
 
 if TYPE_CHECKING:
     from testbed.api import Answer, _Api
@@ -135,13 +135,7 @@ def versions(api: _Api, space: str, owner: str, name: str, everything: bool = Fa
     """GET /(orgs|users)/{owner}/packages/container/{name}/versions (REST_PACKAGES)."""
     from testbed.api import _message
 
-    if api.token is None:
-        return 401, _message("Requires authentication"), []
-    if api.token.kind == "fine-grained":
-        return 403, _message("Resource not accessible by personal access token"), []
-    if owner_type(owner) != ("Organization" if space == "orgs" else "User"):
-        return 404, _message("Not Found"), []
-    refusal = _refusal(api, READ, owner)
+    refusal = api.account_refusal(space, owner) or _refusal(api, READ, owner)
     if refusal is not None:
         return refusal
     full_name = f"{owner}/{name}".lower()

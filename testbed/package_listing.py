@@ -48,20 +48,9 @@ def _message(text: str, anchor: str = "") -> dict[str, str]:
     return {"message": text, "documentation_url": f"{DOCS}{anchor}"}
 
 
-def _refused(api: Any, space: str, owner: str) -> Answer | None:
-    """401 without a token, 403 for a fine-grained one, 404 for an owner of the other kind."""
-    if api.token is None:
-        return 401, _message("Requires authentication"), []
-    if api.token.kind == "fine-grained":
-        return 403, _message("Resource not accessible by personal access token"), []
-    if owner_type(owner) != ("Organization" if space == "orgs" else "User"):
-        return 404, _message("Not Found"), []
-    return None
-
-
 def listing(api: Any, space: str, owner: str) -> Answer:
     """GET /(orgs|users)/{owner}/packages?package_type=docker: the packages the token may read."""
-    refusal = _refused(api, space, owner)
+    refusal: Answer | None = api.account_refusal(space, owner)
     if refusal is not None:
         return refusal
     package_type = api.request.query.get("package_type", [""])[0]
@@ -81,7 +70,7 @@ def listing(api: Any, space: str, owner: str) -> Answer:
 
 def conflicts(api: Any, space: str, owner: str) -> Answer:
     """GET /(orgs|users)/{owner}/docker/conflicts: names GHES's migration would stop on."""
-    refusal = _refused(api, space, owner)
+    refusal: Answer | None = api.account_refusal(space, owner)
     if refusal is not None:
         return refusal
     owner = owner.lower()
