@@ -63,6 +63,11 @@ def listing(api: Any, space: str, owner: str) -> Answer:
         return api._refusal(READ, f"{owner}/-", "list packages")  # type: ignore[no-any-return]
     base = f"/api/v3/{space}/{owner}/packages"
     page, links = api._page(found, base)
+    # GitHub's Link URLs keep the query they answer (package_type included)
+    links = [
+        (name, value.replace("?per_page=", "?package_type=docker&per_page="))
+        for name, value in links
+    ]
     kind = owner_type(owner)
     body = [_package(api, owner, kind, name, tags) for name, tags in page]
     return 200, body, links

@@ -280,3 +280,22 @@ def test_a_blob_two_images_share_is_sent_once_and_mounted_into_the_other(
         assert "1 blob(s) mounted from another image instead of sent" in done.stderr
     finally:
         forget(bed, f"{ORG}/{repository}", *(f"{ORG}/{repository}-{i}" for i in ("one", "two")))
+
+
+def test_an_owner_with_more_than_a_page_of_packages_is_listed_whole(
+    bed: Any, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    repository = f"mp{uuid.uuid4().hex[:6]}"
+    images = [f"p{number:03d}" for number in range(101)]  # the client asks for 100 a page
+    with requests.Session() as session:
+        for image in images:
+            push(session, bed.backend_url, f"{ORG}/{repository}/{image}", "1.0", [image])
+    try:
+        planned = run_ghpkg(
+            "migrate", "--owner", ORG, "--repository", repository, *common(bed), "--json",
+            "--dry-run", "--state", str(tmp_path / "s.json"), stdin=bed.token("write"),
+        )  # fmt: skip
+        assert planned.returncode == 0, planned.stderr
+        assert report(planned)["totals"]["planned"] == len(images)
+    finally:
+        forget(bed, f"{ORG}/{repository}")

@@ -82,6 +82,7 @@ def test_the_listing_is_paged_with_a_link_header(storage: Path) -> None:
     assert status == 200
     assert len(body) == 3
     assert 'rel="next"' in links
+    assert "packages?package_type=docker&per_page=3&page=2>" in links  # the next page answers too
 
 
 def test_conflicts_are_names_two_images_share_or_the_container_registry_holds_elsewhere(
