@@ -36,7 +36,14 @@ def migrate(settings: Settings, log: Log) -> Result:
     target = container_host(settings.hostname)
     destination = client_for(settings, target, log, digests=True)
     ping_container(destination, "push")
+    source.close()  # each worker opens its own clients
+    destination.close()
     packages, ghes_conflicts = _packages(settings, log)
+    if not packages:
+        log.warn(
+            f"{_scope(settings)} has no Docker-registry images the token may read; check "
+            "--owner, --repository or --scope, and that the token has read:packages and repo"
+        )
     plans = [_plan(settings, package, ghes_conflicts) for package in packages]
     name_clashes(plans)
     state = MigrationState(settings.state_file)
