@@ -109,6 +109,8 @@ def test_an_organization_moves_with_its_digests_resumes_after_a_stop_and_reruns_
     plan = {item["source"]: item for item in mine(report(planned), prefix)}
     assert len(plan) == IMAGES + 1
     assert plan[f"{ORG}/{repository}/{prefix}-clash"]["status"] == "conflict"
+    assert plan[f"{ORG}/{repository}/{prefix}-clash"]["ghes_conflict"] is True  # its list too
+    assert plan[f"{ORG}/{repository}/{prefix}-00"]["ghes_conflict"] is False
     assert plan[f"{ORG}/{repository}/{prefix}-00"]["status"] == "planned"
     assert "To copy:" in planned.stderr
     assert not state.exists()
