@@ -11,13 +11,13 @@ _FINAL = ("Pushed", "Layer already exists", "Already exists", "Pull complete", "
 _REDRAW = 0.2  # seconds between two redraws of a terminal's progress bar
 
 
-def bar(done: int, total: int, width: int = 24) -> str:
-    """`[=========>           ]  40% 12.3/30.7 MB`."""
+def bar(done: int, total: int, width: int = 24, amount: str = "") -> str:
+    """`[=========>           ]  40% 12.3/30.7 MB` (or the `amount` given instead of the MB)."""
     part = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
     filled = int(part * width)
     arrow = ">" if filled < width else ""
     shape = ("=" * filled + arrow).ljust(width)[:width]
-    return f"[{shape}] {part:4.0%} {done / 1e6:.1f}/{total / 1e6:.1f} MB"
+    return f"[{shape}] {part:4.0%} {amount or f'{done / 1e6:.1f}/{total / 1e6:.1f} MB'}"
 
 
 class EngineProgress:

@@ -24,6 +24,7 @@ def test_the_bar_fills_with_the_bytes_done() -> None:
     assert bar(50_000_000, 100_000_000).startswith("[============>           ]  50% 50.0/100.0")
     assert bar(7, 7).startswith("[========================] 100%")
     assert "0%" in bar(5, 0)  # no total known yet
+    assert bar(3, 12, amount="3/12 images").endswith("  25% 3/12 images")
 
 
 def test_on_a_terminal_progress_is_redrawn_and_gives_way_to_the_next_line() -> None:

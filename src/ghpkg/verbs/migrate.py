@@ -16,6 +16,7 @@ from ghpkg.migration.state import MigrationState
 from ghpkg.outputs import Log, Result
 from ghpkg.package_list import DockerPackage, PackageLister
 from ghpkg.packages import PackageApi
+from ghpkg.progress import bar
 from ghpkg.reference import container_host
 from ghpkg.registry import RegistryClient
 from ghpkg.settings import Settings
@@ -103,6 +104,9 @@ def _copy(
             with lock:
                 finished += 1
                 log.info(f"[{finished}/{len(plans)}] {plan.status}: {_line(plan, hosts[1])}")
+                if log.terminal:  # and under the lines, one bar for the whole migration
+                    images = f"{finished}/{len(plans)} images"
+                    log.status(f"Migrating {bar(finished, len(plans), amount=images)}")
 
         return copy
 
