@@ -111,18 +111,48 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def pins(requirements: str) -> dict[str, tuple[str, frozenset[str]]]:
-    """Name -> (version, sha256 hashes) of each `name==version` in a requirements file."""
-    found: dict[str, tuple[str, set[str]]] = {}
-    name = ""
+def pins(requirements: str, python: str = "") -> dict[str, tuple[str, frozenset[str]]]:
+    """Name -> (version, sha256 hashes) of each `name==version` in a requirements file; with
+    `python` (e.g. "3.10"), only the pins whose `; python_version ...` marker it meets."""
+    return {name: (version, hashes) for name, version, hashes, _ in _entries(requirements, python)}
+
+
+def for_python(requirements: str, python: str) -> str:
+    """The requirements a CPython of that version installs, markers resolved (pip download
+    judges markers by the Python it runs on, not by --python-version)."""
+    return "".join(
+        f"{name}=={version} {' '.join(f'--hash=sha256:{h}' for h in sorted(hashes))}\n"
+        for name, version, hashes, _ in _entries(requirements, python)
+    )
+
+
+def _entries(requirements: str, python: str) -> list[tuple[str, str, frozenset[str], str]]:
+    """(name, version, hashes, marker) of each pin, those whose marker `python` fails left out."""
+    found: list[tuple[str, str, set[str], str]] = []
     for line in requirements.splitlines():
-        pinned = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", line)
+        pinned = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)\s*(?:;([^\\]*))?", line)
         if pinned:
-            name = normalize(pinned.group(1))
-            found[name] = (pinned.group(2), set())
+            found.append(
+                (normalize(pinned.group(1)), pinned.group(2), set(), pinned.group(3) or "")
+            )
         for digest in re.findall(r"--hash=sha256:([0-9a-f]{64})", line):
-            found[name][1].add(digest)
-    return {name: (version, frozenset(hashes)) for name, (version, hashes) in found.items()}
+            found[-1][2].add(digest)
+    return [
+        (name, version, frozenset(hashes), marker)
+        for name, version, hashes, marker in found
+        if not python or not marker.strip() or _meets(marker, python)
+    ]
+
+
+def _meets(marker: str, python: str) -> bool:
+    try:
+        from packaging.markers import Marker
+    except ImportError:  # pip's own copy: the script runs pip, so it is there
+        from pip._vendor.packaging.markers import Marker  # type: ignore[assignment]
+
+    return Marker(marker.strip()).evaluate(
+        {"python_version": python, "python_full_version": f"{python}.0"}
+    )
 
 
 def supported_pythons(pyproject: str) -> list[int]:
@@ -152,7 +182,8 @@ def plan(wanted: Sequence[Target], requirements: Path, wheelhouse: Path) -> list
             "--python-version",
             target.python,
         ]
-        hashed = ["--require-hashes", "-r", str(requirements), "--dest", str(wheelhouse)]
+        chosen = requirements.parent / f"{requirements.stem}-{target.python}.txt"
+        hashed = ["--require-hashes", "-r", str(chosen), "--dest", str(wheelhouse)]
         commands.append([*pip, *binary, *platforms, *hashed])
     return commands
 
@@ -160,17 +191,22 @@ def plan(wanted: Sequence[Target], requirements: Path, wheelhouse: Path) -> list
 def check(wheelhouse: Path, requirements: str, wanted: Sequence[Target]) -> list[str]:
     """What is wrong with WHEELHOUSE: a file no pin names by hash, a pin without a wheel for a
     target. Empty when every target installs every pin from it."""
-    pinned = pins(requirements)
+    every = _entries(requirements, "")
     problems = []
     wheels = []
     for path in sorted(wheelhouse.glob("*.whl")):
         wheel = Wheel.parse(path.name)
-        version, hashes = pinned.get(wheel.name, ("", frozenset()))
-        if wheel.version != version or sha256(path) not in hashes:
+        hashes = {
+            h
+            for name, version, pinned, _ in every
+            if (name, version) == (wheel.name, wheel.version)
+            for h in pinned
+        }
+        if sha256(path) not in hashes:
             problems.append(f"{path.name} is not a file action/requirements.txt pins by hash")
         wheels.append(wheel)
     for target in wanted:
-        for name, (version, _) in pinned.items():
+        for name, (version, _) in pins(requirements, target.python).items():
             if not any(w.name == name and w.version == version and w.fits(target) for w in wheels):
                 problems.append(
                     f"no wheel of {name}=={version} for CPython {target.python} on {target.arch}"
@@ -215,14 +251,17 @@ def build(root: Path, out: Path, wanted: Sequence[Target]) -> Path:
                 shutil.copy2(source, copy)
         wheelhouse = tree / "action" / "wheels"
         wheelhouse.mkdir()
-        requirements = root / "action" / "requirements.txt"
+        requirements = Path(scratch) / "requirements.txt"  # one file a Python, markers resolved
+        text = (root / "action" / "requirements.txt").read_text()
+        for python in {target.python for target in wanted}:
+            (Path(scratch) / f"requirements-{python}.txt").write_text(for_python(text, python))
         for target, command in zip(wanted, plan(wanted, requirements, wheelhouse), strict=True):
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 last = (done.stderr.strip().splitlines() or ["no output"])[-1]
                 where = f"CPython {target.python} on {target.arch}"
                 raise BundleError(f"pip download for {where} failed: {last}")
-        problems = check(wheelhouse, requirements.read_text(), wanted)
+        problems = check(wheelhouse, text, wanted)
         if problems:
             raise BundleError(f"the wheels are not what the action needs: {'; '.join(problems)}")
         (wheelhouse / COVERS).write_text(covers(wanted, wheelhouse) + "\n")

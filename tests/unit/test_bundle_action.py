@@ -22,6 +22,7 @@ from scripts.bundle_action import (
     check,
     chosen,
     covers,
+    for_python,
     pins,
     plan,
     supported_pythons,
@@ -59,7 +60,8 @@ def test_every_download_is_wheels_only_hash_checked_and_from_the_pinned_file() -
         assert command[1:4] == ["-m", "pip", "download"]
         assert "--only-binary=:all:" in command
         assert "--require-hashes" in command
-        assert option_values(command, "-r") == [str(REQUIREMENTS)]
+        python = option_values(command, "--python-version")[0]
+        assert option_values(command, "-r") == [str(ROOT / "action" / f"requirements-{python}.txt")]
         assert option_values(command, "--dest") == ["/w"]
         assert option_values(command, "--implementation") == ["cp"]
         arch = option_values(command, "--platform")[0].removeprefix("manylinux2014_")
@@ -174,6 +176,17 @@ def test_the_real_pins_parse_with_their_hashes() -> None:
     assert {"cffi", "cryptography", "pyyaml", "pygithub", "docker", "setuptools"} <= set(pinned)
     assert all(len(hashes) >= 1 for _, hashes in pinned.values())
     assert len(pinned["cffi"][1]) > 10  # a wheel per platform and Python, all pinned
+
+
+def test_each_python_downloads_the_pins_its_markers_choose() -> None:
+    text = REQUIREMENTS.read_text()
+    assert pins(text, "3.10")["pycparser"][0] == "3.11"  # 3.12 needs Python 3.11
+    assert pins(text, "3.13")["pycparser"][0] == "3.12"
+    chosen_310 = for_python(text, "3.10")
+    assert "pycparser==3.11 --hash=sha256:" in chosen_310
+    assert "pycparser==3.12" not in chosen_310
+    assert ";" not in chosen_310  # markers resolved: pip download judges them by its own Python
+    assert set(pins(chosen_310)) == set(pins(text, "3.10"))
 
 
 def test_the_tarball_is_the_same_bytes_for_the_same_tree(tmp_path: Path) -> None:
