@@ -85,9 +85,11 @@ def run_act(
     variables: Mapping[str, str] | None = None,
     event: Path | None = None,
     environment: Mapping[str, str] | None = None,
+    job: str = "",
 ) -> subprocess.CompletedProcess[str]:
-    """`act push` in WORKSPACE as instance HOSTNAME; secrets reach act through its environment,
-    and so does ENVIRONMENT, which the host executor hands on to every step."""
+    """`act push` in WORKSPACE as instance HOSTNAME (only JOB, where given); secrets reach act
+    through its environment, and so does ENVIRONMENT, which the host executor hands on to
+    every step."""
     env = clean_environment()
     env.update(environment or {})
     env.update(secrets)  # `-s NAME` reads the value from the environment, never from argv
@@ -100,6 +102,8 @@ def run_act(
         command += ["--var", f"{name}={value}"]
     if event is not None:
         command += ["--eventpath", str(event)]
+    if job:
+        command += ["--job", job]
     return subprocess.run(
         command,
         cwd=workspace,
