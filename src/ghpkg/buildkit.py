@@ -18,10 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import docker
-
-from ghpkg import engine
 from ghpkg.build_options import clean_environment
+from ghpkg.engine import Engine
+from ghpkg.engine.legacy_build import legacy_build
 from ghpkg.errors import BuildError
 from ghpkg.settings import Settings
 
@@ -124,7 +123,7 @@ def build_environment(settings: Settings, environ: Mapping[str, str]) -> dict[st
 
 def build_image(
     settings: Settings,
-    client: docker.DockerClient,
+    engine: Engine,
     labels: Mapping[str, str],
     log: Callable[[str], None],
 ) -> str:
@@ -133,15 +132,15 @@ def build_image(
     The legacy builder's cache ignores the platform of a `FROM scratch` image, so a build for
     one platform can hand back another's: then it builds again without the cache.
     """
-    image_id = _build(settings, client, labels, log)
+    image_id = _build(settings, engine, labels, log)
     if not settings.platforms or len(settings.platforms) > 1:
         return image_id
     wanted = settings.platforms[0]
-    built = _platform_of(client, image_id)
+    built = _platform_of(engine, image_id)
     if built != (wanted.os, wanted.architecture) and not settings.no_cache:
         log(f"the build cache gave a {'/'.join(built)} image for {wanted}: building without it")
-        image_id = _build(replace(settings, no_cache=True), client, labels, log)
-        built = _platform_of(client, image_id)
+        image_id = _build(replace(settings, no_cache=True), engine, labels, log)
+        built = _platform_of(engine, image_id)
     if built != (wanted.os, wanted.architecture):
         raise BuildError(
             f"the build for {wanted} made a {'/'.join(built)} image",
@@ -151,14 +150,14 @@ def build_image(
     return image_id
 
 
-def _platform_of(client: docker.DockerClient, image_id: str) -> tuple[str, str]:
-    attrs = engine.get_image(client, image_id).attrs
+def _platform_of(engine: Engine, image_id: str) -> tuple[str, str]:
+    attrs = engine.get_image(image_id).attrs
     return str(attrs.get("Os", "")), str(attrs.get("Architecture", ""))
 
 
 def _build(
     settings: Settings,
-    client: docker.DockerClient,
+    engine: Engine,
     labels: Mapping[str, str],
     log: Callable[[str], None],
 ) -> str:
@@ -167,7 +166,7 @@ def _build(
     buildx = find_buildx(env)
     if buildx is not None:
         log(f"Building with BuildKit (docker buildx {buildx.version[0]}.{buildx.version[1]})")
-        return _buildx_build(buildx, settings, client, labels, env, log)
+        return _buildx_build(buildx, settings, engine, labels, env, log)
     needs = [
         flag
         for flag, value in (
@@ -185,8 +184,8 @@ def _build(
         )
     log("docker buildx is not available: building with the engine's legacy builder")
     try:
-        return engine.build(
-            client,
+        built = legacy_build(
+            engine.client,
             settings.context,
             settings.dockerfile,
             dict(settings.build_args),
@@ -207,6 +206,7 @@ def _build(
             f"the legacy builder said: {exc.cause.rsplit(' | ', 1)[-1]}",  # its error, no steps
             INSTALL_BUILDX,
         ) from None
+    return engine.image_id_of(built)
 
 
 def buildkit_syntax(dockerfile: Path) -> str:
@@ -226,7 +226,7 @@ def buildkit_syntax(dockerfile: Path) -> str:
 def _buildx_build(
     buildx: Buildx,
     settings: Settings,
-    client: docker.DockerClient,
+    engine: Engine,
     labels: Mapping[str, str],
     env: dict[str, str],
     log: Callable[[str], None],
@@ -273,7 +273,7 @@ def _buildx_build(
         if metadata.exists():
             candidates.append(str(json.loads(metadata.read_text()).get("containerimage.digest")))
     for candidate in candidates:  # the containerd store names an image by its manifest digest
-        image = engine.find_image(client, candidate) if candidate.startswith("sha256:") else None
+        image = engine.find_image(candidate) if candidate.startswith("sha256:") else None
         if image is not None:
             return str(image.id)
     raise BuildError(

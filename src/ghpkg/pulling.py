@@ -13,9 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import docker
-
-from ghpkg import engine
+from ghpkg.engine import Engine
 from ghpkg.errors import EngineError, RegistryError
 from ghpkg.load_archive import docker_archive
 from ghpkg.manifest import (
@@ -46,7 +44,7 @@ class PullResult:
 
 def pull_image(
     registry: RegistryClient,
-    docker_client: docker.DockerClient,
+    engine: Engine,
     ref: Reference,
     log: Log,
     status: Log | None = None,
@@ -59,7 +57,7 @@ def pull_image(
     raw, content_type = registry.get_manifest(ref.path, ref.version)
     tag_digest = sha256_digest(raw)
     if registry.digests and is_index(raw, content_type):
-        os, architecture = engine.platform(docker_client)
+        os, architecture = engine.info().platform
         child = choose_platform(raw, os, architecture, str(ref))
         log(f"{ref} is a multi-platform index: pulling its {os}/{architecture} image {child}")
         raw, content_type = registry.get_manifest(ref.path, child)
@@ -71,8 +69,8 @@ def pull_image(
             )
     manifest = parse_schema2(raw, content_type, str(ref))
     _check_layers(manifest, str(ref))
-    containerd = engine.info(docker_client).containerd_store
-    present = _present_by_id(docker_client, manifest, containerd)
+    containerd = engine.info().containerd_store
+    present = _present_by_id(engine, manifest, containerd)
     config = b""
     if present is None:
         if manifest.config.size > CONFIG_MAX:
@@ -86,17 +84,17 @@ def pull_image(
         )
         _check_config(config, manifest, str(ref))
         if containerd:
-            present = _present_by_config(docker_client, str(ref), config)
+            present = _present_by_config(engine, str(ref), config)
     if present is not None:
-        engine.tag(docker_client, present, str(ref))
+        engine.tag(present, str(ref))
         log(f"{ref} is already present as {present}; no layers downloaded")
         return PullResult(tag_digest, present, skipped=True)
     total = sum(layer.size for layer in manifest.layers)
     log(f"pulling {ref}: {len(manifest.layers)} layer(s), {_mb(total)}")
     opener = _LayerOpener(registry, ref.path, len(manifest.layers), log, status)
     stream = docker_archive(manifest, _media_type(raw, content_type), config, opener, str(ref))
-    engine.load(docker_client, stream)
-    image = engine.find_image(docker_client, str(ref))
+    engine.load(stream)
+    image = engine.find_image(str(ref))
     if image is None:
         raise EngineError(
             f"docker load did not create {ref}",
@@ -172,16 +170,16 @@ def _check_config(config: bytes, manifest: Manifest, where: str) -> None:
         )
 
 
-def _present_by_id(client: docker.DockerClient, manifest: Manifest, containerd: bool) -> str | None:
+def _present_by_id(engine: Engine, manifest: Manifest, containerd: bool) -> str | None:
     """The image ID if the engine has it: by config (classic), by manifest (containerd)."""
     wanted = manifest.digest if containerd else manifest.config.digest
-    image = engine.find_image(client, wanted)
+    image = engine.find_image(wanted)
     return wanted if image is not None and image.id == wanted else None
 
 
-def _present_by_config(client: docker.DockerClient, name: str, config: bytes) -> str | None:
+def _present_by_config(engine: Engine, name: str, config: bytes) -> str | None:
     """On the containerd store: the image tagged `name`, if built from this very config."""
-    image = engine.find_image(client, name)
+    image = engine.find_image(name)
     if image is None:
         return None
     return str(image.id) if same_config(image.attrs, json.loads(config)) else None

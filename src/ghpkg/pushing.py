@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import docker
-
-from ghpkg import engine
 from ghpkg.blobcache import BlobCache, CachedBlob
 from ghpkg.compress import workers
+from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, build_schema2, sha256_digest
 from ghpkg.pulling import same_config
@@ -77,7 +75,7 @@ class _Facts:
 
 def push_image(
     registry: Registry,
-    docker_client: docker.DockerClient,
+    engine: Engine,
     image_id: str,
     refs: list[Reference],
     log: Log,
@@ -87,7 +85,7 @@ def push_image(
     """Push a local image under every tag in refs (one repository) as one schema-2 manifest."""
     path = _one_path(refs)
     target = Target(registry, refs[0].registry, path, cache)
-    facts = _inspect(docker_client, image_id, cache, limits)
+    facts = _inspect(engine, image_id, cache, limits)
     fast = _fast_manifest(target, facts, limits, log)
     if fast is not None:
         layers, config = fast
@@ -98,7 +96,7 @@ def push_image(
     uploader = Uploader(target, log, facts.early_gate, limits.layer_max)
     try:
         with tempfile.TemporaryDirectory(prefix="ghpkg-push-") as spool_dir:
-            read = _Reading(docker_client, facts, target, Path(spool_dir), uploader, log)
+            read = _Reading(engine, facts, target, Path(spool_dir), uploader, log)
             image, blobs = read.once(known)
             config = Descriptor(CONFIG, len(image.config), sha256_digest(image.config))
             _check_sizes(blobs, config.size, limits, log)
@@ -130,14 +128,12 @@ def _one_path(refs: list[Reference]) -> str:
     return refs[0].path
 
 
-def _inspect(
-    client: docker.DockerClient, image_id: str, cache: BlobCache | None, limits: Limits
-) -> _Facts:
+def _inspect(engine: Engine, image_id: str, cache: BlobCache | None, limits: Limits) -> _Facts:
     """The image's diff_ids, its config digest where known without saving, and the gate."""
-    attrs: dict[str, Any] = engine.get_image(client, image_id).attrs
+    attrs: dict[str, Any] = engine.get_image(image_id).attrs
     full_id = str(attrs.get("Id", image_id))
     diff_ids = tuple(str(d) for d in (attrs.get("RootFS") or {}).get("Layers") or [])
-    containerd = engine.info(client).containerd_store
+    containerd = engine.info().containerd_store
     # The cache is a file an earlier job could have written: on the classic store the image ID
     # is the config digest, and on containerd a cached config is checked before it is used.
     cached = cache.config(full_id) if cache else None
@@ -219,14 +215,14 @@ class _Reading:
 
     def __init__(
         self,
-        client: docker.DockerClient,
+        engine: Engine,
         facts: _Facts,
         target: Target,
         directory: Path,
         uploader: Uploader,
         log: Log,
     ) -> None:
-        self.client = client
+        self.engine = engine
         self.facts = facts
         self.target = target
         self.directory = directory
@@ -245,7 +241,7 @@ class _Reading:
                     self.directory, pool, self.log, known, self.skippable, guess, self.uploader.add
                 )
                 self.log(f"reading the image (docker save {short(self.facts.image_id)})")
-                stream = engine.save(self.client, self.facts.image_id)
+                stream = self.engine.save(self.facts.image_id)
                 image = read_save(stream, spooler, self.facts.config_digest)
                 if image.foreign:
                     _refuse_foreign(image)

@@ -67,4 +67,4 @@ def test_no_token_goes_to_an_engine_on_plain_tcp_elsewhere() -> None:
 
     client = docker.DockerClient(base_url="tcp://192.0.2.10:2375", version="1.41")
     with pytest.raises(EngineError, match="plain TCP"):
-        ghpkg.engine.pull(client, "x/y:1", "me", Secret("ghp_" + "a" * 36), lambda _: None)
+        ghpkg.engine.Engine(client).pull("x/y:1", "me", Secret("ghp_" + "a" * 36), lambda _: None)

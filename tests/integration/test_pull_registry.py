@@ -23,7 +23,7 @@ import docker
 import docker.errors
 import pytest
 
-import ghpkg.engine
+from ghpkg.engine import Engine
 from ghpkg.errors import AuthError, RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2
 from ghpkg.pulling import PullResult, pull_image
@@ -72,7 +72,7 @@ def _publish(bed: Any, pusher: docker.DockerClient, directory: Path, noise: int 
     greeting = f"pulled through the registry API {uuid.uuid4().hex[:6]}"
     image_id = _build(pusher, directory, str(ref), greeting, noise)
     token = Secret(bed.token("write"))
-    ghpkg.engine.push(pusher, str(ref), bed.user("write"), token, lambda _chunk: None)
+    Engine(pusher).push(str(ref), bed.user("write"), token, lambda _chunk: None)
     with _client(bed, "write") as registry:
         raw, media_type = registry.get_manifest(ref.path, ref.version)
     manifest = parse_schema2(raw, media_type, str(ref))
@@ -101,7 +101,7 @@ def _forget(client: docker.DockerClient, *names: str) -> None:
 
 
 def _containerd(client: docker.DockerClient) -> bool:
-    return ghpkg.engine.info(client).containerd_store
+    return Engine(client).info().containerd_store
 
 
 def _run(client: docker.DockerClient, name: str) -> str:
@@ -153,7 +153,7 @@ def test_pull_loads_runs_and_a_second_pull_skips(
     registry = _client(bed, "write")
     recorder = Recorder(registry)
     started = time.monotonic()
-    result = pull_image(registry, client, published.ref, recorder.log)
+    result = pull_image(registry, Engine(client), published.ref, recorder.log)
     print(f"pulled into {clean.name} in {time.monotonic() - started:.2f}s")
     assert result.skipped is False
     assert result.digest == published.manifest_digest
@@ -170,7 +170,7 @@ def test_pull_loads_runs_and_a_second_pull_skips(
     assert len(downloads) == len(done) == len(published.layer_digests)
 
     again = Recorder(registry)
-    second = pull_image(registry, client, published.ref, again.log)
+    second = pull_image(registry, Engine(client), published.ref, again.log)
     assert second == PullResult(result.digest, result.image_id, skipped=True)
     assert again.blobs == []
     assert any("already present" in line for line in again.lines)
@@ -181,12 +181,12 @@ def test_pull_retags_an_image_that_is_there_under_no_name(
 ) -> None:
     client = clean.client
     registry = _client(bed, "write")
-    first = pull_image(registry, client, published.ref, print)
+    first = pull_image(registry, Engine(client), published.ref, print)
     other = published.ref.with_version("renamed")
-    ghpkg.engine.tag(client, first.image_id, str(other))
+    Engine(client).tag(first.image_id, str(other))
     client.images.remove(str(published.ref))
     recorder = Recorder(registry)
-    result = pull_image(registry, client, published.ref, recorder.log)
+    result = pull_image(registry, Engine(client), published.ref, recorder.log)
     _forget(client, str(other))
     assert result.skipped is True
     assert recorder.blobs == []
@@ -197,7 +197,7 @@ def test_pull_retags_an_image_that_is_there_under_no_name(
 def test_pull_with_a_read_pat_and_with_the_repositorys_github_token(
     bed: Any, clean: Any, published: Published, token: str
 ) -> None:
-    result = pull_image(_client(bed, token), clean.client, published.ref, print)
+    result = pull_image(_client(bed, token), Engine(clean.client), published.ref, print)
     assert result.digest == published.manifest_digest
     assert _run(clean.client, str(published.ref)) == published.greeting
 
@@ -207,7 +207,9 @@ def test_pull_through_the_host_without_subdomain_isolation(
 ) -> None:
     flat = Reference(bed.flat_hostname, OWNER, REPOSITORY, published.ref.image, "1.0")
     try:
-        result = pull_image(_client(bed, "read", bed.flat_hostname), clean.client, flat, print)
+        result = pull_image(
+            _client(bed, "read", bed.flat_hostname), Engine(clean.client), flat, print
+        )
         assert result.digest == published.manifest_digest
         assert _run(clean.client, str(flat)) == published.greeting
     finally:
@@ -221,7 +223,7 @@ def test_a_bad_token_is_refused_with_its_kind(bed: Any, published: Published, en
     ):
         registry = RegistryClient(bed.registry_host, "octocat", Secret(value), ca_file=bed.ca_file)
         with pytest.raises(AuthError) as info:
-            pull_image(registry, engine.client, published.ref, print)
+            pull_image(registry, Engine(engine.client), published.ref, print)
         assert info.value.status == 401
         assert kind in str(info.value)
         assert "read:packages" in str(info.value)
@@ -233,14 +235,14 @@ def test_a_github_token_of_another_repository_is_refused(
 ) -> None:
     elsewhere = Reference(bed.registry_host, OWNER, "other-repo", published.ref.image, "1.0")
     with pytest.raises(AuthError, match=r"GITHUB_TOKEN \(ghs_\)") as info:
-        pull_image(_client(bed, "actions"), engine.client, elsewhere, print)
+        pull_image(_client(bed, "actions"), Engine(engine.client), elsewhere, print)
     assert info.value.status == 403
 
 
 def test_a_missing_tag_is_a_clear_error(bed: Any, published: Published, engine: Any) -> None:
     missing = published.ref.with_version("9.9.9")
     with pytest.raises(RegistryError, match="was not found: HTTP 404") as info:
-        pull_image(_client(bed, "read"), engine.client, missing, print)
+        pull_image(_client(bed, "read"), Engine(engine.client), missing, print)
     assert not info.value.temporary
 
 
@@ -258,9 +260,9 @@ def test_a_tampered_layer_aborts_the_load_and_leaves_no_tag(
     data[len(data) // 2] ^= 0xFF
     stored.write_bytes(bytes(data))
     with pytest.raises(RegistryError, match="does not match its manifest: its content has digest"):
-        pull_image(_client(bed, "read"), engine.client, image.ref, print)
-    assert ghpkg.engine.find_image(engine.client, str(image.ref)) is None
-    assert ghpkg.engine.find_image(engine.client, image.config_digest) is None
+        pull_image(_client(bed, "read"), Engine(engine.client), image.ref, print)
+    assert Engine(engine.client).find_image(str(image.ref)) is None
+    assert Engine(engine.client).find_image(image.config_digest) is None
 
 
 def test_a_manifest_naming_a_wrong_size_aborts_and_leaves_no_tag(
@@ -273,8 +275,8 @@ def test_a_manifest_naming_a_wrong_size_aborts_and_leaves_no_tag(
     lying = published.ref.with_version(f"lying-{uuid.uuid4().hex[:6]}")
     registry.put_manifest(lying.path, lying.version, json.dumps(body).encode(), SCHEMA2)
     with pytest.raises(RegistryError, match="does not match its manifest: more than"):
-        pull_image(registry, engine.client, lying, print)
-    assert ghpkg.engine.find_image(engine.client, str(lying)) is None
+        pull_image(registry, Engine(engine.client), lying, print)
+    assert Engine(engine.client).find_image(str(lying)) is None
 
 
 def test_memory_stays_flat_for_a_large_layer(
@@ -287,7 +289,7 @@ def test_memory_stays_flat_for_a_large_layer(
     tracemalloc.start()
     started = time.monotonic()
     try:
-        result = pull_image(registry, engine.client, image.ref, print)
+        result = pull_image(registry, Engine(engine.client), image.ref, print)
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

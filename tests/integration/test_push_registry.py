@@ -17,8 +17,8 @@ import docker
 import pytest
 import requests
 
-import ghpkg.engine
 from ghpkg.blobcache import BlobCache
+from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
 from ghpkg.manifest import LAYER_FOREIGN, LAYER_GZIP, OCI_LAYER_GZIP, OCI_MANIFEST, SCHEMA2
 from ghpkg.pushing import Limits, push_image
@@ -102,7 +102,7 @@ def _check_stored(bed: Any, engine: Any, path: str, tag: str, image_id: str) -> 
     config_raw = _backend(bed, path, f"blobs/{manifest['config']['digest']}").content
     assert _digest(config_raw) == manifest["config"]["digest"]
     attrs = engine.client.images.get(image_id).attrs
-    if not ghpkg.engine.info(engine.client).containerd_store:
+    if not Engine(engine.client).info().containerd_store:
         assert manifest["config"]["digest"] == image_id  # the classic store's image ID
     diff_ids = json.loads(config_raw)["rootfs"]["diff_ids"]
     assert diff_ids == attrs["RootFS"]["Layers"]
@@ -129,7 +129,7 @@ def test_push_pull_back_and_run(
     lines: list[str] = []
     first = push_image(
         registry,
-        engine.client,
+        Engine(engine.client),
         image_id,
         _refs(bed, image_name, "1.0", "latest"),
         lines.append,
@@ -145,11 +145,11 @@ def test_push_pull_back_and_run(
     assert bed.token("write") not in "\n".join(lines)
 
     again = push_image(
-        registry, engine.client, image_id, _refs(bed, image_name, "1.1"), print, cache=cache
+        registry, Engine(engine.client), image_id, _refs(bed, image_name, "1.1"), print, cache=cache
     )
     uncached = push_image(
         registry,
-        engine.client,
+        Engine(engine.client),
         image_id,
         _refs(bed, image_name, "1.2"),
         print,
@@ -184,7 +184,7 @@ def test_layer_over_the_limit_is_refused_before_any_upload(
         with pytest.raises(GhpkgError, match=r"accepts layers of at most 1\.5 MB") as caught:
             push_image(
                 registry,
-                engine.client,
+                Engine(engine.client),
                 image_id,
                 _refs(bed, image_name, "1.0"),
                 print,
@@ -304,27 +304,29 @@ def test_foreign_layers_are_refused_before_any_upload(
     engine: Any,
     registry: RegistryClient,
     image_name: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tag = f"local/{image_name}:foreign"
     archive, windows_save = _foreign_archive(tag)
     engine.client.api.load_image(archive)
     image_id = str(engine.client.images.get(tag).id)
-    if not ghpkg.engine.info(engine.client).containerd_store:
+    local = Engine(engine.client)
+    if not local.info().containerd_store:
         # A classic store on Linux drops foreign sources when loading (only Windows keeps
         # them): show ghpkg the image and archive a Windows engine would.
-        real_get_image = ghpkg.engine.get_image
 
-        def windows_image(client: docker.DockerClient, name: str) -> Any:
-            image = real_get_image(client, name)
-            image.attrs["Os"] = "windows"
-            return image
+        class WindowsEngine(Engine):
+            def get_image(self, name_or_id: str) -> Any:
+                image = super().get_image(name_or_id)
+                image.attrs["Os"] = "windows"
+                return image
 
-        monkeypatch.setattr(ghpkg.engine, "get_image", windows_image)
-        monkeypatch.setattr(ghpkg.engine, "save", lambda *_args, **_kw: iter([windows_save]))
+            def save(self, image: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+                return iter([windows_save])
+
+        local = WindowsEngine(engine.client)
     try:
         with pytest.raises(GhpkgError, match="does not currently support foreign layers"):
-            push_image(registry, engine.client, image_id, _refs(bed, image_name, "1.0"), print)
+            push_image(registry, local, image_id, _refs(bed, image_name, "1.0"), print)
         _nothing_stored(bed, f"{OWNER}/{REPOSITORY}/{image_name}")
     finally:
         engine.client.images.remove(image_id, force=True)

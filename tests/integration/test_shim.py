@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from ghpkg.engine import Engine
 from ghpkg.manifest import SCHEMA2
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
@@ -292,12 +293,13 @@ def test_an_engine_that_cannot_reach_the_shim_is_told_apart_from_one_that_can(
     bed: Any, engine: Any
 ) -> None:
     """The probe `auto` runs when ghpkg is in a container: here, another network namespace."""
-    assert unreachable(engine.client, remote=True) == ""
+    assert unreachable(Engine(engine.client), remote=True) == ""
     script = (
         "import docker\n"
+        "from ghpkg.engine import Engine\n"
         "from ghpkg.transports.choice import unreachable\n"
         f"client = docker.DockerClient(base_url={engine.base_url!r}, version='auto')\n"
-        "print(unreachable(client, True))\n"
+        "print(unreachable(Engine(client), True))\n"
     )
     isolated = subprocess.run(
         ["unshare", "--net", "sh", "-c", f'ip link set lo up && {sys.executable} -c "$0"', script],

@@ -152,7 +152,7 @@ def test_a_digest_pull_makes_the_engine_trust_the_ca_for_that_pull_only(
     outside.drop()
     name = f"{bed.container_host}/{OWNER}/trust-ca-probe"
     assert UNTRUSTED in _engine_alone_pulls(engine, bed, name)  # the bed's CA is not trusted
-    containerd = ghpkg.engine.info(engine.client).containerd_store
+    containerd = ghpkg.engine.Engine(engine.client).info().containerd_store
     extra = ["--retries", "0"] if containerd else []  # it fails there; ghpkg retries it 4 times
     done = _digest_pull(bed, engine, run_ghpkg, tmp_path, outside, *extra)
     outside.drop()  # the engine's next pull connects, and verifies, again

@@ -1,15 +1,19 @@
-"""A broken or timed-out talk with the engine is an EngineError, retried where it may pass."""
+"""A broken or timed-out talk with the engine is an EngineError, retried where it may pass;
+which registry errors in the engine's JSON stream are worth another `docker push`/`pull`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
+import docker
 import pytest
 import requests
 import urllib3.exceptions
 
-from ghpkg import engine
+import ghpkg.engine.errors
+from ghpkg.engine import Engine, temporary_message
 from ghpkg.errors import EngineError
 
 
@@ -50,14 +54,12 @@ class BrokenClient:
 def test_a_push_stream_that_breaks_is_retried_then_one_engine_error(
     error: Exception, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine, "backoff_delay", lambda _n: 0.0)
+    monkeypatch.setattr(ghpkg.engine.errors, "backoff_delay", lambda _n: 0.0)
     client = BrokenClient(error)
     said: list[str] = []
-    pushing: Any = engine.push  # a fake client stands in for docker-py's
+    engine = Engine(cast(docker.DockerClient, client))  # a fake client stands in for docker-py's
     with pytest.raises(EngineError) as failed:
-        pushing(
-            client, "127.0.0.1:5/o/r/i:1", "", None, lambda _c: None, retries=1, log=said.append
-        )
+        engine.push("127.0.0.1:5/o/r/i:1", "", None, lambda _c: None, retries=1, log=said.append)
     assert client.api.calls == 2
     assert failed.value.temporary
     assert str(failed.value).startswith("docker push of 127.0.0.1:5/o/r/i:1 failed: ")
@@ -68,7 +70,7 @@ def test_a_push_stream_that_breaks_is_retried_then_one_engine_error(
 def test_a_save_stream_that_breaks_is_an_engine_error_not_an_internal_one() -> None:
     client = BrokenClient(urllib3.exceptions.ProtocolError("Connection broken"))
     with pytest.raises(EngineError) as failed:
-        list(engine.save(client, "sha256:abc"))  # type: ignore[arg-type]
+        list(Engine(cast(docker.DockerClient, client)).save("sha256:abc"))
     assert str(failed.value) == "docker save of sha256:abc failed: Connection broken"
     assert failed.value.temporary
 
@@ -82,9 +84,43 @@ def test_an_answer_from_the_engine_is_judged_by_its_words_not_retried_as_a_broke
     response = requests.Response()
     response.status_code = 404
     client = BrokenClient(docker.errors.NotFound("manifest unknown", response=response))
-    monkeypatch.setattr(engine, "backoff_delay", lambda _n: 0.0)
-    pushing: Any = engine.push
+    monkeypatch.setattr(ghpkg.engine.errors, "backoff_delay", lambda _n: 0.0)
+    engine = Engine(cast(docker.DockerClient, client))
     with pytest.raises(EngineError) as failed:
-        pushing(client, "127.0.0.1:5/o/r/i:1", "", None, lambda _c: None, retries=3)
+        engine.push("127.0.0.1:5/o/r/i:1", "", None, lambda _c: None, retries=3)
     assert client.api.calls == 1
     assert not failed.value.temporary
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "received unexpected HTTP status: 502 Bad Gateway",
+        "received unexpected HTTP status: 503 Service Unavailable",
+        "toomanyrequests: too many requests",
+        "Put https://docker.ghes.test/v2/o/r/i/manifests/1: net/http: TLS handshake timeout",
+        "read tcp 127.0.0.1:1->127.0.0.1:443: read: connection reset by peer",
+        "Get https://docker.ghes.test/v2/: dial tcp 127.0.0.1:443: i/o timeout",
+        "Patch https://docker.ghes.test/v2/o/r/i/blobs/uploads/x: EOF",
+        "context deadline exceeded",
+    ],
+)
+def test_temporary(message: str) -> None:
+    assert temporary_message(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "unauthorized: Your request could not be authenticated by the GitHub Packages service",
+        "denied: permission_denied: The token provided does not match expected scopes.",
+        "no basic auth credentials",
+        "Get https://docker.ghes.test/v2/: x509: certificate signed by unknown authority",
+        "manifest invalid: manifest invalid",
+        "manifest for docker.ghes.test/o/r/i:1 not found: manifest unknown",
+        "received unexpected HTTP status: 403 Forbidden",
+        "an image does not exist locally with the tag: docker.ghes.test/o/r/i",
+    ],
+)
+def test_not_temporary(message: str) -> None:
+    assert not temporary_message(message)

@@ -13,14 +13,13 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from types import SimpleNamespace
+from typing import Any
 
-import docker
 import pytest
 
-import ghpkg.engine
 from ghpkg.blobcache import BlobCache
-from ghpkg.engine import EngineInfo
+from ghpkg.engine import Engine, EngineInfo
 from ghpkg.errors import GhpkgError
 from ghpkg.manifest import LAYER_FOREIGN, LAYER_GZIP, SCHEMA2
 from ghpkg.pushing import Limits, push_image
@@ -29,7 +28,6 @@ from ghpkg.spool import LayerBlob
 from ghpkg.uploads import Target, Uploader
 
 HOST = "docker.ghes.test"
-CLIENT = cast(docker.DockerClient, object())  # the engine is scripted: no client is used
 
 
 def _digest(data: bytes) -> str:
@@ -148,41 +146,36 @@ class FakeImage:
         return _tar([*files, ("manifest.json", json.dumps([entry]).encode())])
 
 
-@dataclass
-class FakeEngine:
-    """Counts `docker save` calls."""
+class FakeEngine(Engine):
+    """A scripted engine: one image, and a count of `docker save` calls."""
 
-    image: FakeImage
-    saves: int = 0
-    containerd: bool = False
+    def __init__(self, image: FakeImage) -> None:  # no docker-py client behind it
+        self.image = image
+        self.saves = 0
+        self.containerd = False
 
+    def info(self) -> EngineInfo:
+        return EngineInfo("28.5.2", "1.51", self.containerd)
 
-@pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
-    """A scripted engine behind ghpkg.engine's functions."""
-    fake = FakeEngine(FakeImage([_tar([("a", b"alpha " * 50000)]), _tar([("b", b"\x07" * 3000)])]))
+    def get_image(self, name_or_id: str) -> Any:
+        img = self.image
+        size = sum(len(layer) for layer in img.layers)
+        diff_ids = [_digest(layer) for layer in img.layers]
+        image_id = "sha256:" + "c" * 64 if self.containerd else img.image_id
+        attrs = {"Id": image_id, "Os": img.os, "Size": size, "RootFS": {"Layers": diff_ids}}
+        return SimpleNamespace(id=image_id, attrs=attrs)
 
-    class Image:
-        @property
-        def attrs(self) -> dict[str, Any]:
-            img = fake.image
-            size = sum(len(layer) for layer in img.layers)
-            diff_ids = [_digest(layer) for layer in img.layers]
-            image_id = "sha256:" + "c" * 64 if fake.containerd else img.image_id
-            return {"Id": image_id, "Os": img.os, "Size": size, "RootFS": {"Layers": diff_ids}}
-
-    def save(_client: Any, _image: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        fake.saves += 1
-        raw = fake.image.archive()
+    def save(self, image: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        self.saves += 1
+        raw = self.image.archive()
         for start in range(0, len(raw), 7777):
             yield raw[start : start + 7777]
 
-    monkeypatch.setattr(ghpkg.engine, "get_image", lambda _c, _n: Image())
-    monkeypatch.setattr(
-        ghpkg.engine, "info", lambda _c: EngineInfo("28.5.2", "1.51", fake.containerd)
-    )
-    monkeypatch.setattr(ghpkg.engine, "save", save)
-    return fake
+
+@pytest.fixture
+def engine() -> FakeEngine:
+    """A scripted engine with a two-layer image."""
+    return FakeEngine(FakeImage([_tar([("a", b"alpha " * 50000)]), _tar([("b", b"\x07" * 3000)])]))
 
 
 def _refs(image: str, *versions: str) -> list[Reference]:
@@ -193,7 +186,7 @@ def _push(
     registry: FakeRegistry, engine: FakeEngine, image: str, *versions: str, **kwargs: Any
 ) -> Any:
     refs = _refs(image, *versions)
-    return push_image(registry, CLIENT, engine.image.image_id, refs, lambda _l: None, **kwargs)
+    return push_image(registry, engine, engine.image.image_id, refs, lambda _l: None, **kwargs)
 
 
 def _layers_unpack_to_diff_ids(registry: FakeRegistry, path: str, manifest: bytes) -> None:
@@ -317,7 +310,7 @@ def test_layer_over_the_limit_is_refused_before_any_upload(engine: FakeEngine) -
 def test_big_image_is_warned_about(engine: FakeEngine) -> None:
     lines: list[str] = []
     refs = _refs("app", "1")
-    push_image(FakeRegistry(), CLIENT, "x", refs, lines.append, Limits(image_warn=1024))
+    push_image(FakeRegistry(), engine, "x", refs, lines.append, Limits(image_warn=1024))
     assert any("warning: the image is" in line and "over 1.0 KB" in line for line in lines)
 
 
@@ -335,7 +328,7 @@ def test_foreign_layers_are_refused_before_any_upload(engine: FakeEngine, layout
 def test_refs_must_name_one_image(engine: FakeEngine) -> None:
     refs = _refs("a", "1") + _refs("b", "1")
     with pytest.raises(GhpkgError, match="different images"):
-        push_image(FakeRegistry(), CLIENT, "x", refs, print)
+        push_image(FakeRegistry(), engine, "x", refs, print)
 
 
 def test_long_uploads_are_reported_while_they_run(tmp_path: Path) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-import docker
 import docker.errors
 
-from ghpkg.engine import EngineInfo
+from ghpkg.engine import Engine, EngineInfo
 from ghpkg.errors import EngineError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
@@ -56,7 +55,7 @@ def choose(requested: str, verb: str, info: EngineInfo, unreachable: str) -> Cho
     return Choice("registry", f"faster than the engine's own {verb} before Engine {threshold}")
 
 
-def unreachable(client: docker.DockerClient, remote: bool) -> str:
+def unreachable(engine: Engine, remote: bool) -> str:
     """Why the engine cannot reach a shim on this machine's loopback, or "" when it can.
 
     Only where it is in doubt (ghpkg in a container, or DOCKER_HOST naming another host): the
@@ -68,7 +67,7 @@ def unreachable(client: docker.DockerClient, remote: bool) -> str:
     with Shim(nowhere, scope=Scope(frozenset(), writable=False)) as shim:
         # Refused by the shim, or it never reached the shim: the shim's request count tells.
         with contextlib.suppress(docker.errors.DockerException):
-            client.api.pull(f"{shim.address}/ghpkg/reach", tag="probe")
+            engine.client.api.pull(f"{shim.address}/ghpkg/reach", tag="probe")
         if shim.activity.requests:
             return ""
     return (

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import docker
-
-from ghpkg import engine
+from ghpkg.engine import Engine
 from ghpkg.errors import EngineError, GhpkgError
 from ghpkg.progress import EngineProgress
 from ghpkg.reference import Reference
@@ -31,13 +29,13 @@ class EngineTransport:
     def __init__(
         self,
         registry: RegistryClient,
-        client: docker.DockerClient,
+        engine: Engine,
         log: Log,
         retries: int = 4,
         status: Log | None = None,
     ) -> None:
         self._registry = registry
-        self._client = client
+        self._engine = engine
         self._log = log
         self._retries = retries
         self._status = status  # a terminal's progress bar
@@ -49,12 +47,12 @@ class EngineTransport:
             names = [f"{shim.address}/{ref.path}:{ref.version}" for ref in refs]
             try:
                 for name in names:
-                    engine.tag(self._client, image_id, name)
+                    self._engine.tag(image_id, name)
                 for name in names:
-                    self._through(shim, engine.push, name, missing_counts=False)
+                    self._through(shim, self._engine.push, name, missing_counts=False)
             finally:
                 for name in names:
-                    engine.untag(self._client, name)
+                    self._engine.untag(name)
             missing = [ref.version for ref in refs if (ref.path, ref.version) not in shim.pushed]
             if missing:
                 raise EngineError(
@@ -69,14 +67,14 @@ class EngineTransport:
         with Shim(self._registry, scope=scope, log=self._log) as shim:
             local = f"{shim.address}/{reference.path}:{reference.version}"
             try:
-                self._through(shim, engine.pull, local, missing_counts=True)
-                image_id = engine.image_id_of(self._client, local)
-                engine.tag(self._client, image_id, str(reference))
+                self._through(shim, self._engine.pull, local, missing_counts=True)
+                image_id = self._engine.image_id_of(local)
+                self._engine.tag(image_id, str(reference))
             finally:
                 digest = shim.served.get((reference.path, reference.version), "")
-                engine.untag(self._client, local)
+                self._engine.untag(local)
                 if digest:
-                    engine.untag(self._client, f"{shim.address}/{reference.path}@{digest}")
+                    self._engine.untag(f"{shim.address}/{reference.path}@{digest}")
         if not digest:
             raise EngineError(f"the engine pulled {reference} without reading its manifest")
         return Pulled(digest, image_id)
@@ -87,7 +85,6 @@ class EngineTransport:
         """The engine's push or pull of `name`; on failure, the registry's error if it gave one."""
         try:
             move(
-                self._client,
                 name,
                 "",
                 None,

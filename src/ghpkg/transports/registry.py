@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import docker
-
+from ghpkg.engine import Engine
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.transports import Pulled
@@ -20,13 +19,13 @@ class RegistryTransport:
     def __init__(
         self,
         registry: RegistryClient,
-        client: docker.DockerClient,
+        engine: Engine,
         log: Callable[[str], None],
         cache_dir: Path | None = None,
         status: Callable[[str], None] | None = None,
     ) -> None:
         self._registry = registry
-        self._client = client
+        self._engine = engine
         self._log = log
         self._cache_dir = cache_dir
         self._status = status  # a terminal's progress bar
@@ -37,11 +36,11 @@ class RegistryTransport:
         from ghpkg.pushing import push_image
 
         cache = BlobCache(self._cache_dir) if self._cache_dir else None
-        push_image(self._registry, self._client, image_id, refs, self._log, cache=cache)
+        push_image(self._registry, self._engine, image_id, refs, self._log, cache=cache)
 
     def pull(self, reference: Reference) -> Pulled:
         """Stream the tag's layers into `docker load`, checked on the way."""
         from ghpkg.pulling import pull_image  # deferred: only this transport needs it
 
-        pulled = pull_image(self._registry, self._client, reference, self._log, self._status)
+        pulled = pull_image(self._registry, self._engine, reference, self._log, self._status)
         return Pulled(pulled.digest, pulled.image_id)

@@ -5,10 +5,10 @@ log in, and (for push and pull) ask the engine which transport suits it.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
-import docker
-
-from ghpkg import auth, diagnosis, engine
+from ghpkg import auth, diagnosis
+from ghpkg.engine import Engine, EngineInfo
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference, container_host, registry_host
@@ -20,9 +20,17 @@ from ghpkg.transports.engine import EngineTransport
 from ghpkg.transports.registry import RegistryTransport
 
 
-def prepare(
-    settings: Settings, log: Log, verb: str
-) -> tuple[RegistryClient, list[Reference], docker.DockerClient, Transport]:
+@dataclass(frozen=True)
+class Connected:
+    """What a push or pull works with: the registry, the references, the engine, the transport."""
+
+    registry: RegistryClient
+    refs: list[Reference]
+    engine: Engine
+    transport: Transport
+
+
+def prepare(settings: Settings, log: Log, verb: str) -> Connected:
     """Log in to the registry and, meanwhile, ask the engine which transport suits it.
 
     The registry's verdict comes first when both fail: a refused token explains more.
@@ -30,9 +38,9 @@ def prepare(
     with ThreadPoolExecutor(1) as pool:
         connecting = pool.submit(connect, settings, log, verb)
         try:
-            client = engine.connect(settings.docker_host)
-            info = engine.info(client)
-            elsewhere = choice.unreachable(client, settings.engine_elsewhere)
+            engine = Engine.connect(settings.docker_host)
+            info = engine.info()
+            elsewhere = choice.unreachable(engine, settings.engine_elsewhere)
             chosen = choice.choose(settings.transport, verb, info, elsewhere)
         except GhpkgError:
             connecting.result()
@@ -42,10 +50,10 @@ def prepare(
     log.info(f"{where}: {verb}ing via {chosen.name} ({chosen.why})")
     status = log.status if log.terminal else None  # a progress bar on a terminal
     if chosen.name == "engine":
-        transport: Transport = EngineTransport(registry, client, log.info, settings.retries, status)
+        transport: Transport = EngineTransport(registry, engine, log.info, settings.retries, status)
     else:
-        transport = RegistryTransport(registry, client, log.info, settings.cache_dir, status)
-    return registry, refs, client, transport
+        transport = RegistryTransport(registry, engine, log.info, settings.cache_dir, status)
+    return Connected(registry, refs, engine, transport)
 
 
 def connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
@@ -146,5 +154,6 @@ def client_for(settings: Settings, host: str, log: Log, digests: bool = False) -
     )
 
 
-def store_note(info: engine.EngineInfo) -> str:
+def store_note(info: EngineInfo) -> str:
+    """How a log line names the containerd image store (nothing for the classic one)."""
     return " (containerd image store)" if info.containerd_store else ""

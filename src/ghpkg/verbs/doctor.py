@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ghpkg import auth, diagnosis, engine
+from ghpkg import auth, diagnosis
+from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
 from ghpkg.registry.layout import Layout, Seen, probe_layout, resolve
@@ -348,24 +349,24 @@ def _engine(settings: Settings, found: Findings) -> None:
     from ghpkg.transports.choice import choose, unreachable
 
     try:
-        client = engine.connect(settings.docker_host, timeout=30)
+        engine = Engine.connect(settings.docker_host, timeout=30)
     except GhpkgError as exc:
         found.fail("engine", exc)
         return
     try:
-        info = engine.info(client)
+        info = engine.info()
     except GhpkgError as exc:
         found.fail("engine", exc)
-        client.close()
+        engine.close()
         return
     try:
-        elsewhere = unreachable(client, settings.engine_elsewhere)
+        elsewhere = unreachable(engine, settings.engine_elsewhere)
         chosen = choose(settings.transport, "push", info, elsewhere)
     except GhpkgError as exc:
         found.fail("engine", exc)
         return
     finally:
-        client.close()
+        engine.close()
     store = "containerd" if info.containerd_store else "classic"
     found.facts["engine"] = {
         "version": info.version,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from ghpkg import engine
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import CONFIG_MAX, OCI_INDEX, load_object
 from ghpkg.outputs import Log, Result
@@ -25,30 +24,30 @@ def push_platforms(settings: Settings, log: Log) -> Result:
     """Build each platform, push it under its platform tags, then join them (unless told not)."""
     from ghpkg.verbs.push import PushResult, build_labels, build_source, verify  # push imports us
 
-    registry, refs, client, transport = prepare(settings, log, "push")
+    connected = prepare(settings, log, "push")
+    registry, refs, engine = connected.registry, connected.refs, connected.engine
     labels = build_labels(settings, log)  # once: every platform's image says the same
     pushed: list[str] = []
     image_ids: dict[Platform, str] = {}
     for platform in settings.platforms:
-        image_id = build_source(replace(settings, platforms=(platform,)), client, log, labels)
+        image_id = build_source(replace(settings, platforms=(platform,)), engine, log, labels)
         image_ids[platform] = image_id
         tagged = [r.with_version(platform.tag(r.version)) for r in refs]
         for reference in tagged:
-            engine.tag(client, image_id, str(reference))
+            engine.tag(image_id, str(reference))
         with log.group(f"Push {platform}: {', '.join(r.version for r in tagged)}"):
-            transport.push(image_id, tagged)
+            connected.transport.push(image_id, tagged)
         log.info(f"Pushed {platform} as {verify(registry, tagged, settings.registry == 'docker')}")
         pushed += [str(r) for r in tagged]
     if settings.platform_tags:
         registry_host, page = refs[0].registry, settings.package_url
         return PushResult(tuple(pushed), registry=registry_host, package_url=page, labels=labels)
-    os, architecture = engine.platform(client)
-    default = default_platform(settings.platforms, os, architecture)
+    default = default_platform(settings.platforms, *engine.info().platform)
     digest = join_versions(
         registry, refs, settings.platforms, default, settings.registry, log, labels
     )
     for reference in refs:  # locally too, VERSION names what it names on the Docker registry
-        engine.tag(client, image_ids[default], str(reference))
+        engine.tag(image_ids[default], str(reference))
     return PushResult(
         images=tuple(str(r) for r in refs) + tuple(pushed),
         digest=digest,

@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-import docker
-
-from ghpkg import engine
+from ghpkg.engine import Engine
 from ghpkg.engine_trust import trusted
 from ghpkg.errors import RegistryError
 from ghpkg.outputs import Log, Result
 from ghpkg.platforms import engine_tags
 from ghpkg.progress import EngineProgress
 from ghpkg.reference import Reference, is_digest
-from ghpkg.registry import RegistryClient
 from ghpkg.settings import Settings
-from ghpkg.transports import Pulled, Transport
-from ghpkg.verbs.connect import prepare
+from ghpkg.transports import Pulled
+from ghpkg.verbs.connect import Connected, prepare
 
 
 def pull(settings: Settings, log: Log) -> Result:
     """Pull one version into the local engine, under its full reference."""
-    registry, refs, client, transport = prepare(settings, log, "pull")
-    reference = refs[0]
+    return fetch(settings, log, prepare(settings, log, "pull"))
+
+
+def fetch(settings: Settings, log: Log, connected: Connected) -> Result:
+    """The pull once connected: by digest, by the engine's platform tag, or by the tag."""
+    reference, engine = connected.refs[0], connected.engine
     with log.group(f"Pull {reference}"):
         if is_digest(reference.version):  # the Container registry: the engine pulls it there
             log.info("pulling via engine (a digest: the Container registry resolves it)")
-            pulled = _pull_digest(settings, client, reference, log)
+            pulled = _pull_digest(settings, engine, reference, log)
         elif settings.registry == "docker":
-            pulled = _pull_for_platform(registry, client, transport, reference, log)
+            pulled = _pull_for_platform(connected, reference, log)
         else:  # the Container registry: an index gives way to the engine's platform
-            pulled = transport.pull(reference)
+            pulled = connected.transport.pull(reference)
     return Result(
         images=(str(reference),),
         digest=pulled.digest,
@@ -38,18 +39,12 @@ def pull(settings: Settings, log: Log) -> Result:
     )
 
 
-def _pull_for_platform(
-    registry: RegistryClient,
-    client: docker.DockerClient,
-    transport: Transport,
-    reference: Reference,
-    log: Log,
-) -> Pulled:
+def _pull_for_platform(connected: Connected, reference: Reference, log: Log) -> Pulled:
     """Pull `VERSION-os-arch` for the engine's platform where a multi-platform push left one."""
-    os, architecture = engine.platform(client)
-    for tag in engine_tags(reference.version, os, architecture):
+    engine, transport = connected.engine, connected.transport
+    for tag in engine_tags(reference.version, *engine.info().platform):
         try:
-            registry.get_manifest(reference.path, tag)
+            connected.registry.get_manifest(reference.path, tag)
         except RegistryError as exc:
             if exc.status == 404:
                 continue
@@ -57,19 +52,16 @@ def _pull_for_platform(
         log.info(f"{reference.version} has a tag for this engine's platform: pulling {tag}")
         candidate = reference.with_version(tag)
         pulled = transport.pull(candidate)
-        engine.tag(client, pulled.image_id, str(reference))
-        engine.untag(client, str(candidate))
+        engine.tag(pulled.image_id, str(reference))
+        engine.untag(str(candidate))
         return pulled
     return transport.pull(reference)
 
 
-def _pull_digest(
-    settings: Settings, client: docker.DockerClient, reference: Reference, log: Log
-) -> Pulled:
+def _pull_digest(settings: Settings, engine: Engine, reference: Reference, log: Log) -> Pulled:
     """`docker pull NAME@DIGEST` from the Container registry itself (it resolves digests)."""
     with trusted(settings.ca_file, reference.registry, log.info, log.warn):
         engine.pull(
-            client,
             str(reference),
             settings.username,
             settings.token,
@@ -77,4 +69,4 @@ def _pull_digest(
             retries=settings.retries,
             log=log.info,
         )
-    return Pulled(reference.version, engine.image_id_of(client, str(reference)))
+    return Pulled(reference.version, engine.image_id_of(str(reference)))

@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import docker
-
-from ghpkg import engine
+from ghpkg.engine import Engine
 from ghpkg.errors import RegistryError
 from ghpkg.image_metadata import metadata_outputs
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
@@ -17,7 +15,7 @@ from ghpkg.outputs import Log, Result
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.settings import Settings
-from ghpkg.verbs.connect import prepare
+from ghpkg.verbs.connect import Connected, prepare
 
 
 @dataclass(frozen=True)
@@ -53,14 +51,19 @@ def push(settings: Settings, log: Log) -> Result:
         from ghpkg.verbs.platforms import push_platforms  # deferred: one image for many platforms
 
         return push_platforms(settings, log)
-    registry, refs, client, transport = prepare(settings, log, "push")
+    return publish(settings, log, prepare(settings, log, "push"))
+
+
+def publish(settings: Settings, log: Log, connected: Connected) -> PushResult:
+    """The push once connected: the image, its tags, the transport's push, the registry's word."""
+    refs, engine = connected.refs, connected.engine
     labels = {} if settings.source else build_labels(settings, log)
-    image_id = build_source(settings, client, log, labels)
+    image_id = build_source(settings, engine, log, labels)
     for reference in refs:
-        engine.tag(client, image_id, str(reference))
+        engine.tag(image_id, str(reference))
     with log.group(f"Push {', '.join(r.version for r in refs)} to {refs[0].name}"):
-        transport.push(image_id, refs)
-    digest = verify(registry, refs, schema2_only=settings.registry == "docker")
+        connected.transport.push(image_id, refs)
+    digest = verify(connected.registry, refs, schema2_only=settings.registry == "docker")
     log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
     return PushResult(
         images=tuple(str(r) for r in refs),
@@ -96,13 +99,13 @@ def build_labels(settings: Settings, log: Log) -> dict[str, str]:
 
 def build_source(
     settings: Settings,
-    client: docker.DockerClient,
+    engine: Engine,
     log: Log,
     labels: Mapping[str, str] | None = None,
 ) -> str:
     """The image to push: --source as it is, else a build of the context with these labels."""
     if settings.source:
-        image_id = engine.image_id_of(client, settings.source)
+        image_id = engine.image_id_of(settings.source)
         log.info(f"Using local image {settings.source} ({image_id})")
         return image_id
     if labels is None:
@@ -110,7 +113,7 @@ def build_source(
     from ghpkg.buildkit import build_image  # deferred: only a build needs it
 
     with log.group(f"Build {settings.context}"):
-        image_id = build_image(settings, client, labels, log.info)
+        image_id = build_image(settings, engine, labels, log.info)
     log.info(f"Built {image_id}")
     return image_id
 

@@ -1,0 +1,64 @@
+"""A docker-py client for the engine as the docker CLI finds it (docker.from_env semantics)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+from docker.utils import kwargs_from_env
+
+from ghpkg.engine.errors import first_line
+from ghpkg.errors import EngineError
+
+
+def docker_client(
+    base_url: str | None = None, timeout: int = 600, environment: Mapping[str, str] | None = None
+) -> docker.DockerClient:
+    """DOCKER_HOST (or base_url), with TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH; pinged."""
+    env = dict(os.environ if environment is None else environment)
+    if base_url:
+        env["DOCKER_HOST"] = base_url
+    try:
+        client = _client(env, timeout, "")
+        client.ping()
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise EngineError(
+            "cannot reach the Docker engine",
+            first_line(exc),
+            "start dockerd (or set DOCKER_HOST, with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for "
+            "a TLS engine) and check you may use its socket",
+            temporary=isinstance(exc, requests.RequestException),
+        ) from None
+    return client
+
+
+def _client(env: Mapping[str, str], timeout: int, version: str) -> docker.DockerClient:
+    """docker.from_env(version="auto") that keeps DOCKER_CERT_PATH's CA (see _keep_engine_ca)."""
+    kwargs = kwargs_from_env(environment=dict(env))
+    client = docker.DockerClient(version=version or "1.24", timeout=timeout, **kwargs)
+    _keep_engine_ca(client)
+    if version:
+        return client
+    found = str(client.api.version(api_version=False).get("ApiVersion") or "1.24")
+    client.close()
+    return _client(env, timeout, found)
+
+
+def _keep_engine_ca(client: docker.DockerClient) -> None:
+    """Verify the engine against DOCKER_CERT_PATH's CA even where REQUESTS_CA_BUNDLE is set.
+
+    requests lets that variable win over a session's CA; the docker CLI does not.
+    """
+    api = client.api
+    merge = api.merge_environment_settings
+
+    def merged(url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        settings = merge(url, proxies, stream, verify, cert)
+        settings["verify"] = api.verify if verify is None else verify
+        return settings
+
+    api.merge_environment_settings = merged  # type: ignore[method-assign]

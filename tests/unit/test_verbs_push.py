@@ -1,0 +1,91 @@
+"""A push once connected (verbs.push.publish): the image, its tags, the transport, the answer."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from ghpkg.errors import EngineError, RegistryError
+from ghpkg.manifest import OCI_MANIFEST, SCHEMA2, sha256_digest
+from ghpkg.outputs import Log
+from ghpkg.reference import Reference
+from ghpkg.settings import Settings
+from ghpkg.verbs.connect import Connected
+from ghpkg.verbs.push import publish
+from tests.unit.fakes import FakeEngine, FakeRegistry, FakeTransport, manifest_of, settings
+
+IMAGE_ID = "sha256:" + "a" * 64
+
+
+def _settings(*versions: str, source: str = "local/app:1", registry: str = "docker") -> Settings:
+    return settings("push", *versions, source=source, registry=registry)
+
+
+def _connected(settings: Settings) -> tuple[Connected, FakeEngine, FakeTransport]:
+    engine = FakeEngine({"local/app:1": IMAGE_ID, IMAGE_ID: IMAGE_ID})
+    registry = FakeRegistry()
+    transport = FakeTransport(registry, engine)
+    refs = settings.references(True)
+    return Connected(registry, refs, engine, transport), engine, transport
+
+
+def _log() -> Log:
+    return Log(stream=io.StringIO())
+
+
+def test_every_version_is_tagged_pushed_once_and_reported_with_the_registrys_digest() -> None:
+    settings = _settings("1.0", "latest")
+    connected, engine, transport = _connected(settings)
+    result = publish(settings, _log(), connected)
+    names = [
+        "docker.ghes.test/octo-org/hello-world/app:1.0",
+        "docker.ghes.test/octo-org/hello-world/app:latest",
+    ]
+    assert engine.tagged == [(IMAGE_ID, name) for name in names]
+    assert transport.pushed == [(IMAGE_ID, ["1.0", "latest"])]  # one push for every tag
+    assert result.images == tuple(names)
+    assert result.digest == sha256_digest(manifest_of(IMAGE_ID))
+    assert result.image_id == IMAGE_ID
+    assert result.package_url == "https://ghes.test/octo-org/hello-world/packages"
+
+
+def test_a_source_image_that_is_not_there_is_one_engine_error_before_any_push() -> None:
+    settings = _settings("1.0", source="local/missing:1")
+    connected, _engine, transport = _connected(settings)
+    with pytest.raises(EngineError, match="is not in the local Docker engine"):
+        publish(settings, _log(), connected)
+    assert transport.pushed == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "media_type", "error"),
+    [
+        ("sha256:" + "b" * 64, SCHEMA2, "the versions point at different manifests"),
+        (IMAGE_ID, OCI_MANIFEST, "app:latest was stored as application/vnd.oci"),
+    ],
+)
+def test_tags_that_do_not_serve_the_pushed_schema_2_manifest_are_an_error(
+    stored: str, media_type: str, error: str
+) -> None:
+    """Another push to `latest` meanwhile; or OCI stored where GHES wants schema 2."""
+    settings = _settings("1.0", "latest")
+    connected, _engine, transport = _connected(settings)
+
+    class Racing(FakeTransport):
+        def push(self, image_id: str, refs: list[Reference]) -> None:
+            super().push(image_id, refs)
+            self.registry.manifests[(refs[1].path, "latest")] = (manifest_of(stored), media_type)
+
+    racing = Racing(transport.registry, transport.engine)
+    connected = Connected(connected.registry, connected.refs, connected.engine, racing)
+    with pytest.raises(RegistryError, match=error):
+        publish(settings, _log(), connected)
+
+
+def test_the_container_registry_takes_any_manifest_the_tags_agree_on() -> None:
+    settings = _settings("1.0", registry="container")
+    connected, _engine, _transport = _connected(settings)
+    result = publish(settings, _log(), connected)
+    assert result.images == ("containers.ghes.test/octo-org/app:1.0",)
+    assert result.digest == sha256_digest(manifest_of(IMAGE_ID))
