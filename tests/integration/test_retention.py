@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from testbed.client import BedClient
-from testbed.container_packages import delete_times, set_package
+from testbed.ghes.container_packages import delete_times, set_package
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
