@@ -1,4 +1,10 @@
-"""A GHES-like test bed: the GitHub Packages Docker registry and REST API, on this machine."""
+"""A GHES-like test bed: the GitHub Packages Docker registry and REST API, on this machine.
+
+`testbed.ghes` holds what the instance does (its rules, each with the GitHub page it comes
+from); the modules here are the machinery that runs it: the processes (`bed`, `procs`,
+`front`, `nginx`), `pki` and `certs_d`, the engines (`engines`, `engine_tls`, `images`), the
+doubles around it (`faults`, `hostile`, `outside`) and the pytest plugins.
+"""
 
 from testbed.bed import Testbed
 from testbed.config import Switches

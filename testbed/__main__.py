@@ -12,8 +12,8 @@ from typing import cast
 
 from testbed.bed import Testbed
 from testbed.config import DEFAULT_STATE_DIR
+from testbed.ghes.tokens import NAMES
 from testbed.procs import TestbedError
-from testbed.tokens import NAMES
 
 
 def _describe(bed: Testbed) -> str:

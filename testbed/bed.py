@@ -29,9 +29,9 @@ from testbed.config import (
     read_json,
     write_json,
 )
+from testbed.ghes.tokens import Token, generate
 from testbed.pki import Pki, ensure_pki
 from testbed.procs import TestbedError
-from testbed.tokens import Token, generate
 
 HOSTS_FILE = Path("/etc/hosts")
 CERTS_DIR = certs_d.CERTS_DIR
@@ -111,7 +111,7 @@ class Testbed:
         return load_switches(self.paths)
 
     def token(self, name: str) -> str:
-        """The value of a named token (testbed.tokens.NAMES)."""
+        """The value of a named token (testbed.ghes.tokens.NAMES)."""
         return self._token(name).value
 
     def user(self, name: str) -> str:

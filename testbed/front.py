@@ -11,10 +11,10 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from testbed import api, containers, registry
 from testbed.config import CONTAINER_HOST, Paths, load_switches, read_json, write_json
-from testbed.tokens import Token, TokenTable
-from testbed.wire import Request, Response
+from testbed.ghes import container_registry, docker_registry, rest_api
+from testbed.ghes.tokens import Token, TokenTable
+from testbed.ghes.wire import Request, Response
 
 
 class FrontServer(ThreadingHTTPServer):
@@ -27,7 +27,7 @@ class FrontServer(ThreadingHTTPServer):
         self.paths = paths
         self._stamp = -1
         self._tokens = TokenTable({})
-        self.grants = containers.Grants()
+        self.grants = container_registry.Grants()
 
     @property
     def tokens(self) -> TokenTable:
@@ -48,23 +48,23 @@ class FrontServer(ThreadingHTTPServer):
         if (request.header("Host") or "").split(":")[0] == CONTAINER_HOST:
             return self._containers(request)
         if path == "/_auth":
-            return registry.auth_answer(request, self.tokens)
+            return docker_registry.auth_answer(request, self.tokens)
         if path == "/_health":
             return Response(200, b"ok\n")
         if path == "/api/v3" or path.startswith("/api/v3/"):
-            return api.handle(request, self.tokens, self.paths.storage)
+            return rest_api.handle(request, self.tokens, self.paths.storage)
         if path.startswith("/v2"):
-            return registry.handle(request, self.tokens, load_switches(self.paths))
+            return docker_registry.handle(request, self.tokens, load_switches(self.paths))
         return Response(404, b"not found\n")
 
     def _containers(self, request: Request) -> Response:
         """The Container registry's host: its token service and its auth subrequests."""
         if request.path == "/_auth":
-            return containers.auth_answer(request, self.grants)
+            return container_registry.auth_answer(request, self.grants)
         if request.path == "/token":
-            return containers.token_answer(request, self.tokens, self.grants)
+            return container_registry.token_answer(request, self.tokens, self.grants)
         if request.path.endswith("/blobs/uploads/") and request.method == "POST":
-            return containers.start_upload(request, self.grants)
+            return container_registry.start_upload(request, self.grants)
         return Response(404, b"not found\n")
 
 

@@ -15,8 +15,8 @@ from testbed.config import (
     Paths,
     Switches,
 )
+from testbed.ghes.wire import DENIED_MESSAGE, UNAUTHORIZED_MESSAGE
 from testbed.pki import Pki
-from testbed.wire import DENIED_MESSAGE, UNAUTHORIZED_MESSAGE
 
 NGINX = "/usr/sbin/nginx"
 PROBE_PATH = "/_testbed/generation"

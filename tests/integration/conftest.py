@@ -5,13 +5,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Protocol
 
 import docker
 import pytest
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
+
+class Run(Protocol):
+    """The `run_ghpkg` fixture: `python -m ghpkg ARGS`, with an environment, stdin and cwd."""
+
+    def __call__(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        stdin: str | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess[str]: ...
 
 
 def clean_environment() -> dict[str, str]:

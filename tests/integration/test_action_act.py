@@ -6,12 +6,12 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from ghpkg.manifest import SCHEMA2
-from testbed.pytest_engines import selected_engines
+from testbed.bed import Testbed
+from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
 from tests.integration.act import action_workspace, run_act
 from tests.integration.test_push_cli import digest_of, stored_manifest
 
@@ -48,7 +48,7 @@ jobs:
 """
 
 
-def make_workspace(tmp_path: Path, image: str, bed: Any) -> tuple[Path, Path]:
+def make_workspace(tmp_path: Path, image: str, bed: Testbed) -> tuple[Path, Path]:
     """A git repository holding the action (as `./ghpkg`), an app to build and the workflow."""
     workspace = tmp_path / "workspace"
     result = tmp_path / "result.txt"
@@ -58,7 +58,7 @@ def make_workspace(tmp_path: Path, image: str, bed: Any) -> tuple[Path, Path]:
 
 
 def run(
-    workspace: Path, bed: Any, environment: dict[str, str] | None = None
+    workspace: Path, bed: Testbed, environment: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     secrets = {"GITHUB_TOKEN": bed.token("actions")}
     return run_act(workspace, bed.hostname, secrets, environment=environment)
@@ -73,7 +73,7 @@ def act_engines() -> list[str]:
 
 
 @pytest.fixture(params=act_engines())
-def act_engine(request: pytest.FixtureRequest, engine_pool: Any) -> Any:
+def act_engine(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineUnderTest:
     """The engine the workflow's steps use (DOCKER_HOST, DOCKER_CONFIG handed on by act)."""
     from testbed.engines import start
 
@@ -81,7 +81,9 @@ def act_engine(request: pytest.FixtureRequest, engine_pool: Any) -> Any:
     return engine_pool.get(request.param)
 
 
-def test_composite_action_publishes_and_installs(bed: Any, act_engine: Any, tmp_path: Path) -> None:
+def test_composite_action_publishes_and_installs(
+    bed: Testbed, act_engine: EngineUnderTest, tmp_path: Path
+) -> None:
     image = f"act-{act_engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     workspace, result = make_workspace(tmp_path, image, bed)
     started = time.monotonic()
@@ -99,7 +101,7 @@ def test_composite_action_publishes_and_installs(bed: Any, act_engine: Any, tmp_
         assert media_type == SCHEMA2
     assert "Job succeeded" in output
     pulled = act_engine.client.images.get(f"{name}:1.0")  # the pull step's, in this engine
-    printed = act_engine.client.containers.run(pulled.id, network_mode="none", remove=True)
+    printed = act_engine.client.containers.run(str(pulled.id), network_mode="none", remove=True)
     assert printed.decode().strip() == "from act"
     if act_engine.name != "20.10":
         return  # the cached install below does not depend on the engine

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
+from testbed.bed import Testbed
 from tests.integration.act import action_workspace, run_act
 from tests.integration.test_push_cli import digest_of
 
@@ -56,7 +56,7 @@ jobs:
 
 
 def test_action_copies_to_the_container_registry_and_pulls_from_it(
-    bed: Any, tmp_path: Path
+    bed: Testbed, tmp_path: Path
 ) -> None:
     from testbed.engines import start
 

@@ -19,11 +19,11 @@ import tarfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from scripts.bundle_action import COVERS, Wheel, check, pins, targets
+from testbed.bed import Testbed
 from tests.integration.act import action_workspace, run_act
 from tests.integration.test_push_cli import digest_of, stored_manifest
 
@@ -87,7 +87,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / BUNDLE
 
 
-def workspace_with(tmp_path: Path, bed: Any, action: Path | None) -> tuple[Path, Path, str]:
+def workspace_with(tmp_path: Path, bed: Testbed, action: Path | None) -> tuple[Path, Path, str]:
     """A workspace whose ./ghpkg is ACTION (None: the working tree's action, no wheels)."""
     from testbed.engines import start
 
@@ -110,7 +110,7 @@ def workspace_with(tmp_path: Path, bed: Any, action: Path | None) -> tuple[Path,
     return workspace, result, image
 
 
-def run_offline(workspace: Path, bed: Any) -> str:
+def run_offline(workspace: Path, bed: Testbed) -> str:
     """Run the workflow; return its output, after removing the venv it installed."""
     run = run_act(workspace, bed.hostname, {"GITHUB_TOKEN": bed.token("actions")})
     output = run.stdout + run.stderr + f"\nexit status {run.returncode}"
@@ -137,7 +137,7 @@ def test_the_bundle_holds_a_wheel_pinned_by_hash_for_every_requirement(bundle: P
 
 
 def test_without_the_bundle_and_without_an_index_the_install_fails_in_one_line(
-    bed: Any, tmp_path: Path
+    bed: Testbed, tmp_path: Path
 ) -> None:
     workspace, result, _ = workspace_with(tmp_path, bed, None)
     output = run_offline(workspace, bed)
@@ -157,7 +157,7 @@ def test_without_the_bundle_and_without_an_index_the_install_fails_in_one_line(
 
 
 def test_with_the_bundle_and_without_an_index_the_action_installs_and_pushes(
-    bed: Any, tmp_path: Path, bundle: Path
+    bed: Testbed, tmp_path: Path, bundle: Path
 ) -> None:
     workspace, result, image = workspace_with(tmp_path, bed, bundle)
     output = run_offline(workspace, bed)

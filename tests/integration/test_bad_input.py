@@ -11,10 +11,11 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from testbed.bed import Testbed
+from testbed.pytest_engines import EnginePool, EngineUnderTest
 from tests.integration.conftest import Run, clean_environment, handling_engines
 
 pytestmark = pytest.mark.integration
@@ -156,8 +157,8 @@ CASES = [
 @pytest.fixture(scope="module", params=handling_engines())
 def values(
     request: pytest.FixtureRequest,
-    testbed: Any,
-    engine_pool: Any,
+    testbed: Testbed,
+    engine_pool: EnginePool,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, str]:
     """What the placeholders in the table stand for, on each engine of HANDLING_ENGINES."""
@@ -166,14 +167,16 @@ def values(
 
 @pytest.fixture(scope="module")
 def first_values(
-    testbed: Any, engine_pool: Any, tmp_path_factory: pytest.TempPathFactory
+    testbed: Testbed, engine_pool: EnginePool, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, str]:
     """The placeholders on the first engine only: input judged before any network call (exit
     2) meets no engine, so another engine would only run the same check again."""
     return _values(engine_pool.get(handling_engines()[0]), testbed, tmp_path_factory)
 
 
-def _values(engine: Any, testbed: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def _values(
+    engine: EngineUnderTest, testbed: Testbed, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("inputs")
     context = folder / "context"
     context.mkdir()
@@ -192,7 +195,7 @@ def _values(engine: Any, testbed: Any, tmp_path_factory: pytest.TempPathFactory)
     }
 
 
-def _any_local_image(engine: Any) -> str:
+def _any_local_image(engine: EngineUnderTest) -> str:
     from testbed.images import build_hello
 
     return build_hello(engine.client, "local/bad-input:src", "bad input table")

@@ -10,10 +10,11 @@ import shutil
 import subprocess
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from testbed.bed import Testbed
+from testbed.pytest_engines import EngineUnderTest
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 from tests.integration.test_push_cli import unique, workflow_env
@@ -52,7 +53,7 @@ def context_with(tmp_path: Path, dockerfile: str) -> Path:
     return context
 
 
-def needs_buildx(engine: Any) -> None:
+def needs_buildx(engine: EngineUnderTest) -> None:
     if not engine.buildx:
         pytest.skip(f"engine {engine.name} runs without buildx in the matrix")
 
@@ -74,8 +75,8 @@ def recording_docker(tmp_path: Path) -> tuple[Path, Path]:
 
 def push(
     run_ghpkg: Run,
-    bed: Any,
-    engine: Any,
+    bed: Testbed,
+    engine: EngineUnderTest,
     image: str,
     context: Path,
     *extra: str,
@@ -97,7 +98,9 @@ def push(
     )
 
 
-def test_the_matrix_gives_buildx_to_the_docker_cli_of_its_buildx_engines(engine: Any) -> None:
+def test_the_matrix_gives_buildx_to_the_docker_cli_of_its_buildx_engines(
+    engine: EngineUnderTest,
+) -> None:
     done = subprocess.run(
         ["docker", "buildx", "version"],
         env={"PATH": os.environ["PATH"], "HOME": "/nonexistent", **engine.env},
@@ -112,7 +115,7 @@ def test_the_matrix_gives_buildx_to_the_docker_cli_of_its_buildx_engines(engine:
 
 
 def test_a_buildkit_dockerfile_with_secrets_is_built_pushed_and_pulled_back(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     needs_buildx(engine)
     context = context_with(tmp_path, BUILDKIT_DOCKERFILE)
@@ -181,7 +184,7 @@ def test_a_buildkit_dockerfile_with_secrets_is_built_pushed_and_pulled_back(
 
 
 def test_no_cache_pull_and_platform_rebuild_every_step(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     needs_buildx(engine)
     context = context_with(tmp_path, PLAIN_DOCKERFILE)
@@ -211,7 +214,7 @@ def test_no_cache_pull_and_platform_rebuild_every_step(
 
 
 def test_a_local_build_cache_is_exported_then_imported(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     needs_buildx(engine)
     if engine.name != "28.5-containerd":
@@ -236,7 +239,7 @@ def test_a_local_build_cache_is_exported_then_imported(
 
 
 def test_a_cache_export_without_the_containerd_store_fails_with_advice(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     needs_buildx(engine)
     if engine.name == "28.5-containerd":
@@ -259,7 +262,7 @@ def test_a_cache_export_without_the_containerd_store_fails_with_advice(
 
 
 def test_without_buildx_a_buildkit_dockerfile_fails_with_advice_to_install_it(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     if engine.buildx:
         pytest.skip(f"engine {engine.name} has buildx in the matrix")
@@ -280,7 +283,7 @@ def test_without_buildx_a_buildkit_dockerfile_fails_with_advice_to_install_it(
 
 
 def test_a_docker_cli_without_buildx_on_a_current_engine_gets_the_same_advice(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     needs_buildx(engine)
     context = context_with(
@@ -308,7 +311,7 @@ def test_a_docker_cli_without_buildx_on_a_current_engine_gets_the_same_advice(
 
 
 def test_without_buildx_buildkit_only_options_fail_naming_docker_buildx(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     if engine.buildx:
         pytest.skip(f"engine {engine.name} has buildx in the matrix")
@@ -332,7 +335,7 @@ def test_without_buildx_buildkit_only_options_fail_naming_docker_buildx(
 
 
 def test_without_buildx_the_legacy_builder_takes_no_cache_pull_and_platform(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     if engine.buildx:
         pytest.skip(f"engine {engine.name} has buildx in the matrix")

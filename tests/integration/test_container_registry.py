@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
+from testbed.bed import Testbed
 from testbed.images import build_hello
+from testbed.pytest_engines import EngineUnderTest
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 from tests.integration.test_push_cli import digest_of, unique, workflow_env
@@ -25,7 +26,7 @@ ACCEPT = ", ".join(
 )
 
 
-def common(bed: Any, *extra: str) -> list[str]:
+def common(bed: Testbed, *extra: str) -> list[str]:
     """--hostname, owner octo-org and the bed's CA, plus extra arguments."""
     return [
         "--hostname",
@@ -38,7 +39,7 @@ def common(bed: Any, *extra: str) -> list[str]:
     ]
 
 
-def container_manifest(bed: Any, path: str, tag: str) -> bytes:
+def container_manifest(bed: Testbed, path: str, tag: str) -> bytes:
     """What the Container registry's backend stores for a tag."""
     answer = requests.get(
         f"{bed.container_backend_url}/v2/{path}/manifests/{tag}",
@@ -49,13 +50,13 @@ def container_manifest(bed: Any, path: str, tag: str) -> bytes:
     return answer.content
 
 
-def containerd_store(engine: Any) -> bool:
+def containerd_store(engine: EngineUnderTest) -> bool:
     """Whether the engine keeps images in the containerd image store."""
     status = engine.client.info().get("DriverStatus") or []
     return any("io.containerd.snapshotter" in str(value) for _key, value in status)
 
 
-def put_index(bed: Any, engine: Any, path: str, tag: str, manifest: bytes) -> bytes:
+def put_index(bed: Testbed, engine: EngineUnderTest, path: str, tag: str, manifest: bytes) -> bytes:
     """PUT an OCI index naming one image manifest for the engine's platform and one for arm."""
     arch = engine.client.version()["Arch"]
     entry = {"mediaType": json.loads(manifest)["mediaType"], "size": len(manifest)}
@@ -87,13 +88,13 @@ def put_index(bed: Any, engine: Any, path: str, tag: str, manifest: bytes) -> by
     return json.dumps(index).encode()
 
 
-def local_image(engine: Any, name: str, greeting: str) -> str:
+def local_image(engine: EngineUnderTest, name: str, greeting: str) -> str:
     """Build a tiny image that prints greeting, tagged local/NAME:src; return its ID."""
     return build_hello(engine.client, f"local/{name}:src", greeting)
 
 
 def test_push_to_the_container_registry_then_pull_back_and_run(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = unique("ctr", engine)
     image_id = local_image(engine, image, "from the container registry")
@@ -143,7 +144,7 @@ def test_push_to_the_container_registry_then_pull_back_and_run(
 
 
 def test_the_engine_transport_pulls_from_the_container_registry_with_a_private_ca(
-    bed: Any, engine: Any, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     """The shim speaks TLS and Bearer to the registry, so the engine needs neither the CA nor
     the token: the containerd store, which asks /token without certs.d, pulls all the same."""
@@ -164,7 +165,7 @@ def test_the_engine_transport_pulls_from_the_container_registry_with_a_private_c
 
 
 def test_a_multi_platform_index_pulls_the_engine_platform(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     """The registry transport resolves an index (digests work there) to this platform's image."""
     image = unique("ctr-index", engine)
@@ -210,7 +211,7 @@ def test_a_multi_platform_index_pulls_the_engine_platform(
 
 
 def test_copy_from_the_docker_registry_keeps_the_digest_and_runs(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = unique("migrate", engine)
     image_id = local_image(engine, image, "moved to the container registry")
@@ -258,7 +259,7 @@ def test_copy_from_the_docker_registry_keeps_the_digest_and_runs(
 
 @pytest.mark.parametrize("api", [True, False], ids=["api-check", "registry-refuses"])
 def test_read_only_pat_cannot_push_to_the_container_registry(
-    bed: Any, engine: Any, run_ghpkg: Run, api: bool
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, api: bool
 ) -> None:
     """Refused by the REST API check, or (API off) by the Container registry itself: exit 1."""
     bed.configure(api_enabled=api)
@@ -276,7 +277,7 @@ def test_read_only_pat_cannot_push_to_the_container_registry(
 
 
 def test_github_token_pushes_to_its_owner_on_the_container_registry(
-    bed: Any, engine: Any, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     image = unique("ctr-actions", engine)
     image_id = local_image(engine, image, "pushed with GITHUB_TOKEN")
@@ -300,7 +301,7 @@ def test_github_token_pushes_to_its_owner_on_the_container_registry(
 
 @pytest.mark.parametrize("operation", ["push", "copy"])
 def test_container_registry_without_subdomain_isolation_is_exit_2(
-    bed: Any, run_ghpkg: Run, operation: str
+    bed: Testbed, run_ghpkg: Run, operation: str
 ) -> None:
     argv = ["--image", "app", "--version", "1.0", "--subdomain-isolation", "false"]
     if operation == "push":
@@ -321,7 +322,7 @@ def test_container_registry_without_subdomain_isolation_is_exit_2(
 @pytest.mark.parametrize("operation", ["pull", "copy"])
 @pytest.mark.parametrize("instance", ["disabled", "flat"])
 def test_an_instance_without_the_container_registry_is_named(
-    bed: Any, run_ghpkg: Run, operation: str, instance: str
+    bed: Testbed, run_ghpkg: Run, operation: str, instance: str
 ) -> None:
     """No containers.HOST (not enabled: a web page; no isolation: no such name): exit 1, say so."""
     hostname, cause = bed.hostname, "HTTP 404"

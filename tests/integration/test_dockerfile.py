@@ -12,12 +12,13 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import docker
 import pytest
 
 import ghpkg
+from testbed.bed import Testbed
+from testbed.client import Pushed
 from testbed.engines import Engine
 from tests.helpers import read_outputs
 from tests.integration.act import ACTION_FILES, ROOT, commit, copy_files, run_act
@@ -64,7 +65,7 @@ def test_the_image_runs_this_ghpkg(system_engine: docker.DockerClient, image: st
 
 
 def test_the_entrypoint_pulls_as_a_container_action(
-    bed: Any, system_engine: docker.DockerClient, image: str, tiny_image: Any, tmp_path: Path
+    bed: Testbed, system_engine: docker.DockerClient, image: str, tiny_image: Pushed, tmp_path: Path
 ) -> None:
     """As the runner starts a container action: INPUT_* and GITHUB_* in the environment, the
     engine's socket, the workspace and the file commands mounted (host network: the bed's names
@@ -163,7 +164,7 @@ def offline_base(engine: Engine, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def release_image(bed: Any, offline_engine: Engine) -> Iterator[str]:
+def release_image(bed: Testbed, offline_engine: Engine) -> Iterator[str]:
     """A fresh name for the released image; its local copies are removed afterwards."""
     image = f"ghpkg-{uuid.uuid4().hex[:8]}"
     yield image
@@ -174,7 +175,7 @@ def release_image(bed: Any, offline_engine: Engine) -> Iterator[str]:
 
 
 def test_release_workflow_publishes_the_image_on_a_tag(
-    bed: Any, offline_engine: Engine, release_image: str, tmp_path: Path
+    bed: Testbed, offline_engine: Engine, release_image: str, tmp_path: Path
 ) -> None:
     """.github/workflows/release.yml, run by act on a push of the tag of this version. What
     differs from a real release: the image name gets a suffix (runs must not share tags), the

@@ -8,14 +8,15 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from testbed import procs
+from testbed.bed import Testbed
 from testbed.config import FRONT_PORT
 from testbed.images import build_hello
 from testbed.nginx import PROBE_PATH
+from testbed.pytest_engines import EngineUnderTest
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
@@ -25,7 +26,7 @@ Done = subprocess.CompletedProcess[str]
 MISSING_HOST = "ghpkg-nowhere.test"  # under .test and not in /etc/hosts
 
 
-def common(bed: Any, hostname: str, ca: bool, extra: tuple[str, ...]) -> list[str]:
+def common(bed: Testbed, hostname: str, ca: bool, extra: tuple[str, ...]) -> list[str]:
     args = ["--hostname", hostname, "--owner", "Octo-Org", "--repository", "Hello-World"]
     args += ["--username", "octocat", "--password-stdin", "--retries", "0"]
     return args + (["--ca-file", str(bed.ca_file)] if ca else []) + list(extra)
@@ -33,8 +34,8 @@ def common(bed: Any, hostname: str, ca: bool, extra: tuple[str, ...]) -> list[st
 
 def doctor(
     run_ghpkg: Run,
-    bed: Any,
-    engine: Any,
+    bed: Testbed,
+    engine: EngineUnderTest,
     *extra: str,
     token: str = "write",
     ca: bool = True,
@@ -57,8 +58,8 @@ def doctor(
 
 def push(
     run_ghpkg: Run,
-    bed: Any,
-    engine: Any,
+    bed: Testbed,
+    engine: EngineUnderTest,
     *extra: str,
     token: str = "write",
     ca: bool = True,
@@ -87,13 +88,13 @@ def push(
     )
 
 
-def generation(bed: Any) -> bytes:
+def generation(bed: Testbed) -> bytes:
     """The nonce of the nginx configuration in force; every `configure` changes it."""
     answer = procs.get(FRONT_PORT, PROBE_PATH, bed.ca_file)
     return answer[1] if answer else b""
 
 
-def undisturbed(bed: Any, switches: dict[str, bool] | None, run: Callable[[], Done]) -> Done:
+def undisturbed(bed: Testbed, switches: dict[str, bool] | None, run: Callable[[], Done]) -> Done:
     """Run with the switches in force, again while another session reconfigured the shared bed."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -136,7 +137,7 @@ def assert_same_diagnosis(checked: Done, pushed: Done, name: str, expected_exit:
 
 
 def test_a_healthy_instance_passes_with_a_json_summary(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     out = tmp_path / "outputs"
     done = doctor(run_ghpkg, bed, engine, "--output-file", str(out))
@@ -167,7 +168,9 @@ def test_a_healthy_instance_passes_with_a_json_summary(
     assert bed.token("write") not in done.stdout + done.stderr + out.read_text()
 
 
-def test_a_host_that_does_not_resolve(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_a_host_that_does_not_resolve(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     checked = doctor(run_ghpkg, bed, engine, hostname=MISSING_HOST)
     pushed = push(run_ghpkg, bed, engine, hostname=MISSING_HOST)
     line = assert_same_diagnosis(checked, pushed, "host")
@@ -175,7 +178,9 @@ def test_a_host_that_does_not_resolve(bed: Any, engine: Any, run_ghpkg: Run) -> 
     assert check(checked, "tls") == f"! tls: not checked: {MISSING_HOST} does not resolve"
 
 
-def test_a_private_ca_that_is_not_trusted(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_a_private_ca_that_is_not_trusted(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     checked = doctor(run_ghpkg, bed, engine, ca=False)
     pushed = push(run_ghpkg, bed, engine, ca=False)
     line = assert_same_diagnosis(checked, pushed, "tls")
@@ -186,7 +191,9 @@ def test_a_private_ca_that_is_not_trusted(bed: Any, engine: Any, run_ghpkg: Run)
     )
 
 
-def test_the_docker_registry_not_enabled(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_the_docker_registry_not_enabled(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     off = {"registry_enabled": False}
     checked = doctor(run_ghpkg, bed, engine, switches=off)
     pushed = push(run_ghpkg, bed, engine, switches=off)
@@ -203,7 +210,9 @@ def test_the_docker_registry_not_enabled(bed: Any, engine: Any, run_ghpkg: Run) 
     assert error(explicit) == error(pushed)
 
 
-def test_subdomain_isolation_the_other_way_round(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_subdomain_isolation_the_other_way_round(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     off = {"subdomain_isolation": False}
     checked = doctor(run_ghpkg, bed, engine, "--subdomain-isolation", "true", switches=off)
     pushed = push(run_ghpkg, bed, engine, "--subdomain-isolation", "true", switches=off)
@@ -222,7 +231,9 @@ def test_subdomain_isolation_the_other_way_round(bed: Any, engine: Any, run_ghpk
     )
 
 
-def test_isolation_asked_off_on_an_isolated_instance(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_isolation_asked_off_on_an_isolated_instance(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     checked = doctor(run_ghpkg, bed, engine, "--subdomain-isolation", "false")
     pushed = push(run_ghpkg, bed, engine, "--subdomain-isolation", "false")
     line = assert_same_diagnosis(checked, pushed, "registry")
@@ -231,7 +242,7 @@ def test_isolation_asked_off_on_an_isolated_instance(bed: Any, engine: Any, run_
 
 
 def test_the_rest_api_off_is_a_warning_and_the_registry_decides(
-    bed: Any, engine: Any, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     image_id = build_hello(engine.client, f"local/doctor-api-off:{uuid.uuid4().hex[:8]}")
     off = {"api_enabled": False}
@@ -254,7 +265,7 @@ def test_the_rest_api_off_is_a_warning_and_the_registry_decides(
     assert f"warning: {warning}" in pushed.stderr.splitlines()
 
 
-def test_a_fine_grained_token(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_a_fine_grained_token(bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run) -> None:
     checked = doctor(run_ghpkg, bed, engine, token="finegrained")
     pushed = push(run_ghpkg, bed, engine, token="finegrained")
     line = assert_same_diagnosis(checked, pushed, "token", expected_exit=2)  # judged locally
@@ -262,7 +273,9 @@ def test_a_fine_grained_token(bed: Any, engine: Any, run_ghpkg: Run) -> None:
     assert check(checked, "host").startswith("✓ host: ")  # the rest is still checked
 
 
-def test_a_token_without_write_packages(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_a_token_without_write_packages(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     checked = doctor(run_ghpkg, bed, engine, token="read")
     pushed = push(run_ghpkg, bed, engine, token="read")
     line = assert_same_diagnosis(checked, pushed, "push")
@@ -276,7 +289,7 @@ def test_a_token_without_write_packages(bed: Any, engine: Any, run_ghpkg: Run) -
 
 
 def test_a_token_with_write_packages_but_without_repo(
-    bed: Any, engine: Any, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     """The Docker registry is repository-scoped: an upload needs repo beside write:packages."""
     checked = doctor(run_ghpkg, bed, engine, token="norepo")
@@ -290,7 +303,7 @@ def test_a_token_with_write_packages_but_without_repo(
     assert check(checked, "pull") == "✓ pull: read:packages allows it on octo-org/hello-world"
 
 
-def test_a_read_only_github_token(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_a_read_only_github_token(bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run) -> None:
     """`permissions: packages: read`: doctor asks the registry for an upload session, not ✓."""
     checked = doctor(run_ghpkg, bed, engine, token="actions-read")
     pushed = push(run_ghpkg, bed, engine, token="actions-read")
@@ -310,7 +323,7 @@ def test_a_read_only_github_token(bed: Any, engine: Any, run_ghpkg: Run) -> None
 
 
 def test_a_github_token_that_may_write_passes_without_publishing(
-    bed: Any, engine: Any, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     checked = doctor(run_ghpkg, bed, engine, token="actions")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -322,7 +335,7 @@ def test_a_github_token_that_may_write_passes_without_publishing(
                 "ghpkg-doctor/_manifests").exists()  # fmt: skip
 
 
-def test_a_package_owned_by_a_user(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_a_package_owned_by_a_user(bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run) -> None:
     """octocat is a user, not an organization: the checklist is the same and passes."""
     checked = doctor(run_ghpkg, bed, engine, "--owner", "octocat")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -332,7 +345,9 @@ def test_a_package_owned_by_a_user(bed: Any, engine: Any, run_ghpkg: Run) -> Non
     assert check(checked, "pull") == "✓ pull: read:packages allows it on octocat/hello-world"
 
 
-def test_a_github_token_of_another_repository(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_a_github_token_of_another_repository(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     env = {"GITHUB_REPOSITORY": "octo-org/other-repo", "DOCKER_HOST": engine.base_url}
     args = common(bed, bed.hostname, True, ())
     stdin = bed.token("actions") + "\n"
@@ -344,7 +359,9 @@ def test_a_github_token_of_another_repository(bed: Any, engine: Any, run_ghpkg: 
     assert line.startswith("✗ push: GITHUB_TOKEN cannot push octo-org/hello-world: ")
 
 
-def test_an_engine_that_does_not_answer(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_an_engine_that_does_not_answer(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     nowhere = "unix:///tmp/ghpkg-doctor-no-engine.sock"
     checked = doctor(run_ghpkg, bed, engine, docker_host=nowhere)
     pushed = push(run_ghpkg, bed, engine, docker_host=nowhere)
@@ -352,7 +369,9 @@ def test_an_engine_that_does_not_answer(bed: Any, engine: Any, run_ghpkg: Run) -
     assert line.startswith("✗ engine: cannot reach the Docker engine: ")
 
 
-def test_the_engine_and_the_transport_it_gets(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_the_engine_and_the_transport_it_gets(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     """Every engine pushes through ghpkg's loopback registry; auto takes the faster way."""
     info = engine.client.info()
     containerd = any("io.containerd.snapshotter" in str(v) for _k, v in info["DriverStatus"])
@@ -390,7 +409,7 @@ jobs:
 """
 
 
-def test_the_action_runs_doctor_and_sets_its_output(bed: Any, tmp_path: Path) -> None:
+def test_the_action_runs_doctor_and_sets_its_output(bed: Testbed, tmp_path: Path) -> None:
     from testbed.engines import start
     from tests.integration.act import commit, copy_action, run_act
 

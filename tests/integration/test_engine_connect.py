@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import docker
 import pytest
 
+from testbed.bed import Testbed
 from testbed.client import Pushed
 from testbed.engine_tls import TlsEngine
 from testbed.pki import Pki
+from testbed.pytest_engines import EngineUnderTest
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def tls_engine(engine: Any, bed: Any, tmp_path: Path) -> Iterator[TlsEngine]:
+def tls_engine(engine: EngineUnderTest, bed: Testbed, tmp_path: Path) -> Iterator[TlsEngine]:
     """The engine under test behind a TLS front (tcp://localhost:PORT, the bed's CA)."""
     front = TlsEngine(engine.base_url.removeprefix("unix://"), Pki(bed.paths.pki), tmp_path / "tls")
     yield front.start()
@@ -27,7 +28,12 @@ def tls_engine(engine: Any, bed: Any, tmp_path: Path) -> Iterator[TlsEngine]:
 
 
 def test_pull_into_an_engine_reached_over_tls(
-    bed: Any, engine: Any, tls_engine: TlsEngine, tiny_image: Pushed, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed,
+    engine: EngineUnderTest,
+    tls_engine: TlsEngine,
+    tiny_image: Pushed,
+    run_ghpkg: Run,
+    tmp_path: Path,
 ) -> None:
     owner, repository, image = tiny_image.name.split("/")
     out = tmp_path / "out"
@@ -44,7 +50,7 @@ def test_pull_into_an_engine_reached_over_tls(
 
 
 def test_an_engine_over_tls_without_its_certificates_is_one_clear_error(
-    bed: Any, engine: Any, tls_engine: TlsEngine, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, tls_engine: TlsEngine, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     env = {**tls_engine.env, "DOCKER_CERT_PATH": str(tmp_path / "nowhere")}
     done = run_ghpkg(

@@ -14,12 +14,13 @@ import json
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+import docker
 import pytest
 import requests
 
 from ghpkg.manifest import SCHEMA2
+from testbed.bed import Testbed
 from tests.integration.act import ROOT, commit, copy_action, run_act, write_app
 from tests.integration.conftest import Run
 
@@ -49,7 +50,7 @@ def workspace_for(tmp_path: Path, example: str, renames: Mapping[str, str]) -> P
 
 
 def act(
-    workspace: Path, hostname: str, secrets: Mapping[str, str], bed: Any, ref: str | None = None
+    workspace: Path, hostname: str, secrets: Mapping[str, str], bed: Testbed, ref: str | None = None
 ) -> str:
     """Run act (on a push of REF, else of the branch main); return its log, asserting success."""
     event = None
@@ -64,7 +65,7 @@ def act(
     return log
 
 
-def served(bed: Any, image: str, owner_repo: str = REPOSITORY) -> dict[str, str]:
+def served(bed: Testbed, image: str, owner_repo: str = REPOSITORY) -> dict[str, str]:
     """Tag -> manifest digest, for every tag the registry serves for the image."""
     path = f"{owner_repo}/{image}"
     answer = requests.get(f"{bed.backend_url}/v2/{path}/tags/list", timeout=30)
@@ -81,7 +82,9 @@ def served(bed: Any, image: str, owner_repo: str = REPOSITORY) -> dict[str, str]
     return digests
 
 
-def test_publish_with_subdomain_isolation(bed: Any, system_engine: Any, tmp_path: Path) -> None:
+def test_publish_with_subdomain_isolation(
+    bed: Testbed, system_engine: docker.DockerClient, tmp_path: Path
+) -> None:
     image = f"my-app-{suffix()}"
     workspace = workspace_for(tmp_path, "publish.yml", {"image: my-app": f"image: {image}"})
     write_app(workspace, "published with GITHUB_TOKEN")
@@ -97,7 +100,7 @@ def test_publish_with_subdomain_isolation(bed: Any, system_engine: Any, tmp_path
 
 
 def test_publish_release_without_subdomain_isolation(
-    bed: Any, system_engine: Any, tmp_path: Path
+    bed: Testbed, system_engine: docker.DockerClient, tmp_path: Path
 ) -> None:
     image = f"my-app-{suffix()}"
     workspace = workspace_for(
@@ -123,7 +126,7 @@ def test_publish_release_without_subdomain_isolation(
 
 
 def test_install_from_another_repository_with_a_read_pat(
-    bed: Any, system_engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, system_engine: docker.DockerClient, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = f"build-tools-{suffix()}"
     greeting = f"build tools {suffix()}"
@@ -151,7 +154,9 @@ def test_install_from_another_repository_with_a_read_pat(
     assert printed.decode().strip() == greeting
 
 
-def test_publish_a_matrix_of_images(bed: Any, system_engine: Any, tmp_path: Path) -> None:
+def test_publish_a_matrix_of_images(
+    bed: Testbed, system_engine: docker.DockerClient, tmp_path: Path
+) -> None:
     names = {name: f"{name}-{suffix()}" for name in ("api", "worker")}
     workspace = workspace_for(
         tmp_path,

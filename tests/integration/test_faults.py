@@ -25,8 +25,10 @@ import pytest
 import requests
 
 from ghpkg.manifest import SCHEMA2
+from testbed.bed import Testbed
 from testbed.faults import Fault, FaultProxy
 from testbed.images import build_hello
+from testbed.pytest_engines import EnginePool, EngineUnderTest
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run, clean_environment, handling_engines
 
@@ -39,12 +41,12 @@ KIB64 = 64 * 1024
 
 
 @pytest.fixture(scope="module", params=handling_engines())
-def engine20(request: pytest.FixtureRequest, engine_pool: Any) -> Any:
+def engine20(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineUnderTest:
     """Each engine of HANDLING_ENGINES in turn; the faults do not depend on it."""
     return engine_pool.get(request.param)
 
 
-def _image(engine: Any, prefix: str, own_layer: bool = False) -> tuple[str, str]:
+def _image(engine: EngineUnderTest, prefix: str, own_layer: bool = False) -> tuple[str, str]:
     """A fresh image name and the ID of a fresh local image (its own config blob); with
     `own_layer`, also 256 KiB of random bytes, a layer no registry has and no mount stands in for.
     """
@@ -66,8 +68,8 @@ def _image(engine: Any, prefix: str, own_layer: bool = False) -> tuple[str, str]
 def _run(
     run_ghpkg: Run,
     proxy: FaultProxy,
-    engine: Any,
-    bed: Any,
+    engine: EngineUnderTest,
+    bed: Testbed,
     out: Path,
     operation: str,
     image: str,
@@ -109,8 +111,8 @@ def _run(
 
 
 def _push(
-    run_ghpkg: Run, proxy: FaultProxy, engine: Any, bed: Any, out: Path, image: str, source: str,
-    *extra: str, **options: Any,
+    run_ghpkg: Run, proxy: FaultProxy, engine: EngineUnderTest, bed: Testbed, out: Path, image: str,
+    source: str, *extra: str, **options: Any,
 ) -> subprocess.CompletedProcess[str]:  # fmt: skip
     return _run(
         run_ghpkg, proxy, engine, bed, out, "push", image, "--source", source,
@@ -118,7 +120,7 @@ def _push(
     )  # fmt: skip
 
 
-def _stored(bed: Any, image: str, tag: str = "1.0") -> bytes | None:
+def _stored(bed: Testbed, image: str, tag: str = "1.0") -> bytes | None:
     """The manifest the backend stores for a tag, or None."""
     answer = requests.get(
         f"{bed.backend_url}/v2/{OWNER_REPO}/{image}/manifests/{tag}",
@@ -131,7 +133,7 @@ def _stored(bed: Any, image: str, tag: str = "1.0") -> bytes | None:
     return answer.content
 
 
-def assert_tag_whole_or_absent(bed: Any, image: str) -> bytes | None:
+def assert_tag_whole_or_absent(bed: Testbed, image: str) -> bytes | None:
     """No tag points at an incomplete image: absent, or every blob it names is stored."""
     raw = _stored(bed, image)
     if raw is not None:
@@ -145,7 +147,9 @@ def assert_tag_whole_or_absent(bed: Any, image: str) -> bytes | None:
     return raw
 
 
-def assert_pushed(done: subprocess.CompletedProcess[str], bed: Any, image: str, out: Path) -> None:
+def assert_pushed(
+    done: subprocess.CompletedProcess[str], bed: Testbed, image: str, out: Path
+) -> None:
     """The push succeeded and its digest output is that of the stored manifest."""
     assert done.returncode == 0, done.stderr
     raw = assert_tag_whole_or_absent(bed, image)
@@ -175,7 +179,7 @@ def _digest(raw: bytes) -> str:
 
 
 def test_push_rides_out_a_503_burst_and_a_502_on_the_manifest(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "burst")
     faults.script(
@@ -195,7 +199,7 @@ def test_push_rides_out_a_503_burst_and_a_502_on_the_manifest(
 
 
 def test_push_waits_as_long_as_retry_after_says(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "slowdown")
     faults.script(Fault("status", "HEAD", "/blobs/", times=1, status=429, retry_after="2"))
@@ -208,7 +212,7 @@ def test_push_waits_as_long_as_retry_after_says(
 
 
 def test_push_restarts_a_blob_upload_dropped_midway(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "dropped", own_layer=True)
     faults.script(Fault("drop", "PATCH", BLOB_UPLOAD, times=1, after=KIB64))
@@ -223,7 +227,7 @@ def test_push_restarts_a_blob_upload_dropped_midway(
 
 
 def test_push_gives_a_stalled_upload_up_after_the_timeout_and_retries(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "stalled")
     faults.script(Fault("stall", "PATCH", BLOB_UPLOAD, times=1, seconds=60))
@@ -235,7 +239,7 @@ def test_push_gives_a_stalled_upload_up_after_the_timeout_and_retries(
 
 
 def test_push_that_keeps_failing_ends_in_one_line_and_no_tag(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "down")
     faults.script(Fault("status", "PATCH", BLOB_UPLOAD, times=None, status=503))
@@ -246,7 +250,7 @@ def test_push_that_keeps_failing_ends_in_one_line_and_no_tag(
 
 
 def test_a_failed_repush_leaves_the_tag_on_the_old_whole_image(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "repush")
     first = _push(run_ghpkg, faults, engine20, bed, tmp_path / "one", image, source)
@@ -260,7 +264,7 @@ def test_a_failed_repush_leaves_the_tag_on_the_old_whole_image(
 
 
 def test_engine_push_retries_a_bad_gateway_from_the_registry(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "viaengine")
     faults.script(Fault("status", "PUT", MANIFEST, times=1, status=502))
@@ -276,7 +280,7 @@ def test_engine_push_retries_a_bad_gateway_from_the_registry(
 
 
 def test_engine_push_that_keeps_failing_ends_in_one_line_and_no_tag(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "enginedown")
     faults.script(Fault("status", "PUT", MANIFEST, times=None, status=503))
@@ -289,7 +293,7 @@ def test_engine_push_that_keeps_failing_ends_in_one_line_and_no_tag(
 
 
 def test_rest_api_and_probe_retry_server_errors(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "apiretry")
     faults.script(
@@ -306,7 +310,7 @@ def test_rest_api_and_probe_retry_server_errors(
 
 
 def test_a_408_request_timeout_is_retried_by_the_registry_client_api_and_probe(
-    bed: Any, faults: FaultProxy, engine20: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, engine20: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image, source = _image(engine20, "timeout408")
     faults.script(
@@ -342,7 +346,9 @@ class Published:
 
 
 @pytest.fixture(scope="module")
-def published(testbed: Any, engine20: Any, tmp_path_factory: pytest.TempPathFactory) -> Published:
+def published(
+    testbed: Testbed, engine20: EngineUnderTest, tmp_path_factory: pytest.TempPathFactory
+) -> Published:
     """One image to pull, published straight to the bed (no proxy)."""
     image, source = _image(engine20, "pullme")
     context = tmp_path_factory.mktemp("published")
@@ -367,14 +373,14 @@ def published(testbed: Any, engine20: Any, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture
-def absent(published: Published, engine20: Any) -> Iterator[Published]:
+def absent(published: Published, engine20: EngineUnderTest) -> Iterator[Published]:
     """The published image, not in the local engine before or after the test."""
 
     def remove() -> None:  # by ID, and by name: on the containerd store a load has its own ID
         for image in engine20.client.images.list():
             named = any(f"/{published.image}:" in tag for tag in image.tags)
             if image.id == published.config or named:
-                engine20.client.images.remove(image.id, force=True)
+                engine20.client.images.remove(str(image.id), force=True)
 
     remove()
     yield published
@@ -382,7 +388,13 @@ def absent(published: Published, engine20: Any) -> Iterator[Published]:
 
 
 def _pull(
-    run_ghpkg: Run, proxy: FaultProxy, engine: Any, bed: Any, out: Path, image: str, **options: Any
+    run_ghpkg: Run,
+    proxy: FaultProxy,
+    engine: EngineUnderTest,
+    bed: Testbed,
+    out: Path,
+    image: str,
+    **options: Any,
 ) -> subprocess.CompletedProcess[str]:
     return _run(
         run_ghpkg, proxy, engine, bed, out, "pull", image, "--transport", "registry", **options
@@ -390,8 +402,8 @@ def _pull(
 
 
 def assert_pulled(
-    done: subprocess.CompletedProcess[str], engine: Any, proxy: FaultProxy, image: Published,
-    out: Path,
+    done: subprocess.CompletedProcess[str], engine: EngineUnderTest, proxy: FaultProxy,
+    image: Published, out: Path,
 ) -> None:  # fmt: skip
     """The pull succeeded with the published digest and the engine has the image."""
     assert done.returncode == 0, done.stderr
@@ -404,7 +416,12 @@ def assert_pulled(
 
 
 def test_pull_resumes_a_layer_dropped_midway(
-    bed: Any, faults: FaultProxy, engine20: Any, absent: Published, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed,
+    faults: FaultProxy,
+    engine20: EngineUnderTest,
+    absent: Published,
+    run_ghpkg: Run,
+    tmp_path: Path,
 ) -> None:
     faults.script(Fault("drop", "GET", f"/blobs/{absent.layer}", times=1, after=KIB64))
     done = _pull(run_ghpkg, faults, engine20, bed, tmp_path / "out", absent.image)
@@ -415,7 +432,12 @@ def test_pull_resumes_a_layer_dropped_midway(
 
 
 def test_pull_rides_out_503_on_the_manifest_and_429_on_a_layer(
-    bed: Any, faults: FaultProxy, engine20: Any, absent: Published, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed,
+    faults: FaultProxy,
+    engine20: EngineUnderTest,
+    absent: Published,
+    run_ghpkg: Run,
+    tmp_path: Path,
 ) -> None:
     faults.script(
         Fault("status", "GET", MANIFEST, times=2, status=503),
@@ -429,7 +451,12 @@ def test_pull_rides_out_503_on_the_manifest_and_429_on_a_layer(
 
 
 def test_pull_gives_a_stalled_layer_up_after_the_timeout_and_resumes(
-    bed: Any, faults: FaultProxy, engine20: Any, absent: Published, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed,
+    faults: FaultProxy,
+    engine20: EngineUnderTest,
+    absent: Published,
+    run_ghpkg: Run,
+    tmp_path: Path,
 ) -> None:
     faults.script(Fault("stall", "GET", f"/blobs/{absent.layer}", after=KIB64, seconds=60))
     started = time.monotonic()
@@ -440,7 +467,12 @@ def test_pull_gives_a_stalled_layer_up_after_the_timeout_and_resumes(
 
 
 def test_pull_that_keeps_breaking_ends_in_one_line_and_loads_nothing(
-    bed: Any, faults: FaultProxy, engine20: Any, absent: Published, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed,
+    faults: FaultProxy,
+    engine20: EngineUnderTest,
+    absent: Published,
+    run_ghpkg: Run,
+    tmp_path: Path,
 ) -> None:
     faults.script(Fault("drop", "GET", f"/blobs/{absent.layer}", times=None, after=KIB64))
     done = _pull(run_ghpkg, faults, engine20, bed, tmp_path / "out", absent.image, retries=2)

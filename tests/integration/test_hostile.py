@@ -12,12 +12,13 @@ import json
 import subprocess
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from testbed.bed import Testbed
 from testbed.hostile import HostileRegistry, Rule, tiny_image
 from testbed.images import build_hello
+from testbed.pytest_engines import EngineUnderTest
 from tests.integration.conftest import Run
 
 pytestmark = pytest.mark.integration
@@ -28,7 +29,12 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 def _ghpkg(
-    run_ghpkg: Run, hostile: HostileRegistry, bed: Any, engine: Any, operation: str, *extra: str
+    run_ghpkg: Run,
+    hostile: HostileRegistry,
+    bed: Testbed,
+    engine: EngineUnderTest,
+    operation: str,
+    *extra: str,
 ) -> subprocess.CompletedProcess[str]:
     """`ghpkg OPERATION` against the hostile double, with the bed's write token."""
     return run_ghpkg(
@@ -58,7 +64,7 @@ def _ghpkg(
     )
 
 
-def assert_refused(done: subprocess.CompletedProcess[str], bed: Any, *words: str) -> str:
+def assert_refused(done: subprocess.CompletedProcess[str], bed: Testbed, *words: str) -> str:
     """Exit 1, one error line holding `words`, no traceback, the token nowhere; the line."""
     assert done.returncode == 1, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
@@ -83,7 +89,7 @@ def _registry(hostile: HostileRegistry) -> str:
 
 
 def test_a_bearer_realm_on_another_host_gets_no_credentials(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     realm = hostile.foreign_url("/token")
     hostile.script(
@@ -100,7 +106,7 @@ def test_a_bearer_realm_on_another_host_gets_no_credentials(
 
 
 def test_a_401_from_where_a_blob_was_redirected_is_a_clear_error(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     image = tiny_image()
     config = next(iter(image.blobs))
@@ -128,7 +134,7 @@ def test_a_401_from_where_a_blob_was_redirected_is_a_clear_error(
 
 
 def test_a_redirect_down_to_plain_http_is_not_followed(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     image = tiny_image()
     config = next(iter(image.blobs))
@@ -142,7 +148,7 @@ def test_a_redirect_down_to_plain_http_is_not_followed(
 
 
 def test_an_upload_location_on_plain_http_gets_no_bytes(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     source = build_hello(engine.client, f"local/hostile-{uuid.uuid4().hex[:8]}:src", "hostile")
     plain = hostile.registry_url(f"/v2/{PATH}/blobs/uploads/1", scheme="http")
@@ -174,7 +180,7 @@ def _manifest_answer(hostile: HostileRegistry, body: bytes, **headers: str) -> R
     ids=["deeply-nested", "list-for-object", "wrong-types", "gzip-bomb"],
 )
 def test_a_manifest_that_is_no_manifest_is_one_clear_error(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run,
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run,
     body: bytes, encoding: str, words: tuple[str, ...],
 ) -> None:  # fmt: skip
     headers = {"Content-Encoding": encoding} if encoding else {}
@@ -184,7 +190,7 @@ def test_a_manifest_that_is_no_manifest_is_one_clear_error(
 
 
 def test_a_digest_that_would_be_a_path_is_refused_before_anything_is_written(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     image = tiny_image()
     manifest = json.loads(image.manifest)
@@ -196,7 +202,7 @@ def test_a_digest_that_would_be_a_path_is_refused_before_anything_is_written(
 
 
 def test_a_503_with_a_deeply_nested_body_is_retried(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     nested = b'{"errors":' + b"[" * 50_000 + b"]" * 50_000 + b"}"
     hostile.script(
@@ -209,7 +215,7 @@ def test_a_503_with_a_deeply_nested_body_is_retried(
 
 
 def test_an_index_child_that_does_not_match_its_digest_is_refused(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     image, other = tiny_image(), tiny_image(gzip.compress(b"other", mtime=0))
     child = "sha256:" + hashlib.sha256(image.manifest).hexdigest()
@@ -234,7 +240,7 @@ def test_an_index_child_that_does_not_match_its_digest_is_refused(
 
 
 def test_tags_from_a_hostile_api_are_printed_not_obeyed(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     versions = [
         {"id": 7, "name": "sha256:" + "a" * 64, "created_at": "2026-01-01T00:00:00Z",
@@ -262,7 +268,7 @@ def test_tags_from_a_hostile_api_are_printed_not_obeyed(
 
 
 def test_the_auto_probe_wants_the_registry_apis_answer_not_any_200(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     hostile.script(Rule("^/v2/", headers={"Content-Type": "application/json"}, body=b"{}", host=""))
     done = run_ghpkg(
@@ -275,7 +281,7 @@ def test_the_auto_probe_wants_the_registry_apis_answer_not_any_200(
 
 
 def test_a_delete_retried_after_a_lost_answer_counts_as_done(
-    bed: Any, hostile: HostileRegistry, engine: Any, run_ghpkg: Run
+    bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     listed = [
         {"id": 7, "name": "sha256:" + "a" * 64, "created_at": "2026-01-01T00:00:00Z",

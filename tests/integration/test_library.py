@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 import ghpkg
+from testbed.bed import Testbed
 from testbed.images import build_hello
+from testbed.pytest_engines import EngineUnderTest
 
 pytestmark = pytest.mark.integration
 
 
-def settings(bed: Any, engine: Any, image: str, **fields: Any) -> ghpkg.Settings:
+def settings(bed: Testbed, engine: EngineUnderTest, image: str, **fields: Any) -> ghpkg.Settings:
     values: dict[str, Any] = {
         "operation": "push",
         "hostname": bed.hostname,
@@ -31,7 +33,7 @@ def settings(bed: Any, engine: Any, image: str, **fields: Any) -> ghpkg.Settings
     return ghpkg.Settings(**(values | fields))
 
 
-def test_push_then_pull_through_the_library(bed: Any, engine: Any) -> None:
+def test_push_then_pull_through_the_library(bed: Testbed, engine: EngineUnderTest) -> None:
     image = f"library-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     source = build_hello(engine.client, f"local/{image}:src", f"library {image}")
     pushed = ghpkg.push(settings(bed, engine, image, source=source), ghpkg.Log(quiet=True))
@@ -47,7 +49,7 @@ def test_push_then_pull_through_the_library(bed: Any, engine: Any) -> None:
     assert pulled.image_id == engine.client.images.get(pushed.images[0]).id
 
 
-def test_a_refusal_is_a_ghpkg_error_with_its_fix(bed: Any, engine: Any) -> None:
+def test_a_refusal_is_a_ghpkg_error_with_its_fix(bed: Testbed, engine: EngineUnderTest) -> None:
     refused = settings(bed, engine, "never", token=ghpkg.Secret("ghp_" + "0" * 36), source="x")
     with pytest.raises(ghpkg.GhpkgError) as failed:
         ghpkg.push(refused, ghpkg.Log(quiet=True))

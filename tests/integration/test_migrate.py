@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 
+from testbed.bed import Testbed
 from testbed.client import DOCKER_V2, digest_of
 from testbed.seed_images import push
 from tests.integration.conftest import Run, clean_environment
@@ -33,7 +34,7 @@ IMAGES = 21
 LABEL = "org.opencontainers.image.source"
 
 
-def seed(bed: Any, repository: str, prefix: str) -> dict[str, dict[str, str]]:
+def seed(bed: Testbed, repository: str, prefix: str) -> dict[str, dict[str, str]]:
     """IMAGES images of three tags (latest is 1.1) under ORG/REPOSITORY; their digests."""
     digests: dict[str, dict[str, str]] = {}
     with requests.Session() as session:
@@ -50,7 +51,7 @@ def seed(bed: Any, repository: str, prefix: str) -> dict[str, dict[str, str]]:
     return digests
 
 
-def served(bed: Any, path: str, tag: str) -> str:
+def served(bed: Testbed, path: str, tag: str) -> str:
     """The digest of what the Container registry's backend stores for a tag."""
     answer = requests.get(
         f"{bed.container_backend_url}/v2/{path}/manifests/{tag}",
@@ -61,14 +62,14 @@ def served(bed: Any, path: str, tag: str) -> str:
     return digest_of(answer.content)
 
 
-def forget(bed: Any, *paths: str) -> None:
+def forget(bed: Testbed, *paths: str) -> None:
     """Remove what a test wrote to both backends (the bed is shared: leave no conflict behind)."""
     for storage in (bed.paths.storage, bed.paths.container_storage):
         for path in paths:
             shutil.rmtree(storage / "docker/registry/v2/repositories" / path, ignore_errors=True)
 
 
-def common(bed: Any) -> list[str]:
+def common(bed: Testbed) -> list[str]:
     return ["--hostname", bed.hostname, "--ca-file", str(bed.ca_file), "--password-stdin"]
 
 
@@ -83,7 +84,7 @@ def mine(document: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def org_images(bed: Any) -> Iterator[tuple[str, str, dict[str, dict[str, str]]]]:
+def org_images(bed: Testbed) -> Iterator[tuple[str, str, dict[str, dict[str, str]]]]:
     prefix = f"m{uuid.uuid4().hex[:6]}"
     repository = f"{prefix}-repo"
     try:
@@ -94,7 +95,10 @@ def org_images(bed: Any) -> Iterator[tuple[str, str, dict[str, dict[str, str]]]]
 
 
 def test_an_organization_moves_with_its_digests_resumes_after_a_stop_and_reruns_as_a_no_op(
-    bed: Any, run_ghpkg: Run, org_images: tuple[str, str, dict[str, dict[str, str]]], tmp_path: Path
+    bed: Testbed,
+    run_ghpkg: Run,
+    org_images: tuple[str, str, dict[str, dict[str, str]]],
+    tmp_path: Path,
 ) -> None:
     prefix, repository, digests = org_images
     with requests.Session() as session:  # the conflict: its Container-registry name holds 1.0
@@ -173,7 +177,7 @@ def _stop_midway(argv: list[str], token: str, state: Path, log: Path) -> tuple[i
 
 
 def test_a_users_image_moves_to_the_users_container_namespace(
-    bed: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = f"mu{uuid.uuid4().hex[:6]}"
     with requests.Session() as session:
@@ -192,7 +196,7 @@ def test_a_users_image_moves_to_the_users_container_namespace(
 
 
 def test_a_repository_scope_with_a_name_map_moves_only_that_repository(
-    bed: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     repository = f"mr{uuid.uuid4().hex[:6]}"
     with requests.Session() as session:
@@ -215,7 +219,7 @@ def test_a_repository_scope_with_a_name_map_moves_only_that_repository(
 
 
 def test_a_name_another_package_holds_on_the_container_registry_is_a_conflict_not_a_merge(
-    bed: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     repository = f"mt{uuid.uuid4().hex[:6]}"
     with requests.Session() as session:
@@ -242,7 +246,7 @@ def test_a_name_another_package_holds_on_the_container_registry_is_a_conflict_no
 
 
 def test_a_token_that_cannot_write_packages_is_refused_before_the_plan_but_may_dry_run(
-    bed: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     repository = f"mw{uuid.uuid4().hex[:6]}"
     with requests.Session() as session:
@@ -262,7 +266,7 @@ def test_a_token_that_cannot_write_packages_is_refused_before_the_plan_but_may_d
 
 
 def test_a_blob_two_images_share_is_sent_once_and_mounted_into_the_other(
-    bed: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     repository = f"ms{uuid.uuid4().hex[:6]}"
     blobs: dict[str, int] = {}
@@ -285,7 +289,7 @@ def test_a_blob_two_images_share_is_sent_once_and_mounted_into_the_other(
 
 
 def test_an_owner_with_more_than_a_page_of_packages_is_listed_whole(
-    bed: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     repository = f"mp{uuid.uuid4().hex[:6]}"
     images = [f"p{number:03d}" for number in range(101)]  # the client asks for 100 a page

@@ -7,11 +7,11 @@ import json
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
+from testbed.bed import Testbed
 from testbed.client import DOCKER_V2, digest_of
 from testbed.seed_images import push
 from tests.integration.act import action_workspace, run_act
@@ -53,7 +53,7 @@ jobs:
 
 
 def test_the_action_plans_then_migrates_a_repository_and_outputs_the_report(
-    bed: Any, tmp_path: Path
+    bed: Testbed, tmp_path: Path
 ) -> None:
     from testbed.engines import start
 

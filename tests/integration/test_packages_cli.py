@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from ghpkg.manifest import SCHEMA2
+from testbed.bed import Testbed
 from testbed.client import BedClient
 from testbed.faults import Fault, FaultProxy
 from testbed.images import build_hello
-from testbed.pytest_engines import selected_engines
+from testbed.pytest_engines import EngineUnderTest, selected_engines
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run, clean_environment
 from tests.integration.test_push_cli import stored_manifest
@@ -26,7 +27,7 @@ OWNER, REPOSITORY = "octo-org", "hello-world"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def common(bed: Any, image: str) -> list[str]:
+def common(bed: Testbed, image: str) -> list[str]:
     """The options every command here shares: host, CA, owner, repository, image."""
     return [
         *("--hostname", bed.hostname, "--ca-file", str(bed.ca_file)),
@@ -34,13 +35,15 @@ def common(bed: Any, image: str) -> list[str]:
     ]
 
 
-def run_with(run_ghpkg: Run, bed: Any, token: str, *args: str, **kwargs: Any) -> Any:
+def run_with(
+    run_ghpkg: Run, bed: Testbed, token: str, *args: str, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     """Run ghpkg with a named bed token on stdin."""
     return run_ghpkg(*args, "--password-stdin", stdin=bed.token(token) + "\n", **kwargs)
 
 
 @pytest.fixture
-def two_pushes(bed: Any, engine: Any, run_ghpkg: Run) -> str:
+def two_pushes(bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run) -> str:
     """A fresh image pushed twice by ghpkg: 1.0, then 2.0 (a different image)."""
     image = f"pkg-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     for version in ("1.0", "2.0"):
@@ -58,7 +61,7 @@ def two_pushes(bed: Any, engine: Any, run_ghpkg: Run) -> str:
     return image
 
 
-def listed(run_ghpkg: Run, bed: Any, image: str, tmp_path: Path) -> list[dict[str, Any]]:
+def listed(run_ghpkg: Run, bed: Testbed, image: str, tmp_path: Path) -> list[dict[str, Any]]:
     """`ghpkg versions` with a read-only token (read:packages and repo, as GitHub's REST API
     needs for a repository-scoped package); its `versions` output, parsed."""
     out = tmp_path / f"versions-{uuid.uuid4().hex[:6]}"
@@ -74,7 +77,7 @@ def listed(run_ghpkg: Run, bed: Any, image: str, tmp_path: Path) -> list[dict[st
 
 
 def test_versions_are_listed_after_two_pushes(
-    bed: Any, run_ghpkg: Run, two_pushes: str, tmp_path: Path
+    bed: Testbed, run_ghpkg: Run, two_pushes: str, tmp_path: Path
 ) -> None:
     versions = listed(run_ghpkg, bed, two_pushes, tmp_path)
     assert [v["tags"] for v in versions] == [["2.0"], ["1.0"]]
@@ -84,7 +87,7 @@ def test_versions_are_listed_after_two_pushes(
 
 
 def test_delete_keep_one_leaves_only_the_newest(
-    bed: Any, bed_client: BedClient, run_ghpkg: Run, two_pushes: str, tmp_path: Path
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, two_pushes: str, tmp_path: Path
 ) -> None:
     name = f"{OWNER}/{REPOSITORY}/{two_pushes}"
     before = listed(run_ghpkg, bed, two_pushes, tmp_path)
@@ -118,7 +121,7 @@ def test_delete_keep_one_leaves_only_the_newest(
 
 
 def test_delete_by_version_removes_that_tag(
-    bed: Any, bed_client: BedClient, run_ghpkg: Run, two_pushes: str, tmp_path: Path
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, two_pushes: str, tmp_path: Path
 ) -> None:
     done = run_with(
         run_ghpkg, bed, "delete", "delete", *common(bed, two_pushes), "--version", "2.0"
@@ -134,7 +137,7 @@ def test_delete_by_version_removes_that_tag(
 
 @pytest.mark.parametrize("engine", selected_engines()[:1], indirect=True)  # the API's, not its
 def test_a_delete_that_fails_midway_names_what_went_before_it(
-    bed: Any, faults: FaultProxy, run_ghpkg: Run, two_pushes: str, tmp_path: Path
+    bed: Testbed, faults: FaultProxy, run_ghpkg: Run, two_pushes: str, tmp_path: Path
 ) -> None:
     newer, older = listed(run_ghpkg, bed, two_pushes, tmp_path)  # deleted in this order
     faults.script(Fault("status", "DELETE", rf"/versions/{older['id']}$", times=None, status=403))
@@ -156,7 +159,7 @@ def test_a_delete_that_fails_midway_names_what_went_before_it(
 
 @pytest.mark.parametrize("token", ["write", "read"])
 def test_delete_without_delete_packages_is_refused_before_anything_goes(
-    bed: Any, run_ghpkg: Run, two_pushes: str, tmp_path: Path, token: str
+    bed: Testbed, run_ghpkg: Run, two_pushes: str, tmp_path: Path, token: str
 ) -> None:
     before = listed(run_ghpkg, bed, two_pushes, tmp_path)
     done = run_with(run_ghpkg, bed, token, "delete", *common(bed, two_pushes), "--keep", "1")
@@ -169,7 +172,7 @@ def test_delete_without_delete_packages_is_refused_before_anything_goes(
 
 
 def test_push_without_a_version_on_a_tag_ref(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = f"fromref-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     image_id = build_hello(engine.client, f"local/{image}:src", "tagged from the ref")
@@ -206,7 +209,7 @@ def test_push_without_a_version_on_a_tag_ref(
 
 
 def test_push_without_a_version_or_a_ref_is_a_usage_error(
-    bed: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     done = run_with(run_ghpkg, bed, "write", "push", *common(bed, "x"), "--source", "x")
     assert done.returncode == 2
@@ -214,7 +217,7 @@ def test_push_without_a_version_or_a_ref_is_a_usage_error(
 
 
 def test_action_face_deletes_with_keep_and_writes_outputs(
-    bed: Any, run_ghpkg: Run, two_pushes: str, tmp_path: Path
+    bed: Testbed, run_ghpkg: Run, two_pushes: str, tmp_path: Path
 ) -> None:
     before = listed(run_ghpkg, bed, two_pushes, tmp_path)
     output, summary = tmp_path / "github_output", tmp_path / "summary.md"
@@ -250,7 +253,7 @@ def test_action_face_deletes_with_keep_and_writes_outputs(
 
 
 def test_keep_reads_every_page_before_deleting(
-    bed: Any, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = f"pages-{uuid.uuid4().hex[:8]}"
     name = f"{OWNER}/{REPOSITORY}/{image}"
@@ -267,7 +270,7 @@ def test_keep_reads_every_page_before_deleting(
 
 
 def test_versions_say_when_the_api_is_not_there_or_the_package_is_not(
-    bed: Any, run_ghpkg: Run
+    bed: Testbed, run_ghpkg: Run
 ) -> None:
     web = run_with(
         run_ghpkg,

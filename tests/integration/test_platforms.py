@@ -7,12 +7,14 @@ arm64 (a RUN step for another architecture would need binfmt/QEMU on the runner)
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
+from testbed.bed import Testbed
+from testbed.pytest_engines import EnginePool, EngineUnderTest
 from tests.integration.conftest import Run, handling_engines
 from tests.integration.test_container_registry import ACCEPT, OCI_INDEX
 from tests.integration.test_push_cli import digest_of, stored_manifest, unique, workflow_env
@@ -21,13 +23,13 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(params=handling_engines())
-def handling_engine(request: pytest.FixtureRequest, engine_pool: Any) -> Any:
+def handling_engine(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineUnderTest:
     """The engines that take each path through ghpkg (both transports, both image stores)."""
     return engine_pool.get(request.param)
 
 
 @pytest.fixture
-def one_engine(engine_pool: Any) -> Any:
+def one_engine(engine_pool: EnginePool) -> EngineUnderTest:
     """One engine: what a registry-only step does does not depend on it."""
     return engine_pool.get(handling_engines()[-1])
 
@@ -46,8 +48,14 @@ def scratch_context(tmp_path: Path) -> Path:
 
 
 def ghpkg(
-    run_ghpkg: Run, bed: Any, engine: Any, verb: str, image: str, *extra: str, version: str = "1.0"
-) -> Any:
+    run_ghpkg: Run,
+    bed: Testbed,
+    engine: EngineUnderTest,
+    verb: str,
+    image: str,
+    *extra: str,
+    version: str = "1.0",
+) -> subprocess.CompletedProcess[str]:
     """One ghpkg command as a workflow runs it, on this engine with its docker CLI config."""
     return run_ghpkg(
         verb,
@@ -62,7 +70,7 @@ def ghpkg(
     )
 
 
-def container_manifest(bed: Any, path: str, tag: str) -> bytes:
+def container_manifest(bed: Testbed, path: str, tag: str) -> bytes:
     """What the Container registry's backend stores for a tag (an index, or an image manifest)."""
     answer = requests.get(
         f"{bed.container_backend_url}/v2/{path}/manifests/{tag}",
@@ -73,7 +81,7 @@ def container_manifest(bed: Any, path: str, tag: str) -> bytes:
     return answer.content
 
 
-def architecture(bed: Any, path: str, tag: str) -> str:
+def architecture(bed: Testbed, path: str, tag: str) -> str:
     """The architecture the image config of a tag stored on the Docker registry names."""
     manifest = json.loads(stored_manifest(bed, path, tag)[0])
     digest = manifest["config"]["digest"]
@@ -83,7 +91,7 @@ def architecture(bed: Any, path: str, tag: str) -> str:
 
 
 def test_two_platforms_get_a_tag_each_and_the_version_names_the_engines_one(
-    bed: Any, engine: Any, run_ghpkg: Run, scratch_context: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, scratch_context: Path
 ) -> None:
     image = unique("multi", engine)
     path = f"{PATH}/{image}"
@@ -117,7 +125,7 @@ def test_two_platforms_get_a_tag_each_and_the_version_names_the_engines_one(
 
 
 def test_a_pull_picks_the_engines_platform_where_the_version_names_another(
-    bed: Any, handling_engine: Any, run_ghpkg: Run, scratch_context: Path
+    bed: Testbed, handling_engine: EngineUnderTest, run_ghpkg: Run, scratch_context: Path
 ) -> None:
     engine = handling_engine
     image = unique("picks", engine)
@@ -149,7 +157,7 @@ def test_a_pull_picks_the_engines_platform_where_the_version_names_another(
 
 
 def test_matrix_jobs_joined_make_one_index_on_the_container_registry(
-    bed: Any, one_engine: Any, run_ghpkg: Run, scratch_context: Path
+    bed: Testbed, one_engine: EngineUnderTest, run_ghpkg: Run, scratch_context: Path
 ) -> None:
     engine = one_engine
     image = unique("joined", engine)
@@ -193,7 +201,7 @@ def test_matrix_jobs_joined_make_one_index_on_the_container_registry(
 
 
 def test_join_refuses_a_platform_tag_that_holds_another_platform(
-    bed: Any, one_engine: Any, run_ghpkg: Run, scratch_context: Path
+    bed: Testbed, one_engine: EngineUnderTest, run_ghpkg: Run, scratch_context: Path
 ) -> None:
     engine = one_engine
     image = unique("mislabel", engine)
@@ -208,7 +216,7 @@ def test_join_refuses_a_platform_tag_that_holds_another_platform(
 
 
 def test_two_platforms_pushed_at_once_make_one_index_on_the_container_registry(
-    bed: Any, one_engine: Any, run_ghpkg: Run, scratch_context: Path
+    bed: Testbed, one_engine: EngineUnderTest, run_ghpkg: Run, scratch_context: Path
 ) -> None:
     engine = one_engine
     image = unique("index", engine)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from testbed.bed import Testbed
 from testbed.images import build_hello
+from testbed.pytest_engines import EngineUnderTest
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 from tests.integration.test_push_cli import digest_of, stored_manifest, unique, workflow_env
@@ -15,7 +16,9 @@ from tests.integration.test_push_cli import digest_of, stored_manifest, unique, 
 pytestmark = pytest.mark.integration
 
 
-def publish(bed: Any, engine: Any, run_ghpkg: Run, repository: str, greeting: str) -> str:
+def publish(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, repository: str, greeting: str
+) -> str:
     """Push a fresh image with the write PAT; return its full reference."""
     image = unique("pullme", engine)
     image_id = build_hello(engine.client, f"local/{image}:src", greeting)
@@ -46,7 +49,7 @@ def publish(bed: Any, engine: Any, run_ghpkg: Run, repository: str, greeting: st
 
 
 def test_pull_other_repository_with_read_pat_then_run(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     reference = publish(bed, engine, run_ghpkg, "other-repo", "installed by ghpkg")
     image = reference.rsplit("/", 1)[1].split(":")[0]
@@ -81,7 +84,9 @@ def test_pull_other_repository_with_read_pat_then_run(
     assert printed.decode().strip() == "installed by ghpkg"
 
 
-def test_pull_own_repository_with_github_token(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_pull_own_repository_with_github_token(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
     reference = publish(bed, engine, run_ghpkg, "hello-world", "mine")
     image = reference.rsplit("/", 1)[1].split(":")[0]
     done = run_ghpkg(
@@ -99,7 +104,7 @@ def test_pull_own_repository_with_github_token(bed: Any, engine: Any, run_ghpkg:
 
 
 def test_github_token_for_another_repository_is_refused(
-    bed: Any, engine: Any, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     done = run_ghpkg(
         "pull",
@@ -119,7 +124,7 @@ def test_github_token_for_another_repository_is_refused(
     assert "classic PAT with read:packages" in done.stderr
 
 
-def test_digest_reference_is_refused(bed: Any, engine: Any, run_ghpkg: Run) -> None:
+def test_digest_reference_is_refused(bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run) -> None:
     done = run_ghpkg(
         "pull",
         "--image",
@@ -135,7 +140,7 @@ def test_digest_reference_is_refused(bed: Any, engine: Any, run_ghpkg: Run) -> N
 
 
 def test_token_without_read_packages_is_told_before_download(
-    bed: Any, engine: Any, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     done = run_ghpkg(
         "pull",

@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import docker
 import docker.errors
@@ -30,7 +29,9 @@ from ghpkg.pulling import PullResult, pull_image
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.secret import Secret
+from testbed.bed import Testbed
 from testbed.images import busybox_path
+from testbed.pytest_engines import EnginePool, EngineUnderTest
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +66,9 @@ def _build(
     return str(image.id)
 
 
-def _publish(bed: Any, pusher: docker.DockerClient, directory: Path, noise: int = 0) -> Published:
+def _publish(
+    bed: Testbed, pusher: docker.DockerClient, directory: Path, noise: int = 0
+) -> Published:
     """Build on Engine 20.10, `docker push` it to the bed, and remove it locally."""
     name = f"pull-{uuid.uuid4().hex[:10]}"
     ref = Reference(bed.registry_host, OWNER, REPOSITORY, name, "1.0")
@@ -83,7 +86,7 @@ def _publish(bed: Any, pusher: docker.DockerClient, directory: Path, noise: int 
     return Published(ref, greeting, manifest.digest, manifest.config.digest, layers)
 
 
-def _client(bed: Any, token: str, registry_host: str | None = None) -> RegistryClient:
+def _client(bed: Testbed, token: str, registry_host: str | None = None) -> RegistryClient:
     return RegistryClient(
         registry_host or bed.registry_host,
         bed.user(token),
@@ -131,7 +134,7 @@ class Recorder:
 
 @pytest.fixture(scope="module")
 def published(
-    testbed: Any, engine_pool: Any, tmp_path_factory: pytest.TempPathFactory
+    testbed: Testbed, engine_pool: EnginePool, tmp_path_factory: pytest.TempPathFactory
 ) -> Published:
     """One small image in the bed, pushed by Engine 20.10 and removed from it."""
     pusher = engine_pool.get(PUSHER).client
@@ -139,7 +142,7 @@ def published(
 
 
 @pytest.fixture
-def clean(engine: Any, published: Published) -> Iterator[Any]:
+def clean(engine: EngineUnderTest, published: Published) -> Iterator[EngineUnderTest]:
     """The engine under test without the published image, before and after the test."""
     _forget(engine.client, str(published.ref), published.config_digest, published.manifest_digest)
     yield engine
@@ -147,7 +150,7 @@ def clean(engine: Any, published: Published) -> Iterator[Any]:
 
 
 def test_pull_loads_runs_and_a_second_pull_skips(
-    bed: Any, clean: Any, published: Published
+    bed: Testbed, clean: EngineUnderTest, published: Published
 ) -> None:
     client = clean.client
     registry = _client(bed, "write")
@@ -177,7 +180,7 @@ def test_pull_loads_runs_and_a_second_pull_skips(
 
 
 def test_pull_retags_an_image_that_is_there_under_no_name(
-    bed: Any, clean: Any, published: Published
+    bed: Testbed, clean: EngineUnderTest, published: Published
 ) -> None:
     client = clean.client
     registry = _client(bed, "write")
@@ -195,7 +198,7 @@ def test_pull_retags_an_image_that_is_there_under_no_name(
 
 @pytest.mark.parametrize("token", ["read", "actions"])
 def test_pull_with_a_read_pat_and_with_the_repositorys_github_token(
-    bed: Any, clean: Any, published: Published, token: str
+    bed: Testbed, clean: EngineUnderTest, published: Published, token: str
 ) -> None:
     result = pull_image(_client(bed, token), Engine(clean.client), published.ref, print)
     assert result.digest == published.manifest_digest
@@ -203,7 +206,7 @@ def test_pull_with_a_read_pat_and_with_the_repositorys_github_token(
 
 
 def test_pull_through_the_host_without_subdomain_isolation(
-    bed: Any, clean: Any, published: Published
+    bed: Testbed, clean: EngineUnderTest, published: Published
 ) -> None:
     flat = Reference(bed.flat_hostname, OWNER, REPOSITORY, published.ref.image, "1.0")
     try:
@@ -216,7 +219,9 @@ def test_pull_through_the_host_without_subdomain_isolation(
         _forget(clean.client, str(flat))
 
 
-def test_a_bad_token_is_refused_with_its_kind(bed: Any, published: Published, engine: Any) -> None:
+def test_a_bad_token_is_refused_with_its_kind(
+    bed: Testbed, published: Published, engine: EngineUnderTest
+) -> None:
     for value, kind in (
         ("ghp_" + "x" * 36, "classic personal access token (ghp_)"),
         ("ghs_" + "x" * 36, "GITHUB_TOKEN (ghs_)"),
@@ -231,7 +236,7 @@ def test_a_bad_token_is_refused_with_its_kind(bed: Any, published: Published, en
 
 
 def test_a_github_token_of_another_repository_is_refused(
-    bed: Any, published: Published, engine: Any
+    bed: Testbed, published: Published, engine: EngineUnderTest
 ) -> None:
     elsewhere = Reference(bed.registry_host, OWNER, "other-repo", published.ref.image, "1.0")
     with pytest.raises(AuthError, match=r"GITHUB_TOKEN \(ghs_\)") as info:
@@ -239,20 +244,22 @@ def test_a_github_token_of_another_repository_is_refused(
     assert info.value.status == 403
 
 
-def test_a_missing_tag_is_a_clear_error(bed: Any, published: Published, engine: Any) -> None:
+def test_a_missing_tag_is_a_clear_error(
+    bed: Testbed, published: Published, engine: EngineUnderTest
+) -> None:
     missing = published.ref.with_version("9.9.9")
     with pytest.raises(RegistryError, match="was not found: HTTP 404") as info:
         pull_image(_client(bed, "read"), Engine(engine.client), missing, print)
     assert not info.value.temporary
 
 
-def _backend_blob(bed: Any, digest: str) -> Path:
+def _backend_blob(bed: Testbed, digest: str) -> Path:
     hexa = digest.split(":", 1)[1]
     return Path(bed.paths.storage) / f"docker/registry/v2/blobs/sha256/{hexa[:2]}/{hexa}/data"
 
 
 def test_a_tampered_layer_aborts_the_load_and_leaves_no_tag(
-    bed: Any, engine: Any, engine_pool: Any, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, engine_pool: EnginePool, tmp_path: Path
 ) -> None:
     image = _publish(bed, engine_pool.get(PUSHER).client, tmp_path / "context", noise=4 << 20)
     stored = _backend_blob(bed, image.layer_digests[-1])
@@ -266,7 +273,7 @@ def test_a_tampered_layer_aborts_the_load_and_leaves_no_tag(
 
 
 def test_a_manifest_naming_a_wrong_size_aborts_and_leaves_no_tag(
-    bed: Any, engine: Any, published: Published
+    bed: Testbed, engine: EngineUnderTest, published: Published
 ) -> None:
     registry = _client(bed, "write")
     raw, _media_type = registry.get_manifest(published.ref.path, published.ref.version)
@@ -280,7 +287,7 @@ def test_a_manifest_naming_a_wrong_size_aborts_and_leaves_no_tag(
 
 
 def test_memory_stays_flat_for_a_large_layer(
-    bed: Any, engine: Any, engine_pool: Any, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, engine_pool: EnginePool, tmp_path: Path
 ) -> None:
     size = 96 << 20
     image = _publish(bed, engine_pool.get(PUSHER).client, tmp_path / "context", noise=size)
@@ -306,7 +313,7 @@ def test_memory_stays_flat_for_a_large_layer(
         _forget(engine.client, str(image.ref), image.config_digest, image.manifest_digest)
 
 
-def test_probe_isolation_finds_both_layouts(bed: Any) -> None:
+def test_probe_isolation_finds_both_layouts(bed: Testbed) -> None:
     lines: list[str] = []
     assert probe_isolation(bed.hostname, bed.ca_file, log=lines.append) is True
     assert probe_isolation(bed.flat_hostname, bed.ca_file, log=lines.append) is False

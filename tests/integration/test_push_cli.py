@@ -5,25 +5,26 @@ from __future__ import annotations
 import hashlib
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from ghpkg.manifest import SCHEMA2
+from testbed.bed import Testbed
 from testbed.images import build_hello
+from testbed.pytest_engines import EngineUnderTest
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
 pytestmark = pytest.mark.integration
 
 
-def unique(prefix: str, engine: Any) -> str:
+def unique(prefix: str, engine: EngineUnderTest) -> str:
     """An image name no other test or engine uses."""
     return f"{prefix}-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
 
 
-def stored_manifest(bed: Any, path: str, tag: str) -> tuple[bytes, str]:
+def stored_manifest(bed: Testbed, path: str, tag: str) -> tuple[bytes, str]:
     """What the registry behind the front stores for a tag."""
     answer = requests.get(
         f"{bed.backend_url}/v2/{path}/manifests/{tag}",
@@ -38,7 +39,9 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def workflow_env(bed: Any, engine: Any, token_name: str = "actions") -> dict[str, str]:
+def workflow_env(
+    bed: Testbed, engine: EngineUnderTest, token_name: str = "actions"
+) -> dict[str, str]:
     return {
         "GITHUB_TOKEN": bed.token(token_name),
         "GITHUB_REPOSITORY": "Octo-Org/Hello-World",
@@ -50,7 +53,7 @@ def workflow_env(bed: Any, engine: Any, token_name: str = "actions") -> dict[str
 
 
 def test_push_from_context_with_github_token(
-    bed: Any, engine: Any, run_ghpkg: Run, hello_context: Path, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, hello_context: Path, tmp_path: Path
 ) -> None:
     image = unique("hello", engine)
     out = tmp_path / "outputs"
@@ -89,7 +92,7 @@ def test_push_from_context_with_github_token(
 
 
 def test_push_existing_image_several_versions_without_isolation(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = unique("tagged", engine)
     image_id = build_hello(engine.client, f"local/{image}:src", "tagged by ghpkg")
@@ -134,7 +137,7 @@ def test_push_existing_image_several_versions_without_isolation(
 
 
 def test_forced_registry_transport_writes_schema2(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = unique("viaapi", engine)
     image_id = build_hello(engine.client, f"local/{image}:src", "pushed through the API")
@@ -166,7 +169,7 @@ def test_forced_registry_transport_writes_schema2(
 
 
 def test_untrusted_ca_fails_with_advice(
-    bed: Any, engine: Any, run_ghpkg: Run, hello_context: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, hello_context: Path
 ) -> None:
     done = run_ghpkg(
         "push",
@@ -186,7 +189,7 @@ def test_untrusted_ca_fails_with_advice(
 
 @pytest.mark.parametrize("token_name", ["read", "noscope"])
 def test_token_without_write_packages_is_refused_before_building(
-    bed: Any, engine: Any, run_ghpkg: Run, hello_context: Path, token_name: str
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, hello_context: Path, token_name: str
 ) -> None:
     done = run_ghpkg(
         "push",

@@ -16,6 +16,7 @@ from typing import Any
 import docker
 import pytest
 import requests
+from docker.models.images import Image
 
 from ghpkg.blobcache import BlobCache
 from ghpkg.engine import Engine
@@ -25,7 +26,9 @@ from ghpkg.pushing import Limits, push_image
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
+from testbed.bed import Testbed
 from testbed.images import busybox_path
+from testbed.pytest_engines import EngineUnderTest
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +41,7 @@ def _digest(data: bytes) -> str:
 
 
 @pytest.fixture
-def registry(bed: Any) -> Iterator[RegistryClient]:
+def registry(bed: Testbed) -> Iterator[RegistryClient]:
     """A registry client for the bed's registry, with a token that may push."""
     client = RegistryClient(
         bed.registry_host, bed.user("write"), Secret(bed.token("write")), ca_file=bed.ca_file
@@ -48,12 +51,12 @@ def registry(bed: Any) -> Iterator[RegistryClient]:
 
 
 @pytest.fixture
-def image_name(engine: Any) -> str:
+def image_name(engine: EngineUnderTest) -> str:
     """An image name no other test or engine uses."""
     return f"transport-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
 
 
-def _refs(bed: Any, image: str, *versions: str) -> list[Reference]:
+def _refs(bed: Testbed, image: str, *versions: str) -> list[Reference]:
     return [Reference(bed.registry_host, OWNER, REPOSITORY, image, v) for v in versions]
 
 
@@ -79,7 +82,7 @@ def _build(client: docker.DockerClient, context: Path, tag: str) -> str:
     return str(image.id)
 
 
-def _backend(bed: Any, path: str, what: str, **headers: str) -> requests.Response:
+def _backend(bed: Testbed, path: str, what: str, **headers: str) -> requests.Response:
     return requests.get(f"{bed.backend_url}/v2/{path}/{what}", headers=headers, timeout=30)
 
 
@@ -93,7 +96,9 @@ def _gunzip_digest(data: bytes) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _check_stored(bed: Any, engine: Any, path: str, tag: str, image_id: str) -> dict[str, Any]:
+def _check_stored(
+    bed: Testbed, engine: EngineUnderTest, path: str, tag: str, image_id: str
+) -> dict[str, Any]:
     """The backend serves a schema-2 manifest of this image; its layers unpack to the diff_ids."""
     answer = _backend(bed, path, f"manifests/{tag}", Accept=SCHEMA2)
     assert answer.status_code == 200, answer.text
@@ -121,7 +126,7 @@ def _blob_bytes(manifest: dict[str, Any]) -> int:
 
 
 def test_push_pull_back_and_run(
-    bed: Any, engine: Any, registry: RegistryClient, image_name: str, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, registry: RegistryClient, image_name: str, tmp_path: Path
 ) -> None:
     image_id = _build(engine.client, tmp_path / "context", f"local/{image_name}:src")
     path = f"{OWNER}/{REPOSITORY}/{image_name}"
@@ -170,14 +175,14 @@ def test_push_pull_back_and_run(
         engine.client.images.remove(image_id, force=True)
 
 
-def _nothing_stored(bed: Any, path: str) -> None:
+def _nothing_stored(bed: Testbed, path: str) -> None:
     catalog = requests.get(f"{bed.backend_url}/v2/_catalog?n=10000", timeout=30).json()
     assert path not in catalog.get("repositories", [])
     assert _backend(bed, path, "tags/list").status_code == 404
 
 
 def test_layer_over_the_limit_is_refused_before_any_upload(
-    bed: Any, engine: Any, registry: RegistryClient, image_name: str, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, registry: RegistryClient, image_name: str, tmp_path: Path
 ) -> None:
     image_id = _build(engine.client, tmp_path / "context", f"local/{image_name}:big")
     try:
@@ -300,14 +305,14 @@ def _foreign_archive(tag: str) -> tuple[bytes, bytes]:
 
 
 def test_foreign_layers_are_refused_before_any_upload(
-    bed: Any,
-    engine: Any,
+    bed: Testbed,
+    engine: EngineUnderTest,
     registry: RegistryClient,
     image_name: str,
 ) -> None:
     tag = f"local/{image_name}:foreign"
     archive, windows_save = _foreign_archive(tag)
-    engine.client.api.load_image(archive)
+    engine.client.images.load(archive)
     image_id = str(engine.client.images.get(tag).id)
     local = Engine(engine.client)
     if not local.info().containerd_store:
@@ -315,7 +320,7 @@ def test_foreign_layers_are_refused_before_any_upload(
         # them): show ghpkg the image and archive a Windows engine would.
 
         class WindowsEngine(Engine):
-            def get_image(self, name_or_id: str) -> Any:
+            def get_image(self, name_or_id: str) -> Image:
                 image = super().get_image(name_or_id)
                 image.attrs["Os"] = "windows"
                 return image

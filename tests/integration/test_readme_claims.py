@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 import docker.errors
 import pytest
 
+from testbed.bed import Testbed
 from testbed.certs_d import trusting
 from testbed.client import BedClient
 from testbed.images import build_hello
-from testbed.pytest_engines import selected_engines
+from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
 from tests.integration.conftest import Run
 
 pytestmark = pytest.mark.integration
 
 
-def _engine_pull(engine: Any, bed: Any, name: str, tag: str) -> str:
+def _engine_pull(engine: EngineUnderTest, bed: Testbed, name: str, tag: str) -> str:
     """`docker pull NAME:TAG` by the engine itself with the read token; its error, or ''."""
     auth = {"username": bed.user("read"), "password": bed.token("read")}
     try:
@@ -34,7 +34,7 @@ def _engine_pull(engine: Any, bed: Any, name: str, tag: str) -> str:
 
 
 def test_a_plain_docker_pull_fails_against_the_docker_registry_on_every_engine(
-    bed: Any, engine: Any, bed_client: BedClient, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, bed_client: BedClient, run_ghpkg: Run
 ) -> None:
     """README: "`docker pull` itself fails against the GHES registry on every engine (no
     manifest by digest)": the tag resolves, the engine then asks for the digest and is refused;
@@ -81,13 +81,13 @@ def test_ghpkg_ref_prints_the_references_with_no_token_and_no_network(run_ghpkg:
 
 
 @pytest.fixture(scope="module")
-def one_engine(engine_pool: Any) -> Any:
+def one_engine(engine_pool: EnginePool) -> EngineUnderTest:
     """The first engine under test: what is checked here is ghpkg's own TLS client."""
     return engine_pool.get(selected_engines()[0])
 
 
 def test_without_ca_file_the_system_ca_bundle_is_trusted(
-    bed: Any, one_engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, one_engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     """With no --ca-file, ghpkg verifies against the system's CA bundle (OpenSSL's default,
     which SSL_CERT_FILE names), as the engine does: a bundle holding the bed's CA is enough."""

@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import json
 import os
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -18,8 +19,9 @@ from typing import Any
 import pytest
 import requests
 
+from testbed.bed import Testbed
 from testbed.client import BedClient
-from testbed.container_packages import delete_times, set_package
+from testbed.ghes.container_packages import delete_times, set_package
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
@@ -39,7 +41,7 @@ def digest_of(data: bytes) -> str:
 class Seeder:
     """Writes versions of container packages straight into the Container registry's backend."""
 
-    def __init__(self, bed: Any) -> None:
+    def __init__(self, bed: Testbed) -> None:
         self.bed = bed
         self.http = requests.Session()
         self.blobs: dict[str, list[dict[str, Any]]] = {}
@@ -129,7 +131,7 @@ class Seeder:
 
 
 @pytest.fixture
-def seeder(bed: Any) -> Seeder:
+def seeder(bed: Testbed) -> Seeder:
     return Seeder(bed)
 
 
@@ -138,8 +140,8 @@ def unique(prefix: str) -> str:
 
 
 def container_delete(
-    run_ghpkg: Run, bed: Any, image: str, *args: str, token: str = "delete"
-) -> Any:
+    run_ghpkg: Run, bed: Testbed, image: str, *args: str, token: str = "delete"
+) -> subprocess.CompletedProcess[str]:
     """`ghpkg delete --registry container` on octo-org/IMAGE with a bed token on stdin."""
     return run_ghpkg(
         "delete",
@@ -150,7 +152,7 @@ def container_delete(
     )
 
 
-def listed(run_ghpkg: Run, bed: Any, image: str, tmp_path: Path) -> list[dict[str, Any]]:
+def listed(run_ghpkg: Run, bed: Testbed, image: str, tmp_path: Path) -> list[dict[str, Any]]:
     """`ghpkg versions --registry container` with a read-only token: the versions output."""
     out = tmp_path / f"versions-{uuid.uuid4().hex[:6]}"
     done = run_ghpkg(
@@ -165,7 +167,7 @@ def listed(run_ghpkg: Run, bed: Any, image: str, tmp_path: Path) -> list[dict[st
 
 
 def test_docker_registry_retention_keeps_what_any_rule_holds(
-    bed: Any, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = unique("ret")
     name = f"{OWNER}/{REPOSITORY}/{image}"
@@ -209,7 +211,7 @@ def test_docker_registry_retention_keeps_what_any_rule_holds(
 
 
 def test_children_of_a_kept_multi_platform_index_survive_untagged_cleanup(
-    bed: Any, seeder: Seeder, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, seeder: Seeder, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = unique("multi")
     name = f"{OWNER}/{image}"
@@ -241,7 +243,7 @@ def test_children_of_a_kept_multi_platform_index_survive_untagged_cleanup(
 
 
 def test_an_index_inside_a_kept_index_keeps_its_images_too(
-    bed: Any, seeder: Seeder, run_ghpkg: Run
+    bed: Testbed, seeder: Seeder, run_ghpkg: Run
 ) -> None:
     image = unique("nested")
     name = f"{OWNER}/{image}"
@@ -258,7 +260,7 @@ def test_an_index_inside_a_kept_index_keeps_its_images_too(
 
 
 def test_a_public_version_downloaded_over_5000_times_is_refused_and_the_rest_go(
-    bed: Any, seeder: Seeder, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, seeder: Seeder, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = unique("popular")
     name = f"{OWNER}/{image}"
@@ -283,7 +285,7 @@ def test_a_public_version_downloaded_over_5000_times_is_refused_and_the_rest_go(
 
 
 def test_deletes_are_paced_and_a_secondary_rate_limit_is_waited_out(
-    bed: Any, seeder: Seeder, run_ghpkg: Run
+    bed: Testbed, seeder: Seeder, run_ghpkg: Run
 ) -> None:
     image = unique("paced")
     name = f"{OWNER}/{image}"
@@ -316,7 +318,7 @@ def test_deletes_are_paced_and_a_secondary_rate_limit_is_waited_out(
 
 
 def test_retention_over_hundreds_of_versions_in_dozens_of_packages(
-    bed: Any, seeder: Seeder, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, seeder: Seeder, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     stem = unique("many")
     names = [f"{OWNER}/{stem}-{n}" for n in range(24)]

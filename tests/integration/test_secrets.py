@@ -17,14 +17,15 @@ import time
 import traceback
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from ghpkg.errors import GhpkgError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
+from testbed.bed import Testbed
 from testbed.images import build_hello
+from testbed.pytest_engines import EnginePool, EngineUnderTest
 from tests.integration.conftest import clean_environment, handling_engines
 
 pytestmark = pytest.mark.integration
@@ -103,14 +104,14 @@ def shown(text: str) -> str:
 
 
 @pytest.fixture(scope="module", params=handling_engines())
-def engine20(request: pytest.FixtureRequest, engine_pool: Any) -> Any:
+def engine20(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineUnderTest:
     """Each engine of HANDLING_ENGINES in turn."""
     return engine_pool.get(request.param)
 
 
 @pytest.mark.parametrize("transport", ["registry", "engine"])
 def test_a_push_leaves_the_token_nowhere(
-    bed: Any, engine20: Any, tmp_path: Path, transport: str
+    bed: Testbed, engine20: EngineUnderTest, tmp_path: Path, transport: str
 ) -> None:
     token = bed.token("write")
     image = f"secret-{transport}-{uuid.uuid4().hex[:8]}"
@@ -164,7 +165,7 @@ def test_a_push_leaves_the_token_nowhere(
 
 @pytest.mark.parametrize("token_name", ["read", "finegrained", "actions"])
 def test_a_refused_token_is_named_by_kind_never_by_value(
-    bed: Any, engine20: Any, tmp_path: Path, token_name: str
+    bed: Testbed, engine20: EngineUnderTest, tmp_path: Path, token_name: str
 ) -> None:
     token = bed.token(token_name)
     done = subprocess.run(
@@ -184,7 +185,7 @@ def test_a_refused_token_is_named_by_kind_never_by_value(
     assert "Traceback" not in done.stderr
 
 
-def test_exception_text_and_reprs_never_hold_the_token(bed: Any) -> None:
+def test_exception_text_and_reprs_never_hold_the_token(bed: Testbed) -> None:
     token = Secret("ghp_" + "z" * 36)
     client = RegistryClient(bed.registry_host, "octocat", token, ca_file=bed.ca_file, retries=0)
     with pytest.raises(GhpkgError) as info:
@@ -197,7 +198,7 @@ def test_exception_text_and_reprs_never_hold_the_token(bed: Any) -> None:
 
 
 def test_tls_verification_stays_on_whatever_the_environment_says(
-    bed: Any, engine20: Any, tmp_path: Path
+    bed: Testbed, engine20: EngineUnderTest, tmp_path: Path
 ) -> None:
     env = clean_environment() | {
         "GHPKG_TOKEN": bed.token("write"),
@@ -250,7 +251,7 @@ def _reads_a_certificate_only(path: Path, number: int) -> bool:
     return False
 
 
-def test_the_watches_would_see_a_leak(bed: Any, tmp_path: Path) -> None:
+def test_the_watches_would_see_a_leak(bed: Testbed, tmp_path: Path) -> None:
     secret = "ghp_" + uuid.uuid4().hex + "abcd"
     watch = ArgvWatch(secret)
     watch.start()

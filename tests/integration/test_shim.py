@@ -11,7 +11,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -22,7 +21,9 @@ from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
 from ghpkg.shim import Scope, Shim
 from ghpkg.transports.choice import unreachable
+from testbed.bed import Testbed
 from testbed.engines import CACHE_DIR, RUN_DIR
+from testbed.pytest_engines import EngineUnderTest
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run, clean_environment
 
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.integration
 GREETING = "hello through the shim"
 
 
-def unique(prefix: str, engine: Any) -> str:
+def unique(prefix: str, engine: EngineUnderTest) -> str:
     return f"{prefix}-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
 
 
@@ -39,7 +40,7 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def stored(bed: Any, path: str, tag: str) -> tuple[bytes, str]:
+def stored(bed: Testbed, path: str, tag: str) -> tuple[bytes, str]:
     """The manifest the registry behind the front keeps for a tag."""
     answer = requests.get(
         f"{bed.backend_url}/v2/{path}/manifests/{tag}", headers={"Accept": SCHEMA2}, timeout=30
@@ -48,7 +49,7 @@ def stored(bed: Any, path: str, tag: str) -> tuple[bytes, str]:
     return answer.content, answer.headers["Content-Type"]
 
 
-def build(engine: Any, context: Path, name: str, extra: str = "") -> str:
+def build(engine: EngineUnderTest, context: Path, name: str, extra: str = "") -> str:
     """A FROM-scratch image that prints GREETING (plus a layer of `extra` when given)."""
     context.mkdir(parents=True, exist_ok=True)
     shutil.copy2("/bin/busybox", context / "busybox")
@@ -62,7 +63,7 @@ def build(engine: Any, context: Path, name: str, extra: str = "") -> str:
     return str(image.id)
 
 
-def loopback_names(engine: Any, path: str) -> list[str]:
+def loopback_names(engine: EngineUnderTest, path: str) -> list[str]:
     """Names of path that the shim's temporary `127.0.0.1:PORT/...` references left behind."""
     names = []
     for image in engine.client.api.images(all=True):  # one call: no inspect per image
@@ -74,7 +75,7 @@ def loopback_names(engine: Any, path: str) -> list[str]:
 
 @pytest.mark.parametrize("isolation", [True, False], ids=["subdomain", "flat"])
 def test_push_and_pull_through_the_engine_and_the_shim(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path, isolation: bool
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, isolation: bool
 ) -> None:
     image = unique("shim", engine)
     source = build(engine, tmp_path / "ctx", f"local/{image}:src")
@@ -119,7 +120,7 @@ def test_push_and_pull_through_the_engine_and_the_shim(
 
 
 def test_an_update_downloads_only_the_layers_the_engine_lacks(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     if engine.name.endswith("containerd"):
         pytest.skip("the containerd store's pull reports no per-layer progress to count")
@@ -147,7 +148,7 @@ def test_an_update_downloads_only_the_layers_the_engine_lacks(
 
 
 def test_the_engine_gets_no_credential_and_its_config_stays_untouched(
-    bed: Any, engine: Any, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, tmp_path: Path
 ) -> None:
     image = unique("nocreds", engine)
     source = build(engine, tmp_path / "ctx", f"local/{image}:src")
@@ -176,7 +177,7 @@ def test_the_engine_gets_no_credential_and_its_config_stays_untouched(
 
 
 def test_an_index_with_attestations_from_buildkit_lands_as_schema2(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     if not (engine.buildx and engine.name.endswith("containerd")):
         pytest.skip("BuildKit keeps attestations in the image only on the containerd store")
@@ -206,7 +207,7 @@ def test_an_index_with_attestations_from_buildkit_lands_as_schema2(
 
 
 @pytest.fixture
-def served(bed: Any) -> Iterator[str]:
+def served(bed: Testbed) -> Iterator[str]:
     """`ghpkg serve` as a user starts it: its address, printed on stdout."""
     env = {**clean_environment(), "GHPKG_TOKEN": bed.token("read")}
     proc = subprocess.Popen(
@@ -226,7 +227,7 @@ def served(bed: Any) -> Iterator[str]:
 
 
 def test_skopeo_and_ctr_pull_by_digest_through_ghpkg_serve(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path, served: str
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, served: str
 ) -> None:
     """The digest was never fetched through this shim: it finds the tag that carries it."""
     image = unique("bydigest", engine)
@@ -276,7 +277,7 @@ def test_skopeo_and_ctr_pull_by_digest_through_ghpkg_serve(
 
 
 def test_serve_refuses_a_push_unless_allowed_and_any_address_but_loopback(
-    bed: Any, served: str, run_ghpkg: Run
+    bed: Testbed, served: str, run_ghpkg: Run
 ) -> None:
     started = requests.post(f"http://{served}/v2/octo-org/hello-world/x/blobs/uploads/", timeout=30)
     assert started.status_code == 403
@@ -290,7 +291,7 @@ def test_serve_refuses_a_push_unless_allowed_and_any_address_but_loopback(
 
 
 def test_an_engine_that_cannot_reach_the_shim_is_told_apart_from_one_that_can(
-    bed: Any, engine: Any
+    bed: Testbed, engine: EngineUnderTest
 ) -> None:
     """The probe `auto` runs when ghpkg is in a container: here, another network namespace."""
     assert unreachable(Engine(engine.client), remote=True) == ""

@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 import requests
 
-from testbed.pytest_engines import selected_engines
+from testbed.bed import Testbed
+from testbed.pytest_engines import EngineUnderTest, selected_engines
 from tests.integration.conftest import clean_environment
 
 pytestmark = pytest.mark.integration
 
 
-def big_image(engine: Any, context: Path, megabytes: int) -> str:
+def big_image(engine: EngineUnderTest, context: Path, megabytes: int) -> str:
     """A FROM-scratch image with one layer of random bytes."""
     context.mkdir()
     (context / "blob").write_bytes(os.urandom(megabytes << 20))
@@ -32,7 +33,9 @@ def big_image(engine: Any, context: Path, megabytes: int) -> str:
     return str(image.id)
 
 
-def push(bed: Any, engine: Any, image: str, source: str, tmpdir: Path) -> subprocess.Popen[str]:
+def push(
+    bed: Testbed, engine: EngineUnderTest, image: str, source: str, tmpdir: Path
+) -> subprocess.Popen[str]:
     env = {
         **clean_environment(),
         "DOCKER_HOST": engine.base_url,
@@ -50,7 +53,7 @@ def push(bed: Any, engine: Any, image: str, source: str, tmpdir: Path) -> subpro
     )  # fmt: skip
 
 
-def tag_absent(bed: Any, image: str) -> bool:
+def tag_absent(bed: Testbed, image: str) -> bool:
     answer = requests.get(
         f"{bed.backend_url}/v2/octo-org/hello-world/{image}/manifests/1.0", timeout=30
     )
@@ -78,7 +81,12 @@ def _signal_cases() -> list[Any]:
     ("engine", "sent", "code", "last_line"), _signal_cases(), indirect=["engine"]
 )
 def test_a_signal_mid_push_cleans_the_spool_leaves_no_tag_and_exits_with_its_code(
-    bed: Any, engine: Any, tmp_path: Path, sent: signal.Signals, code: int, last_line: str
+    bed: Testbed,
+    engine: EngineUnderTest,
+    tmp_path: Path,
+    sent: signal.Signals,
+    code: int,
+    last_line: str,
 ) -> None:
     source = big_image(engine, tmp_path / "ctx", 200)
     image = f"{sent.name.lower()}-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
@@ -112,7 +120,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_a_layer_that_does_not_fit_the_spool_is_one_clear_line(
-    bed: Any, engine: Any, tmp_path: Path, small_disk: Path
+    bed: Testbed, engine: EngineUnderTest, tmp_path: Path, small_disk: Path
 ) -> None:
     source = big_image(engine, tmp_path / "ctx", 48)
     image = f"nospace-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"

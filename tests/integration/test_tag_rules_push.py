@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from ghpkg.manifest import SCHEMA2
+from testbed.bed import Testbed
+from testbed.client import BedClient
+from testbed.pytest_engines import EngineUnderTest
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
@@ -25,7 +27,7 @@ RULES = (
 )
 
 
-def release_env(bed: Any, engine: Any) -> dict[str, str]:
+def release_env(bed: Testbed, engine: EngineUnderTest) -> dict[str, str]:
     """A workflow run for the push of git tag v1.4.2."""
     return {
         "GITHUB_TOKEN": bed.token("actions"),
@@ -40,7 +42,12 @@ def release_env(bed: Any, engine: Any) -> dict[str, str]:
 
 
 def test_push_with_tag_rules_tags_and_labels_like_metadata_action(
-    bed: Any, bed_client: Any, engine: Any, run_ghpkg: Run, hello_context: Path, tmp_path: Path
+    bed: Testbed,
+    bed_client: BedClient,
+    engine: EngineUnderTest,
+    run_ghpkg: Run,
+    hello_context: Path,
+    tmp_path: Path,
 ) -> None:
     image = f"rules-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     out = tmp_path / "outputs"
@@ -87,7 +94,7 @@ def test_push_with_tag_rules_tags_and_labels_like_metadata_action(
 
 
 def test_a_bad_rule_stops_before_the_network_with_one_line(
-    bed: Any, engine: Any, run_ghpkg: Run, hello_context: Path
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, hello_context: Path
 ) -> None:
     env = release_env(bed, engine) | {"GITHUB_SERVER_URL": "https://unreachable.invalid"}
     done = run_ghpkg(

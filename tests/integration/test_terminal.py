@@ -12,12 +12,12 @@ import re
 import subprocess
 import sys
 import uuid
-from typing import Any
 
 import pytest
 
+from testbed.bed import Testbed
 from testbed.images import build_layers
-from testbed.pytest_engines import selected_engines
+from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
 from tests.integration.conftest import Run, clean_environment
 from tests.integration.test_push_cli import unique, workflow_env
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(params=[name for name in ("20.10", "26.1") if name in selected_engines()])
-def handling_engine(request: pytest.FixtureRequest, engine_pool: Any) -> Any:
+def handling_engine(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineUnderTest:
     """An engine that reports a pull's bytes, on each transport (registry: 20.10, engine: 26.1)."""
     return engine_pool.get(request.param)
 
@@ -55,7 +55,7 @@ def on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 def test_a_pull_on_a_terminal_draws_a_bar_and_in_a_log_writes_lines(
-    bed: Any, handling_engine: Any, run_ghpkg: Run
+    bed: Testbed, handling_engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     engine = handling_engine
     image = unique("bar", engine)

@@ -6,36 +6,41 @@ too; a user's package lives under /users/, an organization's under /orgs/.
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from typing import Any
 
 import pytest
 
+from testbed.bed import Testbed
 from testbed.client import BedClient
+from testbed.pytest_engines import EngineUnderTest
 from tests.integration.conftest import Run
 
 pytestmark = pytest.mark.integration
 
 
-def package_args(bed: Any, owner: str, image: str) -> list[str]:
+def package_args(bed: Testbed, owner: str, image: str) -> list[str]:
     return [
         *("--hostname", bed.hostname, "--ca-file", str(bed.ca_file), "--retries", "0"),
         *("--owner", owner, "--repository", "hello-world", "--image", image),
     ]
 
 
-def run_with(run_ghpkg: Run, bed: Any, token: str, *args: str, **kwargs: Any) -> Any:
+def run_with(
+    run_ghpkg: Run, bed: Testbed, token: str, *args: str, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     return run_ghpkg(*args, "--password-stdin", stdin=bed.token(token) + "\n", **kwargs)
 
 
-def last_error(done: Any) -> str:
+def last_error(done: subprocess.CompletedProcess[str]) -> str:
     lines: list[str] = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(lines) == 1, done.stderr
     return lines[0]
 
 
 def test_a_user_owned_package_is_listed_and_deleted_through_users(
-    bed: Any, bed_client: BedClient, run_ghpkg: Run
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run
 ) -> None:
     """octocat is a user: /orgs/octocat/... answers 404, ghpkg falls back to /users/."""
     image = f"img-{uuid.uuid4().hex[:10]}"
@@ -62,7 +67,7 @@ def test_a_user_owned_package_is_listed_and_deleted_through_users(
     ],
 )
 def test_a_token_one_scope_short_is_told_which_scope_to_add(
-    bed: Any, bed_client: BedClient, run_ghpkg: Run, verb: str, token: str, lacking: str
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, verb: str, token: str, lacking: str
 ) -> None:
     image = f"img-{uuid.uuid4().hex[:10]}"
     bed_client.push(f"octo-org/hello-world/{image}")
@@ -77,7 +82,7 @@ def test_a_token_one_scope_short_is_told_which_scope_to_add(
 
 
 def test_a_read_only_github_token_is_told_to_add_packages_write_before_building(
-    bed: Any, engine: Any, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
     """In a workflow whose `permissions:` give `packages: read`, push stops at the preflight."""
     env = {

@@ -15,17 +15,17 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import docker.errors
 import pytest
 
 import ghpkg.engine
+from testbed.bed import Testbed
 from testbed.certs_d import CERTS_DIR, trusting
 from testbed.client import BedClient, Pushed
 from testbed.images import build_hello
 from testbed.outside import Relay, reached_from_outside
-from testbed.pytest_engines import selected_engines
+from testbed.pytest_engines import EngineUnderTest, selected_engines
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
@@ -34,8 +34,9 @@ pytestmark = pytest.mark.integration
 OWNER, REPOSITORY = "octo-org", "hello-world"
 
 
-def _ghpkg(run_ghpkg: Run, bed: Any, engine: Any, operation: str, image: str, version: str,
-           *extra: str, cache: Path | None = None) -> Any:  # fmt: skip
+def _ghpkg(run_ghpkg: Run, bed: Testbed, engine: EngineUnderTest, operation: str, image: str,
+           version: str, *extra: str,
+           cache: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
     env = {"GHPKG_TOKEN": bed.token("write"), "DOCKER_HOST": engine.base_url}
     if cache is not None:
         env["XDG_CACHE_HOME"] = str(cache)
@@ -56,7 +57,7 @@ def _published_cmd(bed_client: BedClient, name: str, tag: str) -> list[str]:
 
 
 def test_a_poisoned_config_entry_in_the_cache_does_not_decide_what_is_published(
-    bed: Any, engine: Any, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
+    bed: Testbed, engine: EngineUnderTest, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     image = f"trust-{uuid.uuid4().hex[:8]}"
     first = build_hello(engine.client, f"local/{image}:a", "first")
@@ -68,14 +69,14 @@ def test_a_poisoned_config_entry_in_the_cache_does_not_decide_what_is_published(
     first_id = engine.client.images.get(first).id
     cache["configs"][second.id] = cache["configs"][first_id]  # an earlier job's lie
     cache_file.write_text(json.dumps(cache))
-    _ghpkg(run_ghpkg, bed, engine, "push", image, "2.0", "--source", second.id, cache=tmp_path)
+    _ghpkg(run_ghpkg, bed, engine, "push", image, "2.0", "--source", str(second.id), cache=tmp_path)
     name = f"{OWNER}/{REPOSITORY}/{image}"
     assert _published_cmd(bed_client, name, "2.0") == ["/bin/busybox", "echo", "second"]
     assert _published_cmd(bed_client, name, "1.0") == ["/bin/busybox", "echo", "first"]
 
 
 def test_pull_loads_a_release_that_changed_only_its_config(
-    bed: Any, engine: Any, bed_client: BedClient, tiny_image: Pushed, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, bed_client: BedClient, tiny_image: Pushed, run_ghpkg: Run
 ) -> None:
     image = tiny_image.name.split("/")[-1]
     _ghpkg(run_ghpkg, bed, engine, "pull", image, tiny_image.tag)
@@ -95,7 +96,7 @@ def test_pull_loads_a_release_that_changed_only_its_config(
 
 
 @pytest.fixture(scope="module")
-def outside(testbed: Any) -> Iterator[Relay]:
+def outside(testbed: Testbed) -> Iterator[Relay]:
     """The Container registry's host on a non-loopback address: engines verify its certificate
     there (on 127.0.0.1 they skip verification, as for any loopback registry)."""
     with reached_from_outside(testbed.container_host) as relay:
@@ -103,10 +104,15 @@ def outside(testbed: Any) -> Iterator[Relay]:
 
 
 def _digest_pull(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path, outside: Relay, *extra: str
-) -> Any:
+    bed: Testbed,
+    engine: EngineUnderTest,
+    run_ghpkg: Run,
+    tmp_path: Path,
+    outside: Relay,
+    *extra: str,
+) -> tuple[subprocess.CompletedProcess[str], str]:
     """Push a tiny image to the Container registry, remove it locally, pull it by digest
-    with the engine connecting afresh to the outside address."""
+    with the engine connecting afresh to the outside address; the pull and NAME@DIGEST."""
     image = f"trust-ca-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     source = build_hello(engine.client, f"local/{image}:src", "trusted for one pull")
     argv = ["--hostname", bed.hostname, "--owner", OWNER, "--registry", "container"]
@@ -124,11 +130,10 @@ def _digest_pull(
     digest = read_outputs(out)["digest"]
     outside.drop()
     done = run_ghpkg("pull", *argv, "--version", digest, *extra, env=env, stdin=bed.token("read"))
-    done.name, done.digest = name, digest  # type: ignore[attr-defined]
-    return done
+    return done, f"{name}@{digest}"
 
 
-def _engine_alone_pulls(engine: Any, bed: Any, name: str) -> str:
+def _engine_alone_pulls(engine: EngineUnderTest, bed: Testbed, name: str) -> str:
     """What the engine says when it pulls from the registry itself, with what it trusts now."""
     auth = {"username": bed.user("read"), "password": bed.token("read")}
     try:
@@ -145,7 +150,7 @@ UNTRUSTED = "x509: certificate signed by unknown authority"
 
 
 def test_a_digest_pull_makes_the_engine_trust_the_ca_for_that_pull_only(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path, outside: Relay
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, outside: Relay
 ) -> None:
     folder = CERTS_DIR / bed.container_host
     assert not folder.exists(), f"{folder} is there before the test: the engine trusts it already"
@@ -154,7 +159,7 @@ def test_a_digest_pull_makes_the_engine_trust_the_ca_for_that_pull_only(
     assert UNTRUSTED in _engine_alone_pulls(engine, bed, name)  # the bed's CA is not trusted
     containerd = ghpkg.engine.Engine(engine.client).info().containerd_store
     extra = ["--retries", "0"] if containerd else []  # it fails there; ghpkg retries it 4 times
-    done = _digest_pull(bed, engine, run_ghpkg, tmp_path, outside, *extra)
+    done, pinned = _digest_pull(bed, engine, run_ghpkg, tmp_path, outside, *extra)
     outside.drop()  # the engine's next pull connects, and verifies, again
     assert (
         f"the engine trusts {bed.ca_file} for {bed.container_host} during this pull "
@@ -167,22 +172,20 @@ def test_a_digest_pull_makes_the_engine_trust_the_ca_for_that_pull_only(
         # CA in the system's trust store as well; with certs.d alone the pull fails at /token.
         last = done.stderr.strip().splitlines()[-1]
         assert done.returncode == 1, done.stderr
-        assert last.startswith(f"error: docker pull of {done.name}@{done.digest} failed")
+        assert last.startswith(f"error: docker pull of {pinned} failed")
         assert f'"https://{bed.container_host}/token"' in last
         assert UNTRUSTED in last
         return
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"{done.name}@{done.digest}"
-    printed = engine.client.containers.run(
-        f"{done.name}@{done.digest}", network_mode="none", remove=True
-    )
+    assert done.stdout.strip() == pinned
+    printed = engine.client.containers.run(pinned, network_mode="none", remove=True)
     assert printed.decode().strip() == "trusted for one pull"
-    engine.client.images.remove(f"{done.name}@{done.digest}", force=True)
+    engine.client.images.remove(pinned, force=True)
 
 
 @pytest.mark.parametrize("engine", selected_engines()[:1], indirect=True)  # ghpkg's step, not its
 def test_another_ca_in_certs_d_is_left_as_it_is_and_the_pull_says_why_it_fails(
-    bed: Any, engine: Any, run_ghpkg: Run, tmp_path: Path, outside: Relay
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, outside: Relay
 ) -> None:
     other = tmp_path / "other-ca.crt"
     subprocess.run(
@@ -192,7 +195,7 @@ def test_another_ca_in_certs_d_is_left_as_it_is_and_the_pull_says_why_it_fails(
     )  # fmt: skip
     target = CERTS_DIR / bed.container_host / "ca.crt"
     with trusting(other, bed.container_host):
-        done = _digest_pull(bed, engine, run_ghpkg, tmp_path, outside, "--retries", "0")
+        done, _ = _digest_pull(bed, engine, run_ghpkg, tmp_path, outside, "--retries", "0")
         assert target.read_bytes() == other.read_bytes()
     assert not target.exists()
     assert f"{target} holds another CA: left as it is" in done.stderr

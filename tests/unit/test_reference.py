@@ -16,6 +16,8 @@ from ghpkg.reference import (
     split_versions,
 )
 
+DIGEST = "sha256:" + "ab" * 32
+
 
 @pytest.mark.parametrize(
     ("given", "expected"),
@@ -128,3 +130,15 @@ def test_reference_renders_the_full_path() -> None:
     assert str(ref) == "docker.ghes.example.com/octo-org/hello-world/hello:1.0"
     assert ref.path == "octo-org/hello-world/hello"
     assert str(ref.with_version("2")).endswith("hello:2")
+
+
+def test_parse_version_takes_an_at_digest_when_allowed() -> None:
+    assert parse_version(f"@{DIGEST}", digest_ok=True) == DIGEST
+    with pytest.raises(UsageError):
+        parse_version("sha256:abc", digest_ok=True)
+
+
+def test_reference_with_a_digest_prints_at() -> None:
+    reference = Reference("containers.h", "o", "", "i", DIGEST)
+    assert str(reference) == f"containers.h/o/i@{DIGEST}"
+    assert str(reference.with_version("1")) == "containers.h/o/i:1"

@@ -1,7 +1,7 @@
 """The REST API of the front: the parts of GHES's /api/v3 that ghpkg and its tests call.
 
 Who may list and delete package versions follows "REST API endpoints for packages" (GHES 3.14,
-testbed.tokens.REST_PACKAGES): read:packages (delete: also delete:packages) and, docker being a
+testbed.ghes.tokens.REST_PACKAGES): read:packages (delete: also delete:packages) and, docker being a
 repository-scoped type, repo. Each endpoint exists as /orgs/{org}/... for an organization and
 /users/{username}/... for a user: the bed answers 404 to the form that does not fit the owner.
 """
@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from testbed import container_packages
 from testbed.config import GHES_VERSION
-from testbed.package_listing import routes as listing_routes
-from testbed.repo_details import repository_details
-from testbed.tokens import (
+from testbed.ghes import container_packages
+from testbed.ghes.package_listing import routes as listing_routes
+from testbed.ghes.repo_details import repository_details
+from testbed.ghes.tokens import (
     DELETE,
     READ,
     REST_SCOPES,
@@ -30,7 +30,7 @@ from testbed.tokens import (
     missing,
     owner_type,
 )
-from testbed.wire import Request, Response, json_response
+from testbed.ghes.wire import Request, Response, json_response
 
 DOCS = "https://docs.github.com/enterprise-server@3.14/rest"
 _TAGS = "docker/registry/v2/repositories/{name}/_manifests/tags"

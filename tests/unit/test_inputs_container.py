@@ -1,15 +1,12 @@
-"""--registry container, copy and digests: references and refusals judged before any network."""
+"""--registry container, copy and digests: the settings, and refusals judged before any network."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from ghpkg import inputs
-from ghpkg.errors import RegistryError, UsageError
-from ghpkg.manifest import SCHEMA2, choose_platform, is_index
-from ghpkg.reference import Reference, parse_registry, parse_version
+from ghpkg.errors import UsageError
+from ghpkg.reference import parse_registry
 from ghpkg.secret import Secret
 from ghpkg.settings import Settings
 
@@ -88,12 +85,6 @@ def test_a_digest_pull_refuses_the_registry_transport() -> None:
         settings_from([*argv, "--transport", "registry"])
 
 
-def test_parse_version_takes_an_at_digest_when_allowed() -> None:
-    assert parse_version(f"@{DIGEST}", digest_ok=True) == DIGEST
-    with pytest.raises(UsageError):
-        parse_version("sha256:abc", digest_ok=True)
-
-
 def test_copy_reads_the_docker_registry_and_writes_the_container_registry() -> None:
     settings = settings_from(["copy", "--image", "app", "--version", "1.0", "--version", "latest"])
     assert settings.operation == "copy"
@@ -159,34 +150,3 @@ def test_github_token_is_bound_to_its_owner_on_the_container_registry() -> None:
         settings_from(
             ["copy", "--image", "app", "--version", "1", "--to-owner", "x"], token=ACTIONS
         )
-
-
-def test_reference_with_a_digest_prints_at() -> None:
-    reference = Reference("containers.h", "o", "", "i", DIGEST)
-    assert str(reference) == f"containers.h/o/i@{DIGEST}"
-    assert str(reference.with_version("1")) == "containers.h/o/i:1"
-
-
-INDEX = json.dumps(
-    {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [
-            {"digest": "sha256:" + "1" * 64, "platform": {"os": "linux", "architecture": "arm64"}},
-            {"digest": "sha256:" + "2" * 64, "platform": {"os": "linux", "architecture": "amd64"}},
-            {
-                "digest": "sha256:" + "3" * 64,
-                "platform": {"os": "unknown", "architecture": "unknown"},
-            },
-        ],
-    }
-).encode()
-
-
-def test_an_index_gives_the_image_of_the_engine_platform() -> None:
-    assert is_index(INDEX, "")
-    assert not is_index(b'{"schemaVersion": 2, "config": {}, "layers": []}', SCHEMA2)
-    assert choose_platform(INDEX, "linux", "amd64", "x:1") == "sha256:" + "2" * 64
-    with pytest.raises(RegistryError, match="no image for linux/s390x") as caught:
-        choose_platform(INDEX, "linux", "s390x", "x:1")
-    assert "linux/arm64, linux/amd64, unknown/unknown" in str(caught.value)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from testbed.config import CONTAINER_BACKEND_PORT, CONTAINER_HOST
-from testbed.registry import forward
-from testbed.tokens import CONTAINER_SCOPES, DELETE, READ, WRITE, Token, TokenTable, missing
-from testbed.wire import (
+from testbed.ghes.docker_registry import forward
+from testbed.ghes.tokens import CONTAINER_SCOPES, DELETE, READ, WRITE, Token, TokenTable, missing
+from testbed.ghes.wire import (
     DENIED_MESSAGE,
     DISTRIBUTION_HEADER,
     Request,

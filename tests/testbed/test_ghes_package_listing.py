@@ -1,5 +1,6 @@
-"""The bed's package listings and Docker-migration conflicts (testbed.package_listing), asked of
-testbed.api in-process over a storage tree laid out as the distribution registry lays it out.
+"""The bed's package listings and Docker-migration conflicts (testbed.ghes.package_listing),
+asked of testbed.ghes.rest_api in-process over a storage tree laid out as the distribution
+registry lays it out.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from testbed import api
-from testbed.tokens import TokenTable, generate
-from testbed.wire import Request
+from testbed.ghes import rest_api
+from testbed.ghes.tokens import TokenTable, generate
+from testbed.ghes.wire import Request
 
 TOKENS = generate()
 TABLE = TokenTable(TOKENS)
@@ -33,7 +34,7 @@ def ask(storage: Path, target: str, token: str | None = "write") -> tuple[int, A
     headers["Host"] = "ghes.test"
     if token:
         headers["Authorization"] = f"token {TOKENS[token].value}"
-    answer = api.handle(Request("GET", f"/api/v3{target}", headers), TABLE, storage)
+    answer = rest_api.handle(Request("GET", f"/api/v3{target}", headers), TABLE, storage)
     links = dict(answer.headers).get("Link", "")
     return answer.status, json.loads(answer.body or b"null"), links
 

@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from testbed.config import CONTAINER_BACKEND_PORT, Paths
-from testbed.tokens import DELETE, READ, REST_PACKAGES, effective_scopes
+from testbed.ghes.tokens import DELETE, READ, REST_PACKAGES, effective_scopes
 
 if TYPE_CHECKING:
-    from testbed.api import Answer, _Api
+    from testbed.ghes.rest_api import Answer, _Api
 
 _DOCS = "https://docs.github.com/enterprise-server@3.14"
 DELETING = f"{_DOCS}/packages/learn-github-packages/deleting-and-restoring-a-package"
@@ -115,7 +115,7 @@ def _version(full_name: str, manifest: tuple[str, float, list[str]], base: str) 
 
 def _refusal(api: _Api, action: str, owner: str) -> Answer | None:
     """403 when the token may not `action` this owner's container packages (SCOPES)."""
-    from testbed.api import _message
+    from testbed.ghes.rest_api import _message
 
     token = api.token
     assert token is not None
@@ -133,7 +133,7 @@ def _refusal(api: _Api, action: str, owner: str) -> Answer | None:
 
 def versions(api: _Api, space: str, owner: str, name: str, everything: bool = False) -> Answer:
     """GET /(orgs|users)/{owner}/packages/container/{name}/versions (REST_PACKAGES)."""
-    from testbed.api import _message
+    from testbed.ghes.rest_api import _message
 
     refusal = api.account_refusal(space, owner) or _refusal(api, READ, owner)
     if refusal is not None:
@@ -152,7 +152,7 @@ def versions(api: _Api, space: str, owner: str, name: str, everything: bool = Fa
 
 def one_version(api: _Api, space: str, owner: str, name: str, number: str) -> Answer:
     """GET or DELETE /(orgs|users)/{owner}/packages/container/{name}/versions/{id}."""
-    from testbed.api import _message
+    from testbed.ghes.rest_api import _message
 
     status, listed, _ = versions(api, space, owner, name, everything=True)
     if status != 200 or not isinstance(listed, list):
@@ -170,7 +170,7 @@ def one_version(api: _Api, space: str, owner: str, name: str, number: str) -> An
 
 def _delete(api: _Api, owner: str, full_name: str, version: dict[str, Any]) -> Answer:
     """The DELETE itself: scopes, the secondary rate limit, the 5,000-downloads rule, then gone."""
-    from testbed.api import _message
+    from testbed.ghes.rest_api import _message
 
     refusal = _refusal(api, DELETE, owner)
     if refusal is not None:

@@ -4,7 +4,7 @@
   authenticated user's namespace" (GHES 3.14, REST API endpoints for packages):
   `GET /orgs/{org}/packages`, `/users/{username}/packages`, `/user/packages`; `package_type` is
   required (422 without it); only packages the token may read are listed, and a docker package,
-  being repository-scoped, needs read:packages and repo (testbed.tokens.REST_SCOPES); paged
+  being repository-scoped, needs read:packages and repo (testbed.ghes.tokens.REST_SCOPES); paged
   with `per_page`/`page` and a Link header. A docker package is named REPOSITORY/IMAGE.
 - "Get list of conflicting packages during Docker migration for organization" / "... for user"
   / "... for authenticated-user": `GET /orgs/{org}/docker/conflicts`, `/users/{username}/docker/
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from testbed.tokens import READ, owner_type
+from testbed.ghes.tokens import READ, owner_type
 
 DOCS = "https://docs.github.com/enterprise-server@3.14/rest/packages/packages"
 _REPOSITORIES = "docker/registry/v2/repositories"
@@ -31,7 +31,7 @@ Answer = tuple[int, object, list[tuple[str, str]]]
 
 
 def routes(api: Any) -> list[tuple[str, Callable[..., Answer]]]:
-    """The routes this module adds to testbed.api's table."""
+    """The routes this module adds to testbed.ghes.rest_api's table."""
     return [
         (r"/(orgs|users)/([^/]+)/packages", lambda space, owner: listing(api, space, owner)),
         (r"/user/packages", lambda: listing(api, "users", _login(api))),

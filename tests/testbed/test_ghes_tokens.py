@@ -1,6 +1,6 @@
 """The bed's token rules are GitHub's: the right token passes, one scope short is refused.
 
-Each rule names its page in testbed/tokens.py: "About permissions for GitHub Packages" (the
+Each rule names its page in testbed/ghes/tokens.py: "About permissions for GitHub Packages" (the
 Docker registry), "Deleting and restoring a package", "REST API endpoints for packages" and
 "Automatic token authentication" (GITHUB_TOKEN).
 """
@@ -14,7 +14,7 @@ import pytest
 
 from testbed.bed import State, Testbed
 from testbed.client import BedClient, Pushed
-from testbed.tokens import (
+from testbed.ghes.tokens import (
     DELETE,
     DOCKER_SCOPES,
     NAMES,

@@ -4,7 +4,7 @@ Sources, named where each rule is applied:
 - DOCKER_REGISTRY, "Working with the Docker registry" (GHES 3.14): names
   `docker.HOST/OWNER/REPOSITORY/IMAGE_NAME` (HOST/... without subdomain isolation) in lowercase;
   "does not currently support foreign layers, such as Windows images".
-- Who may do what: testbed.tokens (About permissions, Deleting a package, the GITHUB_TOKEN).
+- Who may do what: testbed.ghes.tokens (About permissions, Deleting a package, the GITHUB_TOKEN).
 - Not from GitHub's docs but from what clients report (moby's "falling
   back to pull by tag" for this registry, containerd and buildx issues): manifests by digest
   answer 404, only Docker v2 schema 2 is taken, `_catalog` is not offered, the layer cap.
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from testbed.config import BACKEND_PORT, Switches
-from testbed.tokens import DELETE, READ, WRITE, TokenTable, registry_status
-from testbed.wire import (
+from testbed.ghes.tokens import DELETE, READ, WRITE, TokenTable, registry_status
+from testbed.ghes.wire import (
     DISTRIBUTION_HEADER,
     Request,
     Response,

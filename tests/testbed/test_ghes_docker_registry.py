@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from testbed.client import BedClient, Pushed, digest_of
-from testbed.wire import DENIED_MESSAGE, UNAUTHORIZED_MESSAGE
+from testbed.ghes.wire import DENIED_MESSAGE, UNAUTHORIZED_MESSAGE
 
 pytestmark = pytest.mark.integration
 
