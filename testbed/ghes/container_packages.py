@@ -19,13 +19,11 @@ GitHub's rules emulated here, each from its page:
 
 from __future__ import annotations
 
-import datetime
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -99,18 +97,12 @@ def _manifests(storage: Path, full_name: str) -> list[tuple[str, float, list[str
 
 
 def _version(full_name: str, manifest: tuple[str, float, list[str]], base: str) -> dict[str, Any]:
+    """One Container-registry package version: a manifest, its tags in the metadata."""
+    from testbed.ghes.rest_api import package_version
+
     digest, created, tags = manifest
-    version_id = zlib.crc32(f"{full_name}@{digest}".encode()) % 100_000_000 + 1
-    stamp = datetime.datetime.fromtimestamp(created, datetime.timezone.utc)
-    when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {
-        "id": version_id,
-        "name": digest,
-        "url": f"{base}/{version_id}",
-        "created_at": when,
-        "updated_at": when,
-        "metadata": {"package_type": "container", "container": {"tags": tags}},
-    }
+    container = {"package_type": "container", "container": {"tags": tags}}
+    return package_version(f"{full_name}@{digest}", digest, created, base, container)
 
 
 def _refusal(api: _Api, action: str, owner: str) -> Answer | None:

@@ -13,7 +13,7 @@ import re
 import shutil
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -263,17 +263,26 @@ class _Api:
         return items[(page - 1) * per_page : page * per_page], links
 
 
-def _version(full_name: str, tag: str, created: float, base: str, html: str) -> dict[str, object]:
-    """One package version in the REST API's shape."""
-    version_id = zlib.crc32(f"{full_name}:{tag}".encode()) % 100_000_000 + 1
+def package_version(
+    key: str, name: str, created: float, base: str, metadata: Mapping[str, object]
+) -> dict[str, object]:
+    """One package version in the REST API's shape; its id is stable for its key."""
+    version_id = zlib.crc32(key.encode()) % 100_000_000 + 1
     stamp = datetime.datetime.fromtimestamp(created, datetime.timezone.utc)
     when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "id": version_id,
-        "name": tag,
+        "name": name,
         "url": f"{base}/{version_id}",
-        "package_html_url": html,
         "created_at": when,
         "updated_at": when,
-        "metadata": {"package_type": "docker", "docker": {"tag": [tag]}},
+        "metadata": metadata,
+    }
+
+
+def _version(full_name: str, tag: str, created: float, base: str, html: str) -> dict[str, object]:
+    """One Docker-registry package version: a tag."""
+    docker = {"package_type": "docker", "docker": {"tag": [tag]}}
+    return package_version(f"{full_name}:{tag}", tag, created, base, docker) | {
+        "package_html_url": html
     }
