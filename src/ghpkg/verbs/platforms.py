@@ -17,7 +17,7 @@ from ghpkg.outputs import Log, Result
 from ghpkg.platforms import Platform, default_platform, image_index
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.settings import Settings
+from ghpkg.settings import Registry, Settings
 from ghpkg.verbs.connect import connect, prepare
 
 
@@ -37,7 +37,9 @@ def push_platforms(settings: Settings, log: Log) -> Result:
             engine.tag(client, image_id, str(reference))
         with log.group(f"Push {platform}: {', '.join(r.version for r in tagged)}"):
             transport.push(image_id, tagged)
-        log.info(f"Pushed {platform} as {verify(registry, tagged, settings.registry == 'docker')}")
+        log.info(
+            f"Pushed {platform} as {verify(registry, tagged, settings.registry is Registry.DOCKER)}"
+        )
         pushed += [str(r) for r in tagged]
     if settings.platform_tags:
         registry_host, page = refs[0].registry, settings.package_url

@@ -12,7 +12,7 @@ from ghpkg.platforms import engine_tags
 from ghpkg.progress import EngineProgress
 from ghpkg.reference import Reference, is_digest
 from ghpkg.registry import RegistryClient
-from ghpkg.settings import Settings
+from ghpkg.settings import Registry, Settings
 from ghpkg.transports import Pulled, Transport
 from ghpkg.verbs.connect import prepare
 
@@ -25,7 +25,7 @@ def pull(settings: Settings, log: Log) -> Result:
         if is_digest(reference.version):  # the Container registry: the engine pulls it there
             log.info("pulling via engine (a digest: the Container registry resolves it)")
             pulled = _pull_digest(settings, client, reference, log)
-        elif settings.registry == "docker":
+        elif settings.registry is Registry.DOCKER:
             pulled = _pull_for_platform(registry, client, transport, reference, log)
         else:  # the Container registry: an index gives way to the engine's platform
             pulled = transport.pull(reference)
