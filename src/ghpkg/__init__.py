@@ -5,9 +5,9 @@ As a library: build a `Settings`, call a verb with it and a `Log`, read the `Res
     import ghpkg
 
     settings = ghpkg.Settings(
-        operation="push", hostname="ghes.example.com", isolation=None, owner="octo-org",
-        repository="hello-world", image="app", versions=("1.0",), username="octocat",
-        token=ghpkg.Secret(token), source="app:latest",
+        operation=ghpkg.Operation.PUSH, hostname="ghes.example.com", isolation=None,
+        owner="octo-org", repository="hello-world", image="app", versions=("1.0",),
+        username="octocat", token=ghpkg.Secret(token), source="app:latest",
     )
     result = ghpkg.push(settings, ghpkg.Log())
     print(result.images, result.digest)
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ghpkg.outputs import Log, Result
     from ghpkg.reference import Reference
     from ghpkg.secret import Secret
-    from ghpkg.settings import Settings
+    from ghpkg.settings import Operation, Registry, Scope, Settings, Transport
     from ghpkg.verbs.copy import copy
     from ghpkg.verbs.doctor import run as doctor
     from ghpkg.verbs.migrate import migrate
@@ -49,11 +49,15 @@ __all__ = [
     "EngineError",
     "GhpkgError",
     "Log",
+    "Operation",
     "Reference",
+    "Registry",
     "RegistryError",
     "Result",
+    "Scope",
     "Secret",
     "Settings",
+    "Transport",
     "UsageError",
     "__version__",
     "copy",
@@ -76,6 +80,10 @@ _HOMES: dict[str, tuple[str, str]] = {
     "Result": ("ghpkg.outputs", "Result"),
     "Secret": ("ghpkg.secret", "Secret"),
     "Settings": ("ghpkg.settings", "Settings"),
+    "Operation": ("ghpkg.settings", "Operation"),
+    "Transport": ("ghpkg.settings", "Transport"),
+    "Registry": ("ghpkg.settings", "Registry"),
+    "Scope": ("ghpkg.settings", "Scope"),
     "push": ("ghpkg.verbs.push", "push"),
     "ref": ("ghpkg.verbs.push", "ref"),
     "pull": ("ghpkg.verbs.pull", "pull"),

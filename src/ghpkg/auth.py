@@ -6,11 +6,11 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ghpkg.errors import AuthError, UsageError
 from ghpkg.secret import Secret
+from ghpkg.settings import Registry, Remote
 from ghpkg.tls import trust_store
 
 if TYPE_CHECKING:
@@ -86,13 +86,13 @@ def needed_scope(action: str) -> str:
     return {"push": WRITE, "delete": DELETE}.get(action, READ)
 
 
-def needed_scopes(action: str, registry: str = "docker") -> tuple[str, ...]:
+def needed_scopes(action: str, registry: Registry = Registry.DOCKER) -> tuple[str, ...]:
     """Every classic-PAT scope an operation needs on the Docker (or the Container) registry."""
-    table = _CONTAINER_SCOPES if registry == "container" else _DOCKER_SCOPES
+    table = _CONTAINER_SCOPES if registry is Registry.CONTAINER else _DOCKER_SCOPES
     return table.get(action, (READ,))
 
 
-def scope_list(action: str, registry: str = "docker") -> str:
+def scope_list(action: str, registry: Registry = Registry.DOCKER) -> str:
     """`write:packages and repo`: the scopes an operation needs, for a message."""
     return " and ".join(needed_scopes(action, registry))
 
@@ -158,15 +158,11 @@ class TokenReport:
 
 
 def check_token_remotely(
-    api_url: str,
-    token: Secret,
+    remote: Remote,
     action: str,
-    ca_file: Path | None,
     warn: Callable[[str], None],
-    timeout: int = 15,
-    retries: int = 2,
     log: Callable[[str], None] = lambda _: None,
-    registry: str = "docker",
+    registry: Registry = Registry.DOCKER,
 ) -> TokenReport:
     """Ask the REST API which scopes a classic PAT has; advisory if the API cannot answer.
 
@@ -180,9 +176,10 @@ def check_token_remotely(
     from ghpkg.api_retry import LoggedRetry
     from ghpkg.registry.session import new_session
 
+    api_url, token = remote.api_url, remote.token
     kind = token_kind(token)
-    session = new_session(ca_file)
-    retry = LoggedRetry(log, total=max(0, retries), respect_retry_after_header=False)
+    session = new_session(remote.ca_file)
+    retry = LoggedRetry(log, total=max(0, remote.retries), respect_retry_after_header=False)
     session.mount("https://", HTTPAdapter(max_retries=retry))
     try:
         with session:
@@ -192,7 +189,7 @@ def check_token_remotely(
                     "Authorization": f"token {token.reveal()}",
                     "Accept": "application/vnd.github+json",
                 },
-                timeout=timeout,
+                timeout=int(remote.timeout),
                 allow_redirects=False,
             )
             response.close()
@@ -232,13 +229,7 @@ def check_token_remotely(
 
 
 def api_client(
-    api_url: str,
-    token: Secret,
-    ca_file: Path | None,
-    timeout: int = 15,
-    retries: int = 2,
-    log: Callable[[str], None] = lambda _: None,
-    write_pause: float = 1.0,
+    remote: Remote, log: Callable[[str], None] = lambda _: None, write_pause: float = 1.0
 ) -> Github:
     """A PyGithub client for the instance's REST API: the one auth, TLS and retry setup.
 
@@ -254,11 +245,11 @@ def api_client(
     # PyGithub logs each 403 at INFO on its own stderr handler; ghpkg's error line says it once.
     logging.getLogger("github").setLevel(logging.WARNING)
     return github.Github(
-        base_url=api_url,
-        auth=github.Auth.Token(token.reveal()),
-        verify=trust_store(ca_file),
-        timeout=timeout,
-        retry=github_retry(log, max(0, retries)),
+        base_url=remote.api_url,
+        auth=github.Auth.Token(remote.token.reveal()),
+        verify=trust_store(remote.ca_file),
+        timeout=int(remote.timeout),
+        retry=github_retry(log, max(0, remote.retries)),
         seconds_between_writes=write_pause,
     )
 

@@ -110,6 +110,13 @@ COMMANDS = (
     ),
 )
 VERBS = tuple(command.name for command in COMMANDS)
+
+
+def only(*names: str) -> frozenset[str]:
+    """The verbs an option is for, by name."""
+    return frozenset(names)
+
+
 NETWORK = frozenset(VERBS) - {"ref"}  # every verb that goes on the network
 IMAGE = frozenset(VERBS) - {"doctor", "serve", "migrate"}
 BUILD = frozenset({"push"})

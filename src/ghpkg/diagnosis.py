@@ -19,25 +19,22 @@ from ghpkg.registry.layout import HostAnswer, Layout, Seen, probe_layout
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient
     from ghpkg.secret import Secret
+    from ghpkg.settings import Remote
 
 ADMIN_FIX = "ask your site administrator to enable GitHub Packages and its Docker registry"
 
 
 def diagnose(
-    hostname: str,
-    isolation: bool | None,
-    ca_file: Path | None,
-    error: GhpkgError,
-    host: str = "",
-    timeout: float = 10.0,
+    remote: Remote, isolation: bool | None, error: GhpkgError, host: str = ""
 ) -> GhpkgError:
     """The cause doctor would name for a failed probe or ping of `host`, else `error` itself."""
     if isinstance(error, AuthError) or not isinstance(error, RegistryError):
         return error
+    hostname = remote.hostname
     if host and host not in (registry_host(hostname, True), registry_host(hostname, False)):
         return error  # not the Docker registry (the Container registry has no layouts)
-    layout = probe_layout(hostname, ca_file, min(timeout, 30.0))
-    return layout_problem(layout, isolation, ca_file) or error
+    layout = probe_layout(hostname, remote.ca_file, min(remote.timeout, 30.0))
+    return layout_problem(layout, isolation, remote.ca_file) or error
 
 
 def layout_problem(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from ghpkg.errors import UsageError
+from ghpkg.settings import Choice
+
+C = TypeVar("C", bound=Choice)
 
 
 def engine_elsewhere(docker_host: str) -> bool:
@@ -17,12 +20,14 @@ def engine_elsewhere(docker_host: str) -> bool:
     return bool(host) and host not in ("localhost", "::1") and not str(host).startswith("127.")
 
 
-def choice(value: str, choices: Sequence[str], what: str) -> str:
-    """One of `choices`, lowercased."""
+def choice(value: str, kind: type[C], what: str) -> C:
+    """The member of `kind` the word names (any case)."""
     text = value.strip().lower()
-    if text not in choices:
-        raise UsageError(f"{what} {value!r} is not known", "", f"use one of: {', '.join(choices)}")
-    return text
+    if text not in kind.words():
+        raise UsageError(
+            f"{what} {value!r} is not known", "", f"use one of: {', '.join(kind.words())}"
+        )
+    return kind(text)
 
 
 def pairs(items: list[str], what: str) -> tuple[tuple[str, str], ...]:
@@ -66,22 +71,3 @@ def existing_file(value: str, what: str) -> Path:
     if not path.is_file():
         raise UsageError(f"{what} {value!r} does not exist", "", "give the path of a PEM file")
     return path
-
-
-def check_build_inputs(context: Path, dockerfile: str | None) -> None:
-    """push builds: the context is a directory and the Dockerfile is in it."""
-    if not context.is_dir():
-        raise UsageError(
-            f"build context {str(context)!r} is not a directory",
-            "push builds the context unless --source names an existing image",
-            "pass --context DIR or --source IMAGE_ID",
-        )
-    file = context / (dockerfile or "Dockerfile")
-    if dockerfile and Path(dockerfile).is_absolute():
-        file = Path(dockerfile)
-    if not file.is_file():
-        raise UsageError(
-            f"Dockerfile {str(file)!r} does not exist",
-            "docker build needs a Dockerfile",
-            "pass --dockerfile PATH (relative to the context) or add one",
-        )

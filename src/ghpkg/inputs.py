@@ -12,20 +12,12 @@ from pathlib import Path
 from ghpkg import auth
 from ghpkg.argv import cli_parser, parse_cli, version_text
 from ghpkg.blobcache import default_cache_dir
+from ghpkg.build_inputs import check_build_inputs, platforms_input, refuse_build_options
 from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
-from ghpkg.input_checks import (
-    check_build_inputs,
-    choice,
-    count,
-    engine_elsewhere,
-    existing_file,
-    pairs,
-    seconds,
-)
+from ghpkg.input_checks import choice, count, engine_elsewhere, existing_file, pairs, seconds
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
 from ghpkg.migrate_inputs import migrate_inputs, skips_repository
-from ghpkg.platforms import Platform, check_tags, parse_platforms
 from ghpkg.readers import RawInputs, parse_action, token_from
 from ghpkg.reference import (
     is_digest,
@@ -34,13 +26,12 @@ from ghpkg.reference import (
     parse_isolation,
     parse_namespace,
     parse_registry,
-    parse_version,
 )
 from ghpkg.retention_inputs import retention_inputs
 from ghpkg.secret import Secret
-from ghpkg.settings import OPERATIONS, TRANSPORTS, Settings
-from ghpkg.tag_inputs import rule_versions
-from ghpkg.versions import GitRef, KnownTags, sha_tag, versions_from_git
+from ghpkg.settings import Operation, Registry, Settings, Transport
+from ghpkg.tag_inputs import versions_input
+from ghpkg.versions import KnownTags
 
 __all__ = [
     "RawInputs",
@@ -52,6 +43,9 @@ __all__ = [
     "token_from",
     "version_text",
 ]
+
+
+_NO_IMAGE = (Operation.DOCTOR, Operation.SERVE, Operation.MIGRATE)  # the verbs that need none
 
 
 def _unknown_tags() -> None:
@@ -66,27 +60,28 @@ def resolve(
     `git_tags` lists the repository's git tags when asked (None if unknown), to tell whether a
     release tag is the highest and so gets `latest`.
     """
-    operation = choice(raw.text("operation"), OPERATIONS, "operation")
+    operation = choice(raw.text("operation"), Operation, "operation")
     hostname = parse_hostname(raw.text("hostname") or env.get("GITHUB_SERVER_URL", ""))
     isolation = parse_isolation(raw.text("isolation"))
     registry = _registry(raw, operation, isolation)
     owner_default, _, repo_default = env.get("GITHUB_REPOSITORY", "").partition("/")
-    serving = operation == "serve"  # any repository the token may reach
+    serving = operation is Operation.SERVE  # any repository the token may reach
     owner = parse_namespace(raw.text("owner") or owner_default, "owner") if not serving else ""
     repository = ""
     if (
         not serving
         and not skips_repository(raw, repo_default)
-        and (registry == "docker" or raw.text("repository") or repo_default)
+        and (registry is Registry.DOCKER or raw.text("repository") or repo_default)
     ):
         repository = parse_namespace(raw.text("repository") or repo_default, "repository")
     image = (
         parse_image_name(raw.text("image"))
-        if raw.text("image") or operation not in ("doctor", "serve", "migrate")
+        if raw.text("image") or operation not in _NO_IMAGE
         else ""
     )
     listen = _listen(raw, operation)
-    versions, version_note = _versions(raw, operation, env, git_tags, registry == "container")
+    container = registry is Registry.CONTAINER
+    versions, version_note = versions_input(raw, operation, env, git_tags, container)
     retention = retention_inputs(raw, operation, registry, versions)
     transport = _transport(raw, versions)
     ca_file = (
@@ -96,25 +91,25 @@ def resolve(
     to_owner, to_image = _copy_target(raw, operation, owner, image)
     if serving:
         auth.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
-    elif operation not in ("ref", "doctor"):  # doctor reports a bad token instead
+    elif operation not in (Operation.REF, Operation.DOCTOR):  # doctor reports a bad token
         action = {"join": "push", "migrate": "pull"}.get(operation, operation)
-        if operation == "delete" and raw.flag("dry_run"):
+        if operation is Operation.DELETE and raw.flag("dry_run"):
             action = "versions"  # a plan deletes nothing: reading the versions is enough
         _check_token(token, action, registry, (owner, repository), workflow_repository)
-    if operation == "migrate":
-        _check_token(token, "push", "container", (owner, ""), workflow_repository)
+    if operation is Operation.MIGRATE:
+        _check_token(token, "push", Registry.CONTAINER, (owner, ""), workflow_repository)
     where = (hostname, owner, repository)
     migration = migrate_inputs(raw, operation, where, default_cache_dir(env))
-    if operation == "copy":
-        _check_token(token, "push", "container", (to_owner, ""), workflow_repository)
+    if operation is Operation.COPY:
+        _check_token(token, "push", Registry.CONTAINER, (to_owner, ""), workflow_repository)
     context = Path(raw.text("context") or ".")
     dockerfile = raw.text("dockerfile") or None
-    building = operation == "push" and not raw.text("source")
+    building = operation is Operation.PUSH and not raw.text("source")
     if building:
         check_build_inputs(context, dockerfile)
     else:
-        _refuse_build_options(raw, operation)
-    platforms = _platforms(raw, operation, versions)
+        refuse_build_options(raw, operation)
+    platforms = platforms_input(raw, operation, versions)
     secrets = parse_secrets(raw.items("secrets"), env)
     build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
     return Settings(
@@ -169,9 +164,9 @@ def resolve(
     )
 
 
-def _listen(raw: RawInputs, operation: str) -> str:
+def _listen(raw: RawInputs, operation: Operation) -> str:
     """serve: the loopback HOST:PORT to listen on (checked here, before any network)."""
-    if operation != "serve":
+    if operation is not Operation.SERVE:
         if raw.text("listen") or raw.flag("allow_push"):
             raise UsageError(
                 f"--listen/--allow-push are for serve, not {operation}", "", "drop them"
@@ -181,63 +176,18 @@ def _listen(raw: RawInputs, operation: str) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _refuse_build_options(raw: RawInputs, operation: str) -> None:
-    """Build options without a build (another operation, or push --source) are a mistake."""
-    given = [
-        flag
-        for flag, value in (
-            ("secret", raw.items("secrets")),
-            ("cache-from", raw.items("cache_from")),
-            ("cache-to", raw.items("cache_to")),
-            ("platform", raw.items("platform") if operation != "join" else []),
-            ("platform-tags", raw.flag("platform_tags")),
-            ("no-cache", raw.flag("no_cache")),
-            ("pull", raw.flag("pull")),
-        )
-        if value
-    ]
-    if given:
-        raise UsageError(
-            f"{', '.join(given)}: build options, but {operation} builds nothing",
-            "with --source, push takes an existing image"
-            if raw.text("source")
-            else "only push builds",
-            "drop them, or build the context with push",
-        )
-
-
-def _platforms(raw: RawInputs, operation: str, versions: tuple[str, ...]) -> tuple[Platform, ...]:
-    """--platform: push builds each (several: under VERSION-OS-ARCH too); join joins them."""
-    platforms = parse_platforms(raw.items("platform"))
-    if operation == "join" and not platforms:
-        raise UsageError(
-            "join needs the platforms to join",
-            "it points each version at its VERSION-OS-ARCH tags",
-            "e.g. --platform linux/amd64,linux/arm64",
-        )
-    if raw.flag("platform_tags") and not platforms:
-        raise UsageError(
-            "--platform-tags needs --platform",
-            "the tags it pushes are named after the platform built",
-            "e.g. --platform linux/arm64 --platform-tags",
-        )
-    if operation == "join" or len(platforms) > 1 or raw.flag("platform_tags"):
-        check_tags(versions, platforms)
-    return platforms
-
-
-def _registry(raw: RawInputs, operation: str, isolation: bool | None) -> str:
+def _registry(raw: RawInputs, operation: Operation, isolation: bool | None) -> Registry:
     """The registry the operation works on; copy reads the Docker one, writes the Container one."""
-    if operation in ("copy", "migrate"):
+    if operation in (Operation.COPY, Operation.MIGRATE):
         parse_registry("container", isolation)  # the destination needs subdomain isolation
-        return "docker"
-    return parse_registry(raw.text("registry"), isolation)
+        return Registry.DOCKER
+    return Registry(parse_registry(raw.text("registry"), isolation))
 
 
-def _transport(raw: RawInputs, versions: tuple[str, ...]) -> str:
+def _transport(raw: RawInputs, versions: tuple[str, ...]) -> Transport:
     """auto, engine or registry; a digest (Container registry) goes through `docker pull`."""
-    transport = choice(raw.text("transport"), TRANSPORTS, "transport")
-    if transport == "registry" and any(is_digest(v) for v in versions):
+    transport = choice(raw.text("transport"), Transport, "transport")
+    if transport is Transport.REGISTRY and any(is_digest(v) for v in versions):
         raise UsageError(
             "a pull by digest goes through the engine",
             "the registry transport loads the image under a tag, and a digest is not one",
@@ -246,9 +196,9 @@ def _transport(raw: RawInputs, versions: tuple[str, ...]) -> str:
     return transport
 
 
-def _copy_target(raw: RawInputs, operation: str, owner: str, image: str) -> tuple[str, str]:
+def _copy_target(raw: RawInputs, operation: Operation, owner: str, image: str) -> tuple[str, str]:
     """copy: the Container registry's owner and image (default: the source's)."""
-    if operation != "copy":
+    if operation is not Operation.COPY:
         if raw.text("to_owner") or raw.text("to_image"):
             raise UsageError(
                 f"--to-owner/--to-image are for copy, not {operation}", "", "drop them"
@@ -259,46 +209,11 @@ def _copy_target(raw: RawInputs, operation: str, owner: str, image: str) -> tupl
 
 
 def _check_token(
-    token: Secret, action: str, registry: str, where: tuple[str, str], workflow_repository: str
+    token: Secret, action: str, registry: Registry, where: tuple[str, str], workflow_repository: str
 ) -> None:
     """Check the token locally: a GITHUB_TOKEN is bound to its repository (Container: owner)."""
     owner, repository = where
-    if registry == "container":
+    if registry is Registry.CONTAINER:
         auth.check_token_locally(token, action, owner, workflow_repository.partition("/")[0])
     else:
         auth.check_token_locally(token, action, f"{owner}/{repository}", workflow_repository)
-
-
-def _versions(
-    raw: RawInputs,
-    operation: str,
-    env: Mapping[str, str],
-    git_tags: KnownTags,
-    container: bool = False,
-) -> tuple[tuple[str, ...], str]:
-    """The tags to use, and how they were found when none was given (empty if given).
-
-    A pull from the Container registry may name a digest instead of a tag.
-    """
-    digest_ok = container and operation == "pull"
-    given = [parse_version(v, digest_ok) for v in raw.items("versions")]
-    rules = rule_versions(raw.items("tags"), raw.items("flavor"), operation, bool(given), env)
-    if operation in ("versions", "delete", "doctor", "serve", "migrate"):
-        if operation == "versions" and given:
-            raise UsageError("versions takes no version", "it lists them all", "drop --version")
-        return tuple(given), ""
-    ref = GitRef.from_env(env)
-    note = ""
-    if rules is not None:
-        tags, note = rules[0] + ([sha_tag(ref.sha)] if raw.flag("sha_tag") else []), rules[1]
-    elif given:
-        tags = given + ([sha_tag(ref.sha)] if raw.flag("sha_tag") else [])
-    else:
-        tags = versions_from_git(ref, raw.flag("sha_tag"), git_tags)
-        if operation == "pull":  # the most specific: this commit's tag, else the ref's first
-            tags = tags[-1:] if raw.flag("sha_tag") else tags[:1]
-        note = f"no version given; from {ref.describe()}: {', '.join(tags)}"
-    versions = tuple(dict.fromkeys(parse_version(tag, digest_ok) for tag in tags))
-    if operation == "pull" and len(versions) > 1:
-        raise UsageError("pull takes one version", f"got {len(versions)}", "pass --version once")
-    return versions, note

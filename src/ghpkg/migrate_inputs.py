@@ -9,7 +9,7 @@ from ghpkg.errors import UsageError
 from ghpkg.input_checks import choice
 from ghpkg.migration.plan import check_name_map
 from ghpkg.readers import RawInputs
-from ghpkg.settings import SCOPES
+from ghpkg.settings import Operation, Scope
 
 MAX_JOBS = 32
 
@@ -18,7 +18,7 @@ MAX_JOBS = 32
 class MigrateInputs:
     """What migrate takes besides the common options."""
 
-    scope: str = "repo"
+    scope: Scope = Scope.REPO
     name_map: str = "{image}"
     jobs: int = 4
     state_file: Path | None = None
@@ -26,31 +26,31 @@ class MigrateInputs:
 
 def skips_repository(raw: RawInputs, repo_default: str) -> bool:
     """Whether migrate goes without a repository: a whole owner, or none given (said later)."""
-    if raw.text("operation") != "migrate":
+    if raw.text("operation") != Operation.MIGRATE:
         return False
     scope = raw.text("scope").strip().lower()
-    return scope not in ("", "repo") or not (raw.text("repository") or repo_default)
+    return scope not in ("", Scope.REPO) or not (raw.text("repository") or repo_default)
 
 
 def migrate_inputs(
-    raw: RawInputs, operation: str, where: tuple[str, str, str], cache_dir: Path
+    raw: RawInputs, operation: Operation, where: tuple[str, str, str], cache_dir: Path
 ) -> MigrateInputs:
     """Check migrate's options (HOST, OWNER, REPOSITORY in `where`); other verbs take none."""
     given = [name for name in ("scope", "name_map", "state_file") if raw.text(name)]
-    if operation != "migrate":
+    if operation is not Operation.MIGRATE:
         if given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
             raise UsageError(f"{flags}: options of migrate, not {operation}", "", "drop them")
         return MigrateInputs()
     hostname, owner, repository = where
-    scope = choice(raw.text("scope"), SCOPES, "scope") if raw.text("scope") else "repo"
-    if scope == "repo" and not repository:
+    scope = choice(raw.text("scope"), Scope, "scope") if raw.text("scope") else Scope.REPO
+    if scope is Scope.REPO and not repository:
         raise UsageError(
             "migrate needs a repository or a whole owner",
             "no --repository given and no GITHUB_REPOSITORY to take it from",
             "pass --repository R, or --scope org / --scope user with --owner",
         )
-    if scope != "repo" and raw.text("repository"):
+    if scope is not Scope.REPO and raw.text("repository"):
         raise UsageError(
             f"--scope {scope} takes every image of {owner}, not one repository's",
             f"--repository {raw.text('repository')} was given too",
@@ -60,7 +60,7 @@ def migrate_inputs(
     jobs = int(text) if text.isdigit() else 0
     if not 1 <= jobs <= MAX_JOBS:
         raise UsageError(f"jobs {text!r} is not a number from 1 to {MAX_JOBS}", "", "e.g. --jobs 4")
-    target = f"-{repository}" if scope == "repo" else ""
+    target = f"-{repository}" if scope is Scope.REPO else ""
     default = cache_dir / "migrate" / f"{hostname}-{scope}-{owner}{target}.json"
     state_file = Path(raw.text("state_file")) if raw.text("state_file") else default
     return MigrateInputs(scope, check_name_map(raw.text("name_map")), jobs, state_file)

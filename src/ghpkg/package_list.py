@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ghpkg.errors import RegistryError
 from ghpkg.packages import PackageApi
-from ghpkg.secret import Secret
+from ghpkg.settings import Remote
 
 
 @dataclass(frozen=True)
@@ -45,28 +44,9 @@ class PackageLister(PackageApi):
     """The docker packages of one owner (an organization, else a user) and their conflicts."""
 
     def __init__(
-        self,
-        api_url: str,
-        token: Secret,
-        ca_file: Path | None,
-        owner: str,
-        *,
-        timeout: int = 15,
-        retries: int = 2,
-        log: Callable[[str], None] = lambda _: None,
+        self, remote: Remote, owner: str, *, log: Callable[[str], None] = lambda _: None
     ) -> None:
-        super().__init__(
-            api_url,
-            token,
-            ca_file,
-            owner,
-            "",
-            "",
-            "pull",
-            timeout=timeout,
-            retries=retries,
-            log=log,
-        )
+        super().__init__(remote, owner, "", "", "pull", log=log)
         self.space = ""
 
     def packages(self, space: str = "") -> list[DockerPackage]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from ghpkg import auth
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.retention import PackageVersion, newest_first, to_delete
-from ghpkg.secret import Secret
+from ghpkg.settings import Remote
 
 __all__ = ["PackageApi", "PackageVersion", "Refused", "newest_first", "to_delete"]
 
@@ -35,27 +34,23 @@ class PackageApi:
 
     def __init__(
         self,
-        api_url: str,
-        token: Secret,
-        ca_file: Path | None,
+        remote: Remote,
         owner: str,
         repository: str,
         image: str,
         action: str,
         *,
-        timeout: int = 15,
-        retries: int = 2,
         log: Callable[[str], None] = lambda _: None,
         package_type: str = "docker",
         pause: float = 1.0,
     ) -> None:
-        self.api_url = api_url
-        self.token = token
+        self.api_url = remote.api_url
+        self.token = remote.token
         self.owner = owner
         self.package_type = package_type
         self.package = f"{repository}/{image}" if package_type == "docker" else image
         self.action = action
-        self._client = auth.api_client(api_url, token, ca_file, timeout, retries, log, pause)
+        self._client = auth.api_client(remote, log, pause)
         self._base = ""
 
     @property

@@ -7,20 +7,17 @@ at https://HOST/api/v3 on GHES; the same call docker/metadata-action makes for i
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from ghpkg.oci_labels import Repository
-from ghpkg.secret import Secret
+from ghpkg.settings import Remote
+
+MAX_RETRIES = 2  # advisory: a build does not wait long for its labels
 
 
 def fetch_repository(
-    api_url: str,
-    token: Secret,
+    remote: Remote,
     full_name: str,
-    ca_file: Path | None,
     warn: Callable[[str], None],
-    timeout: int = 15,
-    retries: int = 2,
     log: Callable[[str], None] = lambda _: None,
 ) -> Repository | None:
     """Its name, description, page, licence and default branch; None (warned) if not read."""
@@ -29,19 +26,20 @@ def fetch_repository(
     from ghpkg.api_retry import LoggedRetry
     from ghpkg.registry.session import new_session
 
-    session = new_session(ca_file)
-    retry = LoggedRetry(log, total=max(0, retries), respect_retry_after_header=False)
+    session = new_session(remote.ca_file)
+    retries = max(0, min(remote.retries, MAX_RETRIES))
+    retry = LoggedRetry(log, total=retries, respect_retry_after_header=False)
     session.mount("https://", HTTPAdapter(max_retries=retry))
-    where = f"{api_url}/repos/{full_name}"
+    where = f"{remote.api_url}/repos/{full_name}"
     try:
         with session:
             response = session.get(
                 where,
                 headers={
-                    "Authorization": f"token {token.reveal()}",
+                    "Authorization": f"token {remote.token.reveal()}",
                     "Accept": "application/vnd.github+json",
                 },
-                timeout=timeout,
+                timeout=int(remote.timeout),
                 allow_redirects=False,
             )
             data = response.json() if response.status_code == 200 else None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ghpkg.errors import UsageError
 from ghpkg.readers import RawInputs
 from ghpkg.retention import parse_age
+from ghpkg.settings import Operation, Registry
 
 _FLAGS = ("keep", "keep_tags", "older_than", "untagged")
 
@@ -38,10 +39,10 @@ def _given(raw: RawInputs) -> list[str]:
 
 
 def retention_inputs(
-    raw: RawInputs, operation: str, registry: str, versions: tuple[str, ...]
+    raw: RawInputs, operation: Operation, registry: Registry, versions: tuple[str, ...]
 ) -> RetentionInputs:
     """delete: the rules, checked; any other command: none of them."""
-    if operation != "delete":
+    if operation is not Operation.DELETE:
         given = _given(raw)
         if given:
             raise UsageError(f"{', '.join(given)}: for delete, not {operation}", "", "drop them")
@@ -61,7 +62,7 @@ def retention_inputs(
             "none given: nothing says which versions go",
             "pass --keep 5 to keep the newest five, or --version V for each version to delete",
         )
-    if untagged and registry != "container":
+    if untagged and registry is not Registry.CONTAINER:
         raise UsageError(
             "--untagged is for the Container registry",
             "on the Docker registry every version is a tag",

@@ -4,18 +4,82 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from ghpkg.platforms import Platform
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.secret import Secret
 
-OPERATIONS = (
-    *("push", "pull", "ref", "versions", "delete", "copy", "join", "doctor", "serve", "migrate"),
-)
-SCOPES = ("repo", "org", "user")
-TRANSPORTS = ("auto", "engine", "registry")
-REGISTRIES = ("docker", "container")
+
+class Choice(str, Enum):
+    """One of a few words: equal to its word, and printed as it (`auto`, not `Transport.AUTO`)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+    @classmethod
+    def words(cls) -> tuple[str, ...]:
+        """The words, in declaration order (the options table's choices)."""
+        return tuple(member.value for member in cls)
+
+
+class Operation(Choice):
+    """The verb to run."""
+
+    PUSH = "push"
+    PULL = "pull"
+    REF = "ref"
+    VERSIONS = "versions"
+    DELETE = "delete"
+    COPY = "copy"
+    JOIN = "join"
+    DOCTOR = "doctor"
+    SERVE = "serve"
+    MIGRATE = "migrate"
+
+
+class Transport(Choice):
+    """How an image travels: through the engine (the loopback shim) or the registry API."""
+
+    AUTO = "auto"
+    ENGINE = "engine"
+    REGISTRY = "registry"
+
+
+class Registry(Choice):
+    """The Docker registry (docker.HOST or HOST), or the Container registry (containers.HOST)."""
+
+    DOCKER = "docker"
+    CONTAINER = "container"
+
+
+class Scope(Choice):
+    """migrate: one repository's images, or every image of an organization or a user."""
+
+    REPO = "repo"
+    ORG = "org"
+    USER = "user"
+
+
+@dataclass(frozen=True)
+class Remote:
+    """The instance and the credentials every registry and REST API client is made with."""
+
+    hostname: str
+    username: str
+    token: Secret = field(repr=False)
+    ca_file: Path | None = None
+    timeout: float = 60.0
+    retries: int = 4
+
+    @property
+    def api_url(self) -> str:
+        """The REST API root of the instance."""
+        return f"https://{self.hostname}/api/v3"
 
 
 @dataclass(frozen=True)
@@ -35,7 +99,7 @@ class BuildSecret:
 class Settings:
     """Everything an operation needs, validated; no environment access beyond this."""
 
-    operation: str
+    operation: Operation
     hostname: str
     isolation: bool | None
     owner: str
@@ -51,7 +115,7 @@ class Settings:
     build_args: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     target: str | None = None
-    transport: str = "auto"
+    transport: Transport = Transport.AUTO
     retries: int = 4
     timeout: float = 60.0
     workflow_repository: str = ""
@@ -68,7 +132,9 @@ class Settings:
     delete_pause: float = 1.0  # delete: seconds at least between two DELETEs
     dry_run: bool = False
     version_note: str = ""
-    registry: str = "docker"  # the Docker registry, or the Container registry (containers.HOST)
+    registry: Registry = (
+        Registry.DOCKER
+    )  # the Docker registry, or the Container registry (containers.HOST)
     to_owner: str = ""  # copy: the Container registry's owner (default: owner)
     to_image: str = ""  # copy: the Container registry's image name (default: image)
     secrets: tuple[BuildSecret, ...] = ()  # BuildKit only, like cache_from and cache_to
@@ -78,12 +144,24 @@ class Settings:
     platform_tags: bool = False  # push VERSION-OS-ARCH only, for a later join
     no_cache: bool = False
     pull: bool = False  # always pull the base images of a build
-    scope: str = "repo"  # migrate: repo, org or user
+    scope: Scope = Scope.REPO  # migrate: repo, org or user
     name_map: str = "{image}"  # migrate: the Container-registry name of OWNER/REPOSITORY/IMAGE
     jobs: int = 4  # migrate: images copied at once
     state_file: Path | None = None  # migrate: what is done, for a rerun to continue
     # The docker CLI's environment for a build, without ghpkg's token (None: this process's).
     build_env: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Choices given as words (by a library caller) become members; ValueError if unknown."""
+        for name, kind in _CHOICES:
+            object.__setattr__(self, name, kind(getattr(self, name)))
+
+    @property
+    def remote(self) -> Remote:
+        """The instance and credentials, as the clients take them."""
+        return Remote(
+            self.hostname, self.username, self.token, self.ca_file, self.timeout, self.retries
+        )
 
     @property
     def build_platform(self) -> str | None:
@@ -98,7 +176,7 @@ class Settings:
     @property
     def api_url(self) -> str:
         """The REST API root of the instance."""
-        return f"https://{self.hostname}/api/v3"
+        return self.remote.api_url
 
     @property
     def repository_url(self) -> str:
@@ -114,7 +192,7 @@ class Settings:
 
     def references(self, isolation: bool) -> list[Reference]:
         """One reference per version, under the registry host of the given layout."""
-        if self.registry == "container":
+        if self.registry is Registry.CONTAINER:
             return self.container_references(self.owner, self.image)
         host = registry_host(self.hostname, isolation)
         return [
@@ -130,3 +208,11 @@ class Settings:
     def copy_destinations(self) -> list[Reference]:
         """copy: where each version goes on the Container registry."""
         return self.container_references(self.to_owner or self.owner, self.to_image or self.image)
+
+
+_CHOICES: tuple[tuple[str, type[Choice]], ...] = (
+    ("operation", Operation),
+    ("transport", Transport),
+    ("registry", Registry),
+    ("scope", Scope),
+)

@@ -1,4 +1,4 @@
-"""The `tags` and `flavor` inputs against the workflow's environment: the versions to push.
+"""The versions: given, from the `tags` and `flavor` rules, or from the git ref.
 
 A face's helper: it reads GITHUB_* and the event payload (GITHUB_EVENT_PATH), as
 docker/metadata-action's context does, and hands pure values to `tag_rules` and `tag_eval`.
@@ -12,9 +12,56 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ghpkg.errors import UsageError
+from ghpkg.readers import RawInputs
+from ghpkg.reference import parse_version
+from ghpkg.settings import Operation
 from ghpkg.tag_eval import TagContext, evaluate
 from ghpkg.tag_rules import parse_flavor, parse_rules
-from ghpkg.versions import GitRef
+from ghpkg.versions import GitRef, KnownTags, sha_tag, versions_from_git
+
+# The verbs that take no tags from the git ref or rules: they name versions, or none.
+_NAMING = (
+    Operation.VERSIONS,
+    Operation.DELETE,
+    Operation.DOCTOR,
+    Operation.SERVE,
+    Operation.MIGRATE,
+)
+
+
+def versions_input(
+    raw: RawInputs,
+    operation: Operation,
+    env: Mapping[str, str],
+    git_tags: KnownTags,
+    container: bool = False,
+) -> tuple[tuple[str, ...], str]:
+    """The tags to use, and how they were found when none was given (empty if given).
+
+    A pull from the Container registry may name a digest instead of a tag.
+    """
+    digest_ok = container and operation is Operation.PULL
+    given = [parse_version(v, digest_ok) for v in raw.items("versions")]
+    rules = rule_versions(raw.items("tags"), raw.items("flavor"), operation, bool(given), env)
+    if operation in _NAMING:
+        if operation is Operation.VERSIONS and given:
+            raise UsageError("versions takes no version", "it lists them all", "drop --version")
+        return tuple(given), ""
+    ref = GitRef.from_env(env)
+    note = ""
+    if rules is not None:
+        tags, note = rules[0] + ([sha_tag(ref.sha)] if raw.flag("sha_tag") else []), rules[1]
+    elif given:
+        tags = given + ([sha_tag(ref.sha)] if raw.flag("sha_tag") else [])
+    else:
+        tags = versions_from_git(ref, raw.flag("sha_tag"), git_tags)
+        if operation is Operation.PULL:  # the most specific: this commit's tag, else the ref's
+            tags = tags[-1:] if raw.flag("sha_tag") else tags[:1]
+        note = f"no version given; from {ref.describe()}: {', '.join(tags)}"
+    versions = tuple(dict.fromkeys(parse_version(tag, digest_ok) for tag in tags))
+    if operation is Operation.PULL and len(versions) > 1:
+        raise UsageError("pull takes one version", f"got {len(versions)}", "pass --version once")
+    return versions, note
 
 
 def tags_from_rules(
@@ -89,7 +136,7 @@ def _text(value: object) -> str:
 def rule_versions(
     rules: Sequence[str],
     flavor: Sequence[str],
-    operation: str,
+    operation: Operation,
     versions_given: bool,
     env: Mapping[str, str],
 ) -> tuple[list[str], str] | None:
@@ -98,7 +145,7 @@ def rule_versions(
     flavor = [line for line in flavor if line.strip() and not line.lstrip().startswith("#")]
     if not rules and not flavor:
         return None
-    if operation not in ("push", "ref"):
+    if operation not in (Operation.PUSH, Operation.REF):
         raise UsageError(
             f"tags and flavor are for push and ref, not {operation}", "", "drop tags and flavor"
         )

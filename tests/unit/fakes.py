@@ -16,7 +16,7 @@ from ghpkg.manifest import SCHEMA2
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from ghpkg.settings import Settings
+from ghpkg.settings import Operation, Settings
 from ghpkg.transports import Pulled
 
 
@@ -94,7 +94,7 @@ def manifest_of(image_id: str) -> bytes:
     )
 
 
-def settings(operation: str, *versions: str, **fields: Any) -> Settings:
+def settings(operation: Operation, *versions: str, **fields: Any) -> Settings:
     """Settings for octo-org/hello-world's image `app` on ghes.test (subdomain isolation on)."""
     return Settings(
         operation=operation,

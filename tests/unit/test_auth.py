@@ -7,6 +7,7 @@ import pytest
 from ghpkg import auth
 from ghpkg.auth import TokenKind
 from ghpkg.secret import Secret
+from ghpkg.settings import Registry
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,7 @@ def test_the_docker_registry_is_repository_scoped_so_push_and_delete_need_repo(
 ) -> None:
     """GitHub's "About permissions for GitHub Packages": repo goes with write and delete."""
     assert auth.needed_scopes(action) == docker
-    assert auth.needed_scopes(action, "container") == container
+    assert auth.needed_scopes(action, Registry.CONTAINER) == container
 
 
 def test_secret_hides_its_value() -> None:

@@ -10,6 +10,7 @@ import pytest
 from ghpkg import inputs
 from ghpkg.errors import UsageError
 from ghpkg.secret import Secret
+from ghpkg.settings import Operation, Registry, Remote, Scope, Settings, Transport
 
 WORKFLOW = {
     "GITHUB_SERVER_URL": "https://GHES.example.com",
@@ -224,3 +225,37 @@ def test_action_flags_are_true_or_false() -> None:
     env = {**TAG_REF, "INPUT_IMAGE": "a", "INPUT_SHA-TAG": "yes"}
     with pytest.raises(UsageError, match="sha-tag 'yes' is not true or false"):
         inputs.parse_action(env)
+
+
+def test_the_choices_are_enums_that_print_and_compare_as_their_words() -> None:
+    import json
+
+    settings = settings_from(
+        ["pull", "--image", "app", "--version", "1.0", "--transport", "ENGINE"]
+    )
+    chosen = (settings.operation, settings.transport, settings.registry, settings.scope)
+    assert chosen == (Operation.PULL, Transport.ENGINE, Registry.DOCKER, Scope.REPO)
+    assert [type(value) for value in chosen] == [Operation, Transport, Registry, Scope]
+    assert (settings.transport, str(settings.transport)) == ("engine", "engine")
+    assert f"{settings.operation}, {settings.registry:>7}" == "pull,  docker"
+    assert json.dumps([settings.operation, settings.scope]) == '["pull", "repo"]'
+
+
+def test_a_library_caller_may_give_the_choices_as_words() -> None:
+    fields = {"hostname": "ghes.example.com", "isolation": None, "owner": "o", "repository": "r"}
+    where = fields | {"image": "app", "versions": ("1.0",), "username": "u", "token": TOKEN}
+    settings = Settings(operation="pull", transport="registry", registry="container", **where)  # type: ignore[arg-type]
+    assert (settings.operation, settings.transport) == (Operation.PULL, Transport.REGISTRY)
+    assert settings.registry is Registry.CONTAINER
+    with pytest.raises(ValueError, match="'fly' is not a valid Operation"):
+        Settings(operation="fly", **where)  # type: ignore[arg-type]
+
+
+def test_remote_holds_what_every_client_is_made_with(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("PEM")
+    argv = ["versions", "--image", "app", "--ca-file", str(ca), "--timeout", "7", "--retries", "1"]
+    remote = settings_from(argv).remote
+    assert remote == Remote("ghes.example.com", "octocat", TOKEN, ca, 7.0, 1)
+    assert remote.api_url == "https://ghes.example.com/api/v3"
+    assert TOKEN.reveal() not in repr(remote)

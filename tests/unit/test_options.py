@@ -14,7 +14,7 @@ from ghpkg.input_checks import choice
 from ghpkg.options import BY_NAME, COMMANDS, OPTIONS, RAW_OPTIONS, Command, action_inputs, for_verb
 from ghpkg.readers import RawInputs
 from ghpkg.reference import parse_isolation, parse_registry
-from ghpkg.settings import OPERATIONS, TRANSPORTS
+from ghpkg.settings import Operation, Transport
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -130,13 +130,13 @@ def test_version_names_ghpkg_its_libraries_and_python(capsys: pytest.CaptureFixt
 
 
 def test_the_commands_are_the_operations_settings_knows() -> None:
-    assert sorted(command.name for command in COMMANDS) == sorted(OPERATIONS)
+    assert sorted(command.name for command in COMMANDS) == sorted(Operation.words())
 
 
 @pytest.mark.parametrize(
     ("flag", "checked_by"),
     [
-        ("--transport", lambda v: choice(v, TRANSPORTS, "transport")),
+        ("--transport", lambda v: choice(v, Transport, "transport")),
         ("--registry", lambda v: parse_registry(v, None)),
         ("--subdomain-isolation", parse_isolation),
     ],

@@ -10,7 +10,7 @@ from ghpkg.errors import RegistryError
 from ghpkg.manifest import SCHEMA2
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference
-from ghpkg.settings import Settings
+from ghpkg.settings import Operation, Registry, Settings
 from ghpkg.verbs.connect import Connected
 from ghpkg.verbs.pull import fetch
 from tests.unit.fakes import FakeEngine, FakeRegistry, FakeTransport, manifest_of, settings
@@ -20,8 +20,8 @@ NAME = f"docker.ghes.test/{PATH}:1.0"
 PLAIN, ARM = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 
 
-def _settings(registry: str = "docker") -> Settings:
-    return settings("pull", "1.0", registry=registry)
+def _settings(registry: Registry = Registry.DOCKER) -> Settings:
+    return settings(Operation.PULL, "1.0", registry=registry)
 
 
 def _setup(arch: str, settings: Settings) -> tuple[Connected, FakeEngine, FakeTransport]:
@@ -67,7 +67,7 @@ def test_a_refused_platform_tag_lookup_ends_the_pull_with_the_registrys_error() 
 
 
 def test_the_container_registry_pulls_the_tag_and_leaves_the_platform_to_the_index() -> None:
-    settings = _settings("container")
+    settings = _settings(Registry.CONTAINER)
     connected, _engine, transport = _setup("arm64", settings)
     result = fetch(settings, Log(stream=io.StringIO()), connected)
     assert transport.pulled == ["1.0"]

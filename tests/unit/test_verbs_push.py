@@ -10,7 +10,7 @@ from ghpkg.errors import EngineError, RegistryError
 from ghpkg.manifest import OCI_MANIFEST, SCHEMA2, sha256_digest
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference
-from ghpkg.settings import Settings
+from ghpkg.settings import Operation, Registry, Settings
 from ghpkg.verbs.connect import Connected
 from ghpkg.verbs.push import publish
 from tests.unit.fakes import FakeEngine, FakeRegistry, FakeTransport, manifest_of, settings
@@ -18,8 +18,10 @@ from tests.unit.fakes import FakeEngine, FakeRegistry, FakeTransport, manifest_o
 IMAGE_ID = "sha256:" + "a" * 64
 
 
-def _settings(*versions: str, source: str = "local/app:1", registry: str = "docker") -> Settings:
-    return settings("push", *versions, source=source, registry=registry)
+def _settings(
+    *versions: str, source: str = "local/app:1", registry: Registry = Registry.DOCKER
+) -> Settings:
+    return settings(Operation.PUSH, *versions, source=source, registry=registry)
 
 
 def _connected(settings: Settings) -> tuple[Connected, FakeEngine, FakeTransport]:
@@ -84,7 +86,7 @@ def test_tags_that_do_not_serve_the_pushed_schema_2_manifest_are_an_error(
 
 
 def test_the_container_registry_takes_any_manifest_the_tags_agree_on() -> None:
-    settings = _settings("1.0", registry="container")
+    settings = _settings("1.0", registry=Registry.CONTAINER)
     connected, _engine, _transport = _connected(settings)
     result = publish(settings, _log(), connected)
     assert result.images == ("containers.ghes.test/octo-org/app:1.0",)

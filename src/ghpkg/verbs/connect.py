@@ -14,7 +14,7 @@ from ghpkg.outputs import Log
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.registry import layout as registry_layout
-from ghpkg.settings import Settings
+from ghpkg.settings import Registry, Settings
 from ghpkg.transports import Transport, choice
 from ghpkg.transports.engine import EngineTransport
 from ghpkg.transports.registry import RegistryTransport
@@ -75,7 +75,7 @@ def connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, 
 
 def login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
     """Find the registry (the layout probe where asked) and log in to it."""
-    container = settings.registry == "container"
+    container = settings.registry is Registry.CONTAINER
     isolation = True if container else settings.isolation
     if isolation is None:
         try:
@@ -83,9 +83,7 @@ def login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, li
                 settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
             )
         except RegistryError as exc:  # say why, as doctor would
-            raise diagnosis.diagnose(
-                settings.hostname, None, settings.ca_file, exc, timeout=settings.timeout
-            ) from None
+            raise diagnosis.diagnose(settings.remote, None, exc) from None
     refs = settings.references(isolation)
     host = (
         container_host(settings.hostname)
@@ -99,9 +97,7 @@ def login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, li
     try:
         registry.ping(action)
     except RegistryError as exc:  # say why, as doctor would
-        raise diagnosis.diagnose(
-            settings.hostname, isolation, settings.ca_file, exc, registry.host, settings.timeout
-        ) from None
+        raise diagnosis.diagnose(settings.remote, isolation, exc, registry.host) from None
     if action == "push" and refs and auth.token_kind(settings.token) is auth.TokenKind.GITHUB_TOKEN:
         diagnosis.may_write(registry, refs[0].path, settings.token)  # its `permissions:` decide
     return registry, refs
@@ -110,15 +106,7 @@ def login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, li
 def check_token(settings: Settings, log: Log, action: str) -> None:
     """Check the token's scopes through the REST API; advisory where the API cannot say."""
     auth.check_token_remotely(
-        settings.api_url,
-        settings.token,
-        action,
-        settings.ca_file,
-        log.warn,
-        timeout=int(settings.timeout),
-        retries=settings.retries,
-        log=log.info,
-        registry=settings.registry,
+        settings.remote, action, log.warn, log=log.info, registry=settings.registry
     )
 
 

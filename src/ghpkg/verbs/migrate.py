@@ -19,7 +19,7 @@ from ghpkg.packages import PackageApi
 from ghpkg.progress import bar
 from ghpkg.reference import container_host
 from ghpkg.registry import RegistryClient
-from ghpkg.settings import Settings
+from ghpkg.settings import Registry, Scope, Settings
 from ghpkg.verbs.connect import client_for, connect, ping_container
 
 Body = Callable[[RegistryClient, RegistryClient], None]
@@ -30,10 +30,8 @@ def migrate(settings: Settings, log: Log) -> Result:
     source, _ = connect(settings, log, "pull")  # reads the Docker registry and the REST API
     if not settings.dry_run:  # and writes the Container registry: say so before any plan
         auth.check_token_remotely(
-            settings.api_url, settings.token, "push", settings.ca_file, log.warn,
-            timeout=int(settings.timeout), retries=settings.retries, log=log.info,
-            registry="container",
-        )  # fmt: skip
+            settings.remote, "push", log.warn, log=log.info, registry=Registry.CONTAINER
+        )
     target = container_host(settings.hostname)
     destination = client_for(settings, target, log, digests=True)
     ping_container(destination, "push")
@@ -145,10 +143,7 @@ def _tags(settings: Settings, plan: ImagePlan, log: Log) -> None:
     """The image's tags through the REST API (untagged versions cannot be pulled: left out)."""
     owner, _, rest = plan.source.partition("/")
     repository, _, image = rest.partition("/")
-    api = PackageApi(
-        settings.api_url, settings.token, settings.ca_file, owner, repository, image, "pull",
-        timeout=int(settings.timeout), retries=settings.retries, log=log.info,
-    )  # fmt: skip
+    api = PackageApi(settings.remote, owner, repository, image, "pull", log=log.info)
     try:
         versions = api.versions()
     except GhpkgError as exc:
@@ -162,16 +157,13 @@ def _tags(settings: Settings, plan: ImagePlan, log: Log) -> None:
 
 def _packages(settings: Settings, log: Log) -> tuple[list[DockerPackage], set[str]]:
     """The scope's docker packages, and the names GHES's own migration stopped on."""
-    lister = PackageLister(
-        settings.api_url, settings.token, settings.ca_file, settings.owner,
-        timeout=int(settings.timeout), retries=settings.retries, log=log.info,
-    )  # fmt: skip
+    lister = PackageLister(settings.remote, settings.owner, log=log.info)
     try:
-        found = lister.packages({"org": "orgs", "user": "users"}.get(settings.scope, ""))
+        found = lister.packages({Scope.ORG: "orgs", Scope.USER: "users"}.get(settings.scope, ""))
         conflicts = lister.conflicts()
     finally:
         lister.close()
-    if settings.scope == "repo":
+    if settings.scope is Scope.REPO:
         found = [p for p in found if p.repository == settings.repository]
     if conflicts is None:
         log.info(f"GHES keeps no list of migration conflicts for {settings.owner} (HTTP 404)")
@@ -195,6 +187,6 @@ def _line(plan: ImagePlan, target: str) -> str:
 
 
 def _scope(settings: Settings) -> str:
-    if settings.scope == "repo":
+    if settings.scope is Scope.REPO:
         return f"repository {settings.owner}/{settings.repository}"
-    return f"{'organization' if settings.scope == 'org' else 'user'} {settings.owner}"
+    return f"{'organization' if settings.scope is Scope.ORG else 'user'} {settings.owner}"

@@ -9,7 +9,7 @@ from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
 from ghpkg.packages import PackageApi, Refused
 from ghpkg.retention import Decision, PackageVersion, Rules, newest_first, plan
-from ghpkg.settings import Settings
+from ghpkg.settings import Registry, Settings
 from ghpkg.verbs.connect import check_token
 from ghpkg.verbs.index_children import index_children
 
@@ -99,7 +99,7 @@ def _plan(settings: Settings, log: Log, found: list[PackageVersion]) -> list[Dec
     )
     now = datetime.datetime.now(datetime.timezone.utc)
     decisions = plan(found, rules, now)
-    if settings.registry != "container" or not any(d.goes for d in decisions):
+    if settings.registry is not Registry.CONTAINER or not any(d.goes for d in decisions):
         return decisions
     children: dict[int, tuple[str, ...]] = {}
     pending = [d.version for d in decisions if not d.goes and d.version.name.startswith("sha256:")]
@@ -121,17 +121,13 @@ def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
     """Check the token's scopes (advisory where the API cannot say), then open the package."""
     check_token(settings, log, action)
     return PackageApi(
-        settings.api_url,
-        settings.token,
-        settings.ca_file,
+        settings.remote,
         settings.owner,
         settings.repository,
         settings.image,
         action,
-        timeout=int(settings.timeout),
-        retries=settings.retries,
         log=log.info,
-        package_type="container" if settings.registry == "container" else "docker",
+        package_type="container" if settings.registry is Registry.CONTAINER else "docker",
         pause=settings.delete_pause,
     )
 

@@ -16,7 +16,7 @@ from ghpkg.outputs import Log, Result
 from ghpkg.platforms import Platform, default_platform, image_index
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.settings import Settings
+from ghpkg.settings import Registry, Settings
 from ghpkg.verbs.connect import connect, prepare
 
 
@@ -37,7 +37,8 @@ def push_platforms(settings: Settings, log: Log) -> Result:
             engine.tag(image_id, str(reference))
         with log.group(f"Push {platform}: {', '.join(r.version for r in tagged)}"):
             connected.transport.push(image_id, tagged)
-        log.info(f"Pushed {platform} as {verify(registry, tagged, settings.registry == 'docker')}")
+        docker = settings.registry is Registry.DOCKER
+        log.info(f"Pushed {platform} as {verify(registry, tagged, docker)}")
         pushed += [str(r) for r in tagged]
     if settings.platform_tags:
         registry_host, page = refs[0].registry, settings.package_url

@@ -9,7 +9,7 @@ from ghpkg.outputs import Log, Result
 from ghpkg.platforms import engine_tags
 from ghpkg.progress import EngineProgress
 from ghpkg.reference import Reference, is_digest
-from ghpkg.settings import Settings
+from ghpkg.settings import Registry, Settings
 from ghpkg.transports import Pulled
 from ghpkg.verbs.connect import Connected, prepare
 
@@ -26,7 +26,7 @@ def fetch(settings: Settings, log: Log, connected: Connected) -> Result:
         if is_digest(reference.version):  # the Container registry: the engine pulls it there
             log.info("pulling via engine (a digest: the Container registry resolves it)")
             pulled = _pull_digest(settings, engine, reference, log)
-        elif settings.registry == "docker":
+        elif settings.registry is Registry.DOCKER:
             pulled = _pull_for_platform(connected, reference, log)
         else:  # the Container registry: an index gives way to the engine's platform
             pulled = connected.transport.pull(reference)

@@ -14,7 +14,7 @@ from ghpkg.oci_labels import Repository, oci_labels
 from ghpkg.outputs import Log, Result
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.settings import Settings
+from ghpkg.settings import Registry, Settings
 from ghpkg.verbs.connect import Connected, prepare
 
 
@@ -34,7 +34,7 @@ def ref(settings: Settings, log: Log) -> Result:
     """The full references, computed without any network call."""
     isolation = settings.isolation
     if isolation is None:
-        if settings.registry == "docker":
+        if settings.registry is Registry.DOCKER:
             log.info("subdomain isolation 'auto' needs a probe; `ref` assumes it is on")
         isolation = True
     refs = settings.references(isolation)
@@ -63,7 +63,7 @@ def publish(settings: Settings, log: Log, connected: Connected) -> PushResult:
         engine.tag(image_id, str(reference))
     with log.group(f"Push {', '.join(r.version for r in refs)} to {refs[0].name}"):
         connected.transport.push(image_id, refs)
-    digest = verify(connected.registry, refs, schema2_only=settings.registry == "docker")
+    digest = verify(connected.registry, refs, schema2_only=settings.registry is Registry.DOCKER)
     log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
     return PushResult(
         images=tuple(str(r) for r in refs),
@@ -82,15 +82,7 @@ def build_labels(settings: Settings, log: Log) -> dict[str, str]:
     full_name = f"{settings.owner}/{settings.repository}" if settings.repository else ""
     found = None
     if full_name:
-        found = fetch_repository(
-            settings.api_url,
-            settings.token,
-            full_name,
-            settings.ca_file,
-            log.warn,
-            timeout=int(settings.timeout),
-            retries=min(settings.retries, 2),
-        )
+        found = fetch_repository(settings.remote, full_name, log.warn)
     repo = found or Repository.from_workflow(f"https://{settings.hostname}", full_name)
     version = settings.versions[0] if settings.versions else ""
     extra = [f"{key}={value}" for key, value in settings.labels]

@@ -1,0 +1,195 @@
+"""The options of one verb each: delete's rules, migrate's, and push's build (`ghpkg.options`).
+
+In the table's order: `options.OPTIONS` takes them where they stand in action.yml.
+"""
+
+from __future__ import annotations
+
+from ghpkg.commands import BUILD, PLATFORMS, Option, only
+from ghpkg.settings import Scope
+
+DELETE_OPTIONS = (
+    Option(
+        "keep",
+        "keep the newest N tagged versions and delete the rest (instead of --version); what "
+        "any keep rule holds stays",
+        only("delete"),
+        metavar="N",
+        description="delete: keep the newest N tagged versions and delete the rest (instead of "
+        "version); what any keep rule holds stays",
+    ),
+    Option(
+        "keep_tags",
+        "keep every version with a tag that matches this regular expression, e.g. "
+        "'^v\\d+\\.\\d+\\.\\d+$' (repeatable)",
+        only("delete"),
+        kind="lines",
+        flag="--keep-tags",
+        metavar="REGEX",
+        description="delete: regular expressions, one a line; a version with a tag that matches "
+        "one stays",
+    ),
+    Option(
+        "older_than",
+        "only versions older than this may go, e.g. 30d, 12h, 2w (alone: every tagged version "
+        "older than it goes)",
+        only("delete"),
+        metavar="AGE",
+        description="delete: only versions older than this may go, e.g. 30d, 12h, 2w (alone: "
+        "every tagged version older than it goes)",
+    ),
+    Option(
+        "untagged",
+        "delete versions without a tag too (the Container registry: e.g. images an index "
+        "names, old builds whose tag moved); children of the indexes that stay stay",
+        only("delete"),
+        kind="flag",
+        description="delete: true to delete versions without a tag too (the Container registry); "
+        "children of the indexes that stay stay",
+    ),
+    Option(
+        "delete_pause",
+        "seconds at least between two DELETE requests (GitHub's secondary rate limits)",
+        only("delete"),
+        default="1",
+        metavar="SECONDS",
+        description="delete: seconds at least between two DELETE requests (GitHub's secondary "
+        "rate limits)",
+    ),
+    Option(
+        "dry_run",
+        "only say what would be deleted (migrate: only show the plan)",
+        only("delete", "migrate"),
+        kind="flag",
+        description="delete: true to only say what would be deleted; migrate: true to only "
+        "show the plan",
+    ),
+)
+MIGRATE_OPTIONS = (
+    Option(
+        "scope",
+        "what to migrate: repo (the --repository's images, the default), org or user (every "
+        "image of --owner)",
+        only("migrate"),
+        choices=Scope.words(),
+        description="migrate: repo (the repository's images, the default), org or user (every "
+        "Docker-registry image of owner)",
+    ),
+    Option(
+        "name_map",
+        "the Container-registry name of OWNER/REPOSITORY/IMAGE: a template of {image}, "
+        "{repository}, {owner} (default: {image}, as GHES's own migration names them)",
+        only("migrate"),
+        metavar="TEMPLATE",
+        description="migrate: the Container-registry name of OWNER/REPOSITORY/IMAGE, a template "
+        "of {image}, {repository} and {owner}, e.g. {repository}-{image} (default: {image})",
+    ),
+    Option(
+        "jobs",
+        "images copied at once (1-32)",
+        only("migrate"),
+        default="4",
+        metavar="N",
+        description="migrate: images copied at once (1-32)",
+    ),
+    Option(
+        "state_file",
+        "JSON file of what is done, so a rerun continues (default: under the cache directory)",
+        only("migrate"),
+        flag="--state",
+        action_input="state",
+        metavar="FILE",
+        description="migrate: JSON file of what is done, so a rerun continues (default: under "
+        "the cache directory; keep it with actions/cache to resume across runs)",
+    ),
+)
+BUILD_OPTIONS = (
+    Option("context", "build context directory", BUILD, default=".", metavar="DIR"),
+    Option("dockerfile", "Dockerfile path relative to the context", BUILD, metavar="PATH"),
+    Option(
+        "build_args",
+        "KEY=VALUE build argument (repeatable)",
+        BUILD,
+        kind="lines",
+        flag="--build-arg",
+        metavar="KEY=VALUE",
+        description="KEY=VALUE build arguments, one a line",
+    ),
+    Option(
+        "labels",
+        "KEY=VALUE image label (repeatable)",
+        BUILD,
+        kind="lines",
+        flag="--label",
+        metavar="KEY=VALUE",
+        description="KEY=VALUE image labels, one a line",
+    ),
+    Option("target", "build stage to stop at", BUILD, metavar="STAGE"),
+    Option(
+        "secrets",
+        "secret for RUN --mount=type=secret,id=ID (BuildKit; repeatable)",
+        BUILD,
+        kind="lines",
+        flag="--secret",
+        metavar="id=ID,src=PATH|env=VAR",
+        description="BuildKit secrets for RUN --mount=type=secret, one a line, as docker buildx "
+        "build takes them: id=ID,src=PATH or id=ID,env=VARIABLE (the value never goes into an "
+        "argument or the image)",
+    ),
+    Option(
+        "cache_from",
+        "build cache source, e.g. type=local,src=DIR (BuildKit; repeatable)",
+        BUILD,
+        kind="lines",
+        metavar="SPEC",
+        description="BuildKit cache sources, one a line, e.g. type=local,src=DIR or type=gha",
+    ),
+    Option(
+        "cache_to",
+        "build cache export, e.g. type=local,dest=DIR (BuildKit; repeatable)",
+        BUILD,
+        kind="lines",
+        metavar="SPEC",
+        description="BuildKit cache exports, one a line, e.g. type=local,dest=DIR,mode=max or "
+        "type=inline",
+    ),
+    Option(
+        "platform",
+        "platform to build, e.g. linux/arm64; several (linux/amd64,linux/arm64): each is pushed "
+        "as VERSION-OS-ARCH too (join: the platforms to join)",
+        PLATFORMS,
+        kind="words",
+        metavar="OS/ARCH",
+        description="the platform to build, e.g. linux/arm64; several, comma or newline "
+        "separated: each is pushed under VERSION-OS-ARCH, and VERSION names the runner's "
+        "platform (an OCI index on the Container registry); join: the platforms to join",
+    ),
+    Option(
+        "platform_tags",
+        "push under VERSION-OS-ARCH only, for a later `ghpkg join` (one matrix job a platform)",
+        BUILD,
+        kind="flag",
+        description="true: push under VERSION-OS-ARCH only, for a later join operation (one "
+        "matrix job a platform)",
+    ),
+    Option(
+        "no_cache",
+        "build without the build cache",
+        BUILD,
+        kind="flag",
+        description="true: build without the build cache",
+    ),
+    Option(
+        "pull",
+        "always pull the base images of the build",
+        BUILD,
+        kind="flag",
+        description="true: always pull the base images of the build",
+    ),
+    Option(
+        "source",
+        "push an existing local image (ID or name) instead of building",
+        BUILD,
+        metavar="IMAGE",
+    ),
+)

@@ -1,0 +1,155 @@
+"""doctor's checks of the token: its kind, owner and scopes, the registry's login, push and pull.
+
+They run the token checks that push and pull run, so a ✗ line says what their error would say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ghpkg import auth, diagnosis
+from ghpkg.errors import GhpkgError
+from ghpkg.registry.layout import Layout
+from ghpkg.settings import Settings
+from ghpkg.verbs.checklist import Findings, Status
+
+if TYPE_CHECKING:
+    from ghpkg.registry import RegistryClient
+
+
+def token_checks(settings: Settings, found: Findings, layout: Layout | None) -> None:
+    """Kind, owner and scopes of the token, whether the registry takes it, push and pull."""
+    token = settings.token
+    try:
+        auth.check_token_locally(token, "push", f"{settings.owner}/{settings.repository}", "")
+    except GhpkgError as exc:
+        found.fail("token", exc)
+        for name in ("login", "push", "pull"):
+            found.add(name, Status.WARN, "not checked: no usable token")
+        return
+    kind = auth.token_kind(token)
+    report = found.report if found.report is not None and found.report.checked else None
+    scopes = sorted(report.scopes) if report and report.scopes is not None else None
+    owner = _owner(settings) if report else None
+    found.facts["token"] = {"kind": kind.name.lower(), "owner": owner, "scopes": scopes}
+    text = kind.value + (f" of {owner}" if owner else "")
+    if kind is auth.TokenKind.GITHUB_TOKEN:
+        text += ", no scopes: the workflow's `permissions:` decide"
+    elif scopes is not None:
+        text += f", scopes: {', '.join(scopes) or 'none'}"
+    elif not found.blocked:
+        text += ", scopes unknown (the REST API did not answer)"
+    if found.refused is not None:
+        found.fail("token", found.refused)
+    else:
+        found.add("token", Status.OK, text)
+    _login(settings, found, layout)
+    for action in ("push", "pull"):
+        online = report is not None or found.refused is not None
+        _allowed(settings, found, action, online, layout)
+
+
+def _owner(settings: Settings) -> str | None:
+    """The login the token belongs to; None for a GITHUB_TOKEN or when the API will not say."""
+    import github
+
+    client = auth.api_client(replace(settings.remote, retries=2))
+    try:
+        _headers, data = client.requester.requestJsonAndCheck("GET", "/user")
+    except github.GithubException:
+        return None
+    finally:
+        client.close()
+    login = data.get("login") if isinstance(data, dict) else None
+    return str(login) if login else None
+
+
+def _client(settings: Settings, found: Findings, layout: Layout | None) -> RegistryClient | None:
+    """A client of the registry found, or None when none was."""
+    from ghpkg.registry import RegistryClient
+
+    where = layout.found if layout is not None else None
+    if found.blocked or layout is None or where is None:
+        return None
+    remote = settings.remote
+    return RegistryClient(
+        layout.answer(where).host,
+        remote.username,
+        remote.token,
+        ca_file=remote.ca_file,
+        timeout=remote.timeout,
+        retries=0,
+    )
+
+
+def _login(settings: Settings, found: Findings, layout: Layout | None) -> None:
+    """The registry itself takes the token (its ping with credentials)."""
+    client = _client(settings, found, layout)
+    if client is None:
+        found.add("login", Status.WARN, "not checked: no registry found")
+        return
+    host = client.host
+    try:
+        client.ping("push")
+    except GhpkgError as exc:
+        found.fail("login", exc)
+        return
+    finally:
+        client.close()
+    found.add("login", Status.OK, f"{host} accepts the token (user {settings.username})")
+
+
+def _allowed(
+    settings: Settings, found: Findings, action: str, online: bool, layout: Layout | None
+) -> None:
+    """Whether the token's kind and scopes (a GITHUB_TOKEN: its permissions) allow the action."""
+    target = f"{settings.owner}/{settings.repository}"
+    scope = auth.scope_list(action)
+    try:
+        auth.check_token_locally(settings.token, action, target, settings.workflow_repository)
+        report = auth.check_token_remotely(settings.remote, action, _ignore) if online else None
+    except GhpkgError as exc:
+        found.fail(action, exc)
+        return
+    kind = auth.token_kind(settings.token)
+    if kind is auth.TokenKind.GITHUB_TOKEN and action == "push":
+        _may_push(settings, found, layout)
+    elif kind is auth.TokenKind.GITHUB_TOKEN:
+        where = settings.workflow_repository or "its workflow's repository"
+        text = f"allowed for {where} with `permissions: packages: read` (or write)"
+        found.add(action, Status.OK, text)
+    elif found.blocked:
+        found.add(action, Status.WARN, f"{scope} not checked: {found.blocked}")
+    elif report is None or report.scopes is None:
+        found.add(action, Status.WARN, f"{scope} not checked (the REST API did not answer)")
+    else:
+        verb = "allow" if " and " in scope else "allows"
+        found.add(action, Status.OK, f"{scope} {verb} it on {target}")
+
+
+def _may_push(settings: Settings, found: Findings, layout: Layout | None) -> None:
+    """A GITHUB_TOKEN has no scopes to read: ask the registry for an upload session, cancel it."""
+    client = _client(settings, found, layout)
+    if client is None:
+        found.add("push", Status.WARN, "`permissions: packages: write` not checked: no registry")
+        return
+    image = (settings.image or "ghpkg-doctor").lower()
+    target = f"{settings.owner}/{settings.repository}".lower()
+    try:
+        diagnosis.may_write(client, f"{target}/{image}", settings.token)
+    except GhpkgError as exc:
+        found.fail("push", exc)
+        return
+    finally:
+        client.close()
+    found.add(
+        "push",
+        Status.OK,
+        f"allowed for {target}: the registry opened an upload session (cancelled, nothing "
+        "published), so `permissions: packages: write` is in force",
+    )
+
+
+def _ignore(_: str) -> None:
+    """Drop a warning already reported by the api check."""
