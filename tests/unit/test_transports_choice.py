@@ -6,6 +6,7 @@ import pytest
 
 from ghpkg.engine import EngineInfo
 from ghpkg.errors import EngineError
+from ghpkg.settings import Transport
 from ghpkg.transports.choice import choose
 
 
@@ -25,24 +26,26 @@ from ghpkg.transports.choice import choose
 def test_auto_takes_the_faster_transport_on_each_engine(
     version: str, containerd: bool, verb: str, chosen: str
 ) -> None:
-    assert choose("auto", verb, EngineInfo(version, "1.41", containerd), "").name == chosen
+    assert choose(Transport.AUTO, verb, EngineInfo(version, "1.41", containerd), "").name == chosen
 
 
 @pytest.mark.parametrize("requested", ["engine", "registry"])
 def test_an_explicit_transport_is_taken_as_asked(requested: str) -> None:
-    chosen = choose(requested, "push", EngineInfo("20.10.24", "1.41", False), "")
+    chosen = choose(Transport(requested), "push", EngineInfo("20.10.24", "1.41", False), "")
     assert (chosen.name, chosen.why) == (requested, "as asked")
 
 
 def test_auto_falls_back_to_the_registry_transport_when_the_engine_is_out_of_reach() -> None:
-    chosen = choose("auto", "push", EngineInfo("28.5.2", "1.51", True), "ghpkg runs in a container")
+    chosen = choose(
+        Transport.AUTO, "push", EngineInfo("28.5.2", "1.51", True), "ghpkg runs in a container"
+    )
     assert chosen.name == "registry"
     assert "cannot reach ghpkg's loopback registry: ghpkg runs in a container" in chosen.why
 
 
 def test_the_engine_transport_out_of_reach_is_an_error_that_names_the_way_out() -> None:
     with pytest.raises(EngineError) as refused:
-        choose("engine", "pull", EngineInfo("28.5.2", "1.51", False), "a remote engine")
+        choose(Transport.ENGINE, "pull", EngineInfo("28.5.2", "1.51", False), "a remote engine")
     assert str(refused.value) == (
         "the engine cannot reach ghpkg's loopback registry: a remote engine; "
         "use --transport registry (or auto), which needs no engine network"

@@ -17,6 +17,7 @@ from ghpkg.engine import Engine, EngineInfo
 from ghpkg.errors import EngineError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
+from ghpkg.settings import Transport as Way  # transports.Transport is the interface
 from ghpkg.shim import Scope, Shim
 
 FASTER_ENGINE_PUSH = 28
@@ -25,34 +26,33 @@ FASTER_ENGINE_PULL = 26
 
 @dataclass(frozen=True)
 class Choice:
-    """A transport's name and why it was chosen, for the log."""
+    """A transport (engine or registry) and why it was chosen, for the log."""
 
-    name: str
+    name: Way
     why: str
 
 
-def choose(requested: str, verb: str, info: EngineInfo, unreachable: str) -> Choice:
+def choose(requested: Way, verb: str, info: EngineInfo, unreachable: str) -> Choice:
     """The transport for `verb` (push or pull); `unreachable` says why the shim is out of reach."""
-    if requested == "registry":
-        return Choice("registry", "as asked")
+    if requested is Way.REGISTRY:
+        return Choice(Way.REGISTRY, "as asked")
     if unreachable:
-        if requested == "engine":
+        if requested is Way.ENGINE:
             raise EngineError(
                 "the engine cannot reach ghpkg's loopback registry",
                 unreachable,
                 "use --transport registry (or auto), which needs no engine network",
             )
-        return Choice(
-            "registry", f"the engine cannot reach ghpkg's loopback registry: {unreachable}"
-        )
-    if requested == "engine":
-        return Choice("engine", "as asked")
+        why = f"the engine cannot reach ghpkg's loopback registry: {unreachable}"
+        return Choice(Way.REGISTRY, why)
+    if requested is Way.ENGINE:
+        return Choice(Way.ENGINE, "as asked")
     if info.containerd_store:
-        return Choice("engine", "fastest on the containerd image store")
+        return Choice(Way.ENGINE, "fastest on the containerd image store")
     threshold = FASTER_ENGINE_PUSH if verb == "push" else FASTER_ENGINE_PULL
     if info.major >= threshold:
-        return Choice("engine", f"fastest on Engine {threshold}+")
-    return Choice("registry", f"faster than the engine's own {verb} before Engine {threshold}")
+        return Choice(Way.ENGINE, f"fastest on Engine {threshold}+")
+    return Choice(Way.REGISTRY, f"faster than the engine's own {verb} before Engine {threshold}")
 
 
 def unreachable(engine: Engine, remote: bool) -> str:

@@ -15,6 +15,7 @@ from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.registry import layout as registry_layout
 from ghpkg.settings import Registry, Settings
+from ghpkg.settings import Transport as Way
 from ghpkg.transports import Transport, choice
 from ghpkg.transports.engine import EngineTransport
 from ghpkg.transports.registry import RegistryTransport
@@ -49,7 +50,7 @@ def prepare(settings: Settings, log: Log, verb: str) -> Connected:
     where = f"Docker engine {info.version}{store_note(info)}"
     log.info(f"{where}: {verb}ing via {chosen.name} ({chosen.why})")
     status = log.status if log.terminal else None  # a progress bar on a terminal
-    if chosen.name == "engine":
+    if chosen.name is Way.ENGINE:
         transport: Transport = EngineTransport(registry, engine, log.info, settings.retries, status)
     else:
         transport = RegistryTransport(registry, engine, log.info, settings.cache_dir, status)

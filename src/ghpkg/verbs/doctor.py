@@ -13,6 +13,7 @@ from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
 from ghpkg.settings import Settings
+from ghpkg.settings import Transport as Way
 from ghpkg.verbs.checklist import Findings, Status
 from ghpkg.verbs.doctor_network import network_checks
 from ghpkg.verbs.doctor_token import token_checks
@@ -84,7 +85,7 @@ def _engine(settings: Settings, found: Findings) -> None:
     }
     how = (
         "the engine, through ghpkg's loopback registry"
-        if chosen.name == "engine"
+        if chosen.name is Way.ENGINE
         else "the registry API"
     )
     found.add(
