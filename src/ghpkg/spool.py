@@ -20,6 +20,7 @@ from pathlib import Path
 from ghpkg.blobcache import CachedBlob
 from ghpkg.compress import DEFAULT_LEVEL, empty_gzip, gzip_stream
 from ghpkg.errors import GhpkgError
+from ghpkg.registry.blob_writer import BlobWriter
 from ghpkg.save_archive import LayerEntry
 
 # A legacy-layout layer (named by a v1 ID) this big is matched to a cached layer by its size,
@@ -70,7 +71,7 @@ class Throttle:
 
 
 class Spooler:
-    """The callback read_save calls for each layer; it decides to skip, copy or compress."""
+    """Each layer of the save stream, as it passes: skipped, copied or compressed."""
 
     def __init__(
         self,
@@ -78,9 +79,8 @@ class Spooler:
         pool: Executor,
         log: Callable[[str], None],
         known: dict[str, CachedBlob],
-        skippable: Callable[[str, int], bool],
+        writer: BlobWriter,
         guess: bool = True,
-        on_blob: Callable[[LayerBlob], None] | None = None,
         level: int = DEFAULT_LEVEL,
         every: float = 5.0,
     ) -> None:
@@ -88,9 +88,8 @@ class Spooler:
         self.pool = pool
         self.log = log
         self.known = known
-        self.skippable = skippable
+        self.writer = writer  # what the repository has, or may mount, need not be read
         self.guess = guess
-        self.on_blob = on_blob
         self.level = level
         self.every = every
 
@@ -116,7 +115,7 @@ class Spooler:
         return self._compress(entry, name)
 
     def _gzip(self, entry: LayerEntry, name: str | None) -> LayerBlob:
-        if name and self.skippable(name, entry.size):
+        if name and self.writer.reachable(name, entry.size):
             self.log(f"layer {_short(name)}: already in the registry")
             return LayerBlob(entry.name, name, entry.size, None, None, None)
         path = self._path(entry.size)
@@ -138,7 +137,7 @@ class Spooler:
                 "run the push again",
             )
         throttle.done(f"copied {written / MB:.1f} MB", written)
-        return self._done(LayerBlob(entry.name, actual, written, None, None, path))
+        return LayerBlob(entry.name, actual, written, None, None, path)
 
     def _read_past(self, entry: LayerEntry) -> LayerBlob:
         """A legacy layer whose size matches a cached one: hash it to be sure, do not compress."""
@@ -187,7 +186,7 @@ class Spooler:
         throttle.done(f"{read / MB:.1f} MB -> {written / MB:.1f} MB", read)
         diff_id = name if named and name else "sha256:" + diff.hexdigest()
         digest = "sha256:" + blob.hexdigest()
-        return self._done(LayerBlob(entry.name, digest, written, diff_id, read, path))
+        return LayerBlob(entry.name, digest, written, diff_id, read, path)
 
     def _path(self, size: int) -> Path:
         """A new spool file, where a layer of `size` bytes still fits (gzip never grows it much)."""
@@ -202,11 +201,6 @@ class Spooler:
         handle, name = tempfile.mkstemp(prefix="layer-", suffix=".gz", dir=self.directory)
         os.close(handle)
         return Path(name)
-
-    def _done(self, blob: LayerBlob) -> LayerBlob:
-        if self.on_blob is not None:
-            self.on_blob(blob)
-        return blob
 
 
 def _short(digest: str) -> str:
