@@ -30,7 +30,7 @@ from ghpkg.reference import Reference
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import BlobStore, BlobWriter
 from ghpkg.save_archive import SaveArchive, SavedImage
-from ghpkg.spool import LayerBlob, Spooler
+from ghpkg.spool import LayerBlob, Spooler, in_order
 from ghpkg.uploads import DEFAULT_LIMITS, Limits, Uploader, check_sizes, refuse_foreign, unique
 
 __all__ = ["Limits", "PushResult", "Registry", "push_image"]
@@ -248,32 +248,12 @@ def _read(
                 uploader.add(blob)
             image = archive.image(results, facts.config_digest)
             refuse_foreign(image.foreign)
-            blobs = _layer_blobs(image)
+            blobs = in_order(image)
             if not any(blob.missed for blob in blobs):
                 return image, blobs
             log("a layer was not the one the cache suggested; reading the image again")
             known = {d: b for d, b in known.items() if writer.has(b.digest, b.size)}
     raise GhpkgError("could not read the image's layers", "the engine's archive changed", "")
-
-
-def _layer_blobs(image: SavedImage[LayerBlob]) -> list[LayerBlob]:
-    """The layers in order, each checked against the config's diff_id where it was hashed."""
-    blobs: list[LayerBlob] = []
-    for diff_id, blob in zip(image.diff_ids, image.layers, strict=True):
-        if blob is None:  # pragma: no cover - only foreign layers lack bytes, refused before
-            raise GhpkgError("a layer is missing from the engine's archive", diff_id, "")
-        if blob.diff_id is not None and blob.diff_id != diff_id and not blob.missed:
-            raise GhpkgError(
-                f"layer {short(diff_id)} does not match the image config",
-                f"its content has digest {blob.diff_id}",
-                "the engine's image store may be damaged; rebuild the image",
-            )
-        blobs.append(
-            LayerBlob(
-                blob.name, blob.digest, blob.size, diff_id, blob.diff_size, blob.spool, blob.missed
-            )
-        )
-    return blobs
 
 
 def _finish(

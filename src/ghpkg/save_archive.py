@@ -13,10 +13,11 @@ import io
 import json
 import posixpath
 import tarfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from ghpkg.compress import sniff
 from ghpkg.errors import EngineError
 from ghpkg.manifest import FOREIGN_LAYERS, OCI_INDEX, OCI_MANIFEST, SCHEMA2, SCHEMA2_LIST
 
@@ -24,8 +25,6 @@ T = TypeVar("T")
 
 READ_SIZE = 1 << 20
 METADATA_MAX = 16 << 20
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _INDEXES = (OCI_INDEX, SCHEMA2_LIST)
 _MANIFESTS = (OCI_MANIFEST, SCHEMA2)
 
@@ -68,10 +67,8 @@ class ForeignLayer:
 
 @dataclass(frozen=True)
 class SavedImage(Generic[T]):
-    """One image in the archive: its config and, per layer, the callback's result.
-
-    A layer is None only when it is foreign and its bytes are not in the archive.
-    """
+    """One image in the archive: its config and, per layer, the caller's result (None only
+    for a foreign layer whose bytes are not in the archive)."""
 
     layout: str
     config: bytes
@@ -100,26 +97,6 @@ class _ChunkReader(io.RawIOBase):
         buffer[:count] = self._pending[:count]
         self._pending = self._pending[count:]
         return count
-
-
-def sniff(head: bytes) -> str:
-    """What a blob is from its first bytes: gzip, zstd, tar, or metadata (JSON and the rest)."""
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(ZSTD_MAGIC):
-        return "zstd"
-    block = head[:512]
-    if len(block) == 512 and (block == bytes(512) or _tar_header(block)):
-        return "tar"
-    return "metadata"
-
-
-def _tar_header(block: bytes) -> bool:
-    try:
-        tarfile.TarInfo.frombuf(block, tarfile.ENCODING, "surrogateescape")
-    except tarfile.HeaderError:
-        return False
-    return True
 
 
 class SaveArchive:
@@ -162,9 +139,9 @@ class SaveArchive:
         foreign = _foreign(self.files, diff_ids, sources)
         skipped = {layer.index for layer in foreign}
         found = [self._resolve(name, results) for name in names]
-        for i, name in enumerate(names):
-            if found[i] not in results and i not in skipped:
-                raise _broken(f"layer {name} is listed but not in the archive")
+        for i, name in enumerate(found):
+            if name not in results and i not in skipped:
+                raise _broken(f"layer {names[i]} is listed but not in the archive")
         layers = tuple(results.get(name) for name in found)
         layout = "oci" if "index.json" in self.files else "docker"
         return SavedImage(layout, config, diff_ids, layers, foreign)
@@ -213,24 +190,17 @@ def _link_target(name: str, member: tarfile.TarInfo) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
 
 
-def read_save(
-    stream: Iterable[bytes],
-    on_layer: Callable[[LayerEntry], T],
-    config_digest: str | None = None,
-) -> SavedImage[T]:
-    """Read a `docker save` stream whole; on_layer consumes each layer as it passes by."""
-    archive = SaveArchive(stream)
-    results = {entry.name: on_layer(entry) for entry in archive.layers()}
-    return archive.image(results, config_digest)
-
-
 def _docker_entry(
     files: dict[str, bytes], config_digest: str | None
 ) -> tuple[bytes, list[str], dict[str, Any]]:
     entries = _json(files["manifest.json"], "manifest.json")
     if not isinstance(entries, list) or not entries:
         raise _broken("manifest.json lists no image")
-    entry = _pick(entries, config_digest)
+    hex_part = (config_digest or "").split(":", 1)[-1]
+    chosen = [e for e in entries if isinstance(e, dict) and hex_part in str(e.get("Config", ""))]
+    entry = chosen[0] if config_digest and chosen else entries[0]
+    if not isinstance(entry, dict) or "Config" not in entry:
+        raise _broken("manifest.json has no Config")
     config = _file(files, posixpath.normpath(str(entry["Config"])))
     names = [posixpath.normpath(str(name)) for name in entry.get("Layers") or []]
     sources = entry.get("LayerSources") or {}
@@ -254,15 +224,12 @@ def _foreign(
     for i, diff_id in enumerate(diff_ids):
         desc = sources.get(diff_id)
         if isinstance(desc, dict) and desc.get("mediaType") in FOREIGN_LAYERS:
-            found[i] = ForeignLayer(
-                i, diff_id, str(desc.get("mediaType", "")), tuple(desc.get("urls") or ())
-            )
-    manifest = _oci_manifest(files)
-    for i, desc in enumerate((manifest or {}).get("layers") or []):
+            urls = tuple(desc.get("urls") or ())
+            found[i] = ForeignLayer(i, diff_id, str(desc["mediaType"]), urls)
+    for i, desc in enumerate((_oci_manifest(files) or {}).get("layers") or []):
         media_type = str(desc.get("mediaType", ""))
         if media_type in FOREIGN_LAYERS and i < len(diff_ids) and i not in found:
-            urls = tuple(desc.get("urls") or ())
-            found[i] = ForeignLayer(i, diff_ids[i], media_type, urls)
+            found[i] = ForeignLayer(i, diff_ids[i], media_type, tuple(desc.get("urls") or ()))
     return tuple(found[i] for i in sorted(found))
 
 
@@ -290,18 +257,6 @@ def _oci_manifest(files: dict[str, bytes]) -> dict[str, Any] | None:
             return None
         node = _json(files[name], name)
     return None
-
-
-def _pick(entries: list[Any], config_digest: str | None) -> dict[str, Any]:
-    if config_digest:
-        hex_part = config_digest.split(":", 1)[-1]
-        for entry in entries:
-            if isinstance(entry, dict) and hex_part in str(entry.get("Config", "")):
-                return entry
-    entry = entries[0]
-    if not isinstance(entry, dict) or "Config" not in entry:
-        raise _broken("manifest.json has no Config")
-    return entry
 
 
 def _file(files: dict[str, bytes], name: str) -> bytes:

@@ -21,7 +21,7 @@ from ghpkg.blobcache import CachedBlob
 from ghpkg.compress import DEFAULT_LEVEL, empty_gzip, gzip_stream
 from ghpkg.errors import GhpkgError
 from ghpkg.registry.blob_writer import BlobWriter
-from ghpkg.save_archive import LayerEntry
+from ghpkg.save_archive import LayerEntry, SavedImage
 
 # A legacy-layout layer (named by a v1 ID) this big is matched to a cached layer by its size,
 # then checked by its digest as it is read past; smaller ones are simply compressed.
@@ -201,6 +201,26 @@ class Spooler:
         handle, name = tempfile.mkstemp(prefix="layer-", suffix=".gz", dir=self.directory)
         os.close(handle)
         return Path(name)
+
+
+def in_order(image: SavedImage[LayerBlob]) -> list[LayerBlob]:
+    """The layers in order, each checked against the config's diff_id where it was hashed."""
+    blobs: list[LayerBlob] = []
+    for diff_id, blob in zip(image.diff_ids, image.layers, strict=True):
+        if blob is None:  # pragma: no cover - only foreign layers lack bytes, refused before
+            raise GhpkgError("a layer is missing from the engine's archive", diff_id, "")
+        if blob.diff_id is not None and blob.diff_id != diff_id and not blob.missed:
+            raise GhpkgError(
+                f"layer {_short(diff_id)} does not match the image config",
+                f"its content has digest {blob.diff_id}",
+                "the engine's image store may be damaged; rebuild the image",
+            )
+        blobs.append(
+            LayerBlob(
+                blob.name, blob.digest, blob.size, diff_id, blob.diff_size, blob.spool, blob.missed
+            )
+        )
+    return blobs
 
 
 def _short(digest: str) -> str:
