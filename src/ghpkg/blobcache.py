@@ -69,6 +69,14 @@ class BlobCache:
         paths = self._load()["repos"].get(host, {}).get(digest, [])
         return [str(path) for path in reversed(paths)]
 
+    def siblings(self, host: str, path: str, digest: str) -> list[str]:
+        """Other repositories of path's owner where the blob was pushed: where to mount from.
+
+        Never another owner's: the cache is a file an earlier job could have written.
+        """
+        owner = path.split("/", 1)[0] + "/"
+        return [p for p in self.repositories(host, digest) if p != path and p.startswith(owner)]
+
     def record_layer(self, diff_id: str, blob: CachedBlob) -> None:
         """Remember which compressed blob a layer became."""
         for data in (self._load(), self._changes):

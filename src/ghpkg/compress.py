@@ -12,6 +12,7 @@ at the same ratio; zlib does the rest.
 from __future__ import annotations
 
 import os
+import tarfile
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -24,6 +25,8 @@ SAMPLE = 16 << 10
 # A sample that deflates to more than this fraction of its size counts as incompressible.
 STORE_RATIO = 0.92
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def _deflater() -> ModuleType:
@@ -98,3 +101,23 @@ def empty_gzip() -> bytes:
     """A gzip member of no data: what an empty stream compresses to."""
     compressor = zlib.compressobj(0, zlib.DEFLATED, _GZIP_WBITS)
     return compressor.compress(b"") + compressor.flush()
+
+
+def sniff(head: bytes) -> str:
+    """What a blob is from its first bytes: gzip, zstd, tar, or metadata (JSON and the rest)."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    block = head[:512]
+    if len(block) == 512 and (block == bytes(512) or _tar_header(block)):
+        return "tar"
+    return "metadata"
+
+
+def _tar_header(block: bytes) -> bool:
+    try:
+        tarfile.TarInfo.frombuf(block, tarfile.ENCODING, "surrogateescape")
+    except tarfile.HeaderError:
+        return False
+    return True

@@ -2,8 +2,8 @@
 
 GitHub's recommended migration from the Docker registry to the Container registry: the
 manifest is read by tag from the source, every blob the destination lacks is streamed from a
-source GET straight into a destination upload, and the same manifest bytes are PUT by tag, so
-the digest is preserved.
+source GET through the destination's `BlobWriter`, and the same manifest bytes are PUT by tag,
+so the digest is preserved.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from ghpkg.errors import RegistryError
 from ghpkg.manifest import OCI_MANIFEST, Descriptor, parse_schema2, sha256_digest
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
+from ghpkg.registry.answers import short
+from ghpkg.registry.blob_writer import Blob, BlobWriter
 
 Log = Callable[[str], None]
 
@@ -37,19 +39,20 @@ def copy_image(
     dst: Reference,
     log: Log,
     done: set[str] | None = None,
+    writer: BlobWriter | None = None,
 ) -> CopyResult:
     """Copy src to dst by tag; `done` holds blob digests already copied (several tags)."""
     done = set() if done is None else done
+    writer = writer or BlobWriter(destination, dst.path)
     raw, content_type = source.get_manifest(src.path, src.version)
     manifest = parse_schema2(raw, content_type, str(src))
     copied = skipped = sent = 0
     for blob in _unique((manifest.config, *manifest.layers)):
-        if blob.digest in done or destination.blob_size(dst.path, blob.digest) is not None:
-            skipped += 1
-        else:
-            _copy_blob(source, destination, src, dst, blob)
-            log(f"blob {_short(blob.digest)}: copied {blob.size / 1e6:.1f} MB")
+        if blob.digest not in done and writer.write(_streamed(source, src, blob)):
+            log(f"blob {short(blob.digest)}: copied {blob.size / 1e6:.1f} MB")
             copied, sent = copied + 1, sent + blob.size
+        else:
+            skipped += 1
         done.add(blob.digest)
     media_type = _media_type(raw, content_type)
     destination.put_manifest(dst.path, dst.version, raw, media_type)
@@ -64,17 +67,9 @@ def copy_image(
     return CopyResult(manifest.digest, copied, sent, skipped)
 
 
-def _copy_blob(
-    source: RegistryClient,
-    destination: RegistryClient,
-    src: Reference,
-    dst: Reference,
-    blob: Descriptor,
-) -> None:
-    """Stream one blob from a source GET into a destination upload (a new GET per attempt)."""
-    destination.upload_stream(
-        dst.path, lambda: source.open_blob(src.path, blob.digest, blob.size), blob.digest, blob.size
-    )
+def _streamed(source: RegistryClient, src: Reference, blob: Descriptor) -> Blob:
+    """The blob as a source GET streams it (a new GET per attempt)."""
+    return Blob(blob.digest, blob.size, lambda: source.open_blob(src.path, blob.digest, blob.size))
 
 
 def _unique(blobs: tuple[Descriptor, ...]) -> list[Descriptor]:
@@ -88,10 +83,6 @@ def _media_type(raw: bytes, content_type: str) -> str:
     except (ValueError, AttributeError):
         declared = None
     return str(declared or content_type or OCI_MANIFEST)
-
-
-def _short(digest: str) -> str:
-    return digest.split(":", 1)[-1][:12]
 
 
 __all__ = ["CopyResult", "copy_image"]

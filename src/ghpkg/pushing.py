@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ghpkg.blobcache import BlobCache, CachedBlob
 from ghpkg.compress import workers
@@ -24,18 +25,14 @@ from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, build_schema2, sha256_digest
 from ghpkg.pulling import same_config
 from ghpkg.reference import Reference
-from ghpkg.save_archive import SavedImage, read_save
-from ghpkg.spool import LayerBlob, Spooler
-from ghpkg.uploads import Registry, Target, Uploader, short
+from ghpkg.registry.answers import short
+from ghpkg.registry.blob_writer import BlobStore, BlobWriter
+from ghpkg.save_archive import SaveArchive, SavedImage
+from ghpkg.spool import LayerBlob, Spooler, in_order
+from ghpkg.uploads import DEFAULT_LIMITS, Limits, Uploader, check_sizes, refuse_foreign, unique
 
 __all__ = ["Limits", "PushResult", "Registry", "push_image"]
 
-FOREIGN_RULE = (
-    'GitHub: "When installing or publishing a Docker image, the Docker registry does not '
-    'currently support foreign layers, such as Windows images."'
-)
-LAYER_RULE = "GitHub Packages' Docker registry accepts layers of at most {limit} (compressed)"
-IMAGE_RULE = "GitHub Packages' Docker registry gives images over {limit} degraded service"
 # Uploads may start before the whole image is read when even twice its unpacked size (tar
 # headers, gzip framing) is within the limits: then no size rule can fail.
 EARLY_GATE_FACTOR = 2
@@ -43,12 +40,23 @@ EARLY_GATE_FACTOR = 2
 Log = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Limits:
-    """The registry's size rules: a bigger layer is refused, a bigger image is warned about."""
+class Registry(BlobStore, Protocol):
+    """What a push needs of ghpkg.registry.RegistryClient: blobs, and manifests by tag."""
 
-    layer_max: int = 5 * 1024**3
-    image_warn: int = 10 * 1024**3
+    def open_blob(self, path: str, digest: str, size: int | None = None) -> Iterator[bytes]: ...
+
+    def put_manifest(self, path: str, tag: str, raw: bytes, media_type: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The repository pushed to: its writer and the digest cache."""
+
+    writer: BlobWriter
+    registry: Registry
+    host: str
+    path: str
+    cache: BlobCache | None
 
 
 @dataclass(frozen=True)
@@ -79,32 +87,36 @@ def push_image(
     image_id: str,
     refs: list[Reference],
     log: Log,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     cache: BlobCache | None = None,
 ) -> PushResult:
     """Push a local image under every tag in refs (one repository) as one schema-2 manifest."""
     path = _one_path(refs)
-    target = Target(registry, refs[0].registry, path, cache)
+    host = refs[0].registry
+    writer = BlobWriter(registry, path, log)
+    if cache is not None:  # mounts only from where the cache says this owner pushed the blob
+        writer = BlobWriter(registry, path, log, partial(cache.siblings, host, path))
+    target = _Target(writer, registry, host, path, cache)
     facts = _inspect(engine, image_id, cache, limits)
     fast = _fast_manifest(target, facts, limits, log)
     if fast is not None:
         layers, config = fast
         log("every blob is already in the registry: no `docker save` needed")
         manifest = _finish(target, refs, facts, config, layers, log)
-        return PushResult(sha256_digest(manifest), manifest, 0, len(_unique(layers)) + 1)
+        return PushResult(sha256_digest(manifest), manifest, 0, len(unique(layers)) + 1)
     known = _known_layers(target, facts)
-    uploader = Uploader(target, log, facts.early_gate, limits.layer_max)
+    uploader = Uploader(writer, log, facts.early_gate, limits.layer_max)
     try:
         with tempfile.TemporaryDirectory(prefix="ghpkg-push-") as spool_dir:
-            read = _Reading(engine, facts, target, Path(spool_dir), uploader, log)
-            image, blobs = read.once(known)
+            read = partial(_read, engine, facts, writer, Path(spool_dir), uploader, log)
+            image, blobs = read(known)
             config = Descriptor(CONFIG, len(image.config), sha256_digest(image.config))
-            _check_sizes(blobs, config.size, limits, log)
-            if _unresolved(target, blobs, log):
+            check_sizes(blobs, config.size, limits, log)
+            if any(not writer.ensure(b.digest, b.size) for b in unique(blobs) if b.spool is None):
                 log("a blob could not be mounted from a sibling repository; reading again")
-                present = {d: b for d, b in known.items() if target.has(b.digest, b.size)}
-                image, blobs = read.once(present)
-                _check_sizes(blobs, config.size, limits, log)
+                present = {d: b for d, b in known.items() if writer.has(b.digest, b.size)}
+                image, blobs = read(present)
+                check_sizes(blobs, config.size, limits, log)
             uploaded, skipped = uploader.finish(blobs)
             config_sent = uploader.config(image.config, config.digest)
     finally:
@@ -151,20 +163,20 @@ def _inspect(engine: Engine, image_id: str, cache: BlobCache | None, limits: Lim
     return _Facts(full_id, diff_ids, config_digest, early, containerd, attrs)
 
 
-def _known_layers(target: Target, facts: _Facts) -> dict[str, CachedBlob]:
+def _known_layers(target: _Target, facts: _Facts) -> dict[str, CachedBlob]:
     """Cached layers whose blob is in the target repository (HEAD) or a sibling (mountable)."""
     known: dict[str, CachedBlob] = {}
     if target.cache is None:
         return known
     for diff_id in dict.fromkeys(facts.diff_ids):
         blob = target.cache.layer(diff_id)
-        if blob is not None and (target.has(blob.digest, blob.size) or target.sources(blob.digest)):
+        if blob is not None and target.writer.reachable(blob.digest, blob.size):
             known[diff_id] = blob
     return known
 
 
 def _fast_manifest(
-    target: Target, facts: _Facts, limits: Limits, log: Log
+    target: _Target, facts: _Facts, limits: Limits, log: Log
 ) -> tuple[list[LayerBlob], Descriptor] | None:
     """The manifest's parts when the config and every layer are in the registry, else None."""
     if target.cache is None or facts.config_digest is None or not facts.diff_ids:
@@ -178,7 +190,7 @@ def _fast_manifest(
             LayerBlob(diff_id, cached.digest, cached.size, diff_id, cached.diff_size, None)
         )
     cached_config = target.cache.config(facts.image_id)
-    config_size = target.size(facts.config_digest)
+    config_size = target.writer.size(facts.config_digest)
     if config_size is None or config_size < 0:
         if cached_config is None or cached_config.digest != facts.config_digest:
             return None
@@ -191,15 +203,15 @@ def _fast_manifest(
     # only blobs this repository already holds may stand for them (whoever put them here could
     # push here anyway). A mount from a sibling would let an entry another job wrote choose
     # what is published; without one, the image is read and its digests computed.
-    if any(not target.has(b.digest, b.size) for b in _unique(blobs)):
+    if any(not target.writer.has(b.digest, b.size) for b in unique(blobs)):
         return None
-    _check_sizes(blobs, config_size, limits, log)
-    if not target.ensure(facts.config_digest, config_size, log):  # checked against the image
+    check_sizes(blobs, config_size, limits, log)
+    if not target.writer.ensure(facts.config_digest, config_size):  # checked against the image
         return None
     return blobs, Descriptor(CONFIG, config_size, facts.config_digest)
 
 
-def _config_checks_out(target: Target, facts: _Facts, size: int) -> bool:
+def _config_checks_out(target: _Target, facts: _Facts, size: int) -> bool:
     """Whether the registry's config blob (its digest checked) is the local image's config."""
     assert facts.config_digest is not None
     try:
@@ -210,109 +222,38 @@ def _config_checks_out(target: Target, facts: _Facts, size: int) -> bool:
     return isinstance(body, dict) and same_config(facts.attrs, body)
 
 
-class _Reading:
-    """Reads `docker save` and spools its layers, handing each to the uploader when ready."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        facts: _Facts,
-        target: Target,
-        directory: Path,
-        uploader: Uploader,
-        log: Log,
-    ) -> None:
-        self.engine = engine
-        self.facts = facts
-        self.target = target
-        self.directory = directory
-        self.uploader = uploader
-        self.log = log
-
-    def skippable(self, digest: str, size: int) -> bool:
-        """Whether a blob need not be read: the repository or a sibling has it."""
-        return self.target.has(digest, size) or bool(self.target.sources(digest))
-
-    def once(self, known: dict[str, CachedBlob]) -> tuple[SavedImage[LayerBlob], list[LayerBlob]]:
-        """Read the image (twice if a guess about a legacy layer was wrong); check it."""
-        with ThreadPoolExecutor(workers(), thread_name_prefix="ghpkg-gzip") as pool:
-            for guess in (True, False):
-                spooler = Spooler(
-                    self.directory, pool, self.log, known, self.skippable, guess, self.uploader.add
-                )
-                self.log(f"reading the image (docker save {short(self.facts.image_id)})")
-                stream = self.engine.save(self.facts.image_id)
-                image = read_save(stream, spooler, self.facts.config_digest)
-                if image.foreign:
-                    _refuse_foreign(image)
-                blobs = _layer_blobs(image)
-                if not any(blob.missed for blob in blobs):
-                    return image, blobs
-                self.log("a layer was not the one the cache suggested; reading the image again")
-                known = {d: b for d, b in known.items() if self.target.has(b.digest, b.size)}
-        raise GhpkgError("could not read the image's layers", "the engine's archive changed", "")
-
-
-def _layer_blobs(image: SavedImage[LayerBlob]) -> list[LayerBlob]:
-    """The layers in order, each checked against the config's diff_id where it was hashed."""
-    blobs: list[LayerBlob] = []
-    for diff_id, blob in zip(image.diff_ids, image.layers, strict=True):
-        if blob is None:  # pragma: no cover - only foreign layers lack bytes, refused before
-            raise GhpkgError("a layer is missing from the engine's archive", diff_id, "")
-        if blob.diff_id is not None and blob.diff_id != diff_id and not blob.missed:
-            raise GhpkgError(
-                f"layer {short(diff_id)} does not match the image config",
-                f"its content has digest {blob.diff_id}",
-                "the engine's image store may be damaged; rebuild the image",
-            )
-        blobs.append(
-            LayerBlob(
-                blob.name, blob.digest, blob.size, diff_id, blob.diff_size, blob.spool, blob.missed
-            )
-        )
-    return blobs
-
-
-def _refuse_foreign(image: SavedImage[Any]) -> None:
-    layer = image.foreign[0]
-    raise GhpkgError(
-        f"the image has {len(image.foreign)} foreign layer(s), e.g. layer {layer.index + 1} "
-        f"({layer.media_type})",
-        FOREIGN_RULE,
-        "publish it to the Container registry (containers.HOSTNAME) or rebuild it on a base "
-        "image whose layers are distributable",
-    )
-
-
-def _check_sizes(blobs: list[LayerBlob], config_size: int, limits: Limits, log: Log) -> None:
-    """The registry's size rules, checked before any byte goes up."""
-    for index, blob in enumerate(blobs, 1):
-        if blob.size > limits.layer_max:
-            raise GhpkgError(
-                f"layer {index} ({short(blob.diff_id or blob.digest)}) is "
-                f"{_human(blob.size)} compressed",
-                LAYER_RULE.format(limit=_human(limits.layer_max)),
-                "split the large files over several layers (several COPY/RUN steps) or slim them",
-            )
-    total = config_size + sum(blob.size for blob in _unique(blobs))
-    if total > limits.image_warn:
-        log(
-            f"warning: the image is {_human(total)} compressed; "
-            + IMAGE_RULE.format(limit=_human(limits.image_warn))
-        )
-
-
-def _unresolved(target: Target, blobs: list[LayerBlob], log: Log) -> bool:
-    """Whether a layer that was not read (the cache said the registry has it) is missing."""
-    return any(
-        not target.ensure(blob.digest, blob.size, log)
-        for blob in _unique(blobs)
-        if blob.spool is None
-    )
+def _read(
+    engine: Engine,
+    facts: _Facts,
+    writer: BlobWriter,
+    directory: Path,
+    uploader: Uploader,
+    log: Log,
+    known: dict[str, CachedBlob],
+) -> tuple[SavedImage[LayerBlob], list[LayerBlob]]:
+    """Read `docker save` once, each layer spooled then handed to the uploader (read again
+    when a guess about a legacy layer was wrong)."""
+    with ThreadPoolExecutor(workers(), thread_name_prefix="ghpkg-gzip") as pool:
+        for guess in (True, False):
+            spooler = Spooler(directory, pool, log, known, writer, guess)
+            log(f"reading the image (docker save {short(facts.image_id)})")
+            archive = SaveArchive(engine.save(facts.image_id))
+            results: dict[str, LayerBlob] = {}
+            for entry in archive.layers():
+                results[entry.name] = blob = spooler(entry)
+                uploader.add(blob)
+            image = archive.image(results, facts.config_digest)
+            refuse_foreign(image.foreign)
+            blobs = in_order(image)
+            if not any(blob.missed for blob in blobs):
+                return image, blobs
+            log("a layer was not the one the cache suggested; reading the image again")
+            known = {d: b for d, b in known.items() if writer.has(b.digest, b.size)}
+    raise GhpkgError("could not read the image's layers", "the engine's archive changed", "")
 
 
 def _finish(
-    target: Target,
+    target: _Target,
     refs: list[Reference],
     facts: _Facts,
     config: Descriptor,
@@ -336,17 +277,3 @@ def _finish(
         )
         target.cache.save()
     return manifest.raw
-
-
-def _unique(blobs: list[LayerBlob]) -> list[LayerBlob]:
-    seen: dict[str, LayerBlob] = {}
-    for blob in blobs:
-        seen.setdefault(blob.digest, blob)
-    return list(seen.values())
-
-
-def _human(size: int) -> str:
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"

@@ -3,8 +3,8 @@
 Legacy (Engine < 25): `<id>/layer.tar` (uncompressed; duplicates are symlinks), `<config>.json`,
 `manifest.json`. OCI (Engine 25+): `blobs/sha256/<hex>`, `index.json`, `oci-layout` and a
 compatible `manifest.json`; the containerd image store keeps layers gzip-compressed there.
-The layout files come last, so every layer is handed to a callback as it streams by (what it
-is is told from its first bytes) and the image is put together when the stream ends.
+The layout files come last, so every layer is yielded as it streams by (what it is is told
+from its first bytes) and the image is put together when the stream ends.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import io
 import json
 import posixpath
 import tarfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from ghpkg.compress import sniff
 from ghpkg.errors import EngineError
 from ghpkg.manifest import FOREIGN_LAYERS, OCI_INDEX, OCI_MANIFEST, SCHEMA2, SCHEMA2_LIST
 
@@ -24,8 +25,6 @@ T = TypeVar("T")
 
 READ_SIZE = 1 << 20
 METADATA_MAX = 16 << 20
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _INDEXES = (OCI_INDEX, SCHEMA2_LIST)
 _MANIFESTS = (OCI_MANIFEST, SCHEMA2)
 
@@ -68,10 +67,8 @@ class ForeignLayer:
 
 @dataclass(frozen=True)
 class SavedImage(Generic[T]):
-    """One image in the archive: its config and, per layer, the callback's result.
-
-    A layer is None only when it is foreign and its bytes are not in the archive.
-    """
+    """One image in the archive: its config and, per layer, the caller's result (None only
+    for a foreign layer whose bytes are not in the archive)."""
 
     layout: str
     config: bytes
@@ -102,93 +99,89 @@ class _ChunkReader(io.RawIOBase):
         return count
 
 
-def sniff(head: bytes) -> str:
-    """What a blob is from its first bytes: gzip, zstd, tar, or metadata (JSON and the rest)."""
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(ZSTD_MAGIC):
-        return "zstd"
-    block = head[:512]
-    if len(block) == 512 and (block == bytes(512) or _tar_header(block)):
-        return "tar"
-    return "metadata"
+class SaveArchive:
+    """One pass over a `docker save` stream: its layers as they pass by, then its image."""
 
-
-def _tar_header(block: bytes) -> bool:
-    try:
-        tarfile.TarInfo.frombuf(block, tarfile.ENCODING, "surrogateescape")
-    except tarfile.HeaderError:
-        return False
-    return True
-
-
-class _Reader(Generic[T]):
-    """One pass over the archive: layers go to the callback, small files are kept."""
-
-    def __init__(self, on_layer: Callable[[LayerEntry], T]) -> None:
-        self.on_layer = on_layer
-        self.results: dict[str, T] = {}
+    def __init__(self, stream: Iterable[bytes]) -> None:
+        self._stream = stream
         self.links: dict[str, str] = {}
         self.files: dict[str, bytes] = {}
 
-    def read(self, stream: Iterable[bytes]) -> None:
-        reader = io.BufferedReader(_ChunkReader(stream), READ_SIZE)
-        with tarfile.open(fileobj=reader, mode="r|", bufsize=READ_SIZE) as archive:
-            for member in archive:
-                name = posixpath.normpath(member.name.lstrip("./") or ".")
-                if member.issym() or member.islnk():
-                    self.links[name] = _link_target(name, member)
-                elif member.isfile():
-                    self._file(archive, member, name)
+    def layers(self) -> Iterator[LayerEntry]:
+        """Each layer as it streams by; what the caller leaves unread is skipped."""
+        reader = io.BufferedReader(_ChunkReader(self._stream), READ_SIZE)
+        try:
+            with tarfile.open(fileobj=reader, mode="r|", bufsize=READ_SIZE) as archive:
+                for member in archive:
+                    name = posixpath.normpath(member.name.lstrip("./") or ".")
+                    if member.issym() or member.islnk():
+                        self.links[name] = _link_target(name, member)
+                    elif member.isfile():
+                        entry = self._file(archive, member, name)
+                        if entry is not None:
+                            yield entry
+                            for _ in entry.chunks():  # whatever the caller left unread
+                                pass
+        except tarfile.TarError as exc:
+            raise _broken(str(exc)) from None
 
-    def _file(self, archive: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> None:
+    def image(self, results: Mapping[str, T], config_digest: str | None = None) -> SavedImage[T]:
+        """The image, once the stream is read: per layer, `results` for its archive name."""
+        if "manifest.json" in self.files:
+            config, names, sources = _docker_entry(self.files, config_digest)
+        elif "index.json" in self.files:
+            config, names, sources = _oci_entry(self.files)
+        else:
+            raise _broken("it has neither manifest.json nor index.json")
+        diff_ids = _diff_ids(config)
+        if len(names) != len(diff_ids):
+            raise _broken(f"the archive lists {len(names)} layers, the config {len(diff_ids)}")
+        foreign = _foreign(self.files, diff_ids, sources)
+        skipped = {layer.index for layer in foreign}
+        found = [self._resolve(name, results) for name in names]
+        for i, name in enumerate(found):
+            if name not in results and i not in skipped:
+                raise _broken(f"layer {names[i]} is listed but not in the archive")
+        layers = tuple(results.get(name) for name in found)
+        layout = "oci" if "index.json" in self.files else "docker"
+        return SavedImage(layout, config, diff_ids, layers, foreign)
+
+    def _file(
+        self, archive: tarfile.TarFile, member: tarfile.TarInfo, name: str
+    ) -> LayerEntry | None:
         handle = archive.extractfile(member)
         if handle is None:  # pragma: no cover - regular files always have a handle
-            return
+            return None
         base = posixpath.basename(name)
         if base == "layer.tar":
-            self._layer(name, member.size, handle, handle.read(READ_SIZE), "tar")
-            return
+            return _entry(name, member.size, handle, handle.read(READ_SIZE), "tar")
         if name.startswith("blobs/"):
             head = handle.read(READ_SIZE)
             kind = sniff(head)
             if kind != "metadata":
-                self._layer(name, member.size, handle, head, kind)
-            elif member.size <= METADATA_MAX:
+                return _entry(name, member.size, handle, head, kind)
+            if member.size <= METADATA_MAX:
                 self.files[name] = head + handle.read()
-            return
-        if "/" not in name and base.endswith(".json") and member.size <= METADATA_MAX:
+        elif "/" not in name and base.endswith(".json") and member.size <= METADATA_MAX:
             self.files[name] = handle.read()
+        return None
 
-    def _layer(self, name: str, size: int, handle: Any, head: bytes, kind: str) -> None:
-        def rest() -> Iterator[bytes]:
-            while chunk := handle.read(READ_SIZE):
-                yield chunk
-
-        entry = LayerEntry(name=name, size=size, kind=kind, head=head, _rest=rest())
-        self.results[name] = self.on_layer(entry)
-        for _ in entry.chunks():  # whatever the callback left unread
-            pass
-
-    def _resolve(self, name: str) -> str:
+    def _resolve(self, name: str, results: Mapping[str, Any]) -> str:
         seen = {name}
-        while name not in self.results and name in self.links:
+        while name not in results and name in self.links:
             name = self.links[name]
             if name in seen:
                 break
             seen.add(name)
         return name
 
-    def has(self, name: str) -> bool:
-        """Whether the archive held this layer (directly or through a link)."""
-        return self._resolve(name) in self.results
 
-    def result(self, name: str) -> T:
-        """The callback's result for a layer the manifest lists."""
-        resolved = self._resolve(name)
-        if resolved not in self.results:
-            raise _broken(f"layer {name} is listed but not in the archive")
-        return self.results[resolved]
+def _entry(name: str, size: int, handle: Any, head: bytes, kind: str) -> LayerEntry:
+    def rest() -> Iterator[bytes]:
+        while chunk := handle.read(READ_SIZE):
+            yield chunk
+
+    return LayerEntry(name=name, size=size, kind=kind, head=head, _rest=rest())
 
 
 def _link_target(name: str, member: tarfile.TarInfo) -> str:
@@ -197,83 +190,54 @@ def _link_target(name: str, member: tarfile.TarInfo) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(name), member.linkname))
 
 
-def read_save(
-    stream: Iterable[bytes],
-    on_layer: Callable[[LayerEntry], T],
-    config_digest: str | None = None,
-) -> SavedImage[T]:
-    """Read a `docker save` stream; on_layer consumes each layer as it passes by."""
-    reader: _Reader[T] = _Reader(on_layer)
-    try:
-        reader.read(stream)
-    except tarfile.TarError as exc:
-        raise _broken(str(exc)) from None
-    if "manifest.json" in reader.files:
-        config, names, sources = _docker_entry(reader, config_digest)
-    elif "index.json" in reader.files:
-        config, names, sources = _oci_entry(reader)
-    else:
-        raise _broken("it has neither manifest.json nor index.json")
-    diff_ids = _diff_ids(config)
-    if len(names) != len(diff_ids):
-        raise _broken(f"the archive lists {len(names)} layers, the config {len(diff_ids)}")
-    foreign = _foreign(reader, diff_ids, sources)
-    skipped = {layer.index for layer in foreign}
-    layers = tuple(
-        None if i in skipped and not reader.has(name) else reader.result(name)
-        for i, name in enumerate(names)
-    )
-    layout = "oci" if "index.json" in reader.files else "docker"
-    return SavedImage(layout, config, diff_ids, layers, foreign)
-
-
 def _docker_entry(
-    reader: _Reader[Any], config_digest: str | None
+    files: dict[str, bytes], config_digest: str | None
 ) -> tuple[bytes, list[str], dict[str, Any]]:
-    entries = _json(reader.files["manifest.json"], "manifest.json")
+    entries = _json(files["manifest.json"], "manifest.json")
     if not isinstance(entries, list) or not entries:
         raise _broken("manifest.json lists no image")
-    entry = _pick(entries, config_digest)
-    config = _file(reader, posixpath.normpath(str(entry["Config"])))
+    hex_part = (config_digest or "").split(":", 1)[-1]
+    chosen = [e for e in entries if isinstance(e, dict) and hex_part in str(e.get("Config", ""))]
+    entry = chosen[0] if config_digest and chosen else entries[0]
+    if not isinstance(entry, dict) or "Config" not in entry:
+        raise _broken("manifest.json has no Config")
+    config = _file(files, posixpath.normpath(str(entry["Config"])))
     names = [posixpath.normpath(str(name)) for name in entry.get("Layers") or []]
     sources = entry.get("LayerSources") or {}
     return config, names, sources if isinstance(sources, dict) else {}
 
 
-def _oci_entry(reader: _Reader[Any]) -> tuple[bytes, list[str], dict[str, Any]]:
-    manifest = _oci_manifest(reader)
+def _oci_entry(files: dict[str, bytes]) -> tuple[bytes, list[str], dict[str, Any]]:
+    manifest = _oci_manifest(files)
     if manifest is None:
         raise _broken("index.json names no image manifest")
-    config = _file(reader, _blob_name(str(manifest["config"]["digest"])))
+    config = _file(files, _blob_name(str(manifest["config"]["digest"])))
     names = [_blob_name(str(desc["digest"])) for desc in manifest.get("layers") or []]
     return config, names, {}
 
 
 def _foreign(
-    reader: _Reader[Any], diff_ids: tuple[str, ...], sources: dict[str, Any]
+    files: dict[str, bytes], diff_ids: tuple[str, ...], sources: dict[str, Any]
 ) -> tuple[ForeignLayer, ...]:
     """Foreign layers, from manifest.json's LayerSources and the OCI manifest's media types."""
     found: dict[int, ForeignLayer] = {}
     for i, diff_id in enumerate(diff_ids):
         desc = sources.get(diff_id)
         if isinstance(desc, dict) and desc.get("mediaType") in FOREIGN_LAYERS:
-            found[i] = ForeignLayer(
-                i, diff_id, str(desc.get("mediaType", "")), tuple(desc.get("urls") or ())
-            )
-    manifest = _oci_manifest(reader)
-    for i, desc in enumerate((manifest or {}).get("layers") or []):
+            urls = tuple(desc.get("urls") or ())
+            found[i] = ForeignLayer(i, diff_id, str(desc["mediaType"]), urls)
+    for i, desc in enumerate((_oci_manifest(files) or {}).get("layers") or []):
         media_type = str(desc.get("mediaType", ""))
         if media_type in FOREIGN_LAYERS and i < len(diff_ids) and i not in found:
-            urls = tuple(desc.get("urls") or ())
-            found[i] = ForeignLayer(i, diff_ids[i], media_type, urls)
+            found[i] = ForeignLayer(i, diff_ids[i], media_type, tuple(desc.get("urls") or ()))
     return tuple(found[i] for i in sorted(found))
 
 
-def _oci_manifest(reader: _Reader[Any]) -> dict[str, Any] | None:
+def _oci_manifest(files: dict[str, bytes]) -> dict[str, Any] | None:
     """The image manifest index.json leads to (first image, attestations skipped)."""
-    if "index.json" not in reader.files:
+    if "index.json" not in files:
         return None
-    node: Any = _json(reader.files["index.json"], "index.json")
+    node: Any = _json(files["index.json"], "index.json")
     for _depth in range(4):
         kind = node.get("mediaType", OCI_INDEX) if isinstance(node, dict) else ""
         if kind in _MANIFESTS or (isinstance(node, dict) and "config" in node):
@@ -289,28 +253,16 @@ def _oci_manifest(reader: _Reader[Any]) -> dict[str, Any] | None:
         if not images:
             return None
         name = _blob_name(str(images[0]["digest"]))
-        if name not in reader.files:
+        if name not in files:
             return None
-        node = _json(reader.files[name], name)
+        node = _json(files[name], name)
     return None
 
 
-def _pick(entries: list[Any], config_digest: str | None) -> dict[str, Any]:
-    if config_digest:
-        hex_part = config_digest.split(":", 1)[-1]
-        for entry in entries:
-            if isinstance(entry, dict) and hex_part in str(entry.get("Config", "")):
-                return entry
-    entry = entries[0]
-    if not isinstance(entry, dict) or "Config" not in entry:
-        raise _broken("manifest.json has no Config")
-    return entry
-
-
-def _file(reader: _Reader[Any], name: str) -> bytes:
-    if name not in reader.files:
+def _file(files: dict[str, bytes], name: str) -> bytes:
+    if name not in files:
         raise _broken(f"{name} is missing")
-    return reader.files[name]
+    return files[name]
 
 
 def _diff_ids(config: bytes) -> tuple[str, ...]:

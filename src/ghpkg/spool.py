@@ -20,7 +20,8 @@ from pathlib import Path
 from ghpkg.blobcache import CachedBlob
 from ghpkg.compress import DEFAULT_LEVEL, empty_gzip, gzip_stream
 from ghpkg.errors import GhpkgError
-from ghpkg.save_archive import LayerEntry
+from ghpkg.registry.blob_writer import BlobWriter
+from ghpkg.save_archive import LayerEntry, SavedImage
 
 # A legacy-layout layer (named by a v1 ID) this big is matched to a cached layer by its size,
 # then checked by its digest as it is read past; smaller ones are simply compressed.
@@ -70,7 +71,7 @@ class Throttle:
 
 
 class Spooler:
-    """The callback read_save calls for each layer; it decides to skip, copy or compress."""
+    """Each layer of the save stream, as it passes: skipped, copied or compressed."""
 
     def __init__(
         self,
@@ -78,9 +79,8 @@ class Spooler:
         pool: Executor,
         log: Callable[[str], None],
         known: dict[str, CachedBlob],
-        skippable: Callable[[str, int], bool],
+        writer: BlobWriter,
         guess: bool = True,
-        on_blob: Callable[[LayerBlob], None] | None = None,
         level: int = DEFAULT_LEVEL,
         every: float = 5.0,
     ) -> None:
@@ -88,9 +88,8 @@ class Spooler:
         self.pool = pool
         self.log = log
         self.known = known
-        self.skippable = skippable
+        self.writer = writer  # what the repository has, or may mount, need not be read
         self.guess = guess
-        self.on_blob = on_blob
         self.level = level
         self.every = every
 
@@ -116,7 +115,7 @@ class Spooler:
         return self._compress(entry, name)
 
     def _gzip(self, entry: LayerEntry, name: str | None) -> LayerBlob:
-        if name and self.skippable(name, entry.size):
+        if name and self.writer.reachable(name, entry.size):
             self.log(f"layer {_short(name)}: already in the registry")
             return LayerBlob(entry.name, name, entry.size, None, None, None)
         path = self._path(entry.size)
@@ -138,7 +137,7 @@ class Spooler:
                 "run the push again",
             )
         throttle.done(f"copied {written / MB:.1f} MB", written)
-        return self._done(LayerBlob(entry.name, actual, written, None, None, path))
+        return LayerBlob(entry.name, actual, written, None, None, path)
 
     def _read_past(self, entry: LayerEntry) -> LayerBlob:
         """A legacy layer whose size matches a cached one: hash it to be sure, do not compress."""
@@ -187,7 +186,7 @@ class Spooler:
         throttle.done(f"{read / MB:.1f} MB -> {written / MB:.1f} MB", read)
         diff_id = name if named and name else "sha256:" + diff.hexdigest()
         digest = "sha256:" + blob.hexdigest()
-        return self._done(LayerBlob(entry.name, digest, written, diff_id, read, path))
+        return LayerBlob(entry.name, digest, written, diff_id, read, path)
 
     def _path(self, size: int) -> Path:
         """A new spool file, where a layer of `size` bytes still fits (gzip never grows it much)."""
@@ -203,10 +202,25 @@ class Spooler:
         os.close(handle)
         return Path(name)
 
-    def _done(self, blob: LayerBlob) -> LayerBlob:
-        if self.on_blob is not None:
-            self.on_blob(blob)
-        return blob
+
+def in_order(image: SavedImage[LayerBlob]) -> list[LayerBlob]:
+    """The layers in order, each checked against the config's diff_id where it was hashed."""
+    blobs: list[LayerBlob] = []
+    for diff_id, blob in zip(image.diff_ids, image.layers, strict=True):
+        if blob is None:  # pragma: no cover - only foreign layers lack bytes, refused before
+            raise GhpkgError("a layer is missing from the engine's archive", diff_id, "")
+        if blob.diff_id is not None and blob.diff_id != diff_id and not blob.missed:
+            raise GhpkgError(
+                f"layer {_short(diff_id)} does not match the image config",
+                f"its content has digest {blob.diff_id}",
+                "the engine's image store may be damaged; rebuild the image",
+            )
+        blobs.append(
+            LayerBlob(
+                blob.name, blob.digest, blob.size, diff_id, blob.diff_size, blob.spool, blob.missed
+            )
+        )
+    return blobs
 
 
 def _short(digest: str) -> str:

@@ -1,123 +1,84 @@
-"""Blobs into one repository: HEAD before anything, a mount from a sibling, else an upload.
+"""The layers of a push into one repository: the registry's size rules, then parallel uploads.
 
-Uploads run on a small thread pool from spooled files, as soon as the push lets them (the
-gate): right away when the preflight cannot fail, else once the whole image is checked.
+Each blob goes through `registry.blob_writer.BlobWriter` (there already, mounted, or uploaded
+from its spool file) on a small thread pool, as soon as the push lets it (the gate): right
+away when no size rule can fail, else once the whole image is checked.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from ghpkg.blobcache import BlobCache
-from ghpkg.errors import GhpkgError, RegistryError
+from ghpkg.errors import GhpkgError
+from ghpkg.registry.answers import short
+from ghpkg.registry.blob_writer import Blob, BlobWriter
+from ghpkg.save_archive import ForeignLayer
 from ghpkg.spool import MB, LayerBlob, Throttle
 
 UPLOADS = 4
+FOREIGN_RULE = (
+    'GitHub: "When installing or publishing a Docker image, the Docker registry does not '
+    'currently support foreign layers, such as Windows images."'
+)
+LAYER_RULE = "GitHub Packages' Docker registry accepts layers of at most {limit} (compressed)"
+IMAGE_RULE = "GitHub Packages' Docker registry gives images over {limit} degraded service"
 
 Log = Callable[[str], None]
 
 
-class Registry(Protocol):
-    """What pushing needs of ghpkg.registry.RegistryClient."""
+@dataclass(frozen=True)
+class Limits:
+    """The registry's size rules: a bigger layer is refused, a bigger image is warned about."""
 
-    def blob_size(self, path: str, digest: str) -> int | None: ...
-
-    def mount_blob(self, path: str, digest: str, from_path: str) -> bool: ...
-
-    def open_blob(self, path: str, digest: str, size: int | None = None) -> Iterator[bytes]: ...
-
-    def upload_blob(
-        self, path: str, chunks: Iterable[bytes] | bytes, digest: str, size: int | None = None
-    ) -> None: ...
-
-    def upload_file(self, path: str, file: Path, digest: str, size: int) -> None: ...
-
-    def put_manifest(self, path: str, tag: str, raw: bytes, media_type: str) -> str: ...
+    layer_max: int = 5 * 1024**3
+    image_warn: int = 10 * 1024**3
 
 
-class Target:
-    """One repository on one registry: HEAD answers remembered, mounts tried from the cache."""
+DEFAULT_LIMITS = Limits()
 
-    def __init__(self, registry: Registry, host: str, path: str, cache: BlobCache | None) -> None:
-        self.registry = registry
-        self.host = host
-        self.path = path
-        self.cache = cache
-        self._sizes: dict[str, int | None] = {}
-        self._unmountable: set[str] = set()  # no sibling would lend it: read it from the engine
-        self._lock = threading.Lock()
 
-    def size(self, digest: str) -> int | None:
-        """The blob's size in this repository (HEAD, remembered); None if absent, -1 if unsaid."""
-        with self._lock:
-            if digest in self._sizes:
-                return self._sizes[digest]
-        size = self.registry.blob_size(self.path, digest)
-        with self._lock:
-            self._sizes[digest] = size
-        return size
-
-    def has(self, digest: str, size: int) -> bool:
-        """Whether this repository has the blob (a HEAD without a length counts as yes)."""
-        return self.size(digest) in (size, -1)
-
-    def forget(self, digest: str) -> None:
-        """Drop a remembered HEAD answer (after an upload or a mount)."""
-        with self._lock:
-            self._sizes.pop(digest, None)
-
-    def sources(self, digest: str) -> list[str]:
-        """Sibling repositories of the same owner where the cache says the blob is.
-
-        Never another owner's: the cache is a file an earlier job could have written.
-        """
-        if self.cache is None or digest in self._unmountable:
-            return []
-        owner = self.path.split("/", 1)[0] + "/"
-        found = self.cache.repositories(self.host, digest)
-        return [p for p in found if p != self.path and p.startswith(owner)]
-
-    def mount(self, digest: str, size: int, log: Log) -> bool:
-        """Mount the blob from a sibling repository; True once HEAD confirms it is here."""
-        for source in self.sources(digest):
-            if self.registry.mount_blob(self.path, digest, source):
-                self.forget(digest)
-                if self.has(digest, size):
-                    log(f"blob {short(digest)}: mounted from {source}")
-                    return True
-        with self._lock:
-            self._unmountable.add(digest)
-        return False
-
-    def ensure(self, digest: str, size: int, log: Log) -> bool:
-        """Whether the blob is here, or could be mounted here."""
-        return self.has(digest, size) or self.mount(digest, size, log)
-
-    def confirm(self, digest: str, size: int) -> None:
-        """Raise unless HEAD finds the blob with its size."""
-        self.forget(digest)
-        if not self.has(digest, size):
-            found = self.size(digest)
-            raise RegistryError(
-                f"blob {short(digest)} is not in {self.host}/{self.path} after its upload",
-                f"HEAD answered {'no blob' if found is None else f'{found} bytes'}, "
-                f"expected {size}",
-                "run the push again; if it persists, the registry is not storing uploads",
+def check_sizes(blobs: list[LayerBlob], config_size: int, limits: Limits, log: Log) -> None:
+    """The registry's size rules, checked before any byte goes up."""
+    for index, blob in enumerate(blobs, 1):
+        if blob.size > limits.layer_max:
+            raise GhpkgError(
+                f"layer {index} ({short(blob.diff_id or blob.digest)}) is "
+                f"{_human(blob.size)} compressed",
+                LAYER_RULE.format(limit=_human(limits.layer_max)),
+                "split the large files over several layers (several COPY/RUN steps) or slim them",
             )
+    total = config_size + sum(blob.size for blob in unique(blobs))
+    if total > limits.image_warn:
+        log(
+            f"warning: the image is {_human(total)} compressed; "
+            + IMAGE_RULE.format(limit=_human(limits.image_warn))
+        )
+
+
+def refuse_foreign(foreign: tuple[ForeignLayer, ...]) -> None:
+    """The Docker registry takes no foreign (non-distributable) layer."""
+    if foreign:
+        raise GhpkgError(
+            f"the image has {len(foreign)} foreign layer(s), e.g. layer {foreign[0].index + 1} "
+            f"({foreign[0].media_type})",
+            FOREIGN_RULE,
+            "publish it to the Container registry (containers.HOSTNAME) or rebuild it on a base "
+            "image whose layers are distributable",
+        )
 
 
 class Uploader:
     """Layer uploads in parallel, each blob once; held back until the gate opens."""
 
     def __init__(
-        self, target: Target, log: Log, gate_open: bool, layer_max: int, every: float = 10.0
+        self, writer: BlobWriter, log: Log, gate_open: bool, layer_max: int, every: float = 10.0
     ) -> None:
-        self.target = target
+        self.writer = writer
         self.log = log
         self.gate_open = gate_open
         self.layer_max = layer_max
@@ -141,17 +102,11 @@ class Uploader:
         else:
             self._waiting.append(blob)
 
-    def open(self) -> None:
-        """The preflight passed: send what waited."""
-        self.gate_open = True
-        waiting, self._waiting = self._waiting, []
-        for blob in waiting:
-            self.add(blob)
-
     def finish(self, blobs: list[LayerBlob]) -> tuple[int, int]:
         """Wait until every layer is in the repository: (bytes sent, blobs not sent)."""
-        self.open()
-        for blob in blobs:
+        self.gate_open = True  # the preflight passed: send what waited
+        waiting, self._waiting = self._waiting, []
+        for blob in waiting + blobs:
             if blob.digest not in self._futures:
                 self._futures[blob.digest] = self._pool.submit(self._layer, blob)
         sent = [future.result() for future in self._futures.values()]
@@ -159,11 +114,7 @@ class Uploader:
 
     def config(self, raw: bytes, digest: str) -> int:
         """Upload the config unless the repository has it; the bytes sent."""
-        if self.target.ensure(digest, len(raw), self.log):
-            return 0
-        self.target.registry.upload_blob(self.target.path, raw, digest, len(raw))  # retried
-        self.target.confirm(digest, len(raw))
-        return len(raw)
+        return self.writer.write(Blob.of_bytes(raw, digest))
 
     def close(self) -> None:
         """Stop: wait for running uploads, drop those not started."""
@@ -191,8 +142,7 @@ class Uploader:
 
     def _layer(self, blob: LayerBlob) -> int:
         """Make sure the repository has the blob; return the bytes sent for it."""
-        target = self.target
-        if target.ensure(blob.digest, blob.size, self.log):
+        if self.writer.ensure(blob.digest, blob.size):
             _drop(blob.spool)
             return 0
         if blob.spool is None:
@@ -206,14 +156,21 @@ class Uploader:
         with self._lock:
             self._active[blob.digest] = (time.monotonic(), blob.size)
         try:
-            target.registry.upload_file(target.path, blob.spool, blob.digest, blob.size)
+            self.writer.write(Blob.of_file(blob.spool, blob.digest, blob.size))
         finally:
             with self._lock:
                 self._active.pop(blob.digest, None)
-        target.confirm(blob.digest, blob.size)
         throttle.done(f"uploaded {blob.size / MB:.1f} MB", blob.size)
         _drop(blob.spool)
         return blob.size
+
+
+def unique(blobs: list[LayerBlob]) -> list[LayerBlob]:
+    """Each blob once, in order."""
+    seen: dict[str, LayerBlob] = {}
+    for blob in blobs:
+        seen.setdefault(blob.digest, blob)
+    return list(seen.values())
 
 
 def _drop(spool: Path | None) -> None:
@@ -221,6 +178,8 @@ def _drop(spool: Path | None) -> None:
         spool.unlink(missing_ok=True)
 
 
-def short(digest: str) -> str:
-    """A digest shortened for a message."""
-    return digest.split(":", 1)[-1][:12]
+def _human(size: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import shutil
 import subprocess
+import tarfile
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ghpkg import compress
-from ghpkg.compress import CHUNK, empty_gzip, gzip_member, gzip_stream, shrinks
+from ghpkg.compress import CHUNK, empty_gzip, gzip_member, gzip_stream, shrinks, sniff
 
 TEXT = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\n" % i for i in range(60000))
 RANDOM = os.urandom(3 * CHUNK + 12345)
@@ -113,3 +115,20 @@ def test_empty_input_and_empty_member(pool: ThreadPoolExecutor) -> None:
 
 def test_level_zero_never_deflates() -> None:
     assert len(gzip_member(TEXT[:CHUNK], level=0)) > CHUNK
+
+
+def test_sniff() -> None:
+    assert sniff(_tar_of(b"alpha " * 1000)[:4096]) == "tar"
+    assert sniff(bytes(1024)) == "tar"  # an empty layer: only the end-of-archive blocks
+    assert sniff(gzip.compress(b"x")) == "gzip"
+    assert sniff(b"\x28\xb5\x2f\xfd....") == "zstd"
+    assert sniff(b'{"architecture": "amd64"}' + b" " * 600) == "metadata"
+
+
+def _tar_of(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as archive:
+        info = tarfile.TarInfo("a")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()

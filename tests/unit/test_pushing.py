@@ -10,7 +10,7 @@ import random
 import tarfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,8 +24,9 @@ from ghpkg.errors import GhpkgError
 from ghpkg.manifest import LAYER_FOREIGN, LAYER_GZIP, SCHEMA2
 from ghpkg.pushing import Limits, push_image
 from ghpkg.reference import Reference
+from ghpkg.registry.blob_writer import BlobWriter
 from ghpkg.spool import LayerBlob
-from ghpkg.uploads import Target, Uploader
+from ghpkg.uploads import Uploader
 
 HOST = "docker.ghes.test"
 
@@ -80,14 +81,10 @@ class FakeRegistry:
             self.uploaded += len(data)
             self.events.append(f"upload {digest[:15]}")
 
-    def upload_blob(
-        self, path: str, chunks: Iterable[bytes] | bytes, digest: str, size: int | None = None
+    def upload_stream(
+        self, path: str, opener: Callable[[], bytes | Iterable[bytes]], digest: str, size: int
     ) -> None:
-        data = chunks if isinstance(chunks, bytes) else b"".join(chunks)
-        self._store(path, data, digest)
-
-    def upload_file(self, path: str, file: Path, digest: str, size: int) -> None:
-        self._store(path, file.read_bytes(), digest)
+        self._store(path, _joined(opener()), digest)
 
     def put_manifest(self, path: str, tag: str, raw: bytes, media_type: str) -> str:
         assert media_type == SCHEMA2
@@ -333,15 +330,17 @@ def test_refs_must_name_one_image(engine: FakeEngine) -> None:
 
 def test_long_uploads_are_reported_while_they_run(tmp_path: Path) -> None:
     class SlowRegistry(FakeRegistry):
-        def upload_file(self, path: str, file: Path, digest: str, size: int) -> None:
+        def upload_stream(
+            self, path: str, opener: Callable[[], bytes | Iterable[bytes]], digest: str, size: int
+        ) -> None:
             time.sleep(0.3)
-            super().upload_file(path, file, digest, size)
+            super().upload_stream(path, opener, digest, size)
 
     registry = SlowRegistry()
     spool = tmp_path / "layer.gz"
     spool.write_bytes(b"blob")
     lines: list[str] = []
-    uploader = Uploader(Target(registry, HOST, "o/r/app", None), lines.append, True, 1 << 20, 0.05)
+    uploader = Uploader(BlobWriter(registry, "o/r/app"), lines.append, True, 1 << 20, 0.05)
     try:
         uploader.add(LayerBlob("l", _digest(b"blob"), 4, None, None, spool))
         assert uploader.finish([]) == (4, 0)
@@ -350,3 +349,7 @@ def test_long_uploads_are_reported_while_they_run(tmp_path: Path) -> None:
     assert any(line.startswith("still uploading: ") for line in lines)
     assert lines[-1].startswith(f"blob {_digest(b'blob')[7:19]}: uploaded")
     assert not spool.exists()
+
+
+def _joined(body: bytes | Iterable[bytes]) -> bytes:
+    return body if isinstance(body, bytes) else b"".join(body)

@@ -7,14 +7,16 @@ import hashlib
 import io
 import json
 import tarfile
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 
 from ghpkg.errors import EngineError
 from ghpkg.manifest import LAYER_FOREIGN, OCI_INDEX, OCI_LAYER_TAR, OCI_MANIFEST
-from ghpkg.save_archive import LayerEntry, read_save, sniff
+from ghpkg.save_archive import LayerEntry, SaveArchive, SavedImage
+
+T = TypeVar("T")
 
 
 def _layer(name: str, content: bytes) -> bytes:
@@ -99,7 +101,7 @@ def test_legacy_layout_with_a_symlinked_duplicate() -> None:
         )
         .file("repositories", b"{}")
     )
-    image = read_save(archive.stream(), _record)
+    image = _read_save(archive.stream(), _record)
     assert image.layout == "docker"
     assert image.config == config
     assert image.diff_ids == (_digest(A), _digest(B), _digest(A))
@@ -163,7 +165,7 @@ def test_oci_layout_of_engine_25_and_later() -> None:
         seen.append(entry)
         return entry.blob_digest
 
-    image = read_save(archive.stream(), keep)
+    image = _read_save(archive.stream(), keep)
     assert image.layout == "oci"
     assert image.layers == (_digest(A), _digest(B))
     assert image.foreign == ()  # LayerSources of plain OCI layers are not foreign
@@ -188,7 +190,7 @@ def test_containerd_store_keeps_gzip_layers() -> None:
             ],
         )
     )
-    image = read_save(archive.stream(), lambda e: (e.kind, e.blob_digest, e.size))
+    image = _read_save(archive.stream(), lambda e: (e.kind, e.blob_digest, e.size))
     assert image.layers == (("gzip", _digest(za), len(za)), ("gzip", _digest(zb), len(zb)))
     assert image.diff_ids == (_digest(A), _digest(B))
 
@@ -230,7 +232,7 @@ def test_index_only_archive_follows_nested_index_and_skips_attestations() -> Non
             },
         )
     )
-    image = read_save(archive.stream(), lambda e: e.name)
+    image = _read_save(archive.stream(), lambda e: e.name)
     assert image.layers == (f"blobs/sha256/{_hex(A)}",)
     assert image.config == config
 
@@ -255,7 +257,7 @@ def test_foreign_layers_from_layer_sources_and_oci_media_types() -> None:
             ],
         )
     )
-    image = read_save(legacy.stream(), lambda e: e.name)
+    image = _read_save(legacy.stream(), lambda e: e.name)
     assert [(f.index, f.diff_id, f.urls) for f in image.foreign] == [
         (0, _digest(A), ("https://x/a",))
     ]
@@ -275,7 +277,7 @@ def test_foreign_layers_from_layer_sources_and_oci_media_types() -> None:
             },
         )
     )
-    image = read_save(oci.stream(), lambda e: e.name)
+    image = _read_save(oci.stream(), lambda e: e.name)
     assert [f.index for f in image.foreign] == [0, 1]
     assert image.layers == (None, None)  # their bytes are not in the archive
 
@@ -289,16 +291,14 @@ def test_unread_layer_bytes_are_skipped() -> None:
         .file("c.json", config)
         .json("manifest.json", [{"Config": "c.json", "Layers": ["aaa/layer.tar", "bbb/layer.tar"]}])
     )
-    image = read_save(archive.stream(), lambda e: e.size)
+    image = _read_save(archive.stream(), lambda e: e.size)
     assert image.layers == (len(A), len(B))
 
 
-def test_sniff() -> None:
-    assert sniff(A[:4096]) == "tar"
-    assert sniff(bytes(1024)) == "tar"  # an empty layer: only the end-of-archive blocks
-    assert sniff(gzip.compress(b"x")) == "gzip"
-    assert sniff(b"\x28\xb5\x2f\xfd....") == "zstd"
-    assert sniff(b'{"architecture": "amd64"}' + b" " * 600) == "metadata"
+def test_truncated_stream_is_an_engine_error() -> None:
+    raw = b"".join(_Tar().file("aaa/layer.tar", A * 20).stream())
+    with pytest.raises(EngineError, match="cannot be read"):
+        _read_save(iter([raw[: len(raw) // 2]]), lambda e: b"".join(e.chunks()))
 
 
 @pytest.mark.parametrize(
@@ -322,10 +322,11 @@ def test_sniff() -> None:
 )
 def test_broken_archives_are_engine_errors(archive: _Tar, cause: str) -> None:
     with pytest.raises(EngineError, match=cause):
-        read_save(archive.stream(), lambda e: e.name)
+        _read_save(archive.stream(), lambda e: e.name)
 
 
-def test_truncated_stream_is_an_engine_error() -> None:
-    raw = b"".join(_Tar().file("aaa/layer.tar", A * 20).stream())
-    with pytest.raises(EngineError, match="cannot be read"):
-        read_save(iter([raw[: len(raw) // 2]]), lambda e: b"".join(e.chunks()))
+def _read_save(stream: Iterable[bytes], on_layer: Callable[[LayerEntry], T]) -> SavedImage[T]:
+    """Read the whole stream, on_layer taking each layer as it passes (as pushing does)."""
+    archive = SaveArchive(stream)
+    results = {entry.name: on_layer(entry) for entry in archive.layers()}
+    return archive.image(results)

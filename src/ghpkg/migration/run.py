@@ -19,6 +19,7 @@ from ghpkg.migration.plan import ImagePlan, TagPlan
 from ghpkg.migration.state import MigrationState
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
+from ghpkg.registry.blob_writer import BlobWriter
 
 SOURCE_LABEL = "org.opencontainers.image.source"
 
@@ -107,32 +108,30 @@ class Mounts:
         self.enabled = True
         self.mounted = 0
 
-    def bring(
-        self, destination: RegistryClient, path: str, tag: TagPlan, done: set[str]
-    ) -> list[str]:
+    def bring(self, writer: BlobWriter, tag: TagPlan, done: set[str]) -> list[str]:
         """Mount the tag's blobs other images took there (waiting for those on their way);
         return the blobs this worker now sends, to `release` after the tag."""
         with self._lock:
-            wanted = [digest for digest, _ in tag.blobs if digest not in done]
+            wanted = {digest: size for digest, size in tag.blobs if digest not in done}
             claimed = [d for d in wanted if d not in self._where and d not in self._busy]
             waits = [self._busy[d] for d in wanted if d in self._busy] if self.enabled else []
             self._busy.update({digest: threading.Event() for digest in claimed})
         try:
             for event in waits:
                 event.wait()
-            for digest in wanted:
+            for digest, size in wanted.items():
                 with self._lock:
                     origin = self._where.get(digest)
-                if digest in claimed or not origin or origin == path or not self.enabled:
+                if digest in claimed or not origin or origin == writer.path or not self.enabled:
                     continue
-                if destination.mount_blob(path, digest, origin):
+                if writer.mount(digest, size, [origin]):
                     done.add(digest)
                     with self._lock:
                         self.mounted += 1
                 else:
                     self.enabled = False
         except BaseException:
-            self.release(path, tag, claimed, sent=False)
+            self.release(writer.path, tag, claimed, sent=False)
             raise
         return claimed
 
@@ -161,18 +160,19 @@ def copy_tags(
     owner, _, rest = plan.source.partition("/")
     repository, _, image = rest.partition("/")
     target_owner, _, name = plan.destination.partition("/")
+    writer = BlobWriter(destination, plan.destination)
     for tag in plan.pending():
         if stop.is_set():
             return
         src = Reference(source.host, owner, repository, image, tag.tag)
         dst = Reference(destination.host, target_owner, "", name, tag.tag)
         try:
-            claimed = mounts.bring(destination, dst.path, tag, done)
+            claimed = mounts.bring(writer, tag, done)
         except GhpkgError as exc:
             tag.status, tag.note = "failed", str(exc)
             continue
         try:
-            copied = copy_image(source, destination, src, dst, lambda _: None, done)
+            copied = copy_image(source, destination, src, dst, lambda _: None, done, writer)
         except GhpkgError as exc:
             mounts.release(dst.path, tag, claimed, sent=False)
             tag.status, tag.note = "failed", str(exc)

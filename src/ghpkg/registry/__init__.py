@@ -9,7 +9,9 @@
   instance's token service, nothing to any other host);
 - `http`: one request with credentials, retries and backoff;
 - `blobs` (reads, resumed after a break) and `writes` (the upload protocol);
-- `client`: `RegistryClient`, the API the rest of ghpkg calls.
+- `client`: `RegistryClient`, the API the rest of ghpkg calls;
+- `blob_writer`: `BlobWriter`, the one way a blob is written (exists, mount, upload, confirm),
+  over the client's calls.
 
 `RegistryClient`, `CHUNK_SIZE` and `probe_isolation` are imported on first use, so that the
 engine and the REST API can take the retry policy from `errors` without loading the client.

@@ -150,7 +150,7 @@ class RegistryClient:
             self._uploads.once(path, lambda: iterator, digest, size, False)
 
     def upload_stream(
-        self, path: str, opener: Callable[[], Iterable[bytes]], digest: str, size: int
+        self, path: str, opener: Callable[[], bytes | Iterable[bytes]], digest: str, size: int
     ) -> None:
         """Upload a blob from the stream `opener` opens; opened again after a temporary failure."""
         self._uploads.again(path, opener, digest, size)
@@ -196,24 +196,9 @@ class RegistryClient:
             headers=headers,
         )
 
-    def open_upload(self, path: str, mount: str = "", from_path: str = "") -> str | None:
-        """Start an upload session and return its Location; None when a mount did it all."""
-        query = f"?{urlencode({'mount': mount, 'from': from_path})}" if mount else ""
-        response = self.http.call(
-            "POST",
-            f"/v2/{path}/blobs/uploads/{query}",
-            path=path,
-            action="push",
-            what=f"upload to {path}",
-            ok=(201, 202),
-        )
-        response.close()
-        if response.status_code == 201:
-            return None
-        location = response.headers.get("Location")
-        if not location:
-            raise RegistryError(f"upload to {path} failed", "the registry gave no Location", "")
-        return location
+    def open_upload(self, path: str) -> str:
+        """Start an upload session and return its Location."""
+        return self._uploads.start(path, f"upload to {path}")
 
     def send_upload(
         self, path: str, location: str, data: Any, digest: str = "", content_range: str = ""

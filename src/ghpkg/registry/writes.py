@@ -48,7 +48,7 @@ class Uploads:
         """One upload: a streamed PATCH and a PUT, or one PUT where PATCH is refused."""
         http = self._http
         what = f"upload of {short(digest)} to {path}"
-        location = self._start(path, what, retry)
+        location = self.start(path, what, retry)
         if not self._patch_refused:
             with self._dropped_on_failure(path, location):
                 response = http.call(
@@ -83,7 +83,7 @@ class Uploads:
                 f"{http.host} refused a streamed upload (HTTP {response.status_code}); "
                 "sending blobs in one PUT"
             )
-            location = self._start(path, what, retry)
+            location = self.start(path, what, retry)
         with self._dropped_on_failure(path, location):
             self._finish(path, location, digest, body(), what, retry=retry and reiterable)
         self._confirm(path, digest, size, what)
@@ -110,7 +110,8 @@ class Uploads:
             self.cancel(path, location)
             raise
 
-    def _start(self, path: str, what: str, retry: bool = True) -> str:
+    def start(self, path: str, what: str, retry: bool = True) -> str:
+        """POST a new upload session; its Location."""
         response = self._http.call(
             "POST",
             f"/v2/{path}/blobs/uploads/",

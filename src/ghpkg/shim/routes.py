@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import SCHEMA2
 from ghpkg.registry import CHUNK_SIZE
+from ghpkg.registry.blob_writer import BlobWriter
 from ghpkg.shim.convert import for_docker_registry
 from ghpkg.shim.exchange import Exchange
 from ghpkg.shim.manifests import Served
@@ -75,7 +76,7 @@ class Handler(Exchange):
     # -- blobs --------------------------------------------------------------------------
 
     def _blob_head(self, path: str, parts: dict[str, str]) -> None:
-        size = self.server.shim.registry.blob_size(path, parts["digest"])
+        size = BlobWriter(self.server.shim.registry, path).size(parts["digest"])
         if size is None:
             self._error(404, "BLOB_UNKNOWN", f"no blob {parts['digest']} in {path}")
             return
@@ -122,13 +123,12 @@ class Handler(Exchange):
     def _upload_post(self, path: str, parts: dict[str, str]) -> None:
         shim = self.server.shim
         mount, source = self.query.get("mount", ""), self.query.get("from", "")
-        if mount and not (DIGEST.match(mount) and shim.scope.may_mount_from(source, path)):
-            mount = source = ""
-        location = shim.registry.open_upload(path, mount, source)
-        if location is None:
+        lent = mount and DIGEST.match(mount) and shim.scope.may_mount_from(source, path)
+        if lent and BlobWriter(shim.registry, path).mount(mount, None, [source]):
             headers = {"Location": f"/v2/{path}/blobs/{mount}", "Docker-Content-Digest": mount}
             self._answer(201, headers)
             return
+        location = shim.registry.open_upload(path)
         upload_id = str(uuid.uuid4())
         with shim.lock:
             shim.uploads[upload_id] = Upload(path, location)
@@ -168,6 +168,7 @@ class Handler(Exchange):
         if actual != digest:
             self._error(400, "DIGEST_INVALID", f"the uploaded bytes have digest {actual}")
             return
+        BlobWriter(shim.registry, path).confirm(digest, upload.received)
         self._answer(
             201, {"Location": f"/v2/{path}/blobs/{digest}", "Docker-Content-Digest": digest}
         )
