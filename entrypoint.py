@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Entry point of the ghpkg action (composite and Docker): runs ghpkg.action.main."""
+"""Entry point of the ghpkg action (composite and Docker): runs ghpkg.faces.action.main."""
 
 import sys
 
-from ghpkg.action import main
+from ghpkg.faces.action import main
 
 if __name__ == "__main__":
     sys.exit(main())

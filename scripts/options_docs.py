@@ -1,4 +1,4 @@
-"""Render the options table (ghpkg.options) into action.yml and docs/REFERENCE.md.
+"""Render the options table (ghpkg.faces.options) into action.yml and docs/REFERENCE.md.
 
 `python3 scripts/options_docs.py --write` rewrites action.yml's `inputs:` block and the run
 step's INPUT_* variables, and the generated part of docs/REFERENCE.md; without `--write` it
@@ -14,10 +14,12 @@ from typing import Any
 
 import yaml
 
-from ghpkg.options import COMMANDS, Option, action_inputs, for_verb
+from ghpkg.faces.options import COMMANDS, Option, action_inputs, for_verb
 
 ROOT = Path(__file__).resolve().parents[1]
-START = "<!-- options:start (generated from src/ghpkg/options.py by scripts/options_docs.py) -->"
+START = (
+    "<!-- options:start (generated from src/ghpkg/faces/options.py by scripts/options_docs.py) -->"
+)
 END = "<!-- options:end -->"
 
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from ghpkg.cli import main
+from ghpkg.faces.cli import main
 
 sys.exit(main())

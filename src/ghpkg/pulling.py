@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ghpkg.docker_load import docker_archive
 from ghpkg.engine import Engine
 from ghpkg.errors import EngineError, RegistryError
-from ghpkg.load_archive import docker_archive
 from ghpkg.manifest import (
     CONFIG_MAX,
     FOREIGN_LAYERS,

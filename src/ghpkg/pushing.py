@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from ghpkg.blobcache import BlobCache, CachedBlob
 from ghpkg.compress import workers
+from ghpkg.docker_save import SaveArchive, SavedImage
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, build_schema2, sha256_digest
@@ -27,7 +28,6 @@ from ghpkg.pulling import same_config
 from ghpkg.reference import Reference
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import BlobStore, BlobWriter
-from ghpkg.save_archive import SaveArchive, SavedImage
 from ghpkg.spool import LayerBlob, Spooler, in_order
 from ghpkg.uploads import DEFAULT_LIMITS, Limits, Uploader, check_sizes, refuse_foreign, unique
 

@@ -1,4 +1,4 @@
-"""The one typed value every operation takes; built by ghpkg.inputs from argv or INPUT_*."""
+"""The one typed value every operation takes; built by ghpkg.faces.inputs from argv or INPUT_*."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 
 from ghpkg.diagnosis import layout_problem, no_registry
 from ghpkg.errors import RegistryError, UsageError
-from ghpkg.inputs import RawInputs, resolve
+from ghpkg.faces.inputs import RawInputs, resolve
 from ghpkg.registry.layout import HostAnswer, Layout, Seen
 from ghpkg.secret import Secret
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg import inputs
 from ghpkg.errors import UsageError
+from ghpkg.faces import inputs
 from ghpkg.migration import report
 from ghpkg.migration.plan import (
     ImagePlan,

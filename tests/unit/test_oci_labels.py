@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ghpkg.git_tags import GitRef
 from ghpkg.image_metadata import image_metadata
 from ghpkg.oci_labels import (
     Repository,
@@ -22,7 +23,6 @@ from ghpkg.oci_labels import (
     oci_labels,
 )
 from ghpkg.tag_eval import TagContext
-from ghpkg.versions import GitRef
 
 CREATED = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)
 DEV = "860c1904a1ce19322e91ac35af1ab07466440c37"

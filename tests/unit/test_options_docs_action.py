@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from ghpkg import inputs
-from ghpkg.options import action_inputs
+from ghpkg.faces import inputs
+from ghpkg.faces.options import action_inputs
 from scripts.options_docs import updated_action
 
 ACTION = Path(__file__).resolve().parents[2] / "action.yml"

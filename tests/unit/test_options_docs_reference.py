@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from ghpkg import argv
+from ghpkg.faces import argv
 from scripts.options_docs import END, START, updated_reference
 
 ROOT = Path(__file__).resolve().parents[2]

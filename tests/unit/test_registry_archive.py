@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from ghpkg.docker_load import Member, blob_name, docker_archive, header, tar_stream
 from ghpkg.errors import GhpkgError
-from ghpkg.load_archive import Member, blob_name, docker_archive, header, tar_stream
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, Manifest, build_schema2
 
 REF = "docker.ghes.test/octo-org/hello-world/hello:1.0"

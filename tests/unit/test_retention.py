@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from ghpkg.errors import GhpkgError, UsageError
-from ghpkg.inputs import parse_action, parse_cli, resolve
+from ghpkg.faces.inputs import parse_action, parse_cli, resolve
 from ghpkg.retention import PackageVersion, Rules, parse_age, plan
 from ghpkg.secret import Secret
 

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Files that test no one module, and what they test instead.
 CROSS_CUTTING = {
+    "action_requirements": "action/requirements.txt against the dependencies pyproject names",
     "architecture": "the layers of docs/ARCHITECTURE.md, over every module",
     "test_layout": "this rule, over the test files",
     "workflows": "ghpkg's own .github/workflows",

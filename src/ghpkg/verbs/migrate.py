@@ -14,8 +14,8 @@ from ghpkg.migration.plan import ImagePlan, TagPlan, bytes_to_send, name_clashes
 from ghpkg.migration.run import Mounts, copy_tags, inspect, run_all
 from ghpkg.migration.state import MigrationState
 from ghpkg.outputs import Log, Result
+from ghpkg.package_api import PackageApi
 from ghpkg.package_list import DockerPackage, PackageLister
-from ghpkg.packages import PackageApi
 from ghpkg.progress import bar
 from ghpkg.reference import container_host
 from ghpkg.registry import RegistryClient

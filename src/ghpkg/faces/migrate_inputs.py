@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghpkg.errors import UsageError
-from ghpkg.input_checks import choice
+from ghpkg.faces.input_checks import choice
+from ghpkg.faces.readers import RawInputs
 from ghpkg.migration.plan import check_name_map
-from ghpkg.readers import RawInputs
 from ghpkg.settings import Operation, Scope
 
 MAX_JOBS = 32

@@ -1,11 +1,11 @@
-"""The options of one verb each: delete's rules, migrate's, and push's build (`ghpkg.options`).
+"""The options of one verb each: delete's rules, migrate's, and push's build (`faces.options`).
 
 In the table's order: `options.OPTIONS` takes them where they stand in action.yml.
 """
 
 from __future__ import annotations
 
-from ghpkg.commands import BUILD, PLATFORMS, Option, only
+from ghpkg.faces.commands import BUILD, PLATFORMS, Option, only
 from ghpkg.settings import Scope
 
 DELETE_OPTIONS = (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ghpkg import inputs
 from ghpkg.errors import UsageError
+from ghpkg.faces import inputs
 from ghpkg.reference import parse_registry
 from ghpkg.secret import Secret
 from ghpkg.settings import Settings

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg import inputs
 from ghpkg.errors import UsageError
+from ghpkg.faces import inputs
+from ghpkg.faces.readers import parse_action
+from ghpkg.faces.tag_inputs import tag_context, tags_from_rules
 from ghpkg.outputs import Log
-from ghpkg.readers import parse_action
 from ghpkg.secret import Secret
-from ghpkg.tag_inputs import tag_context, tags_from_rules
 from ghpkg.verbs.push import ref
 
 NOW = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ghpkg.errors import UsageError
+from ghpkg.faces.readers import RawInputs
 from ghpkg.platforms import Platform, check_tags, parse_platforms
-from ghpkg.readers import RawInputs
 from ghpkg.settings import Operation
 
 

@@ -8,11 +8,19 @@ from collections.abc import Callable
 
 import pytest
 
-from ghpkg import argv, readers
 from ghpkg.errors import UsageError
-from ghpkg.input_checks import choice
-from ghpkg.options import BY_NAME, COMMANDS, OPTIONS, RAW_OPTIONS, Command, action_inputs, for_verb
-from ghpkg.readers import RawInputs
+from ghpkg.faces import argv, readers
+from ghpkg.faces.input_checks import choice
+from ghpkg.faces.options import (
+    BY_NAME,
+    COMMANDS,
+    OPTIONS,
+    RAW_OPTIONS,
+    Command,
+    action_inputs,
+    for_verb,
+)
+from ghpkg.faces.readers import RawInputs
 from ghpkg.reference import parse_isolation, parse_registry
 from ghpkg.settings import Operation, Transport
 

@@ -1,4 +1,4 @@
-"""The commands and the shape of an option: the vocabulary `ghpkg.options` is written in."""
+"""The commands and the shape of an option: the vocabulary `ghpkg.faces.options` is written in."""
 
 from __future__ import annotations
 

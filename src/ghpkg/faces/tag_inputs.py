@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ghpkg.errors import UsageError
-from ghpkg.readers import RawInputs
+from ghpkg.faces.readers import RawInputs
+from ghpkg.git_tags import GitRef, KnownTags, sha_tag, versions_from_git
 from ghpkg.reference import parse_version
 from ghpkg.settings import Operation
 from ghpkg.tag_eval import TagContext, evaluate
 from ghpkg.tag_rules import parse_flavor, parse_rules
-from ghpkg.versions import GitRef, KnownTags, sha_tag, versions_from_git
 
 # The verbs that take no tags from the git ref or rules: they name versions, or none.
 _NAMING = (

@@ -1,16 +1,16 @@
 """The one table of options: the CLI's flags, the action's inputs and the reference come from it.
 
-Adding an input is one `Option` row here (or, for one verb's own, in `ghpkg.verb_options`) and
+Adding an input is one `Option` row here (or, for one verb's own, in `ghpkg.faces.verb_options`) and
 its use in `inputs.resolve` (and `Settings`); `python3 scripts/options_docs.py --write` then
 renders action.yml's inputs and docs/REFERENCE.md.
 """
 
 from __future__ import annotations
 
-from ghpkg.commands import COMMANDS, IMAGE, NETWORK, VERBS, Command, Kind, Option, only
+from ghpkg.faces.commands import COMMANDS, IMAGE, NETWORK, VERBS, Command, Kind, Option, only
+from ghpkg.faces.verb_options import BUILD_OPTIONS, DELETE_OPTIONS, MIGRATE_OPTIONS
 from ghpkg.reference import ISOLATION_CHOICES
 from ghpkg.settings import Registry, Transport
-from ghpkg.verb_options import BUILD_OPTIONS, DELETE_OPTIONS, MIGRATE_OPTIONS
 
 __all__ = ["COMMANDS", "OPTIONS", "VERBS", "Command", "Kind", "Option", "action_inputs", "for_verb"]
 

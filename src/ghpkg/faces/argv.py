@@ -8,8 +8,8 @@ from typing import Any, NoReturn
 
 from ghpkg import __version__
 from ghpkg.errors import UsageError
-from ghpkg.options import COMMANDS, RAW_OPTIONS, Option, for_verb
-from ghpkg.readers import RawInputs, initial
+from ghpkg.faces.options import COMMANDS, RAW_OPTIONS, Option, for_verb
+from ghpkg.faces.readers import RawInputs, initial
 
 # What `ghpkg --version` reports besides ghpkg: the libraries whose behaviour a report depends on.
 LIBRARIES = (

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg import buildkit, inputs
+from ghpkg import buildkit
 from ghpkg.build_options import clean_environment
 from ghpkg.errors import UsageError
+from ghpkg.faces import inputs
 from ghpkg.secret import Secret
 from ghpkg.settings import BuildSecret, Settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ghpkg import action, cli
+from ghpkg.faces import action, cli
 
 REF = ["--hostname", "ghes.example.com", "--subdomain-isolation", "true", "--owner", "octo-org"]
 REF += ["--repository", "hello-world", "--image", "app", "--version", "1.0"]

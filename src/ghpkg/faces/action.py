@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ghpkg.cli import Face, on_sigterm
+from ghpkg.faces.cli import Face, on_sigterm
 from ghpkg.outputs import Log
 from ghpkg.secret import Secret
 
 
 def main() -> int:
     """Run the action with the inputs GitHub set in the environment."""
-    from ghpkg import inputs
+    from ghpkg.faces import inputs
 
     on_sigterm()
     env = os.environ

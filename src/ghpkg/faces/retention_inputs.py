@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ghpkg.errors import UsageError
-from ghpkg.readers import RawInputs
+from ghpkg.faces.readers import RawInputs
 from ghpkg.retention import parse_age
 from ghpkg.settings import Operation, Registry
 

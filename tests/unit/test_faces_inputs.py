@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg import inputs
 from ghpkg.errors import UsageError
+from ghpkg.faces import inputs
 from ghpkg.secret import Secret
 from ghpkg.settings import Operation, Registry, Remote, Scope, Settings, Transport
 

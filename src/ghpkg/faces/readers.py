@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from ghpkg.errors import UsageError
-from ghpkg.options import BY_NAME, RAW_OPTIONS, Option
+from ghpkg.faces.options import BY_NAME, RAW_OPTIONS, Option
 from ghpkg.reference import split_versions
 from ghpkg.secret import Secret
 

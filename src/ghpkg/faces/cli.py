@@ -18,7 +18,7 @@ from ghpkg.outputs import Log, Result, append_outputs, append_summary, failure_j
 from ghpkg.secret import Secret
 
 if TYPE_CHECKING:
-    from ghpkg.readers import RawInputs
+    from ghpkg.faces.readers import RawInputs
     from ghpkg.settings import Settings
 
 
@@ -92,7 +92,7 @@ class Face:
 
     def run(self, raw: RawInputs) -> int:
         """resolve, run the verb, show the result and write the outputs: both faces' runner."""
-        from ghpkg import inputs
+        from ghpkg.faces import inputs
 
         token = self.token
         settings = inputs.resolve(raw, self.env, token, lambda: git_tags(self.workspace, token))
@@ -160,8 +160,8 @@ def on_sigterm() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ghpkg` console script."""
     on_sigterm()
-    from ghpkg import argv as command_line  # not yet inputs: `--help` needs no resolve()
-    from ghpkg.readers import token_from
+    from ghpkg.faces import argv as command_line  # not yet inputs: `--help` needs no resolve()
+    from ghpkg.faces.readers import token_from
 
     words = list(sys.argv[1:] if argv is None else argv)
     env = os.environ

@@ -1,6 +1,6 @@
 """argv or INPUT_* variables -> one Settings value. The faces hand their environment in here.
 
-The options themselves are declared once, in `ghpkg.options`; `ghpkg.argv` and `ghpkg.readers`
+The options themselves are declared once, in `faces.options`; `faces.argv` and `faces.readers`
 read them from argv and INPUT_*; `resolve` checks how they combine and fills the defaults.
 """
 
@@ -10,15 +10,18 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ghpkg import auth
-from ghpkg.argv import cli_parser, parse_cli, version_text
 from ghpkg.blobcache import default_cache_dir
-from ghpkg.build_inputs import check_build_inputs, platforms_input, refuse_build_options
 from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
-from ghpkg.input_checks import choice, count, engine_elsewhere, existing_file, pairs, seconds
+from ghpkg.faces.argv import cli_parser, parse_cli, version_text
+from ghpkg.faces.build_inputs import check_build_inputs, platforms_input, refuse_build_options
+from ghpkg.faces.input_checks import choice, count, engine_elsewhere, existing_file, pairs, seconds
+from ghpkg.faces.migrate_inputs import migrate_inputs, skips_repository
+from ghpkg.faces.readers import RawInputs, parse_action, token_from
+from ghpkg.faces.retention_inputs import retention_inputs
+from ghpkg.faces.tag_inputs import versions_input
+from ghpkg.git_tags import KnownTags
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
-from ghpkg.migrate_inputs import migrate_inputs, skips_repository
-from ghpkg.readers import RawInputs, parse_action, token_from
 from ghpkg.reference import (
     is_digest,
     parse_hostname,
@@ -27,11 +30,8 @@ from ghpkg.reference import (
     parse_namespace,
     parse_registry,
 )
-from ghpkg.retention_inputs import retention_inputs
 from ghpkg.secret import Secret
 from ghpkg.settings import Operation, Registry, Settings, Transport
-from ghpkg.tag_inputs import versions_input
-from ghpkg.versions import KnownTags
 
 __all__ = [
     "RawInputs",
