@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ghpkg.auth import refusal_fix, token_kind
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.reference import registry_host
 from ghpkg.registry.errors import CA_FIX, TEMPORARY_STATUS
 from ghpkg.registry.layout import HostAnswer, Layout, Seen, probe_layout
+from ghpkg.rest.auth import refusal_fix, token_kind
 
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient

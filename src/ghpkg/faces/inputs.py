@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ghpkg import auth
 from ghpkg.blobcache import default_cache_dir
 from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
@@ -20,8 +19,8 @@ from ghpkg.faces.migrate_inputs import migrate_inputs, skips_repository
 from ghpkg.faces.readers import RawInputs, parse_action, token_from
 from ghpkg.faces.retention_inputs import retention_inputs
 from ghpkg.faces.tag_inputs import versions_input
-from ghpkg.git_tags import KnownTags
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
+from ghpkg.metadata.git_tags import KnownTags
 from ghpkg.reference import (
     is_digest,
     parse_hostname,
@@ -30,6 +29,7 @@ from ghpkg.reference import (
     parse_namespace,
     parse_registry,
 )
+from ghpkg.rest import auth
 from ghpkg.secret import Secret
 from ghpkg.settings import Operation, Registry, Settings, Transport
 

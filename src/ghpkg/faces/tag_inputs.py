@@ -13,11 +13,11 @@ from pathlib import Path
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.readers import RawInputs
-from ghpkg.git_tags import GitRef, KnownTags, sha_tag, versions_from_git
+from ghpkg.metadata.git_tags import GitRef, KnownTags, sha_tag, versions_from_git
+from ghpkg.metadata.tag_eval import TagContext, evaluate
+from ghpkg.metadata.tag_rules import parse_flavor, parse_rules
 from ghpkg.reference import parse_version
 from ghpkg.settings import Operation
-from ghpkg.tag_eval import TagContext, evaluate
-from ghpkg.tag_rules import parse_flavor, parse_rules
 
 # The verbs that take no tags from the git ref or rules: they name versions, or none.
 _NAMING = (

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 import requests
 import urllib3.exceptions
 
-from ghpkg.auth import refusal_fix, token_kind
 from ghpkg.errors import AuthError, RegistryError
 from ghpkg.registry.errors import (
     TEMPORARY_STATUS,
@@ -15,6 +14,7 @@ from ghpkg.registry.errors import (
     parse_retry_after,
     transport_error,
 )
+from ghpkg.rest.auth import refusal_fix, token_kind
 from ghpkg.secret import Secret
 
 ERROR_BODY = 64 * 1024

@@ -6,8 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from ghpkg import auth
 from ghpkg.errors import GhpkgError
+from ghpkg.rest import auth
 
 
 class Status(enum.Enum):

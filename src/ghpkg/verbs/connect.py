@@ -7,13 +7,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ghpkg import auth, diagnosis
+from ghpkg import diagnosis
 from ghpkg.engine import Engine, EngineInfo
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.registry import layout as registry_layout
+from ghpkg.rest import auth
 from ghpkg.settings import Registry, Settings
 from ghpkg.settings import Transport as Way
 from ghpkg.transports import Transport, choice

@@ -5,9 +5,10 @@ They run the layout probe that push and pull run, and name a failure as their er
 
 from __future__ import annotations
 
-from ghpkg import auth, diagnosis
+from ghpkg import diagnosis
 from ghpkg.errors import GhpkgError
 from ghpkg.registry.layout import Layout, Seen, probe_layout, resolve
+from ghpkg.rest import auth
 from ghpkg.settings import Settings
 from ghpkg.verbs.checklist import Findings, Status
 

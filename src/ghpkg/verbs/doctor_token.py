@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ghpkg import auth, diagnosis
+from ghpkg import diagnosis
 from ghpkg.errors import GhpkgError
 from ghpkg.registry.layout import Layout
+from ghpkg.rest import auth
 from ghpkg.settings import Settings
 from ghpkg.verbs.checklist import Findings, Status
 

@@ -7,18 +7,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ghpkg import auth
 from ghpkg.errors import GhpkgError
 from ghpkg.migration import report
 from ghpkg.migration.plan import ImagePlan, TagPlan, bytes_to_send, name_clashes, render
 from ghpkg.migration.run import Mounts, copy_tags, inspect, run_all
 from ghpkg.migration.state import MigrationState
 from ghpkg.outputs import Log, Result
-from ghpkg.package_api import PackageApi
-from ghpkg.package_list import DockerPackage, PackageLister
 from ghpkg.progress import bar
 from ghpkg.reference import container_host
 from ghpkg.registry import RegistryClient
+from ghpkg.rest import auth
+from ghpkg.rest.package_api import PackageApi
+from ghpkg.rest.package_list import DockerPackage, PackageLister
 from ghpkg.settings import Registry, Scope, Settings
 from ghpkg.verbs.connect import client_for, connect, ping_container
 

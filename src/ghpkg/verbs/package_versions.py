@@ -7,7 +7,7 @@ import json
 
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
-from ghpkg.package_api import PackageApi, Refused
+from ghpkg.rest.package_api import PackageApi, Refused
 from ghpkg.retention import Decision, PackageVersion, Rules, newest_first, plan
 from ghpkg.settings import Registry, Settings
 from ghpkg.verbs.connect import check_token

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 
 from ghpkg.engine import Engine
 from ghpkg.errors import RegistryError
-from ghpkg.image_metadata import metadata_outputs
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
-from ghpkg.oci_labels import Repository, oci_labels
+from ghpkg.metadata.oci_labels import Repository, oci_labels
+from ghpkg.metadata.outputs import metadata_outputs
 from ghpkg.outputs import Log, Result
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
@@ -77,7 +77,7 @@ def publish(settings: Settings, log: Log, connected: Connected) -> PushResult:
 
 def build_labels(settings: Settings, log: Log) -> dict[str, str]:
     """docker/metadata-action's OCI labels from the repository (REST API), then --label's."""
-    from ghpkg.repo_api import fetch_repository  # deferred: only a build asks the API
+    from ghpkg.rest.repo_api import fetch_repository  # deferred: only a build asks the API
 
     full_name = f"{settings.owner}/{settings.repository}" if settings.repository else ""
     found = None

@@ -173,8 +173,8 @@ def check_token_remotely(
     """
     from requests.adapters import HTTPAdapter
 
-    from ghpkg.api_retry import LoggedRetry
     from ghpkg.registry.session import new_session
+    from ghpkg.rest.retry import LoggedRetry
 
     api_url, token = remote.api_url, remote.token
     kind = token_kind(token)
@@ -240,7 +240,7 @@ def api_client(
 
     import github
 
-    from ghpkg.api_retry import github_retry
+    from ghpkg.rest.retry import github_retry
 
     # PyGithub logs each 403 at INFO on its own stderr handler; ghpkg's error line says it once.
     logging.getLogger("github").setLevel(logging.WARNING)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ghpkg import auth
-from ghpkg.auth import TokenKind
+from ghpkg.rest import auth
+from ghpkg.rest.auth import TokenKind
 from ghpkg.secret import Secret
 from ghpkg.settings import Registry
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ghpkg.oci_labels import Repository
+from ghpkg.metadata.oci_labels import Repository
 from ghpkg.settings import Remote
 
 MAX_RETRIES = 2  # advisory: a build does not wait long for its labels
@@ -23,8 +23,8 @@ def fetch_repository(
     """Its name, description, page, licence and default branch; None (warned) if not read."""
     from requests.adapters import HTTPAdapter
 
-    from ghpkg.api_retry import LoggedRetry
     from ghpkg.registry.session import new_session
+    from ghpkg.rest.retry import LoggedRetry
 
     session = new_session(remote.ca_file)
     retries = max(0, min(remote.retries, MAX_RETRIES))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ghpkg.errors import UsageError
-from ghpkg.git_tags import GitRef, is_highest, parse_semver, sanitize, versions_from_git
+from ghpkg.metadata.git_tags import GitRef, is_highest, parse_semver, sanitize, versions_from_git
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

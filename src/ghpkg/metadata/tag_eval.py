@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ghpkg.errors import UsageError
-from ghpkg.git_tags import GitRef, parse_semver
-from ghpkg.tag_rules import Flavor, Rule
-from ghpkg.tag_template import Helper, date_helper, render
+from ghpkg.metadata.git_tags import GitRef, parse_semver
+from ghpkg.metadata.tag_rules import Flavor, Rule
+from ghpkg.metadata.tag_template import Helper, date_helper, render
 
 _INVALID = re.compile(r"[^a-zA-Z0-9._-]+")
 _RAW_ONLY = re.compile(r"\{\{\s*raw\s*\}\}")

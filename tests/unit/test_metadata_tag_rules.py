@@ -15,9 +15,9 @@ from re import escape as re_escape
 import pytest
 
 from ghpkg.errors import UsageError
-from ghpkg.git_tags import GitRef
-from ghpkg.tag_eval import TagContext, Version, evaluate
-from ghpkg.tag_rules import Flavor, parse_flavor, parse_rules, split_lines
+from ghpkg.metadata.git_tags import GitRef
+from ghpkg.metadata.tag_eval import TagContext, Version, evaluate
+from ghpkg.metadata.tag_rules import Flavor, parse_flavor, parse_rules, split_lines
 
 NOW = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)
 DEV = "860c1904a1ce19322e91ac35af1ab07466440c37"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ghpkg.errors import RegistryError
-from ghpkg.package_api import PackageApi
+from ghpkg.rest.package_api import PackageApi
 from ghpkg.settings import Remote
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ghpkg.errors import GhpkgError, RegistryError
-from ghpkg.package_api import PackageVersion, _next_link, newest_first, to_delete
+from ghpkg.rest.package_api import PackageVersion, _next_link, newest_first, to_delete
 
 
 def version(number: int, created: str, *tags: str) -> PackageVersion:

@@ -6,9 +6,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ghpkg.oci_labels import Repository, as_annotations, json_output, label_lines, oci_labels
-from ghpkg.tag_eval import TagContext, Version, evaluate
-from ghpkg.tag_rules import parse_flavor, parse_rules
+from ghpkg.metadata.oci_labels import (
+    Repository,
+    as_annotations,
+    json_output,
+    label_lines,
+    oci_labels,
+)
+from ghpkg.metadata.tag_eval import TagContext, Version, evaluate
+from ghpkg.metadata.tag_rules import parse_flavor, parse_rules
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from ghpkg import auth
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
+from ghpkg.rest import auth
 from ghpkg.retention import PackageVersion, newest_first, to_delete
 from ghpkg.settings import Remote
 

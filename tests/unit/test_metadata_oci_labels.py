@@ -12,9 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ghpkg.git_tags import GitRef
-from ghpkg.image_metadata import image_metadata
-from ghpkg.oci_labels import (
+from ghpkg.metadata.git_tags import GitRef
+from ghpkg.metadata.oci_labels import (
     Repository,
     as_annotations,
     iso_created,
@@ -22,7 +21,8 @@ from ghpkg.oci_labels import (
     label_lines,
     oci_labels,
 )
-from ghpkg.tag_eval import TagContext
+from ghpkg.metadata.outputs import image_metadata
+from ghpkg.metadata.tag_eval import TagContext
 
 CREATED = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)
 DEV = "860c1904a1ce19322e91ac35af1ab07466440c37"

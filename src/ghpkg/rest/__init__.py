@@ -1,0 +1,1 @@
+"""The instance's REST API: the token check, package versions and listings, the repository."""
