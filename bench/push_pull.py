@@ -544,7 +544,7 @@ def _run_facts(
     complete: bool,
 ) -> dict[str, Any]:
     """What the run was: when, how, on what, under which load."""
-    from ghpkg import compress
+    from ghpkg.registry_transport import compress
 
     return {
         "date": started_at.isoformat(timespec="seconds"),

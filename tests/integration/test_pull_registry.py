@@ -1,4 +1,4 @@
-"""Pull through the registry API (ghpkg.pulling) from the GHES-like bed, into every engine.
+"""Pull through the registry API (registry_transport.pull) from the bed, into every engine.
 
 Images are pushed once with Engine 20.10's own `docker push` (the write token), removed
 locally, and pulled back into the engine under test with `pull_image`.
@@ -25,9 +25,9 @@ import pytest
 from ghpkg.engine import Engine
 from ghpkg.errors import AuthError, RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2
-from ghpkg.pulling import PullResult, pull_image
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient, probe_isolation
+from ghpkg.registry_transport.pull import PullResult, pull_image
 from ghpkg.secret import Secret
 from testbed.bed import Testbed
 from testbed.images import busybox_path

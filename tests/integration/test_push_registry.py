@@ -1,4 +1,4 @@
-"""The registry transport (ghpkg.pushing) against the GHES-like bed, on every engine."""
+"""The registry transport (registry_transport.push) against the GHES-like bed, on every engine."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ import pytest
 import requests
 from docker.models.images import Image
 
-from ghpkg.blobcache import BlobCache
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
 from ghpkg.manifest import LAYER_FOREIGN, LAYER_GZIP, OCI_LAYER_GZIP, OCI_MANIFEST, SCHEMA2
-from ghpkg.pushing import Limits, push_image
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
+from ghpkg.registry_transport.blobcache import BlobCache
+from ghpkg.registry_transport.push import Limits, push_image
 from ghpkg.secret import Secret
 from testbed.bed import Testbed
 from testbed.images import busybox_path

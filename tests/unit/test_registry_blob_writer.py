@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg.blobcache import BlobCache
 from ghpkg.errors import RegistryError
 from ghpkg.registry.blob_writer import Blob, BlobWriter
+from ghpkg.registry_transport.blobcache import BlobCache
 
 DATA = b"layer bytes"
 DIGEST = "sha256:" + hashlib.sha256(DATA).hexdigest()

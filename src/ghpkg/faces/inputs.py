@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ghpkg.blobcache import default_cache_dir
 from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
@@ -29,6 +28,7 @@ from ghpkg.reference import (
     parse_namespace,
     parse_registry,
 )
+from ghpkg.registry_transport.blobcache import default_cache_dir
 from ghpkg.rest import auth
 from ghpkg.secret import Secret
 from ghpkg.settings import Operation, Registry, Settings, Transport

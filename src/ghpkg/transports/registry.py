@@ -32,15 +32,19 @@ class RegistryTransport:
 
     def push(self, image_id: str, refs: list[Reference]) -> None:
         """Compress and upload what the registry lacks, then one schema-2 manifest per tag."""
-        from ghpkg.blobcache import BlobCache  # deferred: only this transport needs them
-        from ghpkg.pushing import push_image
+        from ghpkg.registry_transport.blobcache import (
+            BlobCache,  # deferred: only this transport needs them
+        )
+        from ghpkg.registry_transport.push import push_image
 
         cache = BlobCache(self._cache_dir) if self._cache_dir else None
         push_image(self._registry, self._engine, image_id, refs, self._log, cache=cache)
 
     def pull(self, reference: Reference) -> Pulled:
         """Stream the tag's layers into `docker load`, checked on the way."""
-        from ghpkg.pulling import pull_image  # deferred: only this transport needs it
+        from ghpkg.registry_transport.pull import (
+            pull_image,  # deferred: only this transport needs it
+        )
 
         pulled = pull_image(self._registry, self._engine, reference, self._log, self._status)
         return Pulled(pulled.digest, pulled.image_id)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ghpkg.docker_load import docker_archive
 from ghpkg.engine import Engine
 from ghpkg.errors import EngineError, RegistryError
 from ghpkg.manifest import (
@@ -29,6 +28,7 @@ from ghpkg.manifest import (
 from ghpkg.progress import bar
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
+from ghpkg.registry_transport.docker_load import docker_archive
 
 Log = Callable[[str], None]
 

@@ -15,8 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg import compress
-from ghpkg.compress import CHUNK, empty_gzip, gzip_member, gzip_stream, shrinks, sniff
+from ghpkg.registry_transport import compress
+from ghpkg.registry_transport.compress import (
+    CHUNK,
+    empty_gzip,
+    gzip_member,
+    gzip_stream,
+    shrinks,
+    sniff,
+)
 
 TEXT = b"".join(b"line %d: the quick brown fox jumps over the lazy dog\n" % i for i in range(60000))
 RANDOM = os.urandom(3 * CHUNK + 12345)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ghpkg.pulling import same_config
+from ghpkg.registry_transport.pull import same_config
 
 CONFIG: dict[str, Any] = {
     "architecture": "amd64",

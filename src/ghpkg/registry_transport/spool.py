@@ -17,11 +17,11 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ghpkg.blobcache import CachedBlob
-from ghpkg.compress import DEFAULT_LEVEL, empty_gzip, gzip_stream
-from ghpkg.docker_save import LayerEntry, SavedImage
 from ghpkg.errors import GhpkgError
 from ghpkg.registry.blob_writer import BlobWriter
+from ghpkg.registry_transport.blobcache import CachedBlob
+from ghpkg.registry_transport.compress import DEFAULT_LEVEL, empty_gzip, gzip_stream
+from ghpkg.registry_transport.docker_save import LayerEntry, SavedImage
 
 # A legacy-layout layer (named by a v1 ID) this big is matched to a cached layer by its size,
 # then checked by its digest as it is read past; smaller ones are simply compressed.

@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 
-from ghpkg.blobcache import BlobCache
 from ghpkg.engine import Engine, EngineInfo
 from ghpkg.errors import GhpkgError
 from ghpkg.manifest import LAYER_FOREIGN, LAYER_GZIP, SCHEMA2
-from ghpkg.pushing import Limits, push_image
 from ghpkg.reference import Reference
 from ghpkg.registry.blob_writer import BlobWriter
-from ghpkg.spool import LayerBlob
-from ghpkg.uploads import Uploader
+from ghpkg.registry_transport.blobcache import BlobCache
+from ghpkg.registry_transport.push import Limits, push_image
+from ghpkg.registry_transport.spool import LayerBlob
+from ghpkg.registry_transport.uploads import Uploader
 
 HOST = "docker.ghes.test"
 

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ghpkg.docker_save import LayerEntry, SaveArchive, SavedImage
 from ghpkg.errors import EngineError
 from ghpkg.manifest import LAYER_FOREIGN, OCI_INDEX, OCI_LAYER_TAR, OCI_MANIFEST
+from ghpkg.registry_transport.docker_save import LayerEntry, SaveArchive, SavedImage
 
 T = TypeVar("T")
 

@@ -10,9 +10,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from ghpkg.docker_load import Member, blob_name, docker_archive, header, tar_stream
 from ghpkg.errors import GhpkgError
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, Manifest, build_schema2
+from ghpkg.registry_transport.docker_load import (
+    Member,
+    blob_name,
+    docker_archive,
+    header,
+    tar_stream,
+)
 
 REF = "docker.ghes.test/octo-org/hello-world/hello:1.0"
 

@@ -14,11 +14,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ghpkg.docker_save import ForeignLayer
 from ghpkg.errors import GhpkgError
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import Blob, BlobWriter
-from ghpkg.spool import MB, LayerBlob, Throttle
+from ghpkg.registry_transport.docker_save import ForeignLayer
+from ghpkg.registry_transport.spool import MB, LayerBlob, Throttle
 
 UPLOADS = 4
 FOREIGN_RULE = (

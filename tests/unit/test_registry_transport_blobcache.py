@@ -6,7 +6,12 @@ import json
 import stat
 from pathlib import Path
 
-from ghpkg.blobcache import MAX_REPOSITORIES, BlobCache, CachedBlob, default_cache_dir
+from ghpkg.registry_transport.blobcache import (
+    MAX_REPOSITORIES,
+    BlobCache,
+    CachedBlob,
+    default_cache_dir,
+)
 
 LAYER = CachedBlob("sha256:" + "b" * 64, 1234, 5678)
 

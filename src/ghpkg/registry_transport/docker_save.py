@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from ghpkg.compress import sniff
 from ghpkg.errors import EngineError
 from ghpkg.manifest import FOREIGN_LAYERS, OCI_INDEX, OCI_MANIFEST, SCHEMA2, SCHEMA2_LIST
+from ghpkg.registry_transport.compress import sniff
 
 T = TypeVar("T")
 

@@ -18,18 +18,25 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from ghpkg.blobcache import BlobCache, CachedBlob
-from ghpkg.compress import workers
-from ghpkg.docker_save import SaveArchive, SavedImage
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, build_schema2, sha256_digest
-from ghpkg.pulling import same_config
 from ghpkg.reference import Reference
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import BlobStore, BlobWriter
-from ghpkg.spool import LayerBlob, Spooler, in_order
-from ghpkg.uploads import DEFAULT_LIMITS, Limits, Uploader, check_sizes, refuse_foreign, unique
+from ghpkg.registry_transport.blobcache import BlobCache, CachedBlob
+from ghpkg.registry_transport.compress import workers
+from ghpkg.registry_transport.docker_save import SaveArchive, SavedImage
+from ghpkg.registry_transport.pull import same_config
+from ghpkg.registry_transport.spool import LayerBlob, Spooler, in_order
+from ghpkg.registry_transport.uploads import (
+    DEFAULT_LIMITS,
+    Limits,
+    Uploader,
+    check_sizes,
+    refuse_foreign,
+    unique,
+)
 
 __all__ = ["Limits", "PushResult", "Registry", "push_image"]
 
