@@ -7,6 +7,8 @@ class GhpkgError(Exception):
     """An expected failure: rendered as one line `what: cause; fix`, never as a traceback."""
 
     exit_code = 1
+    temporary = False  # another try may pass (5xx, 429, a broken connection)
+    retry_after: float | None = None  # seconds the other side asked to wait, if it said
 
     def __init__(self, what: str, cause: str = "", fix: str = "") -> None:
         self.what = what

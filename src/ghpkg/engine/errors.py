@@ -15,8 +15,8 @@ import docker.errors
 import requests
 import urllib3.exceptions
 
-from ghpkg.errors import EngineError
-from ghpkg.registry.errors import backoff_delay
+from ghpkg.errors import EngineError, GhpkgError
+from ghpkg.registry.errors import backoff_delay, retried
 
 T = TypeVar("T")
 
@@ -55,18 +55,13 @@ def temporary_message(message: str) -> bool:
 
 def again(attempt: Callable[[], T], what: str, retries: int, log: Callable[[str], None]) -> T:
     """Run `attempt`, again after a temporary error, at most `retries` more times."""
-    for number in range(retries + 1):
-        try:
-            return attempt()
-        except EngineError as exc:
-            if not exc.temporary or number >= retries:
-                if exc.temporary and number:
-                    exc.cause += f" (gave up after {number + 1} attempts)"
-                raise
-            delay = backoff_delay(number)
-            log(f"{what}: {exc.cause}; retry {number + 1}/{retries} in {delay:.1f}s")
-            time.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    def pause(number: int, exc: GhpkgError) -> None:
+        delay = backoff_delay(number)
+        log(f"{what}: {exc.cause}; retry {number + 1}/{retries} in {delay:.1f}s")
+        time.sleep(delay)
+
+    return retried(attempt, retries, pause)
 
 
 def broken(exc: BaseException) -> bool:

@@ -11,11 +11,14 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from ghpkg.errors import RegistryError
+from ghpkg.errors import GhpkgError, RegistryError
+
+T = TypeVar("T")
 
 # Statuses worth another try: the registry or a proxy in front of it is busy or restarting.
 TEMPORARY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -124,6 +127,25 @@ def backoff_delay(
         return retry_after
     ceiling = min(cap, base * 2.0**attempt)
     return ceiling / 2 + rand() * ceiling / 2
+
+
+def retried(attempt: Callable[[], T], retries: int, pause: Callable[[int, GhpkgError], None]) -> T:
+    """Run `attempt`; after a temporary error `pause(n, error)` (wait, say so) and run it again,
+    at most `retries` more times. The last error says how many attempts there were.
+
+    The one retry loop of the registry client, its uploads and the engine's push and pull.
+    """
+    number = 0
+    while True:
+        try:
+            return attempt()
+        except GhpkgError as exc:
+            if not exc.temporary or number >= retries:
+                if exc.temporary and number:
+                    exc.cause = f"{exc.cause} (gave up after {number + 1} attempts)".strip()
+                raise
+            pause(number, exc)
+            number += 1
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:

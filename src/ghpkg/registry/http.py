@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import requests
 
 from ghpkg.errors import RegistryError
-from ghpkg.registry.answers import gave_up, status_error, web_page
+from ghpkg.registry.answers import status_error, web_page
 from ghpkg.registry.credentials import Credentials
-from ghpkg.registry.errors import backoff_delay, transport_error
+from ghpkg.registry.errors import backoff_delay, retried, transport_error
 from ghpkg.registry.session import downgrade
 
 CHUNK_SIZE = 1 << 20
@@ -62,16 +62,9 @@ class Http:
         if urlsplit(url).scheme != "https":
             raise downgrade(f"https://{self.host}/", url)
         accepted = set(ok)
-        attempt = 0
-        while True:
-            try:
-                response = self._send(method, url, path, action, dict(headers or {}), kwargs)
-            except RegistryError as exc:
-                if not (retry and exc.temporary) or attempt >= self.retries:
-                    raise gave_up(exc, attempt + 1) from None
-                self.pause(attempt, None, what, exc)
-                attempt += 1
-                continue
+
+        def once() -> requests.Response:
+            response = self._send(method, url, path, action, dict(headers or {}), kwargs)
             if response.status_code in accepted:
                 return response
             error = self.status_error(response, what, action)
@@ -88,10 +81,11 @@ class Http:
                 raise RegistryError(
                     not_found[0], error.cause, not_found[1], status=404, codes=error.codes
                 )
-            if not (retry and error.temporary) or attempt >= self.retries:
-                raise gave_up(error, attempt + 1) if retry else error
-            self.pause(attempt, error.retry_after, what, error)
-            attempt += 1
+            raise error
+
+        if not retry:
+            return once()
+        return retried(once, self.retries, lambda n, exc: self.pause(n, exc.retry_after, what, exc))
 
     def status_error(self, response: requests.Response, what: str, action: str) -> RegistryError:
         """The error for an unwanted answer, naming the operation this client is part of."""

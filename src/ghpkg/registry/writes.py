@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ghpkg.errors import RegistryError
-from ghpkg.registry.answers import gave_up, short
+from ghpkg.registry.answers import short
 from ghpkg.registry.blobs import blob_size
+from ghpkg.registry.errors import retried
 from ghpkg.registry.http import Http, with_query
 
 _PATCH_REFUSED = frozenset({400, 404, 405})
@@ -25,15 +26,12 @@ class Uploads:
     def again(self, path: str, body: Callable[[], Any], digest: str, size: int) -> None:
         """Upload; after a temporary failure, start a new upload session from the first byte."""
         http = self._http
-        for attempt in range(http.retries + 1):
-            try:
-                self.once(path, body, digest, size, True, retry=False)
-                return
-            except RegistryError as exc:
-                if not exc.temporary or attempt >= http.retries:
-                    raise gave_up(exc, attempt + 1) from None
-                what = f"upload of {short(digest)} to {path}"  # restarts from its first byte
-                http.pause(attempt, exc.retry_after, what, exc)
+        what = f"upload of {short(digest)} to {path}"  # restarts from its first byte
+        retried(
+            lambda: self.once(path, body, digest, size, True, retry=False),
+            http.retries,
+            lambda attempt, exc: http.pause(attempt, exc.retry_after, what, exc),
+        )
 
     def once(
         self,
