@@ -2,8 +2,9 @@
 
 `testbed.ghes` holds what the instance does (its rules, each with the GitHub page it comes
 from); the modules here are the machinery that runs it: the processes (`bed`, `procs`,
-`front`, `nginx`), `pki` and `certs_d`, the engines (`engines`, `engine_tls`, `images`), the
-doubles around it (`faults`, `hostile`, `outside`) and the pytest plugins.
+`front`, `nginx`, `backend_registry`), `pki`, `certs_d` and `etc_hosts`, the engines (the
+`engines` package, `engine_tls`, `images`), the doubles around it (`faults` with `fault_relay`,
+`hostile`, `outside`, over `tls_server`) and the pytest plugins.
 """
 
 from testbed.bed import Testbed

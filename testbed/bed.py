@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from testbed import certs_d, nginx, procs
+from testbed import backend_registry, certs_d, etc_hosts, nginx, procs
 from testbed.config import (
     BACKEND_PORT,
     CONTAINER_BACKEND_PORT,
@@ -33,36 +33,11 @@ from testbed.ghes.tokens import Token, generate
 from testbed.pki import Pki, ensure_pki
 from testbed.procs import TestbedError
 
-HOSTS_FILE = Path("/etc/hosts")
 CERTS_DIR = certs_d.CERTS_DIR
-HOSTS_MARKER = "# ghpkg-testbed"
 RESOLVED_HOSTS = (HOSTNAME, REGISTRY_HOST, FLAT_HOSTNAME, CONTAINER_HOST)
 PROCESSES = {"backend", "containers", "front", "nginx"}
 CERT_NAMES = (*RESOLVED_HOSTS, f"docker.{FLAT_HOSTNAME}", f"*.{HOSTNAME}", "localhost")
 _REPO_ROOT = Path(__file__).resolve().parent.parent
-_BACKEND_CONFIG = """\
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: {storage}
-  delete:
-    enabled: true
-  cache:
-    blobdescriptor: inmemory
-  maintenance:
-    uploadpurging:
-      enabled: false
-http:
-  addr: 127.0.0.1:{port}
-  secret: {secret}
-health:
-  storagedriver:
-    enabled: false
-"""
 
 
 @dataclass
@@ -134,7 +109,7 @@ class Testbed:
         with self._lock():
             state = State.load(self.paths)
             if self._healthy(state):
-                _install_names()
+                etc_hosts.install_bed_names(RESOLVED_HOSTS)
                 return False
             self._stop_processes(state)
             for port in (BACKEND_PORT, CONTAINER_BACKEND_PORT, FRONT_PORT):
@@ -147,7 +122,7 @@ class Testbed:
                 self._stop_processes(state)
                 raise
             certs_d.remove_ours(self.ca_file, RESOLVED_HOSTS)  # an earlier bed's (it trusted them)
-            _install_names()
+            etc_hosts.install_bed_names(RESOLVED_HOSTS)
             return True
 
     def stop(self) -> None:
@@ -156,7 +131,7 @@ class Testbed:
             return
         with self._lock():
             self._stop_processes(State.load(self.paths))
-            _remove_names()
+            etc_hosts.remove_bed_names()
             certs_d.remove_ours(self.ca_file, RESOLVED_HOSTS)
 
     def configure(self, **switches: bool | int) -> None:
@@ -218,9 +193,7 @@ class Testbed:
         self, state: State, name: str, config: Path, storage: Path, port: int, env: dict[str, str]
     ) -> None:
         """Start one distribution registry on `port` with its own storage."""
-        secret = secrets.token_hex(16)
-        config.write_text(_BACKEND_CONFIG.format(storage=storage, port=port, secret=secret))
-        argv = ["docker-registry", "serve", str(config)]
+        argv = backend_registry.write_config(config, storage, port)
         self._spawn(state, name, argv, env, lambda: procs.get(port, "/v2/") is not None)
 
     def _spawn(
@@ -296,36 +269,3 @@ class Testbed:
 
 def _token_table() -> dict[str, Any]:
     return {name: token.to_json() for name, token in generate().items()}
-
-
-def _install_names() -> None:
-    """Resolve the bed's host names to 127.0.0.1 (engines are not told to trust its CA); drop
-    what a test process that is gone left pointing a bed name elsewhere (testbed.outside)."""
-    lines = [line for line in _hosts_lines() if HOSTS_MARKER not in line and not _orphan(line)]
-    lines.append(f"127.0.0.1 {' '.join(RESOLVED_HOSTS)} {HOSTS_MARKER}")
-    HOSTS_FILE.write_text("\n".join(lines) + "\n")
-
-
-def _remove_names() -> None:
-    """Undo `_install_names`: remove our hosts line."""
-    lines = _hosts_lines()
-    kept = [line for line in lines if HOSTS_MARKER not in line]
-    if kept != lines:
-        HOSTS_FILE.write_text("\n".join(kept) + "\n")
-
-
-def _orphan(line: str) -> bool:
-    """A `# ghpkg-outside PID` line whose process is gone."""
-    words = line.split()
-    return (
-        "# ghpkg-outside" in line
-        and words[-1].isdigit()
-        and not Path(f"/proc/{words[-1]}").exists()
-    )
-
-
-def _hosts_lines() -> list[str]:
-    try:
-        return HOSTS_FILE.read_text().splitlines()
-    except FileNotFoundError:
-        return []

@@ -23,9 +23,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from testbed import etc_hosts
 from testbed.bed import Testbed
-from testbed.faults import TlsServer, _add_hosts_line, _remove_hosts_lines
 from testbed.pki import Pki, issue_cert
+from testbed.tls_server import TlsServer
 
 MARKER = "# ghpkg-hostile"
 SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -152,8 +153,8 @@ class HostileRegistry:
         context.load_cert_chain(leaf.cert_file, leaf.key_file)
         self._server = _Server(self, context)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        _remove_hosts_lines(lambda line: MARKER in line and _dead(line.rsplit(" ", 1)[-1]))
-        _add_hosts_line(f"127.0.0.1 {' '.join(names)} {MARKER} {os.getpid()}")
+        etc_hosts.remove_lines(lambda line: MARKER in line and _dead(line.rsplit(" ", 1)[-1]))
+        etc_hosts.add_line(f"127.0.0.1 {' '.join(names)} {MARKER} {os.getpid()}")
         return self
 
     def stop(self) -> None:
@@ -161,7 +162,7 @@ class HostileRegistry:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-        _remove_hosts_lines(lambda line: line.endswith(f"{MARKER} {os.getpid()}"))
+        etc_hosts.remove_lines(lambda line: line.endswith(f"{MARKER} {os.getpid()}"))
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def script(self, *rules: Rule) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import docker
 
-from testbed.engines import apt_install
+from testbed.engines.debs import apt_install
 
 BUSYBOX = Path("/bin/busybox")
 _CHUNK = 1 << 20

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from testbed import bed as bedmodule
+from testbed import etc_hosts
 from testbed.config import FRONT_PORT
 
 MARKER = "# ghpkg-outside"
@@ -136,20 +136,20 @@ def _stale(line: str) -> bool:
 
 def _without(line: str, host: str) -> str:
     """The bed's hosts line without host."""
-    if bedmodule.HOSTS_MARKER not in line:
+    if etc_hosts.HOSTS_MARKER not in line:
         return line
     return " ".join(word for word in line.split(" ") if word != host)
 
 
 def _with(line: str, host: str) -> str:
     """The bed's hosts line with host back before its marker."""
-    if bedmodule.HOSTS_MARKER not in line or f" {host} " in line:
+    if etc_hosts.HOSTS_MARKER not in line or f" {host} " in line:
         return line
-    return line.replace(f" {bedmodule.HOSTS_MARKER}", f" {host} {bedmodule.HOSTS_MARKER}")
+    return line.replace(f" {etc_hosts.HOSTS_MARKER}", f" {host} {etc_hosts.HOSTS_MARKER}")
 
 
 def _rewrite(change: Callable[[list[str]], list[str]]) -> None:
-    bedmodule.HOSTS_FILE.write_text("\n".join(change(bedmodule._hosts_lines())) + "\n")
+    etc_hosts.write_lines(change(etc_hosts.read_lines()))
 
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:

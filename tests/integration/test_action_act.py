@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -11,57 +10,23 @@ import pytest
 
 from ghpkg.manifest import SCHEMA2
 from testbed.bed import Testbed
+from testbed.engines import start
 from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
-from tests.integration.act import action_workspace, run_act
+from tests.integration.act import SYSTEM_ENGINE, act_succeeds, act_workspace
 from tests.integration.test_push_cli import digest_of, stored_manifest
 
 pytestmark = pytest.mark.integration
 
-WORKFLOW = """\
-on: push
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - id: push
-        uses: ./ghpkg
-        with:
-          image: {image}
-          version: |
-            1.0
-            latest
-          context: app
-          ca-file: {ca_file}
-      - name: Record the outputs
-        env:
-          IMAGES: ${{{{ steps.push.outputs.images }}}}
-          DIGEST: ${{{{ steps.push.outputs.digest }}}}
-        run: printf '%s\\n%s\\n' "$DIGEST" "$IMAGES" > {result}
-      - id: pull
-        uses: ./ghpkg
-        with:
-          operation: pull
-          image: {image}
-          version: "1.0"
-          ca-file: {ca_file}
-"""
-
 
 def make_workspace(tmp_path: Path, image: str, bed: Testbed) -> tuple[Path, Path]:
-    """A git repository holding the action (as `./ghpkg`), an app to build and the workflow."""
-    workspace = tmp_path / "workspace"
-    result = tmp_path / "result.txt"
-    text = WORKFLOW.format(image=image, ca_file=bed.ca_file, result=result)
-    action_workspace(workspace, bed.hostname, "publish.yml", text, "from act")
-    return workspace, result
-
-
-def run(
-    workspace: Path, bed: Testbed, environment: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    secrets = {"GITHUB_TOKEN": bed.token("actions")}
-    return run_act(workspace, bed.hostname, secrets, environment=environment)
+    """A workspace whose workflow pushes the app as IMAGE:1.0 and :latest, records the push's
+    outputs, then pulls IMAGE:1.0 into the engine."""
+    steps = {
+        "push": {"image": image, "version": "1.0\nlatest\n", "context": "app"},
+        "pull": {"operation": "pull", "image": image, "version": "1.0"},
+    }
+    record = {"DIGEST": "push.digest", "IMAGES": "push.images"}
+    return act_workspace(tmp_path, bed, "publish", steps, record, "from act")
 
 
 def act_engines() -> list[str]:
@@ -75,9 +40,7 @@ def act_engines() -> list[str]:
 @pytest.fixture(params=act_engines())
 def act_engine(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineUnderTest:
     """The engine the workflow's steps use (DOCKER_HOST, DOCKER_CONFIG handed on by act)."""
-    from testbed.engines import start
-
-    start("20.10")  # act's host executor uses the system engine
+    start(SYSTEM_ENGINE)  # before the pool, which would count it as its own to stop
     return engine_pool.get(request.param)
 
 
@@ -87,11 +50,9 @@ def test_composite_action_publishes_and_installs(
     image = f"act-{act_engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     workspace, result = make_workspace(tmp_path, image, bed)
     started = time.monotonic()
-    first = run(workspace, bed, act_engine.env)
+    secrets = {"GITHUB_TOKEN": bed.token("actions")}
+    output = act_succeeds(workspace, bed.hostname, secrets, environment=act_engine.env)
     print(f"act on {act_engine.name}: {time.monotonic() - started:.1f}s")
-    output = first.stdout + first.stderr
-    assert first.returncode == 0, output[-4000:]
-    assert bed.token("actions") not in output
     digest, *images = result.read_text().splitlines()
     name = f"docker.{bed.hostname}/octo-org/hello-world/{image}"
     assert images == [f"{name}:1.0", f"{name}:latest"]
@@ -106,6 +67,5 @@ def test_composite_action_publishes_and_installs(
     if act_engine.name != "20.10":
         return  # the cached install below does not depend on the engine
 
-    second = run(workspace, bed, act_engine.env)
-    assert second.returncode == 0, (second.stdout + second.stderr)[-4000:]
-    assert "using the cached install" in second.stdout + second.stderr
+    second = act_succeeds(workspace, bed.hostname, secrets, environment=act_engine.env)
+    assert "using the cached install" in second

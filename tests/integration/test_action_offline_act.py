@@ -24,38 +24,20 @@ import pytest
 
 from scripts.bundle_action import COVERS, Wheel, check, pins, targets
 from testbed.bed import Testbed
-from tests.integration.act import action_workspace, run_act
+from tests.integration.act import ROOT, act_workspace, commit, run_act
 from tests.integration.test_push_cli import digest_of, stored_manifest
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 VERSION = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
 BUNDLE = f"ghpkg-action-{VERSION.group(1) if VERSION else '?'}"
-WORKFLOW = """\
-on: push
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    env:
-      PIP_CONFIG_FILE: /dev/null
-      PIP_INDEX_URL: http://127.0.0.1:9/
-      PIP_FIND_LINKS: ""
-      PIP_RETRIES: "0" # a closed port answers at once; retrying it only costs CI time
-    steps:
-      - uses: actions/checkout@v4
-      - id: push
-        uses: ./ghpkg
-        with:
-          image: {image}
-          version: "1.0"
-          context: app
-          ca-file: {ca_file}
-      - name: Record the outputs
-        env:
-          DIGEST: ${{{{ steps.push.outputs.digest }}}}
-        run: printf '%s\\n' "$DIGEST" > {result}
-"""
+# pip's configuration off and the index a closed port, for the whole job
+OFFLINE = {
+    "PIP_CONFIG_FILE": "/dev/null",
+    "PIP_INDEX_URL": "http://127.0.0.1:9/",
+    "PIP_FIND_LINKS": "",
+    "PIP_RETRIES": "0",  # a closed port answers at once; retrying it only costs CI time
+}
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +71,11 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def workspace_with(tmp_path: Path, bed: Testbed, action: Path | None) -> tuple[Path, Path, str]:
     """A workspace whose ./ghpkg is ACTION (None: the working tree's action, no wheels)."""
-    from testbed.engines import start
-
-    start("20.10")  # act's host executor uses the system engine
     image = f"offline-{uuid.uuid4().hex[:8]}"
-    workspace, result = tmp_path / "workspace", tmp_path / "result.txt"
-    text = WORKFLOW.format(image=image, ca_file=bed.ca_file, result=result)
-    action_workspace(workspace, bed.hostname, "publish.yml", text, "offline")
+    steps = {"push": {"image": image, "version": "1.0", "context": "app"}}
+    workspace, result = act_workspace(
+        tmp_path, bed, "publish", steps, {"DIGEST": "push.digest"}, "offline", OFFLINE
+    )
     if action is not None:  # the bundle in place of the working tree's copy
         shutil.rmtree(workspace / "ghpkg")
         shutil.copytree(action, workspace / "ghpkg")
@@ -104,9 +84,7 @@ def workspace_with(tmp_path: Path, bed: Testbed, action: Path | None) -> tuple[P
     # install's key this test's own, so it installs instead of finding that venv.
     with (workspace / "ghpkg" / "pyproject.toml").open("a") as pyproject:
         pyproject.write(f"# {image}\n")
-    git = ["git", "-C", str(workspace), "-c", "user.email=ci@ghpkg.test", "-c", "user.name=ci"]
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "this test's action"], check=True)
+    commit(workspace, bed.hostname)
     return workspace, result, image
 
 

@@ -21,7 +21,7 @@ import requests
 
 from ghpkg.manifest import SCHEMA2
 from testbed.bed import Testbed
-from tests.integration.act import ROOT, commit, copy_action, run_act, write_app
+from tests.integration.act import ROOT, act_succeeds, commit, write_app, write_workflow
 from tests.integration.conftest import Run
 
 pytestmark = pytest.mark.integration
@@ -42,10 +42,7 @@ def workspace_for(tmp_path: Path, example: str, renames: Mapping[str, str]) -> P
         assert old in text, f"{example} no longer says {old!r}; update this test"
         text = text.replace(old, new)
     workspace = tmp_path / "workspace"
-    workflows = workspace / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    (workflows / example).write_text(text)
-    copy_action(workspace)
+    write_workflow(workspace, example, text)
     return workspace
 
 
@@ -57,12 +54,7 @@ def act(
     if ref is not None:
         event = workspace.parent / "event.json"
         event.write_text(json.dumps({"ref": ref}))
-    done = run_act(workspace, hostname, secrets, {"GHES_CA_FILE": str(bed.ca_file)}, event)
-    log = done.stdout + done.stderr
-    assert done.returncode == 0, log[-5000:]
-    for value in secrets.values():
-        assert value not in log
-    return log
+    return act_succeeds(workspace, hostname, secrets, {"GHES_CA_FILE": str(bed.ca_file)}, event)
 
 
 def served(bed: Testbed, image: str, owner_repo: str = REPOSITORY) -> dict[str, str]:

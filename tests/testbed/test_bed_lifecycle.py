@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from testbed.bed import CERTS_DIR, HOSTS_FILE, HOSTS_MARKER, RESOLVED_HOSTS, State, Testbed
+from testbed.bed import CERTS_DIR, RESOLVED_HOSTS, State, Testbed
 from testbed.certs_d import trusted_hosts
 from testbed.client import BedClient
 from testbed.config import BACKEND_PORT, CONTAINER_BACKEND_PORT, FRONT_PORT
+from testbed.etc_hosts import HOSTS_FILE, HOSTS_MARKER
 from testbed.procs import port_free
 
 pytestmark = pytest.mark.integration
