@@ -12,7 +12,8 @@ As a library: build a `Settings`, call a verb with it and a `Log`, read the `Res
     result = ghpkg.push(settings, ghpkg.Log())
     print(result.images, result.digest)
 
-Every failure is a `GhpkgError` (what, cause, fix; `exit_code` 1 or 2).
+Every failure is a `GhpkgError` (what, cause, fix; `exit_code` 1 or 2); doctor and migrate
+raise `Unfinished`, which also holds the `result` they reported (the checklist, the table).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
         RegistryError,
         UsageError,
     )
-    from ghpkg.outputs import Log, Result
+    from ghpkg.outputs import Log, Result, Unfinished
     from ghpkg.reference import Reference
     from ghpkg.secret import Secret
     from ghpkg.settings import Operation, Registry, Scope, Settings, Transport
@@ -58,6 +59,7 @@ __all__ = [
     "Secret",
     "Settings",
     "Transport",
+    "Unfinished",
     "UsageError",
     "__version__",
     "copy",
@@ -78,6 +80,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "Reference": ("ghpkg.reference", "Reference"),
     "Log": ("ghpkg.outputs", "Log"),
     "Result": ("ghpkg.outputs", "Result"),
+    "Unfinished": ("ghpkg.outputs", "Unfinished"),
     "Secret": ("ghpkg.secret", "Secret"),
     "Settings": ("ghpkg.settings", "Settings"),
     "Operation": ("ghpkg.settings", "Operation"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
+
+from ghpkg.errors import GhpkgError
 
 
 @dataclass
@@ -124,7 +126,7 @@ class Result:
     deleted: str | None = None  # JSON, set by delete
     doctor: str | None = None  # JSON, set by doctor
     migration: str | None = None  # JSON, set by migrate
-    failure: str = ""  # an error line for a run that reports before it fails (doctor)
+    failure: str = ""  # the error line of a run that reported, then failed (Unfinished)
 
     def outputs(self) -> dict[str, str]:
         """The outputs by name, as action.yml declares them."""
@@ -163,6 +165,16 @@ class Result:
         if self.failure:
             document |= {"error": self.failure, "exit_code": 1}
         return json.dumps(document, separators=(",", ":"))
+
+
+class Unfinished(GhpkgError):
+    """A run that reports, then fails (doctor's checklist, migrate's table): the result is
+    shown and written like any other, and the run ends with this error (exit 1).
+    """
+
+    def __init__(self, message: str, result: Result) -> None:
+        super().__init__(message)
+        self.result = replace(result, failure=str(self))
 
 
 # outputs that hold JSON

@@ -90,3 +90,30 @@ def test_a_bad_action_input_is_exit_2_and_one_error_annotation(
     assert action.main() == 2
     err = capsys.readouterr().err
     assert "::error::operation 'frobnicate' is not known" in err
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_run_that_reports_then_fails_shows_its_report_then_one_error_line(
+    as_json: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """doctor and migrate raise Unfinished: their checklist or table is out, and exit is 1."""
+    import ghpkg.verbs.push
+    from ghpkg.outputs import Result, Unfinished
+
+    def unfinished(*_args: object) -> Result:
+        raise Unfinished("2 of 3 checks failed", Result(images=(), lines=("✓ a", "✗ b", "✗ c")))
+
+    monkeypatch.setattr(ghpkg.verbs.push, "ref", unfinished)
+    assert cli.main(["ref", *REF] + (["--json"] if as_json else [])) == 1
+    captured = capsys.readouterr()
+    assert [line for line in captured.err.splitlines() if line.startswith("error:")] == [
+        "error: 2 of 3 checks failed"
+    ]
+    if not as_json:
+        assert captured.out.splitlines() == ["✓ a", "✗ b", "✗ c"]
+        return
+    document = json.loads(captured.out)  # one document: the report, which says it failed
+    assert (document["ok"], document["error"], document["exit_code"]) == (
+        False, "2 of 3 checks failed", 1
+    )  # fmt: skip
+    assert document["lines"] == ["✓ a", "✗ b", "✗ c"]

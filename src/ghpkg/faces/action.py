@@ -17,7 +17,7 @@ def main() -> int:
     on_sigterm()
     env = os.environ
     log = Log(workflow=True)
-    face = Face(log, env, Path(env.get("GITHUB_WORKSPACE") or "."), show=log.info)
+    face = Face(log, env, Path(env.get("GITHUB_WORKSPACE") or "."), say=log.info)
     face.token = Secret(env.get("INPUT_TOKEN", ""))
     log.mask(face.token.reveal())
 

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ghpkg.errors import GhpkgError, Terminated
-from ghpkg.outputs import Log, Result, append_outputs, append_summary, failure_json, inert
+from ghpkg.outputs import (
+    Log,
+    Result,
+    Unfinished,
+    append_outputs,
+    append_summary,
+    failure_json,
+    inert,
+)
 from ghpkg.secret import Secret
 
 if TYPE_CHECKING:
@@ -84,7 +92,7 @@ class Face:
     log: Log
     env: Mapping[str, str]
     workspace: Path
-    show: Callable[[str], None] = print  # a result line (the action: a log line)
+    say: Callable[[str], None] = print  # a result line (the action: a log line)
     output_file: str = ""
     as_json: bool = False
     operation: str = ""
@@ -97,18 +105,23 @@ class Face:
         token = self.token
         settings = inputs.resolve(raw, self.env, token, lambda: git_tags(self.workspace, token))
         self.operation = settings.operation
-        result = execute(settings, self.log)
+        try:
+            result = execute(settings, self.log)
+        except Unfinished as exc:  # doctor, migrate: what they found is shown, then the error
+            self.show(exc.result, settings)
+            raise
+        self.show(result, settings)
+        return 0
+
+    def show(self, result: Result, settings: Settings) -> None:
+        """The result on stdout (lines, or one JSON document), the outputs, the step summary."""
         self.log.settle()
         if self.as_json:
             print(result.as_json(settings.operation), flush=True)
         else:
             for line in result.lines or result.images:
-                self.show(inert(line))  # tags and names come from the network
+                self.say(inert(line))  # tags and names come from the network
         report(result, settings.operation, self.output_file, self.env, self.log)
-        if result.failure:  # doctor: the checklist is out, and a push would fail
-            self.log.error(result.failure)
-            return 1
-        return 0
 
     def guarded(self, body: Callable[[], int]) -> int:
         """Run the body; a failure becomes one error line (and with --json, a document)."""
@@ -119,7 +132,7 @@ class Face:
                 raise
             message, code = error_line(exc, self.token)
             self.log.error(message)
-            if self.as_json:
+            if self.as_json and not isinstance(exc, Unfinished):  # its result says it already
                 print(failure_json(self.operation, message, code), flush=True)
             return code
 

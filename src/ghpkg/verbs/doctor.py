@@ -11,7 +11,7 @@ import json
 
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Log, Result
+from ghpkg.outputs import Log, Result, Unfinished
 from ghpkg.settings import Settings
 from ghpkg.settings import Transport as Way
 from ghpkg.verbs.checklist import Findings, Status
@@ -35,23 +35,21 @@ def run(settings: Settings, log: Log) -> Result:
             {"name": c.name, "status": c.status.name.lower(), "text": c.text} for c in found.checks
         ],
     }
-    failure = ""
-    if failed:
-        failure = str(
-            GhpkgError(
-                f"a push to {settings.hostname} would fail",
-                f"{len(failed)} check(s) failed: {', '.join(failed)}",
-                "fix what the ✗ lines say and run ghpkg doctor again",
-            )
-        )
-    return Result(
+    result = Result(
         images=(),
         registry=registry,
         package_url=settings.package_url,
         lines=tuple(check.line() for check in found.checks),
         doctor=json.dumps(summary, ensure_ascii=False, separators=(",", ":")),
-        failure=failure,
     )
+    if failed:
+        error = GhpkgError(
+            f"a push to {settings.hostname} would fail",
+            f"{len(failed)} check(s) failed: {', '.join(failed)}",
+            "fix what the ✗ lines say and run ghpkg doctor again",
+        )
+        raise Unfinished(str(error), result)
+    return result
 
 
 def _engine(settings: Settings, found: Findings) -> None:

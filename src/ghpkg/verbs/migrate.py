@@ -12,7 +12,7 @@ from ghpkg.migration import report
 from ghpkg.migration.plan import ImagePlan, TagPlan, bytes_to_send, name_clashes, render
 from ghpkg.migration.run import Mounts, copy_tags, inspect, run_all
 from ghpkg.migration.state import MigrationState
-from ghpkg.outputs import Log, Result
+from ghpkg.outputs import Log, Result, Unfinished
 from ghpkg.progress import bar
 from ghpkg.reference import container_host
 from ghpkg.registry import RegistryClient
@@ -72,14 +72,17 @@ def migrate(settings: Settings, log: Log) -> Result:
     log.info(f"Migrate {_scope(settings)}: {len(plans)} image(s): {summary}; "
              f"{report.size(sent)} sent, at most {peak} image(s) at once")  # fmt: skip
     moved = [p for p in plans if p.status in ("copied", "skipped")]
-    return Result(
+    result = Result(
         images=tuple(f"{target}/{plan.destination}" for plan in moved),
         registry=target,
         package_url=f"https://{settings.hostname}/{settings.owner}?tab=packages",
         lines=report.lines(plans, target),
         migration=report.document(plans, target, settings.dry_run, sent, peak),
-        failure=report.failure(plans, settings.dry_run),
     )
+    failure = report.failure(plans, settings.dry_run)
+    if failure:
+        raise Unfinished(failure, result)
+    return result
 
 
 def _copy(
