@@ -8,12 +8,17 @@ so the digest is preserved.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ghpkg.errors import RegistryError
-from ghpkg.manifest import OCI_MANIFEST, Descriptor, parse_schema2, sha256_digest
+from ghpkg.manifest import (
+    Descriptor,
+    declared_media_type,
+    each_once,
+    parse_schema2,
+    sha256_digest,
+)
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.registry.answers import short
@@ -47,14 +52,14 @@ def copy_image(
     raw, content_type = source.get_manifest(src.path, src.version)
     manifest = parse_schema2(raw, content_type, str(src))
     copied = skipped = sent = 0
-    for blob in _unique((manifest.config, *manifest.layers)):
+    for blob in each_once((manifest.config, *manifest.layers)):
         if blob.digest not in done and writer.write(_streamed(source, src, blob)):
             log(f"blob {short(blob.digest)}: copied {blob.size / 1e6:.1f} MB")
             copied, sent = copied + 1, sent + blob.size
         else:
             skipped += 1
         done.add(blob.digest)
-    media_type = _media_type(raw, content_type)
+    media_type = declared_media_type(raw, content_type)
     destination.put_manifest(dst.path, dst.version, raw, media_type)
     served, _ = destination.get_manifest(dst.path, dst.version)
     if sha256_digest(served) != manifest.digest:
@@ -70,19 +75,6 @@ def copy_image(
 def _streamed(source: RegistryClient, src: Reference, blob: Descriptor) -> Blob:
     """The blob as a source GET streams it (a new GET per attempt)."""
     return Blob(blob.digest, blob.size, lambda: source.open_blob(src.path, blob.digest, blob.size))
-
-
-def _unique(blobs: tuple[Descriptor, ...]) -> list[Descriptor]:
-    return list({blob.digest: blob for blob in blobs}.values())
-
-
-def _media_type(raw: bytes, content_type: str) -> str:
-    """The manifest's own mediaType, else the Content-Type it was served with."""
-    try:
-        declared = json.loads(raw).get("mediaType")
-    except (ValueError, AttributeError):
-        declared = None
-    return str(declared or content_type or OCI_MANIFEST)
 
 
 __all__ = ["CopyResult", "copy_image"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from ghpkg.errors import RegistryError
 from ghpkg.reference import is_digest
@@ -172,3 +173,34 @@ def _descriptor(item: object, where: str) -> Descriptor:
         raise ValueError("size")
     digest = check_digest(item["digest"], f"the manifest of {where}")
     return Descriptor(str(item["mediaType"]), size, digest)
+
+
+class _Blob(Protocol):
+    @property
+    def digest(self) -> str: ...
+
+
+B = TypeVar("B", bound=_Blob)
+
+
+def each_once(blobs: Iterable[B]) -> list[B]:
+    """Each blob once (by digest), in the order first seen."""
+    seen: dict[str, B] = {}
+    for blob in blobs:
+        seen.setdefault(blob.digest, blob)
+    return list(seen.values())
+
+
+def blob_path(digest: str) -> str:
+    """Where an OCI layout (and `docker save`/`docker load`) keeps a blob: `blobs/sha256/<hex>`."""
+    algorithm, _, encoded = digest.partition(":")
+    return f"blobs/{algorithm}/{encoded}"
+
+
+def declared_media_type(raw: bytes, content_type: str) -> str:
+    """A manifest's own mediaType, else the Content-Type it was served with (else OCI's)."""
+    try:
+        declared = json.loads(raw).get("mediaType")
+    except (ValueError, AttributeError):
+        declared = None
+    return str(declared or content_type or OCI_MANIFEST)

@@ -11,10 +11,17 @@ from collections.abc import Iterator
 import pytest
 
 from ghpkg.errors import GhpkgError
-from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, Manifest, build_schema2
+from ghpkg.manifest import (
+    CONFIG,
+    LAYER_GZIP,
+    SCHEMA2,
+    Descriptor,
+    Manifest,
+    blob_path,
+    build_schema2,
+)
 from ghpkg.registry_transport.docker_load import (
     Member,
-    blob_name,
     docker_archive,
     header,
     tar_stream,
@@ -68,13 +75,13 @@ def test_archive_is_a_tar_with_both_layouts_and_manifest_json_last() -> None:
     legacy = json.loads(files["manifest.json"])
     assert legacy == [
         {
-            "Config": blob_name(manifest.config.digest),
+            "Config": blob_path(manifest.config.digest),
             "RepoTags": [REF],
-            "Layers": [blob_name(layer.digest) for layer in manifest.layers],
+            "Layers": [blob_path(layer.digest) for layer in manifest.layers],
         }
     ]
-    assert files[blob_name(manifest.config.digest)] == config
-    assert files[blob_name(manifest.digest)] == manifest.raw
+    assert files[blob_path(manifest.config.digest)] == config
+    assert files[blob_path(manifest.digest)] == manifest.raw
     assert files["oci-layout"] == b'{"imageLayoutVersion":"1.0.0"}'
     index = json.loads(files["index.json"])
     entry = index["manifests"][0]
@@ -86,7 +93,7 @@ def test_archive_is_a_tar_with_both_layouts_and_manifest_json_last() -> None:
         "org.opencontainers.image.ref.name": "1.0",
     }
     for layer in manifest.layers:
-        assert _digest(files[blob_name(layer.digest)]) == layer.digest
+        assert _digest(files[blob_path(layer.digest)]) == layer.digest
 
 
 def test_a_layer_named_twice_is_stored_once() -> None:
@@ -94,7 +101,7 @@ def test_a_layer_named_twice_is_stored_once() -> None:
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         names = tar.getnames()
         legacy = json.loads(_read(tar, "manifest.json"))
-    assert names.count(blob_name(_digest(b"same"))) == 1
+    assert names.count(blob_path(_digest(b"same"))) == 1
     assert len(legacy[0]["Layers"]) == 3
 
 

@@ -101,5 +101,5 @@ def head(response: requests.Response, limit: int) -> bytes:
 
 
 def short(digest: str) -> str:
-    """A digest's first 12 hex digits, for log lines."""
-    return digest.split(":", 1)[-1][:12]
+    """A digest's first 12 hex digits (or an archive member's first name), for log lines."""
+    return digest.split(":", 1)[-1].split("/", 1)[0][:12]

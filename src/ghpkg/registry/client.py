@@ -21,6 +21,7 @@ from ghpkg.registry.http import FileBody, Http, Log, with_query
 from ghpkg.registry.session import new_session
 from ghpkg.registry.writes import Uploads
 from ghpkg.secret import Secret
+from ghpkg.settings import Remote
 
 
 def _quiet(_: str) -> None:
@@ -49,6 +50,28 @@ class RegistryClient:
             credentials, new_session(ca_file), timeout=timeout, retries=retries, log=log
         )
         self._uploads = Uploads(self.http)
+
+    @classmethod
+    def of(
+        cls,
+        remote: Remote,
+        host: str,
+        *,
+        log: Log = _quiet,
+        digests: bool = False,
+        retries: int | None = None,
+    ) -> RegistryClient:
+        """A client of the registry at `host` on the instance, with its credentials and CA."""
+        return cls(
+            host,
+            remote.username,
+            remote.token,
+            ca_file=remote.ca_file,
+            timeout=remote.timeout,
+            retries=remote.retries if retries is None else retries,
+            log=log,
+            digests=digests,
+        )
 
     def ping(self, action: str = "pull") -> None:
         """GET /v2/ with credentials; raises when the registry refuses or cannot be reached.

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ghpkg.errors import GhpkgError
-from ghpkg.manifest import OCI_INDEX, Descriptor, Manifest
+from ghpkg.manifest import OCI_INDEX, Descriptor, Manifest, blob_path
 
 BLOCK = 512
 OCI_LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
@@ -67,12 +67,6 @@ def tar_stream(directories: Iterable[str], members: Iterable[Member]) -> Iterato
     yield b"\0" * (2 * BLOCK)
 
 
-def blob_name(digest: str) -> str:
-    """Where a blob lives in the archive: `blobs/sha256/<hex>`."""
-    algorithm, _, encoded = digest.partition(":")
-    return f"blobs/{algorithm}/{encoded}"
-
-
 def docker_archive(
     manifest: Manifest,
     media_type: str,
@@ -83,7 +77,7 @@ def docker_archive(
     """The `docker load` tar of one image, named repo_tag (`host/path:tag`), layers streamed."""
     members = [
         Member("oci-layout", len(OCI_LAYOUT), lambda: [OCI_LAYOUT]),
-        Member(blob_name(manifest.config.digest), len(config), lambda: [config]),
+        Member(blob_path(manifest.config.digest), len(config), lambda: [config]),
     ]
     seen = {manifest.config.digest}
     for index, layer in enumerate(manifest.layers):
@@ -92,22 +86,22 @@ def docker_archive(
             members.append(_layer_member(index, layer, open_layer))
     if manifest.digest not in seen:
         members.append(
-            Member(blob_name(manifest.digest), len(manifest.raw), lambda: [manifest.raw])
+            Member(blob_path(manifest.digest), len(manifest.raw), lambda: [manifest.raw])
         )
     index_json = oci_index(manifest, media_type, repo_tag)
     legacy = legacy_manifest(manifest, repo_tag)
     members.append(Member("index.json", len(index_json), lambda: [index_json]))
     members.append(Member("manifest.json", len(legacy), lambda: [legacy]))
-    algorithms = sorted({blob_name(d).rsplit("/", 1)[0] for d in seen | {manifest.digest}})
+    algorithms = sorted({blob_path(d).rsplit("/", 1)[0] for d in seen | {manifest.digest}})
     return tar_stream(["blobs", *algorithms], members)
 
 
 def legacy_manifest(manifest: Manifest, repo_tag: str) -> bytes:
     """The `manifest.json` of a legacy `docker save`: config, tags and layer files in order."""
     entry = {
-        "Config": blob_name(manifest.config.digest),
+        "Config": blob_path(manifest.config.digest),
         "RepoTags": [repo_tag],
-        "Layers": [blob_name(layer.digest) for layer in manifest.layers],
+        "Layers": [blob_path(layer.digest) for layer in manifest.layers],
     }
     return json.dumps([entry], separators=(",", ":")).encode()
 
@@ -136,7 +130,7 @@ def oci_index(manifest: Manifest, media_type: str, repo_tag: str) -> bytes:
 def _layer_member(
     index: int, layer: Descriptor, open_layer: Callable[[int, Descriptor], Iterable[bytes]]
 ) -> Member:
-    return Member(blob_name(layer.digest), layer.size, lambda: open_layer(index, layer))
+    return Member(blob_path(layer.digest), layer.size, lambda: open_layer(index, layer))
 
 
 def _size_error(member: Member, cause: str) -> GhpkgError:

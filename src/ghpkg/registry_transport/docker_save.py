@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from ghpkg.errors import EngineError
-from ghpkg.manifest import FOREIGN_LAYERS, OCI_INDEX, OCI_MANIFEST, SCHEMA2, SCHEMA2_LIST
+from ghpkg.manifest import FOREIGN_LAYERS, OCI_INDEX, OCI_MANIFEST, SCHEMA2, SCHEMA2_LIST, blob_path
 from ghpkg.registry_transport.compress import sniff
 
 T = TypeVar("T")
@@ -211,8 +211,8 @@ def _oci_entry(files: dict[str, bytes]) -> tuple[bytes, list[str], dict[str, Any
     manifest = _oci_manifest(files)
     if manifest is None:
         raise _broken("index.json names no image manifest")
-    config = _file(files, _blob_name(str(manifest["config"]["digest"])))
-    names = [_blob_name(str(desc["digest"])) for desc in manifest.get("layers") or []]
+    config = _file(files, blob_path(str(manifest["config"]["digest"])))
+    names = [blob_path(str(desc["digest"])) for desc in manifest.get("layers") or []]
     return config, names, {}
 
 
@@ -252,7 +252,7 @@ def _oci_manifest(files: dict[str, bytes]) -> dict[str, Any] | None:
         ]
         if not images:
             return None
-        name = _blob_name(str(images[0]["digest"]))
+        name = blob_path(str(images[0]["digest"]))
         if name not in files:
             return None
         node = _json(files[name], name)
@@ -271,11 +271,6 @@ def _diff_ids(config: bytes) -> tuple[str, ...]:
         return tuple(str(item) for item in body["rootfs"]["diff_ids"])
     except (KeyError, TypeError):
         raise _broken("the image config has no rootfs.diff_ids") from None
-
-
-def _blob_name(digest: str) -> str:
-    algorithm, _, hex_part = digest.partition(":")
-    return f"blobs/{algorithm}/{hex_part}"
 
 
 def _json(raw: bytes, what: str) -> Any:

@@ -21,6 +21,7 @@ from ghpkg.manifest import (
     Descriptor,
     Manifest,
     choose_platform,
+    declared_media_type,
     is_index,
     parse_schema2,
     sha256_digest,
@@ -92,7 +93,9 @@ def pull_image(
     total = sum(layer.size for layer in manifest.layers)
     log(f"pulling {ref}: {len(manifest.layers)} layer(s), {_mb(total)}")
     opener = _LayerOpener(registry, ref.path, len(manifest.layers), log, status)
-    stream = docker_archive(manifest, _media_type(raw, content_type), config, opener, str(ref))
+    stream = docker_archive(
+        manifest, declared_media_type(raw, content_type), config, opener, str(ref)
+    )
     engine.load(stream)
     image = engine.find_image(str(ref))
     if image is None:
@@ -218,14 +221,6 @@ def _timestamp(value: object) -> str:
         fraction = fraction.rstrip("0")
         text = f"{whole}.{fraction}Z" if fraction else f"{whole}Z"
     return text
-
-
-def _media_type(raw: bytes, content_type: str) -> str:
-    try:
-        declared = json.loads(raw).get("mediaType")
-    except (ValueError, AttributeError):
-        declared = None
-    return str(declared or content_type or "application/vnd.oci.image.manifest.v1+json")
 
 
 def _mb(size: int) -> str:

@@ -20,7 +20,15 @@ from typing import Any, Protocol
 
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError, UsageError
-from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, build_schema2, sha256_digest
+from ghpkg.manifest import (
+    CONFIG,
+    LAYER_GZIP,
+    SCHEMA2,
+    Descriptor,
+    build_schema2,
+    each_once,
+    sha256_digest,
+)
 from ghpkg.reference import Reference
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import BlobStore, BlobWriter
@@ -35,7 +43,6 @@ from ghpkg.registry_transport.uploads import (
     Uploader,
     check_sizes,
     refuse_foreign,
-    unique,
 )
 
 __all__ = ["Limits", "PushResult", "Registry", "push_image"]
@@ -110,7 +117,7 @@ def push_image(
         layers, config = fast
         log("every blob is already in the registry: no `docker save` needed")
         manifest = _finish(target, refs, facts, config, layers, log)
-        return PushResult(sha256_digest(manifest), manifest, 0, len(unique(layers)) + 1)
+        return PushResult(sha256_digest(manifest), manifest, 0, len(each_once(layers)) + 1)
     known = _known_layers(target, facts)
     uploader = Uploader(writer, log, facts.early_gate, limits.layer_max)
     try:
@@ -119,7 +126,9 @@ def push_image(
             image, blobs = read(known)
             config = Descriptor(CONFIG, len(image.config), sha256_digest(image.config))
             check_sizes(blobs, config.size, limits, log)
-            if any(not writer.ensure(b.digest, b.size) for b in unique(blobs) if b.spool is None):
+            if any(
+                not writer.ensure(b.digest, b.size) for b in each_once(blobs) if b.spool is None
+            ):
                 log("a blob could not be mounted from a sibling repository; reading again")
                 present = {d: b for d, b in known.items() if writer.has(b.digest, b.size)}
                 image, blobs = read(present)
@@ -210,7 +219,7 @@ def _fast_manifest(
     # only blobs this repository already holds may stand for them (whoever put them here could
     # push here anyway). A mount from a sibling would let an entry another job wrote choose
     # what is published; without one, the image is read and its digests computed.
-    if any(not target.writer.has(b.digest, b.size) for b in unique(blobs)):
+    if any(not target.writer.has(b.digest, b.size) for b in each_once(blobs)):
         return None
     check_sizes(blobs, config_size, limits, log)
     if not target.writer.ensure(facts.config_digest, config_size):  # checked against the image

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghpkg.errors import GhpkgError
+from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import BlobWriter
 from ghpkg.registry_transport.blobcache import CachedBlob
 from ghpkg.registry_transport.compress import DEFAULT_LEVEL, empty_gzip, gzip_stream
@@ -98,7 +99,7 @@ class Spooler:
         name = entry.blob_digest
         if entry.kind == "zstd":
             raise GhpkgError(
-                f"layer {_short(name or entry.name)} is zstd-compressed",
+                f"layer {short(name or entry.name)} is zstd-compressed",
                 "Docker v2 schema-2 manifests (all this registry stores) carry gzip layers",
                 "build the image with gzip layer compression (the default) and push again",
             )
@@ -106,7 +107,7 @@ class Spooler:
             return self._gzip(entry, name)
         if name and name in self.known:
             blob = self.known[name]
-            self.log(f"layer {_short(name)}: already in the registry, not compressed")
+            self.log(f"layer {short(name)}: already in the registry, not compressed")
             return LayerBlob(entry.name, blob.digest, blob.size, name, entry.size, None)
         if not name and self.guess and entry.size >= GUESS_MIN:
             candidates = [d for d, b in self.known.items() if b.diff_size == entry.size]
@@ -116,10 +117,10 @@ class Spooler:
 
     def _gzip(self, entry: LayerEntry, name: str | None) -> LayerBlob:
         if name and self.writer.reachable(name, entry.size):
-            self.log(f"layer {_short(name)}: already in the registry")
+            self.log(f"layer {short(name)}: already in the registry")
             return LayerBlob(entry.name, name, entry.size, None, None, None)
         path = self._path(entry.size)
-        throttle = Throttle(self.log, f"layer {_short(name or entry.name)}", self.every)
+        throttle = Throttle(self.log, f"layer {short(name or entry.name)}", self.every)
         throttle.start(f"copying {entry.size / MB:.1f} MB (already gzip-compressed)")
         digest = hashlib.sha256()
         written = 0
@@ -132,7 +133,7 @@ class Spooler:
         actual = "sha256:" + digest.hexdigest()
         if name and actual != name:
             raise GhpkgError(
-                f"layer {_short(name)} read from the engine has digest {_short(actual)}",
+                f"layer {short(name)} read from the engine has digest {short(actual)}",
                 "the `docker save` stream was damaged",
                 "run the push again",
             )
@@ -148,12 +149,12 @@ class Spooler:
         blob = self.known.get(diff_id)
         if blob is None:
             return LayerBlob(entry.name, "", 0, diff_id, entry.size, None, missed=True)
-        self.log(f"layer {_short(diff_id)}: already in the registry, not compressed")
+        self.log(f"layer {short(diff_id)}: already in the registry, not compressed")
         return LayerBlob(entry.name, blob.digest, blob.size, diff_id, entry.size, None)
 
     def _compress(self, entry: LayerEntry, name: str | None) -> LayerBlob:
         path = self._path(entry.size)
-        throttle = Throttle(self.log, f"layer {_short(name or entry.name)}", self.every)
+        throttle = Throttle(self.log, f"layer {short(name or entry.name)}", self.every)
         throttle.start(f"compressing {entry.size / MB:.1f} MB")
         diff = hashlib.sha256()
         blob = hashlib.sha256()
@@ -211,7 +212,7 @@ def in_order(image: SavedImage[LayerBlob]) -> list[LayerBlob]:
             raise GhpkgError("a layer is missing from the engine's archive", diff_id, "")
         if blob.diff_id is not None and blob.diff_id != diff_id and not blob.missed:
             raise GhpkgError(
-                f"layer {_short(diff_id)} does not match the image config",
+                f"layer {short(diff_id)} does not match the image config",
                 f"its content has digest {blob.diff_id}",
                 "the engine's image store may be damaged; rebuild the image",
             )
@@ -221,9 +222,3 @@ def in_order(image: SavedImage[LayerBlob]) -> list[LayerBlob]:
             )
         )
     return blobs
-
-
-def _short(digest: str) -> str:
-    """A digest or archive name shortened for a log line."""
-    text = digest.split(":", 1)[-1].split("/", 1)[0]
-    return text[:12]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghpkg.errors import GhpkgError
+from ghpkg.manifest import each_once
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import Blob, BlobWriter
 from ghpkg.registry_transport.docker_save import ForeignLayer
@@ -52,7 +53,7 @@ def check_sizes(blobs: list[LayerBlob], config_size: int, limits: Limits, log: L
                 LAYER_RULE.format(limit=_human(limits.layer_max)),
                 "split the large files over several layers (several COPY/RUN steps) or slim them",
             )
-    total = config_size + sum(blob.size for blob in unique(blobs))
+    total = config_size + sum(blob.size for blob in each_once(blobs))
     if total > limits.image_warn:
         log(
             f"warning: the image is {_human(total)} compressed; "
@@ -163,14 +164,6 @@ class Uploader:
         throttle.done(f"uploaded {blob.size / MB:.1f} MB", blob.size)
         _drop(blob.spool)
         return blob.size
-
-
-def unique(blobs: list[LayerBlob]) -> list[LayerBlob]:
-    """Each blob once, in order."""
-    seen: dict[str, LayerBlob] = {}
-    for blob in blobs:
-        seen.setdefault(blob.digest, blob)
-    return list(seen.values())
 
 
 def _drop(spool: Path | None) -> None:

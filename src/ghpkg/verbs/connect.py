@@ -132,16 +132,7 @@ def ping_container(registry: RegistryClient, action: str) -> None:
 
 def client_for(settings: Settings, host: str, log: Log, digests: bool = False) -> RegistryClient:
     """A registry client for one host with the settings' token, CA and retries."""
-    return RegistryClient(
-        host,
-        settings.username,
-        settings.token,
-        ca_file=settings.ca_file,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        log=log.info,
-        digests=digests,
-    )
+    return RegistryClient.of(settings.remote, host, log=log.info, digests=digests)
 
 
 def store_note(info: EngineInfo) -> str:

@@ -73,15 +73,7 @@ def _client(settings: Settings, found: Findings, layout: Layout | None) -> Regis
     where = layout.found if layout is not None else None
     if found.blocked or layout is None or where is None:
         return None
-    remote = settings.remote
-    return RegistryClient(
-        layout.answer(where).host,
-        remote.username,
-        remote.token,
-        ca_file=remote.ca_file,
-        timeout=remote.timeout,
-        retries=0,
-    )
+    return RegistryClient.of(settings.remote, layout.answer(where).host, retries=0)
 
 
 def _login(settings: Settings, found: Findings, layout: Layout | None) -> None:
