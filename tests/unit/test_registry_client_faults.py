@@ -317,3 +317,33 @@ def test_a_web_page_404_points_at_the_registry_layout(fake: Fake) -> None:
     assert text.startswith(f"{fake.host} answered with a web page, not the registry API")
     assert "HTTP 404 Page not found · GitHub" in text
     assert "--subdomain-isolation" in text
+
+
+def test_a_failed_auto_probe_is_diagnosed_from_what_it_saw_without_asking_again(
+    fake: Fake,
+) -> None:
+    """One layout probe: a push whose `auto` found no registry explains why from that probe."""
+    import io
+
+    from ghpkg.outputs import Log
+    from ghpkg.secret import Secret
+    from ghpkg.settings import Operation, Settings
+    from ghpkg.verbs.connect import login
+
+    fake.answer(lambda _s: Answer(404, {"Content-Type": "text/html"}, b"<html>Not Found</html>"))
+    settings = Settings(
+        operation=Operation.PUSH,
+        hostname=fake.host,
+        isolation=None,
+        owner="o",
+        repository="r",
+        image="img",
+        versions=("1",),
+        username="u",
+        token=Secret("ghp_" + "x" * 36),
+        ca_file=fake.ca_file,
+    )
+    with pytest.raises(RegistryError) as info:
+        login(settings, Log(stream=io.StringIO()), "push")
+    assert str(info.value).startswith("GitHub Packages' Docker registry is not enabled on ")
+    assert len(fake.seen) == 1  # docker.HOST does not resolve; HOST was asked once, not twice

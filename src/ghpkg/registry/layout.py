@@ -137,20 +137,28 @@ def _issuer_name(der: bytes) -> str:
     return f"'{issuer}' (self-signed)" if cert.issuer == cert.subject else f"'{issuer}'"
 
 
-def probe_host(session: requests.Session, host: str, timeout: float = 10.0) -> HostAnswer:
-    """GET `https://HOST/v2/` without credentials and say what answered."""
+def probe_host(
+    session: requests.Session,
+    host: str,
+    timeout: float = 10.0,
+    retries: int = 0,
+    log: Callable[[str], None] = lambda _: None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> HostAnswer:
+    """GET `https://HOST/v2/` without credentials (again after 5xx, 429, resets and timeouts,
+    at most `retries` more times) and say what answered.
+    """
     url = f"https://{host}/v2/"
-    try:
-        response = session.get(url, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        return _no_answer(host, url, exc, timeout)
-    with response:
-        reason = registry_answer(response)
-        web_page = "html" in response.headers.get("Content-Type", "")
+    got = _get(session, url, timeout, retries, log, sleep)
+    if isinstance(got, requests.RequestException):
+        return _no_answer(host, url, got, timeout)
+    with got:
+        reason = registry_answer(got)
+        web_page = "html" in got.headers.get("Content-Type", "")
     if reason:
-        return HostAnswer(host, Seen.REGISTRY, reason, response.status_code)
-    detail = f"HTTP {response.status_code}" + (", a web page" if web_page else "")
-    return HostAnswer(host, Seen.OTHER, detail, response.status_code)
+        return HostAnswer(host, Seen.REGISTRY, reason, got.status_code)
+    detail = f"HTTP {got.status_code}" + (", a web page" if web_page else "")
+    return HostAnswer(host, Seen.OTHER, detail, got.status_code)
 
 
 def _no_answer(host: str, url: str, exc: requests.RequestException, timeout: float) -> HostAnswer:
@@ -186,6 +194,14 @@ def registry_answer(response: requests.Response) -> str | None:
     return None  # a 200 without the registry API's header is some other web server
 
 
+class NoRegistry(RegistryError):
+    """`--subdomain-isolation auto` found no registry; `layout` holds what both hosts said."""
+
+    def __init__(self, what: str, cause: str, fix: str, layout: Layout) -> None:
+        super().__init__(what, cause, fix)
+        self.layout = layout
+
+
 def probe_isolation(
     hostname: str,
     ca_file: Path | None,
@@ -194,33 +210,42 @@ def probe_isolation(
     retries: int = 2,
     sleep: Callable[[float], None] = time.sleep,
 ) -> bool:
-    """Subdomain isolation "auto": True when docker.HOST answers as a registry, False for HOST."""
+    """Subdomain isolation "auto": True when docker.HOST answers as a registry, False for HOST.
+
+    Otherwise NoRegistry, whose layout is the one probe the error's diagnosis reads.
+    """
     session = new_session(ca_file)
-    tried: list[str] = []
+    answers: list[HostAnswer] = []
     try:
         for isolation in (True, False):
-            url = f"https://{registry_host(hostname, isolation)}/v2/"
-            answer = _get(session, url, timeout, retries, log, sleep)
-            if isinstance(answer, RegistryError):
-                tried.append(f"{url} ({answer.cause.split(' (')[0]})")
-                continue
-            response = answer
-            with response:
-                reason = registry_answer(response)
-            if reason:
+            answer = probe_host(
+                session, registry_host(hostname, isolation), timeout, retries, log, sleep
+            )
+            if answer.seen is Seen.REGISTRY:
+                where = "on" if isolation else "off"
                 log(
-                    f"registry found at {url} ({reason}): subdomain isolation "
-                    f"{'on' if isolation else 'off'}"
+                    f"registry found at {answer.url} ({answer.detail}): subdomain isolation {where}"
                 )
                 return isolation
-            tried.append(f"{url} (HTTP {response.status_code}, not a registry)")
+            answers.append(answer)
     finally:
         session.close()
-    raise RegistryError(
-        f"no Docker registry found for {hostname}",
-        "tried " + " and ".join(tried),
-        _ENABLE_FIX,
+    layout = Layout(hostname, *answers)
+    for answer in answers:
+        if answer.seen is Seen.UNTRUSTED and answer.error is not None:
+            error = answer.error  # the certificate: the one thing to fix first
+            raise NoRegistry(error.what, error.cause, error.fix, layout)
+    tried = " and ".join(_tried(answer) for answer in answers)
+    raise NoRegistry(
+        f"no Docker registry found for {hostname}", f"tried {tried}", _ENABLE_FIX, layout
     )
+
+
+def _tried(answer: HostAnswer) -> str:
+    if answer.seen is Seen.OTHER:
+        return f"{answer.url} (HTTP {answer.status}, not a registry)"
+    cause = answer.error.cause if answer.error is not None else answer.detail
+    return f"{answer.url} ({cause.split(' (')[0]})"
 
 
 def _get(
@@ -230,18 +255,20 @@ def _get(
     retries: int,
     log: Callable[[str], None],
     sleep: Callable[[float], None],
-) -> requests.Response | RegistryError:
-    """GET url, retrying 5xx, 429, resets and timeouts; a temporary error once retries end."""
+) -> requests.Response | requests.RequestException:
+    """GET url, retrying 5xx, 429, resets and timeouts: the last answer, or the last failure.
+
+    A host with no server (no address, connection refused) is not asked again.
+    """
     host = urlsplit(url).netloc
     for attempt in range(retries + 1):
         try:
             response = session.get(url, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
             error = transport_error(host, url, exc)
-            if not error.temporary:
-                raise error from None
-            if attempt >= retries or any(text in error.cause for text in _ABSENT):
-                return error
+            absent = any(text in error.cause for text in _ABSENT)
+            if not error.temporary or absent or attempt >= retries:
+                return exc
             wait = backoff_delay(attempt)
         else:
             if response.status_code not in TEMPORARY_STATUS or attempt >= retries:

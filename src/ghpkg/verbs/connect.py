@@ -14,6 +14,7 @@ from ghpkg.outputs import Log
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.registry import layout as registry_layout
+from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
 from ghpkg.settings import Registry, Settings
 from ghpkg.settings import Transport as Way
@@ -84,8 +85,9 @@ def login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, li
             isolation = probe_isolation(
                 settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
             )
-        except RegistryError as exc:  # say why, as doctor would
-            raise diagnosis.diagnose(settings.remote, None, exc) from None
+        except NoRegistry as exc:  # say why, as doctor would, from the probe just made
+            found = diagnosis.layout_problem(exc.layout, None, settings.ca_file)
+            raise (found or exc) from None
     refs = settings.references(isolation)
     host = (
         container_host(settings.hostname)
