@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -347,3 +348,39 @@ def test_a_failed_auto_probe_is_diagnosed_from_what_it_saw_without_asking_again(
         login(settings, Log(stream=io.StringIO()), "push")
     assert str(info.value).startswith("GitHub Packages' Docker registry is not enabled on ")
     assert len(fake.seen) == 1  # docker.HOST does not resolve; HOST was asked once, not twice
+
+
+def test_a_challenge_for_one_request_does_not_take_push_from_the_uploads_that_share_the_token(
+    fake: Fake,
+) -> None:
+    """A token service as distribution's: DELETE wants `delete`, POST/PATCH/PUT `push`.
+
+    Cancelling a refused mount's session (a DELETE) is challenged for `delete`; the token
+    traded for it must still push, or the next streamed PUT (which cannot be sent twice) fails.
+    """
+    realm = f"https://{fake.host}/token"
+
+    def script(seen: Seen) -> Answer:
+        if seen.path.startswith("/token"):
+            query = seen.path.partition("?")[2].split("&")
+            scopes = [
+                unquote(item.partition("=")[2]) for item in query if item.startswith("scope=")
+            ]
+            return _json(200, json.dumps({"token": " ".join(scopes)}).encode())
+        needed = {"GET": "pull", "HEAD": "pull", "DELETE": "delete"}.get(seen.method, "push")
+        granted = seen.headers.get("Authorization", "").removeprefix("Bearer ").split()
+        if any(s.endswith(":" + needed) or f":{needed}," in s or s.endswith(f",{needed}")
+               for s in granted if s.startswith("repository:o/r/img:")):  # fmt: skip
+            if seen.method == "POST":
+                return Answer(202, {"Location": "/v2/o/r/img/blobs/uploads/u1"})
+            return Answer(201 if seen.method == "PUT" else 204)
+        scope = f"repository:o/r/img:{'pull,push' if needed == 'push' else needed}"
+        return Answer(401, {"WWW-Authenticate": f'Bearer realm="{realm}",scope="{scope}"'})
+
+    fake.answer(script)
+    client, _lines, _sleeps = _client(fake)
+    location = client.open_upload("o/r/img")
+    client.cancel_upload("o/r/img", location)  # challenged for delete: a new token
+    digest = "sha256:" + hashlib.sha256(b"layer").hexdigest()
+    client.send_upload("o/r/img", location, iter([b"layer"]), digest=digest)  # a stream: once
+    assert [seen.method for seen in fake.seen if not seen.path.startswith("/token")][-1] == "PUT"

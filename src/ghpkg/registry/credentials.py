@@ -40,7 +40,7 @@ class Credentials:
         self._username = username
         self._bearer: dict[str, str] = {}  # by repository path
         self._realm: tuple[str, str] | None = None  # the token service a challenge named
-        self._widened: dict[str, list[str]] = {}  # the scopes of a path's widened token
+        self._scopes: dict[str, list[str]] = {}  # what a path's Bearer token was asked for
 
     def auth_for(self, url: str, path: str) -> requests.auth.AuthBase | None:
         """The Authorization for a request to url: none unless it goes to the registry host."""
@@ -94,27 +94,44 @@ class Credentials:
         if not self.trusted(realm):
             raise self.foreign(realm, "is the token service its Bearer challenge names")
         self._realm = (realm, params.get("service", ""))
-        self._widened.pop(path, None)
-        query = [(key, params[key]) for key in ("service", "scope") if key in params]
-        self._fetch(session, path, realm, query, action, timeout)
+        scopes = params.get("scope", "").split()
+        self._trade(session, path, scopes, action, timeout, again=True)
 
     def widen(
         self, session: requests.Session, path: str, scopes: list[str], action: str, timeout: float
     ) -> bool:
-        """Trade again for `path`'s Bearer token, with these scopes (a mount also reads its
+        """Trade again for `path`'s Bearer token, with these scopes too (a mount also reads its
         source, as docker asks); False where no token service has challenged yet (Basic).
         """
         if self._realm is None:
             return False
-        if self._widened.get(path) == scopes:  # this token already reads that source
-            return True
+        self._trade(session, path, scopes, action, timeout)
+        return True
+
+    def _trade(
+        self,
+        session: requests.Session,
+        path: str,
+        scopes: list[str],
+        action: str,
+        timeout: float,
+        again: bool = False,
+    ) -> None:
+        """A token for `path` asked for what its last one was asked for, and `scopes` (`again`:
+        even if it was, as a challenge says the last one did not do).
+
+        A token only ever gains scopes: a challenge for one request (a DELETE wants `delete`)
+        must not leave the uploads that share the path's token without `push`.
+        """
+        held = self._scopes.get(path, [])
+        wanted = held + [scope for scope in scopes if scope not in held]
+        if path in self._bearer and wanted == held and not again:
+            return  # this token was asked for all of that already
+        assert self._realm is not None
         realm, service = self._realm
         query = [("service", service)] if service else []
-        self._fetch(
-            session, path, realm, query + [("scope", scope) for scope in scopes], action, timeout
-        )
-        self._widened[path] = scopes
-        return True
+        self._fetch(session, path, realm, query + [("scope", s) for s in wanted], action, timeout)
+        self._scopes[path] = wanted
 
     def _fetch(
         self,
