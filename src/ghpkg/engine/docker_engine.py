@@ -154,9 +154,10 @@ class Engine:
         """`docker push` one tag (again after a temporary error); returns the engine's digest."""
         name, _, version = reference.rpartition(":")
         what = f"docker push of {reference}"
-        retry = (what, retries, log)
         auth, call = self._auth(username, token), self.client.api.push
-        return again(lambda: self._follow(call, name, version, auth, what, progress), *retry)
+        return again(
+            lambda: self._follow(call, name, version, auth, what, progress), what, retries, log
+        )
 
     def pull(
         self,
@@ -173,9 +174,8 @@ class Engine:
         if not by_digest:
             name, _, version = reference.rpartition(":")
         what = f"docker pull of {reference}"
-        retry = (what, retries, log)
         auth, call = self._auth(username, token), self.client.api.pull
-        again(lambda: self._follow(call, name, version, auth, what, progress), *retry)
+        again(lambda: self._follow(call, name, version, auth, what, progress), what, retries, log)
 
     def save(self, image: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Stream `docker save IMAGE` (a tar) without holding it in memory."""
