@@ -15,14 +15,23 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 # A virtual environment works on every base, including Debian's externally managed python3.
-# Dependencies pinned with their hashes, as the composite action installs them.
+# No package index is asked: ghpkg's pinned dependencies come from action/wheels/ in the build
+# context, every file checked against action/requirements.txt's hashes. Gather them first with
+# `python3 scripts/bundle_action.py --wheels action/wheels` (scripts/build-image.sh does), or
+# build from the release's ghpkg-action-VERSION.tar.gz, which carries them: a runner without
+# internet builds this image too. `--isolated`: no pip setting of the base (a PIP_FIND_LINKS
+# of unhashed wheels, an index) takes part.
 COPY pyproject.toml README.md /tmp/ghpkg-src/
-COPY action/requirements.txt /tmp/ghpkg-src/action/
+COPY action /tmp/ghpkg-src/action
 COPY src /tmp/ghpkg-src/src
-RUN python3 -m venv /opt/ghpkg \
-    && /opt/ghpkg/bin/pip install --quiet --require-hashes --only-binary :all: \
-       -r /tmp/ghpkg-src/action/requirements.txt \
-    && /opt/ghpkg/bin/pip install --quiet --no-deps --no-build-isolation /tmp/ghpkg-src \
+RUN if ! ls /tmp/ghpkg-src/action/wheels/*.whl >/dev/null 2>&1; then \
+      echo "error: no wheels in action/wheels of the build context: the image installs ghpkg's dependencies without an index; run python3 scripts/bundle_action.py --wheels action/wheels first, or build from the release's ghpkg-action-VERSION.tar.gz" >&2; \
+      exit 1; \
+    fi \
+    && python3 -m venv /opt/ghpkg \
+    && /opt/ghpkg/bin/pip --isolated install --quiet --no-index --find-links /tmp/ghpkg-src/action/wheels \
+       --require-hashes --only-binary :all: -r /tmp/ghpkg-src/action/requirements.txt \
+    && /opt/ghpkg/bin/pip --isolated install --quiet --no-index --no-deps --no-build-isolation /tmp/ghpkg-src \
     && rm -rf /tmp/ghpkg-src \
     && /opt/ghpkg/bin/ghpkg --version
 COPY entrypoint.py /opt/ghpkg/entrypoint.py

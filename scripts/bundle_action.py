@@ -7,6 +7,10 @@ requires-python up to NEWEST_PYTHON on Linux x86_64 and aarch64 (glibc), each fi
 action/requirements.txt pins by hash. Usage:
 
     python3 scripts/bundle_action.py [--python 3.11 ...] [--arch x86_64 ...] [--out dist]
+    python3 scripts/bundle_action.py --wheels action/wheels [--python ...] [--arch ...]
+
+The second form only gathers the wheels, for the Dockerfile: the image build installs from
+them with `pip --no-index` and asks no index either.
 """
 
 from __future__ import annotations
@@ -236,7 +240,37 @@ def version_of(pyproject: str) -> str:
     return found.group(1)
 
 
-def build(root: Path, out: Path, wanted: Sequence[Target]) -> Path:
+def gather(requirements: str, wanted: Sequence[Target], wheelhouse: Path) -> None:
+    """Fill WHEELHOUSE with a wheel of every pin of REQUIREMENTS for every target, checked
+    against the pins' hashes, and write its COVERS line. Wheels already there are reused
+    (pip download skips a file it has); wheels no pin names are removed first."""
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    every = {h for _, _, hashes, _ in _entries(requirements, "") for h in hashes}
+    for old in wheelhouse.glob("*.whl"):
+        if sha256(old) not in every:
+            old.unlink()
+    with tempfile.TemporaryDirectory() as scratch:
+        chosen = Path(scratch) / "requirements.txt"  # one file a Python, markers resolved
+        for python in {target.python for target in wanted}:
+            (Path(scratch) / f"requirements-{python}.txt").write_text(
+                for_python(requirements, python)
+            )
+        for target, command in zip(wanted, plan(wanted, chosen, wheelhouse), strict=True):
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                where = f"CPython {target.python} on {target.arch}"
+                raise BundleError(
+                    f"pip download for {where} failed: {last} "
+                    "(a pin the index no longer offers? `python3 scripts/pins.py check` names it)"
+                )
+    problems = check(wheelhouse, requirements, wanted)
+    if problems:
+        raise BundleError(f"the wheels are not what the action needs: {'; '.join(problems)}")
+    (wheelhouse / COVERS).write_text(covers(wanted, wheelhouse) + "\n")
+
+
+def build(root: Path, out: Path, wanted: Sequence[Target], requirements: str) -> Path:
     """Copy the action's files and download its wheels, check them, write the tarball."""
     version = version_of((root / "pyproject.toml").read_text())
     name = f"ghpkg-action-{version}"
@@ -249,22 +283,8 @@ def build(root: Path, out: Path, wanted: Sequence[Target]) -> Path:
             else:
                 tree.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, copy)
-        wheelhouse = tree / "action" / "wheels"
-        wheelhouse.mkdir()
-        requirements = Path(scratch) / "requirements.txt"  # one file a Python, markers resolved
-        text = (root / "action" / "requirements.txt").read_text()
-        for python in {target.python for target in wanted}:
-            (Path(scratch) / f"requirements-{python}.txt").write_text(for_python(text, python))
-        for target, command in zip(wanted, plan(wanted, requirements, wheelhouse), strict=True):
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-                where = f"CPython {target.python} on {target.arch}"
-                raise BundleError(f"pip download for {where} failed: {last}")
-        problems = check(wheelhouse, text, wanted)
-        if problems:
-            raise BundleError(f"the wheels are not what the action needs: {'; '.join(problems)}")
-        (wheelhouse / COVERS).write_text(covers(wanted, wheelhouse) + "\n")
+        (tree / "action" / "requirements.txt").write_text(requirements)
+        gather(requirements, wanted, tree / "action" / "wheels")
         out.mkdir(parents=True, exist_ok=True)
         return write_tarball(tree, out / f"{name}.tar.gz")
 
@@ -313,11 +333,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--python", action="append", help="only this 3.N (repeatable)")
     parser.add_argument("--arch", action="append", choices=ARCHES, help="only this (repeatable)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="directory (dist)")
+    parser.add_argument(
+        "--wheels",
+        type=Path,
+        metavar="DIR",
+        help="only fill DIR with the wheels (e.g. action/wheels, for the Dockerfile); no tarball",
+    )
+    parser.add_argument(
+        "--requirements",
+        type=Path,
+        default=ROOT / "action" / "requirements.txt",
+        help="the pins (default action/requirements.txt)",
+    )
     args = parser.parse_args(argv)
     try:
         minors = chosen(args.python, supported_pythons((ROOT / "pyproject.toml").read_text()))
-        path = build(ROOT, args.out, targets(minors, args.arch or ARCHES))
-    except BundleError as error:
+        wanted = targets(minors, args.arch or ARCHES)
+        requirements = args.requirements.read_text()
+        if args.wheels:
+            gather(requirements, wanted, args.wheels)
+            path = args.wheels
+        else:
+            path = build(ROOT, args.out, wanted, requirements)
+    except (BundleError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(path)

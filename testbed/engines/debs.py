@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from testbed.engines.matrix import SYSTEM_PATH, Dist, EngineError
@@ -104,5 +105,18 @@ def _download(dist: Dist, apt_dir: Path, dest: Path) -> list[Path]:
     env = {**os.environ, "PATH": SYSTEM_PATH}
     run_quietly(["apt-get", *_apt_options(apt_dir), "update"], env=env)
     dest.mkdir(parents=True, exist_ok=True)
-    run_quietly(["apt-get", *_apt_options(apt_dir), "download", *dist.packages], cwd=dest, env=env)
+    download = ["apt-get", *_apt_options(apt_dir), "download"]
+    try:
+        run_quietly([*download, *dist.packages], cwd=dest, env=env)
+    except EngineError as error:
+        if not dist.moves_on:
+            raise
+        current = [package.split("=", 1)[0] for package in dist.packages]
+        said = str(error).splitlines()[-1]
+        print(
+            f"testbed: {dist.suite} no longer offers {' '.join(dist.packages)} ({said}); "
+            f"using its current {' '.join(current)}",
+            file=sys.stderr,
+        )
+        run_quietly([*download, *current], cwd=dest, env=env)
     return sorted(dest.glob("*.deb"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,11 +48,25 @@ class Dist:
     suite: str
     docker_version: str
     packages: tuple[str, ...]
+    # An unstable suite moves on and drops old versions: once it no longer offers the pinned
+    # ones, its current packages stand in (the install says so), so CI never depends on an
+    # archive keeping an old version. A stable suite keeps its series: its pins must hold.
+    moves_on: bool = False
+
+    def series_ok(self, version: str) -> bool:
+        """Whether an engine VERSION (e.g. "28.5.2") is what this suite may give."""
+        if version.startswith(f"{self.docker_version}."):
+            return True
+        found = re.match(r"(\d+)\.(\d+)\.", version)
+        pinned = tuple(int(part) for part in self.docker_version.split("."))
+        return self.moves_on and found is not None and tuple(map(int, found.groups())) > pinned
 
 
 DISTS: dict[str, Dist] = {
     "trixie": Dist("trixie", "26.1", ("docker.io=26.1.*", "containerd=1.7.*", "tini")),
-    "sid": Dist("sid", "28.5", ("docker.io=28.5.*", "containerd=2.1.*", "tini-static")),
+    "sid": Dist(
+        "sid", "28.5", ("docker.io=28.5.*", "containerd=2.1.*", "tini-static"), moves_on=True
+    ),
 }
 # matrix name -> (suite, daemon features); None is the system engine.
 SPECS: dict[str, tuple[str, tuple[str, ...]] | None] = {

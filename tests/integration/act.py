@@ -17,6 +17,7 @@ import yaml
 
 from testbed.bed import Testbed
 from testbed.engines import start
+from tests.integration import pins
 from tests.integration.conftest import clean_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,11 +39,15 @@ def copy_files(names: Iterable[str], directory: Path) -> None:
         target = directory / name
         if source.is_dir():
             shutil.copytree(
-                source, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+                source,
+                target,
+                ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "wheels"),
             )
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+        if name == "action":  # the pins an index still offers (tests/integration/pins.py)
+            pins.write(target)
 
 
 def write_app(directory: Path, greeting: str) -> None:

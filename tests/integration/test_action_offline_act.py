@@ -25,6 +25,7 @@ import pytest
 from scripts.bundle_action import COVERS, Wheel, check, pins, targets
 from testbed.bed import Testbed
 from tests.integration.act import ROOT, act_workspace, commit, run_act
+from tests.integration.pins import offered_pins
 from tests.integration.test_push_cli import digest_of, stored_manifest
 
 pytestmark = pytest.mark.integration
@@ -52,6 +53,9 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bundle")
     started = time.monotonic()
     own = ["--python", f"3.{minor}", "--arch", platform.machine()]
+    requirements = out / "requirements.txt"  # the pins an index still offers
+    requirements.write_text(offered_pins())
+    own += ["--requirements", str(requirements)]
     built = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "bundle_action.py"), "--out", str(out), *own],
         capture_output=True,
@@ -100,7 +104,7 @@ def run_offline(workspace: Path, bed: Testbed) -> str:
 
 def test_the_bundle_holds_a_wheel_pinned_by_hash_for_every_requirement(bundle: Path) -> None:
     wheels = bundle / "action" / "wheels"
-    requirements = (ROOT / "action" / "requirements.txt").read_text()
+    requirements = offered_pins()
     minor = int(re.findall(r"CPython 3\.(\d+)", (wheels / COVERS).read_text())[0])
     assert check(wheels, requirements, targets([minor], [platform.machine()])) == []
     pinned = pins(requirements)

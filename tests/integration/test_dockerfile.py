@@ -4,11 +4,9 @@ runner runs a container action."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,12 +26,20 @@ from tests.integration.test_examples_act import served
 pytestmark = pytest.mark.integration
 
 
+IMAGE_FILES = ("Dockerfile", ".dockerignore", "scripts", *ACTION_FILES)
+
+
 @pytest.fixture(scope="module")
-def image(system_engine: docker.DockerClient) -> Iterator[str]:
-    """ghpkg's image, built by scripts/build-image.sh under a tag of its own."""
+def image(
+    system_engine: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """ghpkg's image, built by scripts/build-image.sh under a tag of its own, from a copy of
+    the tree (the pins an index still offers: tests/integration/pins.py)."""
+    tree = tmp_path_factory.mktemp("image")
+    copy_files(IMAGE_FILES, tree)
     tag = f"ghpkg:test-{uuid.uuid4().hex[:8]}"
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "build-image.sh"), tag],
+        ["bash", str(tree / "scripts" / "build-image.sh"), tag],
         env=clean_environment(),
         capture_output=True,
         text=True,
@@ -44,6 +50,33 @@ def image(system_engine: docker.DockerClient) -> Iterator[str]:
     assert done.stdout.strip() == tag
     yield tag
     system_engine.images.remove(tag, force=True)
+
+
+def test_without_wheels_in_the_context_the_build_stops_in_one_line(tmp_path: Path) -> None:
+    """The image asks no index: a context without action/wheels fails at once, saying how to
+    gather them, before pip runs."""
+    copy_files(IMAGE_FILES, tmp_path)
+    base = subprocess.run(
+        ["bash", str(tmp_path / "scripts" / "base-image.sh")],
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    done = subprocess.run(
+        ["docker", "build", "--network", "none", "--build-arg", f"BASE={base}", str(tmp_path)],
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode != 0
+    log = done.stdout + done.stderr
+    errors = [line for line in log.splitlines() if "error: no wheels" in line]
+    assert errors, done.stdout + done.stderr
+    assert "python3 scripts/bundle_action.py --wheels action/wheels" in errors[0]
+    assert "Looking in indexes" not in done.stdout + done.stderr
 
 
 def test_the_image_runs_this_ghpkg(system_engine: docker.DockerClient, image: str) -> None:
@@ -129,38 +162,17 @@ def offline_engine() -> Engine:
     return start("26.1")
 
 
-def offline_base(engine: Engine, tmp_path: Path) -> str:
-    """The Debian base with the wheels ghpkg's build and install need and pip pointed at them:
-    what a base image with a package mirror inside the network gives a build without PyPI.
-    Kept in the engine under a tag keyed by the base and pyproject.toml, like the base itself."""
+def debian_base(engine: Engine) -> str:
+    """The Debian base of scripts/base-image.sh, with python3 and its venv and nothing else (no
+    index, no wheels: the image's build brings its own), imported into ENGINE."""
     env = {**clean_environment(), "DOCKER_HOST": engine.base_url}
-    base = subprocess.run(
+    return subprocess.run(
         ["bash", str(ROOT / "scripts" / "base-image.sh")],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
-    key = hashlib.sha256(base.encode() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    tag = f"ghpkg-offline-base:{key[:12]}"
-    client = docker.DockerClient(base_url=engine.base_url)
-    try:
-        client.images.get(tag)
-        return tag
-    except docker.errors.ImageNotFound:
-        pass
-    finally:
-        client.close()
-    context = tmp_path / "offline-base"
-    wheels = context / "wheels"
-    pip = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "wheel", "--wheel-dir", str(wheels), str(ROOT)], check=True)
-    subprocess.run([*pip, "download", "--dest", str(wheels), "setuptools>=68", "wheel"], check=True)
-    (context / "Dockerfile").write_text(
-        f"FROM {base}\nCOPY wheels /opt/wheels\nENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/opt/wheels\n"
-    )
-    subprocess.run(["docker", "build", "--quiet", "--tag", tag, str(context)], env=env, check=True)
-    return tag
 
 
 @pytest.fixture
@@ -179,11 +191,11 @@ def test_release_workflow_publishes_the_image_on_a_tag(
 ) -> None:
     """.github/workflows/release.yml, run by act on a push of the tag of this version. What
     differs from a real release: the image name gets a suffix (runs must not share tags), the
-    base comes from the GHPKG_BASE_IMAGE variable the workflow reads (see offline_base), and
+    base comes from the GHPKG_BASE_IMAGE variable the workflow reads (see debian_base), and
     the runner's engine is 26.1."""
     image = release_image
     workspace = tmp_path / "workspace"
-    copy_files((*ACTION_FILES, "Dockerfile", ".dockerignore"), workspace)
+    copy_files(IMAGE_FILES, workspace)
     workflow = (ROOT / ".github" / "workflows" / "release.yml").read_text()
     assert "image: ghpkg\n" in workflow
     (workspace / ".github" / "workflows").mkdir(parents=True)
@@ -194,7 +206,7 @@ def test_release_workflow_publishes_the_image_on_a_tag(
     commit(workspace, bed.hostname, tags=[f"v{version}"])
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"ref": f"refs/tags/v{version}"}))
-    base = offline_base(offline_engine, tmp_path)
+    base = debian_base(offline_engine)
 
     done = run_act(
         workspace,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from testbed.engines.debs import _download
+from testbed.engines.matrix import DISTS, SPECS, Dist, EngineError
 from testbed.images import build_hello, build_layers
 from testbed.pytest_engines import EngineUnderTest, selected_engines
 
@@ -27,10 +31,16 @@ def test_hello_image_runs_offline(engine: EngineUnderTest) -> None:
 
 
 def test_server_version_matches_matrix_name(engine: EngineUnderTest) -> None:
-    """The engine reports the Docker version its matrix name promises."""
+    """The engine reports the Docker version its matrix name promises (an unstable suite's
+    engine: that version or, once the suite has moved on, its newer one)."""
     version = str(engine.client.version()["Version"])
     assert version == engine.version
-    assert version.startswith(engine.name.split("-")[0] + ".")
+    spec = SPECS[engine.name]
+    if spec is None:
+        assert version.startswith(engine.name + ".")
+    else:
+        assert DISTS[spec[0]].docker_version == engine.name.split("-")[0]
+        assert DISTS[spec[0]].series_ok(version)
 
 
 def test_only_the_containerd_engine_uses_the_containerd_image_store(
@@ -66,3 +76,16 @@ def test_selected_engines_parses_the_environment_value() -> None:
     assert selected_engines("all") == ["20.10", "26.1", "28.5", "28.5-containerd"]
     with pytest.raises(pytest.UsageError):
         selected_engines("27.0")
+
+
+def test_an_unstable_suite_that_dropped_a_pinned_version_gives_its_current_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """sid drops old versions: a pin it no longer offers falls back to its current package,
+    and says so; a stable suite's pin must hold (trixie keeps its series)."""
+    gone = ("tini-static=0.0.*",)  # a version sid never had
+    debs = _download(Dist("sid", "0.0", gone, moves_on=True), tmp_path / "apt", tmp_path / "a")
+    assert [deb.name.split("_")[0] for deb in debs] == ["tini-static"]
+    assert "sid no longer offers tini-static=0.0.*" in capsys.readouterr().err
+    with pytest.raises(EngineError, match=r"tini-static=0\.0"):
+        _download(Dist("trixie", "0.0", gone), tmp_path / "apt2", tmp_path / "b")

@@ -175,7 +175,7 @@ def test_the_real_pins_parse_with_their_hashes() -> None:
     pinned = pins(REQUIREMENTS.read_text())
     assert {"cffi", "cryptography", "pyyaml", "pygithub", "docker", "setuptools"} <= set(pinned)
     assert all(len(hashes) >= 1 for _, hashes in pinned.values())
-    assert len(pinned["cffi"][1]) > 10  # a wheel per platform and Python, all pinned
+    assert len(pinned["cffi"][1]) == 10  # its wheel for each of 5 Pythons on 2 architectures
 
 
 def test_each_python_downloads_the_pins_its_markers_choose() -> None:
@@ -214,5 +214,7 @@ def test_the_release_workflow_builds_the_bundle_and_attaches_it() -> None:
     assert "python3 scripts/bundle_action.py --out dist" in runs
     assert 'asset="ghpkg-action-${GITHUB_REF_NAME#v}.tar.gz"' in runs
     assert '--data-binary "@dist/$asset"' in runs
+    assert 'sha256sum "$asset" > "$asset.sha256"' in runs  # its checksum, attached beside it
+    assert '--data-binary "@dist/$asset.sha256"' in runs
     assert bundle["permissions"] == {"contents": "write"}
     assert "$GH_TOKEN" not in runs.split("call() {")[1].split("curl", 1)[1].split("\n")[0]
