@@ -7,15 +7,19 @@ Run as root on the test machine; it starts the GHES-like test bed and the engine
 
 Every measurement is the wall time of one child process, as a user runs it: `python -m ghpkg
 push|pull ...` (start-up, probes, token and engine checks included; the token on stdin with
-`--password-stdin`) to and from the bed's front (TLS, nginx, Basic auth), and the docker CLI's
-`docker push|pull` to and from the plain registry behind the bed (127.0.0.1:5000, plain HTTP, no
-auth), on the same engine. Runs come in pairs, docker first in even pairs and ghpkg first in odd
-ones. Each push is of a freshly built image (new random content: nothing is in the registry or
-the engine yet); each pull is of the image ghpkg pushed in that pair, removed from the engine
-before every pull. A transport ghpkg refuses on an engine is recorded as refused. Also: a push
-whose blobs are all present (ghpkg with its digest cache and without), one big layer both ways
-(peak RSS of the ghpkg process, from wait4), and `ghpkg --help`. Writes every timing as JSON
-and the markdown tables under --out, and prints the tables.
+`--password-stdin`) to and from the bed's front (TLS, nginx, Basic auth), and what a user would
+run instead, on the same engine: with `--baseline fair` (the default) `docker login
+--password-stdin` + `docker push|pull` as one timed command, through the bed's plain front
+(testbed/plain_front.py: the same TLS, Basic auth and nginx before the same registry, none of
+GHES's rules); with `--baseline plain` `docker push|pull` straight to the registry behind
+(127.0.0.1:5000, plain HTTP, no auth), the limit of this machine. Runs come in pairs, docker
+first in even pairs and ghpkg first in odd ones. Each push is of a freshly built image (new
+random content: nothing is in the registry or the engine yet); each pull is of the image ghpkg
+pushed in that pair, removed from the engine before every pull. A transport ghpkg refuses on an
+engine is recorded as refused. Also: a push whose blobs are all present (ghpkg with its digest
+cache and without), one big layer both ways (peak RSS of the ghpkg process, from wait4), and
+`ghpkg --help`. Writes every timing as JSON and the markdown tables under --out, and prints the
+tables.
 """
 
 from __future__ import annotations
@@ -73,6 +77,14 @@ class Target:
     token: str
     ca_file: Path
     run_id: str
+    baseline: str  # where docker pushes: "fair" (the plain front, after docker login) or "plain"
+
+    @property
+    def docker_registry(self) -> str:
+        """The registry host the docker side pushes to and pulls from."""
+        from testbed.plain_front import PLAIN_HOST
+
+        return PLAIN_HOST if self.baseline == "fair" else BACKEND
 
 
 class Bench:
@@ -115,6 +127,16 @@ class Bench:
     def docker_cli(self, *args: str) -> timing.Child:
         """The docker CLI against this engine."""
         return timing.run([self.docker, *args], self.t.docker_env)
+
+    def docker_transfer(self, op: str, ref: str) -> timing.Child:
+        """`docker push|pull REF` as a user runs it: with the fair baseline, `docker login
+        --password-stdin` first, the two timed as one command (a shell runs them)."""
+        if self.t.baseline != "fair":
+            return self.docker_cli(op, ref)
+        host = self.t.docker_registry
+        script = '"$0" login --username "$1" --password-stdin "$2" >/dev/null && "$0" "$3" "$4"'
+        argv = ["sh", "-c", script, self.docker, self.t.username, host, op, ref]
+        return timing.run(argv, self.t.docker_env, stdin=self.t.token + "\n")
 
     def record(self, child: timing.Child, tool: str, first: bool, **fields: Any) -> timing.Child:
         """Keep one child's figures as a Measure."""
@@ -199,7 +221,8 @@ class Bench:
         if ("push", transport) in self.refused:
             return None
         mine, theirs = self.build(workload, size_mb), self.build(workload, size_mb)
-        image, repo = self.name("g"), f"{BACKEND}/{OWNER}/{REPOSITORY}/{self.name('d')}"
+        image = self.name("g")
+        repo = f"{self.t.docker_registry}/{OWNER}/{REPOSITORY}/{self.name('d')}"
         cache = Path(tempfile.mkdtemp(prefix="ghpkg-bench-cache-"))
         fields = {
             "workload": workload,
@@ -210,7 +233,7 @@ class Bench:
             self.docker_cli("tag", theirs, f"{repo}:1")
             docker, ghpkg = self.pair(
                 pair,
-                lambda: self.docker_cli("push", f"{repo}:1"),
+                lambda: self.docker_transfer("push", f"{repo}:1"),
                 lambda: self.ghpkg("push", image, "1", transport, "--source", mine, cache=cache),
                 op="push",
                 **fields,
@@ -223,7 +246,7 @@ class Bench:
                 self.docker_cli("tag", theirs, f"{repo}:2")
                 self.pair(
                     pair,
-                    lambda: self.docker_cli("push", f"{repo}:2"),
+                    lambda: self.docker_transfer("push", f"{repo}:2"),
                     lambda: self.ghpkg(
                         "push", image, "2", transport, "--source", mine, cache=cache
                     ),
@@ -240,15 +263,16 @@ class Bench:
         return image if ghpkg.exit_code == 0 else None
 
     def pull_pair(self, workload: str, size_mb: int, transport: str, pair: int, image: str) -> None:
-        """docker pull (plain registry) and ghpkg pull (the bed) of one image, none of it local."""
+        """docker pull (the baseline's registry) and ghpkg pull (the bed) of one image, none of
+        it local: the same stored image, which ghpkg pushed."""
         if ("pull", transport) in self.refused:
             return
-        plain = f"{BACKEND}/{OWNER}/{REPOSITORY}/{image}:1"
+        plain = f"{self.t.docker_registry}/{OWNER}/{REPOSITORY}/{image}:1"
         ours = f"{self.t.registry_host}/{OWNER}/{REPOSITORY}/{image}:1"
 
         def docker_pull() -> timing.Child:
             self.remove_pulled(ours)
-            child = self.docker_cli("pull", plain)
+            child = self.docker_transfer("pull", plain)
             self.remove_pulled(plain)
             return child
 
@@ -415,6 +439,7 @@ def bench_engine(
         token=bed.token("write"),
         ca_file=bed.ca_file,
         run_id=run_id,
+        baseline=args.baseline,
     )
     bench = Bench(target, args.docker, measures, problems)
     try:
@@ -470,6 +495,13 @@ def _options(argv: list[str]) -> argparse.Namespace:
         type=int,
         help="the one-layer image, first engine only; 0 skips (default 1024)",
     )
+    parser.add_argument(
+        "--baseline",
+        choices=("fair", "plain"),
+        default="fair",
+        help="docker login + push/pull through the bed's plain front (fair, default), or docker"
+        " push/pull to the registry behind it without TLS or auth (plain: the machine's limit)",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: small, 1 pair")
     parser.add_argument(
         "--docker",
@@ -513,7 +545,13 @@ def main(argv: list[str]) -> int:
     with load_sampler() as loads:
         help_ = help_times(5 if args.quick else HELP_RUNS)  # first: before our own load
         bed_started = bed.start()
+        trust = contextlib.ExitStack()
         try:
+            if args.baseline == "fair":  # as a user's engine trusts their registry's CA
+                from testbed.certs_d import trusting
+                from testbed.plain_front import PLAIN_HOST
+
+                trust.enter_context(trusting(bed.ca_file, PLAIN_HOST))
             for index, name in enumerate(args.engines):
                 try:
                     versions[name] = bench_engine(
@@ -524,6 +562,7 @@ def main(argv: list[str]) -> int:
                     print(f"  {problems[-1]}", file=sys.stderr)
             complete = True
         finally:
+            trust.close()
             if bed_started:
                 bed.stop()
             for name in ours:
@@ -563,6 +602,7 @@ def _run_facts(
         "deflater": compress.DEFLATER.__name__,
         "ghpkg": _version(["git", "-C", str(_ROOT), "describe", "--always", "--dirty"]),
         "uncommitted": _version(["git", "-C", str(_ROOT), "status", "--short", "src"]),
+        "baseline": args.baseline,
         "options": {k: str(v) for k, v in vars(args).items()},
     }
 

@@ -153,6 +153,14 @@ def big_table(ms: Sequence[Measure]) -> list[str]:
     return lines
 
 
+BASELINES = {
+    "fair": "docker: `docker login --password-stdin` + `docker push|pull`, timed as one command,"
+    " through the bed's plain front (the same TLS, Basic auth and nginx, none of GHES's rules)",
+    "plain": "docker: `docker push|pull` to the registry behind the bed (plain HTTP, no auth):"
+    " this machine's limit, not what a user runs",
+}
+
+
 def render(result: dict[str, Any]) -> str:
     """Every table of a run, with what the run was."""
     ms = [Measure(**m) for m in result["measures"]]
@@ -163,6 +171,7 @@ def render(result: dict[str, Any]) -> str:
         f"{run['cores']} cores; load average (1 min) {run['load_min']:.1f}-{run['load_max']:.1f}"
         f" while it ran; docker CLI {run['docker_cli']}; deflate by {run['deflater']}; engines: "
         + ", ".join(f"{k} ({v})" for k, v in run["engines"].items()),
+        BASELINES[run.get("baseline", "plain")],
         "",
         "Workloads: " + "; ".join(f"{w}: {DESCRIPTIONS[w]}" for (w,) in _keys(ms, "workload")),
     ]

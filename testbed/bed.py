@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from testbed import backend_registry, certs_d, etc_hosts, nginx, procs
+from testbed import backend_registry, certs_d, etc_hosts, nginx, plain_front, procs
 from testbed.config import (
     BACKEND_PORT,
     CONTAINER_BACKEND_PORT,
@@ -34,7 +34,7 @@ from testbed.pki import Pki, ensure_pki
 from testbed.procs import TestbedError
 
 CERTS_DIR = certs_d.CERTS_DIR
-RESOLVED_HOSTS = (HOSTNAME, REGISTRY_HOST, FLAT_HOSTNAME, CONTAINER_HOST)
+RESOLVED_HOSTS = (HOSTNAME, REGISTRY_HOST, FLAT_HOSTNAME, CONTAINER_HOST, plain_front.PLAIN_HOST)
 PROCESSES = {"backend", "containers", "front", "nginx"}
 CERT_NAMES = (*RESOLVED_HOSTS, f"docker.{FLAT_HOSTNAME}", f"*.{HOSTNAME}", "localhost")
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -216,6 +216,9 @@ class Testbed:
 
     def _write_nginx_config(self, switches: Switches, front_port: int) -> None:
         self._nonce = secrets.token_hex(8)
+        plain_front.write_htpasswd(
+            self.paths.nginx / "htpasswd", plain_front.USER, self.token("write")
+        )
         text = nginx.render(self.paths, Pki(self.paths.pki), switches, front_port, self._nonce)
         (self.paths.nginx / "nginx.conf").write_text(text)
 

@@ -17,6 +17,7 @@ from testbed.config import (
 )
 from testbed.ghes.wire import DENIED_MESSAGE, UNAUTHORIZED_MESSAGE
 from testbed.pki import Pki
+from testbed.plain_front import server as plain_server
 
 NGINX = "/usr/sbin/nginx"
 PROBE_PATH = "/_testbed/generation"
@@ -136,6 +137,7 @@ def render(paths: Paths, pki: Pki, switches: Switches, front_port: int, nonce: s
             _server(HOSTNAME, api + registry_if(not switches.subdomain_isolation)),
             _server(FLAT_HOSTNAME, api + registry_if(True)),
             _server(CONTAINER_HOST, containers),
+            plain_server(paths.nginx / "htpasswd", f"127.0.0.1:{FRONT_PORT}"),
         )
     )
     temp = "".join(
