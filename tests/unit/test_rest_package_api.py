@@ -70,7 +70,8 @@ def test_keep_deletes_all_but_the_newest() -> None:
 def test_delete_by_tag_finds_the_versions_carrying_it() -> None:
     one = version(1, "2026-01-01T00:00:00Z", "1.0")
     two = version(2, "2026-01-02T00:00:00Z", "2.0", "latest")
-    assert to_delete([one, two], keep=None, tags=["latest", "1.0"]) == [two, one]
+    three = version(3, "2026-01-03T00:00:00Z", "3.0")
+    assert to_delete([one, two, three], keep=None, tags=["latest", "1.0"]) == [two, one]
 
 
 def test_an_unknown_tag_deletes_nothing() -> None:

@@ -159,12 +159,10 @@ class PackageApi:
         message = data.get("message", "") if isinstance(data, dict) else ""
         cause = f"HTTP {status}{f' {message}' if message else ''}"
         if status in (401, 403):
-            return AuthError(
-                f"the REST API refused {doing}",
-                cause,
-                auth.refusal_fix(self.token, self.action),
-                status=status,
-            )
+            fix = auth.refusal_fix(self.token, self.action)
+            if "admin" in message:  # "Deleting and restoring a package": admin of the repository
+                fix = "deleting needs admin permissions to the package's repository: ask an admin"
+            return AuthError(f"the REST API refused {doing}", cause, fix, status=status)
         return RegistryError(
             f"{doing} failed",
             cause,
