@@ -38,6 +38,7 @@ def routes(api: Any) -> list[tuple[str, Callable[..., Answer]]]:
     return [
         (r"/(orgs|users)/([^/]+)/packages", lambda space, owner: listing(api, space, owner)),
         (r"/user/packages", lambda: listing(api, "users", _login(api))),
+        (r"/(orgs|users)/([^/]+)/packages/docker/([^/]+)", lambda s, o, n: one(api, s, o, n)),
         (r"/(orgs|users)/([^/]+)/docker/conflicts", lambda s, o: conflicts(api, s, o)),
         (r"/user/docker/conflicts", lambda: conflicts(api, "users", _login(api))),
     ]
@@ -77,6 +78,25 @@ def listing(api: Any, space: str, owner: str) -> Answer:
 
 
 Found = list[tuple[str, list[tuple[str, float]]]]  # REPOSITORY/IMAGE and its tags
+
+
+def one(api: Any, space: str, owner: str, name: str) -> Answer:
+    """GET /(orgs|users)/{owner}/packages/docker/{name}: one package ("Get a package for an
+    organization"), named as the switch in force names it."""
+    refusal: Answer | None = api.account_refusal(space, owner)
+    if refusal is not None:
+        return refusal
+    found = docker_packages.full_name(api, owner, name)
+    if found is None:
+        return 404, _message("Package not found."), []
+    _, repository, image = found.split("/")
+    if api._refusal(READ, f"{owner.lower()}/{repository}", "get a package") is not None:
+        return 404, _message("Package not found."), []
+    tags = docker_packages.tags(api, found)
+    if not tags:
+        return 404, _message("Package not found."), []
+    package = _package(api, owner.lower(), owner_type(owner), f"{repository}/{image}", tags)
+    return 200, package, []
 
 
 def conflicts(api: Any, space: str, owner: str) -> Answer:

@@ -48,7 +48,11 @@ class PackageApi:
         self.token = remote.token
         self.owner = owner
         self.package_type = package_type
+        self.repository = repository.lower()
         self.package = f"{repository}/{image}" if package_type == "docker" else image
+        # the names the REST API may give the package: a docker one REPOSITORY/IMAGE or IMAGE
+        # alone (no page says which; ghpkg.rest.package_list), a container one IMAGE
+        self._names = (self.package, image) if package_type == "docker" else (image,)
         self.action = action
         self._client = auth.api_client(remote, log, pause)
         self._base = ""
@@ -66,11 +70,13 @@ class PackageApi:
         """Every version, all pages read before returning (orgs first, then users on 404)."""
         import github
 
-        encoded = quote(self.package, safe="")
         answered = False  # whether a 404 came from the API (JSON), not a web page
-        for space in ("orgs", "users"):
+        for space, name in ((s, n) for s in ("orgs", "users") for n in self._names):
+            encoded = quote(name, safe="")
             base = f"/{space}/{self.owner}/packages/{self.package_type}/{encoded}/versions"
             try:
+                if name != self.package and not self._holds(space, name):
+                    continue
                 found = self._pages(base)
             except github.GithubException as exc:
                 if exc.status != 404:
@@ -94,6 +100,14 @@ class PackageApi:
             else "check --owner and --image, and that the token has read:packages",
             status=404,
         )
+
+    def _holds(self, space: str, name: str) -> bool:
+        """Whether the docker package named IMAGE alone is the one of our repository (its
+        `repository`): two repositories may each hold an image of that name."""
+        path = f"/{space}/{self.owner}/packages/docker/{quote(name, safe='')}"
+        _headers, data = self._call("GET", path)
+        listed = data.get("repository") if isinstance(data, dict) else None
+        return isinstance(listed, dict) and str(listed.get("name", "")).lower() == self.repository
 
     def delete(self, version: PackageVersion) -> None:
         """Delete one version (after versions(), which finds where the package lives).

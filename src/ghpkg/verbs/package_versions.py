@@ -51,9 +51,10 @@ def delete(settings: Settings, log: Log) -> Result:
         found = api.versions()
         decisions = _plan(settings, log, found)
         doomed = [d.version for d in decisions if d.goes]
-        kept = [d.version for d in decisions if not d.goes]
+        kept = [d.version for d in decisions if not d.goes and not d.version.base_layer]
         verb = "would delete" if settings.dry_run else "deleting"
-        log.info(f"{api.name}: {len(found)} version(s), {verb} {len(doomed)}, keeping {len(kept)}")
+        total = len(doomed) + len(kept)
+        log.info(f"{api.name}: {total} version(s), {verb} {len(doomed)}, keeping {len(kept)}")
         for decision in decisions:
             if decision.reason.startswith(LAST_KEPT):
                 log.warn(f"Keep {decision.version.label}: {decision.reason.removeprefix('kept: ')}")
