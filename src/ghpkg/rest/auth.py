@@ -125,10 +125,23 @@ def check_token_locally(token: Secret, action: str, target: str, workflow_reposi
         )
 
 
-def refusal_fix(token: Secret, action: str) -> str:
-    """What to do when the registry or API answers 401/403 to this token."""
+def refusal_fix(token: Secret, action: str, registry: Registry = Registry.DOCKER) -> str:
+    """What to do when the registry or API answers 401/403 to this token.
+
+    A GITHUB_TOKEN's reach, as "About permissions for GitHub Packages" gives it: on the Docker
+    registry the packages of its workflow's repository ("publish, install, delete, and restore"),
+    as far as `permissions: packages:` goes; on the Container registry also the package's own
+    Actions access (a package first pushed by hand gives workflows none until its settings do).
+    """
     kind = token_kind(token)
-    scopes = scope_list(action)
+    scopes = scope_list(action, registry)
+    if kind is TokenKind.GITHUB_TOKEN and registry is Registry.CONTAINER:
+        role = "admin" if action == "delete" else packages_permission(action)
+        return (
+            f"add `permissions: packages: {packages_permission(action)}` to the job and give "
+            f"the workflow's repository the {role} role in the package's settings (Manage "
+            f"Actions access); or use a classic PAT with {scopes}"
+        )
     if kind is TokenKind.GITHUB_TOKEN:
         return (
             f"add `permissions: packages: {packages_permission(action)}` to the job (a "

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.rest import auth
 from ghpkg.retention import PackageVersion, newest_first, to_delete
-from ghpkg.settings import Remote
+from ghpkg.settings import Registry, Remote
 
 __all__ = ["PackageApi", "PackageVersion", "Refused", "newest_first", "to_delete"]
 
@@ -173,7 +173,8 @@ class PackageApi:
         message = data.get("message", "") if isinstance(data, dict) else ""
         cause = f"HTTP {status}{f' {message}' if message else ''}"
         if status in (401, 403):
-            fix = auth.refusal_fix(self.token, self.action)
+            container = Registry.CONTAINER if self.package_type == "container" else Registry.DOCKER
+            fix = auth.refusal_fix(self.token, self.action, container)
             if "admin" in message:  # "Deleting and restoring a package": admin of the repository
                 fix = "deleting needs admin permissions to the package's repository: ask an admin"
             return AuthError(f"the REST API refused {doing}", cause, fix, status=status)

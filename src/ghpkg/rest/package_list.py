@@ -79,7 +79,8 @@ class PackageLister(PackageApi):
         )
 
     def conflicts(self) -> list[str] | None:
-        """REPOSITORY/IMAGE names GHES's migration stopped on; None where GHES has no such list."""
+        """REPOSITORY/IMAGE names GHES's migration stopped on (IMAGE where GHES names no
+        repository); None where GHES has no such list."""
         import github
 
         try:
@@ -88,8 +89,12 @@ class PackageLister(PackageApi):
             if exc.status == 404:  # before GHES 3.6, or the owner never migrated
                 return None
             raise self._error(exc, f"listing the docker conflicts of {self.owner}") from None
-        found = (DockerPackage.from_api(self.owner, item) for item in listed)
-        return sorted({f"{p.repository}/{p.image}" for p in found if p is not None})
+        names = set()
+        for item in listed:  # GitHub's example lists bare names with no repository: kept bare
+            package = DockerPackage.from_api(self.owner, item)
+            bare = str(item.get("name") or "").lower()
+            names.add(f"{package.repository}/{package.image}" if package else bare)
+        return sorted(names - {""})
 
     def _listing(self, base: str) -> list[dict[str, Any]]:
         """All pages of a list endpoint (docker packages only)."""
