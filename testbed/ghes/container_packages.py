@@ -136,17 +136,11 @@ def versions(api: _Api, space: str, owner: str, name: str, everything: bool = Fa
 
 def one_version(api: _Api, space: str, owner: str, name: str, number: str) -> Answer:
     """GET or DELETE /(orgs|users)/{owner}/packages/container/{name}/versions/{id}."""
-    from testbed.ghes.rest_api import _message
-
-    status, listed, _ = versions(api, space, owner, name, everything=True)
-    if status != 200 or not isinstance(listed, list):
-        return status, listed, []
-    found = [version for version in listed if version["id"] == int(number)]
-    if not found:
-        return 404, _message("Package version not found."), []
-    if api.request.method != "DELETE":
-        return 200, found[0], []
-    answer = _delete(api, f"{owner}/{name}".lower(), found[0], listed)
+    listing = versions(api, space, owner, name, everything=True)
+    version, answer = api.pick(listing, number)
+    if version is None or not isinstance(listing[1], list):
+        return answer
+    answer = _delete(api, f"{owner}/{name}".lower(), version, listing[1])
     with (api.storage.parent / DELETES_LOG).open("a") as log:
         log.write(f"{time.time():.3f} {answer[0]} {owner}/{name} {number}\n")
     return answer

@@ -111,19 +111,13 @@ def versions(api: _Api, space: str, owner: str, name: str, everything: bool = Fa
 
 def one_version(api: _Api, space: str, owner: str, name: str, number: str) -> Answer:
     """GET or DELETE /(orgs|users)/{owner}/packages/docker/{name}/versions/{id}."""
-    from testbed.ghes.rest_api import _message
-
-    status, listed, _ = versions(api, space, owner, name, everything=True)
-    if status != 200 or not isinstance(listed, list):
-        return status, listed, []
-    found = [version for version in listed if version["id"] == int(number)]
-    if not found:
-        return 404, _message("Package version not found."), []
-    if api.request.method != "DELETE":
-        return 200, found[0], []
+    listing = versions(api, space, owner, name, everything=True)
+    version, answer = api.pick(listing, number)
     package = full_name(api, owner, name)
-    assert package is not None
-    return _delete(api, package, found[0], len(listed))
+    if version is None or package is None:
+        return answer
+    assert isinstance(listing[1], list)
+    return _delete(api, package, version, len(listing[1]))
 
 
 def _delete(api: _Api, package: str, version: dict[str, Any], count: int) -> Answer:

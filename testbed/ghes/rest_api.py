@@ -24,6 +24,7 @@ import time
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from testbed.config import GHES_VERSION, Switches
@@ -234,6 +235,19 @@ class _Api:
         """A whole-number query parameter, or its default."""
         value = self.request.query.get(name, [""])[0]
         return int(value) if value.isdigit() else default
+
+    def pick(self, listing: Answer, number: str) -> tuple[dict[str, Any] | None, Answer]:
+        """Version `number` of a whole listing when it is to be deleted; else (None, the answer:
+        the listing's refusal, 404, or the version itself for a GET)."""
+        status, listed, _ = listing
+        if status != 200 or not isinstance(listed, list):
+            return None, (status, listed, [])
+        found = [version for version in listed if version["id"] == int(number)]
+        if not found:
+            return None, (404, _message("Package version not found."), [])
+        if self.request.method != "DELETE":
+            return None, (200, found[0], [])
+        return found[0], (204, None, [])
 
     def beyond_cap(self) -> bool:
         """Whether ?per_page=&page= asks past the first 10,000 results (PAGE_CAP)."""

@@ -167,12 +167,10 @@ def listed(run_ghpkg: Run, bed: Testbed, image: str, tmp_path: Path) -> list[dic
     return found
 
 
-def test_docker_registry_retention_keeps_what_any_rule_holds(
-    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
-) -> None:
-    image = unique("ret")
+def docker_image(bed: Testbed, bed_client: BedClient, ages: dict[str, float]) -> str:
+    """A fresh image of octo-org/hello-world with these tags, each pushed `days` ago."""
+    image = unique("base")
     name = f"{OWNER}/{REPOSITORY}/{image}"
-    ages = {"2.0": 0.1, "1.5": 3, "v1.0.0": 90, "0.9": 60, "0.8": 70}
     for tag, days in ages.items():
         bed_client.push(name, tag)
         link = (
@@ -181,6 +179,15 @@ def test_docker_registry_retention_keeps_what_any_rule_holds(
         )
         when = time.time() - days * DAY
         os.utime(link, (when, when))
+    return image
+
+
+def test_docker_registry_retention_keeps_what_any_rule_holds(
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    ages = {"2.0": 0.1, "1.5": 3, "v1.0.0": 90, "0.9": 60, "0.8": 70}
+    image = docker_image(bed, bed_client, ages)
+    name = f"{OWNER}/{REPOSITORY}/{image}"
     args = [
         *("--hostname", bed.hostname, "--ca-file", str(bed.ca_file), "--owner", OWNER),
         *("--repository", REPOSITORY, "--image", image, "--keep", "1"),
@@ -209,21 +216,6 @@ def test_docker_registry_retention_keeps_what_any_rule_holds(
     for tag in ages:
         answer = bed_client.get_manifest(name, tag)
         assert answer.status_code == (404 if tag in ("0.9", "0.8") else 200), tag
-
-
-def docker_image(bed: Testbed, bed_client: BedClient, ages: dict[str, float]) -> str:
-    """A fresh image of octo-org/hello-world with these tags, each pushed `days` ago."""
-    image = unique("base")
-    name = f"{OWNER}/{REPOSITORY}/{image}"
-    for tag, days in ages.items():
-        bed_client.push(name, tag)
-        link = (
-            bed.paths.storage
-            / f"docker/registry/v2/repositories/{name}/_manifests/tags/{tag}/current/link"
-        )
-        when = time.time() - days * DAY
-        os.utime(link, (when, when))
-    return image
 
 
 def docker_run(
