@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ghpkg.errors import GhpkgError, RegistryError
-from ghpkg.rest.package_api import PackageVersion, _next_link, newest_first, to_delete
+from ghpkg.rest.package_api import (
+    PackageApi,
+    PackageVersion,
+    _next_link,
+    newest_first,
+    to_delete,
+)
 
 
 def version(number: int, created: str, *tags: str) -> PackageVersion:
@@ -87,3 +95,26 @@ def test_next_link_is_read_from_the_link_header() -> None:
     assert _next_link({"link": link}) == "https://h/api/v3/x?page=2"
     assert _next_link({"Link": '<https://h/x?page=5>; rel="last"'}) is None
     assert _next_link({}) is None
+
+
+class Paged(PackageApi):
+    """The package API's paging over canned pages (its own loop, not GitHub's answers)."""
+
+    def __init__(self, pages: int) -> None:  # no client: _call is replaced
+        self.owner, self.package, self.pages, self.asked = "o", "r/i", pages, 0
+
+    def _call(
+        self, verb: str, url: str, params: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], Any]:
+        self.asked += 1
+        more = self.asked < self.pages
+        link = {"Link": f'<https://h/api/v3/x?page={self.asked + 1}>; rel="next"'} if more else {}
+        return link, [{"id": self.asked}] * 100
+
+
+def test_a_listing_stops_at_the_10000_results_github_lists_and_says_so() -> None:
+    assert len(Paged(100)._items("/x", {})) == 10_000
+    api = Paged(101)
+    with pytest.raises(RegistryError, match=r"o/r/i has more than 10000 entries at /x"):
+        api._items("/x", {})
+    assert api.asked == 100  # page 101 is never asked: GitHub answers it 400

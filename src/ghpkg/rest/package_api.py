@@ -15,7 +15,7 @@ from ghpkg.settings import Registry, Remote
 __all__ = ["PackageApi", "PackageVersion", "Refused", "newest_first", "to_delete"]
 
 PER_PAGE = 100
-MAX_PAGES = 1000
+MAX_RESULTS = 10_000  # GitHub answers 400 past `per_page * page` = 10,000 (issue 27's reading)
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 
@@ -136,7 +136,7 @@ class PackageApi:
         items: list[Any] = []
         url: str | None = base
         query: dict[str, Any] | None = {**params, "per_page": PER_PAGE}
-        for _ in range(MAX_PAGES):
+        for _ in range(MAX_RESULTS // PER_PAGE):
             if url is None:
                 return items
             headers, data = self._call("GET", url, query)
@@ -148,7 +148,14 @@ class PackageApi:
                 )
             items += data
             url, query = _next_link(headers), None
-        raise RegistryError(f"listing {base} did not end after {MAX_PAGES} pages")
+        if url is None:
+            return items
+        raise RegistryError(
+            f"{self.name} has more than {MAX_RESULTS} entries at {base}",
+            f"the REST API lists only the first {MAX_RESULTS} (HTTP 400 past them); nothing was "
+            "changed",
+            "delete the oldest versions in the package's settings on GitHub first",
+        )
 
     def _call(
         self, verb: str, url: str, params: dict[str, Any] | None = None
