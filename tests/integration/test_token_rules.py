@@ -136,3 +136,21 @@ def test_a_github_token_is_told_about_the_packages_actions_access_on_the_contain
         "write role in the package's settings (Manage Actions access); or use a classic PAT "
         "with write:packages"
     )
+
+
+@pytest.mark.parametrize("token", ["write", "actions"])
+def test_a_push_checks_the_token_on_a_default_instance_without_a_warning(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, token: str
+) -> None:
+    """Rate limits off (GHES's default: /rate_limit is 404): the scopes come from GET /user, so
+    neither a classic PAT nor a GITHUB_TOKEN gets "could not check the token"."""
+    assert bed.switches.rate_limits is False
+    image = f"img-{uuid.uuid4().hex[:10]}"
+    source = build_hello(engine.client, f"local/{image}:1", "checked on a default instance")
+    env = {"DOCKER_HOST": engine.base_url, "GITHUB_REPOSITORY": "octo-org/hello-world"}
+    done = run_with(
+        run_ghpkg, bed, token, "push", *package_args(bed, "octo-org", image),
+        "--version", "1.0", "--source", source, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "could not check the token" not in done.stderr
