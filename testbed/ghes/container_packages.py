@@ -11,10 +11,11 @@ GitHub's rules emulated here, each from its page:
   "Publicly visible package versions with more than 5000 downloads cannot be deleted.", as
   api.github.com answers it. Visibility and download counts come from the settings the tests
   write (testbed.ghes.package_settings): the registry backend keeps neither.
-- The last tagged version cannot go: HTTP 400 "You cannot delete the last tagged version of a
-  package. You must delete the package instead." (LAST_VERSION: the REST API's refusal for any
-  package type, seen in actions/delete-package-versions#231; a container package has untagged
-  versions, and it is its last *tagged* version that GitHub keeps).
+- The last tagged version cannot go: HTTP 400. The REST API's refusal of a last version is seen
+  in actions/delete-package-versions#231 (LAST_VERSION: "You cannot delete the last version of
+  a package. You must delete the package instead."); a container package also has untagged
+  versions, and it is its last *tagged* version that GitHub keeps, in words the bed makes by
+  analogy ("the last tagged version").
 - A GITHUB_TOKEN reaches a container package through the package's Actions access, not its
   owner (ACCESS_CONTROL, "Ensuring workflow access to your package"): listing needs any role,
   deleting the admin role (the REST API's deletes by a workflow are a beta: "The ability for
