@@ -13,7 +13,7 @@ GitHub's rules emulated here, each from its page or report:
 - Deleting a version (testbed.ghes.tokens.DELETING, "Deleting and restoring a package"):
   read:packages, delete:packages and repo; admin permissions to the repository ("For packages
   that inherit their access permissions from repositories, you can delete a package if you have
-  admin permissions to the repository"), a GITHUB_TOKEN for its own repository with
+  admin permissions to the repository"; the 403's words are the bed's), a GITHUB_TOKEN for its own repository with
   `packages: write` (AUTOMATIC_TOKEN, "publish, install, delete, and restore packages associated
   with the workflow repository"); a public version downloaded more than 5,000 times stays (400);
   the last version stays: 400 "You cannot delete the last version of a package. You must delete
