@@ -11,13 +11,14 @@ GitHub's rules emulated here, each from its page or report:
   deleted it). The bed lists it as the image's oldest version, with no tag, and a DELETE of it
   answers 204 and drops it from the list.
 - Deleting a version (testbed.ghes.tokens.DELETING, "Deleting and restoring a package"):
-  read:packages, delete:packages and repo; admin permissions to the repository ("For packages
-  that inherit their access permissions from repositories, you can delete a package if you have
-  admin permissions to the repository"; the 403's words are the bed's), a GITHUB_TOKEN for its own repository with
-  `packages: write` (AUTOMATIC_TOKEN, "publish, install, delete, and restore packages associated
-  with the workflow repository"); a public version downloaded more than 5,000 times stays (400);
-  the last version stays: 400 "You cannot delete the last version of a package. You must delete
-  the package instead." (LAST_VERSION), `docker-base-layer` counted, as the REST API lists it.
+  read:packages, delete:packages and repo, and admin permissions to the repository ("For
+  packages that inherit their access permissions from repositories, you can delete a package if
+  you have admin permissions to the repository"; the 403's words are the bed's); or a
+  GITHUB_TOKEN of the package's repository with `packages: write` (AUTOMATIC_TOKEN: "publish,
+  install, delete, and restore packages associated with the workflow repository"). A public
+  version downloaded more than 5,000 times stays (400), and so does the last version: 400 "You
+  cannot delete the last version of a package. You must delete the package instead."
+  (LAST_VERSION), `docker-base-layer` counted, as the REST API lists it.
 """
 
 from __future__ import annotations
