@@ -109,6 +109,9 @@ class Testbed:
         with self._lock():
             state = State.load(self.paths)
             if self._healthy(state):
+                if set(_token_table()) - set(state.tokens):  # names added since it started
+                    state.tokens = {**_token_table(), **state.tokens}
+                    state.save(self.paths)
                 etc_hosts.install_bed_names(RESOLVED_HOSTS)
                 return False
             self._stop_processes(state)

@@ -33,6 +33,16 @@ class Switches:
     # The Container registry at containers.ghes.test; apart from subdomain_isolation so tests of
     # either never disturb the other (ghes-flat.test, never isolated, has no containers host).
     container_registry: bool = True
+    # GHES's REST API rate limits, off on a default instance (testbed.ghes.rest_api.RATE_LIMITS).
+    rate_limits: bool = False
+    # How the REST API names a docker package: REPOSITORY/IMAGE, else IMAGE alone (no page says;
+    # testbed.ghes.package_listing.NAME_SHAPES).
+    docker_names_with_repository: bool = True
+    # HEAD on a manifest by tag answers 405, as an on-prem GHES did (containerd#5860).
+    manifest_head_405: bool = True
+    # A blob upload's commit answers a Docker-Content-Digest clients cannot parse
+    # (build-push-action#148, werf#3188: docker.pkg.github.com in 2020-21).
+    bad_upload_digest: bool = False
 
     def replace(self, **changes: object) -> Switches:
         """Return a copy with `changes` applied, refusing unknown names and wrong types."""

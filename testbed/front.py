@@ -52,7 +52,8 @@ class FrontServer(ThreadingHTTPServer):
         if path == "/_health":
             return Response(200, b"ok\n")
         if path == "/api/v3" or path.startswith("/api/v3/"):
-            return rest_api.handle(request, self.tokens, self.paths.storage)
+            switches = load_switches(self.paths)
+            return rest_api.handle(request, self.tokens, self.paths.storage, switches)
         if path.startswith("/v2"):
             return docker_registry.handle(request, self.tokens, load_switches(self.paths))
         return Response(404, b"not found\n")
@@ -62,7 +63,7 @@ class FrontServer(ThreadingHTTPServer):
         if request.path == "/_auth":
             return container_registry.auth_answer(request, self.grants)
         if request.path == "/token":
-            return container_registry.token_answer(request, self.tokens, self.grants)
+            return container_registry.token_answer(request, self.tokens, self.grants, self.paths)
         if request.path.endswith("/blobs/uploads/") and request.method == "POST":
             return container_registry.start_upload(request, self.grants)
         return Response(404, b"not found\n")

@@ -49,11 +49,23 @@ _PROXY = """
             proxy_set_header X-Real-IP $remote_addr;"""
 
 
-def _registry_locations() -> str:
+# A blob commit's Docker-Content-Digest without its algorithm (`bad_upload_digest`): clients that
+# parse it fail with "invalid checksum digest format" (build-push-action#148, werf#3188).
+_UPLOAD_DIGEST_MAP = """
+    map "$request_method:$upstream_http_docker_content_digest" $ghes_upload_digest {
+        "~^PUT:sha256:(?<hex>[0-9a-f]+)$" $hex;
+        "~^[A-Z]+:(?<value>.*)$" $value;
+    }"""
+_BAD_UPLOAD_DIGEST = """proxy_hide_header Docker-Content-Digest;
+            add_header Docker-Content-Digest $ghes_upload_digest always;"""
+
+
+def _registry_locations(switches: Switches) -> str:
     """The registry: the front answers pings, manifests and bad names; blobs go to the backend."""
     front = f"proxy_pass http://front;{_PROXY}"
     basic = "add_header WWW-Authenticate 'Basic realm=\"GitHub Package Registry\"' always;"
-    guarded = _guarded_v2("backend", UNAUTHORIZED_MESSAGE, basic)
+    digest = _BAD_UPLOAD_DIGEST if switches.bad_upload_digest else ""
+    guarded = _guarded_v2("backend", UNAUTHORIZED_MESSAGE, basic, digest)
     return f"""
         location = /v2/ {{ {front} }}
         location = /v2/_catalog {{ {front} }}
@@ -71,14 +83,15 @@ def _container_locations() -> str:
         location ~ ^/v2/.+/blobs/uploads/$ {{ {front} }}{_guarded_v2("containers", message)}"""
 
 
-def _guarded_v2(upstream: str, unauthorized: str, challenge: str = "") -> str:
+def _guarded_v2(upstream: str, unauthorized: str, challenge: str = "", answers: str = "") -> str:
     """/v2/ streamed to `upstream` once the front's auth_request allows it; else 401 or 403."""
     extra = f"\n            {challenge}" if challenge else ""
+    rewrite = f"\n            {answers}" if answers else ""
     return f"""
         location /v2/ {{
             auth_request /_auth;
             error_page 401 = @unauthorized;
-            error_page 403 = @denied;
+            error_page 403 = @denied;{rewrite}
             proxy_pass http://{upstream};{_PROXY}
             proxy_request_buffering off;
             proxy_buffering off;
@@ -127,7 +140,7 @@ def render(paths: Paths, pki: Pki, switches: Switches, front_port: int, nonce: s
     """The whole nginx.conf for these switches; `nonce` tells a reloaded config apart."""
 
     def registry_if(serves: bool) -> str:
-        return _registry_locations() if serves and switches.registry_enabled else ""
+        return _registry_locations(switches) if serves and switches.registry_enabled else ""
 
     api = _api_location(switches)
     containers = _container_locations() if switches.container_registry else ""
@@ -140,6 +153,7 @@ def render(paths: Paths, pki: Pki, switches: Switches, front_port: int, nonce: s
             plain_server(paths.nginx / "htpasswd", f"127.0.0.1:{FRONT_PORT}"),
         )
     )
+    digest_map = _UPLOAD_DIGEST_MAP
     temp = "".join(
         f"\n    {kind}_temp_path {paths.nginx / 'tmp' / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -166,7 +180,7 @@ http {{
     proxy_send_timeout 3600s;
     upstream backend {{ server 127.0.0.1:{BACKEND_PORT}; keepalive 32; }}
     upstream front {{ server 127.0.0.1:{front_port}; keepalive 16; }}
-    upstream containers {{ server 127.0.0.1:{CONTAINER_BACKEND_PORT}; keepalive 16; }}
+    upstream containers {{ server 127.0.0.1:{CONTAINER_BACKEND_PORT}; keepalive 16; }}{digest_map}
     server {{
         listen 127.0.0.1:{FRONT_PORT} ssl default_server;
         server_name _;

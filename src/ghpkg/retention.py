@@ -5,6 +5,13 @@ tagged versions by `--version` (those tags), else by `--keep N` or `--older-than
 by `--untagged`. A selected version still stays when any keep rule holds: it is a child of the
 index of a version that stays, a tag matches `--keep-tags`, it is among the newest N tagged
 versions, or it is newer than `--older-than`.
+
+Two versions never go, whatever the rules: `docker-base-layer`, the pseudo-version the Docker
+registry keeps in every image (deleting it "triggers a bug in GitHub Packages", as a cleanup
+script notes; actions/delete-package-versions#24), and the last version of a package (the last
+*tagged* version on the Container registry): GitHub answers 400 "You cannot delete the last
+version of a package. You must delete the package instead." (delete-package-versions#231). A
+version `--version` names that is the last one is an error before any DELETE.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from typing import Any
 from ghpkg.errors import GhpkgError, RegistryError
 
 _AGE = re.compile(r"(\d+)([smhdw])")
+BASE_LAYER = "docker-base-layer"
+LAST_KEPT = "kept: the last"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -44,8 +53,9 @@ class PackageVersion:
             "tags"
         )
         name = str(data.get("name") or "")
-        if not tags and name and not name.startswith("sha256:"):
+        if not tags and name and not name.startswith("sha256:") and name != BASE_LAYER:
             tags = [name]
+        tags = [tag for tag in tags or () if tag != BASE_LAYER]
         return cls(
             data["id"],
             tuple(str(tag) for tag in tags or ()),
@@ -53,6 +63,11 @@ class PackageVersion:
             str(data.get("updated_at") or ""),
             name,
         )
+
+    @property
+    def base_layer(self) -> bool:
+        """Whether this is the Docker registry's `docker-base-layer` pseudo-version."""
+        return self.name == BASE_LAYER
 
     @property
     def label(self) -> str:
@@ -116,6 +131,8 @@ def _created(version: PackageVersion) -> datetime.datetime | None:
 
 def _selected(version: PackageVersion, rules: Rules) -> str:
     """Why a version may go ("" when it may not), before the keep rules."""
+    if version.base_layer:
+        return ""
     if not version.tags:
         return "untagged" if rules.untagged else ""
     named = sorted(set(version.tags) & set(rules.tags))
@@ -129,6 +146,8 @@ def _selected(version: PackageVersion, rules: Rules) -> str:
 
 
 def _not_selected(version: PackageVersion, rules: Rules) -> str:
+    if version.base_layer:
+        return "kept: docker-base-layer, the Docker registry's own (never deleted)"
     if not version.tags:
         return "kept: untagged (--untagged deletes these)"
     return "kept: not named by --version" if rules.tags else "kept: tagged (not selected)"
@@ -139,8 +158,11 @@ def plan(
     rules: Rules,
     now: datetime.datetime,
     children: Mapping[int, Sequence[str]] | None = None,
+    last_tagged: bool = False,
 ) -> list[Decision]:
-    """Each version's decision, newest first. `children`: an index version's id -> its digests."""
+    """Each version's decision, newest first. `children`: an index version's id -> its digests;
+    `last_tagged`: the package's last tagged version stays (the Container registry), else its
+    last version."""
     ordered = newest_first(versions)
     missing = [tag for tag in rules.tags if not any(tag in v.tags for v in ordered)]
     if missing:
@@ -170,7 +192,30 @@ def plan(
             kept = f"kept: newer than {rules.older_than}"
         reasons[version.id] = (kept or f"goes: {why}") if why else _not_selected(version, rules)
     _protect_children(ordered, reasons, children or {})
+    _keep_the_last(ordered, reasons, rules, last_tagged)
     return [Decision(v, reasons[v.id].startswith("goes"), reasons[v.id]) for v in ordered]
+
+
+def _keep_the_last(
+    ordered: list[PackageVersion], reasons: dict[int, str], rules: Rules, last_tagged: bool
+) -> None:
+    """The newest version that would go stays when no other (tagged) version would be left."""
+    counted = [v for v in ordered if v.tags or not last_tagged]
+    if not counted or any(not reasons[v.id].startswith("goes") for v in counted):
+        return
+    newest = counted[0]
+    what = "tagged version" if last_tagged else "version"
+    named = sorted(set(newest.tags) & set(rules.tags))
+    if named:
+        raise GhpkgError(
+            f"version {', '.join(named)} is the last {what} of the package",
+            f"GitHub refuses to delete the last {what} of a package (HTTP 400); nothing was "
+            "deleted",
+            "delete the package itself in its settings on GitHub, or keep this version",
+        )
+    reasons[newest.id] = (
+        f"{LAST_KEPT} {what} (GitHub refuses to delete it: delete the package instead)"
+    )
 
 
 def _protect_children(

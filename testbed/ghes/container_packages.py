@@ -9,8 +9,19 @@ GitHub's rules emulated here, each from its page:
 - "Deleting and restoring a package" (DELETING): "a specific version of a public package, if the
   package version doesn't have more than 5,000 downloads"; the REST answer is HTTP 400 with
   "Publicly visible package versions with more than 5000 downloads cannot be deleted.", as
-  api.github.com answers it. Visibility and download counts come from a metadata file the tests
-  write (set_package): the registry backend keeps neither.
+  api.github.com answers it. Visibility and download counts come from the settings the tests
+  write (testbed.ghes.package_settings): the registry backend keeps neither.
+- The last tagged version cannot go: HTTP 400. The REST API's refusal of a last version is seen
+  in actions/delete-package-versions#231 (LAST_VERSION: "You cannot delete the last version of
+  a package. You must delete the package instead."); a container package also has untagged
+  versions, and it is its last *tagged* version that GitHub keeps, in words the bed makes by
+  analogy ("the last tagged version").
+- A GITHUB_TOKEN reaches a container package through the package's Actions access, not its
+  owner (ACCESS_CONTROL, "Ensuring workflow access to your package"): listing needs any role,
+  deleting the admin role (the REST API's deletes by a workflow are a beta: "The ability for
+  GitHub Actions workflows to delete and restore packages using the REST API" DELETING), and a
+  package a workflow created gives that workflow's repository the admin role
+  (testbed.ghes.container_registry).
 - "Rate limits for the REST API" (RATE_LIMITS): a secondary rate limit answers 403 with a
   Retry-After header; the bed applies one to DELETEs closer together than `min_delete_gap`
   (metadata file; 0, the default, turns it off). Each DELETE is logged with its time
@@ -19,7 +30,6 @@ GitHub's rules emulated here, each from its page:
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import urllib.error
@@ -29,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from testbed.config import CONTAINER_BACKEND_PORT, Paths
+from testbed.ghes import package_settings
+from testbed.ghes.package_settings import set_package
 from testbed.ghes.tokens import DELETE, READ, REST_PACKAGES, effective_scopes
 
 if TYPE_CHECKING:
@@ -37,33 +49,20 @@ if TYPE_CHECKING:
 _DOCS = "https://docs.github.com/enterprise-server@3.14"
 DELETING = f"{_DOCS}/packages/learn-github-packages/deleting-and-restoring-a-package"
 RATE_LIMITS = f"{_DOCS}/rest/using-the-rest-api/rate-limits-for-the-rest-api"
+ACCESS_CONTROL = (
+    f"{_DOCS}/packages/learn-github-packages/configuring-a-packages-access-control-and-visibility"
+)
+LAST_VERSION = "https://github.com/actions/delete-package-versions/issues/231"
 SCOPES = {READ: ("read:packages",), DELETE: ("delete:packages", "read:packages")}
 DOWNLOAD_LIMIT = 5000
-METADATA = "container-packages.json"
+OVER_DOWNLOAD_LIMIT = (
+    "Publicly visible package versions with more than 5000 downloads cannot be deleted. "
+    "Contact GitHub support for further assistance."
+)
 DELETES_LOG = "container-deletes.log"
 _REPOS = "docker/registry/v2/repositories"
 _lock = threading.Lock()
 _last_delete: dict[str, float] = {}
-
-
-def set_package(
-    state_dir: Path,
-    full_name: str,
-    *,
-    visibility: str = "private",
-    downloads: dict[str, int] | None = None,
-    min_delete_gap: float | None = None,
-) -> None:
-    """Tests: OWNER/NAME's visibility and downloads by tag or digest (and the rate limit gap)."""
-    path = state_dir / METADATA
-    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    data.setdefault("packages", {})[full_name.lower()] = {
-        "visibility": visibility,
-        "downloads": downloads or {},
-    }
-    if min_delete_gap is not None:
-        data["min_delete_gap"] = min_delete_gap
-    path.write_text(json.dumps(data))
 
 
 def delete_times(state_dir: Path) -> list[float]:
@@ -71,15 +70,6 @@ def delete_times(state_dir: Path) -> list[float]:
     path = state_dir / DELETES_LOG
     lines = path.read_text().splitlines() if path.exists() else []
     return [float(line.split()[0]) for line in lines]
-
-
-def _metadata(storage: Path) -> dict[str, Any]:
-    path = storage.parent / METADATA
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _manifests(storage: Path, full_name: str) -> list[tuple[str, float, list[str]]]:
@@ -105,16 +95,19 @@ def _version(full_name: str, manifest: tuple[str, float, list[str]], base: str) 
     return package_version(f"{full_name}@{digest}", digest, created, base, container)
 
 
-def _refusal(api: _Api, action: str, owner: str) -> Answer | None:
-    """403 when the token may not `action` this owner's container packages (SCOPES)."""
+ROLES = ("read", "write", "admin")
+
+
+def _refusal(api: _Api, action: str, full_name: str) -> Answer | None:
+    """403 when the token may not `action` this container package (SCOPES, ACCESS_CONTROL)."""
     from testbed.ghes.rest_api import _message
 
     token = api.token
     assert token is not None
     if token.kind == "actions":
-        own = (token.repository or "").split("/")[0].lower() == owner.lower()
+        role = package_settings.actions_role(api.storage.parent, full_name, token.repository or "")
         level = {"write": {READ, DELETE}, "read": {READ}}.get(token.packages, set())
-        ok = own and action in level
+        ok = action in level and role in (("admin",) if action == DELETE else ROLES)
         return None if ok else (403, _message("Resource not accessible by integration"), [])
     lacking = [scope for scope in SCOPES[action] if scope not in effective_scopes(token)]
     if not lacking:
@@ -127,10 +120,10 @@ def versions(api: _Api, space: str, owner: str, name: str, everything: bool = Fa
     """GET /(orgs|users)/{owner}/packages/container/{name}/versions (REST_PACKAGES)."""
     from testbed.ghes.rest_api import _message
 
-    refusal = api.account_refusal(space, owner) or _refusal(api, READ, owner)
+    full_name = f"{owner}/{name}".lower()
+    refusal = api.account_refusal(space, owner) or _refusal(api, READ, full_name)
     if refusal is not None:
         return refusal
-    full_name = f"{owner}/{name}".lower()
     found = _manifests(api.storage, full_name)
     if not found:
         return 404, _message("Package not found."), []
@@ -144,31 +137,28 @@ def versions(api: _Api, space: str, owner: str, name: str, everything: bool = Fa
 
 def one_version(api: _Api, space: str, owner: str, name: str, number: str) -> Answer:
     """GET or DELETE /(orgs|users)/{owner}/packages/container/{name}/versions/{id}."""
-    from testbed.ghes.rest_api import _message
-
-    status, listed, _ = versions(api, space, owner, name, everything=True)
-    if status != 200 or not isinstance(listed, list):
-        return status, listed, []
-    found = [version for version in listed if version["id"] == int(number)]
-    if not found:
-        return 404, _message("Package version not found."), []
-    if api.request.method != "DELETE":
-        return 200, found[0], []
-    answer = _delete(api, owner, f"{owner}/{name}".lower(), found[0])
+    listing = versions(api, space, owner, name, everything=True)
+    version, answer = api.pick(listing, number)
+    if version is None or not isinstance(listing[1], list):
+        return answer
+    answer = _delete(api, f"{owner}/{name}".lower(), version, listing[1])
     with (api.storage.parent / DELETES_LOG).open("a") as log:
         log.write(f"{time.time():.3f} {answer[0]} {owner}/{name} {number}\n")
     return answer
 
 
-def _delete(api: _Api, owner: str, full_name: str, version: dict[str, Any]) -> Answer:
-    """The DELETE itself: scopes, the secondary rate limit, the 5,000-downloads rule, then gone."""
+def _delete(
+    api: _Api, full_name: str, version: dict[str, Any], listed: list[dict[str, Any]]
+) -> Answer:
+    """The DELETE itself: scopes, the secondary rate limit, the 5,000-downloads rule, the last
+    tagged version, then gone."""
     from testbed.ghes.rest_api import _message
 
-    refusal = _refusal(api, DELETE, owner)
+    refusal = _refusal(api, DELETE, full_name)
     if refusal is not None:
         return refusal
-    metadata = _metadata(api.storage)
-    gap = float(metadata.get("min_delete_gap") or 0)
+    state_dir = api.storage.parent
+    gap = package_settings.min_delete_gap(state_dir)
     assert api.token is not None
     with _lock:
         now = time.monotonic()
@@ -177,13 +167,16 @@ def _delete(api: _Api, owner: str, full_name: str, version: dict[str, Any]) -> A
     if gap and last is not None and now - last < gap:  # RATE_LIMITS
         text = "You have exceeded a secondary rate limit. Please wait before you try again."
         return 403, _message(text), [("Retry-After", "1")]
-    package = (metadata.get("packages") or {}).get(full_name) or {}
-    names = [version["name"], *version["metadata"]["container"]["tags"]]
-    downloads = sum(int((package.get("downloads") or {}).get(n, 0)) for n in names)
-    if package.get("visibility") == "public" and downloads > DOWNLOAD_LIMIT:  # DELETING
+    tags = version["metadata"]["container"]["tags"]
+    names = [version["name"], *tags]
+    public = package_settings.is_public(state_dir, full_name)
+    if public and package_settings.downloads(state_dir, full_name, names) > DOWNLOAD_LIMIT:
+        return 400, _message(OVER_DOWNLOAD_LIMIT), []  # DELETING
+    tagged = [v for v in listed if v["metadata"]["container"]["tags"]]
+    if tags and len(tagged) == 1:  # LAST_VERSION
         text = (
-            "Publicly visible package versions with more than 5000 downloads cannot be deleted. "
-            "Contact GitHub support for further assistance."
+            "You cannot delete the last tagged version of a package. "
+            "You must delete the package instead."
         )
         return 400, _message(text), []
     url = f"http://127.0.0.1:{CONTAINER_BACKEND_PORT}/v2/{full_name}/manifests/{version['name']}"

@@ -1,8 +1,10 @@
 """The Container registry face (`containers.ghes.test`): Bearer tokens from /token, as on ghcr.
 
 `GET /token` trades Basic `user:PAT` for an opaque token that carries the scopes asked for and
-the subset GitHub's rules grant (classic PATs by their scopes, a GITHUB_TOKEN for its own
-owner's packages). nginx asks `/_auth` whether a Bearer token may do a request, and proxies
+the subset GitHub's rules grant (classic PATs by their scopes, a GITHUB_TOKEN by the package's
+Actions access); without credentials it grants pulls of public packages ("Configuring a
+package's access control and visibility": a public package "can be accessed anonymously").
+nginx asks `/_auth` whether a Bearer token may do a request, and proxies
 everything under /v2/ to a second distribution backend: OCI manifests and indexes, digests.
 """
 
@@ -15,7 +17,8 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from testbed.config import CONTAINER_BACKEND_PORT, CONTAINER_HOST
+from testbed.config import CONTAINER_BACKEND_PORT, CONTAINER_HOST, Paths
+from testbed.ghes import package_settings
 from testbed.ghes.docker_registry import forward
 from testbed.ghes.tokens import CONTAINER_SCOPES, DELETE, READ, WRITE, Token, TokenTable, missing
 from testbed.ghes.wire import (
@@ -32,6 +35,7 @@ PING_SCOPE = "repository:user/image:pull"  # what ghcr names in the /v2/ challen
 UNAUTHORIZED = "authentication required"
 _ROUTE = re.compile(r"^/v2/(?P<name>.+?)/(?:manifests|blobs|tags)/")
 _ACTIONS = {"pull": READ, "push": WRITE, "delete": DELETE}
+_REPOSITORIES = "docker/registry/v2/repositories"
 
 
 @dataclass
@@ -66,17 +70,41 @@ class Grants:
             return self._by_value.get(value.strip())
 
 
-def may(token: Token, action: str, name: str) -> bool:
+def may(token: Token | None, action: str, name: str, paths: Paths) -> bool:
     """GitHub's rule (ABOUT_PERMISSIONS): a classic PAT by its scopes, `repo` not among them
-    (the Container registry's permissions are granular); a GITHUB_TOKEN for its owner's
-    packages, as far as the job's `permissions: packages:` go (AUTOMATIC_TOKEN)."""
-    if token.kind == "fine-grained":
+    (the Container registry's permissions are granular); a GITHUB_TOKEN as far as the job's
+    `permissions: packages:` go (AUTOMATIC_TOKEN) and the package's Actions access allows
+    (`_actions_may`); anyone may pull a public package, without a token too."""
+    state_dir = paths.root
+    if action == READ and package_settings.is_public(state_dir, name):
+        return True
+    if token is None or token.kind == "fine-grained":
         return False
     if token.kind == "actions":
-        owner = (token.repository or "").split("/")[0].lower()
-        granted = {"write": {READ, WRITE}, "read": {READ}}.get(token.packages, set())
-        return name.split("/")[0].lower() == owner and action in granted
+        return _actions_may(token, action, name, paths)
     return not missing(token, action, name, CONTAINER_SCOPES)
+
+
+def _actions_may(token: Token, action: str, name: str, paths: Paths) -> bool:
+    """A GITHUB_TOKEN: its package's Actions access ("Ensuring workflow access to your
+    package": a package first pushed by hand gives no workflow access, so a push answers
+    "permission_denied: write_package" as reported, tridz-dev/huf#349, actions/runner#1039),
+    and a package its workflow creates gives that repository the admin role (the bed's reading:
+    the workflow that published a package may manage it)."""
+    owner = (token.repository or "").split("/")[0].lower()
+    granted = {"write": {READ, WRITE}, "read": {READ}}.get(token.packages, set())
+    if name.split("/")[0].lower() != owner or action not in granted:
+        return False
+    repository = token.repository or ""
+    role = package_settings.actions_role(paths.root, name, repository)
+    if role:
+        return action == READ or role in ("write", "admin")
+    exists = (paths.container_storage / _REPOSITORIES / name.lower()).is_dir()
+    if exists or package_settings.known(paths.root, name):
+        return False
+    if action == WRITE:  # the workflow creates the package: its repository gets the admin role
+        package_settings.set_package(paths.root, name, actions={repository: "admin"})
+    return True
 
 
 def parse_scopes(values: list[str]) -> dict[str, set[str]]:
@@ -91,17 +119,18 @@ def parse_scopes(values: list[str]) -> dict[str, set[str]]:
     return asked
 
 
-def token_answer(request: Request, tokens: TokenTable, grants: Grants) -> Response:
-    """GET /token: a Bearer token for valid Basic credentials, 401 without them."""
-    token = tokens.from_basic(request.header("Authorization"))
-    if token is None or token.kind == "fine-grained":
+def token_answer(request: Request, tokens: TokenTable, grants: Grants, paths: Paths) -> Response:
+    """GET /token: a Bearer token for valid Basic credentials or none (anonymous), else 401."""
+    authorization = request.header("Authorization")
+    token = tokens.from_basic(authorization)
+    if authorization is not None and (token is None or token.kind == "fine-grained"):
         return _error(401, "UNAUTHORIZED", UNAUTHORIZED)
     asked = parse_scopes(request.query.get("scope", []))
     granted = {
-        name: {action for action in actions if may(token, _ACTIONS[action], name)}
+        name: {action for action in actions if may(token, _ACTIONS[action], name, paths)}
         for name, actions in asked.items()
     }
-    value = grants.issue(Grant(token.user, asked, granted))
+    value = grants.issue(Grant(token.user if token else "", asked, granted))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"token": value, "access_token": value, "expires_in": 300, "issued_at": now}
     return json_response(200, body)

@@ -7,8 +7,10 @@ Sources, named where each rule is applied:
 - Who may do what: testbed.ghes.tokens (About permissions, Deleting a package, the GITHUB_TOKEN).
 - Not from GitHub's docs but from what clients report (moby's "falling
   back to pull by tag" for this registry, containerd and buildx issues): manifests by digest
-  answer 404, only Docker v2 schema 2 is taken, `_catalog` is not offered, the layer cap.
-  Each is a switch (testbed.config.Switches), as none is confirmed on a real instance.
+  answer 404, only Docker v2 schema 2 is taken, `_catalog` is not offered, the layer cap; HEAD on
+  a manifest by tag answers 405 (an on-prem GHES, containerd#5860: HEAD 405, then GET by tag
+  200 and by digest 404). Each is a switch (testbed.config.Switches), as none is confirmed on a
+  real instance.
 """
 
 from __future__ import annotations
@@ -120,6 +122,8 @@ def _name_problem(name: str) -> Response | None:
 
 def _manifest_problem(request: Request, target: Target, switches: Switches) -> Response | None:
     by_digest = ":" in target.rest
+    if request.method == "HEAD" and not by_digest and switches.manifest_head_405:
+        return registry_error(405, "UNSUPPORTED", "The operation is unsupported.")
     if request.method in ("GET", "HEAD") and by_digest and switches.refuse_digest_gets:
         return registry_error(404, "MANIFEST_UNKNOWN", "manifest unknown")
     if request.method != "PUT":

@@ -5,7 +5,9 @@
   `GET /orgs/{org}/packages`, `/users/{username}/packages`, `/user/packages`; `package_type` is
   required (422 without it); only packages the token may read are listed, and a docker package,
   being repository-scoped, needs read:packages and repo (testbed.ghes.tokens.REST_SCOPES); paged
-  with `per_page`/`page` and a Link header. A docker package is named REPOSITORY/IMAGE.
+  with `per_page`/`page` and a Link header. A docker package is named REPOSITORY/IMAGE, or IMAGE
+  alone with the switch off (testbed.ghes.docker_packages.NAME_SHAPES); `repository` names its
+  repository either way.
 - "Get list of conflicting packages during Docker migration for organization" / "... for user"
   / "... for authenticated-user": `GET /orgs/{org}/docker/conflicts`, `/users/{username}/docker/
   conflicts`, `/user/docker/conflicts`: the packages GHES's own migration stopped on. GHES names a
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from testbed.ghes import docker_packages
 from testbed.ghes.tokens import READ, owner_type
 
 DOCS = "https://docs.github.com/enterprise-server@3.14/rest/packages/packages"
@@ -35,6 +38,7 @@ def routes(api: Any) -> list[tuple[str, Callable[..., Answer]]]:
     return [
         (r"/(orgs|users)/([^/]+)/packages", lambda space, owner: listing(api, space, owner)),
         (r"/user/packages", lambda: listing(api, "users", _login(api))),
+        (r"/(orgs|users)/([^/]+)/packages/docker/([^/]+)", lambda s, o, n: one(api, s, o, n)),
         (r"/(orgs|users)/([^/]+)/docker/conflicts", lambda s, o: conflicts(api, s, o)),
         (r"/user/docker/conflicts", lambda: conflicts(api, "users", _login(api))),
     ]
@@ -73,6 +77,28 @@ def listing(api: Any, space: str, owner: str) -> Answer:
     return 200, body, links
 
 
+Found = list[tuple[str, list[tuple[str, float]]]]  # REPOSITORY/IMAGE and its tags
+
+
+def one(api: Any, space: str, owner: str, name: str) -> Answer:
+    """GET /(orgs|users)/{owner}/packages/docker/{name}: one package ("Get a package for an
+    organization"), named as the switch in force names it."""
+    refusal: Answer | None = api.account_refusal(space, owner)
+    if refusal is not None:
+        return refusal
+    found = docker_packages.full_name(api, owner, name)
+    if found is None:
+        return 404, _message("Package not found."), []
+    _, repository, image = found.split("/")
+    if api._refusal(READ, f"{owner.lower()}/{repository}", "get a package") is not None:
+        return 404, _message("Package not found."), []
+    tags = docker_packages.tags(api, found)
+    if not tags:
+        return 404, _message("Package not found."), []
+    package = _package(api, owner.lower(), owner_type(owner), f"{repository}/{image}", tags)
+    return 200, package, []
+
+
 def conflicts(api: Any, space: str, owner: str) -> Answer:
     """GET /(orgs|users)/{owner}/docker/conflicts: names GHES's migration would stop on."""
     refusal: Answer | None = api.account_refusal(space, owner)
@@ -90,7 +116,7 @@ def conflicts(api: Any, space: str, owner: str) -> Answer:
     return 200, [_package(api, owner, kind, name, tags) for name, tags in clashing], []
 
 
-def _readable(api: Any, owner: str) -> list[tuple[str, list[tuple[str, float]]]] | None:
+def _readable(api: Any, owner: str) -> Found | None:
     """REPOSITORY/IMAGE names of the owner with their tags; None if the token may read none."""
     root = Path(api.storage) / _REPOSITORIES / owner
     found = []
@@ -101,7 +127,7 @@ def _readable(api: Any, owner: str) -> list[tuple[str, list[tuple[str, float]]]]
         if api._refusal(READ, f"{owner}/{repository}", "list packages") is not None:
             refused = True
             continue
-        tags = api._tags(f"{owner}/{repository}/{image_dir.name}")
+        tags = docker_packages.tags(api, f"{owner}/{repository}/{image_dir.name}")
         if tags:
             found.append((f"{repository}/{image_dir.name}", tags))
     return None if refused and not found else found
@@ -122,22 +148,23 @@ def _taken(api: Any, owner: str, name: str, tags: list[tuple[str, float]]) -> bo
 def _package(
     api: Any, owner: str, kind: str | None, name: str, tags: list[tuple[str, float]]
 ) -> dict[str, object]:
-    """One package in the REST API's shape."""
-    repository = name.split("/", 1)[0]
+    """One package in the REST API's shape (its name as the switch in force shapes it)."""
+    repository, image = name.split("/", 1)
+    shown = docker_packages.package_name(api, repository, image)
     package_id = zlib.crc32(f"{owner}/{name}".encode()) % 100_000_000 + 1
     when = max(created for _, created in tags)
     stamp = datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
     iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "id": package_id,
-        "name": name,
+        "name": shown,
         "package_type": "docker",
         "owner": {"login": owner, "type": kind},
-        "version_count": len(tags),
+        "version_count": len(tags) + 1,  # and docker-base-layer
         "visibility": "private",
         "url": api.url(
             f"/api/v3/{'orgs' if kind == 'Organization' else 'users'}/{owner}"
-            f"/packages/docker/{name.replace('/', '%2F')}"
+            f"/packages/docker/{shown.replace('/', '%2F')}"
         ),
         "html_url": api.url(f"/{owner}/{repository}/packages"),
         "repository": {"name": repository, "full_name": f"{owner}/{repository}"},

@@ -1,5 +1,15 @@
 """The REST API of the front: the parts of GHES's /api/v3 that ghpkg and its tests call.
 
+Rate limits (RATE_LIMITS, "Rate limits for GitHub Apps", GHES 3.14): "API rate limits are
+disabled by default for GitHub Enterprise Server"; such an instance answers GET /rate_limit with
+404 "Rate limiting is not enabled." (actions/stale#1227 on GHES 3.15.2; janeklb/gh-search#61).
+The switch `rate_limits` turns them on (then /rate_limit answers 200). X-OAuth-Scopes comes with
+every answer to a classic PAT, whatever the path or status.
+
+Lists answer 400 past their first 10,000 results (PAGE_CAP: `per_page * page` over 10,000, as
+issue 27 reads GitHub's REST reference; no page we could retrieve words it, so the text is the
+bed's).
+
 Who may list and delete package versions follows "REST API endpoints for packages" (GHES 3.14,
 testbed.ghes.tokens.REST_PACKAGES): read:packages (delete: also delete:packages) and, docker being a
 repository-scoped type, repo. Each endpoint exists as /orgs/{org}/... for an organization and
@@ -10,20 +20,18 @@ from __future__ import annotations
 
 import datetime
 import re
-import shutil
 import time
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from urllib.parse import quote, unquote
+from typing import Any
+from urllib.parse import unquote
 
-from testbed.config import GHES_VERSION
-from testbed.ghes import container_packages
+from testbed.config import GHES_VERSION, Switches
+from testbed.ghes import container_packages, docker_packages
 from testbed.ghes.package_listing import routes as listing_routes
 from testbed.ghes.repo_details import repository_details
 from testbed.ghes.tokens import (
-    DELETE,
-    READ,
     REST_SCOPES,
     Token,
     TokenTable,
@@ -33,13 +41,18 @@ from testbed.ghes.tokens import (
 from testbed.ghes.wire import Request, Response, json_response
 
 DOCS = "https://docs.github.com/enterprise-server@3.14/rest"
+PAGE_CAP = 10_000
+RATE_LIMITS = (
+    "https://docs.github.com/enterprise-server@3.14/apps/creating-github-apps/"
+    "setting-up-a-github-app/rate-limits-for-github-apps"
+)
 _TAGS = "docker/registry/v2/repositories/{name}/_manifests/tags"
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 Answer = tuple[int, object, list[tuple[str, str]]]
 Tag = tuple[str, float]  # a tag and when it was last pushed
 
 
-def handle(request: Request, tokens: TokenTable, storage: Path) -> Response:
+def handle(request: Request, tokens: TokenTable, storage: Path, switches: Switches) -> Response:
     """Answer one /api/v3 request."""
     header = request.header("Authorization")
     token = tokens.from_api_header(header)
@@ -49,7 +62,7 @@ def handle(request: Request, tokens: TokenTable, storage: Path) -> Response:
     elif request.method not in ("GET", "HEAD", "DELETE"):
         answer = 404, _message("Not Found"), []
     else:
-        api = _Api(request, token, storage)
+        api = _Api(request, token, storage, switches)
         answer = api.route(request.path.removeprefix("/api/v3").rstrip("/") or "/")
     status, data, extra = answer
     headers = [("X-GitHub-Enterprise-Version", GHES_VERSION), ("X-GitHub-Media-Type", "github.v3")]
@@ -71,10 +84,13 @@ def _user_id(login: str) -> int:
 class _Api:
     """One request's view of the API: who asks, on which host."""
 
-    def __init__(self, request: Request, token: Token | None, storage: Path) -> None:
+    def __init__(
+        self, request: Request, token: Token | None, storage: Path, switches: Switches
+    ) -> None:
         self.request = request
         self.token = token
         self.storage = storage
+        self.switches = switches
         self.host = request.header("Host") or "localhost"
 
     def route(self, path: str) -> Answer:
@@ -91,6 +107,9 @@ class _Api:
             (r"/(orgs|users)/([^/]+)/packages/([^/]+)/(.+)/versions/(\d+)", self.one_version),
             *listing_routes(self),
         ]
+        if self.request.method == "GET" and self.beyond_cap():  # PAGE_CAP
+            text = f"Pagination is limited to the first {PAGE_CAP} results."
+            return 400, _message(text), []
         for pattern, view in routes:
             match = re.fullmatch(pattern, path)
             if match and (self.request.method != "DELETE" or view == self.one_version):
@@ -112,7 +131,9 @@ class _Api:
         return 200, body, []
 
     def rate_limit(self) -> Answer:
-        """GET /rate_limit: always answers, costs nothing."""
+        """GET /rate_limit: 404 on a default instance (RATE_LIMITS), else the limits."""
+        if not self.switches.rate_limits:
+            return 404, _message("Rate limiting is not enabled."), []
         limit = 60 if self.token is None else 5000
         core = {"limit": limit, "remaining": limit, "reset": int(time.time()) + 3600, "used": 0}
         return 200, {"resources": {"core": {**core, "resource": "core"}}, "rate": core}, []
@@ -177,48 +198,22 @@ class _Api:
     def versions(
         self, space: str, owner: str, package_type: str, name: str, everything: bool = False
     ) -> Answer:
-        """GET /(orgs|users)/{owner}/packages/docker/{REPOSITORY/IMAGE}/versions: the tags."""
-        if package_type == "container":  # the Container registry's: testbed.container_packages
+        """GET /(orgs|users)/{owner}/packages/{type}/{name}/versions."""
+        if package_type == "container":
             return container_packages.versions(self, space, owner, name, everything)
-        refused = self.account_refusal(space, owner)
-        if refused is not None or self.token is None:
-            return refused or (401, _message("Requires authentication"), [])
-        full_name = f"{owner}/{name}".lower()
-        repository = "/".join(full_name.split("/")[:2])
-        refusal = self._refusal(READ, repository, "list package versions")
-        if refusal is not None and self.token.kind == "classic":
-            return refusal
-        tags = self._tags(full_name) if package_type == "docker" else []
-        if not tags or refusal is not None:
-            return 404, _message("Package not found."), []
-        base = f"/api/v3/{space}/{owner}/packages/docker/{quote(name, safe='')}/versions"
-        page, links = (tags, []) if everything else self._page(tags, base)
-        html = self.url(f"/{repository}/packages")
-        body = [_version(full_name, tag, created, self.url(base), html) for tag, created in page]
-        return 200, body, links
+        if package_type == "docker":
+            return docker_packages.versions(self, space, owner, name, everything)
+        return self.account_refusal(space, owner) or (404, _message("Package not found."), [])
 
     def one_version(
         self, space: str, owner: str, package_type: str, name: str, number: str
     ) -> Answer:
-        """GET or DELETE /(orgs|users)/{owner}/packages/docker/{name}/versions/{id}."""
+        """GET or DELETE /(orgs|users)/{owner}/packages/{type}/{name}/versions/{id}."""
         if package_type == "container":
             return container_packages.one_version(self, space, owner, name, number)
-        status, listed, _ = self.versions(space, owner, package_type, name, everything=True)
-        if status != 200 or not isinstance(listed, list):
-            return status, listed, []
-        found = [version for version in listed if version["id"] == int(number)]
-        if not found:
-            return 404, _message("Package version not found."), []
-        if self.request.method != "DELETE":
-            return 200, found[0], []
-        repository = "/".join(f"{owner}/{name}".lower().split("/")[:2])
-        refusal = self._refusal(DELETE, repository, "delete package versions")
-        if refusal is not None:
-            return refusal
-        tag = found[0]["name"]
-        folder = self.storage / _TAGS.format(name=f"{owner}/{name}".lower())
-        shutil.rmtree(folder / str(tag), ignore_errors=True)
-        return 204, None, []
+        if package_type == "docker":
+            return docker_packages.one_version(self, space, owner, name, number)
+        return self.account_refusal(space, owner) or (404, _message("Package not found."), [])
 
     def _refusal(self, action: str, repository: str, doing: str) -> Answer | None:
         """403 when the token may not `action` the packages of `repository` (REST_SCOPES).
@@ -236,20 +231,28 @@ class _Api:
         text = f"You need the {', '.join(needed)} scopes to {doing}; missing: {', '.join(lacking)}."
         return 403, _message(text), [("X-Accepted-OAuth-Scopes", ", ".join(needed))]
 
-    def _tags(self, full_name: str) -> list[Tag]:
-        """The backend's tags of OWNER/REPOSITORY/IMAGE, newest first, with their times."""
-        parts = full_name.split("/")
-        if len(parts) < 3 or not all(_NAME.fullmatch(part) for part in parts):
-            return []
-        folder = self.storage / _TAGS.format(name=full_name)
-        links = [tag / "current" / "link" for tag in folder.glob("*")] if folder.is_dir() else []
-        found = [(link.parent.parent.name, link.stat().st_mtime) for link in links if link.exists()]
-        return sorted(found, key=lambda item: (-item[1], item[0]))
-
     def _number(self, name: str, default: int) -> int:
         """A whole-number query parameter, or its default."""
         value = self.request.query.get(name, [""])[0]
         return int(value) if value.isdigit() else default
+
+    def pick(self, listing: Answer, number: str) -> tuple[dict[str, Any] | None, Answer]:
+        """Version `number` of a whole listing when it is to be deleted; else (None, the answer:
+        the listing's refusal, 404, or the version itself for a GET)."""
+        status, listed, _ = listing
+        if status != 200 or not isinstance(listed, list):
+            return None, (status, listed, [])
+        found = [version for version in listed if version["id"] == int(number)]
+        if not found:
+            return None, (404, _message("Package version not found."), [])
+        if self.request.method != "DELETE":
+            return None, (200, found[0], [])
+        return found[0], (204, None, [])
+
+    def beyond_cap(self) -> bool:
+        """Whether ?per_page=&page= asks past the first 10,000 results (PAGE_CAP)."""
+        per_page = max(1, min(100, self._number("per_page", 30)))
+        return per_page * max(1, self._number("page", 1)) > PAGE_CAP
 
     def _page(self, items: list[Tag], base: str) -> tuple[list[Tag], list[tuple[str, str]]]:
         """Slice by ?page=&per_page= and give a Link header as GitHub does."""
@@ -277,12 +280,4 @@ def package_version(
         "created_at": when,
         "updated_at": when,
         "metadata": metadata,
-    }
-
-
-def _version(full_name: str, tag: str, created: float, base: str, html: str) -> dict[str, object]:
-    """One Docker-registry package version: a tag."""
-    docker = {"package_type": "docker", "docker": {"tag": [tag]}}
-    return package_version(f"{full_name}:{tag}", tag, created, base, docker) | {
-        "package_html_url": html
     }

@@ -13,6 +13,11 @@ The rules follow GitHub's documentation for GHES 3.14, each named where it is ap
 - AUTOMATIC_TOKEN, "Automatic token authentication" and "Controlling permissions for
   GITHUB_TOKEN": a GITHUB_TOKEN is limited to the repository of its workflow, and its
   `permissions: packages:` level is read or write ("write includes read"), none when absent.
+  ABOUT_PERMISSIONS: "To publish, install, delete, and restore packages associated with the
+  workflow repository, use GITHUB_TOKEN": `packages: write` deletes too.
+- Roles (ABOUT_PERMISSIONS, DELETING): a repository-scoped package inherits the repository's
+  permissions; deleting one needs admin permissions to the repository. The bed's users:
+  octocat is an admin of every repository, `collaborator` may write, `reader` may read.
 """
 
 from __future__ import annotations
@@ -124,6 +129,9 @@ def generate() -> dict[str, Token]:
         "delete-norepo": Token(
             _github_style("ghp_"), "octocat", ("delete:packages", "read:packages")
         ),
+        "delete-collaborator": Token(
+            _github_style("ghp_"), "collaborator", ("delete:packages", *rw)
+        ),
         "actions": Token(_github_style("ghs_"), "octocat", (), ACTIONS_REPOSITORY, "write"),
         "actions-read": Token(_github_style("ghs_"), "octocat", (), ACTIONS_REPOSITORY, "read"),
         "finegrained": Token(f"github_pat_{_random(22)}_{_random(59)}", "octocat"),
@@ -131,7 +139,10 @@ def generate() -> dict[str, Token]:
 
 
 NAMES = ("write", "read", "readrepo", "norepo", "noscope", "delete", "delete-noread",
-         "delete-norepo", "actions", "actions-read", "finegrained")  # fmt: skip
+         "delete-norepo", "delete-collaborator", "actions", "actions-read",
+         "finegrained")  # fmt: skip
+# Each user's role on the repositories of the bed (ROLES in the docstring); admin otherwise.
+ROLES = {"collaborator": "write", "reader": "read"}
 
 
 def owner_type(login: str) -> str | None:
@@ -177,19 +188,24 @@ def missing(
     """What `token` lacks to do `action` on `repository` (OWNER/REPO); () when it may.
 
     A classic PAT lacks scopes (`needs`: DOCKER_SCOPES or REST_SCOPES). A GITHUB_TOKEN works
-    for its own repository only and lacks `packages: read` or `packages: write`
-    (AUTOMATIC_TOKEN); no page lets it delete a repository-scoped package, so it never may.
+    for its own repository only and lacks `packages: read` or `packages: write` (write also
+    deletes: AUTOMATIC_TOKEN, ABOUT_PERMISSIONS).
     """
     if token.kind == "actions":
         own = token.repository is not None and repository.lower() == token.repository.lower()
         if not own:
             return (f"repository {token.repository}",)
-        if action == DELETE:
-            return ("a classic PAT",)
-        granted = {"write": {READ, WRITE}, "read": {READ}}.get(token.packages, set())
+        granted = {"write": {READ, WRITE, DELETE}, "read": {READ}}.get(token.packages, set())
         return () if action in granted else (f"packages: {action}",)
     granted = effective_scopes(token)
     return tuple(scope for scope in needs[action] if scope not in granted)
+
+
+def role(token: Token, repository: str) -> str:
+    """The token's user's role on a repository: read, write or admin (a GITHUB_TOKEN: none)."""
+    if token.kind == "actions":
+        return ""
+    return ROLES.get(token.user.lower(), "admin")
 
 
 def registry_status(token: Token | None, action: str, repository: str) -> int:

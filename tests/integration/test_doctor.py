@@ -288,12 +288,17 @@ def test_a_token_without_write_packages(
     assert check(checked, "token").startswith("✓ token: classic personal access token (ghp_) of ")
 
 
+@pytest.mark.parametrize("rate_limits", [False, True], ids=["rate-limits-off", "rate-limits-on"])
 def test_a_token_with_write_packages_but_without_repo(
-    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, rate_limits: bool
 ) -> None:
-    """The Docker registry is repository-scoped: an upload needs repo beside write:packages."""
-    checked = doctor(run_ghpkg, bed, engine, token="norepo")
-    pushed = push(run_ghpkg, bed, engine, token="norepo")
+    """The Docker registry is repository-scoped: an upload needs repo beside write:packages.
+
+    The scopes come from GET /user, so a default GHES (rate limits off: /rate_limit is 404)
+    names the missing repo as one with rate limits on does."""
+    switches = {"rate_limits": rate_limits}
+    checked = doctor(run_ghpkg, bed, engine, token="norepo", switches=switches)
+    pushed = push(run_ghpkg, bed, engine, token="norepo", switches=switches)
     line = assert_same_diagnosis(checked, pushed, "push")
     assert line == (
         "✗ push: the classic personal access token (ghp_) lacks the repo scope: it has: "

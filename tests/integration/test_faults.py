@@ -297,14 +297,14 @@ def test_rest_api_and_probe_retry_server_errors(
 ) -> None:
     image, source = _image(engine20, "apiretry")
     faults.script(
-        Fault("status", "GET", r"^/api/v3/rate_limit", times=2, status=502),
+        Fault("status", "GET", r"^/api/v3/user$", times=2, status=502),
         Fault("status", "GET", r"^/v2/$", times=1, status=503),
     )
     done = _push(
         run_ghpkg, faults, engine20, bed, tmp_path / "out", image, source, isolation="auto"
     )
     assert_pushed(done, bed, image, tmp_path / "out")
-    assert "REST API GET /api/v3/rate_limit: HTTP 502; retry 2/3" in done.stderr
+    assert "REST API GET /api/v3/user: HTTP 502; retry 2/3" in done.stderr
     assert "could not check the token" not in done.stderr
     assert "subdomain isolation on" in done.stderr
 
@@ -314,7 +314,7 @@ def test_a_408_request_timeout_is_retried_by_the_registry_client_api_and_probe(
 ) -> None:
     image, source = _image(engine20, "timeout408")
     faults.script(
-        Fault("status", "GET", r"^/api/v3/rate_limit", times=1, status=408),
+        Fault("status", "GET", r"^/api/v3/user$", times=1, status=408),
         Fault("status", "GET", r"^/v2/$", times=1, status=408),
         Fault("status", "HEAD", "/blobs/", times=1, status=408),
     )
@@ -322,7 +322,7 @@ def test_a_408_request_timeout_is_retried_by_the_registry_client_api_and_probe(
         run_ghpkg, faults, engine20, bed, tmp_path / "out", image, source, isolation="auto"
     )
     assert_pushed(done, bed, image, tmp_path / "out")
-    assert "REST API GET /api/v3/rate_limit: HTTP 408; retry 1/3" in done.stderr
+    assert "REST API GET /api/v3/user: HTTP 408; retry 1/3" in done.stderr
     assert "could not check the token" not in done.stderr
     assert "subdomain isolation on" in done.stderr
     for method, path in (("GET", r"^/v2/$"), ("HEAD", "/blobs/")):

@@ -218,6 +218,56 @@ def test_a_repository_scope_with_a_name_map_moves_only_that_repository(
         forget(bed, f"{ORG}/{repository}", f"{ORG}/{repository}-app")
 
 
+@pytest.mark.parametrize("with_repository", [True, False], ids=["repo-slash-image", "bare-image"])
+def test_docker_base_layer_is_not_copied_whatever_the_api_calls_a_docker_package(
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path, with_repository: bool
+) -> None:
+    """Both plausible REST names of a docker package (REPOSITORY/IMAGE or IMAGE alone) find the
+    image; its tags move, its docker-base-layer pseudo-version does not, and migrate exits 0."""
+    bed.configure(docker_names_with_repository=with_repository)
+    repository = f"mb{uuid.uuid4().hex[:6]}"
+    with requests.Session() as session:
+        digest = push(session, bed.backend_url, f"{ORG}/{repository}/app", "1.0", ["app\n"])
+    try:
+        done = run_ghpkg(
+            "migrate", "--owner", ORG, "--repository", repository, "--name-map",
+            "{repository}-{image}", *common(bed), "--state", str(tmp_path / "s.json"), "--json",
+            stdin=bed.token("write"),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        (entry,) = report(done)["images"]
+        assert entry["status"] == "copied"
+        assert sorted(entry["tags"]) == ["1.0"]
+        assert served(bed, f"{ORG}/{repository}-app", "1.0") == digest
+        copied = requests.get(
+            f"{bed.container_backend_url}/v2/{ORG}/{repository}-app/tags/list", timeout=30
+        )
+        assert copied.json()["tags"] == ["1.0"]
+    finally:
+        forget(bed, f"{ORG}/{repository}", f"{ORG}/{repository}-app")
+
+
+@pytest.mark.parametrize("with_repository", [True, False], ids=["repo-slash-image", "bare-image"])
+def test_ghes_own_conflict_list_is_read_whatever_the_api_calls_a_docker_package(
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path, with_repository: bool
+) -> None:
+    bed.configure(docker_names_with_repository=with_repository)
+    repository, image = f"mc{uuid.uuid4().hex[:6]}", f"clash{uuid.uuid4().hex[:6]}"
+    with requests.Session() as session:
+        push(session, bed.backend_url, f"{ORG}/{repository}/{image}", "1.0", ["ours\n"])
+        push(session, bed.container_backend_url, f"{ORG}/{image}", "1.0", ["theirs\n"])
+    try:
+        planned = run_ghpkg(
+            "migrate", "--owner", ORG, "--repository", repository, *common(bed), "--dry-run",
+            "--json", "--state", str(tmp_path / "s.json"), stdin=bed.token("write"),
+        )  # fmt: skip
+        (entry,) = report(planned)["images"]
+        assert entry["ghes_conflict"] is True, planned.stderr
+        assert entry["status"] == "conflict"
+    finally:
+        forget(bed, f"{ORG}/{repository}", f"{ORG}/{image}")
+
+
 def test_a_name_another_package_holds_on_the_container_registry_is_a_conflict_not_a_merge(
     bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:

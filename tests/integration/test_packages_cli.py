@@ -86,6 +86,30 @@ def test_versions_are_listed_after_two_pushes(
         assert version["created_at"].endswith("Z")
 
 
+def test_versions_and_delete_work_with_either_rest_name_of_a_docker_package(
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    """No page says whether the REST API names a docker package REPOSITORY/IMAGE or IMAGE: with
+    the bed's switch both ways ghpkg lists and deletes, and never takes another repository's
+    image of the same name for ours."""
+    image = f"shape-{uuid.uuid4().hex[:8]}"
+    ours, theirs = f"{OWNER}/{REPOSITORY}/{image}", f"{OWNER}/aaa-first-repo/{image}"
+    for tag in ("1.0", "2.0"):
+        bed_client.push(ours, tag)
+    bed.configure(docker_names_with_repository=False)
+    assert [v["tags"] for v in listed(run_ghpkg, bed, image, tmp_path)] == [["2.0"], ["1.0"]]
+    done = run_with(run_ghpkg, bed, "delete", "delete", *common(bed, image), "--version", "1.0")
+    assert done.returncode == 0, done.stderr
+    bed.configure(docker_names_with_repository=True)
+    assert [v["tags"] for v in listed(run_ghpkg, bed, image, tmp_path)] == [["2.0"]]
+    bed_client.push(theirs, "9.9")  # the bare name IMAGE is now theirs on the bed
+    bed.configure(docker_names_with_repository=False)
+    other = run_with(run_ghpkg, bed, "readrepo", "versions", *common(bed, image))
+    assert other.returncode == 1, other.stderr
+    assert f"error: package {OWNER}/{REPOSITORY}/{image} was not found" in other.stderr
+    assert "9.9" not in other.stdout
+
+
 def test_delete_keep_one_leaves_only_the_newest(
     bed: Testbed, bed_client: BedClient, run_ghpkg: Run, two_pushes: str, tmp_path: Path
 ) -> None:

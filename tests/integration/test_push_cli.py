@@ -208,3 +208,30 @@ def test_token_without_write_packages_is_refused_before_building(
     assert "classic personal access token" in done.stderr
     assert "== Build" not in done.stderr
     assert bed.token(token_name) not in done.stderr
+
+
+@pytest.mark.parametrize("transport", ["registry", "engine"])
+def test_push_and_pull_survive_an_unparsable_upload_digest_and_a_manifest_head_405(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, transport: str
+) -> None:
+    """Blob commits answer a Docker-Content-Digest without its algorithm (build-push-action#148)
+    and HEAD on a manifest by tag 405 (containerd#5860): ghpkg relies on neither."""
+    bed.configure(bad_upload_digest=True, manifest_head_405=True)
+    image = unique(f"odd-{transport}", engine)
+    image_id = build_hello(engine.client, f"local/{image}:src", f"odd answers, {transport}")
+    out = tmp_path / "outputs"
+    env = workflow_env(bed, engine)
+    pushed = run_ghpkg(
+        "push", "--image", image, "--version", "1.0", "--source", image_id,
+        "--transport", transport, "--ca-file", str(bed.ca_file), "--output-file", str(out),
+        env=env,
+    )  # fmt: skip
+    assert pushed.returncode == 0, pushed.stderr
+    raw, _ = stored_manifest(bed, f"octo-org/hello-world/{image}", "1.0")
+    assert read_outputs(out)["digest"] == digest_of(raw)
+    engine.client.images.remove(image_id, force=True)
+    pulled = run_ghpkg(
+        "pull", "--image", image, "--version", "1.0", "--ca-file", str(bed.ca_file), env=env
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    assert engine.client.images.get(f"docker.{bed.hostname}/octo-org/hello-world/{image}:1.0")

@@ -21,7 +21,8 @@ import requests
 
 from testbed.bed import Testbed
 from testbed.client import BedClient
-from testbed.ghes.container_packages import delete_times, set_package
+from testbed.ghes.container_packages import delete_times
+from testbed.ghes.package_settings import set_package
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
@@ -166,12 +167,10 @@ def listed(run_ghpkg: Run, bed: Testbed, image: str, tmp_path: Path) -> list[dic
     return found
 
 
-def test_docker_registry_retention_keeps_what_any_rule_holds(
-    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
-) -> None:
-    image = unique("ret")
+def docker_image(bed: Testbed, bed_client: BedClient, ages: dict[str, float]) -> str:
+    """A fresh image of octo-org/hello-world with these tags, each pushed `days` ago."""
+    image = unique("base")
     name = f"{OWNER}/{REPOSITORY}/{image}"
-    ages = {"2.0": 0.1, "1.5": 3, "v1.0.0": 90, "0.9": 60, "0.8": 70}
     for tag, days in ages.items():
         bed_client.push(name, tag)
         link = (
@@ -180,6 +179,15 @@ def test_docker_registry_retention_keeps_what_any_rule_holds(
         )
         when = time.time() - days * DAY
         os.utime(link, (when, when))
+    return image
+
+
+def test_docker_registry_retention_keeps_what_any_rule_holds(
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    ages = {"2.0": 0.1, "1.5": 3, "v1.0.0": 90, "0.9": 60, "0.8": 70}
+    image = docker_image(bed, bed_client, ages)
+    name = f"{OWNER}/{REPOSITORY}/{image}"
     args = [
         *("--hostname", bed.hostname, "--ca-file", str(bed.ca_file), "--owner", OWNER),
         *("--repository", REPOSITORY, "--image", image, "--keep", "1"),
@@ -208,6 +216,141 @@ def test_docker_registry_retention_keeps_what_any_rule_holds(
     for tag in ages:
         answer = bed_client.get_manifest(name, tag)
         assert answer.status_code == (404 if tag in ("0.9", "0.8") else 200), tag
+
+
+def docker_run(
+    run_ghpkg: Run, bed: Testbed, verb: str, image: str, *args: str, token: str = "delete"
+) -> subprocess.CompletedProcess[str]:
+    """`ghpkg VERB` on octo-org/hello-world/IMAGE of the Docker registry, a bed token on stdin."""
+    return run_ghpkg(
+        verb,
+        *("--hostname", bed.hostname, "--ca-file", str(bed.ca_file), "--owner", OWNER),
+        *("--repository", REPOSITORY, "--image", image, *args, "--password-stdin"),
+        stdin=bed.token(token) + "\n",
+    )
+
+
+def base_layer_listed(bed_client: BedClient, image: str) -> bool:
+    """Whether the REST API still lists the image's docker-base-layer."""
+    path = f"/orgs/{OWNER}/packages/docker/{REPOSITORY}%2F{image}/versions"
+    answer = bed_client.api(path, "readrepo")
+    assert answer.status_code == 200, answer.text
+    return "docker-base-layer" in [v["name"] for v in answer.json()]
+
+
+def test_delete_keep_1_leaves_docker_base_layer_and_versions_shows_it_apart(
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run
+) -> None:
+    image = docker_image(bed, bed_client, {"2.0": 1, "1.0": 2})
+    shown = docker_run(run_ghpkg, bed, "versions", image, token="readrepo")
+    assert shown.returncode == 0, shown.stderr
+    assert [line.split("\t")[0] for line in shown.stdout.splitlines()] == ["2.0", "1.0"]
+    assert "2 version(s)" in shown.stderr
+    assert "Also docker-base-layer (id " in shown.stderr
+    done = docker_run(run_ghpkg, bed, "delete", image, "--keep", "1", "--delete-pause", "0")
+    assert done.returncode == 0, done.stderr
+    assert "Deleted 1.0" in done.stderr
+    assert "kept: docker-base-layer, the Docker registry's own (never deleted)" in done.stderr
+    assert base_layer_listed(bed_client, image)
+    assert bed_client.get_manifest(f"{OWNER}/{REPOSITORY}/{image}", "2.0").status_code == 200
+
+
+def test_the_last_version_stays_with_a_warning_and_naming_it_fails_before_any_delete(
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run
+) -> None:
+    """GitHub refuses the last version (docker-base-layer gone here): ghpkg keeps it and says
+    so; --version naming it is exit 1 before any DELETE."""
+    image = docker_image(bed, bed_client, {"2.0": 40, "1.0": 50})
+    path = f"/orgs/{OWNER}/packages/docker/{REPOSITORY}%2F{image}/versions"
+    base = next(
+        v for v in bed_client.api(path, "readrepo").json() if not v["metadata"]["docker"]["tag"]
+    )
+    url = f"https://{bed.hostname}/api/v3{path}/{base['id']}"
+    headers = {"Authorization": f"token {bed.token('delete')}"}
+    assert bed_client.request("DELETE", url, None, headers=headers).status_code == 204
+    done = docker_run(run_ghpkg, bed, "delete", image, "--older-than", "30d", "--delete-pause", "0")
+    assert done.returncode == 0, done.stderr
+    assert "Deleted 1.0" in done.stderr
+    warning = [line for line in done.stderr.splitlines() if "Keep 2.0" in line]
+    assert len(warning) == 1, done.stderr
+    assert warning[0].startswith("warning: ")
+    assert (
+        "the last version (GitHub refuses to delete it: delete the package instead)" in warning[0]
+    )
+    named = docker_run(run_ghpkg, bed, "delete", image, "--version", "2.0")
+    assert named.returncode == 1, named.stderr
+    assert named.stderr.strip().splitlines()[-1] == (
+        "error: version 2.0 is the last version of the package: GitHub refuses to delete the "
+        "last version of a package (HTTP 400); nothing was deleted; delete the package itself "
+        "in its settings on GitHub, or keep this version"
+    )
+    assert bed_client.get_manifest(f"{OWNER}/{REPOSITORY}/{image}", "2.0").status_code == 200
+
+
+def test_the_last_tagged_container_version_stays_and_untagged_ones_go(
+    bed: Testbed, seeder: Seeder, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    image = unique("lasttag")
+    name = f"{OWNER}/{image}"
+    seeder.image(name, 40, "1.0")
+    stale = seeder.image(name, 50)
+    done = container_delete(
+        run_ghpkg, bed, image, "--older-than", "1d", "--untagged", "--delete-pause", "0"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "the last tagged version (GitHub refuses to delete it" in done.stderr
+    assert not seeder.has(name, stale)
+    assert [v["tags"] for v in listed(run_ghpkg, bed, image, tmp_path)] == [["1.0"]]
+
+
+def test_docker_deletes_need_an_admin_of_the_repository(
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run
+) -> None:
+    """A collaborator with every scope but write access only: the API's 403 and what to do."""
+    image = docker_image(bed, bed_client, {"2.0": 1, "1.0": 2})
+    done = docker_run(
+        run_ghpkg, bed, "delete", image, "--version", "1.0", token="delete-collaborator"
+    )
+    assert done.returncode == 1, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: the REST API refused deleting 1.0 (id ")
+    assert "HTTP 403 You must have admin permissions to the repository" in line
+    assert line.endswith(
+        "deleting needs admin permissions to the package's repository: ask an admin"
+    )
+    assert bed_client.get_manifest(f"{OWNER}/{REPOSITORY}/{image}", "1.0").status_code == 200
+
+
+def test_a_public_docker_version_downloaded_over_5000_times_stays(
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run
+) -> None:
+    image = docker_image(bed, bed_client, {"3.0": 1, "2.0": 2, "1.0": 3})
+    name = f"{OWNER}/{REPOSITORY}/{image}"
+    set_package(bed.paths.root, name, visibility="public", downloads={"2.0": 5001})
+    done = docker_run(run_ghpkg, bed, "delete", image, "--keep", "1", "--delete-pause", "0")
+    assert done.returncode == 0, done.stderr
+    assert "HTTP 400 Publicly visible package versions with more than 5000 downloads" in done.stderr
+    assert "GitHub refused 1: 2.0 (id" in done.stderr
+    assert "Deleted 1.0" in done.stderr
+    assert bed_client.get_manifest(name, "2.0").status_code == 200
+
+
+def test_a_github_token_deletes_versions_of_its_workflows_repository(
+    bed: Testbed, bed_client: BedClient, run_ghpkg: Run
+) -> None:
+    """`permissions: packages: write` deletes too (About permissions for GitHub Packages)."""
+    image = docker_image(bed, bed_client, {"2.0": 1, "1.0": 2})
+    env = {"GITHUB_REPOSITORY": f"{OWNER}/{REPOSITORY}"}
+    done = run_ghpkg(
+        "delete",
+        *("--hostname", bed.hostname, "--ca-file", str(bed.ca_file), "--owner", OWNER),
+        *("--repository", REPOSITORY, "--image", image, "--keep", "1", "--password-stdin"),
+        stdin=bed.token("actions") + "\n",
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Deleted 1.0" in done.stderr
+    assert bed_client.get_manifest(f"{OWNER}/{REPOSITORY}/{image}", "1.0").status_code == 404
 
 
 def test_children_of_a_kept_multi_platform_index_survive_untagged_cleanup(

@@ -14,6 +14,7 @@ import pytest
 
 from testbed.bed import Testbed
 from testbed.client import BedClient
+from testbed.images import build_hello
 from testbed.pytest_engines import EngineUnderTest
 from tests.integration.conftest import Run
 
@@ -102,3 +103,54 @@ def test_a_read_only_github_token_is_told_to_add_packages_write_before_building(
     assert "add `permissions: packages: write` to the job" in line
     shown = [line for line in done.stderr.splitlines() if not line.startswith("::add-mask::")]
     assert bed.token("actions-read") not in done.stdout + "\n".join(shown)
+
+
+def test_a_github_token_is_told_about_the_packages_actions_access_on_the_container_registry(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
+    """A container package first pushed with a PAT gives workflows no access (GitHub's per-package
+    Actions access): the GITHUB_TOKEN's push is refused and told where access is granted."""
+    image = f"byhand-{uuid.uuid4().hex[:10]}"
+    source = build_hello(engine.client, f"local/{image}:1", "first pushed by hand")
+    common = [
+        *("push", "--registry", "container", "--hostname", bed.hostname, "--owner", "octo-org"),
+        *("--image", image, "--ca-file", str(bed.ca_file), "--retries", "0"),
+    ]
+    by_hand = run_with(
+        run_ghpkg, bed, "write", *common, "--version", "1.0", "--source", source,
+        env={"DOCKER_HOST": engine.base_url},
+    )  # fmt: skip
+    assert by_hand.returncode == 0, by_hand.stderr
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": "octo-org/hello-world",
+        "GITHUB_TOKEN": bed.token("actions"),
+        "DOCKER_HOST": engine.base_url,
+    }
+    done = run_ghpkg(*common, "--version", "2.0", "--source", source, env=env)
+    assert done.returncode == 1, done.stderr
+    line = last_error(done)
+    assert f"{bed.container_host} refused the GITHUB_TOKEN (ghs_) for push" in line
+    assert line.endswith(
+        "add `permissions: packages: write` to the job and give the workflow's repository the "
+        "write role in the package's settings (Manage Actions access); or use a classic PAT "
+        "with write:packages"
+    )
+
+
+@pytest.mark.parametrize("token", ["write", "actions"])
+def test_a_push_checks_the_token_on_a_default_instance_without_a_warning(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, token: str
+) -> None:
+    """Rate limits off (GHES's default: /rate_limit is 404): the scopes come from GET /user, so
+    neither a classic PAT nor a GITHUB_TOKEN gets "could not check the token"."""
+    assert bed.switches.rate_limits is False
+    image = f"img-{uuid.uuid4().hex[:10]}"
+    source = build_hello(engine.client, f"local/{image}:1", "checked on a default instance")
+    env = {"DOCKER_HOST": engine.base_url, "GITHUB_REPOSITORY": "octo-org/hello-world"}
+    done = run_with(
+        run_ghpkg, bed, token, "push", *package_args(bed, "octo-org", image),
+        "--version", "1.0", "--source", source, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "could not check the token" not in done.stderr

@@ -12,6 +12,7 @@ import requests
 
 from testbed.bed import Testbed
 from testbed.client import digest_of, tiny_layer
+from testbed.ghes.package_settings import set_package
 
 pytestmark = pytest.mark.integration
 
@@ -143,9 +144,55 @@ def test_a_token_for_basic_credentials_opens_the_registry(face: Face) -> None:
     assert face.call("GET", "/v2/", "not-a-token").status_code == 401
 
 
-@pytest.mark.parametrize("token", [None, "finegrained"])
-def test_no_or_fine_grained_credentials_get_no_token(face: Face, token: str | None) -> None:
-    assert face.token_answer(token, "repository:octo-org/x:pull").status_code == 401
+def test_fine_grained_credentials_get_no_token(face: Face) -> None:
+    assert face.token_answer("finegrained", "repository:octo-org/x:pull").status_code == 401
+
+
+def test_anyone_pulls_a_public_package_and_nothing_else(bed: Testbed, face: Face) -> None:
+    """No credentials: a token that pulls public packages only ("can be accessed anonymously")."""
+    public, private = (
+        f"octo-org/public-{uuid.uuid4().hex[:8]}",
+        f"octo-org/p-{uuid.uuid4().hex[:8]}",
+    )
+    for name in (public, private):
+        face.push_oci(name, "1.0", face.token("write", f"repository:{name}:pull,push"))
+    set_package(bed.paths.root, public, visibility="public")
+    scope = f"repository:{public}:pull,push repository:{private}:pull"
+    anonymous = face.token_answer(None, scope)
+    assert anonymous.status_code == 200
+    bearer = anonymous.json()["token"]
+    accept = {"Accept": OCI_MANIFEST}
+    pulled = face.call("GET", f"/v2/{public}/manifests/1.0", bearer, headers=accept)
+    assert pulled.status_code == 200
+    assert (
+        face.call("GET", f"/v2/{private}/manifests/1.0", bearer, headers=accept).status_code == 403
+    )
+    assert face.call("POST", f"/v2/{public}/blobs/uploads/", bearer).status_code == 403
+    bad = requests.get(
+        face.url("/token"),
+        params={"scope": f"repository:{public}:pull"},
+        auth=("octocat", "ghp_" + "0" * 36),
+        verify=str(bed.ca_file),
+        timeout=10,
+    )
+    assert bad.status_code == 401
+
+
+def test_a_github_token_writes_what_its_workflow_created_and_not_what_a_pat_did(
+    bed: Testbed, face: Face
+) -> None:
+    """Per-package Actions access: a package first pushed by hand gives a workflow nothing (403,
+    "permission_denied: write_package" in reports); one its workflow created it keeps writing;
+    a repository granted write in the package's settings writes too."""
+    by_hand = f"octo-org/by-hand-{uuid.uuid4().hex[:8]}"
+    face.push_oci(by_hand, "1.0", face.token("write", f"repository:{by_hand}:pull,push"))
+    refused = face.token("actions", f"repository:{by_hand}:pull,push")
+    assert face.call("POST", f"/v2/{by_hand}/blobs/uploads/", refused).status_code == 403
+    created = f"octo-org/by-workflow-{uuid.uuid4().hex[:8]}"
+    face.push_oci(created, "1.0", face.token("actions", f"repository:{created}:pull,push"))
+    face.push_oci(created, "2.0", face.token("actions", f"repository:{created}:pull,push"))
+    set_package(bed.paths.root, by_hand, actions={"octo-org/hello-world": "write"})
+    face.push_oci(by_hand, "2.0", face.token("actions", f"repository:{by_hand}:pull,push"))
 
 
 def test_oci_image_push_and_pull_by_tag_and_digest(face: Face, name: str) -> None:
@@ -225,10 +272,11 @@ def test_a_pat_without_repo_pushes_here_as_permissions_are_granular(face: Face, 
     assert face.call("HEAD", f"/v2/{name}/manifests/1.0", bearer, headers=accept).status_code == 200
 
 
-def test_a_read_only_github_token_pulls_but_does_not_push(face: Face) -> None:
-    """`permissions: packages: read`: its owner's packages, to read only."""
+def test_a_read_only_github_token_pulls_but_does_not_push(bed: Testbed, face: Face) -> None:
+    """`permissions: packages: read`: packages its repository has Actions access to, to read."""
     own = f"octo-org/actions-read-{uuid.uuid4().hex[:8]}"
     face.push_oci(own, "1.0", face.token("write", f"repository:{own}:pull,push"))
+    set_package(bed.paths.root, own, actions={"octo-org/hello-world": "write"})
     bearer = face.token("actions-read", f"repository:{own}:pull,push")
     accept = {"Accept": OCI_MANIFEST}
     assert face.call("HEAD", f"/v2/{own}/manifests/1.0", bearer, headers=accept).status_code == 200

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from testbed.config import Switches
 from testbed.ghes import rest_api
 from testbed.ghes.tokens import TokenTable, generate
 from testbed.ghes.wire import Request
@@ -29,12 +30,15 @@ def tag(root: Path, name: str, tag_name: str, digest: str) -> None:
     (link / "current/link").write_text(digest)
 
 
-def ask(storage: Path, target: str, token: str | None = "write") -> tuple[int, Any, str]:
+def ask(
+    storage: Path, target: str, token: str | None = "write", switches: Switches | None = None
+) -> tuple[int, Any, str]:
     headers = Message()
     headers["Host"] = "ghes.test"
     if token:
         headers["Authorization"] = f"token {TOKENS[token].value}"
-    answer = rest_api.handle(Request("GET", f"/api/v3{target}", headers), TABLE, storage)
+    request = Request("GET", f"/api/v3{target}", headers)
+    answer = rest_api.handle(request, TABLE, storage, switches or Switches())
     links = dict(answer.headers).get("Link", "")
     return answer.status, json.loads(answer.body or b"null"), links
 
@@ -61,9 +65,35 @@ def test_an_organizations_docker_packages_are_listed_as_repository_slash_image(
     names = sorted(package["name"] for package in body)
     assert names == ["hello-world/app", "hello-world/db", "hello-world/web", "other-repo/app"]
     app = next(package for package in body if package["name"] == "hello-world/app")
-    assert app["version_count"] == 2
+    assert app["version_count"] == 3  # its two tags and docker-base-layer
     assert app["repository"]["full_name"] == "octo-org/hello-world"
     assert app["package_type"] == "docker"
+
+
+def test_with_bare_names_a_docker_package_is_its_image_and_its_versions_answer_there(
+    storage: Path,
+) -> None:
+    """The other plausible shape (NAME_SHAPES): IMAGE alone, the repository beside it."""
+    bare = Switches(docker_names_with_repository=False)
+    status, body, _ = ask(storage, "/orgs/octo-org/packages?package_type=docker", switches=bare)
+    assert status == 200
+    web = next(package for package in body if package["repository"]["name"] == "hello-world"
+               and package["name"] == "web")  # fmt: skip
+    assert web["url"].endswith("/orgs/octo-org/packages/docker/web")
+    status, versions, _ = ask(storage, "/orgs/octo-org/packages/docker/web/versions", switches=bare)
+    assert status == 200
+    assert [v["name"] for v in versions][-1] == "docker-base-layer"
+    nested = "/orgs/octo-org/packages/docker/hello-world%2Fweb/versions"
+    assert ask(storage, nested, switches=bare)[0] == 404
+    assert ask(storage, nested)[0] == 200
+    assert ask(storage, "/orgs/octo-org/packages/docker/web/versions")[0] == 404
+
+
+def test_lists_end_at_ten_thousand_results(storage: Path) -> None:
+    """per_page * page over 10,000 is a 400, up to it an answer (PAGE_CAP)."""
+    base = "/orgs/octo-org/packages?package_type=docker&per_page=100&page="
+    assert ask(storage, f"{base}100")[0] == 200
+    assert ask(storage, f"{base}101")[0] == 400
 
 
 def test_a_users_packages_answer_under_users_and_user_but_not_orgs(storage: Path) -> None:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ghpkg.errors import GhpkgError, RegistryError
-from ghpkg.rest.package_api import PackageVersion, _next_link, newest_first, to_delete
+from ghpkg.rest.package_api import (
+    PackageApi,
+    PackageVersion,
+    _next_link,
+    newest_first,
+    to_delete,
+)
 
 
 def version(number: int, created: str, *tags: str) -> PackageVersion:
@@ -70,7 +78,8 @@ def test_keep_deletes_all_but_the_newest() -> None:
 def test_delete_by_tag_finds_the_versions_carrying_it() -> None:
     one = version(1, "2026-01-01T00:00:00Z", "1.0")
     two = version(2, "2026-01-02T00:00:00Z", "2.0", "latest")
-    assert to_delete([one, two], keep=None, tags=["latest", "1.0"]) == [two, one]
+    three = version(3, "2026-01-03T00:00:00Z", "3.0")
+    assert to_delete([one, two, three], keep=None, tags=["latest", "1.0"]) == [two, one]
 
 
 def test_an_unknown_tag_deletes_nothing() -> None:
@@ -86,3 +95,26 @@ def test_next_link_is_read_from_the_link_header() -> None:
     assert _next_link({"link": link}) == "https://h/api/v3/x?page=2"
     assert _next_link({"Link": '<https://h/x?page=5>; rel="last"'}) is None
     assert _next_link({}) is None
+
+
+class Paged(PackageApi):
+    """The package API's paging over canned pages (its own loop, not GitHub's answers)."""
+
+    def __init__(self, pages: int) -> None:  # no client: _call is replaced
+        self.owner, self.package, self.pages, self.asked = "o", "r/i", pages, 0
+
+    def _call(
+        self, verb: str, url: str, params: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], Any]:
+        self.asked += 1
+        more = self.asked < self.pages
+        link = {"Link": f'<https://h/api/v3/x?page={self.asked + 1}>; rel="next"'} if more else {}
+        return link, [{"id": self.asked}] * 100
+
+
+def test_a_listing_stops_at_the_10000_results_github_lists_and_says_so() -> None:
+    assert len(Paged(100)._items("/x", {})) == 10_000
+    api = Paged(101)
+    with pytest.raises(RegistryError, match=r"o/r/i has more than 10000 entries at /x"):
+        api._items("/x", {})
+    assert api.asked == 100  # page 101 is never asked: GitHub answers it 400

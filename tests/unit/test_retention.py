@@ -165,3 +165,47 @@ def test_rules_are_refused_by_other_commands() -> None:
     assert resolve(parse_cli(argv)[0], {}, PAT).keep_tags == ()
     with pytest.raises(UsageError, match="unrecognized arguments: --untagged"):
         parse_cli(["versions", "--hostname", "h", "--image", "a", "--untagged"])
+
+
+def test_docker_base_layer_is_never_a_tag_and_never_goes() -> None:
+    """The Docker registry's pseudo-version: no tag, kept by every rule, untagged included."""
+    listed = {"id": 9, "name": "docker-base-layer", "metadata": {"docker": {"tag": []}}}
+    base = PackageVersion.from_api(listed)
+    assert base.tags == ()
+    assert base.base_layer
+    as_tag = {"id": 9, "name": "docker-base-layer", "metadata": {"docker": {"tag": [base.name]}}}
+    assert PackageVersion.from_api(as_tag).tags == ()
+    versions = [v(1, 1, "2.0"), v(2, 60, "1.0"), v(9, 400, name="docker-base-layer")]
+    for rules in (Rules(keep=1), Rules(older_than="1d"), Rules(untagged=True, keep=1)):
+        assert decided(versions, rules)[9] == (
+            "kept: docker-base-layer, the Docker registry's own (never deleted)"
+        )
+    assert decided(versions, Rules(older_than="1s"))[1] == "goes: older than 1s"
+
+
+@pytest.mark.parametrize("last_tagged", [False, True])
+def test_the_last_version_stays_and_says_why(last_tagged: bool) -> None:
+    """GitHub refuses the last (tagged) version: the plan keeps the newest one that would go."""
+    versions = [v(1, 10, "2.0"), v(2, 20), v(3, 30, "1.0")]
+    reasons = decided(versions, Rules(older_than="1d", untagged=True), last_tagged=last_tagged)
+    what = "tagged version" if last_tagged else "version"
+    assert reasons[1] == (
+        f"kept: the last {what} (GitHub refuses to delete it: delete the package instead)"
+    )
+    assert reasons[3] == "goes: older than 1d"
+    assert reasons[2] == "goes: untagged"
+
+
+def test_an_untagged_version_left_does_not_save_the_last_tagged_one() -> None:
+    versions = [v(1, 10, "1.0"), v(2, 20)]
+    assert decided(versions, Rules(older_than="1d"), last_tagged=True)[1].startswith(
+        "kept: the last tagged version"
+    )
+    assert decided(versions, Rules(older_than="1d"))[1] == "goes: older than 1d"
+
+
+def test_naming_the_last_version_is_an_error_before_any_delete() -> None:
+    with pytest.raises(GhpkgError, match=r"version 1\.0 is the last tagged version"):
+        plan([v(1, 10, "1.0"), v(2, 20)], Rules(tags=("1.0",)), NOW, last_tagged=True)
+    kept = [v(1, 10, "1.0"), v(9, 400, name="docker-base-layer")]
+    assert plan(kept, Rules(tags=("1.0",)), NOW)[0].goes  # docker-base-layer stays

@@ -16,6 +16,7 @@ from ghpkg.registry.errors import (
 )
 from ghpkg.rest.auth import refusal_fix, token_kind
 from ghpkg.secret import Secret
+from ghpkg.settings import Registry
 
 ERROR_BODY = 64 * 1024
 
@@ -32,10 +33,11 @@ def status_error(
     codes, message = error_codes_and_message(body, response.headers.get("Content-Type", ""))
     cause = f"HTTP {status}" + (f" {message}" if message else "")
     if status in (401, 403):
+        registry = Registry.CONTAINER if host.startswith("containers.") else Registry.DOCKER
         return AuthError(
             f"{host} refused the {token_kind(token).value} for {action} ({what})",
             cause,
-            refusal_fix(token, action),
+            refusal_fix(token, action, registry),
             status=status,
             codes=codes,
         )

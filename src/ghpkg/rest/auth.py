@@ -125,10 +125,23 @@ def check_token_locally(token: Secret, action: str, target: str, workflow_reposi
         )
 
 
-def refusal_fix(token: Secret, action: str) -> str:
-    """What to do when the registry or API answers 401/403 to this token."""
+def refusal_fix(token: Secret, action: str, registry: Registry = Registry.DOCKER) -> str:
+    """What to do when the registry or API answers 401/403 to this token.
+
+    A GITHUB_TOKEN's reach, as "About permissions for GitHub Packages" gives it: on the Docker
+    registry the packages of its workflow's repository ("publish, install, delete, and restore"),
+    as far as `permissions: packages:` goes; on the Container registry also the package's own
+    Actions access (a package first pushed by hand gives workflows none until its settings do).
+    """
     kind = token_kind(token)
-    scopes = scope_list(action)
+    scopes = scope_list(action, registry)
+    if kind is TokenKind.GITHUB_TOKEN and registry is Registry.CONTAINER:
+        role = "admin" if action == "delete" else packages_permission(action)
+        return (
+            f"add `permissions: packages: {packages_permission(action)}` to the job and give "
+            f"the workflow's repository the {role} role in the package's settings (Manage "
+            f"Actions access); or use a classic PAT with {scopes}"
+        )
     if kind is TokenKind.GITHUB_TOKEN:
         return (
             f"add `permissions: packages: {packages_permission(action)}` to the job (a "
@@ -168,8 +181,10 @@ def check_token_remotely(
 
     `registry` is `docker` (repository-scoped: upload and delete need `repo`) or `container`.
 
-    One GET /rate_limit (it costs nothing) with plain requests: PyGithub would add ~0.15 s of
-    imports to every push for one header.
+    One GET /user with plain requests (PyGithub would add ~0.15 s of imports to every push for one
+    header): every instance answers it, and X-OAuth-Scopes comes with any authenticated answer,
+    where GET /rate_limit is 404 on a default GHES ("Rate limiting is not enabled.": rate limits
+    are off by default there). A GITHUB_TOKEN has no scopes; /user answers it 403.
     """
     from requests.adapters import HTTPAdapter
 
@@ -184,7 +199,7 @@ def check_token_remotely(
     try:
         with session:
             response = session.get(
-                f"{api_url}/rate_limit",
+                f"{api_url}/user",
                 headers={
                     "Authorization": f"token {token.reveal()}",
                     "Accept": "application/vnd.github+json",
@@ -206,13 +221,16 @@ def check_token_remotely(
             refusal_fix(token, action),
             status=401,
         )
-    if response.status_code != 200:
+    header = response.headers.get("X-OAuth-Scopes")
+    answered = response.status_code == 200 or (
+        kind is TokenKind.GITHUB_TOKEN and response.status_code == 403
+    )
+    if header is None and not answered:
         warn(
             f"could not check the token through {api_url} (HTTP {response.status_code}); "
             "the registry decides"
         )
         return TokenReport(kind, None, checked=False)
-    header = response.headers.get("X-OAuth-Scopes")
     if header is None:
         return TokenReport(kind, None, checked=True)
     granted = frozenset(scope.strip() for scope in header.split(",") if scope.strip())

@@ -10,12 +10,12 @@ from urllib.parse import quote
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.rest import auth
 from ghpkg.retention import PackageVersion, newest_first, to_delete
-from ghpkg.settings import Remote
+from ghpkg.settings import Registry, Remote
 
 __all__ = ["PackageApi", "PackageVersion", "Refused", "newest_first", "to_delete"]
 
 PER_PAGE = 100
-MAX_PAGES = 1000
+MAX_RESULTS = 10_000  # GitHub answers 400 past `per_page * page` = 10,000 (issue 27's reading)
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 
@@ -48,7 +48,11 @@ class PackageApi:
         self.token = remote.token
         self.owner = owner
         self.package_type = package_type
+        self.repository = repository.lower()
         self.package = f"{repository}/{image}" if package_type == "docker" else image
+        # the names the REST API may give the package: a docker one REPOSITORY/IMAGE or IMAGE
+        # alone (no page says which; ghpkg.rest.package_list), a container one IMAGE
+        self._names = (self.package, image) if package_type == "docker" else (image,)
         self.action = action
         self._client = auth.api_client(remote, log, pause)
         self._base = ""
@@ -66,11 +70,13 @@ class PackageApi:
         """Every version, all pages read before returning (orgs first, then users on 404)."""
         import github
 
-        encoded = quote(self.package, safe="")
         answered = False  # whether a 404 came from the API (JSON), not a web page
-        for space in ("orgs", "users"):
+        for space, name in ((s, n) for s in ("orgs", "users") for n in self._names):
+            encoded = quote(name, safe="")
             base = f"/{space}/{self.owner}/packages/{self.package_type}/{encoded}/versions"
             try:
+                if name != self.package and not self._holds(space, name):
+                    continue
                 found = self._pages(base)
             except github.GithubException as exc:
                 if exc.status != 404:
@@ -94,6 +100,14 @@ class PackageApi:
             else "check --owner and --image, and that the token has read:packages",
             status=404,
         )
+
+    def _holds(self, space: str, name: str) -> bool:
+        """Whether the docker package named IMAGE alone is the one of our repository (its
+        `repository`): two repositories may each hold an image of that name."""
+        path = f"/{space}/{self.owner}/packages/docker/{quote(name, safe='')}"
+        _headers, data = self._call("GET", path)
+        listed = data.get("repository") if isinstance(data, dict) else None
+        return isinstance(listed, dict) and str(listed.get("name", "")).lower() == self.repository
 
     def delete(self, version: PackageVersion) -> None:
         """Delete one version (after versions(), which finds where the package lives).
@@ -122,7 +136,7 @@ class PackageApi:
         items: list[Any] = []
         url: str | None = base
         query: dict[str, Any] | None = {**params, "per_page": PER_PAGE}
-        for _ in range(MAX_PAGES):
+        for _ in range(MAX_RESULTS // PER_PAGE):
             if url is None:
                 return items
             headers, data = self._call("GET", url, query)
@@ -134,7 +148,14 @@ class PackageApi:
                 )
             items += data
             url, query = _next_link(headers), None
-        raise RegistryError(f"listing {base} did not end after {MAX_PAGES} pages")
+        if url is None:
+            return items
+        raise RegistryError(
+            f"{self.name} has more than {MAX_RESULTS} entries at {base}",
+            f"the REST API lists only the first {MAX_RESULTS} (HTTP 400 past them); nothing was "
+            "changed",
+            "delete the oldest versions in the package's settings on GitHub first",
+        )
 
     def _call(
         self, verb: str, url: str, params: dict[str, Any] | None = None
@@ -159,12 +180,11 @@ class PackageApi:
         message = data.get("message", "") if isinstance(data, dict) else ""
         cause = f"HTTP {status}{f' {message}' if message else ''}"
         if status in (401, 403):
-            return AuthError(
-                f"the REST API refused {doing}",
-                cause,
-                auth.refusal_fix(self.token, self.action),
-                status=status,
-            )
+            container = Registry.CONTAINER if self.package_type == "container" else Registry.DOCKER
+            fix = auth.refusal_fix(self.token, self.action, container)
+            if "admin" in message:  # "Deleting and restoring a package": admin of the repository
+                fix = "deleting needs admin permissions to the package's repository: ask an admin"
+            return AuthError(f"the REST API refused {doing}", cause, fix, status=status)
         return RegistryError(
             f"{doing} failed",
             cause,

@@ -1,9 +1,11 @@
 """An owner's Docker-registry packages and GHES's migration conflicts, through the REST API.
 
 "REST API endpoints for packages" (GHES): `GET /orgs/{org}/packages?package_type=docker` and
-`GET /users/{username}/packages?package_type=docker` list an owner's packages (a docker
-package is named REPOSITORY/IMAGE); `GET /orgs/{org}/docker/conflicts` and
-`GET /users/{username}/docker/conflicts` list those GHES's own migration stopped on.
+`GET /users/{username}/packages?package_type=docker` list an owner's packages;
+`GET /orgs/{org}/docker/conflicts` and `GET /users/{username}/docker/conflicts` list those
+GHES's own migration stopped on. No page says how a docker package is named: REPOSITORY/IMAGE,
+or IMAGE alone with its repository in `repository` (the UI shows `metrics` where the API said
+`reponame/metrics`: actions/delete-package-versions#115). Both are read.
 """
 
 from __future__ import annotations
@@ -32,10 +34,16 @@ class DockerPackage:
 
     @classmethod
     def from_api(cls, owner: str, data: Any) -> DockerPackage | None:
-        """One element of a packages list; None for a name that is not REPOSITORY/IMAGE."""
-        name = str(data.get("name") or "") if isinstance(data, dict) else ""
-        repository, _, image = name.lower().partition("/")
-        if not repository or not image:
+        """One element of a packages list: REPOSITORY/IMAGE, or IMAGE and its `repository`;
+        None when neither names both."""
+        if not isinstance(data, dict):
+            return None
+        name = str(data.get("name") or "").lower()
+        repository, _, image = name.rpartition("/")
+        listed = data.get("repository")
+        if not repository and isinstance(listed, dict):
+            repository = str(listed.get("name") or "").lower()
+        if not repository or not image or "/" in repository:
             return None
         return cls(owner.lower(), repository, image)
 
@@ -71,7 +79,8 @@ class PackageLister(PackageApi):
         )
 
     def conflicts(self) -> list[str] | None:
-        """REPOSITORY/IMAGE names GHES's migration stopped on; None where GHES has no such list."""
+        """REPOSITORY/IMAGE names GHES's migration stopped on (IMAGE where GHES names no
+        repository); None where GHES has no such list."""
         import github
 
         try:
@@ -80,7 +89,12 @@ class PackageLister(PackageApi):
             if exc.status == 404:  # before GHES 3.6, or the owner never migrated
                 return None
             raise self._error(exc, f"listing the docker conflicts of {self.owner}") from None
-        return sorted({str(item.get("name", "")).lower() for item in listed if item})
+        names = set()
+        for item in listed:  # GitHub's example lists bare names with no repository: kept bare
+            package = DockerPackage.from_api(self.owner, item)
+            bare = str(item.get("name") or "").lower()
+            names.add(f"{package.repository}/{package.image}" if package else bare)
+        return sorted(names - {""})
 
     def _listing(self, base: str) -> list[dict[str, Any]]:
         """All pages of a list endpoint (docker packages only)."""

@@ -176,12 +176,12 @@ def _packages(settings: Settings, log: Log) -> tuple[list[DockerPackage], set[st
     return found, set(conflicts or ())
 
 
-def _plan(settings: Settings, package: DockerPackage, ghes_conflicts: set[str]) -> ImagePlan:
+def _plan(settings: Settings, package: DockerPackage, conflicts: set[str]) -> ImagePlan:
     name = render(settings.name_map, package.owner, package.repository, package.image)
     return ImagePlan(
         source=package.path,
         destination=f"{settings.owner}/{name}",
-        ghes_conflict=f"{package.repository}/{package.image}" in ghes_conflicts,
+        ghes_conflict=bool({f"{package.repository}/{package.image}", package.image} & conflicts),
     )
 
 

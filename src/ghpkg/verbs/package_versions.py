@@ -8,7 +8,7 @@ import json
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
 from ghpkg.rest.package_api import PackageApi, Refused
-from ghpkg.retention import Decision, PackageVersion, Rules, newest_first, plan
+from ghpkg.retention import LAST_KEPT, Decision, PackageVersion, Rules, newest_first, plan
 from ghpkg.settings import Registry, Settings
 from ghpkg.verbs.connect import check_token
 from ghpkg.verbs.index_children import index_children
@@ -22,31 +22,43 @@ def versions(settings: Settings, log: Log) -> Result:
     finally:
         api.close()
     found = newest_first(found)
-    log.info(f"{api.name}: {len(found)} version(s)")
+    shown = [v for v in found if not v.base_layer]
+    log.info(f"{api.name}: {len(shown)} version(s)")
+    for version in found:
+        if version.base_layer:
+            log.info(
+                f"Also docker-base-layer (id {version.id}, created {version.created_at}): the "
+                "Docker registry's own pseudo-version, not an image; ghpkg never deletes or "
+                "migrates it"
+            )
     return Result(
         images=(),
         package_url=settings.package_url,
-        lines=tuple(v.line() for v in found),
-        versions=_json(found),
+        lines=tuple(v.line() for v in shown),
+        versions=_json(shown),
     )
 
 
 def delete(settings: Settings, log: Log) -> Result:
     """Delete what the rules select and no keep rule holds; the whole list is read first.
 
-    A version GitHub refuses (HTTP 400, e.g. public and downloaded over 5,000 times) is reported
-    as a warning and the others go on.
+    The last version (on the Container registry: the last tagged one) and docker-base-layer stay
+    and are said to, before any DELETE (ghpkg.retention). A version GitHub refuses (HTTP 400,
+    e.g. public and downloaded over 5,000 times) is reported as a warning and the others go on.
     """
     api = _package_api(settings, log, "versions" if settings.dry_run else "delete")  # a plan reads
     try:
         found = api.versions()
         decisions = _plan(settings, log, found)
         doomed = [d.version for d in decisions if d.goes]
-        kept = [d.version for d in decisions if not d.goes]
+        kept = [d.version for d in decisions if not d.goes and not d.version.base_layer]
         verb = "would delete" if settings.dry_run else "deleting"
-        log.info(f"{api.name}: {len(found)} version(s), {verb} {len(doomed)}, keeping {len(kept)}")
+        total = len(doomed) + len(kept)
+        log.info(f"{api.name}: {total} version(s), {verb} {len(doomed)}, keeping {len(kept)}")
         for decision in decisions:
-            if not decision.goes:
+            if decision.reason.startswith(LAST_KEPT):
+                log.warn(f"Keep {decision.version.label}: {decision.reason.removeprefix('kept: ')}")
+            elif not decision.goes:
                 log.info(f"Keep {decision.version.label}: {decision.reason}")
             elif settings.dry_run:
                 version = decision.version
@@ -98,8 +110,9 @@ def _plan(settings: Settings, log: Log, found: list[PackageVersion]) -> list[Dec
         tags=settings.versions,
     )
     now = datetime.datetime.now(datetime.timezone.utc)
-    decisions = plan(found, rules, now)
-    if settings.registry is not Registry.CONTAINER or not any(d.goes for d in decisions):
+    container = settings.registry is Registry.CONTAINER
+    decisions = plan(found, rules, now, last_tagged=container)
+    if not container or not any(d.goes for d in decisions):
         return decisions
     children: dict[int, tuple[str, ...]] = {}
     pending = [d.version for d in decisions if not d.goes and d.version.name.startswith("sha256:")]
@@ -108,7 +121,7 @@ def _plan(settings: Settings, log: Log, found: list[PackageVersion]) -> list[Dec
         more, nested = index_children(settings, log, pending)
         children.update(more)
         read |= {v.id for v in pending}
-        decisions = plan(found, rules, now, children)
+        decisions = plan(found, rules, now, children, last_tagged=True)
         pending = [
             d.version
             for d in decisions
