@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 from ghpkg import __version__
 from ghpkg.errors import UsageError
 from ghpkg.faces.options import COMMANDS, RAW_OPTIONS, Option, for_verb
-from ghpkg.faces.readers import RawInputs, initial
+from ghpkg.faces.readers import RawInputs, Value, initial, list_items
 
 # What `ghpkg --version` reports besides ghpkg: the libraries whose behaviour a report depends on.
 LIBRARIES = (
@@ -100,5 +100,16 @@ def _add(sub: argparse.ArgumentParser, option: Option) -> None:
 def parse_cli(argv: Sequence[str]) -> tuple[RawInputs, argparse.Namespace]:
     """argv -> RawInputs, plus the face's own flags (--password-stdin, --output-file, --json...)."""
     args = cli_parser().parse_args(list(argv))
-    values = {o.name: getattr(args, o.name, initial(o)) for o in RAW_OPTIONS}
+    values = {o.name: _value(o, getattr(args, o.name, initial(o))) for o in RAW_OPTIONS}
     return RawInputs(**values), args
+
+
+def _value(option: Option, given: Value) -> Value:
+    """A repeated flag's values, each read as the action reads its input (newlines, commas).
+
+    An empty `--version ''` stays, to be refused: on the command line it is a mistake (an unset
+    variable), not "none given".
+    """
+    if isinstance(given, list):
+        return [item for text in given for item in list_items(option, text) or [text]]
+    return given

@@ -76,11 +76,19 @@ def parse_action(env: Mapping[str, str]) -> RawInputs:
 def _value(option: Option, name: str, text: str) -> Value:
     if option.kind == "flag":
         return _flag(text or "false", name)
-    if option.kind == "lines":
-        return [line.strip() for line in text.splitlines() if line.strip()]
+    if option.kind in ("lines", "words"):
+        return list_items(option, text)
+    return text or option.default
+
+
+def list_items(option: Option, text: str) -> list[str]:
+    """A list as both faces read it: `lines` one item a line, `words` split at newlines and commas.
+
+    The action's input and each `--flag VALUE` go through here, so a value means the same in both.
+    """
     if option.kind == "words":
         return split_versions(text)
-    return text or option.default
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _flag(value: str, what: str) -> bool:

@@ -1,0 +1,86 @@
+"""What a user meets before any network call: lists read as the action reads them, help per
+verb, every missing option named at once, and a start-up that imports neither docker-py nor
+requests. Through the real command (`python -m ghpkg`) and the action's entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Run, clean_environment
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+WHERE = (
+    *("--hostname", "ghes.example.com", "--subdomain-isolation", "true"),
+    *("--owner", "octo-org", "--repository", "hello-world", "--image", "app"),
+)
+IMAGE = "docker.ghes.example.com/octo-org/hello-world/app"
+
+
+def _action(inputs: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = clean_environment() | {"GITHUB_ACTIONS": "true"}
+    env |= {f"INPUT_{name.upper()}": value for name, value in inputs.items()}
+    return subprocess.run(
+        [sys.executable, str(REPO / "entrypoint.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _images(run: subprocess.CompletedProcess[str]) -> list[str]:
+    assert run.returncode == 0, run.stderr
+    return [line for line in (run.stdout + run.stderr).splitlines() if line.startswith(IMAGE)]
+
+
+ACTION_WHERE = {"operation": "ref", "hostname": "ghes.example.com", "subdomain-isolation": "true"}
+ACTION_WHERE |= {"owner": "octo-org", "repository": "hello-world", "image": "app"}
+
+
+@pytest.mark.parametrize(
+    ("flag", "input_name", "value", "tags"),
+    [
+        ("--version", "version", "1.0,latest", ["1.0", "latest"]),
+        ("--version", "version", "1.0\nlatest", ["1.0", "latest"]),
+        ("--tag", "tags", "type=raw,value=a\ntype=raw,value=b", ["a", "b"]),
+        ("--flavor", "flavor", "prefix=v\nsuffix=-x", ["v1-x"]),
+    ],
+)
+def test_a_list_means_the_same_on_the_command_line_and_in_the_action(
+    run_ghpkg: Run, flag: str, input_name: str, value: str, tags: list[str]
+) -> None:
+    extra = ["--tag", "type=raw,value=1"] if flag == "--flavor" else []
+    cli = run_ghpkg("ref", *WHERE, flag, value, *extra)
+    inputs = ACTION_WHERE | {input_name: value}
+    if flag == "--flavor":
+        inputs["tags"] = "type=raw,value=1"
+    assert _images(cli) == [f"{IMAGE}:{tag}" for tag in tags]
+    assert _images(_action(inputs)) == [f"{IMAGE}:{tag}" for tag in tags]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--tag", 'type=raw,"value=a"b'), ('must end with "', "quote a whole field")),
+        (("--tag", '"type=raw'), ('must end with "',)),
+        (("--version", ""), ("version is empty",)),
+    ],
+)
+def test_a_malformed_list_value_gets_a_line_for_a_person(
+    run_ghpkg: Run, args: tuple[str, ...], words: tuple[str, ...]
+) -> None:
+    run = run_ghpkg("ref", *WHERE, *args)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len([line for line in lines if line.startswith("error:")]) == 1
+    for word in words:
+        assert word in run.stderr
+    assert "expected after" not in run.stderr
+    assert "end of data" not in run.stderr
