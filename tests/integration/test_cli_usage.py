@@ -84,3 +84,29 @@ def test_a_malformed_list_value_gets_a_line_for_a_person(
         assert word in run.stderr
     assert "expected after" not in run.stderr
     assert "end of data" not in run.stderr
+
+
+@pytest.mark.parametrize("isolation", ["true", "false", "auto"])
+def test_a_host_that_does_not_resolve_is_one_error_and_no_retry(
+    run_ghpkg: Run, isolation: str
+) -> None:
+    """`.invalid` never resolves (RFC 6761): nothing to retry, whichever client asks first."""
+    where = (
+        *("--hostname", "ghes.invalid", "--subdomain-isolation", isolation),
+        *("--owner", "octo-org", "--repository", "hello-world", "--image", "app"),
+    )
+    run = run_ghpkg(
+        "push",
+        *where,
+        "--version",
+        "1.0",
+        "--source",
+        "app:dev",
+        "--password-stdin",
+        stdin="ghp_" + "a" * 36,
+    )
+    assert run.returncode == 1
+    assert "retry" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "does not resolve" in errors[0]

@@ -384,3 +384,45 @@ def test_a_challenge_for_one_request_does_not_take_push_from_the_uploads_that_sh
     digest = "sha256:" + hashlib.sha256(b"layer").hexdigest()
     client.send_upload("o/r/img", location, iter([b"layer"]), digest=digest)  # a stream: once
     assert [seen.method for seen in fake.seen if not seen.path.startswith("/token")][-1] == "PUT"
+
+
+def test_a_host_that_does_not_resolve_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No retry can give a name an address: one lookup, no retry line, one clear error."""
+    import socket
+
+    lookups: list[str] = []
+
+    def no_such_name(host: str, *_args: object, **_kwargs: object) -> list[object]:
+        lookups.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    lines: list[str] = []
+    client = RegistryClient("docker.ghes.invalid", "octocat", PAT, retries=4, log=lines.append)
+    client.http.sleep = lambda _s: None
+    with pytest.raises(RegistryError) as caught:
+        client.ping()
+    assert lookups == ["docker.ghes.invalid"]
+    assert lines == []
+    assert str(caught.value).startswith("docker.ghes.invalid does not resolve")
+    assert not caught.value.temporary
+
+
+def test_a_lookup_that_may_pass_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """EAI_AGAIN (no resolver reachable) may pass: it is retried, one line a retry."""
+    import socket
+
+    lookups: list[str] = []
+
+    def resolver_away(host: str, *_args: object, **_kwargs: object) -> list[object]:
+        lookups.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver_away)
+    lines: list[str] = []
+    client = RegistryClient("docker.ghes.invalid", "octocat", PAT, retries=2, log=lines.append)
+    client.http.sleep = lambda _s: None
+    with pytest.raises(RegistryError):
+        client.ping()
+    assert len(lookups) == 3
+    assert [line.split("; ")[-1].split(" in ")[0] for line in lines] == ["retry 1/2", "retry 2/2"]
