@@ -26,6 +26,7 @@ from ghpkg.outputs import (
 from ghpkg.secret import Secret
 
 if TYPE_CHECKING:
+    from ghpkg.faces.defaults import Origin
     from ghpkg.faces.readers import RawInputs
     from ghpkg.settings import Settings
 
@@ -123,6 +124,20 @@ class Face:
                 self.say(inert(line))  # tags and names come from the network
         report(result, settings.operation, self.output_file, self.env, self.log)
 
+    def show_config(self, origins: Mapping[str, Origin], token_source: str) -> int:
+        """`ghpkg config`: each default's value and where it came from; the token's source."""
+        import json
+
+        from ghpkg.faces.defaults import describe, flag_name
+
+        if self.as_json:
+            document = {flag_name(name): vars(origin) for name, origin in origins.items()}
+            print(json.dumps(document | {"token": {"source": token_source}}), flush=True)
+        else:
+            for line in describe(origins, token_source):
+                self.say(line)
+        return 0
+
     def guarded(self, body: Callable[[], int]) -> int:
         """Run the body; a failure becomes one error line (and with --json, a document)."""
         try:
@@ -174,7 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ghpkg` console script."""
     on_sigterm()
     from ghpkg.faces import argv as command_line  # not yet inputs: `--help` needs no resolve()
-    from ghpkg.faces.readers import token_from
+    from ghpkg.faces.defaults import fill_defaults, target_host
+    from ghpkg.faces.token_sources import find_token
 
     words = list(sys.argv[1:] if argv is None else argv)
     env = os.environ
@@ -188,8 +204,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw, args = command_line.parse_cli(words)
         face.operation, face.output_file = str(args.operation), str(args.output_file or "")
         face.log.quiet = bool(args.quiet)
-        face.token = token_from(env, sys.stdin if args.password_stdin else None)
+        raw, origins = fill_defaults(raw, env, face.workspace)
+        stdin = sys.stdin if args.password_stdin else None
+        found = find_token(env, stdin, target_host(raw), ask_gh=face.operation != "ref")
+        face.token = found.token
         face.log.mask(face.token.reveal())
+        if face.operation == "config":
+            return face.show_config(origins, found.source)
         return face.run(raw)
 
     return face.guarded(body)

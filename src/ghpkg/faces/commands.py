@@ -101,6 +101,16 @@ COMMANDS = (
         ),
     ),
     Command(
+        "config",
+        "print the defaults ghpkg would use here and where each comes from (no network): "
+        "flags, GITHUB_SERVER_URL/GITHUB_REPOSITORY, .ghpkg.yml, git remote origin, "
+        "~/.config/ghpkg/config.yml; and which variable or `gh auth token` gives the token",
+        (
+            "ghpkg config",
+            "ghpkg config --hostname ghes.example.com --json",
+        ),
+    ),
+    Command(
         "serve",
         "a registry on 127.0.0.1 in front of the instance's, for any client (no token)",
         (
@@ -110,6 +120,7 @@ COMMANDS = (
     ),
 )
 VERBS = tuple(command.name for command in COMMANDS)
+CONFIG = "config"  # not an operation: the command line's own, it prints its defaults
 
 
 def only(*names: str) -> frozenset[str]:
@@ -117,8 +128,8 @@ def only(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-NETWORK = frozenset(VERBS) - {"ref"}  # every verb that goes on the network
-IMAGE = frozenset(VERBS) - {"doctor", "serve", "migrate"}
+NETWORK = frozenset(VERBS) - {"ref", CONFIG}  # every verb that goes on the network
+IMAGE = frozenset(VERBS) - {"doctor", "serve", "migrate", CONFIG}
 BUILD = frozenset({"push"})
 PLATFORMS = frozenset({"push", "join"})  # the verbs that take --platform
 

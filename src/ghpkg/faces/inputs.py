@@ -15,9 +15,10 @@ from ghpkg.faces.argv import cli_parser, parse_cli, version_text
 from ghpkg.faces.build_inputs import check_build_inputs, platforms_input, refuse_build_options
 from ghpkg.faces.input_checks import choice, count, engine_elsewhere, existing_file, pairs, seconds
 from ghpkg.faces.migrate_inputs import migrate_inputs, skips_repository
-from ghpkg.faces.readers import RawInputs, parse_action, token_from
+from ghpkg.faces.readers import RawInputs, parse_action
 from ghpkg.faces.retention_inputs import retention_inputs
 from ghpkg.faces.tag_inputs import versions_input
+from ghpkg.faces.token_sources import missing_token, token_from
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
 from ghpkg.metadata.git_tags import KnownTags
 from ghpkg.reference import (
@@ -89,6 +90,8 @@ def resolve(
     )
     workflow_repository = env.get("GITHUB_REPOSITORY", "").lower()
     to_owner, to_image = _copy_target(raw, operation, owner, image)
+    if not token and operation not in (Operation.REF, Operation.DOCTOR):
+        raise missing_token(hostname)
     if serving:
         auth.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
     elif operation not in (Operation.REF, Operation.DOCTOR):  # doctor reports a bad token

@@ -30,7 +30,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "hostname",
-        "GHES host (default: GITHUB_SERVER_URL)",
+        "GHES host (default: GITHUB_SERVER_URL, else .ghpkg.yml, git remote origin, "
+        "~/.config/ghpkg/config.yml; see `ghpkg config`)",
         ALL,
         description="GHES host (default: the host of GITHUB_SERVER_URL)",
     ),
@@ -66,13 +67,16 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "owner",
-        "owner of the repository (default: from GITHUB_REPOSITORY; lowercased)",
+        "owner of the repository (default: from GITHUB_REPOSITORY, else .ghpkg.yml, git remote "
+        "origin, ~/.config/ghpkg/config.yml; lowercased)",
         ALL,
+        description="owner of the repository (default: from GITHUB_REPOSITORY; lowercased)",
     ),
     Option(
         "repository",
-        "repository name (default: from GITHUB_REPOSITORY; lowercased)",
+        "repository name (default: from GITHUB_REPOSITORY, else git remote origin; lowercased)",
         ALL,
+        description="repository name (default: from GITHUB_REPOSITORY; lowercased)",
     ),
     Option(
         "image",
@@ -135,7 +139,9 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "password_stdin",
-        "read the token from stdin (else GHPKG_TOKEN, else GITHUB_TOKEN)",
+        "read the token from stdin (else GHPKG_TOKEN; in GitHub Actions GITHUB_TOKEN, for the "
+        "workflow's own instance; GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN; "
+        "`gh auth token --hostname HOST`)",
         ALL,
         kind="flag",
         action_input=None,
