@@ -110,3 +110,39 @@ def test_a_host_that_does_not_resolve_is_one_error_and_no_retry(
     errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
     assert "does not resolve" in errors[0]
+
+
+_MODULES = """
+import runpy, sys
+sys.argv = ["ghpkg", *sys.argv[1:]]
+try:
+    runpy.run_module("ghpkg", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted({name.split(".")[0] for name in sys.modules} & {"docker", "requests", "github"})
+print("heavy:", ",".join(heavy), "exit:", code, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("--version",),
+        ("push", "--help"),
+        ("ref", *WHERE, "--version", "1.0"),
+        ("ref", *WHERE, "--tag", "type=raw,value=1.0", "--json"),
+    ],
+)
+def test_ref_help_and_version_import_neither_docker_py_nor_requests(args: tuple[str, ...]) -> None:
+    """They need no engine and no network: the libraries for those are not even imported."""
+    run = subprocess.run(
+        [sys.executable, "-c", _MODULES, *args],
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    last = run.stderr.strip().splitlines()[-1]
+    assert last == "heavy:  exit: 0", run.stderr

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when that verb runs
     "push": ("push", "push"),
-    "ref": ("push", "ref"),
+    "ref": ("ref", "ref"),
     "pull": ("pull", "pull"),
     "copy": ("copy", "copy"),
     "migrate": ("migrate", "migrate"),
@@ -189,8 +189,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ghpkg` console script."""
     on_sigterm()
     from ghpkg.faces import argv as command_line  # not yet inputs: `--help` needs no resolve()
-    from ghpkg.faces.defaults import fill_defaults, target_host
-    from ghpkg.faces.token_sources import find_token
 
     words = list(sys.argv[1:] if argv is None else argv)
     env = os.environ
@@ -202,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> int:
         raw, args = command_line.parse_cli(words)
+        from ghpkg.faces.defaults import fill_defaults, target_host  # after --help has exited
+        from ghpkg.faces.token_sources import find_token
+
         face.operation, face.output_file = str(args.operation), str(args.output_file or "")
         face.log.quiet = bool(args.quiet)
         raw, origins = fill_defaults(raw, env, face.workspace)
