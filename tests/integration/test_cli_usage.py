@@ -146,3 +146,72 @@ def test_ref_help_and_version_import_neither_docker_py_nor_requests(args: tuple[
     )
     last = run.stderr.strip().splitlines()[-1]
     assert last == "heavy:  exit: 0", run.stderr
+
+
+def _help(run_ghpkg: Run, verb: str, flag: str) -> str:
+    """The help text of one option in `ghpkg VERB --help`, on one line."""
+    run = run_ghpkg(verb, "--help", env={"COLUMNS": "1000"})
+    assert run.returncode == 0, run.stderr
+    line = next(line for line in run.stdout.splitlines() if line.strip().startswith(flag + " "))
+    return " ".join(line.split())
+
+
+@pytest.mark.parametrize(
+    ("verb", "flag", "says", "never"),
+    [
+        ("migrate", "--dry-run", "only show the plan", "deleted"),
+        ("delete", "--dry-run", "what would be deleted", "migrate"),
+        ("join", "--platform", "whose VERSION-OS-ARCH tag to join", "to build"),
+        ("push", "--platform", "platform to build", "join"),
+        ("delete", "--version", "no default", "git ref"),
+        ("pull", "--version", "the tag to pull", "repeatable"),
+    ],
+)
+def test_each_verb_s_help_speaks_of_that_verb(
+    run_ghpkg: Run, verb: str, flag: str, says: str, never: str
+) -> None:
+    text = _help(run_ghpkg, verb, flag)
+    assert says in text
+    assert never not in text
+
+
+def test_serve_s_help_says_it_needs_a_token(run_ghpkg: Run) -> None:
+    run = run_ghpkg("serve", "--help", env={"COLUMNS": "1000"})
+    assert "(no token)" not in run.stdout
+    assert "ghpkg holds the token" in run.stdout
+
+
+def test_no_option_help_is_another_verb_s_line() -> None:
+    """The shape of a copied row: `delete: ...` or `(migrate: ...)` in another verb's help."""
+    import re
+
+    from ghpkg.faces.options import COMMANDS, for_verb
+
+    names = [command.name for command in COMMANDS]
+    for verb in names:
+        for option in for_verb(verb):
+            text = option.help_for(verb)
+            for other in set(names) - {verb}:
+                assert not re.search(rf"\b{other}:", text), (verb, option.cli_flag, text)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("push", "--tags", "x"), "did you mean --tag"),
+        (("pull", "--context", "."), "--context is an option of push, not of pull"),
+        (("pull", "--platforms", "linux/arm64"), "--platform is an option of push, join"),
+        (("pul",), "did you mean pull?"),
+    ],
+)
+def test_an_unknown_word_points_at_the_verb_s_help_and_the_nearest_option(
+    run_ghpkg: Run, args: tuple[str, ...], says: str
+) -> None:
+    run = run_ghpkg(*args)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ")
+    assert says in lines[0]
+    verb = args[0] if len(args) > 1 else ""
+    assert lines[0].endswith(f"see `ghpkg {verb} --help`".replace("  ", " "))

@@ -53,8 +53,8 @@ def test_the_json_document_names_the_actions_outputs(capsys: pytest.CaptureFixtu
     ("argv", "words"),
     [
         (["ref", *REF, "--image", "App"], "capitals"),
-        (["frobnicate"], "invalid choice"),
-        (["ref", *REF, "--frobnicate"], "unrecognized arguments"),
+        (["frobnicate"], "has no command 'frobnicate'"),
+        (["ref", *REF, "--frobnicate"], "does not take --frobnicate"),
     ],
 )
 def test_bad_input_with_json_is_exit_2_one_error_line_and_one_document(

@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         face.operation, face.output_file = str(args.operation), str(args.output_file or "")
         face.log.quiet = bool(args.quiet)
         raw, origins = fill_defaults(raw, env, face.workspace)
-        stdin = sys.stdin if args.password_stdin else None
+        stdin = sys.stdin if getattr(args, "password_stdin", False) else None  # ref has none
         found = find_token(env, stdin, target_host(raw), ask_gh=face.operation != "ref")
         face.token = found.token
         face.log.mask(face.token.reveal())

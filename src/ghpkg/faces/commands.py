@@ -112,7 +112,8 @@ COMMANDS = (
     ),
     Command(
         "serve",
-        "a registry on 127.0.0.1 in front of the instance's, for any client (no token)",
+        "a registry on 127.0.0.1 in front of the instance's: ghpkg holds the token, so any "
+        "client (docker, crane, skopeo) pulls or pushes there without one",
         (
             "ghpkg serve --listen 127.0.0.1:5050 &",
             "ghpkg serve --allow-push --listen 127.0.0.1:0",
@@ -150,6 +151,11 @@ class Option:
     metavar: str | None = None
     choices: tuple[str, ...] = ()  # shown in --help and the reference; resolve() checks them
     face: bool = False  # read by the face itself (token, --json), not a RawInputs value
+    verb_help: tuple[tuple[str, str], ...] = ()  # (verb, help) where a verb's help differs
+
+    def help_for(self, verb: str) -> str:
+        """The help this option shows in one verb's --help and section of the reference."""
+        return dict(self.verb_help).get(verb, self.help)
 
     @property
     def cli_flag(self) -> str | None:
