@@ -215,3 +215,26 @@ def test_an_unknown_word_points_at_the_verb_s_help_and_the_nearest_option(
     assert says in lines[0]
     verb = args[0] if len(args) > 1 else ""
     assert lines[0].endswith(f"see `ghpkg {verb} --help`".replace("  ", " "))
+
+
+def test_push_with_nothing_set_names_every_missing_option_at_once(
+    run_ghpkg: Run, tmp_path: Path
+) -> None:
+    """Not one error a run: hostname, owner, repository, image and token in one line, exit 2."""
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}  # no config file, no gh
+    run = run_ghpkg("push", "--source", "app:dev", env=env, cwd=tmp_path)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("error: 5 options need fixing: (1) hostname is empty")
+    for problem in ("owner is empty", "repository is empty", "image name is empty", "no token"):
+        assert problem in lines[0]
+
+
+def test_the_action_names_every_missing_input_at_once() -> None:
+    run = _action({"operation": "pull", "image": "App", "retries": "many"})
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if line.startswith("::error::")]
+    assert len(errors) == 1, run.stderr
+    for problem in ("hostname is empty", "owner is empty", "capitals", "retries 'many'"):
+        assert problem in errors[0]
