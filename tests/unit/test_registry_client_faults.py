@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -386,20 +388,25 @@ def test_a_challenge_for_one_request_does_not_take_push_from_the_uploads_that_sh
     assert [seen.method for seen in fake.seen if not seen.path.startswith("/token")][-1] == "PUT"
 
 
-def test_a_host_that_does_not_resolve_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No retry can give a name an address: one lookup, no retry line, one clear error."""
-    import socket
+NO_SUCH_NAME = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+RESOLVER_AWAY = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
-    lookups: list[str] = []
 
-    def no_such_name(host: str, *_args: object, **_kwargs: object) -> list[object]:
-        lookups.append(host)
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+def _unreachable_client(retries: int) -> tuple[RegistryClient, list[str]]:
     lines: list[str] = []
-    client = RegistryClient("docker.ghes.invalid", "octocat", PAT, retries=4, log=lines.append)
+    client = RegistryClient(
+        "docker.ghes.invalid", "octocat", PAT, retries=retries, log=lines.append
+    )
     client.http.sleep = lambda _s: None
+    return client, lines
+
+
+def test_a_host_that_does_not_resolve_fails_at_once(
+    failing_lookups: Callable[[OSError], list[str]],
+) -> None:
+    """No retry can give a name an address: one lookup, no retry line, one clear error."""
+    lookups = failing_lookups(NO_SUCH_NAME)
+    client, lines = _unreachable_client(retries=4)
     with pytest.raises(RegistryError) as caught:
         client.ping()
     assert lookups == ["docker.ghes.invalid"]
@@ -408,20 +415,12 @@ def test_a_host_that_does_not_resolve_fails_at_once(monkeypatch: pytest.MonkeyPa
     assert not caught.value.temporary
 
 
-def test_a_lookup_that_may_pass_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_lookup_that_may_pass_is_retried(
+    failing_lookups: Callable[[OSError], list[str]],
+) -> None:
     """EAI_AGAIN (no resolver reachable) may pass: it is retried, one line a retry."""
-    import socket
-
-    lookups: list[str] = []
-
-    def resolver_away(host: str, *_args: object, **_kwargs: object) -> list[object]:
-        lookups.append(host)
-        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolver_away)
-    lines: list[str] = []
-    client = RegistryClient("docker.ghes.invalid", "octocat", PAT, retries=2, log=lines.append)
-    client.http.sleep = lambda _s: None
+    lookups = failing_lookups(RESOLVER_AWAY)
+    client, lines = _unreachable_client(retries=2)
     with pytest.raises(RegistryError):
         client.ping()
     assert len(lookups) == 3

@@ -4,6 +4,7 @@ change (a name without an address) fails at the first attempt."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -20,14 +21,10 @@ def _session(lines: list[str], total: int) -> requests.Session:
     return session
 
 
-def test_a_host_that_does_not_resolve_is_asked_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    lookups: list[str] = []
-
-    def no_such_name(host: str, *_args: object, **_kwargs: object) -> list[object]:
-        lookups.append(host)
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+def test_a_host_that_does_not_resolve_is_asked_once(
+    failing_lookups: Callable[[OSError], list[str]],
+) -> None:
+    lookups = failing_lookups(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
     lines: list[str] = []
     with pytest.raises(requests.ConnectionError):
         _session(lines, 4).get("https://ghes.invalid/api/v3/rate_limit", timeout=5)
@@ -36,15 +33,9 @@ def test_a_host_that_does_not_resolve_is_asked_once(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_timeout_is_retried_and_each_retry_says_so_in_the_one_shape(
-    monkeypatch: pytest.MonkeyPatch,
+    failing_lookups: Callable[[OSError], list[str]],
 ) -> None:
-    attempts: list[str] = []
-
-    def times_out(host: str, *_args: object, **_kwargs: object) -> list[object]:
-        attempts.append(host)
-        raise TimeoutError("timed out")
-
-    monkeypatch.setattr(socket, "getaddrinfo", times_out)
+    attempts = failing_lookups(TimeoutError("timed out"))
     lines: list[str] = []
     with pytest.raises(requests.ConnectionError):
         _session(lines, 2).get("https://ghes.invalid/api/v3/rate_limit", timeout=5)

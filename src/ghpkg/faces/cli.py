@@ -102,9 +102,12 @@ class Face:
     def run(self, raw: RawInputs) -> int:
         """resolve, run the verb, show the result and write the outputs: both faces' runner."""
         from ghpkg.faces import inputs
+        from ghpkg.faces.workspace_git import git_tags
 
         token = self.token
-        settings = inputs.resolve(raw, self.env, token, lambda: git_tags(self.workspace, token))
+        settings = inputs.resolve(
+            raw, self.env, token, lambda: git_tags(self.workspace, self.env, token)
+        )
         self.operation = settings.operation
         try:
             result = execute(settings, self.log)
@@ -150,29 +153,6 @@ class Face:
             if self.as_json and not isinstance(exc, Unfinished):  # its result says it already
                 print(failure_json(self.operation, message, code), flush=True)
             return code
-
-
-def git_tags(workspace: Path, token: Secret | None = None) -> list[str] | None:
-    """`git tag --list` in the workspace, or None where git or the repository is missing.
-
-    git runs without the token's variables: hooks and credential helpers get no token.
-    """
-    import subprocess
-
-    from ghpkg.build_options import clean_environment
-
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(workspace), "tag", "--list"],
-            env=clean_environment(os.environ, token or Secret("")),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.split() if done.returncode == 0 else None
 
 
 def on_sigterm() -> None:

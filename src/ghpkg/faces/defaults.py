@@ -19,10 +19,10 @@ from ghpkg.faces.config_file import (
     repository_config_path,
     user_config_path,
 )
-from ghpkg.faces.git_remote import origin
 from ghpkg.faces.options import BY_NAME
 from ghpkg.faces.readers import RawInputs
 from ghpkg.faces.token_sources import in_actions
+from ghpkg.faces.workspace_git import origin
 from ghpkg.reference import parse_hostname
 
 FIELDS = ("hostname", "isolation", "owner", "repository", "ca_file")

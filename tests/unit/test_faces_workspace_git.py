@@ -1,10 +1,10 @@
-"""`git remote get-url origin` as a GHES location: the URL shapes git accepts."""
+"""The workspace's git: `origin` as a GHES location, in the URL shapes git accepts."""
 
 from __future__ import annotations
 
 import pytest
 
-from ghpkg.faces.git_remote import Remote, parse_remote
+from ghpkg.faces.workspace_git import Remote, parse_remote
 
 
 @pytest.mark.parametrize(

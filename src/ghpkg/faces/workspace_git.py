@@ -1,4 +1,6 @@
-"""The repository's `origin` remote as a GHES location: host, owner and repository."""
+"""What the workspace's git says: its tags (for `latest`) and where `origin` points (host, owner
+and repository, the laptop's defaults). git runs without ghpkg's token or any *TOKEN* variable:
+hooks and credential helpers get no token."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from ghpkg.build_options import clean_environment
+from ghpkg.secret import Secret
 
 # `git@HOST:OWNER/REPO.git`, git's scp-like syntax (no scheme, a colon before the path).
 _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
@@ -47,14 +52,24 @@ def parse_remote(url: str) -> Remote | None:
 
 
 def origin(workspace: Path, env: Mapping[str, str]) -> Remote | None:
-    """`git remote get-url origin` in the workspace, parsed (None: no git, no origin, no match).
+    """`git remote get-url origin`, parsed (None: no git, no origin, no host and owner in it)."""
+    url = _git(workspace, ["remote", "get-url", "origin"], env, Secret(""))
+    return parse_remote(url) if url is not None else None
 
-    git runs without any *TOKEN* variable: hooks and credential helpers get no token.
-    """
+
+def git_tags(workspace: Path, env: Mapping[str, str], token: Secret) -> list[str] | None:
+    """`git tag --list`, or None where git or the repository is missing."""
+    listed = _git(workspace, ["tag", "--list"], env, token)
+    return listed.split() if listed is not None else None
+
+
+def _git(workspace: Path, args: list[str], env: Mapping[str, str], token: Secret) -> str | None:
+    """git's output in the workspace, or None when it fails."""
+    clean = {k: v for k, v in clean_environment(env, token).items() if "TOKEN" not in k}
     try:
         done = subprocess.run(
-            ["git", "-C", str(workspace), "remote", "get-url", "origin"],
-            env={name: value for name, value in env.items() if "TOKEN" not in name},
+            ["git", "-C", str(workspace), *args],
+            env=clean,
             capture_output=True,
             text=True,
             timeout=30,
@@ -62,4 +77,4 @@ def origin(workspace: Path, env: Mapping[str, str]) -> Remote | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return parse_remote(done.stdout) if done.returncode == 0 else None
+    return done.stdout if done.returncode == 0 else None
