@@ -78,7 +78,8 @@ class LoggedRetry(Retry):
             else "no answer"
         )
         if url and "://" not in url and _pool is not None:  # urllib3 hands the path alone
-            url = f"{_pool.scheme}://{_pool.host}{url}"
+            port = f":{_pool.port}" if _pool.port not in (None, 80, 443) else ""
+            url = f"{_pool.scheme}://{_pool.host}{port}{url}"
         where = redact_url(str(url or ""))
         if isinstance(retry, LoggedRetry):
             retry.planned = float(Retry.get_backoff_time(retry))
