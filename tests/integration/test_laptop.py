@@ -195,3 +195,18 @@ def test_a_config_file_ghpkg_cannot_read_is_exit_2_naming_it(
     assert f"error: config file {checkout / '.ghpkg.yml'} has unknown key(s): registry-host" in (
         run.stderr
     )
+
+
+def test_a_repository_s_file_does_not_choose_where_the_token_goes(
+    run_ghpkg: Run, faults: FaultProxy, bed: Testbed, tiny_image: Pushed, tmp_path: Path
+) -> None:
+    """A cloned repository's .ghpkg.yml naming a host is refused before anything is sent."""
+    owner, repository, image = tiny_image.name.split("/")
+    checkout = _git_checkout(tmp_path / "app", "/somewhere/local.git")
+    (checkout / ".ghpkg.yml").write_text(f"hostname: {faults.hostname}\n")
+    env = {"GH_ENTERPRISE_TOKEN": bed.token("readrepo"), "PATH": PATH}
+    flags = ["--owner", owner, "--repository", repository, "--image", image]
+    run = run_ghpkg("versions", *flags, env=env, cwd=checkout)
+    assert run.returncode == 2
+    assert f"error: config file {checkout / '.ghpkg.yml'} names a hostname" in run.stderr
+    assert faults.seen == []

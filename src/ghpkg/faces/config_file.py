@@ -3,10 +3,13 @@
 `$XDG_CONFIG_HOME/ghpkg/config.yml` (else `~/.config/ghpkg/config.yml`) for the user, and a
 repository's `.ghpkg.yml` (found from the working directory up to the repository's root):
 
-    hostname: ghes.example.com
+    hostname: ghes.example.com       # the user's file only
     subdomain-isolation: true
-    ca-file: ~/certs/ghes-ca.pem   # relative paths: from the file's folder
+    ca-file: ~/certs/ghes-ca.pem     # relative paths: from the file's folder
     owner: octo-org
+
+A repository's file names no hostname: where the token goes is the user's choice (a flag, the
+workflow, the origin remote they cloned from, their own file), never a file someone else wrote.
 """
 
 from __future__ import annotations
@@ -54,8 +57,11 @@ def repository_config_path(workspace: Path) -> Path | None:
     return None
 
 
-def read_config(path: Path | None) -> ConfigFile | None:
-    """The file's values (None when there is no file); exit 2 for what ghpkg cannot read."""
+def read_config(path: Path | None, repository: bool = False) -> ConfigFile | None:
+    """The file's values (None when there is no file); exit 2 for what ghpkg cannot read.
+
+    `repository`: a repository's `.ghpkg.yml`, which may not name the hostname.
+    """
     if path is None or not path.is_file():
         return None
     import yaml  # only when a file exists: start-up stays short
@@ -84,6 +90,12 @@ def read_config(path: Path | None) -> ConfigFile | None:
             f"config file {path} has unknown key(s): {', '.join(unknown)}",
             f"a config file holds {', '.join(KEYS)}",
             "remove or rename them",
+        )
+    if repository and "hostname" in document:
+        raise UsageError(
+            f"config file {path} names a hostname",
+            "a repository's file does not choose where your token goes",
+            "drop the line; pass --hostname or put it in ~/.config/ghpkg/config.yml",
         )
     values: dict[str, str] = {}
     for key, value in document.items():

@@ -1,7 +1,8 @@
 """Where the instance and repository come from when the command line does not say.
 
 For each of hostname, subdomain isolation, owner, repository and CA file, the first that has it:
-the flag; the workflow (`GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`); the repository's `.ghpkg.yml`;
+the flag; the workflow (`GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`); the repository's `.ghpkg.yml`
+(never the hostname: `faces.config_file`);
 `git remote get-url origin` (outside GitHub Actions; owner and repository only when its host is
 the target); the user's `config.yml`. `ghpkg config` prints the outcome and each value's source.
 """
@@ -45,7 +46,7 @@ def fill_defaults(
     layers = [
         {name: origin for name, origin in given.items() if raw.given(name)},
         _workflow(env),
-        _file(read_config(repository_config_path(workspace))),
+        _file(read_config(repository_config_path(workspace), repository=True)),
         {"hostname": Origin(remote.host, _GIT)} if remote else {},
         _file(read_config(user_config_path(env))),
     ]

@@ -30,7 +30,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "hostname",
-        "GHES host (default: GITHUB_SERVER_URL, else .ghpkg.yml, git remote origin, "
+        "GHES host (default: GITHUB_SERVER_URL, else git remote origin, else "
         "~/.config/ghpkg/config.yml; see `ghpkg config`)",
         ALL,
         description="GHES host (default: the host of GITHUB_SERVER_URL)",
