@@ -2,9 +2,9 @@
 
 For each of hostname, subdomain isolation, owner, repository and CA file, the first that has it:
 the flag; the workflow (`GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`); the repository's `.ghpkg.yml`
-(never the hostname: `faces.config_file`);
-`git remote get-url origin` (outside GitHub Actions; owner and repository only when its host is
-the target); the user's `config.yml`. `ghpkg config` prints the outcome and each value's source.
+(never the hostname: see `faces.config_file`); `git remote get-url origin` (outside GitHub
+Actions; owner and repository only when its host is the target); the user's `config.yml`.
+`ghpkg config` prints the outcome and each value's source.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def fill_defaults(
 ) -> tuple[RawInputs, dict[str, Origin]]:
     """The options with the instance's and repository's defaults filled in, and their sources."""
     remote = None if in_actions(env) else origin(workspace, env)
-    given = {name: Origin(raw.text(name), str(BY_NAME[name].cli_flag)) for name in FIELDS}
-    layers = [
-        {name: origin for name, origin in given.items() if raw.given(name)},
+    flags = {name: Origin(raw.text(name), str(BY_NAME[name].cli_flag)) for name in FIELDS}
+    layers = [  # most specific first; the remote's layer (3) gains owner and repository below
+        {name: flag for name, flag in flags.items() if raw.given(name)},
         _workflow(env),
         _file(read_config(repository_config_path(workspace), repository=True)),
         {"hostname": Origin(remote.host, _GIT)} if remote else {},
