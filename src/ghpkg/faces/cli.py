@@ -183,8 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ghpkg.faces.defaults import fill_defaults, target_host  # after --help has exited
         from ghpkg.faces.token_sources import find_token
 
-        face.operation, face.output_file = str(args.operation), str(args.output_file or "")
-        face.log.quiet = bool(args.quiet)
+        face.operation = str(args.operation)
+        face.output_file = str(getattr(args, "output_file", "") or "")  # config has none
+        face.log.quiet = bool(getattr(args, "quiet", False))
         raw, origins = fill_defaults(raw, env, face.workspace)
         stdin = sys.stdin if getattr(args, "password_stdin", False) else None  # ref has none
         found = find_token(env, stdin, target_host(raw), ask_gh=face.operation != "ref")

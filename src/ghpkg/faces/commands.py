@@ -102,9 +102,8 @@ COMMANDS = (
     ),
     Command(
         "config",
-        "print the defaults ghpkg would use here and where each comes from (no network): "
-        "flags, GITHUB_SERVER_URL/GITHUB_REPOSITORY, .ghpkg.yml, git remote origin, "
-        "~/.config/ghpkg/config.yml; and which variable or `gh auth token` gives the token",
+        "print the hostname, subdomain isolation, owner, repository and CA file ghpkg would use "
+        "here, each with where it came from, and where the token would come from (no network)",
         (
             "ghpkg config",
             "ghpkg config --hostname ghes.example.com --json",

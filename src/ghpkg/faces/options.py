@@ -33,6 +33,7 @@ OPTIONS: tuple[Option, ...] = (
         "GHES host (default: GITHUB_SERVER_URL, else git remote origin, else "
         "~/.config/ghpkg/config.yml; see `ghpkg config`)",
         ALL,
+        verb_help=(("config", "the GHES host to show the defaults and the token for"),),
         description="GHES host (default: the host of GITHUB_SERVER_URL)",
     ),
     Option(
@@ -243,7 +244,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "output_file",
         "append the outputs as key=value lines to FILE",
-        ALL,
+        ALL - {"config"},
         action_input=None,
         metavar="FILE",
         face=True,
@@ -251,7 +252,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "quiet",
         "print only the result and errors",
-        ALL,
+        ALL - {"config"},
         kind="flag",
         action_input=None,
         face=True,
