@@ -84,9 +84,8 @@ def render_reference(action: dict[str, Any]) -> str:
                 "" if option.kind == "flag" else f" {_metavar(option)}"
             )
             action_input = f"`{option.input_name}`" if option.input_name else "(CLI only)"
-            lines.append(
-                f"| {shown} | {_default(option)} | {action_input} | {_cell(option.help)} |"
-            )
+            what = _cell(option.help_for(command.name))
+            lines.append(f"| {shown} | {_default(option)} | {action_input} | {what} |")
         lines += ["", "Examples:", "", "```sh", *command.examples, "```", ""]
     lines += [
         "## Action inputs",

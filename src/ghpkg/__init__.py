@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from ghpkg.verbs.package_versions import delete, versions
     from ghpkg.verbs.platforms import join
     from ghpkg.verbs.pull import pull
-    from ghpkg.verbs.push import push, ref
+    from ghpkg.verbs.push import push
+    from ghpkg.verbs.ref import ref
     from ghpkg.verbs.serve import run as serve
 
 __version__ = "0.1.0"
@@ -88,7 +89,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "Registry": ("ghpkg.settings", "Registry"),
     "Scope": ("ghpkg.settings", "Scope"),
     "push": ("ghpkg.verbs.push", "push"),
-    "ref": ("ghpkg.verbs.push", "ref"),
+    "ref": ("ghpkg.verbs.ref", "ref"),
     "pull": ("ghpkg.verbs.pull", "pull"),
     "copy": ("ghpkg.verbs.copy", "copy"),
     "join": ("ghpkg.verbs.platforms", "join"),

@@ -23,8 +23,12 @@ def _fields(text: str, what: str, example: str) -> list[tuple[str, str]]:
     """`k=v,k=v` as buildx reads it (CSV, so a value may be quoted); keys lowercased."""
     try:
         cells = next(csv.reader([text]), [])
-    except csv.Error as exc:
-        raise UsageError(f"{what} {text!r} is not valid", str(exc), f"e.g. {example}") from None
+    except csv.Error:
+        raise UsageError(
+            f"{what} {text!r} is not valid",
+            'a field that starts with " must end with " (then a comma or the end)',
+            f"e.g. {example}",
+        ) from None
     pairs = []
     for cell in cells:
         key, sep, value = cell.partition("=")

@@ -19,6 +19,7 @@ from ghpkg.manifest import (
     parse_schema2,
     sha256_digest,
 )
+from ghpkg.progress import size
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.registry.answers import short
@@ -54,7 +55,7 @@ def copy_image(
     copied = skipped = sent = 0
     for blob in each_once((manifest.config, *manifest.layers)):
         if blob.digest not in done and writer.write(_streamed(source, src, blob)):
-            log(f"blob {short(blob.digest)}: copied {blob.size / 1e6:.1f} MB")
+            log(f"blob {short(blob.digest)}: copied {size(blob.size)}")
             copied, sent = copied + 1, sent + blob.size
         else:
             skipped += 1
@@ -68,7 +69,7 @@ def copy_image(
             f"{sha256_digest(served)} instead of {manifest.digest}",
             "another push to the same tag ran at the same time; run the copy again",
         )
-    log(f"{dst}: {copied} blob(s) copied ({sent / 1e6:.1f} MB), {skipped} already there")
+    log(f"{dst}: {copied} blob(s) copied ({size(sent)}), {skipped} already there")
     return CopyResult(manifest.digest, copied, sent, skipped)
 
 

@@ -1,5 +1,9 @@
 """Progress: the engine's push/pull JSON stream as a few readable lines (no flood in a log),
-and on a terminal one bar redrawn in place."""
+and on a terminal one bar redrawn in place; the one way sizes, rates and times are written.
+
+Sizes are decimal, as docker and GitHub write them: kB = 10^3, MB = 10^6, GB = 10^9 bytes.
+Times in seconds as Go and docker write them: `0.6s`, `12.3s`, `2m05s`.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,43 @@ _FINAL = ("Pushed", "Layer already exists", "Already exists", "Pull complete", "
 _REDRAW = 0.2  # seconds between two redraws of a terminal's progress bar
 
 
+def size(count: float) -> str:
+    """Bytes for a reader, decimal units: `812 B`, `42.1 kB`, `3.5 MB`, `1.2 GB`."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{int(count)} B"
+
+
+def part(done: float, total: float) -> str:
+    """Bytes so far of a total, in the total's unit: `12.3/30.7 MB`."""
+    whole = size(total)
+    unit = whole.split()[-1]
+    scale = {"GB": 1e9, "MB": 1e6, "kB": 1e3}.get(unit, 1.0)
+    done_text = f"{done / scale:.1f}" if scale > 1 else f"{int(done)}"
+    return f"{done_text}/{whole}"
+
+
+def duration(seconds: float) -> str:
+    """A time for a reader: `0.6s`, `12.3s`, `2m05s`."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+def rate(count: float, seconds: float) -> str:
+    """A speed: `41.2 MB/s`."""
+    return f"{size(count / max(seconds, 1e-9))}/s"
+
+
 def bar(done: int, total: int, width: int = 24, amount: str = "") -> str:
-    """`[=========>           ]  40% 12.3/30.7 MB` (or the `amount` given instead of the MB)."""
-    part = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
-    filled = int(part * width)
+    """`[=========>           ]  40% 12.3/30.7 MB` (or the `amount` given instead of the bytes)."""
+    share = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
+    filled = int(share * width)
     arrow = ">" if filled < width else ""
     shape = ("=" * filled + arrow).ljust(width)[:width]
-    return f"[{shape}] {part:4.0%} {amount or f'{done / 1e6:.1f}/{total / 1e6:.1f} MB'}"
+    return f"[{shape}] {share:4.0%} {amount or part(done, total)}"
 
 
 class EngineProgress:
@@ -58,8 +92,8 @@ class EngineProgress:
             detail = chunk.get("progressDetail") or {}
             total = detail.get("total") if isinstance(detail, dict) else None
             current = detail.get("current") if isinstance(detail, dict) else None
-            size = f" {current / 1e6:.1f}/{total / 1e6:.1f} MB" if current and total else ""
-            self._log(f"{layer}: {status}{size}")
+            amount = f" {part(current, total)}" if current and total else ""
+            self._log(f"{layer}: {status}{amount}")
             self._last[layer] = now
         self._status[layer] = status
 

@@ -304,7 +304,9 @@ def test_rest_api_and_probe_retry_server_errors(
         run_ghpkg, faults, engine20, bed, tmp_path / "out", image, source, isolation="auto"
     )
     assert_pushed(done, bed, image, tmp_path / "out")
-    assert "REST API GET /api/v3/user: HTTP 502; retry 2/3" in done.stderr
+    assert f"REST API GET https://{faults.hostname}/api/v3/user: HTTP 502; retry 2/3 in " in (
+        done.stderr
+    )
     assert "could not check the token" not in done.stderr
     assert "subdomain isolation on" in done.stderr
 
@@ -322,7 +324,9 @@ def test_a_408_request_timeout_is_retried_by_the_registry_client_api_and_probe(
         run_ghpkg, faults, engine20, bed, tmp_path / "out", image, source, isolation="auto"
     )
     assert_pushed(done, bed, image, tmp_path / "out")
-    assert "REST API GET /api/v3/user: HTTP 408; retry 1/3" in done.stderr
+    assert f"REST API GET https://{faults.hostname}/api/v3/user: HTTP 408; retry 1/3 in " in (
+        done.stderr
+    )
     assert "could not check the token" not in done.stderr
     assert "subdomain isolation on" in done.stderr
     for method, path in (("GET", r"^/v2/$"), ("HEAD", "/blobs/")):

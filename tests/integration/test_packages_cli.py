@@ -208,7 +208,8 @@ def test_push_without_a_version_on_a_tag_ref(
     for tag in ("v1.0.0", "v1.2.3", "v2.0.0-rc.1"):
         subprocess.run([*git, "tag", tag], check=True)
     env = {
-        "GITHUB_TOKEN": bed.token("actions"),
+        # a workflow's GITHUB_TOKEN (ghs_), given as the CLI outside Actions reads one
+        "GHPKG_TOKEN": bed.token("actions"),
         "GITHUB_REPOSITORY": "Octo-Org/Hello-World",
         "GITHUB_SERVER_URL": f"https://{bed.hostname}",
         "GITHUB_REF": "refs/tags/v1.2.3",

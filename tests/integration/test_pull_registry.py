@@ -169,7 +169,7 @@ def test_pull_loads_runs_and_a_second_pull_skips(
         assert result.image_id == published.config_digest
     assert recorder.blobs == [published.config_digest, *published.layer_digests]
     downloads = [line for line in recorder.lines if ": downloading" in line]
-    done = [line for line in recorder.lines if ": done," in line and "MB/s" in line]
+    done = [line for line in recorder.lines if ": done," in line and "B/s)" in line]
     assert len(downloads) == len(done) == len(published.layer_digests)
 
     again = Recorder(registry)

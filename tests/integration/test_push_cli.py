@@ -43,7 +43,8 @@ def workflow_env(
     bed: Testbed, engine: EngineUnderTest, token_name: str = "actions"
 ) -> dict[str, str]:
     return {
-        "GITHUB_TOKEN": bed.token(token_name),
+        # a workflow's GITHUB_TOKEN (ghs_), given as the CLI outside Actions reads one
+        "GHPKG_TOKEN": bed.token(token_name),
         "GITHUB_REPOSITORY": "Octo-Org/Hello-World",
         "GITHUB_SERVER_URL": f"https://{bed.hostname}",
         "GITHUB_ACTOR": "octocat",

@@ -193,7 +193,7 @@ def test_layer_over_the_limit_is_refused_before_any_upload(
                 image_id,
                 _refs(bed, image_name, "1.0"),
                 print,
-                Limits(layer_max=3 << 19),
+                Limits(layer_max=1_500_000),
             )
         assert "layer 2" in str(caught.value)  # the 2 MiB noise layer
         _nothing_stored(bed, f"{OWNER}/{REPOSITORY}/{image_name}")

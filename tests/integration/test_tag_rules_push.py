@@ -30,7 +30,8 @@ RULES = (
 def release_env(bed: Testbed, engine: EngineUnderTest) -> dict[str, str]:
     """A workflow run for the push of git tag v1.4.2."""
     return {
-        "GITHUB_TOKEN": bed.token("actions"),
+        # a workflow's GITHUB_TOKEN (ghs_), given as the CLI outside Actions reads one
+        "GHPKG_TOKEN": bed.token("actions"),
         "GITHUB_REPOSITORY": "Octo-Org/Hello-World",
         "GITHUB_SERVER_URL": f"https://{bed.hostname}",
         "GITHUB_ACTOR": "octocat",

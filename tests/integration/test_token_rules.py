@@ -88,6 +88,7 @@ def test_a_read_only_github_token_is_told_to_add_packages_write_before_building(
     """In a workflow whose `permissions:` give `packages: read`, push stops at the preflight."""
     env = {
         "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": f"https://{bed.hostname}",
         "GITHUB_REPOSITORY": "octo-org/hello-world",
         "GITHUB_TOKEN": bed.token("actions-read"),
         "DOCKER_HOST": engine.base_url,

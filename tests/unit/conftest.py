@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,20 @@ def fake(pki_dir: Path) -> Iterator[Fake]:
     """A scripted registry answering 200 {} until a test says otherwise."""
     with fake_registry(pki_dir, lambda _seen: Answer(200, body=b"{}")) as running:
         yield running
+
+
+@pytest.fixture
+def failing_lookups(monkeypatch: pytest.MonkeyPatch) -> Callable[[OSError], list[str]]:
+    """Make every DNS lookup fail with the error given; returns the names looked up, in order."""
+
+    def install(error: OSError) -> list[str]:
+        lookups: list[str] = []
+
+        def lookup(host: str, *_args: object, **_kwargs: object) -> list[object]:
+            lookups.append(host)
+            raise error
+
+        monkeypatch.setattr(socket, "getaddrinfo", lookup)
+        return lookups
+
+    return install

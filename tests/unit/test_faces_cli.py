@@ -53,8 +53,8 @@ def test_the_json_document_names_the_actions_outputs(capsys: pytest.CaptureFixtu
     ("argv", "words"),
     [
         (["ref", *REF, "--image", "App"], "capitals"),
-        (["frobnicate"], "invalid choice"),
-        (["ref", *REF, "--frobnicate"], "unrecognized arguments"),
+        (["frobnicate"], "has no command 'frobnicate'"),
+        (["ref", *REF, "--frobnicate"], "does not take --frobnicate"),
     ],
 )
 def test_bad_input_with_json_is_exit_2_one_error_line_and_one_document(
@@ -97,13 +97,13 @@ def test_a_run_that_reports_then_fails_shows_its_report_then_one_error_line(
     as_json: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """doctor and migrate raise Unfinished: their checklist or table is out, and exit is 1."""
-    import ghpkg.verbs.push
+    import ghpkg.verbs.ref
     from ghpkg.outputs import Result, Unfinished
 
     def unfinished(*_args: object) -> Result:
         raise Unfinished("2 of 3 checks failed", Result(images=(), lines=("✓ a", "✗ b", "✗ c")))
 
-    monkeypatch.setattr(ghpkg.verbs.push, "ref", unfinished)
+    monkeypatch.setattr(ghpkg.verbs.ref, "ref", unfinished)
     assert cli.main(["ref", *REF] + (["--json"] if as_json else [])) == 1
     captured = capsys.readouterr()
     assert [line for line in captured.err.splitlines() if line.startswith("error:")] == [

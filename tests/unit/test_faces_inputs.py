@@ -85,7 +85,19 @@ def test_token_comes_from_stdin_before_the_environment() -> None:
     env = {"GHPKG_TOKEN": "ghp_env", "GITHUB_TOKEN": "ghs_env"}
     assert inputs.token_from(env, io.StringIO("ghp_stdin\n")).reveal() == "ghp_stdin"
     assert inputs.token_from(env, None).reveal() == "ghp_env"
-    assert inputs.token_from({"GITHUB_TOKEN": "ghs_env"}, None).reveal() == "ghs_env"
+    actions = {"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://ghes.example.com"}
+    assert inputs.token_from({"GITHUB_TOKEN": "ghs_env"} | actions, None).reveal() == "ghs_env"
+
+
+def test_github_token_is_read_only_in_actions_for_the_workflow_s_own_instance() -> None:
+    """On a laptop GITHUB_TOKEN is usually a github.com token: it never goes to a GHES host."""
+    actions = {"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://ghes.example.com"}
+    token = {"GITHUB_TOKEN": "ghs_env", "PATH": ""}
+    assert not inputs.token_from(token, None, "ghes.example.com")
+    assert inputs.token_from(token | actions, None, "ghes.example.com").reveal() == "ghs_env"
+    assert not inputs.token_from(token | actions, None, "other.example.com")
+    enterprise = token | actions | {"GITHUB_ENTERPRISE_TOKEN": "ghp_e"}
+    assert inputs.token_from(enterprise, None, "other.example.com").reveal() == "ghp_e"
 
 
 @pytest.mark.parametrize(
@@ -114,7 +126,7 @@ def test_token_comes_from_stdin_before_the_environment() -> None:
             ["push", "--image", "hello", "--version", "1", "--context", "/nonexistent"],
             "is not a directory",
         ),
-        (["push", "--image", "hello", "--version", "1", "--unknown"], "unrecognized arguments"),
+        (["push", "--image", "hello", "--version", "1", "--unknown"], "does not take --unknown"),
     ],
 )
 def test_bad_input_is_a_usage_error(argv: list[str], words: str) -> None:
@@ -204,8 +216,8 @@ def test_action_reads_sha_tag_keep_and_dry_run() -> None:
         (["delete", "--image", "a", "--keep", "1", "--version", "1"], "not both"),
         (["delete", "--image", "a", "--keep", "0"], "keep '0' is not a whole number from 1"),
         (["delete", "--image", "a", "--keep", "two"], "keep 'two'"),
-        (["versions", "--image", "a", "--version", "1"], "unrecognized arguments"),
-        (["push", "--image", "a", "--source", "x", "--keep", "1"], "unrecognized arguments"),
+        (["versions", "--image", "a", "--version", "1"], "does not take --version"),
+        (["push", "--image", "a", "--source", "x", "--keep", "1"], "does not take --keep"),
     ],
 )
 def test_bad_package_options_are_usage_errors(argv: list[str], words: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from ghpkg.errors import UsageError
 from ghpkg.faces import argv, readers
+from ghpkg.faces.commands import CONFIG
 from ghpkg.faces.input_checks import choice
 from ghpkg.faces.options import (
     BY_NAME,
@@ -138,7 +139,8 @@ def test_version_names_ghpkg_its_libraries_and_python(capsys: pytest.CaptureFixt
 
 
 def test_the_commands_are_the_operations_settings_knows() -> None:
-    assert sorted(command.name for command in COMMANDS) == sorted(Operation.words())
+    names = [command.name for command in COMMANDS if command.name != CONFIG]  # the CLI's own
+    assert sorted(names) == sorted(Operation.words())
 
 
 @pytest.mark.parametrize(
@@ -159,3 +161,25 @@ def test_the_choices_help_shows_are_the_ones_the_checks_take(
         checked_by(value)
     with pytest.raises(UsageError):
         checked_by("frobnicate")
+
+
+@pytest.mark.parametrize(
+    ("flag", "input_name", "value"),
+    [
+        ("--label", "LABELS", "a=1\nb=2"),
+        ("--build-arg", "BUILD-ARGS", "A=1\nB=x,y"),
+        ("--platform", "PLATFORM", "linux/amd64,linux/arm64"),
+        ("--version", "VERSION", "1.0,latest\n2.0"),
+        ("--keep-tags", "KEEP-TAGS", "^v1\n^v2"),
+    ],
+)
+def test_a_list_flag_reads_its_value_as_the_action_reads_its_input(
+    flag: str, input_name: str, value: str
+) -> None:
+    """One reader for lists: newlines (and, for words, commas) split both faces' values alike."""
+    verb = "delete" if flag == "--keep-tags" else "push"
+    raw, _args = argv.parse_cli([verb, flag, value])
+    name = next(o.name for o in OPTIONS if o.cli_flag == flag)
+    action = readers.parse_action({f"INPUT_{input_name}": value, "INPUT_OPERATION": verb})
+    assert raw.items(name) == action.items(name)
+    assert len(raw.items(name)) >= 2

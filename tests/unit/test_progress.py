@@ -9,7 +9,7 @@ import pytest
 
 from ghpkg import progress
 from ghpkg.outputs import Log
-from ghpkg.progress import EngineProgress, bar
+from ghpkg.progress import EngineProgress, bar, duration, part, rate, size
 
 LAYER_A, LAYER_B = "a" * 12, "b" * 12
 
@@ -20,8 +20,8 @@ def chunk(layer: str, status: str, current: int = 0, total: int = 0) -> dict[str
 
 
 def test_the_bar_fills_with_the_bytes_done() -> None:
-    assert bar(0, 100) == "[>                       ]   0% 0.0/0.0 MB"
-    assert bar(50_000_000, 100_000_000).startswith("[============>           ]  50% 50.0/100.0")
+    assert bar(0, 100) == "[>                       ]   0% 0/100 B"
+    assert bar(50_000_000, 100_000_000) == "[============>           ]  50% 50.0/100.0 MB"
     assert bar(7, 7).startswith("[========================] 100%")
     assert "0%" in bar(5, 0)  # no total known yet
     assert bar(3, 12, amount="3/12 images").endswith("  25% 3/12 images")
@@ -82,3 +82,21 @@ def test_without_a_terminal_the_engine_stream_stays_a_few_lines() -> None:
         watch(chunk(LAYER_A, "Pushing", current, 1_000_000))
     watch(chunk(LAYER_A, "Pushed"))
     assert lines == [f"{LAYER_A}: Pushing", f"{LAYER_A}: Pushed"]
+
+
+def test_sizes_are_decimal_and_say_so() -> None:
+    """MB = 10^6 bytes, as docker and GitHub write them; one formatter for every line."""
+    assert [size(n) for n in (812, 42_100, 3_500_000, 5_000_000_000)] == [
+        "812 B",
+        "42.1 kB",
+        "3.5 MB",
+        "5.0 GB",
+    ]
+    assert size(5 * 1024**3) == "5.4 GB"  # 5 GiB is not 5 GB
+    assert part(1_500_000, 2_000_000_000) == "0.0/2.0 GB"
+    assert part(12_300_000, 30_700_000) == "12.3/30.7 MB"
+    assert rate(82_000_000, 2.0) == "41.0 MB/s"
+
+
+def test_times_are_written_one_way() -> None:
+    assert [duration(t) for t in (0.64, 12.34, 125.0)] == ["0.6s", "12.3s", "2m05s"]

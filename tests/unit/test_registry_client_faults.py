@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -384,3 +386,42 @@ def test_a_challenge_for_one_request_does_not_take_push_from_the_uploads_that_sh
     digest = "sha256:" + hashlib.sha256(b"layer").hexdigest()
     client.send_upload("o/r/img", location, iter([b"layer"]), digest=digest)  # a stream: once
     assert [seen.method for seen in fake.seen if not seen.path.startswith("/token")][-1] == "PUT"
+
+
+NO_SUCH_NAME = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+RESOLVER_AWAY = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+
+def _unreachable_client(retries: int) -> tuple[RegistryClient, list[str]]:
+    lines: list[str] = []
+    client = RegistryClient(
+        "docker.ghes.invalid", "octocat", PAT, retries=retries, log=lines.append
+    )
+    client.http.sleep = lambda _s: None
+    return client, lines
+
+
+def test_a_host_that_does_not_resolve_fails_at_once(
+    failing_lookups: Callable[[OSError], list[str]],
+) -> None:
+    """No retry can give a name an address: one lookup, no retry line, one clear error."""
+    lookups = failing_lookups(NO_SUCH_NAME)
+    client, lines = _unreachable_client(retries=4)
+    with pytest.raises(RegistryError) as caught:
+        client.ping()
+    assert lookups == ["docker.ghes.invalid"]
+    assert lines == []
+    assert str(caught.value).startswith("docker.ghes.invalid does not resolve")
+    assert not caught.value.temporary
+
+
+def test_a_lookup_that_may_pass_is_retried(
+    failing_lookups: Callable[[OSError], list[str]],
+) -> None:
+    """EAI_AGAIN (no resolver reachable) may pass: it is retried, one line a retry."""
+    lookups = failing_lookups(RESOLVER_AWAY)
+    client, lines = _unreachable_client(retries=2)
+    with pytest.raises(RegistryError):
+        client.ping()
+    assert len(lookups) == 3
+    assert [line.split("; ")[-1].split(" in ")[0] for line in lines] == ["retry 1/2", "retry 2/2"]

@@ -299,16 +299,16 @@ def test_layer_over_the_limit_is_refused_before_any_upload(engine: FakeEngine) -
     registry = FakeRegistry()
     noise = random.Random(1).randbytes(64 << 10)  # noqa: S311 - test data
     engine.image.layers = [_tar([("small", b"s")]), _tar([("noise", noise)])]
-    with pytest.raises(GhpkgError, match=r"layer 2 .* accepts layers of at most 20\.0 KB"):
-        _push(registry, engine, "app", "1", limits=Limits(layer_max=20 << 10))
+    with pytest.raises(GhpkgError, match=r"layer 2 .* accepts layers of at most 20\.0 kB"):
+        _push(registry, engine, "app", "1", limits=Limits(layer_max=20_000))
     assert registry.events == []
 
 
 def test_big_image_is_warned_about(engine: FakeEngine) -> None:
     lines: list[str] = []
     refs = _refs("app", "1")
-    push_image(FakeRegistry(), engine, "x", refs, lines.append, Limits(image_warn=1024))
-    assert any("warning: the image is" in line and "over 1.0 KB" in line for line in lines)
+    push_image(FakeRegistry(), engine, "x", refs, lines.append, Limits(image_warn=1000))
+    assert any("warning: the image is" in line and "over 1.0 kB" in line for line in lines)
 
 
 @pytest.mark.parametrize("layout", ["docker", "oci"])

@@ -163,7 +163,9 @@ def test_bad_rules_are_usage_errors(argv: list[str], words: str) -> None:
 def test_rules_are_refused_by_other_commands() -> None:
     argv = ["versions", "--hostname", "h", "--owner", "o", "--repository", "r", "--image", "a"]
     assert resolve(parse_cli(argv)[0], {}, PAT).keep_tags == ()
-    with pytest.raises(UsageError, match="unrecognized arguments: --untagged"):
+    with pytest.raises(
+        UsageError, match="does not take --untagged: --untagged is an option of delete"
+    ):
         parse_cli(["versions", "--hostname", "h", "--image", "a", "--untagged"])
 
 

@@ -16,7 +16,7 @@ import requests
 import urllib3.exceptions
 
 from ghpkg.errors import EngineError, GhpkgError
-from ghpkg.registry.errors import backoff_delay, retried
+from ghpkg.registry.errors import backoff_delay, retried, retry_line
 
 T = TypeVar("T")
 
@@ -58,7 +58,7 @@ def again(attempt: Callable[[], T], what: str, retries: int, log: Callable[[str]
 
     def pause(number: int, exc: GhpkgError) -> None:
         delay = backoff_delay(number)
-        log(f"{what}: {exc.cause}; retry {number + 1}/{retries} in {delay:.1f}s")
+        log(retry_line(f"{what}: {exc.cause}", number, retries, delay))
         time.sleep(delay)
 
     return retried(attempt, retries, pause)

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 from ghpkg import __version__
 from ghpkg.errors import UsageError
 from ghpkg.faces.options import COMMANDS, RAW_OPTIONS, Option, for_verb
-from ghpkg.faces.readers import RawInputs, initial
+from ghpkg.faces.readers import RawInputs, Value, initial, list_items
 
 # What `ghpkg --version` reports besides ghpkg: the libraries whose behaviour a report depends on.
 LIBRARIES = (
@@ -22,7 +22,26 @@ LIBRARIES = (
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message, "", f"see `{self.prog} --help`")
+        raise UsageError(*_readable(message), f"see `{self.prog} --help`")
+
+
+def _readable(message: str) -> tuple[str, str]:
+    """argparse's message as what went wrong and why, in the words of ghpkg's other errors."""
+    import difflib
+    import re
+
+    names = [command.name for command in COMMANDS]
+    choice = re.match(r"argument operation: invalid choice: '(.*?)'", message)
+    if choice:
+        near = difflib.get_close_matches(choice[1], names, n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        return f"ghpkg has no command {choice[1]!r}", f"{hint}the commands: {', '.join(names)}"
+    if "required: operation" in message:
+        return "no command given", f"ghpkg COMMAND [options], COMMAND one of {', '.join(names)}"
+    value = re.match(r"argument (--[\w-]+): expected one argument", message)
+    if value:
+        return f"{value[1]} needs a value", ""
+    return message, ""
 
 
 def version_text() -> str:
@@ -73,18 +92,16 @@ def cli_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         for option in for_verb(command.name):
-            _add(sub, option)
+            _add(sub, option, option.help_for(command.name))
     return parser
 
 
-def _add(sub: argparse.ArgumentParser, option: Option) -> None:
+def _add(sub: argparse.ArgumentParser, option: Option, text: str) -> None:
     flag = option.cli_flag
     assert flag is not None  # for_verb gives only options with a flag
-    shown = (
-        f" (default: {option.default})" if option.default and "default" not in option.help else ""
-    )
+    shown = f" (default: {option.default})" if option.default and "default" not in text else ""
     if option.kind == "flag":
-        sub.add_argument(flag, dest=option.name, action="store_true", help=option.help)
+        sub.add_argument(flag, dest=option.name, action="store_true", help=text)
         return
     repeated = option.kind in ("lines", "words")
     sub.add_argument(
@@ -93,12 +110,57 @@ def _add(sub: argparse.ArgumentParser, option: Option) -> None:
         action="append" if repeated else "store",
         default=[] if repeated else option.default,
         metavar=option.placeholder,
-        help=option.help + shown,
+        help=text + shown,
     )
 
 
 def parse_cli(argv: Sequence[str]) -> tuple[RawInputs, argparse.Namespace]:
     """argv -> RawInputs, plus the face's own flags (--password-stdin, --output-file, --json...)."""
-    args = cli_parser().parse_args(list(argv))
-    values = {o.name: getattr(args, o.name, initial(o)) for o in RAW_OPTIONS}
+    args, unknown = cli_parser().parse_known_args(list(argv))
+    if unknown:
+        raise unrecognized(str(args.operation), unknown)
+    values = {o.name: _value(o, getattr(args, o.name, initial(o))) for o in RAW_OPTIONS}
     return RawInputs(**values), args
+
+
+def _value(option: Option, given: Value) -> Value:
+    """A repeated flag's values, each read as the action reads its input (newlines, commas).
+
+    An empty `--version ''` stays, to be refused: on the command line it is a mistake (an unset
+    variable), not "none given".
+    """
+    if isinstance(given, list):
+        return [item for text in given for item in list_items(option, text) or [text]]
+    return given
+
+
+def unrecognized(verb: str, words: Sequence[str]) -> UsageError:
+    """The error for words a command does not take: the nearest option, and where to look."""
+    flags = [word.partition("=")[0] for word in words if word.startswith("-")]
+    hints = [_hint(verb, flag) for flag in flags] or ["a value without its option"]
+    shown = " ".join(flags) if flags else repr(" ".join(words))  # a value may be a secret
+    return UsageError(
+        f"ghpkg {verb} does not take {shown}",
+        "; ".join(hints),
+        f"see `ghpkg {verb} --help`",
+    )
+
+
+def _hint(verb: str, flag: str) -> str:
+    """`did you mean --tag`, or which commands take the flag (or the nearest one)."""
+    import difflib
+
+    if flag in ("--token", "--password"):
+        return (
+            "a token never goes on the command line: pass it with --password-stdin or GHPKG_TOKEN"
+        )
+    takes = {c.name: [str(o.cli_flag) for o in for_verb(c.name)] for c in COMMANDS}
+    everywhere = sorted({f for flags in takes.values() for f in flags})
+    near = difflib.get_close_matches(flag, takes[verb], n=1, cutoff=0.75)
+    if near and flag not in everywhere:
+        return f"did you mean {near[0]}"
+    other = [flag] if flag in everywhere else difflib.get_close_matches(flag, everywhere, 1, 0.75)
+    if not other:
+        return f"{verb} has no option like it"
+    owners = ", ".join(name for name, flags in takes.items() if other[0] in flags)
+    return f"{other[0]} is an option of {owners}, not of {verb}"

@@ -26,13 +26,14 @@ from ghpkg.outputs import (
 from ghpkg.secret import Secret
 
 if TYPE_CHECKING:
+    from ghpkg.faces.defaults import Origin
     from ghpkg.faces.readers import RawInputs
     from ghpkg.settings import Settings
 
 
 _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when that verb runs
     "push": ("push", "push"),
-    "ref": ("push", "ref"),
+    "ref": ("ref", "ref"),
     "pull": ("pull", "pull"),
     "copy": ("copy", "copy"),
     "migrate": ("migrate", "migrate"),
@@ -101,9 +102,12 @@ class Face:
     def run(self, raw: RawInputs) -> int:
         """resolve, run the verb, show the result and write the outputs: both faces' runner."""
         from ghpkg.faces import inputs
+        from ghpkg.faces.workspace_git import git_tags
 
         token = self.token
-        settings = inputs.resolve(raw, self.env, token, lambda: git_tags(self.workspace, token))
+        settings = inputs.resolve(
+            raw, self.env, token, lambda: git_tags(self.workspace, self.env, token)
+        )
         self.operation = settings.operation
         try:
             result = execute(settings, self.log)
@@ -123,6 +127,20 @@ class Face:
                 self.say(inert(line))  # tags and names come from the network
         report(result, settings.operation, self.output_file, self.env, self.log)
 
+    def show_config(self, origins: Mapping[str, Origin], token_source: str) -> int:
+        """`ghpkg config`: each default's value and where it came from; the token's source."""
+        import json
+
+        from ghpkg.faces.defaults import describe, flag_name
+
+        if self.as_json:
+            document = {flag_name(name): vars(origin) for name, origin in origins.items()}
+            print(json.dumps(document | {"token": {"source": token_source}}), flush=True)
+        else:
+            for line in describe(origins, token_source):
+                self.say(line)
+        return 0
+
     def guarded(self, body: Callable[[], int]) -> int:
         """Run the body; a failure becomes one error line (and with --json, a document)."""
         try:
@@ -135,29 +153,6 @@ class Face:
             if self.as_json and not isinstance(exc, Unfinished):  # its result says it already
                 print(failure_json(self.operation, message, code), flush=True)
             return code
-
-
-def git_tags(workspace: Path, token: Secret | None = None) -> list[str] | None:
-    """`git tag --list` in the workspace, or None where git or the repository is missing.
-
-    git runs without the token's variables: hooks and credential helpers get no token.
-    """
-    import subprocess
-
-    from ghpkg.build_options import clean_environment
-
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(workspace), "tag", "--list"],
-            env=clean_environment(os.environ, token or Secret("")),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.split() if done.returncode == 0 else None
 
 
 def on_sigterm() -> None:
@@ -174,7 +169,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ghpkg` console script."""
     on_sigterm()
     from ghpkg.faces import argv as command_line  # not yet inputs: `--help` needs no resolve()
-    from ghpkg.faces.readers import token_from
 
     words = list(sys.argv[1:] if argv is None else argv)
     env = os.environ
@@ -186,10 +180,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> int:
         raw, args = command_line.parse_cli(words)
-        face.operation, face.output_file = str(args.operation), str(args.output_file or "")
-        face.log.quiet = bool(args.quiet)
-        face.token = token_from(env, sys.stdin if args.password_stdin else None)
+        from ghpkg.faces.defaults import fill_defaults, target_host  # after --help has exited
+        from ghpkg.faces.token_sources import find_token
+
+        face.operation = str(args.operation)
+        face.output_file = str(getattr(args, "output_file", "") or "")  # config has none
+        face.log.quiet = bool(getattr(args, "quiet", False))
+        raw, origins = fill_defaults(raw, env, face.workspace)
+        stdin = sys.stdin if getattr(args, "password_stdin", False) else None  # ref has none
+        found = find_token(env, stdin, target_host(raw), ask_gh=face.operation != "ref")
+        face.token = found.token
         face.log.mask(face.token.reveal())
+        if face.operation == "config":
+            return face.show_config(origins, found.source)
         return face.run(raw)
 
     return face.guarded(body)

@@ -101,8 +101,18 @@ COMMANDS = (
         ),
     ),
     Command(
+        "config",
+        "print the hostname, subdomain isolation, owner, repository and CA file ghpkg would use "
+        "here, each with where it came from, and where the token would come from (no network)",
+        (
+            "ghpkg config",
+            "ghpkg config --hostname ghes.example.com --json",
+        ),
+    ),
+    Command(
         "serve",
-        "a registry on 127.0.0.1 in front of the instance's, for any client (no token)",
+        "a registry on 127.0.0.1 in front of the instance's: ghpkg holds the token, so any "
+        "client (docker, crane, skopeo) pulls or pushes there without one",
         (
             "ghpkg serve --listen 127.0.0.1:5050 &",
             "ghpkg serve --allow-push --listen 127.0.0.1:0",
@@ -110,6 +120,7 @@ COMMANDS = (
     ),
 )
 VERBS = tuple(command.name for command in COMMANDS)
+CONFIG = "config"  # not an operation: the command line's own, it prints its defaults
 
 
 def only(*names: str) -> frozenset[str]:
@@ -117,8 +128,8 @@ def only(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-NETWORK = frozenset(VERBS) - {"ref"}  # every verb that goes on the network
-IMAGE = frozenset(VERBS) - {"doctor", "serve", "migrate"}
+NETWORK = frozenset(VERBS) - {"ref", CONFIG}  # every verb that goes on the network
+IMAGE = frozenset(VERBS) - {"doctor", "serve", "migrate", CONFIG}
 BUILD = frozenset({"push"})
 PLATFORMS = frozenset({"push", "join"})  # the verbs that take --platform
 
@@ -139,6 +150,11 @@ class Option:
     metavar: str | None = None
     choices: tuple[str, ...] = ()  # shown in --help and the reference; resolve() checks them
     face: bool = False  # read by the face itself (token, --json), not a RawInputs value
+    verb_help: tuple[tuple[str, str], ...] = ()  # (verb, help) where a verb's help differs
+
+    def help_for(self, verb: str) -> str:
+        """The help this option shows in one verb's --help and section of the reference."""
+        return dict(self.verb_help).get(verb, self.help)
 
     @property
     def cli_flag(self) -> str | None:

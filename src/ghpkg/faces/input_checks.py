@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -10,6 +11,32 @@ from ghpkg.errors import UsageError
 from ghpkg.settings import Choice
 
 C = TypeVar("C", bound=Choice)
+T = TypeVar("T")
+
+
+class Problems:
+    """The UsageErrors of checks that do not depend on each other, to report them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[UsageError] = []
+
+    def check(self, run: Callable[[], T], fallback: T) -> T:
+        """`run()`'s value, or `fallback` after noting its UsageError."""
+        try:
+            return run()
+        except UsageError as exc:
+            self.errors.append(exc)
+            return fallback
+
+    def raise_them(self) -> None:
+        """Raise what was noted: one error as it is, several as one numbered line (exit 2)."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise UsageError(
+                f"{len(self.errors)} options need fixing",
+                " ".join(f"({number}) {error}" for number, error in enumerate(self.errors, 1)),
+            )
 
 
 def engine_elsewhere(docker_host: str) -> bool:

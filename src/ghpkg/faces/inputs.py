@@ -13,11 +13,20 @@ from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
 from ghpkg.faces.build_inputs import check_build_inputs, platforms_input, refuse_build_options
-from ghpkg.faces.input_checks import choice, count, engine_elsewhere, existing_file, pairs, seconds
+from ghpkg.faces.input_checks import (
+    Problems,
+    choice,
+    count,
+    engine_elsewhere,
+    existing_file,
+    pairs,
+    seconds,
+)
 from ghpkg.faces.migrate_inputs import migrate_inputs, skips_repository
-from ghpkg.faces.readers import RawInputs, parse_action, token_from
+from ghpkg.faces.readers import RawInputs, parse_action
 from ghpkg.faces.retention_inputs import retention_inputs
 from ghpkg.faces.tag_inputs import versions_input
+from ghpkg.faces.token_sources import missing_token, token_from
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
 from ghpkg.metadata.git_tags import KnownTags
 from ghpkg.reference import (
@@ -61,32 +70,60 @@ def resolve(
     release tag is the highest and so gets `latest`.
     """
     operation = choice(raw.text("operation"), Operation, "operation")
-    hostname = parse_hostname(raw.text("hostname") or env.get("GITHUB_SERVER_URL", ""))
-    isolation = parse_isolation(raw.text("isolation"))
-    registry = _registry(raw, operation, isolation)
+    found = Problems()  # what is missing or malformed, each on its own: all named at once
+    hostname = found.check(
+        lambda: parse_hostname(raw.text("hostname") or env.get("GITHUB_SERVER_URL", "")), ""
+    )
+    isolation = found.check(lambda: parse_isolation(raw.text("isolation")), None)
+    registry = found.check(lambda: _registry(raw, operation, isolation), None)
     owner_default, _, repo_default = env.get("GITHUB_REPOSITORY", "").partition("/")
     serving = operation is Operation.SERVE  # any repository the token may reach
-    owner = parse_namespace(raw.text("owner") or owner_default, "owner") if not serving else ""
+    owner = (
+        found.check(lambda: parse_namespace(raw.text("owner") or owner_default, "owner"), "")
+        if not serving
+        else ""
+    )
     repository = ""
     if (
         not serving
         and not skips_repository(raw, repo_default)
-        and (registry is Registry.DOCKER or raw.text("repository") or repo_default)
+        and (registry is not Registry.CONTAINER or raw.text("repository") or repo_default)
     ):
-        repository = parse_namespace(raw.text("repository") or repo_default, "repository")
+        repository = found.check(
+            lambda: parse_namespace(raw.text("repository") or repo_default, "repository"), ""
+        )
     image = (
-        parse_image_name(raw.text("image"))
+        found.check(lambda: parse_image_name(raw.text("image")), "")
         if raw.text("image") or operation not in _NO_IMAGE
         else ""
     )
-    listen = _listen(raw, operation)
+    listen = found.check(lambda: _listen(raw, operation), DEFAULT_LISTEN)
+    ca_file = (
+        found.check(lambda: existing_file(raw.text("ca_file"), "CA file (--ca-file)"), None)
+        if raw.text("ca_file")
+        else None
+    )
+    retries = found.check(lambda: count(raw.text("retries")), 0)
+    timeout = found.check(lambda: seconds(raw.text("timeout")), 60.0)
+    none: tuple[tuple[str, str], ...] = ()
+    build_args = found.check(lambda: pairs(raw.items("build_args"), "build-arg"), none)
+    labels = found.check(lambda: pairs(raw.items("labels"), "label"), none)
+    context = Path(raw.text("context") or ".")
+    dockerfile = raw.text("dockerfile") or None
+    building = operation is Operation.PUSH and not raw.text("source")
+    if building:
+        found.check(lambda: check_build_inputs(context, dockerfile), None)
+    else:
+        found.check(lambda: refuse_build_options(raw, operation), None)
+    if not token and operation not in (Operation.REF, Operation.DOCTOR):
+        found.errors.append(missing_token(hostname))
+    found.raise_them()
+    assert registry is not None  # found.raise_them() raised otherwise
+    # What depends on the values above: judged once they are sound, the first problem raised.
     container = registry is Registry.CONTAINER
     versions, version_note = versions_input(raw, operation, env, git_tags, container)
     retention = retention_inputs(raw, operation, registry, versions)
     transport = _transport(raw, versions)
-    ca_file = (
-        existing_file(raw.text("ca_file"), "CA file (--ca-file)") if raw.text("ca_file") else None
-    )
     workflow_repository = env.get("GITHUB_REPOSITORY", "").lower()
     to_owner, to_image = _copy_target(raw, operation, owner, image)
     if serving:
@@ -102,13 +139,6 @@ def resolve(
     migration = migrate_inputs(raw, operation, where, default_cache_dir(env))
     if operation is Operation.COPY:
         _check_token(token, "push", Registry.CONTAINER, (to_owner, ""), workflow_repository)
-    context = Path(raw.text("context") or ".")
-    dockerfile = raw.text("dockerfile") or None
-    building = operation is Operation.PUSH and not raw.text("source")
-    if building:
-        check_build_inputs(context, dockerfile)
-    else:
-        refuse_build_options(raw, operation)
     platforms = platforms_input(raw, operation, versions)
     secrets = parse_secrets(raw.items("secrets"), env)
     build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
@@ -126,12 +156,12 @@ def resolve(
         source=raw.text("source") or None,
         context=context,
         dockerfile=dockerfile,
-        build_args=pairs(raw.items("build_args"), "build-arg"),
-        labels=pairs(raw.items("labels"), "label"),
+        build_args=build_args,
+        labels=labels,
         target=raw.text("target") or None,
         transport=transport,
-        retries=count(raw.text("retries")),
-        timeout=seconds(raw.text("timeout")),
+        retries=retries,
+        timeout=timeout,
         workflow_repository=workflow_repository,
         revision=env.get("GITHUB_SHA", ""),
         docker_host=env.get("DOCKER_HOST") or None,

@@ -30,8 +30,10 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "hostname",
-        "GHES host (default: GITHUB_SERVER_URL)",
+        "GHES host (default: GITHUB_SERVER_URL, else git remote origin, else "
+        "~/.config/ghpkg/config.yml; see `ghpkg config`)",
         ALL,
+        verb_help=(("config", "the GHES host to show the defaults and the token for"),),
         description="GHES host (default: the host of GITHUB_SERVER_URL)",
     ),
     Option(
@@ -66,13 +68,16 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "owner",
-        "owner of the repository (default: from GITHUB_REPOSITORY; lowercased)",
-        ALL,
+        "owner of the repository (default: from GITHUB_REPOSITORY, else .ghpkg.yml, git remote "
+        "origin, ~/.config/ghpkg/config.yml; lowercased)",
+        ALL - {"serve"},  # serve forwards any OWNER/REPOSITORY/IMAGE its clients name
+        description="owner of the repository (default: from GITHUB_REPOSITORY; lowercased)",
     ),
     Option(
         "repository",
-        "repository name (default: from GITHUB_REPOSITORY; lowercased)",
-        ALL,
+        "repository name (default: from GITHUB_REPOSITORY, else git remote origin; lowercased)",
+        ALL - {"serve"},
+        description="repository name (default: from GITHUB_REPOSITORY; lowercased)",
     ),
     Option(
         "image",
@@ -82,8 +87,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "versions",
-        "a tag (repeatable; default: from the git ref, e.g. tag v1.2.3 gives 1.2.3, 1.2, 1, "
-        "latest)",
+        "a tag (repeatable, or comma-separated; default: from the git ref, e.g. tag v1.2.3 gives "
+        "1.2.3, 1.2, 1, latest)",
         IMAGE - {"versions"},
         kind="words",
         flag="--version",
@@ -91,11 +96,41 @@ OPTIONS: tuple[Option, ...] = (
         metavar="TAG",
         description="one or more tags, newline or comma separated (empty: from the git ref, e.g. "
         "tag v1.2.3 gives 1.2.3, 1.2, 1, latest; delete: the tags to delete)",
+        verb_help=(
+            (
+                "pull",
+                "the tag to pull (default: from the git ref, the most specific: tag v1.2.3 "
+                "gives 1.2.3; with --sha-tag, sha-<7 hex digits>)",
+            ),
+            (
+                "delete",
+                "a tag whose version to delete (repeatable, or comma-separated; no default: "
+                "else select with --keep, --older-than or --untagged)",
+            ),
+            (
+                "copy",
+                "a tag to copy (repeatable, or comma-separated; default: from the git ref, e.g. "
+                "tag v1.2.3 gives 1.2.3, 1.2, 1, latest)",
+            ),
+            (
+                "join",
+                "a tag to point at the VERSION-OS-ARCH tags of each --platform (repeatable, or "
+                "comma-separated; default: from the git ref)",
+            ),
+        ),
     ),
     Option(
         "sha_tag",
         "also tag sha-<first 7 hex digits of GITHUB_SHA>",
         only("push", "pull", "ref", "copy"),
+        verb_help=(
+            (
+                "pull",
+                "pull sha-<first 7 hex digits of GITHUB_SHA> (the tag a push with --sha-tag "
+                "added) when no --version is given",
+            ),
+            ("copy", "also copy sha-<first 7 hex digits of GITHUB_SHA>"),
+        ),
         kind="flag",
         description="true: also tag sha-<first 7 hex digits of the commit>",
     ),
@@ -135,8 +170,11 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "password_stdin",
-        "read the token from stdin (else GHPKG_TOKEN, else GITHUB_TOKEN)",
-        ALL,
+        "read the token from stdin (else GHPKG_TOKEN; in GitHub Actions GITHUB_TOKEN, for the "
+        "workflow's own instance; GH_ENTERPRISE_TOKEN, GITHUB_ENTERPRISE_TOKEN; "
+        "`gh auth token --hostname HOST`)",
+        ALL - {"ref"},  # ref sends nothing
+        verb_help=(("config", "say that the token comes from stdin (one line read, never shown)"),),
         kind="flag",
         action_input=None,
         face=True,
@@ -144,15 +182,34 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "username",
         "user name for the registry (default: GITHUB_ACTOR)",
-        ALL,
+        ALL - {"ref", "config"},
         action_default="${{ github.actor }}",
         description="user name for the registry",
     ),
-    Option("ca_file", "PEM file of the instance's private CA", ALL, metavar="PEM"),
+    Option(
+        "ca_file",
+        "PEM file of the instance's private CA",
+        ALL - {"ref"},  # ref opens no connection
+        metavar="PEM",
+        verb_help=(("config", "PEM file of the instance's private CA (shown with its source)"),),
+    ),
     Option(
         "transport",
         "auto, engine or registry",
         only("push", "pull", "doctor"),
+        verb_help=(
+            (
+                "push",
+                "how the image travels: engine (docker push through ghpkg's loopback), registry "
+                "(ghpkg uploads the layers) or auto (by engine version)",
+            ),
+            (
+                "pull",
+                "how the image travels: engine (docker pull through ghpkg's loopback), registry "
+                "(ghpkg downloads, then docker load) or auto (by engine version)",
+            ),
+            ("doctor", "the transport whose path to check: auto, engine or registry"),
+        ),
         default="auto",
         choices=Transport.words(),
     ),
@@ -187,7 +244,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "output_file",
         "append the outputs as key=value lines to FILE",
-        ALL,
+        ALL - {"config"},
         action_input=None,
         metavar="FILE",
         face=True,
@@ -195,7 +252,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "quiet",
         "print only the result and errors",
-        ALL,
+        ALL - {"config"},
         kind="flag",
         action_input=None,
         face=True,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TextIO
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.options import BY_NAME, RAW_OPTIONS, Option
 from ghpkg.reference import split_versions
-from ghpkg.secret import Secret
 
 Value = str | bool | list[str]
 
@@ -38,6 +36,10 @@ class RawInputs:
 
     def __repr__(self) -> str:
         return f"RawInputs({self._values!r})"
+
+    def replaced(self, **changes: Value) -> RawInputs:
+        """A copy with some values changed."""
+        return RawInputs(**(self._values | changes))
 
     def given(self, name: str) -> bool:
         """Whether the option has a value other than its default."""
@@ -76,11 +78,19 @@ def parse_action(env: Mapping[str, str]) -> RawInputs:
 def _value(option: Option, name: str, text: str) -> Value:
     if option.kind == "flag":
         return _flag(text or "false", name)
-    if option.kind == "lines":
-        return [line.strip() for line in text.splitlines() if line.strip()]
+    if option.kind in ("lines", "words"):
+        return list_items(option, text)
+    return text or option.default
+
+
+def list_items(option: Option, text: str) -> list[str]:
+    """A list as both faces read it: `lines` one item a line, `words` split at newlines and commas.
+
+    The action's input and each `--flag VALUE` go through here, so a value means the same in both.
+    """
     if option.kind == "words":
         return split_versions(text)
-    return text or option.default
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _flag(value: str, what: str) -> bool:
@@ -88,10 +98,3 @@ def _flag(value: str, what: str) -> bool:
     if text not in ("true", "false"):
         raise UsageError(f"{what} {value!r} is not true or false", "", f"use {what}: true")
     return text == "true"
-
-
-def token_from(env: Mapping[str, str], stdin: TextIO | None) -> Secret:
-    """The token: stdin when asked for, else GHPKG_TOKEN, else GITHUB_TOKEN."""
-    if stdin is not None:
-        return Secret(stdin.readline())
-    return Secret(env.get("GHPKG_TOKEN") or env.get("GITHUB_TOKEN") or "")

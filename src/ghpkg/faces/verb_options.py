@@ -58,8 +58,9 @@ DELETE_OPTIONS = (
     ),
     Option(
         "dry_run",
-        "only say what would be deleted (migrate: only show the plan)",
+        "only say what would be deleted",
         only("delete", "migrate"),
+        verb_help=(("migrate", "only show the plan: what would be copied, and what clashes"),),
         kind="flag",
         description="delete: true to only say what would be deleted; migrate: true to only "
         "show the plan",
@@ -156,8 +157,15 @@ BUILD_OPTIONS = (
     Option(
         "platform",
         "platform to build, e.g. linux/arm64; several (linux/amd64,linux/arm64): each is pushed "
-        "as VERSION-OS-ARCH too (join: the platforms to join)",
+        "as VERSION-OS-ARCH too",
         PLATFORMS,
+        verb_help=(
+            (
+                "join",
+                "a platform whose VERSION-OS-ARCH tag to join, e.g. linux/arm64 (repeatable, or "
+                "comma-separated)",
+            ),
+        ),
         kind="words",
         metavar="OS/ARCH",
         description="the platform to build, e.g. linux/arm64; several, comma or newline "

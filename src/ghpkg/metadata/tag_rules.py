@@ -164,8 +164,12 @@ def _fields(line: str, what: str) -> list[str]:
     """One CSV record, as metadata-action reads a line (csv-parse: `"` quotes a field)."""
     try:
         rows = list(csv.reader([line], skipinitialspace=False, strict=True))
-    except csv.Error as error:
-        raise UsageError(f"{what} {line!r}: {error}", "a line is comma-separated", "") from None
+    except csv.Error:
+        raise UsageError(
+            f"{what} {line!r} is not valid",
+            'a field that starts with " must end with " (then a comma or the end of the line)',
+            'quote a whole field, e.g. "value=a,b", or drop the quote',
+        ) from None
     return [item for item in rows[0] if item.strip()] if rows else []
 
 

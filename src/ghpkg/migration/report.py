@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 from ghpkg.migration.plan import DONE, ImagePlan
+from ghpkg.progress import size
 
 STATUSES = ("copied", "skipped", "planned", "conflict", "failed")
 
@@ -45,14 +46,6 @@ _WORDS = (
     ("state", "done by an earlier run"),
     ("copy", "to copy"),
 )
-
-
-def size(count: int) -> str:
-    """Bytes for a reader: 812 B, 42.1 kB, 3.5 MB, 1.2 GB."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:.1f} {unit}"
-    return f"{count} B"
 
 
 def link(plan: ImagePlan) -> str:

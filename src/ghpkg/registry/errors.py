@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from ghpkg.errors import GhpkgError, RegistryError
+from ghpkg.progress import duration
 
 T = TypeVar("T")
 
@@ -172,9 +173,35 @@ def connection_cause(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+# A name with no address: asking the resolver again gives the same answer (glibc, musl, macOS,
+# Windows). "Temporary failure in name resolution" (no resolver reachable) may pass: not here.
+_NO_SUCH_NAME = re.compile(
+    r"Name or service not known|No address associated with hostname|Name does not resolve"
+    r"|nodename nor servname provided|getaddrinfo failed",
+    re.IGNORECASE,
+)
+
+
+def unresolvable(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name has no address (no retry changes it)."""
+    return bool(_NO_SUCH_NAME.search(str(exc)))
+
+
+def retry_line(what: str, attempt: int, retries: int, delay: float) -> str:
+    """The one shape of a retry's log line: `WHAT; retry 1/4 in 1.3 s`."""
+    return f"{what}; retry {attempt + 1}/{retries} in {duration(delay)}"
+
+
 def transport_error(host: str, url: str, exc: BaseException) -> RegistryError:
-    """A RegistryError for a failed connection; only TLS trust problems are not temporary."""
+    """A RegistryError for a failed connection: temporary (retried) unless no retry can change
+    it, i.e. a certificate the client refuses or a host name without an address."""
     cause = connection_cause(exc)
+    if unresolvable(exc):
+        return RegistryError(
+            f"{host} does not resolve",
+            f"{cause} ({redact_url(url)})",
+            "check the hostname (--hostname, --subdomain-isolation) and this machine's DNS",
+        )
     if isinstance(exc, requests.exceptions.SSLError):
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:

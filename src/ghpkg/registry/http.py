@@ -14,7 +14,7 @@ import requests
 from ghpkg.errors import RegistryError
 from ghpkg.registry.answers import status_error, web_page
 from ghpkg.registry.credentials import Credentials
-from ghpkg.registry.errors import backoff_delay, retried, transport_error
+from ghpkg.registry.errors import backoff_delay, retried, retry_line, transport_error
 from ghpkg.registry.session import downgrade
 
 CHUNK_SIZE = 1 << 20
@@ -96,7 +96,7 @@ class Http:
         """Wait before the next attempt (Retry-After, else backoff with jitter), saying so."""
         delay = backoff_delay(attempt, retry_after, base=self.backoff_base)
         text = str(exc) if str(exc).startswith(what) else f"{what}: {exc}"
-        self.log(f"{text}; retry {attempt + 1}/{self.retries} in {delay:.1f}s")
+        self.log(retry_line(text, attempt, self.retries, delay))
         self.sleep(delay)
 
     def _send(

@@ -20,12 +20,14 @@ from ghpkg.registry.errors import (
     backoff_delay,
     connection_cause,
     parse_retry_after,
+    retry_line,
     transport_error,
 )
 from ghpkg.registry.session import new_session
 
-# Causes that mean "no server here", not "a server in trouble": the probe moves on at once.
-_ABSENT = ("Name or service not known", "name resolution", "Connection refused", "No address")
+# Causes that mean "no server here", not "a server in trouble": the probe moves on at once (a
+# name without an address is not temporary at all: `transport_error` says so for every client).
+_ABSENT = ("name resolution", "Connection refused")
 _ENABLE_FIX = (
     "ask the site administrator to enable GitHub Packages' Docker registry, "
     "or pass --subdomain-isolation"
@@ -276,6 +278,6 @@ def _get(
             response.close()
             error = RegistryError(f"probe of {url}", f"HTTP {response.status_code}")
             wait = backoff_delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
-        log(f"{error}; retry {attempt + 1}/{retries} in {wait:.1f}s")
+        log(retry_line(str(error), attempt, retries, wait))
         sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover

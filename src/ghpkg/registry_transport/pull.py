@@ -26,7 +26,7 @@ from ghpkg.manifest import (
     parse_schema2,
     sha256_digest,
 )
-from ghpkg.progress import bar
+from ghpkg.progress import bar, duration, rate, size
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.registry_transport.docker_load import docker_archive
@@ -91,7 +91,7 @@ def pull_image(
         log(f"{ref} is already present as {present}; no layers downloaded")
         return PullResult(tag_digest, present, skipped=True)
     total = sum(layer.size for layer in manifest.layers)
-    log(f"pulling {ref}: {len(manifest.layers)} layer(s), {_mb(total)}")
+    log(f"pulling {ref}: {len(manifest.layers)} layer(s), {size(total)}")
     opener = _LayerOpener(registry, ref.path, len(manifest.layers), log, status)
     stream = docker_archive(
         manifest, declared_media_type(raw, content_type), config, opener, str(ref)
@@ -129,7 +129,7 @@ class _LayerOpener:
 
     def __call__(self, index: int, layer: Descriptor) -> Iterator[bytes]:
         label = f"layer {index + 1}/{self._count} {layer.digest.split(':')[-1][:12]}"
-        self._log(f"{label}: downloading {_mb(layer.size)}")
+        self._log(f"{label}: downloading {size(layer.size)}")
         started, drawn = time.monotonic(), 0.0
         received = 0
         for chunk in self._registry.open_blob(self._path, layer.digest, layer.size):
@@ -139,8 +139,8 @@ class _LayerOpener:
                 self._status(f"{label}: {bar(received, layer.size)}")
             yield chunk
         elapsed = max(time.monotonic() - started, 1e-6)
-        rate = layer.size / elapsed / 1e6
-        self._log(f"{label}: done, {_mb(layer.size)} in {elapsed:.1f}s ({rate:.1f} MB/s)")
+        speed = rate(layer.size, elapsed)
+        self._log(f"{label}: done, {size(layer.size)} in {duration(elapsed)} ({speed})")
 
 
 def _check_layers(manifest: Manifest, where: str) -> None:
@@ -221,10 +221,6 @@ def _timestamp(value: object) -> str:
         fraction = fraction.rstrip("0")
         text = f"{whole}.{fraction}Z" if fraction else f"{whole}Z"
     return text
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
 
 
 __all__ = ["PullResult", "pull_image", "same_config"]

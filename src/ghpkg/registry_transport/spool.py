@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghpkg.errors import GhpkgError
+from ghpkg.progress import duration, part, rate, size
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import BlobWriter
 from ghpkg.registry_transport.blobcache import CachedBlob
@@ -28,7 +29,6 @@ from ghpkg.registry_transport.docker_save import LayerEntry, SavedImage
 # then checked by its digest as it is read past; smaller ones are simply compressed.
 GUESS_MIN = 4 << 20
 SPOOL_MARGIN = 16 << 20  # room left beside a layer (gzip's worst case adds ~0.03 %)
-MB = 1e6
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,12 @@ class Throttle:
         now = time.monotonic()
         if now - self.last >= self.every:
             self.last = now
-            self.log(f"{self.label}: {verb} {done / MB:.0f} of {total / MB:.0f} MB")
+            self.log(f"{self.label}: {verb} {part(done, total)}")
 
     def done(self, text: str, amount: int) -> None:
         """Say it is done, with the throughput over `amount` bytes."""
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        self.log(f"{self.label}: {text} in {elapsed:.1f} s ({amount / MB / elapsed:.0f} MB/s)")
+        self.log(f"{self.label}: {text} in {duration(elapsed)} ({rate(amount, elapsed)})")
 
 
 class Spooler:
@@ -121,7 +121,7 @@ class Spooler:
             return LayerBlob(entry.name, name, entry.size, None, None, None)
         path = self._path(entry.size)
         throttle = Throttle(self.log, f"layer {short(name or entry.name)}", self.every)
-        throttle.start(f"copying {entry.size / MB:.1f} MB (already gzip-compressed)")
+        throttle.start(f"copying {size(entry.size)} (already gzip-compressed)")
         digest = hashlib.sha256()
         written = 0
         with path.open("wb") as out:
@@ -137,7 +137,7 @@ class Spooler:
                 "the `docker save` stream was damaged",
                 "run the push again",
             )
-        throttle.done(f"copied {written / MB:.1f} MB", written)
+        throttle.done(f"copied {size(written)}", written)
         return LayerBlob(entry.name, actual, written, None, None, path)
 
     def _read_past(self, entry: LayerEntry) -> LayerBlob:
@@ -155,7 +155,7 @@ class Spooler:
     def _compress(self, entry: LayerEntry, name: str | None) -> LayerBlob:
         path = self._path(entry.size)
         throttle = Throttle(self.log, f"layer {short(name or entry.name)}", self.every)
-        throttle.start(f"compressing {entry.size / MB:.1f} MB")
+        throttle.start(f"compressing {size(entry.size)}")
         diff = hashlib.sha256()
         blob = hashlib.sha256()
         read = 0
@@ -184,18 +184,18 @@ class Spooler:
                 blob.update(member)
                 out.write(member)
                 written = len(member)
-        throttle.done(f"{read / MB:.1f} MB -> {written / MB:.1f} MB", read)
+        throttle.done(f"{size(read)} -> {size(written)}", read)
         diff_id = name if named and name else "sha256:" + diff.hexdigest()
         digest = "sha256:" + blob.hexdigest()
         return LayerBlob(entry.name, digest, written, diff_id, read, path)
 
-    def _path(self, size: int) -> Path:
-        """A new spool file, where a layer of `size` bytes still fits (gzip never grows it much)."""
+    def _path(self, needed: int) -> Path:
+        """A new spool file where a layer of `needed` bytes fits (gzip never grows it much)."""
         free = shutil.disk_usage(self.directory).free
-        if free < size + SPOOL_MARGIN:
+        if free < needed + SPOOL_MARGIN:
             raise GhpkgError(
-                f"no room to spool a {size / MB:.0f} MB layer in {self.directory}",
-                f"{free / MB:.0f} MB free there",
+                f"no room to spool a {size(needed)} layer in {self.directory}",
+                f"{size(free)} free there",
                 "free some space, point TMPDIR at a larger disk, or push with "
                 "--transport engine, which spools nothing",
             )

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from ghpkg.errors import GhpkgError
 from ghpkg.manifest import each_once
+from ghpkg.progress import duration, size
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import Blob, BlobWriter
 from ghpkg.registry_transport.docker_save import ForeignLayer
-from ghpkg.registry_transport.spool import MB, LayerBlob, Throttle
+from ghpkg.registry_transport.spool import LayerBlob, Throttle
 
 UPLOADS = 4
 FOREIGN_RULE = (
@@ -30,6 +31,11 @@ LAYER_RULE = "GitHub Packages' Docker registry accepts layers of at most {limit}
 IMAGE_RULE = "GitHub Packages' Docker registry gives images over {limit} degraded service"
 
 Log = Callable[[str], None]
+
+
+# GitHub states its limits in GB; the bed enforces them in GiB (the larger reading: a layer
+# between the two is the registry's to refuse). Printed as GitHub writes them.
+STATED = {5 * 1024**3: "5 GB", 10 * 1024**3: "10 GB"}
 
 
 @dataclass(frozen=True)
@@ -49,15 +55,15 @@ def check_sizes(blobs: list[LayerBlob], config_size: int, limits: Limits, log: L
         if blob.size > limits.layer_max:
             raise GhpkgError(
                 f"layer {index} ({short(blob.diff_id or blob.digest)}) is "
-                f"{_human(blob.size)} compressed",
-                LAYER_RULE.format(limit=_human(limits.layer_max)),
+                f"{size(blob.size)} compressed",
+                LAYER_RULE.format(limit=_limit(limits.layer_max)),
                 "split the large files over several layers (several COPY/RUN steps) or slim them",
             )
     total = config_size + sum(blob.size for blob in each_once(blobs))
     if total > limits.image_warn:
         log(
-            f"warning: the image is {_human(total)} compressed; "
-            + IMAGE_RULE.format(limit=_human(limits.image_warn))
+            f"warning: the image is {size(total)} compressed; "
+            + IMAGE_RULE.format(limit=_limit(limits.image_warn))
         )
 
 
@@ -129,8 +135,8 @@ class Uploader:
             now = time.monotonic()
             with self._lock:
                 running = [
-                    f"{short(digest)} ({size / MB:.1f} MB, {now - started:.0f} s)"
-                    for digest, (started, size) in self._active.items()
+                    f"{short(digest)} ({size(length)}, {duration(now - started)})"
+                    for digest, (started, length) in self._active.items()
                     if now - started >= self._every
                 ]
             if running:
@@ -153,7 +159,7 @@ class Uploader:
                 "run the push again",
             )
         throttle = Throttle(self.log, f"blob {short(blob.digest)}")
-        throttle.start(f"uploading {blob.size / MB:.1f} MB")
+        throttle.start(f"uploading {size(blob.size)}")
         with self._lock:
             self._active[blob.digest] = (time.monotonic(), blob.size)
         try:
@@ -161,7 +167,7 @@ class Uploader:
         finally:
             with self._lock:
                 self._active.pop(blob.digest, None)
-        throttle.done(f"uploaded {blob.size / MB:.1f} MB", blob.size)
+        throttle.done(f"uploaded {size(blob.size)}", blob.size)
         _drop(blob.spool)
         return blob.size
 
@@ -171,8 +177,6 @@ def _drop(spool: Path | None) -> None:
         spool.unlink(missing_ok=True)
 
 
-def _human(size: int) -> str:
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
+def _limit(value: int) -> str:
+    """A limit as GitHub states it ("5 GB"), else in the one unit of every size."""
+    return STATED.get(value) or size(value)

@@ -1,4 +1,6 @@
-"""Retries for REST API calls: 5xx, 429 and broken connections, with jitter, a cap and a log line.
+"""Retries for REST API calls: 5xx, 429, resets and timeouts, with jitter, a cap and a log line.
+
+What no retry can change (a host name without an address, a refused certificate) fails at once.
 
 `LoggedRetry` serves plain requests (the token check, on every push: no PyGithub to import);
 `GithubLoggedRetry` adds PyGithub's rate-limit handling for the packages API.
@@ -15,7 +17,14 @@ from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
-from ghpkg.registry.errors import MAX_RETRY_AFTER, TEMPORARY_STATUS, redact_url
+from ghpkg.registry.errors import (
+    MAX_RETRY_AFTER,
+    TEMPORARY_STATUS,
+    connection_cause,
+    redact_url,
+    retry_line,
+    unresolvable,
+)
 
 Log = Callable[[str], None]
 
@@ -35,12 +44,17 @@ class LoggedRetry(Retry):
         kwargs.setdefault("raise_on_status", False)
         super().__init__(**kwargs)
         self.log = log
+        self.planned: float | None = None  # the wait the log line announced
 
     def new(self, **kwargs: Any) -> LoggedRetry:
         """A copy with the counters moved on, keeping the log."""
         retry = super().new(**kwargs)
         retry.log = self.log
         return retry
+
+    def get_backoff_time(self) -> float:
+        """The wait before the next attempt: the one the log line announced."""
+        return self.planned if self.planned is not None else float(super().get_backoff_time())
 
     def increment(  # type: ignore[override]
         self,
@@ -52,13 +66,29 @@ class LoggedRetry(Retry):
         _stacktrace: TracebackType | None = None,
     ) -> Retry:
         """Count one failed attempt and say so (raises when the budget is spent)."""
-        if isinstance(error, SSLError) and "EOF" not in str(error) and _pool is not None:
-            raise MaxRetryError(_pool, str(url), error)  # a certificate problem: no retry helps
+        certificate = isinstance(error, SSLError) and "EOF" not in str(error)
+        if (certificate or (error is not None and unresolvable(error))) and _pool is not None:
+            raise MaxRetryError(_pool, str(url), error)  # no retry changes either
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
-        cause = f"HTTP {response.status}" if response is not None else type(error).__name__
-        where = redact_url(str(url or "")) if url and "://" in url else str(url or "")
-        used = len(retry.history)
-        self.log(f"REST API {method} {where}: {cause}; retry {used}/{self.budget}")
+        cause = (
+            f"HTTP {response.status}"
+            if response is not None
+            else connection_cause(error)
+            if error is not None
+            else "no answer"
+        )
+        if url and "://" not in url and _pool is not None:  # urllib3 hands the path alone
+            port = f":{_pool.port}" if _pool.port not in (None, 80, 443) else ""
+            url = f"{_pool.scheme}://{_pool.host}{port}{url}"
+        where = redact_url(str(url or ""))
+        if isinstance(retry, LoggedRetry):
+            retry.planned = float(Retry.get_backoff_time(retry))
+            used = len(retry.history)
+            self.log(
+                retry_line(
+                    f"REST API {method} {where}: {cause}", used - 1, self.budget, retry.planned
+                )
+            )
         return retry
 
     @property

@@ -13,7 +13,7 @@ from ghpkg.migration.plan import ImagePlan, TagPlan, bytes_to_send, name_clashes
 from ghpkg.migration.run import Mounts, copy_tags, inspect, run_all
 from ghpkg.migration.state import MigrationState
 from ghpkg.outputs import Log, Result, Unfinished
-from ghpkg.progress import bar
+from ghpkg.progress import bar, size
 from ghpkg.reference import container_host
 from ghpkg.registry import RegistryClient
 from ghpkg.rest import auth
@@ -58,11 +58,11 @@ def migrate(settings: Settings, log: Log) -> Result:
         )
         for plan in plans:
             log.info(f"{plan.status}: {_line(plan, target)}")
-        blobs, size = bytes_to_send(plans)
+        blobs, total = bytes_to_send(plans)
         pending = [plan for plan in work if not plan.problem and plan.pending()]
         tags = sum(len(plan.pending()) for plan in pending)
         log.info(f"To copy: {len(pending)} image(s), {tags} tag(s), {blobs} blob(s), "
-                 f"{report.size(size)} at most")  # fmt: skip
+                 f"{size(total)} at most")  # fmt: skip
     peak = 0
     if pending and not settings.dry_run:
         peak = _copy(settings, hosts, pending, state, log, stop)
@@ -70,7 +70,7 @@ def migrate(settings: Settings, log: Log) -> Result:
     counts = {status: sum(p.status == status for p in plans) for status in report.STATUSES}
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "none found"
     log.info(f"Migrate {_scope(settings)}: {len(plans)} image(s): {summary}; "
-             f"{report.size(sent)} sent, at most {peak} image(s) at once")  # fmt: skip
+             f"{size(sent)} sent, at most {peak} image(s) at once")  # fmt: skip
     moved = [p for p in plans if p.status in ("copied", "skipped")]
     result = Result(
         images=tuple(f"{target}/{plan.destination}" for plan in moved),

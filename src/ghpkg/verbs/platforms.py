@@ -22,7 +22,8 @@ from ghpkg.verbs.connect import connect, prepare
 
 def push_platforms(settings: Settings, log: Log) -> Result:
     """Build each platform, push it under its platform tags, then join them (unless told not)."""
-    from ghpkg.verbs.push import PushResult, build_labels, build_source, verify  # push imports us
+    from ghpkg.verbs.push import build_labels, build_source, verify  # push imports us
+    from ghpkg.verbs.ref import PushResult
 
     connected = prepare(settings, log, "push")
     registry, refs, engine = connected.registry, connected.refs, connected.engine

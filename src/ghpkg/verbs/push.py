@@ -1,48 +1,20 @@
-"""`ghpkg push` and `ghpkg ref`: build or take an image, push every version, read them back."""
+"""`ghpkg push`: build or take an image, push every version, read them back."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ghpkg.engine import Engine
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.metadata.oci_labels import Repository, oci_labels
-from ghpkg.metadata.outputs import metadata_outputs
 from ghpkg.outputs import Log, Result
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.settings import Registry, Settings
 from ghpkg.verbs.connect import Connected, prepare
-
-
-@dataclass(frozen=True)
-class PushResult(Result):
-    """A push's or ref's Result, plus docker/metadata-action's `tags`, `labels` and `json`."""
-
-    labels: Mapping[str, str] = field(default_factory=dict)  # those ghpkg put on a build
-
-    def outputs(self) -> dict[str, str]:
-        """The outputs by name, as action.yml declares them."""
-        names = [image.rpartition(":")[2] for image in self.images]
-        return super().outputs() | metadata_outputs(self.images, names, self.labels)
-
-
-def ref(settings: Settings, log: Log) -> Result:
-    """The full references, computed without any network call."""
-    isolation = settings.isolation
-    if isolation is None:
-        if settings.registry is Registry.DOCKER:
-            log.info("subdomain isolation 'auto' needs a probe; `ref` assumes it is on")
-        isolation = True
-    refs = settings.references(isolation)
-    return PushResult(
-        images=tuple(str(r) for r in refs),
-        registry=refs[0].registry,
-        package_url=settings.package_url,
-    )
+from ghpkg.verbs.ref import PushResult
 
 
 def push(settings: Settings, log: Log) -> Result:

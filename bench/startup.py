@@ -1,0 +1,88 @@
+"""Start-up of the commands that need no engine and no network: `ghpkg --help`, `--version`,
+`push --help` and `ref`, wall time of each run and the median (default 7 runs), and `python -c
+pass` for the interpreter's own start-up here.
+
+    python3 bench/startup.py --tree before=/work/main/src --tree after=src --out results/X.json
+
+Each `--tree` is a ghpkg source folder (PYTHONPATH); the trees take turns, run by run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import timing
+
+REF = ["ref", "--hostname", "ghes.example.com", "--subdomain-isolation", "true"]
+REF += ["--owner", "octo-org", "--repository", "hello-world", "--image", "app", "--version", "1"]
+COMMANDS = {
+    "ghpkg --help": ["--help"],
+    "ghpkg --version": ["--version"],
+    "ghpkg push --help": ["push", "--help"],
+    "ghpkg ref": REF,
+}
+
+
+def measure(trees: dict[str, Path], runs: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every tree's wall times and median per command, `python -m ghpkg` with PYTHONPATH=src;
+    the trees take turns within each run, so a change in the machine's load hits them alike."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GHPKG_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # both trees start from compiled bytecode
+    for src in trees.values():  # a run not counted: writes each tree's __pycache__
+        for args in COMMANDS.values():
+            timing.run([sys.executable, "-m", "ghpkg", *args], env | {"PYTHONPATH": str(src)})
+    walls: dict[str, dict[str, list[float]]] = {
+        label: {name: [] for name in [*COMMANDS, "python -c pass"]} for label in trees
+    }
+    for _ in range(runs):
+        for label, src in trees.items():
+            tree_env = env | {"PYTHONPATH": str(src)}
+            for name, args in COMMANDS.items():
+                child = timing.run([sys.executable, "-m", "ghpkg", *args], tree_env)
+                assert child.exit_code == 0, child.stderr
+                walls[label][name].append(round(child.wall_s, 4))
+            idle = timing.run([sys.executable, "-c", "pass"], tree_env)
+            walls[label]["python -c pass"].append(round(idle.wall_s, 4))
+    return {
+        label: {name: {"runs_s": t, "median_s": timing.median(t)} for name, t in times.items()}
+        for label, times in walls.items()
+    }
+
+
+def main() -> int:
+    """Measure and write the JSON document."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--tree",
+        action="append",
+        required=True,
+        metavar="LABEL=SRC",
+        help="a ghpkg src/ folder to time and its label, e.g. before-5b1a5fe=/work/main/src",
+    )
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    trees = {label: Path(src) for label, _, src in (t.partition("=") for t in args.tree)}
+    document: dict[str, Any] = {
+        "python": platform.python_version(),
+        "load_1min": os.getloadavg()[0],
+        "trees": {label: str(src) for label, src in trees.items()},
+        "commands": measure(trees, args.runs),
+    }
+    args.out.write_text(json.dumps(document, indent=2) + "\n")
+    for label, commands in document["commands"].items():
+        for name, result in commands.items():
+            print(f"{label}: {name}: median {result['median_s']:.3f}s of {args.runs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
