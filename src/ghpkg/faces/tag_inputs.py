@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -85,11 +86,18 @@ def tags_from_rules(
 
 
 def tag_context(env: Mapping[str, str], now: datetime) -> TagContext:
-    """GITHUB_EVENT_NAME, _REF, _SHA, _BASE_REF and what the event payload adds."""
+    """GITHUB_EVENT_NAME, _REF, _SHA, _BASE_REF and what the event payload adds.
+
+    DOCKER_METADATA_PR_HEAD_SHA=true on a pull request: the pull request's head commit instead
+    of the merge commit GitHub made (metadata-action's variable, with its meaning).
+    """
     git = GitRef.from_env(env)
     payload = _payload(env.get("GITHUB_EVENT_PATH", ""))
     number = payload.get("number")
     ctx = TagContext.from_git_ref(git, now, str(number) if isinstance(number, int) else "")
+    head = _pr_head_sha(payload) if "pull_request" in ctx.event else ""
+    if "true" in env.get("DOCKER_METADATA_PR_HEAD_SHA", "").lower() and head:
+        ctx = replace(ctx, sha=head)
     repository = payload.get("repository")
     default = repository.get("default_branch") if isinstance(repository, dict) else None
     base = env.get("GITHUB_BASE_REF", "").strip() or _text(payload.get("base_ref"))
@@ -113,6 +121,13 @@ def _payload(path: str) -> dict[str, object]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _pr_head_sha(payload: Mapping[str, object]) -> str:
+    """The payload's pull_request.head.sha, or "" when it has none."""
+    pull_request = payload.get("pull_request")
+    head = pull_request.get("head") if isinstance(pull_request, dict) else None
+    return _text(head.get("sha")) if isinstance(head, dict) else ""
 
 
 def _commit_date(payload: Mapping[str, object], sha: str) -> datetime | None:
