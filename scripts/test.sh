@@ -7,7 +7,7 @@ export GHPKG_ENGINES="${GHPKG_ENGINES:-all}"
 bash scripts/bootstrap.sh --engines $(echo "$GHPKG_ENGINES" | tr ',' ' ')
 echo "== ruff";  ruff check --no-cache .; ruff format --check .
 echo "== mypy";  mypy
-echo "== action";  zizmor --offline --quiet action.yml; check-jsonschema --builtin-schema vendor.github-actions action.yml
+echo "== action";  zizmor --offline --quiet action.yml */action.yml; check-jsonschema --builtin-schema vendor.github-actions action.yml */action.yml
 echo "== workflows";  zizmor --offline --quiet .github/workflows/*.yml examples/*.yml; check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/*.yml
 echo "== pytest (engines: $GHPKG_ENGINES)"
 status=0
