@@ -117,7 +117,7 @@ def parse_rule(line: str) -> Rule:
         known = " ".join(sorted(_COMMON | _KEYS[kind]))
         raise _bad(line, f"type={kind} has no attribute {unknown[0]!r}", f"it takes {known}")
     if kind in _REQUIRED and _REQUIRED[kind] not in attrs:
-        raise _bad(line, f"type={kind} needs {_REQUIRED[kind]}=", "see the README's rule table")
+        raise _bad(line, f"type={kind} needs {_REQUIRED[kind]}=", "see docs/tags.md's rule table")
     if kind == "ref" and attrs["event"] == "pr":
         attrs.setdefault("prefix", "pr-")
     for name, default in _DEFAULTS.get(kind, {}).items():
