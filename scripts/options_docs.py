@@ -78,7 +78,7 @@ def _cell(text: str) -> str:
 
 def _cli_default(option: Option) -> str:
     if option.kind == "flag":
-        return "off"
+        return "on" if option.default == "true" else "off"
     return f"`{option.default}`" if option.default else ""
 
 
@@ -96,6 +96,8 @@ def render_reference(actions: list[dict[str, Any]]) -> str:
             shown = f"`{option.cli_flag}`" + (
                 "" if option.kind == "flag" else f" {_metavar(option)}"
             )
+            if option.kind == "flag" and option.default == "true":
+                shown = f"`--no-{str(option.cli_flag).removeprefix('--')}` (on: {shown})"
             action_input = f"`{option.input_name}`" if option.input_name else "(CLI only)"
             lines.append(
                 f"| {shown} | {_cli_default(option)} | {action_input} | {_cell(option.help)} |"

@@ -84,7 +84,9 @@ def _add(sub: argparse.ArgumentParser, option: Option) -> None:
         f" (default: {option.default})" if option.default and "default" not in option.help else ""
     )
     if option.kind == "flag":
-        sub.add_argument(flag, dest=option.name, action="store_true", help=option.help)
+        on = option.default == "true"  # on unless --no-FLAG, e.g. --push/--no-push
+        action = argparse.BooleanOptionalAction if on else "store_true"
+        sub.add_argument(flag, dest=option.name, action=action, default=on, help=option.help)
         return
     repeated = option.kind in ("lines", "words")
     sub.add_argument(

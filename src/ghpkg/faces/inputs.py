@@ -12,12 +12,18 @@ from pathlib import Path
 from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
-from ghpkg.faces.build_inputs import check_build_inputs, platforms_input, refuse_build_options
+from ghpkg.faces.build_inputs import (
+    check_build_inputs,
+    dockerfile_input,
+    platforms_input,
+    refuse_build_options,
+    secret_items,
+)
 from ghpkg.faces.input_checks import choice, count, engine_elsewhere, existing_file, pairs, seconds
 from ghpkg.faces.migrate_inputs import migrate_inputs, skips_repository
 from ghpkg.faces.readers import RawInputs, parse_action, token_from
 from ghpkg.faces.retention_inputs import retention_inputs
-from ghpkg.faces.tag_inputs import versions_input
+from ghpkg.faces.tag_inputs import image_names, versions_input
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
 from ghpkg.metadata.git_tags import KnownTags
 from ghpkg.reference import (
@@ -81,7 +87,8 @@ def resolve(
     )
     listen = _listen(raw, operation)
     container = registry is Registry.CONTAINER
-    versions, version_note = versions_input(raw, operation, env, git_tags, container)
+    names = image_names(hostname, isolation, container, (owner, repository, image))
+    versions, version_note = versions_input(raw, operation, env, git_tags, container, names)
     retention = retention_inputs(raw, operation, registry, versions)
     transport = _transport(raw, versions)
     ca_file = (
@@ -91,7 +98,9 @@ def resolve(
     to_owner, to_image = _copy_target(raw, operation, owner, image)
     if serving:
         auth.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
-    elif operation not in (Operation.REF, Operation.DOCTOR):  # doctor reports a bad token
+    elif operation not in (Operation.REF, Operation.DOCTOR) and (
+        operation is not Operation.PUSH or raw.flag("push")  # a build only sends nothing
+    ):  # doctor reports a bad token
         action = {"join": "push", "migrate": "pull"}.get(operation, operation)
         if operation is Operation.DELETE and raw.flag("dry_run"):
             action = "versions"  # a plan deletes nothing: reading the versions is enough
@@ -103,14 +112,14 @@ def resolve(
     if operation is Operation.COPY:
         _check_token(token, "push", Registry.CONTAINER, (to_owner, ""), workflow_repository)
     context = Path(raw.text("context") or ".")
-    dockerfile = raw.text("dockerfile") or None
+    dockerfile = dockerfile_input(raw)
     building = operation is Operation.PUSH and not raw.text("source")
     if building:
         check_build_inputs(context, dockerfile)
     else:
         refuse_build_options(raw, operation)
     platforms = platforms_input(raw, operation, versions)
-    secrets = parse_secrets(raw.items("secrets"), env)
+    secrets = parse_secrets(secret_items(raw), env)
     build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
     return Settings(
         operation=operation,
@@ -156,6 +165,8 @@ def resolve(
         platform_tags=raw.flag("platform_tags"),
         no_cache=raw.flag("no_cache"),
         pull=raw.flag("pull"),
+        push=raw.flag("push"),
+        load=raw.flag("load"),
         scope=migration.scope,
         name_map=migration.name_map,
         jobs=migration.jobs,
@@ -181,7 +192,26 @@ def _registry(raw: RawInputs, operation: Operation, isolation: bool | None) -> R
     if operation in (Operation.COPY, Operation.MIGRATE):
         parse_registry("container", isolation)  # the destination needs subdomain isolation
         return Registry.DOCKER
-    return Registry(parse_registry(raw.text("registry"), isolation))
+    return Registry(parse_registry(_package_type(raw), isolation))
+
+
+def _package_type(raw: RawInputs) -> str:
+    """--package-type, or its older name --registry, which never names a host (login-action's)."""
+    new, old = raw.text("package_type").strip(), raw.text("registry").strip()
+    if old and old.lower() not in Registry.words():
+        raise UsageError(
+            f"registry {old!r} is not docker or container",
+            "ghpkg's registry (now package-type) picks one of the instance's two registries; "
+            "it is not a host, as docker/login-action's registry is",
+            "set hostname to the instance's host, and package-type to docker or container",
+        )
+    if new and old and new.lower() != old.lower():
+        raise UsageError(
+            f"package-type {new} and registry {old} disagree",
+            "registry is package-type's older name",
+            "drop registry",
+        )
+    return new or old
 
 
 def _transport(raw: RawInputs, versions: tuple[str, ...]) -> Transport:

@@ -44,13 +44,23 @@ OPTIONS: tuple[Option, ...] = (
         choices=ISOLATION_CHOICES,
     ),
     Option(
-        "registry",
-        "docker (the Docker registry) or container (the Container registry)",
+        "package_type",
+        "docker (the Docker registry) or container (the Container registry), as GitHub's "
+        "package_type",
         only("push", "pull", "ref", "join", "versions", "delete"),
-        default="docker",
         choices=Registry.words(),
         description="docker (the Docker registry, default) or container (the Container "
-        "registry: containers.HOSTNAME/OWNER/IMAGE_NAME, needs subdomain isolation)",
+        "registry: containers.HOSTNAME/OWNER/IMAGE_NAME, needs subdomain isolation), as "
+        "GitHub's package_type",
+    ),
+    Option(
+        "registry",
+        "the older name of --package-type (docker or container; never a host: that is "
+        "--hostname)",
+        only("push", "pull", "ref", "join", "versions", "delete"),
+        metavar="docker|container",
+        description="the older name of package-type: docker or container (never a host, as "
+        "login-action's registry is: the host is hostname)",
     ),
     Option(
         "to_owner",
