@@ -310,3 +310,19 @@ def test_bad_build_push_action_inputs_are_usage_errors(
 ) -> None:
     with pytest.raises(UsageError, match=words):
         push(context, *extra)
+
+
+def test_annotations_go_on_a_multi_platform_container_index_and_nowhere_else(
+    context: Path,
+) -> None:
+    several = ["--platforms", "linux/amd64,linux/arm64", "--package-type", "container"]
+    settings = push(context, *several, "--annotation", "index:org.example.team=web")
+    assert settings.annotations == (("org.example.team", "web"),)
+    url = "org.opencontainers.image.url=https://ghes.example.com/x"
+    assert push(context, *several, "--annotation", url).annotations == (
+        ("org.opencontainers.image.url", "https://ghes.example.com/x"),
+    )
+    with pytest.raises(UsageError, match="need a multi-platform push to the Container registry"):
+        push(context, "--annotation", "a=b")
+    with pytest.raises(UsageError, match="is for the manifest level"):
+        push(context, *several, "--annotation", "manifest:a=b")

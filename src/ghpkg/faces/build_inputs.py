@@ -39,6 +39,35 @@ def secret_items(raw: RawInputs) -> list[str]:
     return items
 
 
+def annotations_input(
+    raw: RawInputs, container: bool, platforms: tuple[Platform, ...]
+) -> tuple[tuple[str, str], ...]:
+    """build-push-action's annotations, where the manifest stored can hold them: the OCI index
+    of a multi-platform push to the Container registry (buildx's `index:` level, or none)."""
+    found = []
+    for line in raw.items("annotations"):
+        key, eq, value = line.partition("=")
+        level, colon, name = key.partition(":")
+        if colon and level != "index":
+            raise UsageError(
+                f"annotation {line!r} is for the {level} level",
+                "ghpkg annotates only the OCI index it makes; images go as they were built",
+                f"write index:{name}={value} or {name}={value}",
+            )
+        name = name if colon else key
+        if not eq or not name.strip():
+            raise UsageError(f"annotation {line!r} is not KEY=VALUE", "", "e.g. key=value")
+        found.append((name.strip(), value.strip()))
+    if found and not (container and len(platforms) > 1):
+        raise UsageError(
+            "annotations need a multi-platform push to the Container registry",
+            "they go on its OCI index; the Docker registry stores schema-2 manifests, which "
+            "hold none, and a single image is stored as it was built",
+            "use labels, or push several --platforms with --package-type container",
+        )
+    return tuple(found)
+
+
 def check_build_inputs(context: Path, dockerfile: str | None) -> None:
     """push builds: the context is a directory and the Dockerfile is in it."""
     if not context.is_dir():
@@ -67,6 +96,7 @@ def refuse_build_options(raw: RawInputs, operation: Operation) -> None:
             ("secret-env", raw.items("secret_envs")),
             ("secret-file", raw.items("secret_files")),
             ("file", raw.text("file")),
+            ("annotation", raw.items("annotations")),
             ("cache-from", raw.items("cache_from")),
             ("cache-to", raw.items("cache_to")),
             ("platform", _platforms(raw) if operation is not Operation.JOIN else []),

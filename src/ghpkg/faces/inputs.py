@@ -13,6 +13,7 @@ from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
 from ghpkg.faces.build_inputs import (
+    annotations_input,
     check_build_inputs,
     dockerfile_input,
     platforms_input,
@@ -119,6 +120,7 @@ def resolve(
     else:
         refuse_build_options(raw, operation)
     platforms = platforms_input(raw, operation, versions)
+    annotations = annotations_input(raw, container, platforms) if building else ()
     secrets = parse_secrets(secret_items(raw), env)
     build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
     return Settings(
@@ -167,6 +169,7 @@ def resolve(
         pull=raw.flag("pull"),
         push=raw.flag("push"),
         load=raw.flag("load"),
+        annotations=annotations,
         scope=migration.scope,
         name_map=migration.name_map,
         jobs=migration.jobs,

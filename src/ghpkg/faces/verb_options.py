@@ -155,6 +155,18 @@ BUILD_OPTIONS = (
         metavar="KEY=VALUE",
         description="KEY=VALUE image labels, one a line",
     ),
+    Option(
+        "annotations",
+        "KEY=VALUE (or index:KEY=VALUE) annotation of the OCI index a multi-platform push "
+        "makes on the Container registry (repeatable; build-push-action's annotations)",
+        BUILD,
+        kind="lines",
+        flag="--annotation",
+        metavar="KEY=VALUE",
+        description="KEY=VALUE (or index:KEY=VALUE) annotations, one a line, as "
+        "build-push-action's: on the OCI index a multi-platform push makes on the Container "
+        "registry, the one manifest here that holds them",
+    ),
     Option("target", "build stage to stop at", BUILD, metavar="STAGE"),
     Option(
         "secrets",
