@@ -55,8 +55,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "registry",
-        "the older name of --package-type (docker or container; never a host: that is "
-        "--hostname)",
+        "the older name of --package-type (docker or container; never a host: that is --hostname)",
         only("push", "pull", "ref", "join", "versions", "delete"),
         metavar="docker|container",
         description="the older name of package-type: docker or container (never a host, as "
