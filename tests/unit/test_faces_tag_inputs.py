@@ -200,3 +200,23 @@ def test_the_flat_layout_refuses_the_isolated_name() -> None:
             "--tag",
             "docker.ghes.example.com/octo-org/octo-app/app:1",
         )
+
+
+def test_pr_head_sha_names_the_head_commit_in_the_sha_tag_and_the_revision_label(
+    tmp_path: Path,
+) -> None:
+    head = "3370e228f2209994d57af4427fe64e71bb79ac96"  # metadata-action's pull_request fixture
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps({"number": 15, "pull_request": {"head": {"sha": head}}}))
+    workflow = env("refs/pull/15/merge", "pull_request", GITHUB_EVENT_PATH=str(path))
+    workflow |= {"GITHUB_SERVER_URL": "https://ghes.example.com", "GITHUB_REPOSITORY": "o/r"}
+    raw = parse_action({**workflow, "INPUT_OPERATION": "ref", "INPUT_IMAGE": "app"})
+    raw_rules = parse_action(
+        {**workflow, "INPUT_OPERATION": "ref", "INPUT_IMAGE": "app", "INPUT_TAGS": "type=sha"}
+    )
+    merge = inputs.resolve(raw_rules, workflow, Secret(""))
+    assert (merge.versions, merge.revision) == ((f"sha-{SHA[:7]}",), SHA)
+    workflow["DOCKER_METADATA_PR_HEAD_SHA"] = "true"
+    settings = inputs.resolve(raw_rules, workflow, Secret(""))
+    assert (settings.versions, settings.revision) == ((f"sha-{head[:7]}",), head)
+    assert inputs.resolve(raw, workflow, Secret("")).revision == head

@@ -24,7 +24,7 @@ from ghpkg.faces.input_checks import choice, count, engine_elsewhere, existing_f
 from ghpkg.faces.migrate_inputs import migrate_inputs, skips_repository
 from ghpkg.faces.readers import RawInputs, parse_action, token_from
 from ghpkg.faces.retention_inputs import retention_inputs
-from ghpkg.faces.tag_inputs import image_names, versions_input
+from ghpkg.faces.tag_inputs import image_names, revision, versions_input
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
 from ghpkg.metadata.git_tags import KnownTags
 from ghpkg.reference import (
@@ -144,7 +144,7 @@ def resolve(
         retries=count(raw.text("retries")),
         timeout=seconds(raw.text("timeout")),
         workflow_repository=workflow_repository,
-        revision=env.get("GITHUB_SHA", ""),
+        revision=revision(env),
         docker_host=env.get("DOCKER_HOST") or None,
         engine_elsewhere=engine_elsewhere(env.get("DOCKER_HOST", "")),
         cache_dir=default_cache_dir(env),

@@ -160,9 +160,7 @@ def tag_context(env: Mapping[str, str], now: datetime) -> TagContext:
     payload = _payload(env.get("GITHUB_EVENT_PATH", ""))
     number = payload.get("number")
     ctx = TagContext.from_git_ref(git, now, str(number) if isinstance(number, int) else "")
-    head = _pr_head_sha(payload) if "pull_request" in ctx.event else ""
-    if "true" in env.get("DOCKER_METADATA_PR_HEAD_SHA", "").lower() and head:
-        ctx = replace(ctx, sha=head)
+    ctx = replace(ctx, sha=revision(env, payload))
     repository = payload.get("repository")
     default = repository.get("default_branch") if isinstance(repository, dict) else None
     base = env.get("GITHUB_BASE_REF", "").strip() or _text(payload.get("base_ref"))
@@ -188,11 +186,19 @@ def _payload(path: str) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _pr_head_sha(payload: Mapping[str, object]) -> str:
-    """The payload's pull_request.head.sha, or "" when it has none."""
+def revision(env: Mapping[str, str], payload: Mapping[str, object] | None = None) -> str:
+    """The commit the image is of: GITHUB_SHA, or with DOCKER_METADATA_PR_HEAD_SHA=true on a
+    pull request its head commit rather than GitHub's merge commit (metadata-action's variable,
+    for its `type=sha` and `org.opencontainers.image.revision` alike)."""
+    sha = env.get("GITHUB_SHA", "").strip()
+    wanted = "true" in env.get("DOCKER_METADATA_PR_HEAD_SHA", "").lower()
+    if not wanted or "pull_request" not in env.get("GITHUB_EVENT_NAME", ""):
+        return sha
+    if payload is None:
+        payload = _payload(env.get("GITHUB_EVENT_PATH", ""))
     pull_request = payload.get("pull_request")
     head = pull_request.get("head") if isinstance(pull_request, dict) else None
-    return _text(head.get("sha")) if isinstance(head, dict) else ""
+    return (_text(head.get("sha")) if isinstance(head, dict) else "") or sha
 
 
 def _commit_date(payload: Mapping[str, object], sha: str) -> datetime | None:
