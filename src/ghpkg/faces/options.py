@@ -110,13 +110,15 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "tags",
-        "a docker/metadata-action tag rule, e.g. type=semver,pattern={{major}}.{{minor}} "
-        "(repeatable; instead of --version)",
+        "a docker/metadata-action tag rule, e.g. type=semver,pattern={{major}}.{{minor}}, or "
+        "a full reference to this image, as build-push-action's tags (repeatable; instead of "
+        "--version)",
         only("push", "ref"),
         kind="lines",
         flag="--tag",
         metavar="RULE",
-        description="docker/metadata-action tag rules, one a line, instead of version: "
+        description="docker/metadata-action tag rules, or full references to this image as "
+        "build-push-action's tags take them (each gives its tag), one a line, instead of version: "
         "type=semver,pattern={{version}}, type=ref,event=branch|tag|pr, type=sha, "
         "type=raw,value=..., type=schedule, type=match, type=edge; prefix=, suffix=, enable=, "
         "priority=",
