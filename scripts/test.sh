@@ -10,7 +10,7 @@ bash scripts/bootstrap.sh --engines $(echo "$GHPKG_ENGINES" | tr ',' ' ')
 echo "== pins";  python3 scripts/pins.py check || echo "pins: the release would fail; see above"
 echo "== ruff";  ruff check --no-cache .; ruff format --check .
 echo "== mypy";  mypy
-echo "== action";  zizmor --offline --quiet action.yml; check-jsonschema --builtin-schema vendor.github-actions action.yml
+echo "== action";  zizmor --offline --quiet action.yml */action.yml; check-jsonschema --builtin-schema vendor.github-actions action.yml */action.yml
 echo "== workflows";  zizmor --offline --quiet .github/workflows/*.yml examples/*.yml; check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/*.yml
 echo "== pytest (engines: $GHPKG_ENGINES)"
 status=0

@@ -178,7 +178,7 @@ class Unfinished(GhpkgError):
 
 
 # outputs that hold JSON
-JSON_OUTPUTS = frozenset({"versions", "deleted", "doctor", "json", "migration"})
+JSON_OUTPUTS = frozenset({"versions", "deleted", "doctor", "json", "migration", "metadata"})
 LIST_OUTPUTS = frozenset({"images", "tags", "labels"})  # outputs of one item a line
 
 

@@ -144,6 +144,9 @@ class Settings:
     platform_tags: bool = False  # push VERSION-OS-ARCH only, for a later join
     no_cache: bool = False
     pull: bool = False  # always pull the base images of a build
+    push: bool = True  # push: false builds (or takes --source) and sends nothing
+    load: bool = False  # leave the image in the engine under its references
+    annotations: tuple[tuple[str, str], ...] = ()  # on a multi-platform Container-registry index
     scope: Scope = Scope.REPO  # migrate: repo, org or user
     name_map: str = "{image}"  # migrate: the Container-registry name of OWNER/REPOSITORY/IMAGE
     jobs: int = 4  # migrate: images copied at once

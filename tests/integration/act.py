@@ -21,7 +21,17 @@ from tests.integration import pins
 from tests.integration.conftest import clean_environment
 
 ROOT = Path(__file__).resolve().parents[2]
-ACTION_FILES = ("action.yml", "action", "entrypoint.py", "pyproject.toml", "README.md", "src")
+ACTION_FILES = (
+    "action.yml",
+    "delete",
+    "migrate",
+    "doctor",
+    "action",
+    "entrypoint.py",
+    "pyproject.toml",
+    "README.md",
+    "src",
+)
 # Runner labels our workflows use, all run on the host by act.
 HOST_LABELS = ("ubuntu-latest", "self-hosted")
 SYSTEM_ENGINE = "20.10"  # the engine act's host executor (and so every step) uses
@@ -76,10 +86,15 @@ def workflow(
     env: Mapping[str, str] | None = None,
 ) -> str:
     """A workflow on push with one JOB (with ENV) on the host: checkout, then the action once
-    per STEPS entry (step id -> inputs, `ca-file: CA_FILE` added), then a step writing each
-    output RECORD names (variable -> `STEP.OUTPUT`) to RESULT, one line each, in that order."""
+    per STEPS entry (step id -> inputs, `ca-file: CA_FILE` added; `uses: delete` picks that
+    action of ghpkg), then a step writing each output RECORD names (variable -> `STEP.OUTPUT`)
+    to RESULT, one line each, in that order."""
     actions = [
-        {"id": step_id, "uses": "./ghpkg", "with": _inputs({**inputs, "ca-file": ca_file})}
+        {
+            "id": step_id,
+            "uses": "/".join(filter(None, ("./ghpkg", str(inputs.get("uses", ""))))),
+            "with": _inputs({**inputs, "ca-file": ca_file}),
+        }
         for step_id, inputs in steps.items()
     ]
     variables = {
@@ -97,7 +112,7 @@ def workflow(
 
 
 def _inputs(inputs: Mapping[str, str | Path]) -> dict[str, str]:
-    return {name: str(value) for name, value in inputs.items()}
+    return {name: str(value) for name, value in inputs.items() if name != "uses"}
 
 
 def act_workspace(

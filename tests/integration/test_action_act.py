@@ -6,7 +6,9 @@ import time
 import uuid
 from pathlib import Path
 
+import docker
 import pytest
+import requests
 
 from ghpkg.manifest import SCHEMA2
 from testbed.bed import Testbed
@@ -69,3 +71,31 @@ def test_composite_action_publishes_and_installs(
 
     second = act_succeeds(workspace, bed.hostname, secrets, environment=act_engine.env)
     assert "using the cached install" in second
+
+
+def test_build_push_actions_inputs_build_only_into_the_engine(
+    bed: Testbed, system_engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    """push: false, load: true, file: and a full reference in tags, as a build-push-action
+    workflow writes them: built from that file, in the engine under that name, nothing sent."""
+    image = f"act-load-{uuid.uuid4().hex[:8]}"
+    name = f"docker.{bed.hostname}/octo-org/hello-world/{image}"
+    inputs: dict[str, str | Path] = {"image": image, "context": "app", "push": "false"}
+    inputs["file"] = "app/Dockerfile"
+    inputs |= {"load": "true", "tags": f"{name}:pr-7"}
+    steps = {"build": inputs}
+    record = {"IMAGE": "build.image", "IMAGEID": "build.imageid", "META": "build.metadata"}
+    workspace, result = act_workspace(tmp_path, bed, "check", steps, record, "built by act")
+    act_succeeds(workspace, bed.hostname, {"GITHUB_TOKEN": bed.token("actions")})
+    reference, image_id, metadata = result.read_text().splitlines()
+    assert reference == f"{name}:pr-7"
+    assert metadata == f'{{"image.name": "{name}:pr-7"}}'  # no digest: nothing was pushed
+    engine = system_engine  # act's host executor's, and so the step's
+    assert engine.images.get(reference).id == image_id
+    printed = engine.containers.run(reference, network_mode="none", remove=True)
+    assert printed.decode().strip() == "built by act"
+    listed = requests.get(
+        f"{bed.backend_url}/v2/octo-org/hello-world/{image}/tags/list", timeout=30
+    )
+    assert listed.status_code == 404, listed.text
+    engine.images.remove(reference, force=True)

@@ -1,4 +1,5 @@
-"""The composite action's `registry` input and `operation: copy`, in a workflow run by `act`."""
+"""The root action's `registry` input and the migrate action's `operation: copy`, in a workflow
+run by `act`."""
 
 from __future__ import annotations
 
@@ -22,7 +23,13 @@ def test_action_copies_to_the_container_registry_and_pulls_from_it(
     target = f"{image}-moved"
     steps = {
         "push": {"image": image, "version": "1.0", "context": "app"},
-        "copy": {"operation": "copy", "image": image, "version": "1.0", "to-image": target},
+        "copy": {
+            "uses": "migrate",
+            "operation": "copy",
+            "image": image,
+            "version": "1.0",
+            "to-image": target,
+        },
         "pull": {"operation": "pull", "registry": "container", "image": target, "version": "1.0"},
     }
     record = {

@@ -403,9 +403,8 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - id: doctor
-        uses: ./ghpkg
+        uses: ./ghpkg/doctor
         with:
-          operation: doctor
           ca-file: {ca_file}
       - name: Record the output
         env:

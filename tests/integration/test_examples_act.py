@@ -1,8 +1,10 @@
 """The copy-ready workflows of examples/, each run by `act` on the host against the test bed.
 
 Each runs as a user would copy it, but for what must differ here, substituted visibly below:
-the pinned `uses:` of ghpkg becomes the working tree's copy (`./ghpkg`), and image names get a
-fresh suffix so that every run checks tags it made itself. The instance comes from act's
+the pinned `uses:` of ghpkg becomes the working tree's copy (`./ghpkg`, `./ghpkg/delete`, ...;
+a checkout step comes first where the example has none, as a local action needs it), the
+triggers become act's `push`, and image and repository names get a fresh suffix so that every
+run checks tags it made itself. The instance comes from act's
 `--github-instance` (ghes.test, or ghes-flat.test without subdomain isolation), the bed's CA from
 the `GHES_CA_FILE` variable the examples read, tokens from the secrets they name.
 """
@@ -11,6 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +26,8 @@ import requests
 
 from ghpkg.manifest import SCHEMA2
 from testbed.bed import Testbed
+from testbed.client import BedClient
+from testbed.seed_images import push
 from tests.integration.act import ROOT, act_succeeds, commit, write_app, write_workflow
 from tests.integration.conftest import Run
 
@@ -29,6 +36,8 @@ pytestmark = pytest.mark.integration
 EXAMPLES = ROOT / "examples"
 ACTION_PIN = "your-org/ghpkg@0000000000000000000000000000000000000000 # v0.1.0"
 REPOSITORY = "octo-org/hello-world"  # the repository act's workspace says it is
+ACTION_FOLDERS = ("delete", "migrate", "doctor")
+TAGS = "docker/registry/v2/repositories/{name}/_manifests/tags"  # in the bed's storage
 
 
 def suffix() -> str:
@@ -38,7 +47,14 @@ def suffix() -> str:
 def workspace_for(tmp_path: Path, example: str, renames: Mapping[str, str]) -> Path:
     """A workspace holding the example as .github/workflows/EXAMPLE, with only RENAMES changed."""
     text = (EXAMPLES / example).read_text()
-    for old, new in {ACTION_PIN: "./ghpkg", **renames}.items():
+    pins = {ACTION_PIN: "./ghpkg"}  # and ghpkg's other actions, beside the root's
+    pins |= {ACTION_PIN.replace("@", f"/{sub}@"): f"./ghpkg/{sub}" for sub in ACTION_FOLDERS}
+    assert any(pin in text for pin in pins), f"{example} no longer pins ghpkg as {ACTION_PIN!r}"
+    for old, new in pins.items():
+        text = text.replace(old, new)
+    if "actions/checkout@" not in text:  # a local action, unlike a pinned one, needs the checkout
+        text = text.replace("    steps:\n", "    steps:\n      - uses: actions/checkout@v4\n", 1)
+    for old, new in renames.items():
         assert old in text, f"{example} no longer says {old!r}; update this test"
         text = text.replace(old, new)
     workspace = tmp_path / "workspace"
@@ -173,3 +189,85 @@ def test_examples_are_the_ones_the_readme_lists() -> None:
     listed = (ROOT / "README.md").read_text()
     for example in sorted(EXAMPLES.glob("*.yml")):
         assert f"examples/{example.name}" in listed
+
+
+def seed(bed: Testbed, name: str, tag: str) -> str:
+    """A tiny image NAME:TAG straight into the bed's Docker registry; its digest."""
+    with requests.Session() as session:
+        return push(session, bed.backend_url, name, tag, [f"{name}:{tag}\n"])
+
+
+def on_push(text: str, triggers: str) -> dict[str, str]:
+    """The substitution that runs an example on act's push event instead of its TRIGGERS."""
+    assert f"on:\n{triggers}" in text
+    return {f"on:\n{triggers}": "on: push\n"}
+
+
+def test_retention_keeps_the_newest_and_the_releases_and_deletes_the_old(
+    bed: Testbed, bed_client: BedClient, tmp_path: Path
+) -> None:
+    image = f"my-app-{suffix()}"
+    name = f"{REPOSITORY}/{image}"
+    ages = {f"pr-{n}": 20 + n for n in range(1, 12)} | {"v1.0.0": 90, "main": 0.1}
+    for tag, days in ages.items():
+        seed(bed, name, tag)
+        link = bed.paths.storage / f"{TAGS.format(name=name)}/{tag}/current/link"
+        when = time.time() - days * 86400
+        os.utime(link, (when, when))
+    text = (EXAMPLES / "retention.yml").read_text()
+    triggers = '  schedule:\n    - cron: "17 3 * * *"\n  workflow_dispatch:\n'
+    renames = on_push(text, triggers) | {"image: my-app": f"image: {image}"}
+    workspace = workspace_for(tmp_path, "retention.yml", renames)
+    commit(workspace, bed.hostname)
+
+    log = act(workspace, bed.hostname, {"PACKAGES_DELETE_PAT": bed.token("delete")}, bed)
+
+    # the newest 10 (main, pr-1 .. pr-9) and the release stay; pr-10 and pr-11 are older, go
+    gone = {"pr-10", "pr-11"}
+    for tag in ages:
+        assert bed_client.get_manifest(name, tag).status_code == (404 if tag in gone else 200), tag
+    deleted = re.search(r"deleted: (\[.*\])", log)
+    assert deleted, log[-3000:]
+    assert sorted(v["tags"][0] for v in json.loads(deleted[1])) == sorted(gone)
+
+
+def test_migrate_plans_then_moves_a_repositorys_images(
+    bed: Testbed, bed_client: BedClient, tmp_path: Path
+) -> None:
+    repository, unique = f"legacy-{suffix()}", suffix()
+    images = (f"api-{unique}", f"web-{unique}")  # the Container registry's names: unique too
+    digests = {image: seed(bed, f"octo-org/{repository}/{image}", "1.0") for image in images}
+    text = (EXAMPLES / "migrate.yml").read_text()
+    renames = on_push(text, "  workflow_dispatch:\n")
+    renames |= {"repository: legacy-app": f"repository: {repository}"}
+    workspace = workspace_for(tmp_path, "migrate.yml", renames)
+    commit(workspace, bed.hostname)
+
+    log = act(workspace, bed.hostname, {"PACKAGES_MIGRATE_PAT": bed.token("write")}, bed)
+
+    for image, digest in digests.items():
+        stored = requests.get(
+            f"{bed.container_backend_url}/v2/octo-org/{image}/manifests/1.0",
+            headers={"Accept": SCHEMA2},
+            timeout=30,
+        )
+        assert stored.status_code == 200, image
+        assert "sha256:" + hashlib.sha256(stored.content).hexdigest() == digest
+    assert '"copied":2' in log.replace(" ", "")
+
+
+def test_doctor_checks_the_instance_without_an_image(
+    bed: Testbed, system_engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    text = (EXAMPLES / "doctor.yml").read_text()
+    workspace = workspace_for(tmp_path, "doctor.yml", on_push(text, "  workflow_dispatch:\n"))
+    commit(workspace, bed.hostname)
+
+    log = act(workspace, bed.hostname, {"GITHUB_TOKEN": bed.token("actions")}, bed)
+
+    assert "✓ push: allowed for octo-org/hello-world" in log
+    found = re.search(r"doctor: (\{.*\})", log)
+    assert found, log[-3000:]
+    doctor = json.loads(found[1])
+    assert doctor["ok"] is True
+    assert doctor["registry"] == bed.registry_host

@@ -1,4 +1,4 @@
-"""`import ghpkg` as the README shows it: Settings in, a Result out, errors as GhpkgError."""
+"""`import ghpkg` as docs/library.md shows it: Settings in, a Result out, errors as GhpkgError."""
 
 from __future__ import annotations
 

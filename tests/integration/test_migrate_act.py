@@ -1,5 +1,6 @@
-"""The composite action's `operation: migrate`, in a workflow run by `act` (no engine needed by
-migrate; act's host executor still uses the system engine's environment)."""
+"""The migrate action (migrate/action.yml; its operation defaults to migrate), in a workflow run
+by `act` (no engine needed by migrate; act's host executor still uses the system engine's
+environment)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def test_the_action_plans_then_migrates_a_repository_and_outputs_the_report(
         for image in ("api", "web"):
             name = f"octo-org/{repository}/{image}"
             digests[image] = push(session, bed.backend_url, name, "1.0", [f"{image}\n"])
-    migrate = {"operation": "migrate", "repository": repository, "token": "${{ secrets.PAT }}"}
+    migrate = {"uses": "migrate", "repository": repository, "token": "${{ secrets.PAT }}"}
     migrate["state"] = str(tmp_path / "state.json")
     steps = {
         "plan": {**migrate, "dry-run": "true"},

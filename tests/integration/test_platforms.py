@@ -223,10 +223,12 @@ def test_two_platforms_pushed_at_once_make_one_index_on_the_container_registry(
     path = f"octo-org/{image}"
     container = ("--registry", "container", "--hostname", bed.hostname, "--owner", "octo-org")
     build = ("--context", str(scratch_context), "--platform", "linux/arm64,linux/amd64")
-    done = ghpkg(run_ghpkg, bed, engine, "push", image, *container, *build, "--json")
+    noted = ("--annotation", "index:org.example.team=web")  # build-push-action's annotations
+    done = ghpkg(run_ghpkg, bed, engine, "push", image, *container, *build, *noted, "--json")
     assert done.returncode == 0, done.stderr
     index = json.loads(container_manifest(bed, path, "1.0"))
     assert index["mediaType"] == OCI_INDEX
+    assert index["annotations"]["org.example.team"] == "web"
     platforms = [
         f"{m['platform']['os']}/{m['platform']['architecture']}" for m in index["manifests"]
     ]

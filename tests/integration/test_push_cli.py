@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import uuid
 from pathlib import Path
 
@@ -236,3 +237,38 @@ def test_push_and_pull_survive_an_unparsable_upload_digest_and_a_manifest_head_4
     )
     assert pulled.returncode == 0, pulled.stderr
     assert engine.client.images.get(f"docker.{bed.hostname}/octo-org/hello-world/{image}:1.0")
+
+
+def test_no_push_with_load_builds_that_file_into_the_engine_and_sends_nothing(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    """build-push-action's push: false, load: true, file: — with no token at all."""
+    image = unique("buildonly", engine)
+    greeting = f"built from the other file {image}"
+    context = tmp_path / "context"
+    context.mkdir()
+    shutil.copy2("/bin/busybox", context / "busybox")
+    (context / "Dockerfile").write_text('FROM scratch\nCOPY busybox /bin/busybox\nCMD ["x"]\n')
+    other = tmp_path / "build.Dockerfile"
+    other.write_text(
+        f'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "{greeting}"]\n'
+    )
+    out = tmp_path / "outputs"
+    done = run_ghpkg(
+        *("push", "--hostname", bed.hostname, "--owner", "octo-org", "--repository"),
+        *("hello-world", "--image", image, "--version", "1.0", "--context", str(context)),
+        *("--file", str(other), "--no-push", "--load", "--ca-file", str(bed.ca_file)),
+        *("--output-file", str(out)),
+        env={"DOCKER_HOST": engine.base_url},
+    )
+    assert done.returncode == 0, done.stderr
+    reference = f"{bed.registry_host}/octo-org/hello-world/{image}:1.0"
+    assert done.stdout.strip() == reference
+    printed = engine.client.containers.run(reference, network_mode="none", remove=True)
+    assert printed.decode().strip() == greeting
+    assert read_outputs(out)["imageid"] == engine.client.images.get(reference).id
+    listed = requests.get(
+        f"{bed.backend_url}/v2/octo-org/hello-world/{image}/tags/list", timeout=30
+    )
+    assert listed.status_code == 404, listed.text  # nothing reached the registry
+    engine.client.images.remove(reference, force=True)

@@ -36,9 +36,10 @@ def _engine_pull(engine: EngineUnderTest, bed: Testbed, name: str, tag: str) -> 
 def test_a_plain_docker_pull_fails_against_the_docker_registry_on_every_engine(
     bed: Testbed, engine: EngineUnderTest, bed_client: BedClient, run_ghpkg: Run
 ) -> None:
-    """README: "`docker pull` itself fails against the GHES registry on every engine (no
-    manifest by digest)": the tag resolves, the engine then asks for the digest and is refused;
-    the same pull works once the bed serves manifests by digest."""
+    """README ("a plain `docker pull` fails there") and bench/README.md: "`docker pull` itself
+    fails against the GHES registry on every engine (no manifest by digest)": the tag
+    resolves, the engine then asks for the digest and is refused; the same pull works once the
+    bed serves manifests by digest."""
     image = f"plainpull-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     source = build_hello(engine.client, f"local/{image}:src", "pushed by ghpkg")
     pushed = run_ghpkg(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +59,31 @@ def test_the_image_build_never_asks_an_index() -> None:
     assert all("--no-index" in install for install in installs)
     assert "--require-hashes" in installs[0]
     assert "--network none" in (ROOT / "scripts" / "build-image.sh").read_text()
+
+
+def test_an_older_python3_gets_one_line_naming_the_version_needed_before_pip_runs(
+    tmp_path: Path,
+) -> None:
+    # A real Python 3.9 (pyenv's) as the runner's python3: the oldest ghpkg supports is 3.10.
+    old = Path("/root/.pyenv/versions/3.9.18/bin")
+    assert (old / "python3").exists(), "the bootstrap installs pyenv's Python 3.9"
+    floor = re.search(r'requires-python = ">=(3\.\d+)"', (ROOT / "pyproject.toml").read_text())
+    assert floor
+    env = {
+        "PATH": f"{old}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "GHPKG_ACTION_PATH": str(ROOT),
+        "RUNNER_TOOL_CACHE": str(tmp_path / "cache"),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+    }
+    ran = subprocess.run(
+        ["bash", str(ROOT / "action" / "install.sh")], env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines() == [
+        f"error: ghpkg needs Python {floor.group(1)} or newer, and this runner's python3 is "
+        f"Python 3.9.18; install a newer one before this step (actions/setup-python with "
+        f"python-version: '{floor.group(1)}' or newer)"
+    ]
+    assert ran.stdout.startswith("::error::ghpkg needs Python")
+    assert not (tmp_path / "cache").exists()  # nothing installed, pip never ran

@@ -247,3 +247,82 @@ def test_the_buildx_command_names_secrets_never_their_values(context: Path) -> N
         buildkit.Buildx("docker", (0, 9)), settings, {}, Path("i"), Path("m")
     )
     assert "--provenance=false" not in old
+
+
+def test_build_push_actions_names_give_the_same_settings(context: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere.Dockerfile"
+    other.write_text("FROM scratch\n")
+    env = {
+        **WORKFLOW,
+        "INPUT_OPERATION": "push",
+        "INPUT_IMAGE": "app",
+        "INPUT_VERSION": "1",
+        "INPUT_CONTEXT": str(context),
+        "INPUT_FILE": str(other),
+        "INPUT_PLATFORMS": "linux/arm64",
+        "INPUT_SECRET-ENVS": "npm=NPM_TOKEN",
+        "INPUT_SECRET-FILES": f"npmrc={context / 'npmrc'}",
+        "INPUT_PUSH": "false",
+        "INPUT_LOAD": "true",
+    }
+    settings = inputs.resolve(inputs.parse_action(env), env, TOKEN)
+    assert settings.dockerfile == str(other)
+    assert buildkit.dockerfile_path(settings.context, settings.dockerfile) == other
+    assert settings.build_platform == "linux/arm64"
+    assert [(s.id, s.env, s.src) for s in settings.secrets] == [
+        ("npm", "NPM_TOKEN", None),
+        ("npmrc", None, context / "npmrc"),
+    ]
+    assert (settings.push, settings.load) == (False, True)
+
+
+def test_push_is_on_unless_no_push_and_file_is_from_the_working_directory(
+    context: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (push(context).push, push(context).load) == (True, False)
+    assert push(context, "--no-push", "--load").push is False
+    assert push(context, "--push").push is True
+    monkeypatch.chdir(context)
+    assert push(context, "--file", "Dockerfile").dockerfile == str(context / "Dockerfile")
+
+
+def test_a_build_only_needs_no_token(context: Path) -> None:
+    raw, _args = inputs.parse_cli(
+        ["push", "--image", "app", "--version", "1", "--context", str(context), "--no-push"]
+    )
+    settings = inputs.resolve(raw, {**WORKFLOW, "GITHUB_REPOSITORY": "other/repo"}, Secret(""))
+    assert settings.push is False
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--file", "Dockerfile", "--dockerfile", "Dockerfile"], "both file and dockerfile"),
+        (["--file", "/nonexistent/Dockerfile"], "pass --file PATH"),
+        (["--secret-env", "NPM_TOKEN"], "secret-envs 'NPM_TOKEN' is not ID=ENV"),
+        (["--secret-file", "=x"], "secret-files '=x' is not ID=PATH"),
+        (["--secret-env", "npm=NOT_SET_ANYWHERE"], "NOT_SET_ANYWHERE is not set"),
+        (["--no-push", "--platforms", "linux/amd64,linux/arm64"], "push: false with several"),
+    ],
+)
+def test_bad_build_push_action_inputs_are_usage_errors(
+    context: Path, extra: list[str], words: str
+) -> None:
+    with pytest.raises(UsageError, match=words):
+        push(context, *extra)
+
+
+def test_annotations_go_on_a_multi_platform_container_index_and_nowhere_else(
+    context: Path,
+) -> None:
+    several = ["--platforms", "linux/amd64,linux/arm64", "--package-type", "container"]
+    settings = push(context, *several, "--annotation", "index:org.example.team=web")
+    assert settings.annotations == (("org.example.team", "web"),)
+    url = "org.opencontainers.image.url=https://ghes.example.com/x"
+    assert push(context, *several, "--annotation", url).annotations == (
+        ("org.opencontainers.image.url", "https://ghes.example.com/x"),
+    )
+    with pytest.raises(UsageError, match="need a multi-platform push to the Container registry"):
+        push(context, "--annotation", "a=b")
+    with pytest.raises(UsageError, match="is for the manifest level"):
+        push(context, *several, "--annotation", "manifest:a=b")

@@ -150,3 +150,30 @@ def test_github_token_is_bound_to_its_owner_on_the_container_registry() -> None:
         settings_from(
             ["copy", "--image", "app", "--version", "1", "--to-owner", "x"], token=ACTIONS
         )
+
+
+def test_package_type_is_the_registrys_new_name_and_registry_still_works() -> None:
+    argv = ["ref", "--image", "app", "--version", "1"]
+    for flag in ("--package-type", "--registry"):
+        found = settings_from([*argv, flag, "container"]).references(True)
+        assert str(found[0]) == "containers.ghes.example.com/octo-org/app:1", flag
+    env = {**WORKFLOW, "INPUT_OPERATION": "ref", "INPUT_IMAGE": "app", "INPUT_VERSION": "1"}
+    env["INPUT_PACKAGE-TYPE"] = "container"
+    settings = inputs.resolve(inputs.parse_action(env), env, PAT)
+    assert settings.registry.value == "container"
+
+
+@pytest.mark.parametrize("host", ["docker.ghes.example.com", "ghcr.io", "ghes.example.com:443"])
+def test_a_host_in_registry_as_login_action_takes_it_fails_loudly(host: str) -> None:
+    env = {**WORKFLOW, "INPUT_OPERATION": "push", "INPUT_IMAGE": "app", "INPUT_REGISTRY": host}
+    with pytest.raises(UsageError) as caught:
+        inputs.resolve(inputs.parse_action(env), env, PAT)
+    assert caught.value.exit_code == 2
+    assert f"registry {host!r} is not docker or container" in str(caught.value)
+    assert "set hostname to the instance's host" in str(caught.value)
+
+
+def test_package_type_and_registry_that_disagree_are_refused() -> None:
+    argv = ["ref", "--image", "app", "--version", "1", "--package-type", "docker"]
+    with pytest.raises(UsageError, match="disagree"):
+        settings_from([*argv, "--registry", "container"])

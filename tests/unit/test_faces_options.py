@@ -34,7 +34,7 @@ def subcommands() -> dict[str, argparse.ArgumentParser]:
 
 def flags_of(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
     return {
-        action.option_strings[-1]: action
+        action.option_strings[0]: action  # --push, not --no-push
         for action in parser._actions
         if action.option_strings and action.dest != "help"
     }
@@ -147,7 +147,7 @@ def test_the_commands_are_the_operations_settings_knows() -> None:
     ("flag", "checked_by"),
     [
         ("--transport", lambda v: choice(v, Transport, "transport")),
-        ("--registry", lambda v: parse_registry(v, None)),
+        ("--package-type", lambda v: parse_registry(v, None)),
         ("--subdomain-isolation", parse_isolation),
     ],
 )

@@ -154,3 +154,69 @@ def test_ref_outputs_tags_and_metadata_actions_json() -> None:
         "annotations": [],
     }
     assert outputs["labels"] == ""
+
+
+def ref_with(*argv: str) -> list[str]:
+    """The references `ghpkg ref` gives for octo-org/octo-app/app on ghes.example.com."""
+    where = ["--hostname", "ghes.example.com", "--owner", "octo-org", "--repository", "octo-app"]
+    raw, _args = inputs.parse_cli(["ref", *where, "--image", "app", *argv])
+    settings = inputs.resolve(raw, env("refs/heads/main"), Secret(""))
+    return list(ref(settings, Log(quiet=True)).images)
+
+
+def test_a_full_reference_in_tags_gives_its_tag_as_build_push_action_takes_it() -> None:
+    full = "docker.ghes.example.com/octo-org/octo-app/app"
+    assert ref_with("--tag", f"{full}:1.2.3") == [f"{full}:1.2.3"]
+    assert ref_with("--tag", f"{full}:1.2.3", "--tag", "type=raw,value=edge") == [
+        f"{full}:edge",
+        f"{full}:1.2.3",
+    ]
+    flat = "ghes.example.com/octo-org/octo-app/app"
+    assert ref_with("--subdomain-isolation", "false", "--tag", f"{flat}:2.0") == [f"{flat}:2.0"]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "ghcr.io/octo-org/app:1.2.3",
+        "docker.ghes.example.com/octo-org/octo-app/web:1.2.3",
+        "user/app:latest",
+    ],
+)
+def test_a_reference_to_another_host_or_image_is_bad_input_naming_both(other: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        ref_with("--tag", other)
+    assert caught.value.exit_code == 2
+    message = str(caught.value)
+    assert f"tags {other!r} names {other.rpartition(':')[0]}" in message
+    assert "docker.ghes.example.com/octo-org/octo-app/app" in message
+
+
+def test_the_flat_layout_refuses_the_isolated_name() -> None:
+    with pytest.raises(UsageError, match="not the image this run publishes"):
+        ref_with(
+            "--subdomain-isolation",
+            "false",
+            "--tag",
+            "docker.ghes.example.com/octo-org/octo-app/app:1",
+        )
+
+
+def test_pr_head_sha_names_the_head_commit_in_the_sha_tag_and_the_revision_label(
+    tmp_path: Path,
+) -> None:
+    head = "3370e228f2209994d57af4427fe64e71bb79ac96"  # metadata-action's pull_request fixture
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps({"number": 15, "pull_request": {"head": {"sha": head}}}))
+    workflow = env("refs/pull/15/merge", "pull_request", GITHUB_EVENT_PATH=str(path))
+    workflow |= {"GITHUB_SERVER_URL": "https://ghes.example.com", "GITHUB_REPOSITORY": "o/r"}
+    raw = parse_action({**workflow, "INPUT_OPERATION": "ref", "INPUT_IMAGE": "app"})
+    raw_rules = parse_action(
+        {**workflow, "INPUT_OPERATION": "ref", "INPUT_IMAGE": "app", "INPUT_TAGS": "type=sha"}
+    )
+    merge = inputs.resolve(raw_rules, workflow, Secret(""))
+    assert (merge.versions, merge.revision) == ((f"sha-{SHA[:7]}",), SHA)
+    workflow["DOCKER_METADATA_PR_HEAD_SHA"] = "true"
+    settings = inputs.resolve(raw_rules, workflow, Secret(""))
+    assert (settings.versions, settings.revision) == ((f"sha-{head[:7]}",), head)
+    assert inputs.resolve(raw, workflow, Secret("")).revision == head

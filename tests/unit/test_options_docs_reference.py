@@ -8,22 +8,24 @@ from pathlib import Path
 import yaml
 
 from ghpkg.faces import argv
+from ghpkg.faces.action import ACTIONS
 from scripts.options_docs import END, START, updated_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "docs" / "REFERENCE.md"
 
 
-def action() -> dict[str, dict[str, dict[str, str]]]:
-    loaded: dict[str, dict[str, dict[str, str]]] = yaml.safe_load((ROOT / "action.yml").read_text())
-    return loaded
+def actions() -> list[dict[str, dict[str, dict[str, str]]]]:
+    return [yaml.safe_load((ROOT / action.path).read_text()) for action in ACTIONS]
 
 
 def test_the_generated_part_is_current() -> None:
     text = REFERENCE.read_text()
     assert START in text
     assert END in text
-    assert text == updated_reference(text, action()), "run: python3 scripts/options_docs.py --write"
+    assert text == updated_reference(text, actions()), (
+        "run: python3 scripts/options_docs.py --write"
+    )
 
 
 def test_every_command_lists_the_options_its_parser_takes() -> None:
@@ -39,9 +41,11 @@ def test_every_command_lists_the_options_its_parser_takes() -> None:
 
 def test_every_action_input_and_output_is_documented() -> None:
     text = REFERENCE.read_text()
-    for kind in ("inputs", "outputs"):
-        for name in action()[kind]:
-            assert f"| `{name}` |" in text, name
+    for action, declared in zip(ACTIONS, actions(), strict=True):
+        section = text.split(f"## The `{action.name}` action")[1].split("\n## ")[0]
+        for kind in ("inputs", "outputs"):
+            for name in declared[kind]:
+                assert f"| `{name}` |" in section, (action.name, name)
 
 
 def test_exit_codes_and_json_are_documented() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -91,3 +92,19 @@ def test_the_container_registry_takes_any_manifest_the_tags_agree_on() -> None:
     result = publish(settings, _log(), connected)
     assert result.images == ("containers.ghes.test/octo-org/app:1.0",)
     assert result.digest == sha256_digest(manifest_of(IMAGE_ID))
+
+
+def test_a_push_outputs_build_push_actions_imageid_metadata_and_metadata_actions_version() -> None:
+    from ghpkg.verbs.ref import PushResult
+
+    images = ("docker.ghes.test/o/r/app:1.2.3", "docker.ghes.test/o/r/app:latest")
+    digest = "sha256:" + "d" * 64
+    outputs = PushResult(images=images, digest=digest, image_id="sha256:" + "c" * 64).outputs()
+    assert outputs["imageid"] == outputs["image-id"] == "sha256:" + "c" * 64
+    assert outputs["version"] == "1.2.3"
+    assert json.loads(outputs["metadata"]) == {
+        "containerimage.digest": digest,
+        "image.name": ",".join(images),
+    }
+    built = PushResult(images=images[:1], image_id="sha256:" + "c" * 64).outputs()  # push: false
+    assert json.loads(built["metadata"]) == {"image.name": images[0]}

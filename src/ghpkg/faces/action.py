@@ -1,13 +1,109 @@
-"""The GitHub Action face: INPUT_* in, outputs and a step summary out (the runner is cli's)."""
+"""The GitHub Actions face: INPUT_* in, outputs and a step summary out (the runner is cli's).
+
+ghpkg is four actions, one per job, as docker's are (login / build-push / metadata): the root
+publishes and installs, `delete/` keeps a package's versions in check, `migrate/` moves images to
+the Container registry, `doctor/` checks an instance. Each declares only its verbs' inputs; all
+four install with action/install.sh and run this module through entrypoint.py.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from ghpkg.errors import UsageError
 from ghpkg.faces.cli import Face, on_sigterm
+from ghpkg.faces.options import OPTIONS, Option
 from ghpkg.outputs import Log
 from ghpkg.secret import Secret
+
+
+@dataclass(frozen=True)
+class Action:
+    """One of ghpkg's actions: its folder ("" for the root) and verbs (the first: the default)."""
+
+    folder: str
+    verbs: tuple[str, ...]
+    description: str
+    operation: str  # the `operation` input's description; "" when the action has one verb
+
+    @property
+    def name(self) -> str:
+        """How a workflow names it after the repository: `ghpkg`, `ghpkg/delete`."""
+        return "/".join(filter(None, ("ghpkg", self.folder)))
+
+    @property
+    def path(self) -> str:
+        """Its action.yml, relative to the repository's root."""
+        return "/".join(filter(None, (self.folder, "action.yml")))
+
+
+ACTIONS = (
+    Action(
+        "",
+        ("push", "pull", "ref", "join"),
+        "Publish and install Docker images on the GitHub Packages Docker registry of GitHub "
+        "Enterprise Server",
+        "push (build, or take source, and push every tag), pull (into the runner's engine), ref "
+        "(the full references, no network) or join (VERSION from the VERSION-OS-ARCH tags of "
+        "matrix jobs, no engine)",
+    ),
+    Action(
+        "delete",
+        ("delete", "versions"),
+        "Delete a GHES package's versions by tag, or keep the newest N, the recent and the "
+        "matching ones",
+        "delete (the versions version names, or those the keep rules do not hold) or versions "
+        "(list them, delete nothing)",
+    ),
+    Action(
+        "migrate",
+        ("migrate", "copy"),
+        "Move Docker-registry images of a GHES repository, organization or user to the "
+        "Container registry, digests kept",
+        "migrate (every image of the scope: plan, copy, report; resumable) or copy (the tags "
+        "version names of one image, no engine)",
+    ),
+    Action(
+        "doctor",
+        ("doctor",),
+        "Check a GHES instance's host, TLS, registry, API, token and engine before a push",
+        "",
+    ),
+)
+BY_FOLDER = {action.folder: action for action in ACTIONS}
+
+
+def inputs_of(action: Action) -> tuple[Option, ...]:
+    """The options that are this action's inputs, in the table's order: those of its verbs."""
+    verbs = set(action.verbs)
+    return tuple(
+        option
+        for option in OPTIONS
+        if option.input_name
+        and (verbs & option.verbs or not option.verbs)
+        and (option.name != "operation" or len(action.verbs) > 1)
+    )
+
+
+def check_operation(env: Mapping[str, str]) -> None:
+    """An operation another of ghpkg's actions runs: exit 2 naming that action."""
+    name = env.get("GHPKG_ACTION")  # unset: the container action (Dockerfile) runs every verb
+    action = BY_FOLDER.get(name.removeprefix("ghpkg").strip("/")) if name is not None else None
+    operation = env.get("INPUT_OPERATION", "").strip()
+    if action is None or not operation or operation in action.verbs:
+        return
+    home = next((other for other in ACTIONS if operation in other.verbs), None)
+    if home is None:
+        return  # not a verb at all: the reader says which are
+    raise UsageError(
+        f"operation {operation} is not one of the {action.name} action's "
+        f"({', '.join(action.verbs)})",
+        f"each job has its own action, and {operation} is {home.name}'s",
+        f"use OWNER/{home.name}@VERSION with that job's inputs ({home.path})",
+    )
 
 
 def main() -> int:
@@ -22,6 +118,7 @@ def main() -> int:
     log.mask(face.token.reveal())
 
     def body() -> int:
+        check_operation(env)
         raw = inputs.parse_action(env)
         if not face.token:
             face.token = inputs.token_from(env, None)

@@ -101,7 +101,9 @@ def _add(sub: argparse.ArgumentParser, option: Option, text: str) -> None:
     assert flag is not None  # for_verb gives only options with a flag
     shown = f" (default: {option.default})" if option.default and "default" not in text else ""
     if option.kind == "flag":
-        sub.add_argument(flag, dest=option.name, action="store_true", help=text)
+        on = option.default == "true"  # on unless --no-FLAG, e.g. --push/--no-push
+        action = argparse.BooleanOptionalAction if on else "store_true"
+        sub.add_argument(flag, dest=option.name, action=action, default=on, help=text)
         return
     repeated = option.kind in ("lines", "words")
     sub.add_argument(

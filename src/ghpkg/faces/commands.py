@@ -180,7 +180,7 @@ class Option:
         """The default action.yml declares."""
         if self.action_default is not None:
             return self.action_default
-        return "false" if self.kind == "flag" else self.default
+        return (self.default or "false") if self.kind == "flag" else self.default
 
     @property
     def yml_description(self) -> str:

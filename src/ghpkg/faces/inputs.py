@@ -12,7 +12,14 @@ from pathlib import Path
 from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
-from ghpkg.faces.build_inputs import check_build_inputs, platforms_input, refuse_build_options
+from ghpkg.faces.build_inputs import (
+    annotations_input,
+    check_build_inputs,
+    dockerfile_input,
+    platforms_input,
+    refuse_build_options,
+    secret_items,
+)
 from ghpkg.faces.input_checks import (
     Problems,
     choice,
@@ -25,7 +32,7 @@ from ghpkg.faces.input_checks import (
 from ghpkg.faces.migrate_inputs import migrate_inputs, skips_repository
 from ghpkg.faces.readers import RawInputs, parse_action
 from ghpkg.faces.retention_inputs import retention_inputs
-from ghpkg.faces.tag_inputs import versions_input
+from ghpkg.faces.tag_inputs import image_names, revision, versions_input
 from ghpkg.faces.token_sources import missing_token, token_from
 from ghpkg.listen import DEFAULT_LISTEN, parse_listen
 from ghpkg.metadata.git_tags import KnownTags
@@ -109,26 +116,29 @@ def resolve(
     build_args = found.check(lambda: pairs(raw.items("build_args"), "build-arg"), none)
     labels = found.check(lambda: pairs(raw.items("labels"), "label"), none)
     context = Path(raw.text("context") or ".")
-    dockerfile = raw.text("dockerfile") or None
+    dockerfile = found.check(lambda: dockerfile_input(raw), None)
     building = operation is Operation.PUSH and not raw.text("source")
     if building:
         found.check(lambda: check_build_inputs(context, dockerfile), None)
     else:
         found.check(lambda: refuse_build_options(raw, operation), None)
-    if not token and operation not in (Operation.REF, Operation.DOCTOR):
+    build_only = operation is Operation.PUSH and not raw.flag("push")  # sends nothing
+    if not token and operation not in (Operation.REF, Operation.DOCTOR) and not build_only:
         found.errors.append(missing_token(hostname))
     found.raise_them()
     assert registry is not None  # found.raise_them() raised otherwise
     # What depends on the values above: judged once they are sound, the first problem raised.
     container = registry is Registry.CONTAINER
-    versions, version_note = versions_input(raw, operation, env, git_tags, container)
+    names = image_names(hostname, isolation, container, (owner, repository, image))
+    versions, version_note = versions_input(raw, operation, env, git_tags, container, names)
     retention = retention_inputs(raw, operation, registry, versions)
     transport = _transport(raw, versions)
     workflow_repository = env.get("GITHUB_REPOSITORY", "").lower()
     to_owner, to_image = _copy_target(raw, operation, owner, image)
     if serving:
         auth.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
-    elif operation not in (Operation.REF, Operation.DOCTOR):  # doctor reports a bad token
+    elif operation not in (Operation.REF, Operation.DOCTOR) and not build_only:
+        # doctor reports a bad token
         action = {"join": "push", "migrate": "pull"}.get(operation, operation)
         if operation is Operation.DELETE and raw.flag("dry_run"):
             action = "versions"  # a plan deletes nothing: reading the versions is enough
@@ -140,7 +150,8 @@ def resolve(
     if operation is Operation.COPY:
         _check_token(token, "push", Registry.CONTAINER, (to_owner, ""), workflow_repository)
     platforms = platforms_input(raw, operation, versions)
-    secrets = parse_secrets(raw.items("secrets"), env)
+    annotations = annotations_input(raw, container, platforms) if building else ()
+    secrets = parse_secrets(secret_items(raw), env)
     build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
     return Settings(
         operation=operation,
@@ -163,7 +174,7 @@ def resolve(
         retries=retries,
         timeout=timeout,
         workflow_repository=workflow_repository,
-        revision=env.get("GITHUB_SHA", ""),
+        revision=revision(env),
         docker_host=env.get("DOCKER_HOST") or None,
         engine_elsewhere=engine_elsewhere(env.get("DOCKER_HOST", "")),
         cache_dir=default_cache_dir(env),
@@ -186,6 +197,9 @@ def resolve(
         platform_tags=raw.flag("platform_tags"),
         no_cache=raw.flag("no_cache"),
         pull=raw.flag("pull"),
+        push=raw.flag("push"),
+        load=raw.flag("load"),
+        annotations=annotations,
         scope=migration.scope,
         name_map=migration.name_map,
         jobs=migration.jobs,
@@ -211,7 +225,26 @@ def _registry(raw: RawInputs, operation: Operation, isolation: bool | None) -> R
     if operation in (Operation.COPY, Operation.MIGRATE):
         parse_registry("container", isolation)  # the destination needs subdomain isolation
         return Registry.DOCKER
-    return Registry(parse_registry(raw.text("registry"), isolation))
+    return Registry(parse_registry(_package_type(raw), isolation))
+
+
+def _package_type(raw: RawInputs) -> str:
+    """--package-type, or its older name --registry, which never names a host (login-action's)."""
+    new, old = raw.text("package_type").strip(), raw.text("registry").strip()
+    if old and old.lower() not in Registry.words():
+        raise UsageError(
+            f"registry {old!r} is not docker or container",
+            "ghpkg's registry (now package-type) picks one of the instance's two registries; "
+            "it is not a host, as docker/login-action's registry is",
+            "set hostname to the instance's host, and package-type to docker or container",
+        )
+    if new and old and new.lower() != old.lower():
+        raise UsageError(
+            f"package-type {new} and registry {old} disagree",
+            "registry is package-type's older name",
+            "drop registry",
+        )
+    return new or old
 
 
 def _transport(raw: RawInputs, versions: tuple[str, ...]) -> Transport:

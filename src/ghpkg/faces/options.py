@@ -46,13 +46,22 @@ OPTIONS: tuple[Option, ...] = (
         choices=ISOLATION_CHOICES,
     ),
     Option(
-        "registry",
-        "docker (the Docker registry) or container (the Container registry)",
+        "package_type",
+        "docker (the Docker registry) or container (the Container registry), as GitHub's "
+        "package_type",
         only("push", "pull", "ref", "join", "versions", "delete"),
-        default="docker",
         choices=Registry.words(),
         description="docker (the Docker registry, default) or container (the Container "
-        "registry: containers.HOSTNAME/OWNER/IMAGE_NAME, needs subdomain isolation)",
+        "registry: containers.HOSTNAME/OWNER/IMAGE_NAME, needs subdomain isolation), as "
+        "GitHub's package_type",
+    ),
+    Option(
+        "registry",
+        "the older name of --package-type (docker or container; never a host: that is --hostname)",
+        only("push", "pull", "ref", "join", "versions", "delete"),
+        metavar="docker|container",
+        description="the older name of package-type: docker or container (never a host, as "
+        "login-action's registry is: the host is hostname)",
     ),
     Option(
         "to_owner",
@@ -136,13 +145,15 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "tags",
-        "a docker/metadata-action tag rule, e.g. type=semver,pattern={{major}}.{{minor}} "
-        "(repeatable; instead of --version)",
+        "a docker/metadata-action tag rule, e.g. type=semver,pattern={{major}}.{{minor}}, or "
+        "a full reference to this image, as build-push-action's tags (repeatable; instead of "
+        "--version)",
         only("push", "ref"),
         kind="lines",
         flag="--tag",
         metavar="RULE",
-        description="docker/metadata-action tag rules, one a line, instead of version: "
+        description="docker/metadata-action tag rules, or full references to this image as "
+        "build-push-action's tags take them (each gives its tag), one a line, instead of version: "
         "type=semver,pattern={{version}}, type=ref,event=branch|tag|pr, type=sha, "
         "type=raw,value=..., type=schedule, type=match, type=edge; prefix=, suffix=, enable=, "
         "priority=",

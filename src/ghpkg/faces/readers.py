@@ -14,7 +14,7 @@ Value = str | bool | list[str]
 def initial(option: Option) -> Value:
     """An option's value when nobody gave it."""
     if option.kind == "flag":
-        return False
+        return option.default == "true"
     if option.kind in ("lines", "words"):
         return []
     return option.default
@@ -77,7 +77,7 @@ def parse_action(env: Mapping[str, str]) -> RawInputs:
 
 def _value(option: Option, name: str, text: str) -> Value:
     if option.kind == "flag":
-        return _flag(text or "false", name)
+        return _flag(text or option.default or "false", name)
     if option.kind in ("lines", "words"):
         return list_items(option, text)
     return text or option.default

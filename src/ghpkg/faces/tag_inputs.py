@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from ghpkg.faces.readers import RawInputs
 from ghpkg.metadata.git_tags import GitRef, KnownTags, sha_tag, versions_from_git
 from ghpkg.metadata.tag_eval import TagContext, evaluate
 from ghpkg.metadata.tag_rules import parse_flavor, parse_rules
-from ghpkg.reference import parse_version
+from ghpkg.reference import container_host, parse_version, registry_host
 from ghpkg.settings import Operation
 
 # The verbs that take no tags from the git ref or rules: they name versions, or none.
@@ -35,14 +36,19 @@ def versions_input(
     env: Mapping[str, str],
     git_tags: KnownTags,
     container: bool = False,
+    names: Sequence[str] = (),
 ) -> tuple[tuple[str, ...], str]:
     """The tags to use, and how they were found when none was given (empty if given).
 
-    A pull from the Container registry may name a digest instead of a tag.
+    A pull from the Container registry may name a digest instead of a tag. `names` are this
+    image's full names (without a tag) that a reference in `tags` may use.
     """
     digest_ok = container and operation is Operation.PULL
     given = [parse_version(v, digest_ok) for v in raw.items("versions")]
-    rules = rule_versions(raw.items("tags"), raw.items("flavor"), operation, bool(given), env)
+    rule_lines, referenced = split_references(raw.items("tags"), names)
+    rules = rule_versions(rule_lines, raw.items("flavor"), operation, bool(given), env)
+    if referenced:
+        rules = _with_references(rules, referenced, operation, bool(given))
     if operation in _NAMING:
         if operation is Operation.VERSIONS and given:
             raise UsageError("versions takes no version", "it lists them all", "drop --version")
@@ -62,6 +68,66 @@ def versions_input(
     if operation is Operation.PULL and len(versions) > 1:
         raise UsageError("pull takes one version", f"got {len(versions)}", "pass --version once")
     return versions, note
+
+
+def image_names(
+    hostname: str, isolation: bool | None, container: bool, path: tuple[str, str, str]
+) -> list[str]:
+    """This image's full names without a tag: each layout `auto` may find, or the Container
+    registry's (`path`: owner, repository, image)."""
+    owner, repository, image = path
+    if container:
+        return [f"{container_host(hostname)}/{owner}/{image}"]
+    layouts = (True, False) if isolation is None else (isolation,)
+    return [f"{registry_host(hostname, on)}/{owner}/{repository}/{image}" for on in layouts]
+
+
+def split_references(lines: Sequence[str], names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """`tags` lines as build-push-action takes them: full references (`HOST/PATH:TAG`) give their
+    tag when they name this image (one of `names`); the other lines are metadata-action rules.
+
+    A reference to another host or image is bad input naming both: ghpkg publishes one image.
+    """
+    rules, tags = [], []
+    for line in lines:
+        text = line.strip()
+        if "=" in text or not ("/" in text or ":" in text) or text.startswith("#"):
+            rules.append(line)
+            continue
+        name, colon, tag = text.rpartition(":")
+        if not colon or "/" in tag:  # no tag, or the colon was a port's: docker's latest
+            name, tag = text, "latest"
+        if name.lower() not in names:
+            ours = " or ".join(names) or "this image"
+            raise UsageError(
+                f"tags {text!r} names {name}, not the image this run publishes ({ours})",
+                "ghpkg publishes one image, named by hostname, owner, repository and image",
+                "write the tag alone (e.g. 1.2.3) or this image's full reference, or set image, "
+                f"owner and repository so that they name {name}",
+            )
+        tags.append(tag)
+    return rules, tags
+
+
+def _with_references(
+    rules: tuple[list[str], str] | None,
+    referenced: list[str],
+    operation: Operation,
+    versions_given: bool,
+) -> tuple[list[str], str]:
+    """The rules' tags (if any) and those of the full references in `tags`, in that order."""
+    if operation not in (Operation.PUSH, Operation.REF):
+        raise UsageError(f"tags are for push and ref, not {operation}", "", "drop tags")
+    if versions_given:
+        raise UsageError(
+            "both version and tags given",
+            "the tags give the versions",
+            "drop version (or --version), or tags",
+        )
+    found, note = rules or ([], "")
+    tags = list(dict.fromkeys([*found, *referenced]))
+    note = note or f"tags from the references given: {', '.join(referenced)}"
+    return tags, note
 
 
 def tags_from_rules(
@@ -85,11 +151,16 @@ def tags_from_rules(
 
 
 def tag_context(env: Mapping[str, str], now: datetime) -> TagContext:
-    """GITHUB_EVENT_NAME, _REF, _SHA, _BASE_REF and what the event payload adds."""
+    """GITHUB_EVENT_NAME, _REF, _SHA, _BASE_REF and what the event payload adds.
+
+    DOCKER_METADATA_PR_HEAD_SHA=true on a pull request: the pull request's head commit instead
+    of the merge commit GitHub made (metadata-action's variable, with its meaning).
+    """
     git = GitRef.from_env(env)
     payload = _payload(env.get("GITHUB_EVENT_PATH", ""))
     number = payload.get("number")
     ctx = TagContext.from_git_ref(git, now, str(number) if isinstance(number, int) else "")
+    ctx = replace(ctx, sha=revision(env, payload))
     repository = payload.get("repository")
     default = repository.get("default_branch") if isinstance(repository, dict) else None
     base = env.get("GITHUB_BASE_REF", "").strip() or _text(payload.get("base_ref"))
@@ -113,6 +184,21 @@ def _payload(path: str) -> dict[str, object]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def revision(env: Mapping[str, str], payload: Mapping[str, object] | None = None) -> str:
+    """The commit the image is of: GITHUB_SHA, or with DOCKER_METADATA_PR_HEAD_SHA=true on a
+    pull request its head commit rather than GitHub's merge commit (metadata-action's variable,
+    for its `type=sha` and `org.opencontainers.image.revision` alike)."""
+    sha = env.get("GITHUB_SHA", "").strip()
+    wanted = "true" in env.get("DOCKER_METADATA_PR_HEAD_SHA", "").lower()
+    if not wanted or "pull_request" not in env.get("GITHUB_EVENT_NAME", ""):
+        return sha
+    if payload is None:
+        payload = _payload(env.get("GITHUB_EVENT_PATH", ""))
+    pull_request = payload.get("pull_request")
+    head = pull_request.get("head") if isinstance(pull_request, dict) else None
+    return (_text(head.get("sha")) if isinstance(head, dict) else "") or sha
 
 
 def _commit_date(payload: Mapping[str, object], sha: str) -> datetime | None:

@@ -106,7 +106,38 @@ MIGRATE_OPTIONS = (
 )
 BUILD_OPTIONS = (
     Option("context", "build context directory", BUILD, default=".", metavar="DIR"),
-    Option("dockerfile", "Dockerfile path relative to the context", BUILD, metavar="PATH"),
+    Option(
+        "file",
+        "path to the Dockerfile from the working directory, as docker buildx build -f and "
+        "build-push-action's file take it (default: CONTEXT/Dockerfile)",
+        BUILD,
+        metavar="PATH",
+    ),
+    Option(
+        "dockerfile",
+        "Dockerfile path relative to the context (the older spelling of --file)",
+        BUILD,
+        metavar="PATH",
+    ),
+    Option(
+        "push",
+        "push the image (--no-push: build only, as build-push-action's push: false; with "
+        "--load the image stays in the engine under its references)",
+        BUILD,
+        kind="flag",
+        default="true",
+        description="true (default): push every tag; false: build only, nothing is sent "
+        "(build-push-action's push, whose default is false there)",
+    ),
+    Option(
+        "load",
+        "leave the image in the engine under its references (docker tag), as "
+        "build-push-action's load",
+        BUILD,
+        kind="flag",
+        description="true: leave the image in the engine under its references (a push leaves "
+        "them too); with push: false, the build's only output",
+    ),
     Option(
         "build_args",
         "KEY=VALUE build argument (repeatable)",
@@ -125,6 +156,18 @@ BUILD_OPTIONS = (
         metavar="KEY=VALUE",
         description="KEY=VALUE image labels, one a line",
     ),
+    Option(
+        "annotations",
+        "KEY=VALUE (or index:KEY=VALUE) annotation of the OCI index a multi-platform push "
+        "makes on the Container registry (repeatable; build-push-action's annotations)",
+        BUILD,
+        kind="lines",
+        flag="--annotation",
+        metavar="KEY=VALUE",
+        description="KEY=VALUE (or index:KEY=VALUE) annotations, one a line, as "
+        "build-push-action's: on the OCI index a multi-platform push makes on the Container "
+        "registry, the one manifest here that holds them",
+    ),
     Option("target", "build stage to stop at", BUILD, metavar="STAGE"),
     Option(
         "secrets",
@@ -136,6 +179,28 @@ BUILD_OPTIONS = (
         description="BuildKit secrets for RUN --mount=type=secret, one a line, as docker buildx "
         "build takes them: id=ID,src=PATH or id=ID,env=VARIABLE (the value never goes into an "
         "argument or the image)",
+    ),
+    Option(
+        "secret_envs",
+        "secret from an environment variable, ID=VARIABLE, as build-push-action's secret-envs "
+        "(repeatable; the same as --secret id=ID,env=VARIABLE)",
+        BUILD,
+        kind="lines",
+        flag="--secret-env",
+        metavar="ID=VARIABLE",
+        description="BuildKit secrets from environment variables, one a line, ID=VARIABLE, as "
+        "build-push-action's secret-envs (the same as secrets: id=ID,env=VARIABLE)",
+    ),
+    Option(
+        "secret_files",
+        "secret from a file, ID=PATH, as build-push-action's secret-files (repeatable; the "
+        "same as --secret id=ID,src=PATH)",
+        BUILD,
+        kind="lines",
+        flag="--secret-file",
+        metavar="ID=PATH",
+        description="BuildKit secrets from files, one a line, ID=PATH, as build-push-action's "
+        "secret-files (the same as secrets: id=ID,src=PATH)",
     ),
     Option(
         "cache_from",
@@ -171,6 +236,15 @@ BUILD_OPTIONS = (
         description="the platform to build, e.g. linux/arm64; several, comma or newline "
         "separated: each is pushed under VERSION-OS-ARCH, and VERSION names the runner's "
         "platform (an OCI index on the Container registry); join: the platforms to join",
+    ),
+    Option(
+        "platforms",
+        "the platforms to build, as build-push-action's platforms: the same as --platform",
+        PLATFORMS,
+        kind="words",
+        metavar="OS/ARCH",
+        description="build-push-action's name for platform: the platforms to build, comma or "
+        "newline separated",
     ),
     Option(
         "platform_tags",

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from ghpkg.errors import UsageError
 from ghpkg.metadata.git_tags import GitRef, parse_semver
+from ghpkg.metadata.pep440 import parse_pep440
 from ghpkg.metadata.tag_rules import Flavor, Rule
 from ghpkg.metadata.tag_template import Helper, date_helper, render
 
@@ -93,7 +94,7 @@ class _State:
         auto_latest = False
         if rule.kind == "schedule" and "schedule" in self.ctx.event:
             value = self.expand(attrs["pattern"], rule.line)
-        elif rule.kind in ("semver", "match"):
+        elif rule.kind in ("semver", "pep440", "match"):
             value, auto_latest = self._version(rule)
         elif rule.kind == "ref":
             prefix = {"branch": "refs/heads/", "tag": "refs/tags/", "pr": "refs/pull/"}
@@ -124,6 +125,8 @@ class _State:
             found = self._match(attrs["match"], raw, 1, rule.line)
             raw = raw if found is None else found
         raw = raw.replace("/", "-")
+        if rule.kind == "pep440":
+            return self._pep440(raw, attrs["pattern"], rule.line)
         semver = parse_semver(raw) if raw == raw.strip() else None
         if semver is None:
             self.notes.append(f"{raw} is not a valid semver (https://semver.org/); no tag from it")
@@ -135,6 +138,17 @@ class _State:
         if semver.prerelease and not _RAW_ONLY.fullmatch(pattern.strip()):
             pattern = "{{version}}"
         return render(pattern, values, f"tags rule {rule.line!r}"), not semver.prerelease
+
+    def _pep440(self, raw: str, pattern: str, line: str) -> tuple[str | None, bool]:
+        version = parse_pep440(raw)
+        if version is None:
+            self.notes.append(f"{raw} does not conform to PEP 440; no tag from it")
+            return None, False
+        if version.prerelease or version.postrelease:
+            return (raw if _RAW_ONLY.fullmatch(pattern.strip()) else version.normalized), False
+        values: dict[str, str | Helper] = {"raw": raw, "version": version.normalized}
+        values |= {"major": version.part(0), "minor": version.part(1), "patch": version.part(2)}
+        return render(pattern, values, f"tags rule {line!r}"), True
 
     def _match(self, pattern: str, text: str, group: int, line: str) -> str | None:
         literal = _REGEX_LITERAL.fullmatch(pattern)

@@ -1,7 +1,7 @@
 """docker/metadata-action's `tags` rules and `flavor` lines, parsed (`tag_eval` applies them).
 
 Mirrors metadata-action's src/tag.ts and src/flavor.ts: types schedule, semver, match, edge,
-ref, raw, sha; prefix, suffix, enable, priority; latest=auto|true|false (pep440 is not offered).
+pep440, ref, raw, sha; prefix, suffix, enable, priority; latest=auto|true|false.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ghpkg.errors import UsageError
 PRIORITY = {
     "schedule": 1000,
     "semver": 900,
+    "pep440": 900,
     "match": 800,
     "edge": 700,
     "ref": 600,
@@ -26,6 +27,7 @@ _COMMON = {"type", "enable", "priority", "prefix", "suffix"}
 _KEYS = {
     "schedule": {"pattern"},
     "semver": {"pattern", "value", "match"},
+    "pep440": {"pattern", "value", "match"},
     "match": {"pattern", "group", "value"},
     "edge": {"branch"},
     "ref": {"event"},
@@ -35,12 +37,19 @@ _KEYS = {
 _DEFAULTS = {
     "schedule": {"pattern": "nightly"},
     "semver": {"value": "", "match": ""},
+    "pep440": {"value": "", "match": ""},
     "match": {"group": "0", "value": ""},
     "edge": {"branch": ""},
     "raw": {},
     "sha": {"prefix": "sha-", "format": "short"},
 }
-_REQUIRED = {"semver": "pattern", "match": "pattern", "ref": "event", "raw": "value"}
+_REQUIRED = {
+    "semver": "pattern",
+    "pep440": "pattern",
+    "match": "pattern",
+    "ref": "event",
+    "raw": "value",
+}
 _CHOICES = {("ref", "event"): ("branch", "tag", "pr"), ("sha", "format"): ("short", "long")}
 DEFAULT_RULES = (
     "type=schedule",
@@ -108,7 +117,7 @@ def parse_rule(line: str) -> Rule:
         known = " ".join(sorted(_COMMON | _KEYS[kind]))
         raise _bad(line, f"type={kind} has no attribute {unknown[0]!r}", f"it takes {known}")
     if kind in _REQUIRED and _REQUIRED[kind] not in attrs:
-        raise _bad(line, f"type={kind} needs {_REQUIRED[kind]}=", "see the README's rule table")
+        raise _bad(line, f"type={kind} needs {_REQUIRED[kind]}=", "see docs/tags.md's rule table")
     if kind == "ref" and attrs["event"] == "pr":
         attrs.setdefault("prefix", "pr-")
     for name, default in _DEFAULTS.get(kind, {}).items():

@@ -11,8 +11,9 @@ from ghpkg.errors import UsageError
 
 # `{{ name 'positional' key='value' }}`: what metadata-action's rules write in practice.
 _EXPR = re.compile(r"\{\{(.*?)\}\}")
-_CALL = re.compile(r"\s*(\w+)((?:\s+(?:\w+=)?(?:'[^']*'|\"[^\"]*\"))*)\s*")
-_ARG = re.compile(r"(?:(\w+)=)?(?:'([^']*)'|\"([^\"]*)\")")
+# An unquoted argument is a Handlebars path: nothing in the rules' context, so undefined (None).
+_CALL = re.compile(r"\s*(\w+)((?:\s+(?:\w+=)?(?:'[^']*'|\"[^\"]*\"|[^\s'\"=]+))*)\s*")
+_ARG = re.compile(r"(?:(\w+)=)?(?:'([^']*)'|\"([^\"]*)\"|([^\s'\"=]+))")
 # moment.js format tokens (https://momentjs.com/docs/#/displaying/format/) that tags use.
 _MOMENT = {
     "YYYY": "%Y",
@@ -28,7 +29,7 @@ _MOMENT = {
 _WORDS = re.compile(r"\[[^\]]*\]|[A-Za-z]+")
 _RUNS = re.compile(r"([A-Za-z])\1*")
 
-Helper = Callable[[list[str], dict[str, str]], str]
+Helper = Callable[[list[str | None], dict[str, str]], str]
 
 
 def render(template: str, values: Mapping[str, str | Helper], what: str) -> str:
@@ -53,14 +54,14 @@ def render(template: str, values: Mapping[str, str | Helper], what: str) -> str:
         value = values[name]
         if isinstance(value, str):
             return value
-        positional: list[str] = []
+        positional: list[str | None] = []
         named: dict[str, str] = {}
-        for key, single, double in _ARG.findall(args):
+        for key, single, double, path in _ARG.findall(args):
             text = single or double
             if key:
                 named[key] = text
             else:
-                positional.append(text)
+                positional.append(None if path else text)
         return value(positional, named)
 
     return _EXPR.sub(one, template)
@@ -69,7 +70,7 @@ def render(template: str, values: Mapping[str, str | Helper], what: str) -> str:
 def date_helper(moment: datetime, what: str) -> Helper:
     """`{{date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}` over `moment` (UTC unless tz says)."""
 
-    def helper(positional: list[str], named: dict[str, str]) -> str:
+    def helper(positional: list[str | None], named: dict[str, str]) -> str:
         unknown = set(named) - {"tz"}
         if unknown:
             raise UsageError(
@@ -84,6 +85,10 @@ def date_helper(moment: datetime, what: str) -> Helper:
             raise UsageError(
                 f"{what}: unknown time zone {zone!r}", "tz= takes an IANA name", "e.g. Europe/Paris"
             ) from None
+        if positional[0] is None:  # `{{date YYYYMMDD}}`: moment's default format, as there
+            offset = local.utcoffset()
+            end = "Z" if not offset else local.isoformat(timespec="seconds")[-6:]
+            return local.strftime("%Y-%m-%dT%H:%M:%S") + end
         return format_moment(local, positional[0], what)
 
     return helper

@@ -45,8 +45,9 @@ def push_platforms(settings: Settings, log: Log) -> Result:
         registry_host, page = refs[0].registry, settings.package_url
         return PushResult(tuple(pushed), registry=registry_host, package_url=page, labels=labels)
     default = default_platform(settings.platforms, *engine.info().platform)
+    noted = labels | dict(settings.annotations)  # build-push-action's annotations win
     digest = join_versions(
-        registry, refs, settings.platforms, default, settings.registry, log, labels
+        registry, refs, settings.platforms, default, settings.registry, log, noted
     )
     for reference in refs:  # locally too, VERSION names what it names on the Docker registry
         engine.tag(image_ids[default], str(reference))

@@ -11,7 +11,7 @@ from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.metadata.oci_labels import Repository, oci_labels
 from ghpkg.outputs import Log, Result
 from ghpkg.reference import Reference
-from ghpkg.registry import RegistryClient
+from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.settings import Registry, Settings
 from ghpkg.verbs.connect import Connected, prepare
 from ghpkg.verbs.ref import PushResult
@@ -19,6 +19,8 @@ from ghpkg.verbs.ref import PushResult
 
 def push(settings: Settings, log: Log) -> Result:
     """Build (or take --source), tag and push every version; verify what the registry serves."""
+    if not settings.push:
+        return build_only(settings, log)
     if settings.multi_platform:
         from ghpkg.verbs.platforms import push_platforms  # deferred: one image for many platforms
 
@@ -47,13 +49,42 @@ def publish(settings: Settings, log: Log, connected: Connected) -> PushResult:
     )
 
 
-def build_labels(settings: Settings, log: Log) -> dict[str, str]:
+def build_only(settings: Settings, log: Log) -> PushResult:
+    """push: false: build (or take --source) and, with load, tag it in the engine; send nothing.
+
+    The references need the registry's layout: `auto` probes it (no token) only to load.
+    """
+    isolation = settings.isolation
+    if isolation is None and settings.load and settings.registry is Registry.DOCKER:
+        isolation = probe_isolation(
+            settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
+        )
+    refs = settings.references(True if isolation is None else isolation)
+    engine = Engine.connect(settings.docker_host)
+    labels = {} if settings.source else build_labels(settings, log, ask_api=bool(settings.token))
+    image_id = build_source(settings, engine, log, labels)
+    if settings.load:
+        for reference in refs:
+            engine.tag(image_id, str(reference))
+        log.info(f"push: false; loaded {image_id} as {', '.join(map(str, refs))}")
+    else:
+        log.info(f"push: false; built {image_id}, left untagged (load: true tags it)")
+    return PushResult(
+        images=tuple(str(r) for r in refs),
+        image_id=image_id,
+        registry=refs[0].registry,
+        package_url=settings.package_url,
+        labels=labels,
+    )
+
+
+def build_labels(settings: Settings, log: Log, ask_api: bool = True) -> dict[str, str]:
     """docker/metadata-action's OCI labels from the repository (REST API), then --label's."""
     from ghpkg.rest.repo_api import fetch_repository  # deferred: only a build asks the API
 
     full_name = f"{settings.owner}/{settings.repository}" if settings.repository else ""
     found = None
-    if full_name:
+    if full_name and ask_api:
         found = fetch_repository(settings.remote, full_name, log.warn)
     repo = found or Repository.from_workflow(f"https://{settings.hostname}", full_name)
     version = settings.versions[0] if settings.versions else ""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,9 +19,18 @@ class PushResult(Result):
     labels: Mapping[str, str] = field(default_factory=dict)  # those ghpkg put on a build
 
     def outputs(self) -> dict[str, str]:
-        """The outputs by name, as action.yml declares them."""
+        """The outputs by name, as action.yml declares them (build-push-action's and
+        metadata-action's names among them: imageid, metadata, version, tags, labels, json)."""
         names = [image.rpartition(":")[2] for image in self.images]
-        return super().outputs() | metadata_outputs(self.images, names, self.labels)
+        metadata = {"image.name": ",".join(self.images)}  # build-push-action's, as far as it goes
+        if self.digest:
+            metadata["containerimage.digest"] = self.digest
+        own = {
+            "imageid": self.image_id,
+            "version": names[0] if names else "",
+            "metadata": json.dumps(metadata, sort_keys=True),
+        }
+        return super().outputs() | metadata_outputs(self.images, names, self.labels) | own
 
 
 def ref(settings: Settings, log: Log) -> Result:
