@@ -31,7 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ACTION_FILES = ("action.yml", "action", "entrypoint.py", "pyproject.toml", "README.md", "src")
+# the four actions (root, delete/, migrate/, doctor/) and what they run
+ACTION_FILES = (
+    *("action.yml", "delete", "migrate", "doctor", "action"),
+    *("entrypoint.py", "pyproject.toml", "README.md", "src"),
+)
 SKIP = ("__pycache__", "*.egg-info", "*.pyc", "wheels")
 ARCHES = ("x86_64", "aarch64")
 NEWEST_PYTHON = 14  # 3.14: the newest CPython the bundle carries wheels for

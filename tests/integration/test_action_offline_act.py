@@ -113,7 +113,15 @@ def test_the_bundle_holds_a_wheel_pinned_by_hash_for_every_requirement(bundle: P
     for path in files:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert digest in pinned[Wheel.parse(path.name).name][1], path.name
-    for name in ("action.yml", "entrypoint.py", "pyproject.toml", "action/install.sh"):
+    for name in (
+        "action.yml",
+        "delete/action.yml",
+        "migrate/action.yml",
+        "doctor/action.yml",
+        "entrypoint.py",
+        "pyproject.toml",
+        "action/install.sh",
+    ):
         assert (bundle / name).read_bytes() == (ROOT / name).read_bytes()
     assert (bundle / "src" / "ghpkg" / "__init__.py").is_file()
 
