@@ -76,10 +76,11 @@ def resolve(
         repository = parse_namespace(raw.text("repository") or repo_default, "repository")
     image = (
         parse_image_name(raw.text("image"))
-        if raw.text("image") or operation not in _NO_IMAGE
+        if not serving and (raw.text("image") or operation not in _NO_IMAGE)
         else ""
     )
     listen = _listen(raw, operation)
+    serve_owners, serve_images, credentials_file = _serve_inputs(raw, operation)
     container = registry is Registry.CONTAINER
     versions, version_note = versions_input(raw, operation, env, git_tags, container)
     retention = retention_inputs(raw, operation, registry, versions)
@@ -149,6 +150,9 @@ def resolve(
         to_image=to_image,
         listen=listen,
         allow_push=raw.flag("allow_push"),
+        credentials_file=credentials_file,
+        serve_owners=serve_owners,
+        serve_images=serve_images,
         secrets=secrets,
         cache_from=tuple(parse_cache(item, "from") for item in raw.items("cache_from")),
         cache_to=tuple(parse_cache(item, "to") for item in raw.items("cache_to")),
@@ -174,6 +178,33 @@ def _listen(raw: RawInputs, operation: Operation) -> str:
         return DEFAULT_LISTEN
     host, port = parse_listen(raw.text("listen") or DEFAULT_LISTEN)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _serve_inputs(
+    raw: RawInputs, operation: Operation
+) -> tuple[tuple[str, ...], tuple[str, ...], Path | None]:
+    """serve: the owners and images it serves (comma separated; empty: any) and the login file."""
+    if operation is not Operation.SERVE:
+        if raw.text("credentials_file"):
+            raise UsageError(f"--credentials-file is for serve, not {operation}", "", "drop it")
+        return (), (), None
+    owners = tuple(parse_namespace(o, "owner") for o in _listed(raw.text("owner")))
+    images = tuple(parse_image_name(i) for i in _listed(raw.text("image")))
+    given = raw.text("credentials_file")
+    if not given:
+        return owners, images, None
+    path = Path(given)
+    if path.is_dir() or not path.parent.is_dir():
+        raise UsageError(
+            f"--credentials-file {given!r} is not a file in an existing folder",
+            "serve writes the login clients use there",
+            "name a file in a folder that exists and only you can write",
+        )
+    return owners, images, path
+
+
+def _listed(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def _registry(raw: RawInputs, operation: Operation, isolation: bool | None) -> Registry:
