@@ -39,11 +39,13 @@ class Pushing(FakeEngine):
         self.sent, self.reported = sent, reported
         self.logins: list[tuple[str, str]] = []
 
-    def push(self, reference: str, username: str, token: Secret | None, *_: Any, **__: Any) -> str:
+    def push(
+        self, reference: str, username: str, token: Secret | None, *_args: Any, **_kw: Any
+    ) -> str:
         assert token is not None
         self.logins.append((username, token.reveal()))
-        name, _, tag = reference.rpartition(":")
-        host, _, path = name.partition("/")
+        name, _colon, tag = reference.rpartition(":")
+        host, _slash, path = name.partition("/")
         answer = requests.put(
             f"http://{host}/v2/{path}/manifests/{tag}",
             data=self.sent,
