@@ -94,7 +94,7 @@ else
   install --require-hashes --only-binary :all: -r "$requirements"
   install --no-deps --no-build-isolation "$action_path"
   # pip and setuptools never run again in this venv (a changed one is built anew): dropped,
-  # the check that comes before each use reads 24 MB less.
+  # the check that comes before each use has 1,600 files fewer to look at.
   "$venv/bin/python" -m pip uninstall --yes --quiet pip setuptools >/dev/null 2>&1 || true
   manifest write
 fi

@@ -1,14 +1,17 @@
-"""The cached venv's manifest: every file and link in it, with its sha256, written after the
-install and checked before each use by the runner's own python (`python3 -I -S`), so nothing in
-the venv runs before it passes. A changed file, a missing one or an extra one (a `.pth`, a
-`sitecustomize.py`, a `.pyc`) fails the check, and install.sh builds the venv again.
+"""The cached venv's manifest: every file and link in it, written after the install and checked
+before each use by the runner's own python (`python3 -I -S`), so nothing in the venv runs before
+it passes. A changed file, a missing one or an extra one (a `.pth`, a `sitecustomize.py`, a
+`.pyc`) fails the check, and install.sh builds the venv again.
+
+A file is known by its inode, size and change time (ctime), not by hashing its bytes: any write,
+rename or chmod sets the ctime to now, and only root can set it back, so the check costs one
+stat a file (about 1,400 in the venv) instead of reading 38 MB.
 
 usage: python3 -I -S venv_manifest.py write|check VENV
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 
@@ -16,7 +19,7 @@ MANIFEST = ".manifest"
 
 
 def entries(root: str) -> list[str]:
-    """One line per file or link under root: `sha256 PATH`, or `-> TARGET PATH` for a link."""
+    """One line per file or link under root: `INODE SIZE CTIME PATH`, `-> TARGET PATH` a link."""
     lines = []
     for folder, subfolders, files in os.walk(root):
         for name in subfolders + files:
@@ -27,16 +30,9 @@ def entries(root: str) -> list[str]:
             if os.path.islink(path):
                 lines.append(f"-> {os.readlink(path)} {relative}")
             elif not os.path.isdir(path):
-                lines.append(f"{_sha256(path)} {relative}")
+                known = os.stat(path)
+                lines.append(f"{known.st_ino} {known.st_size} {known.st_ctime_ns} {relative}")
     return sorted(lines)
-
-
-def _sha256(path: str) -> str:
-    hasher = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            hasher.update(block)
-    return hasher.hexdigest()
 
 
 def main(action: str, root: str) -> int:
