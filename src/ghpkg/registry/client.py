@@ -42,10 +42,11 @@ class RegistryClient:
         retries: int = 4,
         log: Log = _quiet,
         digests: bool = False,
+        instance: str = "",
     ) -> None:
         self.host = host
         self.digests = digests  # whether manifests resolve by digest (the Container registry)
-        credentials = Credentials(host, username, token)
+        credentials = Credentials(host, username, token, instance)
         self.http = Http(
             credentials, new_session(ca_file), timeout=timeout, retries=retries, log=log
         )
@@ -71,6 +72,7 @@ class RegistryClient:
             retries=remote.retries if retries is None else retries,
             log=log,
             digests=digests,
+            instance=remote.hostname,
         )
 
     def ping(self, action: str = "pull") -> None:
