@@ -62,6 +62,8 @@ def resolve(
     """
     operation = choice(raw.text("operation"), Operation, "operation")
     hostname = parse_hostname(raw.text("hostname") or env.get("GITHUB_SERVER_URL", ""))
+    if operation is not Operation.REF:  # the one verb that sends no token
+        _workflow_token_stays_home(token, hostname, env)
     isolation = parse_isolation(raw.text("isolation"))
     registry = _registry(raw, operation, isolation)
     owner_default, _, repo_default = env.get("GITHUB_REPOSITORY", "").partition("/")
@@ -178,6 +180,21 @@ def _listen(raw: RawInputs, operation: Operation) -> str:
         return DEFAULT_LISTEN
     host, port = parse_listen(raw.text("listen") or DEFAULT_LISTEN)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _workflow_token_stays_home(token: Secret, hostname: str, env: Mapping[str, str]) -> None:
+    """A GITHUB_TOKEN (ghs_) in a workflow goes only to the workflow's own instance."""
+    server = env.get("GITHUB_SERVER_URL", "")
+    if not token.reveal().startswith("ghs_") or not (server or env.get("GITHUB_ACTIONS")):
+        return  # outside a workflow a ghs_ token is a GitHub App's, for the host it was made on
+    home = parse_hostname(server) if server else ""
+    if hostname != home:
+        raise UsageError(
+            f"the GITHUB_TOKEN (ghs_) of this workflow belongs to {home or 'an unknown host'}, "
+            f"not {hostname}",
+            "it is sent only to the instance that ran the workflow (GITHUB_SERVER_URL)",
+            f"drop --hostname, or pass a token of {hostname} (e.g. a classic PAT in a secret)",
+        )
 
 
 def _serve_inputs(
