@@ -384,3 +384,13 @@ def test_a_challenge_for_one_request_does_not_take_push_from_the_uploads_that_sh
     digest = "sha256:" + hashlib.sha256(b"layer").hexdigest()
     client.send_upload("o/r/img", location, iter([b"layer"]), digest=digest)  # a stream: once
     assert [seen.method for seen in fake.seen if not seen.path.startswith("/token")][-1] == "PUT"
+
+
+def test_a_tag_list_past_its_size_limit_is_refused_not_read_whole(fake: Fake) -> None:
+    endless = b'{"tags": ["' + b"a" * (5 << 20) + b'"]}'
+    fake.answer(lambda _seen: _json(200, endless))
+    client, _lines, _sleeps = _client(fake, retries=0)
+    with pytest.raises(RegistryError, match=r"the tag list of .* is larger than"):
+        client.tags("o/r/img")
+    fake.answer(lambda _seen: _json(200, b'{"tags": ["1.0", 2, "latest"]}'))
+    assert client.tags("o/r/img") == ["1.0", "latest"]
