@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -346,6 +347,43 @@ def test_skopeo_ctr_and_docker_pull_through_ghpkg_serve_with_its_login(
         assert f"{local}@{digest}" in listed
     finally:
         subprocess.run([*base, "images", "rm", f"{local}@{digest}"], capture_output=True)
+
+
+def test_a_nodes_containerd_pulls_through_serve_by_the_readmes_hosts_toml(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, served: Served
+) -> None:
+    """The README's Kubernetes recipe: the real name, pinned by digest, through a hosts.toml
+    whose static Authorization header carries serve's login (containerd's own `--hosts-dir`)."""
+    if engine.name == "20.10":
+        pytest.skip("the system engine's containerd is Debian's, without a socket of ours")
+    path = push_for_serve(bed, engine, run_ghpkg, tmp_path)
+    digest = digest_of(stored(bed, path, "1.0")[0])
+    login = base64.b64encode(":".join(served.login).encode()).decode()
+    hosts = tmp_path / "certs.d" / bed.registry_host
+    hosts.mkdir(parents=True)
+    (hosts / "hosts.toml").write_text(
+        f'server = "https://{bed.registry_host}"\n\n'
+        f'[host."http://{served.address}"]\n'
+        '  capabilities = ["pull", "resolve"]\n'
+        f'  [host."http://{served.address}".header]\n'
+        f'    authorization = "Basic {login}"\n'
+    )
+    socket = RUN_DIR / engine.name / "containerd" / "containerd.sock"
+    ctr = CACHE_DIR / ("trixie" if engine.name == "26.1" else "sid") / "root/usr/bin/ctr"
+    base = [str(ctr), "--address", str(socket), "--namespace", f"ghpkg-k8s-{uuid.uuid4().hex[:6]}"]
+    name = f"{bed.registry_host}/{path}@{digest}"
+    pulled = subprocess.run(
+        [*base, "images", "pull", "--hosts-dir", str(tmp_path / "certs.d"), name],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    try:
+        assert pulled.returncode == 0, pulled.stderr + pulled.stdout
+        listed = subprocess.run(
+            [*base, "images", "ls", "-q"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert name in listed
+    finally:
+        subprocess.run([*base, "images", "rm", name], capture_output=True, check=False)
 
 
 def test_serve_asks_for_its_login_and_refuses_browsers_foreign_hosts_and_pushes(
