@@ -324,29 +324,37 @@ def test_skopeo_ctr_and_docker_pull_through_ghpkg_serve_with_its_login(
     finally:
         engine.client.images.remove(f"{local}:1.0", force=True)
 
-    socket = RUN_DIR / engine.name / "containerd" / "containerd.sock"
-    ctr = CACHE_DIR / ("trixie" if engine.name == "26.1" else "sid") / "root/usr/bin/ctr"
     if engine.name == "20.10":
         return  # the system engine's containerd is Debian's, without a socket of ours
-    namespace = f"ghpkg-test-{uuid.uuid4().hex[:6]}"
-    base = [str(ctr), "--address", str(socket), "--namespace", namespace]
     anonymous = subprocess.run(
-        [*base, "images", "pull", "--plain-http", f"{local}@{digest}"],
+        [*ctr(engine), "images", "pull", "--plain-http", f"{local}@{digest}"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert anonymous.returncode != 0
+    ctr_pulls(engine, f"{local}@{digest}", "--plain-http", "--user", creds)
+
+
+def ctr(engine: EngineUnderTest) -> list[str]:
+    """`ctr` on the engine's own containerd, in a namespace of its own."""
+    socket = RUN_DIR / engine.name / "containerd" / "containerd.sock"
+    binary = CACHE_DIR / ("trixie" if engine.name == "26.1" else "sid") / "root/usr/bin/ctr"
+    return [str(binary), "--address", str(socket), "--namespace", f"ghpkg-{uuid.uuid4().hex[:8]}"]
+
+
+def ctr_pulls(engine: EngineUnderTest, name: str, *options: str) -> None:
+    """`ctr images pull OPTIONS NAME` succeeds and leaves NAME listed (removed afterwards)."""
+    base = ctr(engine)
     pulled = subprocess.run(
-        [*base, "images", "pull", "--plain-http", "--user", creds, f"{local}@{digest}"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [*base, "images", "pull", *options, name], capture_output=True, text=True, check=False
+    )
     try:
         assert pulled.returncode == 0, pulled.stderr + pulled.stdout
         listed = subprocess.run(
             [*base, "images", "ls", "-q"], capture_output=True, text=True, check=True
         ).stdout.split()
-        assert f"{local}@{digest}" in listed
+        assert name in listed
     finally:
-        subprocess.run([*base, "images", "rm", f"{local}@{digest}"], capture_output=True)
+        subprocess.run([*base, "images", "rm", name], capture_output=True, check=False)
 
 
 def test_a_nodes_containerd_pulls_through_serve_by_the_readmes_hosts_toml(
@@ -368,22 +376,8 @@ def test_a_nodes_containerd_pulls_through_serve_by_the_readmes_hosts_toml(
         f'  [host."http://{served.address}".header]\n'
         f'    authorization = "Basic {login}"\n'
     )
-    socket = RUN_DIR / engine.name / "containerd" / "containerd.sock"
-    ctr = CACHE_DIR / ("trixie" if engine.name == "26.1" else "sid") / "root/usr/bin/ctr"
-    base = [str(ctr), "--address", str(socket), "--namespace", f"ghpkg-k8s-{uuid.uuid4().hex[:6]}"]
     name = f"{bed.registry_host}/{path}@{digest}"
-    pulled = subprocess.run(
-        [*base, "images", "pull", "--hosts-dir", str(tmp_path / "certs.d"), name],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    try:
-        assert pulled.returncode == 0, pulled.stderr + pulled.stdout
-        listed = subprocess.run(
-            [*base, "images", "ls", "-q"], capture_output=True, text=True, check=True
-        ).stdout.split()
-        assert name in listed
-    finally:
-        subprocess.run([*base, "images", "rm", name], capture_output=True, check=False)
+    ctr_pulls(engine, name, "--hosts-dir", str(tmp_path / "certs.d"))
 
 
 def test_serve_asks_for_its_login_and_refuses_browsers_foreign_hosts_and_pushes(
