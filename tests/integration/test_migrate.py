@@ -274,7 +274,7 @@ def test_a_rerun_copies_again_a_tag_deleted_from_the_destination_behind_its_back
 
         again = run_ghpkg(*argv, stdin=bed.token("write"))
         assert again.returncode == 0, again.stderr
-        (image,) = mine(report(again), repository)
+        (image,) = [i for i in report(again)["images"] if i["source"] == f"{ORG}/{repository}/app"]
         assert image["tags"]["1.0"]["status"] == "copied"
         assert image["tags"]["2.0"]["status"] == "state"
         assert served(bed, destination, "1.0") == digests["1.0"]
