@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -90,13 +91,23 @@ class Log:
 
 
 def inert(text: str) -> str:
-    """Text (often from the network) that no runner reads as a workflow command.
+    """Text (often from the network) that neither a terminal nor a runner obeys.
 
-    A CR is shown as `\\r`; a line that would start a command (`::`, after spaces) or hold a
-    legacy one (`##[`) gets a space inside the marker, so it is printed, not obeyed.
+    A CR is shown as `\\r` and any other control character but newline and tab as `\\xNN`
+    (no escape sequence reaches the terminal); a line that would start a command (`::`, after
+    spaces) or hold a legacy one (`##[`) gets a space inside the marker, so it is printed, not
+    obeyed.
     """
-    lines = text.replace("\r\n", "\n").replace("\r", "\\r").split("\n")
+    lines = visible(text.replace("\r\n", "\n").replace("\r", "\\r")).split("\n")
     return "\n".join(_defused(line) for line in lines)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Control characters (ESC, BEL, backspace, ... but not newline or tab) as `\\xNN`."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 def _defused(line: str) -> str:
@@ -109,7 +120,7 @@ def _defused(line: str) -> str:
 def command_data(text: str) -> str:
     """A workflow command's message, escaped as @actions/core escapes it: one line, always."""
     escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return escaped.replace("##[", "# #[")
+    return visible(escaped).replace("##[", "# #[")
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,9 @@ class Settings:
     docker_host: str | None = None
     listen: str = "127.0.0.1:5050"  # serve: the loopback address
     allow_push: bool = False  # serve: take pushes too
+    credentials_file: Path | None = None  # serve: where the login clients use is written
+    serve_owners: tuple[str, ...] = ()  # serve: only these owners' repositories (empty: any)
+    serve_images: tuple[str, ...] = ()  # serve: only these images (empty: any)
     engine_elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
     cache_dir: Path | None = None
     keep: int | None = None

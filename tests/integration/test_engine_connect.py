@@ -66,11 +66,25 @@ def test_an_engine_over_tls_without_its_certificates_is_one_clear_error(
     assert "Traceback" not in done.stderr
 
 
-def test_no_token_goes_to_an_engine_on_plain_tcp_elsewhere() -> None:
+@pytest.mark.parametrize(
+    ("url", "tls", "said"),
+    [
+        ("tcp://192.0.2.10:2375", None, "plain TCP"),
+        ("tcp://192.0.2.10:2376", False, "TLS without checking its certificate"),
+    ],
+    ids=["plain-tcp", "unverified-tls"],
+)
+def test_no_credential_goes_to_an_engine_elsewhere_without_verified_tls(
+    url: str, tls: bool | None, said: str
+) -> None:
+    """Judged from how the engine is reached, before the call: exit 2 with the fix."""
     import ghpkg.engine
-    from ghpkg.errors import EngineError
+    from ghpkg.errors import UsageError
     from ghpkg.secret import Secret
 
-    client = docker.DockerClient(base_url="tcp://192.0.2.10:2375", version="1.41")
-    with pytest.raises(EngineError, match="plain TCP"):
+    config = docker.tls.TLSConfig(verify=tls) if tls is not None else False
+    client = docker.DockerClient(base_url=url, version="1.41", tls=config)
+    with pytest.raises(UsageError, match=said) as refused:
         ghpkg.engine.Engine(client).pull("x/y:1", "me", Secret("ghp_" + "a" * 36), lambda _: None)
+    assert refused.value.exit_code == 2
+    assert "DOCKER_TLS_VERIFY=1" in str(refused.value)

@@ -305,3 +305,39 @@ def test_a_delete_retried_after_a_lost_answer_counts_as_done(
     assert done.returncode == 0, done.stderr
     deletes = [hit for hit in hostile.hits(hostile.name) if hit.method == "DELETE"]
     assert len(deletes) == 2
+
+
+@pytest.mark.parametrize("answer", ["missing", "another-manifest"])
+def test_a_kept_version_whose_manifest_cannot_be_trusted_stops_delete_before_any_delete(
+    bed: Testbed, hostile: HostileRegistry, run_ghpkg: Run, answer: str
+) -> None:
+    """The index that stays may name the version that would go: unknown, so nothing goes."""
+    kept = "sha256:" + "b" * 64
+    listed = [
+        {"id": 7, "name": "sha256:" + "a" * 64, "created_at": "2026-01-01T00:00:00Z",
+         "updated_at": "2026-01-01T00:00:00Z", "metadata": {"container": {"tags": ["old"]}}},
+        {"id": 8, "name": kept, "created_at": "2026-02-01T00:00:00Z",
+         "updated_at": "2026-02-01T00:00:00Z", "metadata": {"container": {"tags": ["new"]}}},
+    ]  # fmt: skip
+    containers = f"containers\\.{hostile.name}"
+    manifest = (
+        Rule(f"^/v2/octo-org/app/manifests/{kept}$", 404, {"Content-Type": "application/json"},
+             b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}', host=containers)
+        if answer == "missing"
+        else Rule(f"^/v2/octo-org/app/manifests/{kept}$", headers={"Content-Type": SCHEMA2},
+                  body=tiny_image().manifest, host=containers)
+    )  # fmt: skip
+    hostile.script(
+        manifest,
+        Rule("/packages/container/app/versions", headers={"Content-Type": "application/json"},
+             body=json.dumps(listed).encode(), method="GET", host=hostile.name),
+    )  # fmt: skip
+    done = run_ghpkg(
+        "delete", "--hostname", hostile.hostname, "--subdomain-isolation", "true",
+        "--registry", "container", "--owner", "octo-org", "--image", "app",
+        "--version", "old", "--ca-file", str(bed.ca_file), "--retries", "1",
+        env={"GHPKG_TOKEN": bed.token("delete")},
+    )  # fmt: skip
+    said = "was not found" if answer == "missing" else "with another manifest"
+    assert_refused(done, bed, "new (id 8)", said)
+    assert [hit for hit in hostile.hits(hostile.name) if hit.method == "DELETE"] == []

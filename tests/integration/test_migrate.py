@@ -295,6 +295,43 @@ def test_a_name_another_package_holds_on_the_container_registry_is_a_conflict_no
         forget(bed, f"{ORG}/{repository}", f"{ORG}/{repository}-taken")
 
 
+def test_a_rerun_copies_again_a_tag_deleted_from_the_destination_behind_its_back(
+    bed: Testbed, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    """The state file says done; the Container registry no longer has it: it is copied again."""
+    repository = f"md{uuid.uuid4().hex[:6]}"
+    with requests.Session() as session:
+        digests = {
+            tag: push(session, bed.backend_url, f"{ORG}/{repository}/app", tag, [f"app {tag}\n"])
+            for tag in ("1.0", "2.0")
+        }
+    state = tmp_path / "s.json"
+    argv = ["migrate", "--owner", ORG, "--repository", repository, "--name-map"]
+    argv += ["{repository}-{image}", *common(bed), "--json", "--state", str(state)]
+    destination = f"{ORG}/{repository}-app"
+    try:
+        first = run_ghpkg(*argv, stdin=bed.token("write"))
+        assert first.returncode == 0, first.stderr
+        assert len(json.loads(state.read_text())["done"]) == 2
+        tags = bed.paths.container_storage / "docker/registry/v2/repositories"
+        shutil.rmtree(tags / destination / "_manifests/tags/1.0")  # deleted behind its back
+        gone = requests.get(
+            f"{bed.container_backend_url}/v2/{destination}/manifests/1.0",
+            headers={"Accept": DOCKER_V2},
+            timeout=30,
+        )
+        assert gone.status_code == 404
+
+        again = run_ghpkg(*argv, stdin=bed.token("write"))
+        assert again.returncode == 0, again.stderr
+        (image,) = [i for i in report(again)["images"] if i["source"] == f"{ORG}/{repository}/app"]
+        assert image["tags"]["1.0"]["status"] == "copied"
+        assert image["tags"]["2.0"]["status"] == "state"
+        assert served(bed, destination, "1.0") == digests["1.0"]
+    finally:
+        forget(bed, f"{ORG}/{repository}", destination)
+
+
 def test_a_token_that_cannot_write_packages_is_refused_before_the_plan_but_may_dry_run(
     bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import docker.errors
 import pytest
 import requests
 
 from ghpkg.engine import Engine
 from ghpkg.manifest import SCHEMA2
+from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from ghpkg.shim import Scope, Shim
+from ghpkg.shim import Shim
+from ghpkg.transports import engine as engine_transport
 from ghpkg.transports.choice import unreachable
+from ghpkg.transports.engine import EngineTransport
 from testbed.bed import Testbed
 from testbed.engines import CACHE_DIR, RUN_DIR
 from testbed.pytest_engines import EngineUnderTest
@@ -147,9 +154,10 @@ def test_an_update_downloads_only_the_layers_the_engine_lacks(
     assert sum("Pull complete" in line for line in said) == 1, second.stderr  # release 2's
 
 
-def test_the_engine_gets_no_credential_and_its_config_stays_untouched(
-    bed: Testbed, engine: EngineUnderTest, tmp_path: Path
+def test_the_engine_gets_only_the_shims_login_and_its_config_stays_untouched(
+    bed: Testbed, engine: EngineUnderTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A real push through the transient shim while a stranger asks it, again and again."""
     image = unique("nocreds", engine)
     source = build(engine, tmp_path / "ctx", f"local/{image}:src")
     config_dir = Path(engine.env.get("DOCKER_CONFIG") or Path.home() / ".docker")
@@ -158,16 +166,34 @@ def test_the_engine_gets_no_credential_and_its_config_stays_untouched(
         bed.registry_host, "octocat", Secret(bed.token("write")), ca_file=bed.ca_file
     )
     path = f"octo-org/hello-world/{image}"
-    with Shim(registry, scope=Scope(frozenset({path}))) as shim:
-        name = f"{shim.address}/{path}:1.0"
-        engine.client.api.tag(source, f"{shim.address}/{path}", "1.0")
-        for chunk in engine.client.api.push(
-            f"{shim.address}/{path}", tag="1.0", stream=True, decode=True
-        ):
-            assert "error" not in chunk, chunk
-        engine.client.images.remove(name)
-    assert shim.activity.requests > 0
-    assert shim.activity.with_credentials == 0
+    strangers: list[int] = []
+    shims: list[Shim] = []
+
+    class Watched(Shim):
+        def start(self) -> Shim:
+            shims.append(self)
+            started = super().start()
+            threading.Thread(target=self._stranger, daemon=True).start()
+            return started
+
+        def _stranger(self) -> None:
+            base = f"http://{self.address}/v2/{path}"
+            while not self.pushed:  # until the engine's own manifest lands
+                for answer in (
+                    requests.get(f"{base}/manifests/1.0", timeout=30),
+                    requests.put(f"{base}/manifests/1.0", data=b"{}", timeout=30),
+                    requests.post(f"{base}/blobs/uploads/", timeout=30),
+                ):
+                    strangers.append(answer.status_code)
+
+    monkeypatch.setattr(engine_transport, "Shim", Watched)
+    EngineTransport(registry, Engine(engine.client), log=lambda _: None).push(
+        source, [Reference(bed.registry_host, "octo-org", "hello-world", image, "1.0")]
+    )
+    (shim,) = shims
+    assert strangers
+    assert set(strangers) == {401}
+    assert shim.activity.with_credentials > 0  # the engine logged in
     assert shim.pushed[(path, "1.0")] == digest_of(stored(bed, path, "1.0")[0])
     after = sorted(p.name for p in config_dir.iterdir()) if config_dir.exists() else []
     assert after == before
@@ -206,31 +232,45 @@ def test_an_index_with_attestations_from_buildkit_lands_as_schema2(
     )
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running `ghpkg serve`: the address it printed and the login it wrote."""
+
+    address: str
+    login: tuple[str, str]
+    credentials_file: Path
+
+
 @pytest.fixture
-def served(bed: Testbed) -> Iterator[str]:
-    """`ghpkg serve` as a user starts it: its address, printed on stdout."""
+def served(bed: Testbed, tmp_path: Path) -> Iterator[Served]:
+    """`ghpkg serve` as a user starts it: its address on stdout, its login in a file."""
     env = {**clean_environment(), "GHPKG_TOKEN": bed.token("read")}
+    credentials_file = tmp_path / "login.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "ghpkg", "serve", "--hostname", bed.hostname,
-         "--ca-file", str(bed.ca_file), "--listen", "127.0.0.1:0"],
+         "--ca-file", str(bed.ca_file), "--listen", "127.0.0.1:0",
+         "--credentials-file", str(credentials_file)],
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
     assert proc.stdout is not None
     address = proc.stdout.readline().strip()
     assert address.startswith("127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
-    yield address
+    assert credentials_file.stat().st_mode & 0o777 == 0o600
+    login = json.loads(credentials_file.read_text())
+    yield Served(address, (login["username"], login["password"]), credentials_file)
     proc.terminate()
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "stopped: " in err
+    assert login["password"] not in err
+    assert f"with the password in {credentials_file}" in err
+    assert not credentials_file.exists()
 
 
-def test_skopeo_and_ctr_pull_by_digest_through_ghpkg_serve(
-    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, served: str
-) -> None:
-    """The digest was never fetched through this shim: it finds the tag that carries it."""
-    image = unique("bydigest", engine)
+def push_for_serve(bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path) -> str:
+    """A fresh image pushed with ghpkg; its repository path."""
+    image = unique("served", engine)
     source = build(engine, tmp_path / "ctx", f"local/{image}:src")
     pushed = run_ghpkg(
         "push", "--hostname", bed.hostname, "--subdomain-isolation", "true",
@@ -239,7 +279,15 @@ def test_skopeo_and_ctr_pull_by_digest_through_ghpkg_serve(
         env={"DOCKER_HOST": engine.base_url, "GHPKG_TOKEN": bed.token("write")},
     )  # fmt: skip
     assert pushed.returncode == 0, pushed.stderr
-    path = f"octo-org/hello-world/{image}"
+    engine.client.images.remove(f"local/{image}:src", force=True)
+    return f"octo-org/hello-world/{image}"
+
+
+def test_skopeo_ctr_and_docker_pull_through_ghpkg_serve_with_its_login(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, served: Served
+) -> None:
+    """By digest too: the digest was never fetched through this shim, it finds the tag."""
+    path = push_for_serve(bed, engine, run_ghpkg, tmp_path)
     digest = digest_of(stored(bed, path, "1.0")[0])
     assert requests.get(f"{bed.backend_url}/v2/{path}/manifests/{digest}", timeout=30).ok
     front = requests.get(
@@ -247,47 +295,136 @@ def test_skopeo_and_ctr_pull_by_digest_through_ghpkg_serve(
         auth=("octocat", bed.token("read")), verify=str(bed.ca_file), timeout=30,
     )  # fmt: skip
     assert front.status_code == 404  # the instance itself: no manifests by digest
+    creds = ":".join(served.login)
 
+    for login in ([], ["--creds", "ghpkg:guessed"]):
+        refused = subprocess.run(
+            ["skopeo", "inspect", "--raw", *login, "--tls-verify=false",
+             f"docker://{served.address}/{path}:1.0"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert refused.returncode != 0
+        assert "unauthorized" in refused.stderr.lower(), refused.stderr
     copied = subprocess.run(
-        ["skopeo", "copy", "--src-tls-verify=false", f"docker://{served}/{path}@{digest}",
-         f"dir:{tmp_path / 'skopeo'}"],
+        ["skopeo", "copy", "--src-tls-verify=false", "--src-creds", creds,
+         f"docker://{served.address}/{path}@{digest}", f"dir:{tmp_path / 'skopeo'}"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert copied.returncode == 0, copied.stderr
     assert digest_of((tmp_path / "skopeo" / "manifest.json").read_bytes()) == digest
 
-    socket = RUN_DIR / engine.name / "containerd" / "containerd.sock"
-    ctr = CACHE_DIR / ("trixie" if engine.name == "26.1" else "sid") / "root/usr/bin/ctr"
+    local = f"{served.address}/{path}"
+    auth = {"username": served.login[0], "password": served.login[1]}
+    with pytest.raises(docker.errors.APIError):
+        engine.client.api.pull(local, tag="1.0")  # no login: refused
+    engine.client.api.pull(local, tag="1.0", auth_config=auth)
+    try:
+        printed = engine.client.containers.run(f"{local}:1.0", network_mode="none", remove=True)
+        assert printed.decode().strip() == GREETING
+    finally:
+        engine.client.images.remove(f"{local}:1.0", force=True)
+
     if engine.name == "20.10":
         return  # the system engine's containerd is Debian's, without a socket of ours
-    namespace = f"ghpkg-test-{uuid.uuid4().hex[:6]}"
-    base = [str(ctr), "--address", str(socket), "--namespace", namespace]
-    pulled = subprocess.run(
-        [*base, "images", "pull", "--plain-http", f"{served}/{path}@{digest}"],
+    anonymous = subprocess.run(
+        [*ctr(engine), "images", "pull", "--plain-http", f"{local}@{digest}"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
+    assert anonymous.returncode != 0
+    ctr_pulls(engine, f"{local}@{digest}", "--plain-http", "--user", creds)
+
+
+def ctr(engine: EngineUnderTest) -> list[str]:
+    """`ctr` on the engine's own containerd, in a namespace of its own."""
+    socket = RUN_DIR / engine.name / "containerd" / "containerd.sock"
+    binary = CACHE_DIR / ("trixie" if engine.name == "26.1" else "sid") / "root/usr/bin/ctr"
+    return [str(binary), "--address", str(socket), "--namespace", f"ghpkg-{uuid.uuid4().hex[:8]}"]
+
+
+def ctr_pulls(engine: EngineUnderTest, name: str, *options: str) -> None:
+    """`ctr images pull OPTIONS NAME` succeeds and leaves NAME listed (removed afterwards)."""
+    base = ctr(engine)
+    pulled = subprocess.run(
+        [*base, "images", "pull", *options, name], capture_output=True, text=True, check=False
+    )
     try:
         assert pulled.returncode == 0, pulled.stderr + pulled.stdout
         listed = subprocess.run(
             [*base, "images", "ls", "-q"], capture_output=True, text=True, check=True
         ).stdout.split()
-        assert f"{served}/{path}@{digest}" in listed
+        assert name in listed
     finally:
-        subprocess.run([*base, "images", "rm", f"{served}/{path}@{digest}"], capture_output=True)
+        subprocess.run([*base, "images", "rm", name], capture_output=True, check=False)
 
 
-def test_serve_refuses_a_push_unless_allowed_and_any_address_but_loopback(
-    bed: Testbed, served: str, run_ghpkg: Run
+def test_a_nodes_containerd_pulls_through_serve_by_the_readmes_hosts_toml(
+    bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, served: Served
 ) -> None:
-    started = requests.post(f"http://{served}/v2/octo-org/hello-world/x/blobs/uploads/", timeout=30)
+    """docs/serve.md's Kubernetes recipe: the real name, pinned by digest, through a hosts.toml
+    whose static Authorization header carries serve's login (containerd's own `--hosts-dir`)."""
+    if engine.name == "20.10":
+        pytest.skip("the system engine's containerd is Debian's, without a socket of ours")
+    path = push_for_serve(bed, engine, run_ghpkg, tmp_path)
+    digest = digest_of(stored(bed, path, "1.0")[0])
+    login = base64.b64encode(":".join(served.login).encode()).decode()
+    hosts = tmp_path / "certs.d" / bed.registry_host
+    hosts.mkdir(parents=True)
+    (hosts / "hosts.toml").write_text(
+        f'server = "https://{bed.registry_host}"\n\n'
+        f'[host."http://{served.address}"]\n'
+        '  capabilities = ["pull", "resolve"]\n'
+        f'  [host."http://{served.address}".header]\n'
+        f'    authorization = "Basic {login}"\n'
+    )
+    name = f"{bed.registry_host}/{path}@{digest}"
+    ctr_pulls(engine, name, "--hosts-dir", str(tmp_path / "certs.d"))
+
+
+def test_serve_asks_for_its_login_and_refuses_browsers_foreign_hosts_and_pushes(
+    served: Served,
+) -> None:
+    base = f"http://{served.address}/v2"
+    anonymous = requests.get(f"{base}/octo-org/hello-world/x/manifests/1.0", timeout=30)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"] == 'Basic realm="ghpkg"'
+    rebound = requests.get(
+        f"{base}/", auth=served.login, headers={"Host": f"evil.example:{served.address[10:]}"},
+        timeout=30,
+    )  # fmt: skip
+    assert rebound.status_code == 403
+    from_a_page = requests.post(  # a "simple" cross-site POST: no preflight
+        f"{base}/octo-org/hello-world/x/blobs/uploads/",
+        headers={"Origin": "https://evil.example", "Content-Type": "text/plain"}, timeout=30,
+    )  # fmt: skip
+    assert from_a_page.status_code == 403
+    started = requests.post(
+        f"{base}/octo-org/hello-world/x/blobs/uploads/", auth=served.login, timeout=30
+    )
     assert started.status_code == 403
     assert started.json()["errors"][0]["message"] == "this shim serves pulls only"
-    outside = run_ghpkg(
-        "serve", "--hostname", bed.hostname, "--listen", "0.0.0.0:5050",
-        env={"GHPKG_TOKEN": bed.token("read")},
-    )  # fmt: skip
-    assert outside.returncode == 2
-    assert "--listen '0.0.0.0:5050' is not a loopback address" in outside.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--listen", "0.0.0.0:5050"], "--listen '0.0.0.0:5050' is not a loopback address"),
+        (["--listen", "127.0.0.1.nip.io:5050"], "is not a loopback address"),
+        (["--credentials-file", "/nonexistent/login.json"], "is not a file in an existing folder"),
+        (["--owner", "octo-org,Bad Owner"], "owner"),
+        (["--image", "app,App"], "App"),
+    ],
+    ids=["any-address", "nip-io", "credentials-folder", "owner", "image"],
+)
+def test_bad_input_to_serve_is_one_line_and_exit_2(
+    bed: Testbed, run_ghpkg: Run, option: list[str], said: str
+) -> None:
+    refused = run_ghpkg(
+        "serve", "--hostname", bed.hostname, *option, env={"GHPKG_TOKEN": bed.token("read")}
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: ")
+    assert said in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
 
 
 def test_an_engine_that_cannot_reach_the_shim_is_told_apart_from_one_that_can(

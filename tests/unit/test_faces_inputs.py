@@ -271,3 +271,13 @@ def test_remote_holds_what_every_client_is_made_with(tmp_path: Path) -> None:
     assert remote == Remote("ghes.example.com", "octocat", TOKEN, ca, 7.0, 1)
     assert remote.api_url == "https://ghes.example.com/api/v3"
     assert TOKEN.reveal() not in repr(remote)
+
+
+def test_a_workflows_github_token_goes_only_to_its_own_instance() -> None:
+    argv = ["pull", "--hostname", "other.example.com", "--image", "x", "--version", "1"]
+    with pytest.raises(UsageError, match=r"belongs to ghes\.example\.com, not other\.example\.com"):
+        settings_from(argv)
+    assert settings_from(argv, token=Secret("ghp_" + "x" * 36)).hostname == "other.example.com"
+    assert settings_from(["pull", *argv[3:]]).hostname == "ghes.example.com"
+    app = {"GITHUB_REPOSITORY": "octo-org/hello-world"}  # no workflow: a GitHub App's ghs_
+    assert settings_from(argv, env=app).hostname == "other.example.com"

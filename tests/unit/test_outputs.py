@@ -6,7 +6,15 @@ import io
 import json
 from pathlib import Path
 
-from ghpkg.outputs import Log, Result, append_outputs, append_summary, failure_json
+from ghpkg.outputs import (
+    Log,
+    Result,
+    append_outputs,
+    append_summary,
+    command_data,
+    failure_json,
+    inert,
+)
 from tests.helpers import read_outputs
 
 
@@ -122,3 +130,11 @@ def test_a_failure_document_says_the_error_and_the_exit_code() -> None:
         "error": "bad: why; fix",
         "exit_code": 2,
     }
+
+
+def test_control_characters_from_the_network_never_reach_the_terminal() -> None:
+    hostile = "tag\x1b]8;;https://evil.example\x07click\x1b[2J\x08\x9b31m\tend"
+    shown = inert(hostile)
+    assert shown == "tag\\x1b]8;;https://evil.example\\x07click\\x1b[2J\\x08\\x9b31m\tend"
+    assert "\x1b" not in command_data(hostile)
+    assert inert("two\nlines") == "two\nlines"

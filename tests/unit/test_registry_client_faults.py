@@ -425,3 +425,13 @@ def test_a_lookup_that_may_pass_is_retried(
         client.ping()
     assert len(lookups) == 3
     assert [line.split("; ")[-1].split(" in ")[0] for line in lines] == ["retry 1/2", "retry 2/2"]
+
+
+def test_a_tag_list_past_its_size_limit_is_refused_not_read_whole(fake: Fake) -> None:
+    endless = b'{"tags": ["' + b"a" * (5 << 20) + b'"]}'
+    fake.answer(lambda _seen: _json(200, endless))
+    client, _lines, _sleeps = _client(fake, retries=0)
+    with pytest.raises(RegistryError, match=r"the tag list of .* is larger than"):
+        client.tags("o/r/img")
+    fake.answer(lambda _seen: _json(200, b'{"tags": ["1.0", 2, "latest"]}'))
+    assert client.tags("o/r/img") == ["1.0", "latest"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
@@ -12,7 +14,7 @@ import requests
 from docker.utils import kwargs_from_env
 
 from ghpkg.engine.errors import first_line
-from ghpkg.errors import EngineError
+from ghpkg.errors import EngineError, UsageError
 
 
 def docker_client(
@@ -34,6 +36,30 @@ def docker_client(
             temporary=isinstance(exc, requests.RequestException),
         ) from None
     return client
+
+
+def refuse_unverified(api: docker.APIClient) -> None:
+    """UsageError unless credentials reach the engine only it can read: over its socket (unix,
+    npipe, ssh), over loopback, or over TLS whose certificate is verified (DOCKER_TLS_VERIFY)."""
+    where = urlsplit(str(api.base_url))
+    if where.scheme not in ("http", "https") or _loopback(where.hostname or ""):
+        return
+    if where.scheme == "https" and api.verify:
+        return
+    how = "plain TCP" if where.scheme == "http" else "TLS without checking its certificate"
+    raise UsageError(
+        f"the Docker engine at {where.netloc} is reached over {how}",
+        "anyone on the way could read the credentials ghpkg would hand it",
+        "serve the engine with TLS and set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (its CA), "
+        "as for the docker CLI, or use an engine on this machine",
+    )
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _client(env: Mapping[str, str], timeout: int, version: str) -> docker.DockerClient:

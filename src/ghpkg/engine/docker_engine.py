@@ -10,13 +10,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
 
 import docker
 import docker.errors
 from docker.models.images import Image
 
-from ghpkg.engine.connection import docker_client
+from ghpkg.engine.connection import docker_client, refuse_unverified
 from ghpkg.engine.errors import ENGINE_ERRORS, again, broken, first_line, raise_stream_error
 from ghpkg.engine.errors import temporary_message as temporary_message
 from ghpkg.errors import EngineError
@@ -202,21 +201,14 @@ class Engine:
         return loaded
 
     def _auth(self, username: str, token: Secret | None) -> dict[str, str] | None:
-        """The engine's X-Registry-Auth; None for a registry that needs none (the loopback shim).
+        """The engine's X-Registry-Auth; None where there is nothing to send.
 
-        Never over plain TCP to another machine: anyone on the way would read the token.
+        Never to an engine reached over plain TCP or unverified TLS: anyone on the way would read
+        it (`refuse_unverified`, exit 2 with the fix).
         """
         if not token:
             return None
-        where = urlsplit(self.base_url)
-        host = where.hostname or ""
-        if where.scheme == "http" and host != "localhost" and not host.startswith("127."):
-            raise EngineError(
-                f"the Docker engine at {where.netloc} is reached over plain TCP",
-                "ghpkg would have to send it the token unencrypted",
-                "serve the engine with TLS and set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, "
-                "as for the docker CLI",
-            )
+        refuse_unverified(self.client.api)
         return {"username": username, "password": token.reveal()}
 
     @staticmethod

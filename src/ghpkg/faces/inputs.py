@@ -6,6 +6,7 @@ read them from argv and INPUT_*; `resolve` checks how they combine and fills the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def resolve(
     hostname = found.check(
         lambda: parse_hostname(raw.text("hostname") or env.get("GITHUB_SERVER_URL", "")), ""
     )
+    if hostname and operation is not Operation.REF:  # the one verb that sends no token
+        found.check(lambda: _workflow_token_stays_home(token, hostname, env), None)
     isolation = found.check(lambda: parse_isolation(raw.text("isolation")), None)
     registry = found.check(lambda: _registry(raw, operation, isolation), None)
     owner_default, _, repo_default = env.get("GITHUB_REPOSITORY", "").partition("/")
@@ -101,10 +104,14 @@ def resolve(
         )
     image = (
         found.check(lambda: parse_image_name(raw.text("image")), "")
-        if raw.text("image") or operation not in _NO_IMAGE
+        if not serving and (raw.text("image") or operation not in _NO_IMAGE)
         else ""
     )
     listen = found.check(lambda: _listen(raw, operation), DEFAULT_LISTEN)
+    no_serve: tuple[tuple[str, ...], tuple[str, ...], Path | None] = ((), (), None)
+    serve_owners, serve_images, credentials_file = found.check(
+        lambda: _serve_inputs(raw, operation), no_serve
+    )
     ca_file = (
         found.check(lambda: existing_file(raw.text("ca_file"), "CA file (--ca-file)"), None)
         if raw.text("ca_file")
@@ -190,6 +197,9 @@ def resolve(
         to_image=to_image,
         listen=listen,
         allow_push=raw.flag("allow_push"),
+        credentials_file=credentials_file,
+        serve_owners=serve_owners,
+        serve_images=serve_images,
         secrets=secrets,
         cache_from=tuple(parse_cache(item, "from") for item in raw.items("cache_from")),
         cache_to=tuple(parse_cache(item, "to") for item in raw.items("cache_to")),
@@ -218,6 +228,49 @@ def _listen(raw: RawInputs, operation: Operation) -> str:
         return DEFAULT_LISTEN
     host, port = parse_listen(raw.text("listen") or DEFAULT_LISTEN)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _workflow_token_stays_home(token: Secret, hostname: str, env: Mapping[str, str]) -> None:
+    """A GITHUB_TOKEN (ghs_) in a workflow goes only to the workflow's own instance."""
+    server = env.get("GITHUB_SERVER_URL", "")
+    if not token.reveal().startswith("ghs_") or not (server or env.get("GITHUB_ACTIONS")):
+        return  # outside a workflow a ghs_ token is a GitHub App's, for the host it was made on
+    home = parse_hostname(server) if server else ""
+    if hostname != home:
+        raise UsageError(
+            f"the GITHUB_TOKEN (ghs_) of this workflow belongs to {home or 'an unknown host'}, "
+            f"not {hostname}",
+            "it is sent only to the instance that ran the workflow (GITHUB_SERVER_URL)",
+            f"drop --hostname, or pass a token of {hostname} (e.g. a classic PAT in a secret)",
+        )
+
+
+def _serve_inputs(
+    raw: RawInputs, operation: Operation
+) -> tuple[tuple[str, ...], tuple[str, ...], Path | None]:
+    """serve: the owners and images it serves (comma separated; empty: any) and the login file."""
+    if operation is not Operation.SERVE:
+        if raw.text("credentials_file"):
+            raise UsageError(f"--credentials-file is for serve, not {operation}", "", "drop it")
+        return (), (), None
+    owners = tuple(parse_namespace(o, "owner") for o in _listed(raw.text("owner")))
+    images = tuple(parse_image_name(i) for i in _listed(raw.text("image")))
+    given = raw.text("credentials_file")
+    if not given:
+        return owners, images, None
+    path = Path(given)
+    if path.is_dir() or not path.parent.is_dir():
+        raise UsageError(
+            f"--credentials-file {given!r} is not a file in an existing folder",
+            "serve writes the login clients use there",
+            "name a file in a folder that exists and only you can write",
+        )
+    return owners, images, path
+
+
+def _listed(text: str) -> list[str]:
+    """Commas and newlines alike, as every list both faces read."""
+    return [item.strip() for item in re.split(r"[,\n]", text) if item.strip()]
 
 
 def _registry(raw: RawInputs, operation: Operation, isolation: bool | None) -> Registry:

@@ -91,7 +91,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "image",
         "image name (lowercase)",
-        IMAGE,
+        IMAGE | only("serve"),
         description="image name (lowercase; doctor needs none)",
     ),
     Option(
@@ -251,6 +251,14 @@ OPTIONS: tuple[Option, ...] = (
         only("serve"),
         kind="flag",
         action_input=None,
+    ),
+    Option(
+        "credentials_file",
+        "write the login clients use here (JSON, mode 0600, removed at exit; default: a new "
+        "private folder)",
+        only("serve"),
+        action_input=None,
+        metavar="FILE",
     ),
     Option(
         "output_file",

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ghpkg.copying import copy_image
-from ghpkg.errors import GhpkgError
+from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.manifest import parse_schema2, sha256_digest
 from ghpkg.migration.plan import ImagePlan, TagPlan
 from ghpkg.migration.state import MigrationState
-from ghpkg.reference import Reference
+from ghpkg.reference import Reference, parse_namespace, parse_version
 from ghpkg.registry import RegistryClient
 from ghpkg.registry.blob_writer import BlobWriter
 
@@ -27,8 +27,22 @@ SOURCE_LABEL = "org.opencontainers.image.source"
 def inspect(
     source: RegistryClient, destination: RegistryClient, plan: ImagePlan, state: MigrationState
 ) -> None:
-    """Read each tag's manifest, then decide: done before, there already, conflict or copy."""
+    """Read each tag's manifest, then decide: done before, there already, conflict or copy.
+
+    A tag the state file calls done is "state" only while the destination still holds it: a
+    stale or restored state file, or a version deleted since, and it is copied again.
+    """
+    unfit = _unfit_name(plan)
+    if unfit:
+        plan.problem = unfit
+        return
     for tag in plan.tags:
+        try:
+            parse_version(tag.tag)
+        except UsageError:
+            tag.status = "failed"
+            tag.note = f"{tag.tag[:130]!r} is not a tag (the REST API named it)"
+            continue
         try:
             raw, content_type = source.get_manifest(plan.source, tag.tag)
             manifest = parse_schema2(raw, content_type, f"{source.host}/{plan.source}:{tag.tag}")
@@ -40,11 +54,23 @@ def inspect(
         tag.blobs = tuple({blob.digest: blob.size for blob in blobs}.items())
         if not plan.source_label:
             plan.source_label = _source_label(source, plan.source, manifest.config)
-        if state.digest(f"{source.host}/{plan.source}:{tag.tag}") == tag.digest:
-            tag.status = "state"
-            continue
         _compare(destination, plan.destination, tag)
+        if tag.status == "there" and (
+            state.digest(f"{source.host}/{plan.source}:{tag.tag}") == tag.digest
+        ):
+            tag.status = "state"
     _taken(destination, plan)
+
+
+def _unfit_name(plan: ImagePlan) -> str:
+    """Why the image's names (from the REST API) cannot go into a registry URL, or ""."""
+    for path in (plan.source, plan.destination):
+        try:
+            for part in path.split("/"):
+                parse_namespace(part, "name")
+        except UsageError:
+            return f"{path[:200]!r} is not a registry name (the REST API named it); skipped"
+    return ""
 
 
 def _taken(destination: RegistryClient, plan: ImagePlan) -> None:

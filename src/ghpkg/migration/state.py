@@ -1,13 +1,17 @@
 """The state file that lets an interrupted `ghpkg migrate` continue: what was copied, by digest.
 
 It holds registry names, tags and digests only, never a token. Each copied tag is written at
-once (to a temporary file, then renamed), so a run stopped at any moment leaves a whole file.
+once (to a new temporary file beside it, made by mkstemp so nothing planted at a guessable name
+is followed, then renamed), so a run stopped at any moment leaves a whole file. It is a hint,
+not proof: migrate still asks the destination for every tag it calls done.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -49,7 +53,15 @@ class MigrationState:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         document = {"format": FORMAT, "done": dict(sorted(self._done.items()))}
-        temporary.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-        os.replace(temporary, self.path)
+        descriptor, temporary = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+                stream.write(json.dumps(document, indent=1) + "\n")
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise

@@ -5,6 +5,7 @@ of that."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from ghpkg.registry.session import new_session
 from ghpkg.registry.writes import Uploads
 from ghpkg.secret import Secret
 from ghpkg.settings import Remote
+
+TAGS_MAX = 4 << 20  # a tag list's answer: 1,000 tags of 128 characters are 130 KB
 
 
 def _quiet(_: str) -> None:
@@ -42,10 +45,11 @@ class RegistryClient:
         retries: int = 4,
         log: Log = _quiet,
         digests: bool = False,
+        instance: str = "",
     ) -> None:
         self.host = host
         self.digests = digests  # whether manifests resolve by digest (the Container registry)
-        credentials = Credentials(host, username, token)
+        credentials = Credentials(host, username, token, instance)
         self.http = Http(
             credentials, new_session(ca_file), timeout=timeout, retries=retries, log=log
         )
@@ -71,6 +75,7 @@ class RegistryClient:
             retries=remote.retries if retries is None else retries,
             log=log,
             digests=digests,
+            instance=remote.hostname,
         )
 
     def ping(self, action: str = "pull") -> None:
@@ -193,14 +198,16 @@ class RegistryClient:
             action="pull",
             what=f"tags of {path}",
             ok=range(200, 500),
+            stream=True,
         )
         with response:
             if response.status_code != 200:
                 return []
-            try:
-                found = response.json().get("tags") or []
-            except (ValueError, AttributeError, RecursionError):
-                return []
+            body = bounded(response, TAGS_MAX, f"the tag list of {self.host}/{path}")
+        try:
+            found = json.loads(body).get("tags") or []
+        except (ValueError, AttributeError, RecursionError):
+            return []
         return [str(tag) for tag in found if isinstance(tag, str)][:limit]
 
     def blob_response(self, path: str, digest: str, byte_range: str = "") -> requests.Response:

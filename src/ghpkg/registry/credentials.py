@@ -1,5 +1,6 @@
-"""Where the token may go: Basic on the registry host, a Bearer token from the instance's own
-token service, and nothing to any host outside the instance (issue 12)."""
+"""Where the token may go: Basic on the registry host, a Bearer token from a token service on
+the registry host or the instance's own host (the one --hostname names, no other subdomain), and
+nothing to any host outside the instance (issue 12, issue 25)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ class Header(requests.auth.AuthBase):
 class Credentials:
     """The user name and token for one registry host, and the Bearer tokens it was given."""
 
-    def __init__(self, host: str, username: str, token: Secret) -> None:
+    def __init__(self, host: str, username: str, token: Secret, instance: str = "") -> None:
         self.host = host
+        self.instance = instance or _instance(host)  # the host --hostname names
         self.token = token
         self._username = username
         self._bearer: dict[str, str] = {}  # by repository path
@@ -61,6 +63,15 @@ class Credentials:
             and (parts.port or 443) == (mine.port or 443)
             and (name == instance or name.endswith("." + instance))
         )
+
+    def _realm_trusted(self, url: str) -> bool:
+        """Whether a token service URL is on the registry host or the instance's own host."""
+        parts = urlsplit(url)
+        where = (parts.hostname, parts.port or 443)
+        return parts.scheme == "https" and where in {
+            _host_port(self.host),
+            _host_port(self.instance),
+        }
 
     def foreign(self, url: str, cause: str) -> RegistryError:
         """The error for a host outside the instance that wants credentials: none are sent."""
@@ -91,7 +102,7 @@ class Credentials:
                 "",
                 "only https token services are used",
             )
-        if not self.trusted(realm):
+        if not self._realm_trusted(realm):
             raise self.foreign(realm, "is the token service its Bearer challenge names")
         self._realm = (realm, params.get("service", ""))
         scopes = params.get("scope", "").split()
@@ -167,6 +178,11 @@ def same_host(url: str, host: str) -> bool:
         mine.hostname,
         mine.port or 443,
     )
+
+
+def _host_port(host: str) -> tuple[str | None, int]:
+    parts = urlsplit(f"https://{host}")
+    return parts.hostname, parts.port or 443
 
 
 def _instance(registry: str) -> str:

@@ -6,11 +6,14 @@ at https://HOST/api/v3 on GHES; the same call docker/metadata-action makes for i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from ghpkg.metadata.oci_labels import Repository
+from ghpkg.registry.answers import head
 from ghpkg.settings import Remote
 
+ANSWER_MAX = 1 << 20  # a repository's JSON is a few KB
 MAX_RETRIES = 2  # advisory: a build does not wait long for its labels
 
 
@@ -41,8 +44,11 @@ def fetch_repository(
                 },
                 timeout=int(remote.timeout),
                 allow_redirects=False,
+                stream=True,
             )
-            data = response.json() if response.status_code == 200 else None
+            with response:
+                body = head(response, ANSWER_MAX + 1) if response.status_code == 200 else b""
+            data = json.loads(body) if body and len(body) <= ANSWER_MAX else None
     except Exception as exc:  # advisory: the labels fall back to what the workflow says
         warn(f"could not read {where} for the image's labels ({type(exc).__name__})")
         return None

@@ -1,9 +1,17 @@
-"""The shim's HTTP plumbing: routing, request bodies (chunked too), answers and errors."""
+"""The shim's HTTP plumbing: who may ask, routing, request bodies (chunked too), answers, errors.
+
+Only a client with the shim's login is served, only by the name it listens on (a web page that
+rebinds its own host name to 127.0.0.1 sends that name), never a browser (`Origin`,
+`Sec-Fetch-Site`); a connection idle past READ_TIMEOUT is dropped, and past MAX_CONNECTIONS
+new ones are closed at once.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import socket
+import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
@@ -27,8 +35,13 @@ _ROUTES = (
 )
 
 
+READ_TIMEOUT = 60.0  # seconds a client may keep the shim waiting for its next bytes
+MAX_CONNECTIONS = 64  # the engine opens a few per layer; more is a client gone wrong
+BROWSER_HEADERS = ("Origin", "Sec-Fetch-Site")  # sent by browsers, never by registry clients
+
+
 class ShimServer(ThreadingHTTPServer):
-    """A threading HTTP server that knows its shim."""
+    """A threading HTTP server that knows its shim, with a cap on open connections."""
 
     daemon_threads = True
     request_queue_size = 64
@@ -37,13 +50,30 @@ class ShimServer(ThreadingHTTPServer):
         self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], shim: Shim
     ) -> None:
         self.shim = shim
+        self._connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a thread of its own, or close it when too many are open."""
+        if not self._connections.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._connections.release()
 
 
 class Exchange(BaseHTTPRequestHandler):
     """One client connection: requests routed to `_{kind}_{method}` handlers of a subclass."""
 
     protocol_version = "HTTP/1.1"
+    timeout = READ_TIMEOUT
     server: ShimServer
     query: dict[str, str]
 
@@ -52,11 +82,19 @@ class Exchange(BaseHTTPRequestHandler):
 
     def handle_one_request(self) -> None:
         """Answer a TLS handshake with plain HTTP, as Go's server does, so clients fall back."""
-        if self.rfile.peek(1)[:1] == b"\x16":  # type: ignore[attr-defined]
+        try:
+            first = self.rfile.peek(1)[:1]  # type: ignore[attr-defined]
+        except OSError:  # silent past READ_TIMEOUT, or gone
+            self.close_connection = True
+            return
+        if first == b"\x16":
             self.wfile.write(b"HTTP/1.0 400 Bad Request\r\nConnection: close\r\n\r\n")
             self.close_connection = True
             return
-        super().handle_one_request()
+        try:
+            super().handle_one_request()
+        except ConnectionError:  # the client went away mid-request
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._serve()
@@ -86,6 +124,8 @@ class Exchange(BaseHTTPRequestHandler):
                 shim.activity.with_credentials += 1
         url = urlsplit(self.path)
         self.query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        if not self._admitted():
+            return
         try:
             if url.path in ("/v2", "/v2/"):
                 self._answer(200, {"Content-Type": "application/json"}, b"{}")
@@ -100,6 +140,33 @@ class Exchange(BaseHTTPRequestHandler):
             self._failed(exc)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+
+    def _admitted(self) -> bool:
+        """Whether the request may be served: else it is answered here (403 or 401)."""
+        shim = self.server.shim
+        host = self.headers.get("Host", "")
+        refusal = ""
+        if host not in shim.names:
+            refusal = f"this registry answers only as {shim.address}, not {host[:100]!r}"
+        elif any(self.headers.get(name) for name in BROWSER_HEADERS):
+            refusal = "this registry does not answer web browsers"
+        if refusal:
+            with shim.lock:
+                shim.activity.refused += 1
+            self._error(403, "DENIED", refusal)
+            return False
+        if shim.login.accepts(self.headers.get("Authorization", "")):
+            return True
+        with shim.lock:
+            shim.activity.refused += 1
+        body = json.dumps(
+            {"errors": [{"code": "UNAUTHORIZED", "message": "log in with this shim's login"}]}
+        ).encode()
+        if self.command in WRITES:
+            self.close_connection = True  # its body is unread
+        headers = {"Content-Type": "application/json", "WWW-Authenticate": 'Basic realm="ghpkg"'}
+        self._answer(401, headers, body)
+        return False
 
     def _dispatch(self, kind: str, parts: dict[str, str]) -> None:
         path = parts["name"]

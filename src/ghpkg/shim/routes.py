@@ -14,7 +14,9 @@ from ghpkg.registry.blob_writer import BlobWriter
 from ghpkg.shim.convert import for_docker_registry
 from ghpkg.shim.exchange import Exchange
 from ghpkg.shim.manifests import Served
-from ghpkg.shim.scope import DIGEST, Upload
+from ghpkg.shim.scope import DIGEST, Received, Upload
+
+MAX_UPLOADS = 32  # open upload sessions at once (the engine runs 5 per push)
 
 
 class Handler(Exchange):
@@ -52,6 +54,7 @@ class Handler(Exchange):
             if not ref.startswith("sha256:"):
                 with shim.lock:
                     shim.activity.pushed[(path, ref)] = sent.digest
+                    shim.activity.received[(path, ref)] = Received(sent.digest, _config(sent.raw))
         elif ref.startswith("sha256:"):  # a child of an index, pushed before it: held here
             shim.manifests.remember(path, sent)
         else:
@@ -61,6 +64,7 @@ class Handler(Exchange):
             shim.manifests.remember(path, sent)
             with shim.lock:
                 shim.activity.pushed[(path, ref)] = stored.digest
+                shim.activity.received[(path, ref)] = Received(sent.digest, _config(stored.raw))
             if stored.note:
                 shim.log(f"{path}:{ref}: {stored.note} (stored as {stored.digest})")
         location = f"/v2/{path}/manifests/{sent.digest}"
@@ -127,6 +131,11 @@ class Handler(Exchange):
         if lent and BlobWriter(shim.registry, path).mount(mount, None, [source]):
             headers = {"Location": f"/v2/{path}/blobs/{mount}", "Docker-Content-Digest": mount}
             self._answer(201, headers)
+            return
+        with shim.lock:
+            crowded = len(shim.uploads) >= MAX_UPLOADS
+        if crowded:
+            self._error(429, "TOOMANYREQUESTS", f"{MAX_UPLOADS} uploads are open already")
             return
         location = shim.registry.open_upload(path)
         upload_id = str(uuid.uuid4())
@@ -228,6 +237,15 @@ class _Body:
             self._upload.received += len(chunk)
             self._upload.hasher.update(chunk)
             yield chunk
+
+
+def _config(raw: bytes) -> str:
+    """The config digest a manifest names ("" for an index, or what is no manifest)."""
+    try:
+        config = json.loads(raw).get("config") or {}
+    except (ValueError, AttributeError, RecursionError):
+        return ""
+    return str(config.get("digest", "")) if isinstance(config, dict) else ""
 
 
 def _checked(chunks: Iterator[bytes], digest: str) -> Iterator[bytes]:

@@ -1,9 +1,10 @@
 """The loopback registry: plain HTTP on 127.0.0.1, forwarding to the instance's Docker registry.
 
-Clients (the Docker engine, containerd, skopeo) send no credentials: the shim adds the token on
-the way out. It answers what the GHES registry lacks (manifests by digest, HEAD) and stores
-what it would refuse (OCI manifests, indexes with attestations) as schema 2. Blobs stream
-through in 1 MiB pieces; nothing but manifests is held in memory.
+Clients (the Docker engine, containerd, skopeo) log in with the shim's own login, made at random
+for the run (`Login`), never the token: the shim adds the token on the way out. It answers what
+the GHES registry lacks (manifests by digest, HEAD) and stores what it would refuse (OCI
+manifests, indexes with attestations) as schema 2. Blobs stream through in 1 MiB pieces;
+nothing but manifests is held in memory.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ghpkg.registry import RegistryClient
 from ghpkg.shim.exchange import ShimServer
 from ghpkg.shim.manifests import Manifests, TagLister
 from ghpkg.shim.routes import Handler
-from ghpkg.shim.scope import Activity, Scope, Upload
+from ghpkg.shim.scope import Activity, Login, Scope, Upload
 
 Log = Callable[[str], None]
 
@@ -29,12 +30,14 @@ class Shim:
         *,
         listen: tuple[str, int] = ("127.0.0.1", 0),
         scope: Scope | None = None,
+        login: Login | None = None,
         tags_of: TagLister | None = None,
         log: Log = lambda _: None,
         trace: bool = False,
     ) -> None:
         self.registry = registry
         self.scope = scope or Scope()
+        self.login = login or Login.random()
         self.manifests = Manifests(registry, tags_of)
         self.activity = Activity()
         self.log = log
@@ -59,7 +62,19 @@ class Shim:
     def address(self) -> str:
         """`127.0.0.1:PORT`, the registry name clients use."""
         host, port = self._server.server_address[:2]
-        return f"{host!s}:{port}"
+        host = str(host)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The `Host` values the shim answers: its address, and `localhost:PORT` on 127.0.0.1."""
+        host, port = self._server.server_address[:2]
+        names = {self.address}
+        if str(host).startswith("127."):
+            names.add(f"localhost:{port}")
+        if port == 80:
+            names |= {name.rsplit(":", 1)[0] for name in names}
+        return frozenset(names)
 
     def start(self) -> Shim:
         """Serve in a background thread."""
@@ -81,4 +96,4 @@ class Shim:
         self.stop()
 
 
-__all__ = ["Activity", "Scope", "Shim"]
+__all__ = ["Activity", "Login", "Scope", "Shim"]

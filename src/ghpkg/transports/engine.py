@@ -1,8 +1,10 @@
 """The engine transport: the engine's own push and pull, through ghpkg's loopback registry.
 
 The engine compresses, uploads and downloads in parallel the way it does best; the shim on
-127.0.0.1 holds the token (the engine gets none), serves only this image's repository, and
-stores what the engine sends as the GHES registry needs it. The engine's temporary
+127.0.0.1 holds the token (the engine gets none: only the shim's one-time login, in
+X-Registry-Auth, which is all the shim takes), serves only this image's repository, and
+stores what the engine sends as the GHES registry needs it. A push counts only if what the shim
+stored for each tag is what the engine says it pushed, of the local image. The engine's temporary
 `127.0.0.1:PORT/...` names are removed afterwards; the image keeps its real references.
 """
 
@@ -48,8 +50,10 @@ class EngineTransport:
             try:
                 for name in names:
                     self._engine.tag(image_id, name)
-                for name in names:
+                reported = [
                     self._through(shim, self._engine.push, name, missing_counts=False)
+                    for name in names
+                ]
             finally:
                 for name in names:
                     self._engine.untag(name)
@@ -60,6 +64,8 @@ class EngineTransport:
                     "it reported success without storing a manifest for each tag",
                     "run again with --transport registry",
                 )
+            for ref, digest in zip(refs, reported, strict=True):
+                _check_received(shim, ref, digest, image_id)
 
     def pull(self, reference: Reference) -> Pulled:
         """Pull one tag through the shim, then name the image by its real reference."""
@@ -81,19 +87,40 @@ class EngineTransport:
 
     def _through(
         self, shim: Shim, move: Callable[..., object], name: str, missing_counts: bool
-    ) -> None:
-        """The engine's push or pull of `name`; on failure, the registry's error if it gave one."""
+    ) -> str:
+        """The engine's push or pull of `name` with the shim's login (a push: the digest the
+        engine reports); on failure, the registry's error if it gave one."""
         try:
-            move(
+            done = move(
                 name,
-                "",
-                None,
+                shim.login.username,
+                shim.login.password,
                 EngineProgress(self._log, status=self._status),
                 retries=self._retries,
                 log=self._log,
             )
         except EngineError as exc:
             raise _cause(shim, exc, missing_counts) from None
+        return done if isinstance(done, str) else ""
+
+
+def _check_received(shim: Shim, ref: Reference, reported: str, image_id: str) -> None:
+    """The tag's manifest came from the engine in this run (the digest it reports) and is the
+    local image (its config digest, or on the containerd store its own digest, is the image ID).
+    """
+    received = shim.activity.received[(ref.path, ref.version)]
+    if reported and reported != received.digest:
+        raise EngineError(
+            f"{ref} was stored from a manifest the engine did not push",
+            f"the engine pushed {reported}, the shim received {received.digest}",
+            "push again; if it recurs, check who else uses this machine's loopback",
+        )
+    if image_id not in (received.digest, received.config):
+        raise EngineError(
+            f"{ref} was stored with config {received.config or 'unknown'}, not the local image",
+            f"the local image is {image_id}",
+            "push again with --transport registry",
+        )
 
 
 def _cause(shim: Shim, exc: EngineError, missing_counts: bool = False) -> GhpkgError:

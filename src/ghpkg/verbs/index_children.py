@@ -1,13 +1,15 @@
 """The children of multi-platform indexes, read from the instance's own Container registry.
 
 `delete` must not remove an image that an index it keeps still names (the index would then fail
-to pull). The manifests come from containers.HOST, never from ghcr.io.
+to pull). The manifests come from containers.HOST, never from ghcr.io; each must have the digest
+it was asked for, and a kept version whose manifest cannot be read stops the run (what it names
+is unknown, so nothing may go).
 """
 
 from __future__ import annotations
 
 from ghpkg.errors import RegistryError
-from ghpkg.manifest import OCI_INDEX, SCHEMA2_LIST, is_index, load_object
+from ghpkg.manifest import OCI_INDEX, SCHEMA2_LIST, is_index, load_object, sha256_digest
 from ghpkg.outputs import Log
 from ghpkg.reference import container_host
 from ghpkg.retention import PackageVersion
@@ -32,9 +34,20 @@ def index_children(
             try:
                 raw, media_type = registry.get_manifest(path, version.name)
             except RegistryError as exc:
-                if exc.status == 404:  # deleted since it was listed: it names nothing now
-                    continue
+                if exc.status == 404:
+                    raise RegistryError(
+                        f"the manifest of {version.label}, which stays, was not found",
+                        "without it ghpkg cannot tell which images it names, so none may go",
+                        "run delete again (a version deleted meanwhile is then no longer listed)",
+                        status=404,
+                    ) from None
                 raise
+            if sha256_digest(raw) != version.name:
+                raise RegistryError(
+                    f"{registry.host} answered {version.label} with another manifest",
+                    f"its digest is {sha256_digest(raw)}, not {version.name}",
+                    "nothing was deleted; ask the site administrator to check the registry",
+                )
             if not is_index(raw, media_type):
                 continue
             entries = load_object(raw, f"the index of {version.label}").get("manifests") or []
