@@ -283,9 +283,11 @@ def test_the_auto_probe_wants_the_registry_apis_answer_not_any_200(
 def test_a_delete_retried_after_a_lost_answer_counts_as_done(
     bed: Testbed, hostile: HostileRegistry, engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
-    listed = [
+    listed = [  # not only the last version: GitHub refuses to delete that one
         {"id": 7, "name": "sha256:" + "a" * 64, "created_at": "2026-01-01T00:00:00Z",
          "updated_at": "2026-01-01T00:00:00Z", "metadata": {"docker": {"tag": ["old"]}}},
+        {"id": 8, "name": "sha256:" + "b" * 64, "created_at": "2026-02-01T00:00:00Z",
+         "updated_at": "2026-02-01T00:00:00Z", "metadata": {"docker": {"tag": ["new"]}}},
     ]  # fmt: skip
     versions = "/packages/docker/hello-world%2Fapp/versions"
     json_type = {"Content-Type": "application/json"}

@@ -103,6 +103,6 @@ def test_a_bad_rule_stops_before_the_network_with_one_line(
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == (
-        "error: tags rule 'type=semvr': unknown type 'semvr'; types: schedule semver match edge "
-        "ref raw sha"
+        "error: tags rule 'type=semvr': unknown type 'semvr'; types: schedule semver pep440 "
+        "match edge ref raw sha"
     )

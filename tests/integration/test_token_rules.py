@@ -124,6 +124,7 @@ def test_a_github_token_is_told_about_the_packages_actions_access_on_the_contain
     assert by_hand.returncode == 0, by_hand.stderr
     env = {
         "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": f"https://{bed.hostname}",  # the workflow's own instance
         "GITHUB_REPOSITORY": "octo-org/hello-world",
         "GITHUB_TOKEN": bed.token("actions"),
         "DOCKER_HOST": engine.base_url,
