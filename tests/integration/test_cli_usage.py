@@ -200,7 +200,10 @@ def test_no_option_help_is_another_verb_s_line() -> None:
     [
         (("push", "--tags", "x"), "did you mean --tag"),
         (("pull", "--context", "."), "--context is an option of push, not of pull"),
-        (("pull", "--platforms", "linux/arm64"), "--platform is an option of push, join"),
+        (
+            ("pull", "--platforms", "linux/arm64"),
+            "--platforms is an option of push, join, not of pull",
+        ),
         (("pul",), "did you mean pull?"),
     ],
 )
