@@ -185,9 +185,14 @@ def test_a_refused_token_is_named_by_kind_never_by_value(
     assert "Traceback" not in done.stderr
 
 
-def test_a_workflows_github_token_never_leaves_for_another_host(bed: Testbed) -> None:
-    """A ghs_ token of a workflow on github.example.com, sent at the bed: refused before any
-    request (the bed's access log never sees the image it would have asked for)."""
+@pytest.mark.parametrize("variable", ["GITHUB_TOKEN", "GHPKG_TOKEN"])
+def test_a_workflows_github_token_never_leaves_for_another_host(
+    bed: Testbed, variable: str
+) -> None:
+    """A ghs_ token of a workflow on github.example.com, aimed at the bed: refused before any
+    request (the bed's access log never sees the image it would have asked for). As
+    GITHUB_TOKEN it is not even taken (it is only the workflow's own instance's); handed over
+    as GHPKG_TOKEN it is refused for what it is."""
     image = f"elsewhere-{uuid.uuid4().hex[:10]}"
     log = bed.paths.nginx / "access.log"
     before = log.stat().st_size
@@ -197,18 +202,26 @@ def test_a_workflows_github_token_never_leaves_for_another_host(bed: Testbed) ->
          "--image", image, "--version", "1.0", "--transport", "registry"],
         env=clean_environment() | {
             "GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.example.com",
-            "GITHUB_TOKEN": bed.token("actions"),
+            variable: bed.token("actions"),
         },
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [
-        f"error: the GITHUB_TOKEN (ghs_) of this workflow belongs to github.example.com, not "
-        f"{bed.hostname}: it is sent only to the instance that ran the workflow "
-        f"(GITHUB_SERVER_URL); drop --hostname, or pass a token of {bed.hostname} (e.g. a "
-        "classic PAT in a secret)"
-    ]
+    if variable == "GITHUB_TOKEN":
+        assert len(errors) == 1
+        assert errors[0].startswith(f"error: no token for {bed.hostname}: ")
+        assert (
+            "(GITHUB_TOKEN only inside GitHub Actions, for the workflow's own instance)"
+            in (errors[0])
+        )
+    else:
+        assert errors == [
+            f"error: the GITHUB_TOKEN (ghs_) of this workflow belongs to github.example.com, not "
+            f"{bed.hostname}: it is sent only to the instance that ran the workflow "
+            f"(GITHUB_SERVER_URL); drop --hostname, or pass a token of {bed.hostname} (e.g. a "
+            "classic PAT in a secret)"
+        ]
     with log.open("rb") as stream:
         stream.seek(before)
         assert image.encode() not in stream.read()
