@@ -9,9 +9,11 @@ python3 -m testbed engines up 20.10 >/dev/null
 python3 -m testbed up >/dev/null
 host=ghes.test
 ca_file=/tmp/ghpkg-testbed/pki/ca.crt
-# The workflow's GITHUB_TOKEN, as a runner would set it: in the environment, never in argv.
+# As a workflow's step on that instance runs it: GitHub Actions sets GITHUB_TOKEN (in the
+# environment, never in argv) and GITHUB_SERVER_URL, the instance the token belongs to (ghpkg
+# sends a GITHUB_TOKEN to no other host, and none from outside Actions).
 GITHUB_TOKEN="$(python3 -m testbed token actions)"
-export GITHUB_TOKEN
+export GITHUB_TOKEN GITHUB_ACTIONS=true GITHUB_SERVER_URL="https://$host"
 
 context="$(mktemp -d)"
 trap 'rm -rf "$context"' EXIT
@@ -23,14 +25,14 @@ CMD ["/bin/busybox", "echo", "Hello from ghpkg: pushed to and pulled from the GH
 DOCKERFILE
 
 export GITHUB_REPOSITORY=octo-org/hello-world GITHUB_ACTOR=octocat
-common=(--hostname "$host" --ca-file "$ca_file" --image hello --version 1.0)
+image=(--hostname "$host" --image hello --version 1.0)
 
 echo "== ghpkg push"
-ghpkg push "${common[@]}" --context "$context"
-reference="$(ghpkg ref "${common[@]}" --subdomain-isolation true --quiet)"
+ghpkg push "${image[@]}" --ca-file "$ca_file" --context "$context"
+reference="$(ghpkg ref "${image[@]}" --subdomain-isolation true --quiet)"
 docker rmi --force "$reference" >/dev/null
 echo "== ghpkg pull"
-ghpkg pull "${common[@]}"
+ghpkg pull "${image[@]}" --ca-file "$ca_file"
 echo "== docker run $reference"
 docker run --rm --network none "$reference"
 echo "$reference"

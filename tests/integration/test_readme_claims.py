@@ -1,9 +1,10 @@
-"""README claims that no other test holds ghpkg to: why ghpkg exists (a plain `docker pull`
-fails against this registry), `ghpkg ref` as a command, the system's CA bundle without
-`--ca-file`."""
+"""README claims that no other test holds ghpkg to: its first command (the demo) runs, why
+ghpkg exists (a plain `docker pull` fails against this registry), `ghpkg ref` as a command, the
+system's CA bundle without `--ca-file`."""
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -15,9 +16,34 @@ from testbed.certs_d import trusting
 from testbed.client import BedClient
 from testbed.images import build_hello
 from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
-from tests.integration.conftest import Run
+from tests.integration.conftest import Run, clean_environment
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
+
+
+def test_the_readmes_first_command_builds_pushes_pulls_back_and_runs(bed: Testbed) -> None:
+    """`bash scripts/demo.sh`, the README's first command, as a user runs it: it ends by running
+    the image it pulled back from the instance."""
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "demo.sh")],
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    reference = f"docker.{bed.hostname}/octo-org/hello-world/hello:1.0"
+    assert lines[-2:] == [
+        "Hello from ghpkg: pushed to and pulled from the GHES Docker registry",
+        reference,
+    ]
+    assert bed.token("actions") not in done.stdout + done.stderr.replace(
+        f"::add-mask::{bed.token('actions')}", ""
+    )
 
 
 def _engine_pull(engine: EngineUnderTest, bed: Testbed, name: str, tag: str) -> str:
