@@ -8,7 +8,10 @@
 # GITHUB_WORKSPACE unreadable; ghpkg also talks to the engine through the runner's
 # /var/run/docker.sock, which only root (or the host's docker group, whose id differs between
 # hosts) may open. No WORKDIR either: the runner sets the working directory to the workspace.
-ARG BASE=python:3.12-slim
+# The default base is pinned by digest, so a tag moved by anyone cannot change what the image
+# runs: python:3.12-slim's index as docker-library/repo-info records it (Python 3.12.13 on
+# Debian trixie, built 2026-08-05). Move it on purpose, with the digest repo-info shows.
+ARG BASE=python:3.12-slim@sha256:229a2c5bfa27522db7815ea81f9bed70af17ccb9de9fc7ad142b1877b5830d36
 FROM ${BASE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -87,3 +87,12 @@ def test_an_older_python3_gets_one_line_naming_the_version_needed_before_pip_run
     ]
     assert ran.stdout.startswith("::error::ghpkg needs Python")
     assert not (tmp_path / "cache").exists()  # nothing installed, pip never ran
+
+
+def test_the_images_default_base_is_pinned_by_digest_and_the_release_builds_on_it() -> None:
+    """A tag moved by anyone cannot change what ghpkg's image runs (issue 25)."""
+    base = re.search(r"^ARG BASE=(\S+)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    assert base
+    assert re.fullmatch(r"python:3\.12-slim@sha256:[0-9a-f]{64}", base.group(1))
+    release = (ROOT / ".github" / "workflows" / "release.yml").read_text()
+    assert release.count(f"vars.GHPKG_BASE_IMAGE || '{base.group(1)}'") == 2
