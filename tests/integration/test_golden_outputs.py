@@ -104,7 +104,7 @@ def where(bed: Testbed, image: str) -> list[str]:
 
 
 def test_ref_json_and_outputs(run_ghpkg: Run, tmp_path: Path) -> None:
-    args = ("ref", "--hostname", "ghes.example.com", "--owner", "Octo-Org")
+    args: tuple[str, ...] = ("ref", "--hostname", "ghes.example.com", "--owner", "Octo-Org")
     args += ("--repository", "Hello-World", "--image", "app", "--version", "1.0")
     done = run(run_ghpkg, tmp_path, *args, "--version", "latest")
     check("ref", done, tmp_path, {})
@@ -143,7 +143,7 @@ def test_doctor_json_and_outputs(
     bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     names = {bed.hostname: "HOST", engine.version: "ENGINE_VERSION"}
-    args = ("doctor", "--hostname", bed.hostname, "--ca-file", str(bed.ca_file))
+    args: tuple[str, ...] = ("doctor", "--hostname", bed.hostname, "--ca-file", str(bed.ca_file))
     args += ("--owner", OWNER, "--repository", REPOSITORY, "--password-stdin")
     done = run(
         run_ghpkg,
@@ -165,7 +165,7 @@ def test_migrate_dry_run_json_and_outputs(bed: Testbed, run_ghpkg: Run, tmp_path
             for tag in ("1.0", "latest"):
                 seed_push(session, bed.backend_url, name, tag, [f"{name}\n", f"{tag}\n"])
     try:
-        args = ("migrate", "--owner", "other-org", "--repository", repository)
+        args: tuple[str, ...] = ("migrate", "--owner", "other-org", "--repository", repository)
         args += ("--hostname", bed.hostname, "--ca-file", str(bed.ca_file), "--dry-run")
         done = run(run_ghpkg, tmp_path, *args, "--password-stdin", stdin=bed.token("write") + "\n")
         check("migrate-dry-run", done, tmp_path, names)

@@ -7,14 +7,12 @@ so a ✗ line says what the error of a push would say: `verbs.doctor_network` ch
 
 from __future__ import annotations
 
-import json
-
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Log, Result, Unfinished
+from ghpkg.outputs import DoctorReport, Log, Result, Status, Unfinished
 from ghpkg.settings import Settings
 from ghpkg.settings import Transport as Way
-from ghpkg.verbs.checklist import Findings, Status
+from ghpkg.verbs.checklist import Findings
 from ghpkg.verbs.doctor_network import network_checks
 from ghpkg.verbs.doctor_token import token_checks
 
@@ -27,20 +25,13 @@ def run(settings: Settings, log: Log) -> Result:
     _engine(settings, found)
     failed = [check.name for check in found.checks if check.status is Status.FAIL]
     registry = found.facts.get("registry", "")
-    summary = {
-        "ok": found.ok,
-        "hostname": settings.hostname,
-        **found.facts,
-        "checks": [
-            {"name": c.name, "status": c.status.name.lower(), "text": c.text} for c in found.checks
-        ],
-    }
+    summary = DoctorReport(settings.hostname, tuple(found.checks), dict(found.facts))
     result = Result(
         images=(),
         registry=registry,
         package_url=settings.package_url,
         lines=tuple(check.line() for check in found.checks),
-        doctor=json.dumps(summary, ensure_ascii=False, separators=(",", ":")),
+        doctor=summary,
     )
     if failed:
         error = GhpkgError(

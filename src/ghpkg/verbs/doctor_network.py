@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from ghpkg import diagnosis
 from ghpkg.errors import GhpkgError
+from ghpkg.outputs import Status
 from ghpkg.registry.layout import Layout, Seen, probe_layout, resolve
 from ghpkg.rest import auth
 from ghpkg.settings import Settings
-from ghpkg.verbs.checklist import Findings, Status
+from ghpkg.verbs.checklist import Findings
 
 
 def network_checks(settings: Settings, found: Findings) -> Layout | None:

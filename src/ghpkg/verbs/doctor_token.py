@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 from ghpkg import diagnosis
 from ghpkg.errors import GhpkgError
+from ghpkg.outputs import Status
 from ghpkg.registry.layout import Layout
 from ghpkg.rest import auth
 from ghpkg.settings import Settings
-from ghpkg.verbs.checklist import Findings, Status
+from ghpkg.verbs.checklist import Findings
 
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient

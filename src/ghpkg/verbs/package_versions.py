@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
@@ -35,7 +34,7 @@ def versions(settings: Settings, log: Log) -> Result:
         images=(),
         package_url=settings.package_url,
         lines=tuple(v.line() for v in shown),
-        versions=_json(shown),
+        versions=tuple(shown),
     )
 
 
@@ -74,8 +73,8 @@ def delete(settings: Settings, log: Log) -> Result:
         images=(),
         package_url=settings.package_url,
         lines=tuple(v.line() for v in shown),
-        versions=_json(kept + refused),
-        deleted=_json(shown),
+        versions=tuple(kept + refused),
+        deleted=tuple(shown),
     )
 
 
@@ -143,7 +142,3 @@ def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
         package_type="container" if settings.registry is Registry.CONTAINER else "docker",
         pause=settings.delete_pause,
     )
-
-
-def _json(found: list[PackageVersion]) -> str:
-    return json.dumps([v.as_json() for v in found], separators=(",", ":"))
