@@ -1,4 +1,6 @@
-"""The one typed value every operation takes; built by ghpkg.faces.inputs from argv or INPUT_*."""
+"""What the verbs take: the instance and credentials every verb shares (`Remote`), the package
+(`Package`), a request per converted verb (`RefRequest`, `VersionsRequest`, `DeleteRequest`), and
+`Settings`, which ghpkg.faces.inputs builds from argv or INPUT_* for the verbs not converted yet."""
 
 from __future__ import annotations
 
@@ -67,7 +69,8 @@ class Scope(Choice):
 
 @dataclass(frozen=True)
 class Remote:
-    """The instance and the credentials every registry and REST API client is made with."""
+    """The instance and the credentials every verb and every registry and REST API client is
+    made with: host, token, TLS, the retry policy's numbers, the layout and the registry."""
 
     hostname: str
     username: str
@@ -75,11 +78,71 @@ class Remote:
     ca_file: Path | None = None
     timeout: float = 60.0
     retries: int = 4
+    isolation: bool | None = None  # the Docker registry's layout (None: probe it)
+    registry: Registry = Registry.DOCKER  # the Docker registry, or the Container registry
+
+    def __post_init__(self) -> None:
+        """A registry given as a word (by a library caller) becomes a member."""
+        object.__setattr__(self, "registry", Registry(self.registry))
 
     @property
     def api_url(self) -> str:
         """The REST API root of the instance."""
         return f"https://{self.hostname}/api/v3"
+
+
+@dataclass(frozen=True)
+class Package:
+    """An image's name on the instance: OWNER/REPOSITORY/IMAGE (Container registry: OWNER/IMAGE)."""
+
+    owner: str
+    repository: str
+    image: str
+
+    def url(self, hostname: str) -> str:
+        """Where the packages are listed on the instance (the owner's, without a repository)."""
+        if self.repository:
+            return f"https://{hostname}/{self.owner}/{self.repository}/packages"
+        return f"https://{hostname}/{self.owner}?tab=packages"
+
+    def references(
+        self, remote: Remote, versions: tuple[str, ...], isolation: bool
+    ) -> list[Reference]:
+        """One reference per version, under the registry host of the given layout."""
+        if remote.registry is Registry.CONTAINER:
+            host = container_host(remote.hostname)
+            return [Reference(host, self.owner, "", self.image, v) for v in versions]
+        host = registry_host(remote.hostname, isolation)
+        return [Reference(host, self.owner, self.repository, self.image, v) for v in versions]
+
+
+@dataclass(frozen=True)
+class RefRequest:
+    """ref: the package and its versions (tags); nothing is sent anywhere."""
+
+    package: Package
+    versions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VersionsRequest:
+    """versions: the package whose versions are listed."""
+
+    package: Package
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    """delete: the package and the rules of which versions go (ghpkg.retention)."""
+
+    package: Package
+    tags: tuple[str, ...] = ()  # these tags' versions go
+    keep: int | None = None  # the newest N stay
+    keep_tags: tuple[str, ...] = ()  # regular expressions of tags that stay
+    older_than: str = ""  # only versions older than this may go (e.g. 30d)
+    untagged: bool = False  # untagged versions go (the Container registry)
+    pause: float = 1.0  # seconds at least between two DELETEs
+    dry_run: bool = False  # say what would go, delete nothing
 
 
 @dataclass(frozen=True)
@@ -164,10 +227,22 @@ class Settings:
 
     @property
     def remote(self) -> Remote:
-        """The instance and credentials, as the clients take them."""
+        """The instance and credentials, as the verbs and the clients take them."""
         return Remote(
-            self.hostname, self.username, self.token, self.ca_file, self.timeout, self.retries
+            self.hostname,
+            self.username,
+            self.token,
+            self.ca_file,
+            self.timeout,
+            self.retries,
+            self.isolation,
+            self.registry,
         )
+
+    @property
+    def package(self) -> Package:
+        """The image's name on the instance."""
+        return Package(self.owner, self.repository, self.image)
 
     @property
     def build_platform(self) -> str | None:
@@ -192,19 +267,11 @@ class Settings:
     @property
     def package_url(self) -> str:
         """Where the packages are listed on the instance (the owner's, without a repository)."""
-        if self.repository:
-            return f"{self.repository_url}/packages"
-        return f"https://{self.hostname}/{self.owner}?tab=packages"
+        return self.package.url(self.hostname)
 
     def references(self, isolation: bool) -> list[Reference]:
         """One reference per version, under the registry host of the given layout."""
-        if self.registry is Registry.CONTAINER:
-            return self.container_references(self.owner, self.image)
-        host = registry_host(self.hostname, isolation)
-        return [
-            Reference(host, self.owner, self.repository, self.image, version)
-            for version in self.versions
-        ]
+        return self.package.references(self.remote, self.versions, isolation)
 
     def container_references(self, owner: str, image: str) -> list[Reference]:
         """One reference per version on the Container registry: `containers.HOST/OWNER/IMAGE`."""

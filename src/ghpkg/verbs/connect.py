@@ -16,7 +16,7 @@ from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.registry import layout as registry_layout
 from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
-from ghpkg.settings import Registry, Settings
+from ghpkg.settings import Registry, Remote, Settings
 from ghpkg.settings import Transport as Way
 from ghpkg.transports import Transport, choice
 from ghpkg.transports.engine import EngineTransport
@@ -66,7 +66,7 @@ def connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, 
     comes first, as a refused token explains a refused login.
     """
     with ThreadPoolExecutor(1) as pool:
-        token_check = pool.submit(check_token, settings, log, action)
+        token_check = pool.submit(check_token, settings.remote, log, action)
         try:
             registry, refs = login(settings, log, action)
         except GhpkgError:
@@ -107,11 +107,9 @@ def login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, li
     return registry, refs
 
 
-def check_token(settings: Settings, log: Log, action: str) -> None:
+def check_token(remote: Remote, log: Log, action: str) -> None:
     """Check the token's scopes through the REST API; advisory where the API cannot say."""
-    auth.check_token_remotely(
-        settings.remote, action, log.warn, log=log.info, registry=settings.registry
-    )
+    auth.check_token_remotely(remote, action, log.warn, log=log.info, registry=remote.registry)
 
 
 def ping_container(registry: RegistryClient, action: str) -> None:
