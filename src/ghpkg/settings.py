@@ -146,6 +146,21 @@ class DeleteRequest:
 
 
 @dataclass(frozen=True)
+class DoctorRequest:
+    """doctor: the package a push would go to, the workflow's repository and the engine."""
+
+    package: Package
+    workflow_repository: str = ""  # OWNER/REPOSITORY a GITHUB_TOKEN belongs to
+    docker_host: str | None = None  # the engine (None: the default socket)
+    engine_elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
+    transport: Transport = Transport.AUTO
+
+    def __post_init__(self) -> None:
+        """A transport given as a word (by a library caller) becomes a member."""
+        object.__setattr__(self, "transport", Transport(self.transport))
+
+
+@dataclass(frozen=True)
 class BuildSecret:
     """A BuildKit `--secret`: its id, and the file (src) or environment variable (env) it reads."""
 

@@ -63,8 +63,8 @@ def execute(settings: Settings, log: Log) -> Result:
 
 
 def verb_request(settings: Settings) -> object | None:
-    """The request of a verb that takes one (ref, versions, delete); None for the others."""
-    from ghpkg.settings import DeleteRequest, RefRequest, VersionsRequest
+    """The request of a verb that takes one (ref, versions, delete, doctor); None for others."""
+    from ghpkg.settings import DeleteRequest, DoctorRequest, RefRequest, VersionsRequest
 
     operation = settings.operation
     if operation == "ref":
@@ -81,6 +81,14 @@ def verb_request(settings: Settings) -> object | None:
             untagged=settings.untagged,
             pause=settings.delete_pause,
             dry_run=settings.dry_run,
+        )
+    if operation == "doctor":
+        return DoctorRequest(
+            settings.package,
+            workflow_repository=settings.workflow_repository,
+            docker_host=settings.docker_host,
+            engine_elsewhere=settings.engine_elsewhere,
+            transport=settings.transport,
         )
     return None
 
