@@ -1,8 +1,9 @@
 """ghpkg: publish and install Docker images on the GitHub Packages Docker registry of GHES.
 
-As a library: `ref`, `versions` and `delete` take their own request over the shared `Remote`
-(the instance, the credentials, TLS, retries, layout, registry) and a `Log`; the other verbs a
-`Settings` and a `Log`. Each returns a `Result` of typed fields::
+As a library: `ref`, `pull`, `copy`, `join`, `versions`, `delete` and `doctor` take their own
+request over the shared `Remote` (the instance, the credentials, TLS, retries, layout, registry)
+and a `Log`; `push`, `migrate` and `serve` still a `Settings` and a `Log`. Each returns a
+`Result` of typed fields::
 
     import ghpkg
 
@@ -35,9 +36,14 @@ if TYPE_CHECKING:
     from ghpkg.retention import PackageVersion
     from ghpkg.secret import Secret
     from ghpkg.settings import (
+        CopyRequest,
         DeleteRequest,
+        DoctorRequest,
+        EngineAccess,
+        JoinRequest,
         Operation,
         Package,
+        PullRequest,
         RefRequest,
         Registry,
         Remote,
@@ -62,17 +68,22 @@ __all__ = [
     "AuthError",
     "BuildError",
     "Check",
+    "CopyRequest",
     "DeleteRequest",
     "DoctorReport",
+    "DoctorRequest",
+    "EngineAccess",
     "EngineError",
     "GhpkgError",
     "ImageReport",
     "ImageStatus",
+    "JoinRequest",
     "Log",
     "MigrationReport",
     "Operation",
     "Package",
     "PackageVersion",
+    "PullRequest",
     "RefRequest",
     "Reference",
     "Registry",
@@ -120,6 +131,11 @@ _HOMES: dict[str, tuple[str, str]] = {
     "RefRequest": ("ghpkg.settings", "RefRequest"),
     "VersionsRequest": ("ghpkg.settings", "VersionsRequest"),
     "DeleteRequest": ("ghpkg.settings", "DeleteRequest"),
+    "DoctorRequest": ("ghpkg.settings", "DoctorRequest"),
+    "PullRequest": ("ghpkg.settings", "PullRequest"),
+    "CopyRequest": ("ghpkg.settings", "CopyRequest"),
+    "JoinRequest": ("ghpkg.settings", "JoinRequest"),
+    "EngineAccess": ("ghpkg.settings", "EngineAccess"),
     "PackageVersion": ("ghpkg.retention", "PackageVersion"),
     "Check": ("ghpkg.outputs", "Check"),
     "Status": ("ghpkg.outputs", "Status"),

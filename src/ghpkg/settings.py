@@ -146,18 +146,60 @@ class DeleteRequest:
 
 
 @dataclass(frozen=True)
+class EngineAccess:
+    """How ghpkg reaches the Docker engine, and which transport it asks for."""
+
+    docker_host: str | None = None  # the engine (None: the default socket)
+    elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
+    transport: Transport = Transport.AUTO
+    cache_dir: Path | None = None  # the registry transport's cache of layers
+
+    def __post_init__(self) -> None:
+        """A transport given as a word (by a library caller) becomes a member."""
+        object.__setattr__(self, "transport", Transport(self.transport))
+
+
+@dataclass(frozen=True)
 class DoctorRequest:
     """doctor: the package a push would go to, the workflow's repository and the engine."""
 
     package: Package
     workflow_repository: str = ""  # OWNER/REPOSITORY a GITHUB_TOKEN belongs to
-    docker_host: str | None = None  # the engine (None: the default socket)
-    engine_elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
-    transport: Transport = Transport.AUTO
+    engine: EngineAccess = EngineAccess()
 
-    def __post_init__(self) -> None:
-        """A transport given as a word (by a library caller) becomes a member."""
-        object.__setattr__(self, "transport", Transport(self.transport))
+
+@dataclass(frozen=True)
+class PullRequest:
+    """pull: the package, the one version (tag or digest), the engine it goes into."""
+
+    package: Package
+    version: str
+    engine: EngineAccess = EngineAccess()
+
+
+@dataclass(frozen=True)
+class CopyRequest:
+    """copy: the Docker-registry package, its versions, and the Container-registry name."""
+
+    package: Package
+    versions: tuple[str, ...]
+    to_owner: str = ""  # default: the package's owner
+    to_image: str = ""  # default: the package's image
+
+    def destinations(self, remote: Remote) -> list[Reference]:
+        """Where each version goes on the Container registry."""
+        host = container_host(remote.hostname)
+        owner, image = self.to_owner or self.package.owner, self.to_image or self.package.image
+        return [Reference(host, owner, "", image, version) for version in self.versions]
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """join: the package, its versions, and the platforms whose VERSION-os-arch tags join."""
+
+    package: Package
+    versions: tuple[str, ...]
+    platforms: tuple[Platform, ...]  # the first is the default a plain pull gets
 
 
 @dataclass(frozen=True)
@@ -260,6 +302,16 @@ class Settings:
         return Package(self.owner, self.repository, self.image)
 
     @property
+    def names(self) -> tuple[Package, tuple[str, ...]]:
+        """The package and its versions: what a verb logs in for."""
+        return self.package, self.versions
+
+    @property
+    def engine(self) -> EngineAccess:
+        """How the engine is reached, and the transport asked for."""
+        return EngineAccess(self.docker_host, self.engine_elsewhere, self.transport, self.cache_dir)
+
+    @property
     def build_platform(self) -> str | None:
         """The one platform a build is for (None: the engine's own)."""
         return str(self.platforms[0]) if len(self.platforms) == 1 else None
@@ -287,15 +339,6 @@ class Settings:
     def references(self, isolation: bool) -> list[Reference]:
         """One reference per version, under the registry host of the given layout."""
         return self.package.references(self.remote, self.versions, isolation)
-
-    def container_references(self, owner: str, image: str) -> list[Reference]:
-        """One reference per version on the Container registry: `containers.HOST/OWNER/IMAGE`."""
-        host = container_host(self.hostname)
-        return [Reference(host, owner, "", image, version) for version in self.versions]
-
-    def copy_destinations(self) -> list[Reference]:
-        """copy: where each version goes on the Container registry."""
-        return self.container_references(self.to_owner or self.owner, self.to_image or self.image)
 
 
 _CHOICES: tuple[tuple[str, type[Choice]], ...] = (

@@ -42,9 +42,12 @@ def test_push_then_pull_through_the_library(bed: Testbed, engine: EngineUnderTes
     )
     assert pushed.digest.startswith("sha256:")
     engine.client.images.remove(pushed.images[0], force=True)
-    pulled = ghpkg.pull(
-        settings(bed, engine, image, operation="pull", versions=("1.0",)), ghpkg.Log(quiet=True)
+    remote = ghpkg.Remote(
+        bed.hostname, "octocat", ghpkg.Secret(bed.token("write")), ca_file=Path(bed.ca_file)
     )
+    access = ghpkg.EngineAccess(docker_host=engine.base_url)
+    request = ghpkg.PullRequest(ghpkg.Package("octo-org", "hello-world", image), "1.0", access)
+    pulled = ghpkg.pull(request, remote, ghpkg.Log(quiet=True))
     assert pulled.digest == pushed.digest
     assert pulled.image_id == engine.client.images.get(pushed.images[0]).id
 

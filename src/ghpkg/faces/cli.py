@@ -63,8 +63,16 @@ def execute(settings: Settings, log: Log) -> Result:
 
 
 def verb_request(settings: Settings) -> object | None:
-    """The request of a verb that takes one (ref, versions, delete, doctor); None for others."""
-    from ghpkg.settings import DeleteRequest, DoctorRequest, RefRequest, VersionsRequest
+    """The request of a verb that takes one; None for push, migrate and serve (`Settings`)."""
+    from ghpkg.settings import (
+        CopyRequest,
+        DeleteRequest,
+        DoctorRequest,
+        JoinRequest,
+        PullRequest,
+        RefRequest,
+        VersionsRequest,
+    )
 
     operation = settings.operation
     if operation == "ref":
@@ -83,13 +91,14 @@ def verb_request(settings: Settings) -> object | None:
             dry_run=settings.dry_run,
         )
     if operation == "doctor":
-        return DoctorRequest(
-            settings.package,
-            workflow_repository=settings.workflow_repository,
-            docker_host=settings.docker_host,
-            engine_elsewhere=settings.engine_elsewhere,
-            transport=settings.transport,
-        )
+        return DoctorRequest(settings.package, settings.workflow_repository, settings.engine)
+    if operation == "pull":
+        return PullRequest(settings.package, settings.versions[0], settings.engine)
+    if operation == "copy":
+        package, versions = settings.names
+        return CopyRequest(package, versions, settings.to_owner, settings.to_image)
+    if operation == "join":
+        return JoinRequest(settings.package, settings.versions, settings.platforms)
     return None
 
 

@@ -48,7 +48,7 @@ def _engine(request: DoctorRequest, found: Findings) -> None:
     from ghpkg.transports.choice import choose, unreachable
 
     try:
-        engine = Engine.connect(request.docker_host, timeout=30)
+        engine = Engine.connect(request.engine.docker_host, timeout=30)
     except GhpkgError as exc:
         found.fail("engine", exc)
         return
@@ -59,8 +59,8 @@ def _engine(request: DoctorRequest, found: Findings) -> None:
         engine.close()
         return
     try:
-        elsewhere = unreachable(engine, request.engine_elsewhere)
-        chosen = choose(request.transport, "push", info, elsewhere)
+        elsewhere = unreachable(engine, request.engine.elsewhere)
+        chosen = choose(request.engine.transport, "push", info, elsewhere)
     except GhpkgError as exc:
         found.fail("engine", exc)
         return

@@ -34,13 +34,15 @@ Body = Callable[[RegistryClient, RegistryClient], None]
 
 def migrate(settings: Settings, log: Log) -> Result:
     """Plan the move (dry_run stops there), copy every tag, and report what moved."""
-    source, _ = connect(settings, log, "pull")  # reads the Docker registry and the REST API
+    source, _ = connect(
+        settings.remote, settings.names, log, "pull"
+    )  # reads the Docker registry and the REST API
     if not settings.dry_run:  # and writes the Container registry: say so before any plan
         auth.check_token_remotely(
             settings.remote, "push", log.warn, log=log.info, registry=Registry.CONTAINER
         )
     target = container_host(settings.hostname)
-    destination = client_for(settings, target, log, digests=True)
+    destination = client_for(settings.remote, target, log, digests=True)
     ping_container(destination, "push")
     source.close()  # each worker opens its own clients
     destination.close()
@@ -131,8 +133,8 @@ def _each(
     """Run body with a source and a destination client of its own (one worker, one image)."""
 
     def work(plan: ImagePlan) -> None:
-        source = client_for(settings, hosts[0], log)
-        destination = client_for(settings, hosts[1], log, digests=True)
+        source = client_for(settings.remote, hosts[0], log)
+        destination = client_for(settings.remote, hosts[1], log, digests=True)
         try:
             destination.ping("push")  # learns the token service, which a mount asks for more
             body(plan)(source, destination)

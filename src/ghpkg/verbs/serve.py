@@ -28,7 +28,9 @@ from ghpkg.verbs.connect import connect
 
 def run(settings: Settings, log: Log) -> Result:
     """Serve until SIGTERM or SIGINT; print the address clients use on stdout."""
-    registry, _refs = connect(settings, log, "push" if settings.allow_push else "pull")
+    registry, _refs = connect(
+        settings.remote, settings.names, log, "push" if settings.allow_push else "pull"
+    )
     scope = Scope(
         paths=None,
         writable=settings.allow_push,
