@@ -1,8 +1,8 @@
 """ghpkg: publish and install Docker images on the GitHub Packages Docker registry of GHES.
 
-As a library: `ref`, `pull`, `copy`, `join`, `versions`, `delete` and `doctor` take their own
-request over the shared `Remote` (the instance, the credentials, TLS, retries, layout, registry)
-and a `Log`; `push`, `migrate` and `serve` still a `Settings` and a `Log`. Each returns a
+As a library: `ref`, `pull`, `copy`, `join`, `versions`, `delete`, `doctor` and `serve` take
+their own request over the shared `Remote` (the instance, the credentials, TLS, retries, layout,
+registry) and a `Log`; `push` and `migrate` still a `Settings` and a `Log`. Each returns a
 `Result` of typed fields::
 
     import ghpkg
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         Registry,
         Remote,
         Scope,
+        ServeRequest,
         Settings,
         Transport,
         VersionsRequest,
@@ -92,6 +93,7 @@ __all__ = [
     "Result",
     "Scope",
     "Secret",
+    "ServeRequest",
     "Settings",
     "Status",
     "TagReport",
@@ -135,6 +137,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "PullRequest": ("ghpkg.settings", "PullRequest"),
     "CopyRequest": ("ghpkg.settings", "CopyRequest"),
     "JoinRequest": ("ghpkg.settings", "JoinRequest"),
+    "ServeRequest": ("ghpkg.settings", "ServeRequest"),
     "EngineAccess": ("ghpkg.settings", "EngineAccess"),
     "PackageVersion": ("ghpkg.retention", "PackageVersion"),
     "Check": ("ghpkg.outputs", "Check"),

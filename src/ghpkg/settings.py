@@ -203,6 +203,17 @@ class JoinRequest:
 
 
 @dataclass(frozen=True)
+class ServeRequest:
+    """serve: where it listens, whether it takes pushes, what it serves, the login file."""
+
+    listen: str = "127.0.0.1:5050"  # the loopback address
+    allow_push: bool = False  # take pushes too
+    owners: tuple[str, ...] = ()  # only these owners' repositories (empty: any)
+    images: tuple[str, ...] = ()  # only these images (empty: any)
+    credentials_file: Path | None = None  # where the login clients use is written
+
+
+@dataclass(frozen=True)
 class BuildSecret:
     """A BuildKit `--secret`: its id, and the file (src) or environment variable (env) it reads."""
 

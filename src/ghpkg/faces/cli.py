@@ -63,7 +63,7 @@ def execute(settings: Settings, log: Log) -> Result:
 
 
 def verb_request(settings: Settings) -> object | None:
-    """The request of a verb that takes one; None for push, migrate and serve (`Settings`)."""
+    """The request of a verb that takes one; None for push and migrate (they take `Settings`)."""
     from ghpkg.settings import (
         CopyRequest,
         DeleteRequest,
@@ -71,6 +71,7 @@ def verb_request(settings: Settings) -> object | None:
         JoinRequest,
         PullRequest,
         RefRequest,
+        ServeRequest,
         VersionsRequest,
     )
 
@@ -97,6 +98,14 @@ def verb_request(settings: Settings) -> object | None:
     if operation == "copy":
         package, versions = settings.names
         return CopyRequest(package, versions, settings.to_owner, settings.to_image)
+    if operation == "serve":
+        return ServeRequest(
+            settings.listen,
+            settings.allow_push,
+            settings.serve_owners,
+            settings.serve_images,
+            settings.credentials_file,
+        )
     if operation == "join":
         return JoinRequest(settings.package, settings.versions, settings.platforms)
     return None
