@@ -50,9 +50,8 @@ def normalised(text: str, names: dict[str, str]) -> str:
         lambda m: placeholder("time", m[0]),
         text,
     )
-    text = re.sub(r'("id":)(\d+)', lambda m: m[1] + placeholder("id", m[2]), text)
-    text = re.sub(r"(\(id )(\d+)\)", lambda m: m[1] + placeholder("id", m[2]) + ")", text)
-    text = re.sub(r"(\t)(\d+)(\t)", lambda m: m[1] + placeholder("id", m[2]) + m[3], text)
+    for number in re.findall(r'"id":(\d+)', text):  # a version's id, wherever it is shown
+        text = re.sub(rf"(?<!\d){number}(?!\d)", placeholder("id", number), text)
     return text
 
 
