@@ -1,16 +1,16 @@
 """ghpkg: publish and install Docker images on the GitHub Packages Docker registry of GHES.
 
-As a library: build a `Settings`, call a verb with it and a `Log`, read the `Result`::
+As a library: `ref`, `pull`, `copy`, `join`, `versions`, `delete`, `doctor` and `serve` take
+their own request over the shared `Remote` (the instance, the credentials, TLS, retries, layout,
+registry) and a `Log`; `push` and `migrate` still a `Settings` and a `Log`. Each returns a
+`Result` of typed fields::
 
     import ghpkg
 
-    settings = ghpkg.Settings(
-        operation=ghpkg.Operation.PUSH, hostname="ghes.example.com", isolation=None,
-        owner="octo-org", repository="hello-world", image="app", versions=("1.0",),
-        username="octocat", token=ghpkg.Secret(token), source="app:latest",
-    )
-    result = ghpkg.push(settings, ghpkg.Log())
-    print(result.images, result.digest)
+    remote = ghpkg.Remote("ghes.example.com", "octocat", ghpkg.Secret(token))
+    package = ghpkg.Package("octo-org", "hello-world", "app")
+    listed = ghpkg.versions(ghpkg.VersionsRequest(package), remote, ghpkg.Log())
+    print([(version.id, version.tags) for version in listed.versions or ()])
 
 Every failure is a `GhpkgError` (what, cause, fix; `exit_code` 1 or 2); doctor and migrate
 raise `Unfinished`, which also holds the `result` they reported (the checklist, the table).
@@ -29,10 +29,30 @@ if TYPE_CHECKING:
         RegistryError,
         UsageError,
     )
-    from ghpkg.outputs import Log, Result, Unfinished
+    from ghpkg.migration.plan import ImageStatus, TagStatus
+    from ghpkg.migration.report import ImageReport, MigrationReport, TagReport
+    from ghpkg.outputs import Check, DoctorReport, Log, Result, Status, Unfinished
     from ghpkg.reference import Reference
+    from ghpkg.retention import PackageVersion
     from ghpkg.secret import Secret
-    from ghpkg.settings import Operation, Registry, Scope, Settings, Transport
+    from ghpkg.settings import (
+        CopyRequest,
+        DeleteRequest,
+        DoctorRequest,
+        EngineAccess,
+        JoinRequest,
+        Operation,
+        Package,
+        PullRequest,
+        RefRequest,
+        Registry,
+        Remote,
+        Scope,
+        ServeRequest,
+        Settings,
+        Transport,
+        VersionsRequest,
+    )
     from ghpkg.verbs.copy import copy
     from ghpkg.verbs.doctor import run as doctor
     from ghpkg.verbs.migrate import migrate
@@ -48,20 +68,40 @@ __version__ = "0.1.0"
 __all__ = [
     "AuthError",
     "BuildError",
+    "Check",
+    "CopyRequest",
+    "DeleteRequest",
+    "DoctorReport",
+    "DoctorRequest",
+    "EngineAccess",
     "EngineError",
     "GhpkgError",
+    "ImageReport",
+    "ImageStatus",
+    "JoinRequest",
     "Log",
+    "MigrationReport",
     "Operation",
+    "Package",
+    "PackageVersion",
+    "PullRequest",
+    "RefRequest",
     "Reference",
     "Registry",
     "RegistryError",
+    "Remote",
     "Result",
     "Scope",
     "Secret",
+    "ServeRequest",
     "Settings",
+    "Status",
+    "TagReport",
+    "TagStatus",
     "Transport",
     "Unfinished",
     "UsageError",
+    "VersionsRequest",
     "__version__",
     "copy",
     "delete",
@@ -88,6 +128,26 @@ _HOMES: dict[str, tuple[str, str]] = {
     "Transport": ("ghpkg.settings", "Transport"),
     "Registry": ("ghpkg.settings", "Registry"),
     "Scope": ("ghpkg.settings", "Scope"),
+    "Remote": ("ghpkg.settings", "Remote"),
+    "Package": ("ghpkg.settings", "Package"),
+    "RefRequest": ("ghpkg.settings", "RefRequest"),
+    "VersionsRequest": ("ghpkg.settings", "VersionsRequest"),
+    "DeleteRequest": ("ghpkg.settings", "DeleteRequest"),
+    "DoctorRequest": ("ghpkg.settings", "DoctorRequest"),
+    "PullRequest": ("ghpkg.settings", "PullRequest"),
+    "CopyRequest": ("ghpkg.settings", "CopyRequest"),
+    "JoinRequest": ("ghpkg.settings", "JoinRequest"),
+    "ServeRequest": ("ghpkg.settings", "ServeRequest"),
+    "EngineAccess": ("ghpkg.settings", "EngineAccess"),
+    "PackageVersion": ("ghpkg.retention", "PackageVersion"),
+    "Check": ("ghpkg.outputs", "Check"),
+    "Status": ("ghpkg.outputs", "Status"),
+    "DoctorReport": ("ghpkg.outputs", "DoctorReport"),
+    "MigrationReport": ("ghpkg.migration.report", "MigrationReport"),
+    "ImageReport": ("ghpkg.migration.report", "ImageReport"),
+    "TagReport": ("ghpkg.migration.report", "TagReport"),
+    "ImageStatus": ("ghpkg.migration.plan", "ImageStatus"),
+    "TagStatus": ("ghpkg.migration.plan", "TagStatus"),
     "push": ("ghpkg.verbs.push", "push"),
     "ref": ("ghpkg.verbs.ref", "ref"),
     "pull": ("ghpkg.verbs.pull", "pull"),

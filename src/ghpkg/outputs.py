@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ghpkg.errors import GhpkgError
+
+if TYPE_CHECKING:  # the records of versions, delete and migrate; imported where they are made
+    from ghpkg.migration.report import MigrationReport
+    from ghpkg.retention import PackageVersion
 
 
 @dataclass
@@ -123,9 +128,51 @@ def command_data(text: str) -> str:
     return visible(escaped).replace("##[", "# #[")
 
 
+class Status(enum.Enum):
+    """How one of doctor's checks ended; the value is its mark on the checklist."""
+
+    OK = "✓"
+    WARN = "!"
+    FAIL = "✗"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One of doctor's checks: one line of the checklist."""
+
+    name: str
+    status: Status
+    text: str
+
+    def line(self) -> str:
+        """`✓ name: text`."""
+        return f"{self.status.value} {self.name}: {self.text}"
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """doctor's result: the checks in order, and the facts they found (registry, token, engine)."""
+
+    hostname: str
+    checks: tuple[Check, ...]
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed: a push would work."""
+        return all(check.status is not Status.FAIL for check in self.checks)
+
+    def as_json(self) -> dict[str, Any]:
+        """The `doctor` output's document."""
+        checks = [
+            {"name": c.name, "status": c.status.name.lower(), "text": c.text} for c in self.checks
+        ]
+        return {"ok": self.ok, "hostname": self.hostname, **self.facts, "checks": checks}
+
+
 @dataclass(frozen=True)
 class Result:
-    """What an operation produced; its fields are the action's outputs."""
+    """What an operation produced; the faces turn its fields into the action's outputs."""
 
     images: tuple[str, ...]
     digest: str = ""
@@ -133,14 +180,16 @@ class Result:
     registry: str = ""
     package_url: str = ""
     lines: tuple[str, ...] = ()  # what stdout shows instead of the images (versions, delete)
-    versions: str | None = None  # JSON, set by versions and delete
-    deleted: str | None = None  # JSON, set by delete
-    doctor: str | None = None  # JSON, set by doctor
-    migration: str | None = None  # JSON, set by migrate
+    versions: tuple[PackageVersion, ...] | None = None  # set by versions and delete (kept)
+    deleted: tuple[PackageVersion, ...] | None = None  # set by delete
+    doctor: DoctorReport | None = None  # set by doctor
+    migration: MigrationReport | None = None  # set by migrate
     failure: str = ""  # the error line of a run that reported, then failed (Unfinished)
 
     def outputs(self) -> dict[str, str]:
         """The outputs by name, as action.yml declares them."""
+        import json
+
         values = {
             "image": self.images[0] if self.images else "",
             "images": "\n".join(self.images),
@@ -150,10 +199,14 @@ class Result:
             "package-url": self.package_url,
         }
         extra = {
-            "versions": self.versions,
-            "deleted": self.deleted,
-            "doctor": self.doctor,
-            "migration": self.migration,
+            "versions": None if self.versions is None else _versions_json(self.versions),
+            "deleted": None if self.deleted is None else _versions_json(self.deleted),
+            "doctor": None
+            if self.doctor is None
+            else json.dumps(self.doctor.as_json(), ensure_ascii=False, separators=(",", ":")),
+            "migration": None
+            if self.migration is None
+            else json.dumps(self.migration.as_json(), separators=(",", ":")),
         }
         return values | {key: value for key, value in extra.items() if value is not None}
 
@@ -193,6 +246,12 @@ JSON_OUTPUTS = frozenset({"versions", "deleted", "doctor", "json", "migration", 
 LIST_OUTPUTS = frozenset({"images", "tags", "labels"})  # outputs of one item a line
 
 
+def _versions_json(found: tuple[PackageVersion, ...]) -> str:
+    import json
+
+    return json.dumps([v.as_json() for v in found], separators=(",", ":"))
+
+
 def failure_json(operation: str, message: str, exit_code: int) -> str:
     """The JSON document `--json` prints when a run fails: what `error:` says, and the code."""
     import json
@@ -217,7 +276,7 @@ def append_outputs(path: Path, values: Mapping[str, str]) -> None:
 def append_summary(path: Path, operation: str, result: Result) -> None:
     """Append a short Markdown table of the result to the step summary."""
     if result.migration is not None:
-        _migration_summary(path, result)
+        _migration_summary(path, result.migration, result.lines)
         return
     rows = [f"| image | {_code(image)} |" for image in result.images]
     rows += [f"| {operation} | {_code(line)} |" for line in result.lines]
@@ -232,22 +291,19 @@ def append_summary(path: Path, operation: str, result: Result) -> None:
         file.write(f"### ghpkg {operation}\n\n| | |\n|---|---|\n{body}\n\n")
 
 
-def _migration_summary(path: Path, result: Result) -> None:
+def _migration_summary(path: Path, migration: MigrationReport, lines: tuple[str, ...]) -> None:
     """migrate's summary: one row an image (its report line's columns), then the totals."""
-    import json
+    from ghpkg.migration.plan import ImageStatus
 
-    totals = json.loads(result.migration or "{}").get("totals", {})
-    counts = ", ".join(f"{totals[k]} {k}" for k in MIGRATION_STATUSES if totals.get(k))
+    totals = migration.totals
+    counts = ", ".join(
+        f"{totals.count(status)} {status}" for status in ImageStatus if totals.count(status)
+    )
     head = "| status | image | to | tags | note |\n|---|---|---|---|---|"
-    rows = [
-        "| " + " | ".join(_code(cell) for cell in line.split("\t")) + " |" for line in result.lines
-    ]
+    rows = ["| " + " | ".join(_code(cell) for cell in line.split("\t")) + " |" for line in lines]
     with path.open("a", encoding="utf-8") as file:
         file.write(f"### ghpkg migrate\n\n{counts or 'nothing to migrate'}\n\n{head}\n")
         file.write("".join(row + "\n" for row in rows) + "\n")
-
-
-MIGRATION_STATUSES = ("copied", "skipped", "planned", "conflict", "failed")
 
 
 def _code(value: str) -> str:

@@ -1,4 +1,6 @@
-"""The one typed value every operation takes; built by ghpkg.faces.inputs from argv or INPUT_*."""
+"""What the verbs take: the instance and credentials every verb shares (`Remote`), the package
+(`Package`), a request per converted verb (`RefRequest`, `VersionsRequest`, `DeleteRequest`), and
+`Settings`, which ghpkg.faces.inputs builds from argv or INPUT_* for the verbs not converted yet."""
 
 from __future__ import annotations
 
@@ -67,7 +69,8 @@ class Scope(Choice):
 
 @dataclass(frozen=True)
 class Remote:
-    """The instance and the credentials every registry and REST API client is made with."""
+    """The instance and the credentials every verb and every registry and REST API client is
+    made with: host, token, TLS, the retry policy's numbers, the layout and the registry."""
 
     hostname: str
     username: str
@@ -75,11 +78,139 @@ class Remote:
     ca_file: Path | None = None
     timeout: float = 60.0
     retries: int = 4
+    isolation: bool | None = None  # the Docker registry's layout (None: probe it)
+    registry: Registry = Registry.DOCKER  # the Docker registry, or the Container registry
+
+    def __post_init__(self) -> None:
+        """A registry given as a word (by a library caller) becomes a member."""
+        object.__setattr__(self, "registry", Registry(self.registry))
 
     @property
     def api_url(self) -> str:
         """The REST API root of the instance."""
         return f"https://{self.hostname}/api/v3"
+
+
+@dataclass(frozen=True)
+class Package:
+    """An image's name on the instance: OWNER/REPOSITORY/IMAGE (Container registry: OWNER/IMAGE)."""
+
+    owner: str
+    repository: str
+    image: str
+
+    def url(self, hostname: str) -> str:
+        """Where the packages are listed on the instance (the owner's, without a repository)."""
+        if self.repository:
+            return f"https://{hostname}/{self.owner}/{self.repository}/packages"
+        return f"https://{hostname}/{self.owner}?tab=packages"
+
+    def references(
+        self, remote: Remote, versions: tuple[str, ...], isolation: bool
+    ) -> list[Reference]:
+        """One reference per version, under the registry host of the given layout."""
+        if remote.registry is Registry.CONTAINER:
+            host = container_host(remote.hostname)
+            return [Reference(host, self.owner, "", self.image, v) for v in versions]
+        host = registry_host(remote.hostname, isolation)
+        return [Reference(host, self.owner, self.repository, self.image, v) for v in versions]
+
+
+@dataclass(frozen=True)
+class RefRequest:
+    """ref: the package and its versions (tags); nothing is sent anywhere."""
+
+    package: Package
+    versions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VersionsRequest:
+    """versions: the package whose versions are listed."""
+
+    package: Package
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    """delete: the package and the rules of which versions go (ghpkg.retention)."""
+
+    package: Package
+    tags: tuple[str, ...] = ()  # these tags' versions go
+    keep: int | None = None  # the newest N stay
+    keep_tags: tuple[str, ...] = ()  # regular expressions of tags that stay
+    older_than: str = ""  # only versions older than this may go (e.g. 30d)
+    untagged: bool = False  # untagged versions go (the Container registry)
+    pause: float = 1.0  # seconds at least between two DELETEs
+    dry_run: bool = False  # say what would go, delete nothing
+
+
+@dataclass(frozen=True)
+class EngineAccess:
+    """How ghpkg reaches the Docker engine, and which transport it asks for."""
+
+    docker_host: str | None = None  # the engine (None: the default socket)
+    elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
+    transport: Transport = Transport.AUTO
+    cache_dir: Path | None = None  # the registry transport's cache of layers
+
+    def __post_init__(self) -> None:
+        """A transport given as a word (by a library caller) becomes a member."""
+        object.__setattr__(self, "transport", Transport(self.transport))
+
+
+@dataclass(frozen=True)
+class DoctorRequest:
+    """doctor: the package a push would go to, the workflow's repository and the engine."""
+
+    package: Package
+    workflow_repository: str = ""  # OWNER/REPOSITORY a GITHUB_TOKEN belongs to
+    engine: EngineAccess = EngineAccess()
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """pull: the package, the one version (tag or digest), the engine it goes into."""
+
+    package: Package
+    version: str
+    engine: EngineAccess = EngineAccess()
+
+
+@dataclass(frozen=True)
+class CopyRequest:
+    """copy: the Docker-registry package, its versions, and the Container-registry name."""
+
+    package: Package
+    versions: tuple[str, ...]
+    to_owner: str = ""  # default: the package's owner
+    to_image: str = ""  # default: the package's image
+
+    def destinations(self, remote: Remote) -> list[Reference]:
+        """Where each version goes on the Container registry."""
+        host = container_host(remote.hostname)
+        owner, image = self.to_owner or self.package.owner, self.to_image or self.package.image
+        return [Reference(host, owner, "", image, version) for version in self.versions]
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """join: the package, its versions, and the platforms whose VERSION-os-arch tags join."""
+
+    package: Package
+    versions: tuple[str, ...]
+    platforms: tuple[Platform, ...]  # the first is the default a plain pull gets
+
+
+@dataclass(frozen=True)
+class ServeRequest:
+    """serve: where it listens, whether it takes pushes, what it serves, the login file."""
+
+    listen: str = "127.0.0.1:5050"  # the loopback address
+    allow_push: bool = False  # take pushes too
+    owners: tuple[str, ...] = ()  # only these owners' repositories (empty: any)
+    images: tuple[str, ...] = ()  # only these images (empty: any)
+    credentials_file: Path | None = None  # where the login clients use is written
 
 
 @dataclass(frozen=True)
@@ -164,10 +295,32 @@ class Settings:
 
     @property
     def remote(self) -> Remote:
-        """The instance and credentials, as the clients take them."""
+        """The instance and credentials, as the verbs and the clients take them."""
         return Remote(
-            self.hostname, self.username, self.token, self.ca_file, self.timeout, self.retries
+            self.hostname,
+            self.username,
+            self.token,
+            self.ca_file,
+            self.timeout,
+            self.retries,
+            self.isolation,
+            self.registry,
         )
+
+    @property
+    def package(self) -> Package:
+        """The image's name on the instance."""
+        return Package(self.owner, self.repository, self.image)
+
+    @property
+    def names(self) -> tuple[Package, tuple[str, ...]]:
+        """The package and its versions: what a verb logs in for."""
+        return self.package, self.versions
+
+    @property
+    def engine(self) -> EngineAccess:
+        """How the engine is reached, and the transport asked for."""
+        return EngineAccess(self.docker_host, self.engine_elsewhere, self.transport, self.cache_dir)
 
     @property
     def build_platform(self) -> str | None:
@@ -192,28 +345,11 @@ class Settings:
     @property
     def package_url(self) -> str:
         """Where the packages are listed on the instance (the owner's, without a repository)."""
-        if self.repository:
-            return f"{self.repository_url}/packages"
-        return f"https://{self.hostname}/{self.owner}?tab=packages"
+        return self.package.url(self.hostname)
 
     def references(self, isolation: bool) -> list[Reference]:
         """One reference per version, under the registry host of the given layout."""
-        if self.registry is Registry.CONTAINER:
-            return self.container_references(self.owner, self.image)
-        host = registry_host(self.hostname, isolation)
-        return [
-            Reference(host, self.owner, self.repository, self.image, version)
-            for version in self.versions
-        ]
-
-    def container_references(self, owner: str, image: str) -> list[Reference]:
-        """One reference per version on the Container registry: `containers.HOST/OWNER/IMAGE`."""
-        host = container_host(self.hostname)
-        return [Reference(host, owner, "", image, version) for version in self.versions]
-
-    def copy_destinations(self) -> list[Reference]:
-        """copy: where each version goes on the Container registry."""
-        return self.container_references(self.to_owner or self.owner, self.to_image or self.image)
+        return self.package.references(self.remote, self.versions, isolation)
 
 
 _CHOICES: tuple[tuple[str, type[Choice]], ...] = (

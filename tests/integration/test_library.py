@@ -1,7 +1,10 @@
-"""`import ghpkg` as docs/library.md shows it: Settings in, a Result out, errors as GhpkgError."""
+"""`import ghpkg` as docs/library.md shows it: a request per verb over one Remote, a Result of
+typed fields out (records, not JSON text), errors as GhpkgError."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,8 @@ from testbed.images import build_hello
 from testbed.pytest_engines import EngineUnderTest
 
 pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def settings(bed: Testbed, engine: EngineUnderTest, image: str, **fields: Any) -> ghpkg.Settings:
@@ -42,9 +47,12 @@ def test_push_then_pull_through_the_library(bed: Testbed, engine: EngineUnderTes
     )
     assert pushed.digest.startswith("sha256:")
     engine.client.images.remove(pushed.images[0], force=True)
-    pulled = ghpkg.pull(
-        settings(bed, engine, image, operation="pull", versions=("1.0",)), ghpkg.Log(quiet=True)
+    remote = ghpkg.Remote(
+        bed.hostname, "octocat", ghpkg.Secret(bed.token("write")), ca_file=Path(bed.ca_file)
     )
+    access = ghpkg.EngineAccess(docker_host=engine.base_url)
+    request = ghpkg.PullRequest(ghpkg.Package("octo-org", "hello-world", image), "1.0", access)
+    pulled = ghpkg.pull(request, remote, ghpkg.Log(quiet=True))
     assert pulled.digest == pushed.digest
     assert pulled.image_id == engine.client.images.get(pushed.images[0]).id
 
@@ -55,3 +63,158 @@ def test_a_refusal_is_a_ghpkg_error_with_its_fix(bed: Testbed, engine: EngineUnd
         ghpkg.push(refused, ghpkg.Log(quiet=True))
     assert failed.value.exit_code == 1
     assert failed.value.fix
+
+
+def remote(bed: Testbed, token: str = "write", **fields: Any) -> ghpkg.Remote:
+    """The bed as a library user names it: host, user, token, the bed's CA."""
+    secret = ghpkg.Secret(bed.token(token))
+    return ghpkg.Remote(bed.hostname, "octocat", secret, ca_file=Path(bed.ca_file), **fields)
+
+
+def pushed_twice(bed: Testbed, engine: EngineUnderTest, image: str) -> list[str]:
+    """Push 1.0, then another image as 2.0, through the library; their digests."""
+    digests = []
+    for version in ("1.0", "2.0"):
+        source = build_hello(engine.client, f"local/{image}:{version}", f"{image} {version}")
+        values = settings(bed, engine, image, source=source, versions=(version,))
+        digests.append(ghpkg.push(values, ghpkg.Log(quiet=True)).digest)
+    return digests
+
+
+def test_ref_gives_references_without_a_network() -> None:
+    where = ghpkg.Remote("ghes.example.com", "octocat", ghpkg.Secret(""), isolation=False)
+    request = ghpkg.RefRequest(ghpkg.Package("octo-org", "hello-world", "app"), ("1.0", "latest"))
+    result = ghpkg.ref(request, where, ghpkg.Log(quiet=True))
+    assert result.images == (
+        "ghes.example.com/octo-org/hello-world/app:1.0",
+        "ghes.example.com/octo-org/hello-world/app:latest",
+    )
+    assert result.package_url == "https://ghes.example.com/octo-org/hello-world/packages"
+
+
+def test_versions_and_delete_give_version_records(bed: Testbed, engine: EngineUnderTest) -> None:
+    image = f"library-v-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
+    pushed_twice(bed, engine, image)
+    package = ghpkg.Package("octo-org", "hello-world", image)
+    listed = ghpkg.versions(ghpkg.VersionsRequest(package), remote(bed), ghpkg.Log(quiet=True))
+    assert listed.versions is not None
+    assert [version.tags for version in listed.versions] == [("2.0",), ("1.0",)]  # newest first
+    assert all(isinstance(version, ghpkg.PackageVersion) for version in listed.versions)
+    assert all(version.id > 0 and version.created_at for version in listed.versions)
+
+    request = ghpkg.DeleteRequest(package, keep=1, dry_run=True)
+    plan = ghpkg.delete(request, remote(bed), ghpkg.Log(quiet=True))
+    assert plan.deleted == (listed.versions[1],)  # 1.0 would go, the newest stays
+    assert plan.versions == (listed.versions[0],)
+    again = ghpkg.versions(ghpkg.VersionsRequest(package), remote(bed), ghpkg.Log(quiet=True))
+    assert again.versions == listed.versions  # a dry run deletes nothing
+
+    deleting = remote(bed, "delete")  # delete:packages
+    gone = ghpkg.delete(ghpkg.DeleteRequest(package, keep=1), deleting, ghpkg.Log(quiet=True))
+    assert gone.deleted == (listed.versions[1],)
+    left = ghpkg.versions(ghpkg.VersionsRequest(package), remote(bed), ghpkg.Log(quiet=True))
+    assert left.versions == (listed.versions[0],)
+
+
+def test_copy_and_pull_take_their_requests(bed: Testbed, engine: EngineUnderTest) -> None:
+    image = f"library-c-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
+    digests = pushed_twice(bed, engine, image)
+    package = ghpkg.Package("octo-org", "hello-world", image)
+    request = ghpkg.CopyRequest(package, ("2.0",), to_image=f"{image}-c")
+    copied = ghpkg.copy(request, remote(bed), ghpkg.Log(quiet=True))
+    assert copied.images == (f"{bed.container_host}/octo-org/{image}-c:2.0",)
+    assert copied.digest == digests[1]
+
+    access = ghpkg.EngineAccess(docker_host=engine.base_url)
+    container = ghpkg.Package("octo-org", "", f"{image}-c")
+    request_pull = ghpkg.PullRequest(container, "2.0", access)
+    pulled = ghpkg.pull(request_pull, remote(bed, registry="container"), ghpkg.Log(quiet=True))
+    assert pulled.images == copied.images
+    assert pulled.image_id == engine.client.images.get(copied.images[0]).id
+
+
+def test_doctor_gives_its_checks_as_records(bed: Testbed, engine: EngineUnderTest) -> None:
+    request = ghpkg.DoctorRequest(
+        ghpkg.Package("octo-org", "hello-world", ""),
+        engine=ghpkg.EngineAccess(docker_host=engine.base_url),
+    )
+    result = ghpkg.doctor(request, remote(bed, retries=0), ghpkg.Log(quiet=True))
+    assert result.doctor is not None
+    assert result.doctor.ok
+    names = [check.name for check in result.doctor.checks]
+    assert {"host", "tls", "registry", "token", "login", "engine"} <= set(names)
+    assert all(check.status is not ghpkg.Status.FAIL for check in result.doctor.checks)
+    assert result.doctor.facts["registry"] == result.registry
+
+
+def test_a_doctor_that_finds_a_failure_raises_unfinished_with_its_report(
+    bed: Testbed, engine: EngineUnderTest
+) -> None:
+    request = ghpkg.DoctorRequest(
+        ghpkg.Package("octo-org", "hello-world", ""),
+        engine=ghpkg.EngineAccess(docker_host=engine.base_url),
+    )
+    bad = dataclasses.replace(remote(bed, retries=0), token=ghpkg.Secret("ghp_" + "0" * 36))
+    with pytest.raises(ghpkg.Unfinished) as failed:
+        ghpkg.doctor(request, bad, ghpkg.Log(quiet=True))
+    report = failed.value.result.doctor
+    assert report is not None
+    assert not report.ok
+    assert ghpkg.Status.FAIL in {check.status for check in report.checks}
+
+
+def test_migrate_dry_run_gives_image_records_with_a_status(bed: Testbed) -> None:
+    import requests
+
+    from testbed.seed_images import push as seed_push
+    from tests.integration.test_migrate import forget
+
+    prefix = f"l{uuid.uuid4().hex[:6]}"
+    repository = f"{prefix}-repo"
+    with requests.Session() as session:
+        for tag in ("1.0", "latest"):
+            seed_push(session, bed.backend_url, f"other-org/{repository}/{prefix}-a", tag, [tag])
+    values = ghpkg.Settings(
+        operation=ghpkg.Operation.MIGRATE,
+        hostname=bed.hostname,
+        isolation=None,
+        owner="other-org",
+        repository=repository,
+        image="",
+        versions=(),
+        username="octocat",
+        token=ghpkg.Secret(bed.token("write")),
+        ca_file=Path(bed.ca_file),
+        dry_run=True,
+    )
+    try:
+        result = ghpkg.migrate(values, ghpkg.Log(quiet=True))
+    finally:
+        forget(bed, f"other-org/{repository}")
+    assert result.migration is not None
+    assert result.migration.dry_run
+    (image,) = result.migration.images
+    assert image.status is ghpkg.ImageStatus.PLANNED
+    assert {tag.tag: tag.status for tag in image.tags} == {
+        "1.0": ghpkg.TagStatus.COPY,
+        "latest": ghpkg.TagStatus.COPY,
+    }
+    assert result.migration.totals.planned == 1
+
+
+def test_the_library_page_example_runs(
+    bed: Testbed, engine: EngineUnderTest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/library.md's first example, on the bed: its host, CA and a package of two versions."""
+    image = f"library-doc-{uuid.uuid4().hex[:8]}"
+    pushed_twice(bed, engine, image)
+    page = (ROOT / "docs" / "library.md").read_text()
+    example = re.findall(r"```python\n(.*?)```", page, re.S)[0]
+    example = example.replace("ghes.example.com", bed.hostname).replace('"app"', repr(image))
+    exec(example, {"token": bed.token("write"), "ca_file": Path(bed.ca_file)})  # noqa: S102
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(" ", 1)[1].rsplit(" ", 1)[0] for line in printed[:2]] == [
+        "('2.0',)",
+        "('1.0',)",
+    ]
+    assert printed[2] == "would delete: [('1.0',)]"

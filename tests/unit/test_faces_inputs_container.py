@@ -6,9 +6,10 @@ import pytest
 
 from ghpkg.errors import UsageError
 from ghpkg.faces import inputs
-from ghpkg.reference import parse_registry
+from ghpkg.faces.cli import verb_request
+from ghpkg.reference import Reference, parse_registry
 from ghpkg.secret import Secret
-from ghpkg.settings import Settings
+from ghpkg.settings import CopyRequest, Settings
 
 WORKFLOW = {
     "GITHUB_SERVER_URL": "https://GHES.example.com",
@@ -92,7 +93,7 @@ def test_copy_reads_the_docker_registry_and_writes_the_container_registry() -> N
         "docker.ghes.example.com/octo-org/hello-world/app:1.0",
         "docker.ghes.example.com/octo-org/hello-world/app:latest",
     ]
-    assert [str(r) for r in settings.copy_destinations()] == [
+    assert [str(r) for r in copy_destinations(settings)] == [
         "containers.ghes.example.com/octo-org/app:1.0",
         "containers.ghes.example.com/octo-org/app:latest",
     ]
@@ -111,7 +112,7 @@ def test_copy_may_rename_owner_and_image() -> None:
         "svc",
     ]
     settings = settings_from(argv)
-    assert str(settings.copy_destinations()[0]) == "containers.ghes.example.com/new-org/svc:1"
+    assert str(copy_destinations(settings)[0]) == "containers.ghes.example.com/new-org/svc:1"
     with pytest.raises(UsageError, match="capitals"):
         settings_from([*argv[:-1], "Svc"])
 
@@ -126,7 +127,7 @@ def test_action_inputs_select_the_container_registry_and_copy() -> None:
         "INPUT_REGISTRY": "docker",
     }
     settings = inputs.resolve(inputs.parse_action(env), env, PAT)
-    assert str(settings.copy_destinations()[0]) == "containers.ghes.example.com/octo-org/app2:1.0"
+    assert str(copy_destinations(settings)[0]) == "containers.ghes.example.com/octo-org/app2:1.0"
     env = {**WORKFLOW, "INPUT_OPERATION": "pull", "INPUT_IMAGE": "app", "INPUT_VERSION": "1"}
     settings = inputs.resolve(inputs.parse_action({**env, "INPUT_REGISTRY": "container"}), env, PAT)
     assert settings.registry == "container"
@@ -177,3 +178,10 @@ def test_package_type_and_registry_that_disagree_are_refused() -> None:
     argv = ["ref", "--image", "app", "--version", "1", "--package-type", "docker"]
     with pytest.raises(UsageError, match="disagree"):
         settings_from([*argv, "--registry", "container"])
+
+
+def copy_destinations(settings: Settings) -> list[Reference]:
+    """Where copy writes, from the request the faces make of the settings."""
+    request = verb_request(settings)
+    assert isinstance(request, CopyRequest)
+    return request.destinations(settings.remote)

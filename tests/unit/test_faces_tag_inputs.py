@@ -11,11 +11,11 @@ import pytest
 
 from ghpkg.errors import UsageError
 from ghpkg.faces import inputs
+from ghpkg.faces.cli import execute
 from ghpkg.faces.readers import parse_action
 from ghpkg.faces.tag_inputs import tag_context, tags_from_rules
 from ghpkg.outputs import Log
 from ghpkg.secret import Secret
-from ghpkg.verbs.ref import ref
 
 NOW = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)
 SHA = "860c1904a1ce19322e91ac35af1ab07466440c37"
@@ -144,7 +144,7 @@ def test_a_rule_that_makes_an_invalid_tag_is_bad_input() -> None:
 def test_ref_outputs_tags_and_metadata_actions_json() -> None:
     raw, _ = inputs.parse_cli(["ref", "--image", "app", "--tag", "type=ref,event=tag"])
     settings = inputs.resolve(raw, WORKFLOW, TOKEN)
-    outputs = ref(settings, Log(stream=io.StringIO())).outputs()
+    outputs = execute(settings, Log(stream=io.StringIO())).outputs()
     image = "docker.ghes.example.com/octo-org/hello-world/app"
     assert outputs["tags"].splitlines() == [f"{image}:v2.1.0", f"{image}:latest"]
     assert json.loads(outputs["json"]) == {
@@ -161,7 +161,7 @@ def ref_with(*argv: str) -> list[str]:
     where = ["--hostname", "ghes.example.com", "--owner", "octo-org", "--repository", "octo-app"]
     raw, _args = inputs.parse_cli(["ref", *where, "--image", "app", *argv])
     settings = inputs.resolve(raw, env("refs/heads/main"), Secret(""))
-    return list(ref(settings, Log(quiet=True)).images)
+    return list(execute(settings, Log(quiet=True)).images)
 
 
 def test_a_full_reference_in_tags_gives_its_tag_as_build_push_action_takes_it() -> None:

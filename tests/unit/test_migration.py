@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,9 @@ from ghpkg.faces import inputs
 from ghpkg.migration import report
 from ghpkg.migration.plan import (
     ImagePlan,
+    ImageStatus,
     TagPlan,
+    TagStatus,
     bytes_to_send,
     check_name_map,
     name_clashes,
@@ -92,14 +93,25 @@ def test_two_images_that_would_get_one_name_are_both_conflicts() -> None:
 
 
 def test_an_images_status_follows_its_tags() -> None:
-    plan = ImagePlan("o/r/i", "o/i", [TagPlan("1", status="there"), TagPlan("2", status="state")])
+    plan = ImagePlan(
+        "o/r/i", "o/i", [TagPlan("1", status=TagStatus.THERE), TagPlan("2", status=TagStatus.STATE)]
+    )
     assert plan.status == "skipped"
-    plan.tags.append(TagPlan("3", status="copied"))
+    plan.tags.append(TagPlan("3", status=TagStatus.COPIED))
     assert plan.status == "copied"
-    plan.tags.append(TagPlan("4", status="copy"))
+    plan.tags.append(TagPlan("4", status=TagStatus.COPY))
     assert plan.status == "planned"
-    plan.tags.append(TagPlan("5", status="conflict", note="held elsewhere"))
+    plan.tags.append(TagPlan("5", status=TagStatus.CONFLICT, note="held elsewhere"))
     assert plan.status == "conflict"
+
+
+def test_an_images_problem_has_its_status_whatever_its_words() -> None:
+    """The status of a stopped image is what stopped it, not read off its message."""
+    plan = ImagePlan("o/r/i", "o/i", [TagPlan("1", status=TagStatus.COPY)])
+    plan.stop(ImageStatus.FAILED, "conflicting answers from the registry: HTTP 502")
+    other = ImagePlan("o/r/j", "o/j", [TagPlan("1", status=TagStatus.COPY)])
+    other.stop(ImageStatus.CONFLICT, "containers.h/o/j is another image's")
+    assert (plan.status, other.status) == (ImageStatus.FAILED, ImageStatus.CONFLICT)
 
 
 def test_bytes_to_send_count_each_blob_once_per_destination() -> None:
@@ -107,7 +119,7 @@ def test_bytes_to_send_count_each_blob_once_per_destination() -> None:
     plans = [
         ImagePlan("o/r/i", "o/i", [TagPlan("1", blobs=shared), TagPlan("2", blobs=shared)]),
         ImagePlan("o/r/j", "o/j", [TagPlan("1", blobs=shared[:1])]),
-        ImagePlan("o/r/k", "o/k", [TagPlan("1", blobs=shared, status="there")]),
+        ImagePlan("o/r/k", "o/k", [TagPlan("1", blobs=shared, status=TagStatus.THERE)]),
     ]
     assert bytes_to_send(plans) == (3, 210)
 
@@ -132,19 +144,22 @@ def test_an_unreadable_state_file_warns_and_starts_afresh(tmp_path: Path) -> Non
 
 
 def test_the_report_names_what_did_not_move_and_exits_through_a_failure_line() -> None:
-    moved = ImagePlan("o/r/a", "o/a", [TagPlan("1", "sha256:1", status="copied")], sent_bytes=2048)
+    moved = ImagePlan(
+        "o/r/a", "o/a", [TagPlan("1", "sha256:1", status=TagStatus.COPIED)], sent_bytes=2048
+    )
     clash = ImagePlan(
-        "o/r/b", "o/b", [TagPlan("1", "sha256:2", status="conflict", note="conflict: held")]
+        "o/r/b", "o/b", [TagPlan("1", "sha256:2", status=TagStatus.CONFLICT, note="conflict: held")]
     )
     plans = [moved, clash]
     rows = report.lines(plans, "containers.h")
     assert rows[0].split("\t")[:4] == ["copied", "o/r/a", "containers.h/o/a", "1"]
     assert "2.0 kB sent" in rows[0]
     assert "connect the repository" in rows[0]
-    document = json.loads(report.document(plans, "containers.h", False, 2048, 2))
-    assert document["totals"]["copied"] == 1
-    assert document["totals"]["conflict"] == 1
-    assert document["images"][1]["tags"]["1"] == {"status": "conflict", "digest": "sha256:2"}
+    built = report.build(plans, "containers.h", False, 2048, 2)
+    assert (built.totals.copied, built.totals.conflict, built.totals.images_at_once) == (1, 1, 2)
+    assert built.images[1].status is ImageStatus.CONFLICT
+    assert built.images[1].tags == (report.TagReport("1", TagStatus.CONFLICT, "sha256:2"),)
+    assert built.as_json()["images"][1]["tags"]["1"] == {"status": "conflict", "digest": "sha256:2"}
     failure = report.failure(plans, dry_run=False)
     assert failure.startswith("1 of 2 image(s) did not move (1 conflict); first: o/r/b")
     assert report.failure([moved], dry_run=False) == ""
@@ -171,13 +186,15 @@ def test_the_step_summary_is_a_table_of_images_with_the_totals(tmp_path: Path) -
     from ghpkg.outputs import Result, append_summary
 
     plans = [
-        ImagePlan("o/r/a", "o/a", [TagPlan("1", "sha256:1", status="copied")]),
-        ImagePlan("o/r/b", "o/b", [TagPlan("1", "sha256:2", status="conflict", note="a|b")]),
+        ImagePlan("o/r/a", "o/a", [TagPlan("1", "sha256:1", status=TagStatus.COPIED)]),
+        ImagePlan(
+            "o/r/b", "o/b", [TagPlan("1", "sha256:2", status=TagStatus.CONFLICT, note="a|b")]
+        ),
     ]
     result = Result(
         images=("containers.h/o/a",),
         lines=report.lines(plans, "containers.h"),
-        migration=report.document(plans, "containers.h", False, 0, 1),
+        migration=report.build(plans, "containers.h", False, 0, 1),
     )
     summary = tmp_path / "summary.md"
     append_summary(summary, "migrate", result)

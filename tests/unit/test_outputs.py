@@ -7,14 +7,18 @@ import json
 from pathlib import Path
 
 from ghpkg.outputs import (
+    Check,
+    DoctorReport,
     Log,
     Result,
+    Status,
     append_outputs,
     append_summary,
     command_data,
     failure_json,
     inert,
 )
+from ghpkg.retention import PackageVersion
 from tests.helpers import read_outputs
 
 
@@ -100,11 +104,13 @@ def test_the_summary_renders_network_text_as_code_only(tmp_path: Path) -> None:
 
 def test_the_json_document_holds_the_outputs_with_json_outputs_parsed() -> None:
     """The same names as the action's outputs; JSON outputs are JSON, not strings in strings."""
+    version = PackageVersion(1, ("1",), "2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z", "1")
+    check = Check("engine", Status.FAIL, "no engine ✗")
     result = Result(
         images=("docker.h/o/r/app:1",),
         digest="sha256:" + "a" * 64,
-        versions='[{"id":1,"tags":["1"]}]',
-        doctor='{"ok":false}',
+        versions=(version,),
+        doctor=DoctorReport("h", (check,), {"registry": "docker.h"}),
         failure="a push would fail",
     )
     document = json.loads(result.as_json("doctor"))
@@ -112,8 +118,14 @@ def test_the_json_document_holds_the_outputs_with_json_outputs_parsed() -> None:
     assert document["images"] == ["docker.h/o/r/app:1"]
     assert document["image"] == "docker.h/o/r/app:1"
     assert document["digest"] == "sha256:" + "a" * 64
-    assert document["versions"] == [{"id": 1, "tags": ["1"]}]
-    assert document["doctor"] == {"ok": False}
+    assert document["versions"] == [version.as_json()]
+    assert document["doctor"] == {
+        "ok": False,
+        "hostname": "h",
+        "registry": "docker.h",
+        "checks": [{"name": "engine", "status": "fail", "text": "no engine ✗"}],
+    }
+    assert result.outputs()["doctor"].endswith('"text":"no engine ✗"}]}')  # as written, not \\u
     assert (document["ok"], document["error"], document["exit_code"]) == (
         False,
         "a push would fail",

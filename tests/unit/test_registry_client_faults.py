@@ -347,7 +347,7 @@ def test_a_failed_auto_probe_is_diagnosed_from_what_it_saw_without_asking_again(
         ca_file=fake.ca_file,
     )
     with pytest.raises(RegistryError) as info:
-        login(settings, Log(stream=io.StringIO()), "push")
+        login(settings.remote, settings.names, Log(stream=io.StringIO()), "push")
     assert str(info.value).startswith("GitHub Packages' Docker registry is not enabled on ")
     assert len(fake.seen) == 1  # docker.HOST does not resolve; HOST was asked once, not twice
 

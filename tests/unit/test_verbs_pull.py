@@ -10,7 +10,7 @@ from ghpkg.errors import RegistryError
 from ghpkg.manifest import SCHEMA2
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference
-from ghpkg.settings import Operation, Registry, Settings
+from ghpkg.settings import Operation, PullRequest, Registry, Remote, Settings
 from ghpkg.verbs.connect import Connected
 from ghpkg.verbs.pull import fetch
 from tests.unit.fakes import FakeEngine, FakeRegistry, FakeTransport, manifest_of, settings
@@ -22,6 +22,11 @@ PLAIN, ARM = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 
 def _settings(registry: Registry = Registry.DOCKER) -> Settings:
     return settings(Operation.PULL, "1.0", registry=registry)
+
+
+def _request(settings: Settings) -> tuple[PullRequest, Remote]:
+    """What the faces make of the settings: pull's request and the shared remote."""
+    return PullRequest(settings.package, settings.versions[0], settings.engine), settings.remote
 
 
 def _setup(arch: str, settings: Settings) -> tuple[Connected, FakeEngine, FakeTransport]:
@@ -37,7 +42,7 @@ def _setup(arch: str, settings: Settings) -> tuple[Connected, FakeEngine, FakeTr
 
 def test_an_engine_of_a_platform_with_its_own_tag_pulls_that_tag_under_the_versions_name() -> None:
     connected, engine, transport = _setup("arm64", _settings())
-    result = fetch(_settings(), Log(stream=io.StringIO()), connected)
+    result = fetch(*_request(_settings()), Log(stream=io.StringIO()), connected)
     assert transport.pulled == ["1.0-linux-arm64"]
     assert result.image_id == ARM
     assert engine.images[NAME] == ARM  # the version's own name, not the platform tag's
@@ -47,7 +52,7 @@ def test_an_engine_of_a_platform_with_its_own_tag_pulls_that_tag_under_the_versi
 
 def test_without_a_platform_tag_the_version_itself_is_pulled() -> None:
     connected, engine, transport = _setup("amd64", _settings())
-    result = fetch(_settings(), Log(stream=io.StringIO()), connected)
+    result = fetch(*_request(_settings()), Log(stream=io.StringIO()), connected)
     assert transport.pulled == ["1.0"]
     assert result.image_id == engine.images[NAME] == PLAIN
     assert engine.untagged == []
@@ -62,13 +67,13 @@ def test_a_refused_platform_tag_lookup_ends_the_pull_with_the_registrys_error() 
 
     refusing = Connected(Refusing(), connected.refs, connected.engine, transport)
     with pytest.raises(RegistryError, match="denied"):
-        fetch(_settings(), Log(stream=io.StringIO()), refusing)
+        fetch(*_request(_settings()), Log(stream=io.StringIO()), refusing)
     assert transport.pulled == []
 
 
 def test_the_container_registry_pulls_the_tag_and_leaves_the_platform_to_the_index() -> None:
     settings = _settings(Registry.CONTAINER)
     connected, _engine, transport = _setup("arm64", settings)
-    result = fetch(settings, Log(stream=io.StringIO()), connected)
+    result = fetch(*_request(settings), Log(stream=io.StringIO()), connected)
     assert transport.pulled == ["1.0"]
     assert result.images == (str(Reference("containers.ghes.test", "octo-org", "", "app", "1.0")),)

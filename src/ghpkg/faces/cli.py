@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ghpkg.errors import GhpkgError, Terminated
 from ghpkg.outputs import (
@@ -28,7 +28,7 @@ from ghpkg.secret import Secret
 if TYPE_CHECKING:
     from ghpkg.faces.defaults import Origin
     from ghpkg.faces.readers import RawInputs
-    from ghpkg.settings import Settings
+    from ghpkg.settings import Remote, Settings
 
 
 _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when that verb runs
@@ -46,16 +46,69 @@ _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when
 
 
 def execute(settings: Settings, log: Log) -> Result:
-    """Run the verb the settings name (importing only its module: start-up stays short)."""
+    """Run the verb the settings name (importing only its module: start-up stays short).
+
+    A converted verb gets its own request over the shared `Remote`; the others still `Settings`.
+    """
     import importlib
 
     module, function = _VERBS[settings.operation]
-    verb: Callable[[Settings, Log], Result] = getattr(
-        importlib.import_module(f"ghpkg.verbs.{module}"), function
-    )
+    verb = getattr(importlib.import_module(f"ghpkg.verbs.{module}"), function)
     if settings.version_note:
         log.info(settings.version_note)
-    return verb(settings, log)
+    request = verb_request(settings)
+    if request is None:
+        return cast("Callable[[Settings, Log], Result]", verb)(settings, log)
+    return cast("Callable[[object, Remote, Log], Result]", verb)(request, settings.remote, log)
+
+
+def verb_request(settings: Settings) -> object | None:
+    """The request of a verb that takes one; None for push and migrate (they take `Settings`)."""
+    from ghpkg.settings import (
+        CopyRequest,
+        DeleteRequest,
+        DoctorRequest,
+        JoinRequest,
+        PullRequest,
+        RefRequest,
+        ServeRequest,
+        VersionsRequest,
+    )
+
+    operation = settings.operation
+    if operation == "ref":
+        return RefRequest(settings.package, settings.versions)
+    if operation == "versions":
+        return VersionsRequest(settings.package)
+    if operation == "delete":
+        return DeleteRequest(
+            settings.package,
+            tags=settings.versions,
+            keep=settings.keep,
+            keep_tags=settings.keep_tags,
+            older_than=settings.older_than,
+            untagged=settings.untagged,
+            pause=settings.delete_pause,
+            dry_run=settings.dry_run,
+        )
+    if operation == "doctor":
+        return DoctorRequest(settings.package, settings.workflow_repository, settings.engine)
+    if operation == "pull":
+        return PullRequest(settings.package, settings.versions[0], settings.engine)
+    if operation == "copy":
+        package, versions = settings.names
+        return CopyRequest(package, versions, settings.to_owner, settings.to_image)
+    if operation == "serve":
+        return ServeRequest(
+            settings.listen,
+            settings.allow_push,
+            settings.serve_owners,
+            settings.serve_images,
+            settings.credentials_file,
+        )
+    if operation == "join":
+        return JoinRequest(settings.package, settings.versions, settings.platforms)
+    return None
 
 
 def report(

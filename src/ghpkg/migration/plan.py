@@ -13,14 +13,36 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ghpkg.errors import UsageError
+from ghpkg.settings import Choice
 
 DEFAULT_NAME_MAP = "{image}"
 FIELDS = ("owner", "repository", "image")
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 
-# A tag's fate: copy (planned), copied, there (the destination has the same digest), state (an
-# earlier run recorded it), conflict (the destination has another digest), failed.
-DONE = frozenset({"copied", "there", "state"})
+
+class TagStatus(Choice):
+    """A tag's fate."""
+
+    COPY = "copy"  # planned
+    COPIED = "copied"
+    THERE = "there"  # the destination has the same digest
+    STATE = "state"  # an earlier run recorded it
+    CONFLICT = "conflict"  # the destination has another digest
+    FAILED = "failed"
+
+
+class ImageStatus(Choice):
+    """An image's fate, in the order the report counts them."""
+
+    COPIED = "copied"
+    SKIPPED = "skipped"  # every tag there already
+    PLANNED = "planned"  # a dry run
+    CONFLICT = "conflict"
+    FAILED = "failed"
+
+
+DONE = frozenset({TagStatus.COPIED, TagStatus.THERE, TagStatus.STATE})
+STUCK = frozenset({ImageStatus.CONFLICT, ImageStatus.FAILED})  # what did not (or would not) move
 
 
 def check_name_map(template: str) -> str:
@@ -62,7 +84,7 @@ class TagPlan:
     tag: str
     digest: str = ""
     blobs: tuple[tuple[str, int], ...] = ()
-    status: str = "copy"
+    status: TagStatus = TagStatus.COPY
     note: str = ""
 
 
@@ -73,23 +95,29 @@ class ImagePlan:
     source: str  # OWNER/REPOSITORY/IMAGE on the Docker registry
     destination: str  # OWNER/NAME on the Container registry
     tags: list[TagPlan] = field(default_factory=list)
-    problem: str = ""  # a conflict or failure of the whole image
+    problem: str = ""  # a conflict or failure of the whole image (see `stop`)
+    problem_status: ImageStatus = ImageStatus.FAILED  # what `problem` makes the image
     ghes_conflict: bool = False  # GHES's own migration listed it
     source_label: str = ""  # the image config's org.opencontainers.image.source
     sent_bytes: int = 0
 
+    def stop(self, status: ImageStatus, problem: str) -> None:
+        """The whole image cannot go: a conflict or a failure, and why."""
+        self.problem_status, self.problem = status, problem
+
     @property
-    def status(self) -> str:
+    def status(self) -> ImageStatus:
         """conflict, failed, copied, skipped (all there already) or planned (a dry run)."""
         states = {tag.status for tag in self.tags}
         if self.problem:
-            return "conflict" if self.problem.startswith("conflict") else "failed"
-        for status in ("conflict", "failed"):
-            if status in states:
-                return status
-        if "copy" in states:
-            return "planned"
-        return "copied" if "copied" in states else "skipped"
+            return self.problem_status
+        if TagStatus.CONFLICT in states:
+            return ImageStatus.CONFLICT
+        if TagStatus.FAILED in states:
+            return ImageStatus.FAILED
+        if TagStatus.COPY in states:
+            return ImageStatus.PLANNED
+        return ImageStatus.COPIED if TagStatus.COPIED in states else ImageStatus.SKIPPED
 
     def tag_names(self) -> set[str]:
         """The image's tags."""
@@ -97,7 +125,7 @@ class ImagePlan:
 
     def pending(self) -> list[TagPlan]:
         """The tags still to copy."""
-        return [tag for tag in self.tags if tag.status == "copy"]
+        return [tag for tag in self.tags if tag.status is TagStatus.COPY]
 
 
 def name_clashes(plans: list[ImagePlan]) -> None:
@@ -106,9 +134,10 @@ def name_clashes(plans: list[ImagePlan]) -> None:
     for plan in plans:
         if counts[plan.destination] > 1:
             others = [p.source for p in plans if p.destination == plan.destination and p != plan]
-            plan.problem = (
+            plan.stop(
+                ImageStatus.CONFLICT,
                 f"conflict: {', '.join(others)} would get the same name {plan.destination}; "
-                "pick names with --name-map, e.g. '{repository}-{image}'"
+                "pick names with --name-map, e.g. '{repository}-{image}'",
             )
 
 

@@ -1,14 +1,90 @@
-"""The migration's report: a readable table, a JSON document and the one failure line."""
+"""The migration's report: typed records of each image and tag, a readable table, the one
+failure line."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
-from ghpkg.migration.plan import DONE, ImagePlan
+from ghpkg.migration.plan import DONE, STUCK, ImagePlan, ImageStatus, TagStatus
 from ghpkg.progress import size
 
-STATUSES = ("copied", "skipped", "planned", "conflict", "failed")
+
+@dataclass(frozen=True)
+class TagReport:
+    """One tag of a migrated image: its fate and its manifest's digest."""
+
+    tag: str
+    status: TagStatus
+    digest: str
+
+
+@dataclass(frozen=True)
+class ImageReport:
+    """One image: where from, where to, its fate, its tags and what a reader needs about it."""
+
+    source: str  # OWNER/REPOSITORY/IMAGE on the Docker registry
+    destination: str  # containers.HOST/OWNER/NAME
+    status: ImageStatus
+    tags: tuple[TagReport, ...]
+    note: str
+    source_label: str
+    ghes_conflict: bool
+    bytes_sent: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    """How many images ended how, the tags copied and skipped, the bytes sent."""
+
+    copied: int
+    skipped: int
+    planned: int
+    conflict: int
+    failed: int
+    images: int
+    tags_copied: int
+    tags_skipped: int
+    bytes_sent: int
+    images_at_once: int
+
+    def count(self, status: ImageStatus) -> int:
+        """The images that ended with this status."""
+        number: int = getattr(self, status.value)
+        return number
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    """migrate's result: whether it was a dry run, the totals, one record an image."""
+
+    dry_run: bool
+    totals: Totals
+    images: tuple[ImageReport, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The `migration` output's document."""
+        return {
+            "dry_run": self.dry_run,
+            "totals": dict(vars(self.totals)),
+            "images": [
+                {
+                    "source": image.source,
+                    "destination": image.destination,
+                    "status": image.status.value,
+                    "tags": {
+                        tag.tag: {"status": tag.status.value, "digest": tag.digest}
+                        for tag in image.tags
+                    },
+                    "note": image.note,
+                    "source_label": image.source_label,
+                    "ghes_conflict": image.ghes_conflict,
+                    "bytes_sent": image.bytes_sent,
+                }
+                for image in self.images
+            ],
+        }
 
 
 def lines(plans: list[ImagePlan], container_host: str) -> tuple[str, ...]:
@@ -27,7 +103,11 @@ def note(plan: ImagePlan) -> str:
     """What a reader needs about one image: its problem, conflicting tags, the repository link."""
     if plan.problem:
         return plan.problem
-    troubled = [f"{t.tag}: {t.note}" for t in plan.tags if t.status in ("conflict", "failed")]
+    troubled = [
+        f"{t.tag}: {t.note}"
+        for t in plan.tags
+        if t.status in (TagStatus.CONFLICT, TagStatus.FAILED)
+    ]
     if troubled:
         return "; ".join(troubled)
     counts = Counter(tag.status for tag in plan.tags)
@@ -41,10 +121,10 @@ def note(plan: ImagePlan) -> str:
 
 
 _WORDS = (
-    ("copied", "copied"),
-    ("there", "already there"),
-    ("state", "done by an earlier run"),
-    ("copy", "to copy"),
+    (TagStatus.COPIED, "copied"),
+    (TagStatus.THERE, "already there"),
+    (TagStatus.STATE, "done by an earlier run"),
+    (TagStatus.COPY, "to copy"),
 )
 
 
@@ -55,43 +135,46 @@ def link(plan: ImagePlan) -> str:
     return "no source label: connect the repository on the package's page"
 
 
-def document(
+def build(
     plans: list[ImagePlan], container_host: str, dry_run: bool, sent: int, peak: int
-) -> str:
-    """The `migration` output: totals and one entry an image."""
+) -> MigrationReport:
+    """The report: totals and one record an image."""
     counts = Counter(plan.status for plan in plans)
-    totals: dict[str, int] = {status: counts[status] for status in STATUSES}
     tags = Counter(tag.status for plan in plans for tag in plan.tags)
-    totals |= {
-        "images": len(plans),
-        "tags_copied": tags["copied"],
-        "tags_skipped": sum(tags[s] for s in DONE - {"copied"}),
-        "bytes_sent": sent,
-        "images_at_once": peak,
-    }
-    images = [
-        {
-            "source": plan.source,
-            "destination": f"{container_host}/{plan.destination}",
-            "status": plan.status,
-            "tags": {tag.tag: {"status": tag.status, "digest": tag.digest} for tag in plan.tags},
-            "note": note(plan),
-            "source_label": plan.source_label,
-            "ghes_conflict": plan.ghes_conflict,
-            "bytes_sent": plan.sent_bytes,
-        }
+    totals = Totals(
+        copied=counts[ImageStatus.COPIED],
+        skipped=counts[ImageStatus.SKIPPED],
+        planned=counts[ImageStatus.PLANNED],
+        conflict=counts[ImageStatus.CONFLICT],
+        failed=counts[ImageStatus.FAILED],
+        images=len(plans),
+        tags_copied=tags[TagStatus.COPIED],
+        tags_skipped=sum(tags[s] for s in DONE - {TagStatus.COPIED}),
+        bytes_sent=sent,
+        images_at_once=peak,
+    )
+    images = tuple(
+        ImageReport(
+            source=plan.source,
+            destination=f"{container_host}/{plan.destination}",
+            status=plan.status,
+            tags=tuple(TagReport(tag.tag, tag.status, tag.digest) for tag in plan.tags),
+            note=note(plan),
+            source_label=plan.source_label,
+            ghes_conflict=plan.ghes_conflict,
+            bytes_sent=plan.sent_bytes,
+        )
         for plan in plans
-    ]
-    body = {"dry_run": dry_run, "totals": totals, "images": images}
-    return json.dumps(body, separators=(",", ":"))
+    )
+    return MigrationReport(dry_run, totals, images)
 
 
 def failure(plans: list[ImagePlan], dry_run: bool) -> str:
     """The error line when something did not (or, in a dry run, would not) move; else empty."""
-    stuck = [plan for plan in plans if plan.status in ("conflict", "failed")]
+    stuck = [plan for plan in plans if plan.status in STUCK]
     if not stuck:
         return ""
-    counts = Counter(plan.status for plan in stuck)
+    counts = Counter(plan.status.value for plan in stuck)
     what = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     first = stuck[0]
     verb = "would not move" if dry_run else "did not move"

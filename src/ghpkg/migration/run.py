@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from ghpkg.copying import copy_image
 from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.manifest import parse_schema2, sha256_digest
-from ghpkg.migration.plan import ImagePlan, TagPlan
+from ghpkg.migration.plan import ImagePlan, ImageStatus, TagPlan, TagStatus
 from ghpkg.migration.state import MigrationState
 from ghpkg.reference import Reference, parse_namespace, parse_version
 from ghpkg.registry import RegistryClient
@@ -34,20 +34,20 @@ def inspect(
     """
     unfit = _unfit_name(plan)
     if unfit:
-        plan.problem = unfit
+        plan.stop(ImageStatus.FAILED, unfit)
         return
     for tag in plan.tags:
         try:
             parse_version(tag.tag)
         except UsageError:
-            tag.status = "failed"
+            tag.status = TagStatus.FAILED
             tag.note = f"{tag.tag[:130]!r} is not a tag (the REST API named it)"
             continue
         try:
             raw, content_type = source.get_manifest(plan.source, tag.tag)
             manifest = parse_schema2(raw, content_type, f"{source.host}/{plan.source}:{tag.tag}")
         except GhpkgError as exc:
-            tag.status, tag.note = "failed", str(exc)
+            tag.status, tag.note = TagStatus.FAILED, str(exc)
             continue
         tag.digest = manifest.digest
         blobs = (manifest.config, *manifest.layers)
@@ -55,10 +55,10 @@ def inspect(
         if not plan.source_label:
             plan.source_label = _source_label(source, plan.source, manifest.config)
         _compare(destination, plan.destination, tag)
-        if tag.status == "there" and (
+        if tag.status is TagStatus.THERE and (
             state.digest(f"{source.host}/{plan.source}:{tag.tag}") == tag.digest
         ):
-            tag.status = "state"
+            tag.status = TagStatus.STATE
     _taken(destination, plan)
 
 
@@ -76,14 +76,15 @@ def _unfit_name(plan: ImagePlan) -> str:
 def _taken(destination: RegistryClient, plan: ImagePlan) -> None:
     """A name the Container registry already gives another image (none of its tags ours)."""
     statuses = {tag.status for tag in plan.tags}
-    if "copy" not in statuses or statuses & {"there", "state"}:
+    if TagStatus.COPY not in statuses or statuses & {TagStatus.THERE, TagStatus.STATE}:
         return
     held = [tag for tag in destination.tags(plan.destination, 50) if tag not in plan.tag_names()]
     if held:
-        plan.problem = (
+        plan.stop(
+            ImageStatus.CONFLICT,
             f"conflict: {destination.host}/{plan.destination} is another image's "
             f"(it holds {', '.join(held[:3])}{', ...' if len(held) > 3 else ''}); "
-            "name this one elsewhere with --name-map, or delete that package"
+            "name this one elsewhere with --name-map, or delete that package",
         )
 
 
@@ -93,15 +94,15 @@ def _compare(destination: RegistryClient, path: str, tag: TagPlan) -> None:
         served, _ = destination.get_manifest(path, tag.tag)
     except GhpkgError as exc:
         if getattr(exc, "status", 0) == 404:
-            tag.status = "copy"
+            tag.status = TagStatus.COPY
         else:
-            tag.status, tag.note = "failed", str(exc)
+            tag.status, tag.note = TagStatus.FAILED, str(exc)
         return
     there = sha256_digest(served)
     if there == tag.digest:
-        tag.status = "there"
+        tag.status = TagStatus.THERE
     else:
-        tag.status = "conflict"
+        tag.status = TagStatus.CONFLICT
         tag.note = (
             f"conflict: {destination.host}/{path}:{tag.tag} holds {there}, not {tag.digest}; "
             "delete that version or map the image elsewhere with --name-map"
@@ -195,19 +196,19 @@ def copy_tags(
         try:
             claimed = mounts.bring(writer, tag, done)
         except GhpkgError as exc:
-            tag.status, tag.note = "failed", str(exc)
+            tag.status, tag.note = TagStatus.FAILED, str(exc)
             continue
         try:
             copied = copy_image(source, destination, src, dst, lambda _: None, done, writer)
         except GhpkgError as exc:
             mounts.release(dst.path, tag, claimed, sent=False)
-            tag.status, tag.note = "failed", str(exc)
+            tag.status, tag.note = TagStatus.FAILED, str(exc)
             continue
         except BaseException:
             mounts.release(dst.path, tag, claimed, sent=False)
             raise
         mounts.release(dst.path, tag, claimed, sent=True)
-        tag.status = "copied"
+        tag.status = TagStatus.COPIED
         plan.sent_bytes += copied.copied_bytes
         state.record(f"{source.host}/{plan.source}:{tag.tag}", copied.digest)
 

@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any
 
 from ghpkg.errors import GhpkgError
+from ghpkg.outputs import Check, Status
 from ghpkg.rest import auth
-
-
-class Status(enum.Enum):
-    """How a check ended; the value is its mark on the checklist."""
-
-    OK = "✓"
-    WARN = "!"
-    FAIL = "✗"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the checklist."""
-
-    name: str
-    status: Status
-    text: str
-
-    def line(self) -> str:
-        """`✓ name: text`."""
-        return f"{self.status.value} {self.name}: {self.text}"
 
 
 @dataclass
@@ -53,8 +32,3 @@ class Findings:
     def skip(self, name: str) -> None:
         """Record a check that an earlier failure leaves unanswered."""
         self.add(name, Status.WARN, f"not checked: {self.blocked}")
-
-    @property
-    def ok(self) -> bool:
-        """True when no check failed: a push would work."""
-        return all(check.status is not Status.FAIL for check in self.checks)

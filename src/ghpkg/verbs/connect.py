@@ -16,7 +16,7 @@ from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.registry import layout as registry_layout
 from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
-from ghpkg.settings import Registry, Settings
+from ghpkg.settings import EngineAccess, Package, Registry, Remote
 from ghpkg.settings import Transport as Way
 from ghpkg.transports import Transport, choice
 from ghpkg.transports.engine import EngineTransport
@@ -33,18 +33,24 @@ class Connected:
     transport: Transport
 
 
-def prepare(settings: Settings, log: Log, verb: str) -> Connected:
+def prepare(
+    remote: Remote,
+    names: tuple[Package, tuple[str, ...]],
+    access: EngineAccess,
+    log: Log,
+    verb: str,
+) -> Connected:
     """Log in to the registry and, meanwhile, ask the engine which transport suits it.
 
     The registry's verdict comes first when both fail: a refused token explains more.
     """
     with ThreadPoolExecutor(1) as pool:
-        connecting = pool.submit(connect, settings, log, verb)
+        connecting = pool.submit(connect, remote, names, log, verb)
         try:
-            engine = Engine.connect(settings.docker_host)
+            engine = Engine.connect(access.docker_host)
             info = engine.info()
-            elsewhere = choice.unreachable(engine, settings.engine_elsewhere)
-            chosen = choice.choose(settings.transport, verb, info, elsewhere)
+            elsewhere = choice.unreachable(engine, access.elsewhere)
+            chosen = choice.choose(access.transport, verb, info, elsewhere)
         except GhpkgError:
             connecting.result()
             raise
@@ -53,22 +59,24 @@ def prepare(settings: Settings, log: Log, verb: str) -> Connected:
     log.info(f"{where}: {verb}ing via {chosen.name} ({chosen.why})")
     status = log.status if log.terminal else None  # a progress bar on a terminal
     if chosen.name is Way.ENGINE:
-        transport: Transport = EngineTransport(registry, engine, log.info, settings.retries, status)
+        transport: Transport = EngineTransport(registry, engine, log.info, remote.retries, status)
     else:
-        transport = RegistryTransport(registry, engine, log.info, settings.cache_dir, status)
+        transport = RegistryTransport(registry, engine, log.info, access.cache_dir, status)
     return Connected(registry, refs, engine, transport)
 
 
-def connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
+def connect(
+    remote: Remote, names: tuple[Package, tuple[str, ...]], log: Log, action: str
+) -> tuple[RegistryClient, list[Reference]]:
     """Find the registry, check the token (REST API, advisory) and log in, before any build.
 
     The REST API's token check runs beside the layout probe and the login; its verdict still
     comes first, as a refused token explains a refused login.
     """
     with ThreadPoolExecutor(1) as pool:
-        token_check = pool.submit(check_token, settings, log, action)
+        token_check = pool.submit(check_token, remote, log, action)
         try:
-            registry, refs = login(settings, log, action)
+            registry, refs = login(remote, names, log, action)
         except GhpkgError:
             token_check.result()
             raise
@@ -76,42 +84,44 @@ def connect(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, 
     return registry, refs
 
 
-def login(settings: Settings, log: Log, action: str) -> tuple[RegistryClient, list[Reference]]:
-    """Find the registry (the layout probe where asked) and log in to it."""
-    container = settings.registry is Registry.CONTAINER
-    isolation = True if container else settings.isolation
+def login(
+    remote: Remote, names: tuple[Package, tuple[str, ...]], log: Log, action: str
+) -> tuple[RegistryClient, list[Reference]]:
+    """Find the registry (the layout probe where asked) and log in to it.
+
+    `names`: the package and its versions, whose references are made on the registry found.
+    """
+    container = remote.registry is Registry.CONTAINER
+    isolation = True if container else remote.isolation
     if isolation is None:
         try:
             isolation = probe_isolation(
-                settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
+                remote.hostname, remote.ca_file, remote.timeout, log.info, remote.retries
             )
         except NoRegistry as exc:  # say why, as doctor would, from the probe just made
-            found = diagnosis.layout_problem(exc.layout, None, settings.ca_file)
+            found = diagnosis.layout_problem(exc.layout, None, remote.ca_file)
             raise (found or exc) from None
-    refs = settings.references(isolation)
+    package, versions = names
+    refs = package.references(remote, versions, isolation)
     host = (
-        container_host(settings.hostname)
-        if container
-        else registry_host(settings.hostname, isolation)
+        container_host(remote.hostname) if container else registry_host(remote.hostname, isolation)
     )
-    registry = client_for(settings, host, log, digests=container)
+    registry = client_for(remote, host, log, digests=container)
     if container:
         ping_container(registry, action)
         return registry, refs
     try:
         registry.ping(action)
     except RegistryError as exc:  # say why, as doctor would
-        raise diagnosis.diagnose(settings.remote, isolation, exc, registry.host) from None
-    if action == "push" and refs and auth.token_kind(settings.token) is auth.TokenKind.GITHUB_TOKEN:
-        diagnosis.may_write(registry, refs[0].path, settings.token)  # its `permissions:` decide
+        raise diagnosis.diagnose(remote, isolation, exc, registry.host) from None
+    if action == "push" and refs and auth.token_kind(remote.token) is auth.TokenKind.GITHUB_TOKEN:
+        diagnosis.may_write(registry, refs[0].path, remote.token)  # its `permissions:` decide
     return registry, refs
 
 
-def check_token(settings: Settings, log: Log, action: str) -> None:
+def check_token(remote: Remote, log: Log, action: str) -> None:
     """Check the token's scopes through the REST API; advisory where the API cannot say."""
-    auth.check_token_remotely(
-        settings.remote, action, log.warn, log=log.info, registry=settings.registry
-    )
+    auth.check_token_remotely(remote, action, log.warn, log=log.info, registry=remote.registry)
 
 
 def ping_container(registry: RegistryClient, action: str) -> None:
@@ -132,9 +142,9 @@ def ping_container(registry: RegistryClient, action: str) -> None:
         raise RegistryError(what, exc.cause, fix, status=404) from None
 
 
-def client_for(settings: Settings, host: str, log: Log, digests: bool = False) -> RegistryClient:
-    """A registry client for one host with the settings' token, CA and retries."""
-    return RegistryClient.of(settings.remote, host, log=log.info, digests=digests)
+def client_for(remote: Remote, host: str, log: Log, digests: bool = False) -> RegistryClient:
+    """A registry client for one host with the remote's token, CA and retries."""
+    return RegistryClient.of(remote, host, log=log.info, digests=digests)
 
 
 def store_note(info: EngineInfo) -> str:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from ghpkg.outputs import Log, Result
-from ghpkg.settings import Settings
+from ghpkg.settings import CopyRequest, Remote
 from ghpkg.verbs.connect import client_for, connect, ping_container
 
 
-def copy(settings: Settings, log: Log) -> Result:
+def copy(request: CopyRequest, remote: Remote, log: Log) -> Result:
     """Copy versions from the Docker registry to the Container registry, blob to blob."""
     from ghpkg.copying import copy_image  # deferred: only copy needs it
 
-    source, refs = connect(settings, log, "pull")  # copy writes only to the destination
-    targets = settings.copy_destinations()
-    destination = client_for(settings, targets[0].registry, log, digests=True)
+    names = (request.package, request.versions)
+    source, refs = connect(remote, names, log, "pull")  # copy writes only to the destination
+    targets = request.destinations(remote)
+    destination = client_for(remote, targets[0].registry, log, digests=True)
     ping_container(destination, "push")
     done: set[str] = set()
     digests = []
@@ -26,5 +27,5 @@ def copy(settings: Settings, log: Log) -> Result:
         images=tuple(str(t) for t in targets),
         digest=digests[0],
         registry=targets[0].registry,
-        package_url=f"https://{settings.hostname}/{targets[0].owner}?tab=packages",
+        package_url=f"https://{remote.hostname}/{targets[0].owner}?tab=packages",
     )

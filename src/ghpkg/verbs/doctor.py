@@ -7,44 +7,35 @@ so a ✗ line says what the error of a push would say: `verbs.doctor_network` ch
 
 from __future__ import annotations
 
-import json
-
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Log, Result, Unfinished
-from ghpkg.settings import Settings
+from ghpkg.outputs import DoctorReport, Log, Result, Status, Unfinished
+from ghpkg.settings import DoctorRequest, Remote
 from ghpkg.settings import Transport as Way
-from ghpkg.verbs.checklist import Findings, Status
+from ghpkg.verbs.checklist import Findings
 from ghpkg.verbs.doctor_network import network_checks
 from ghpkg.verbs.doctor_token import token_checks
 
 
-def run(settings: Settings, log: Log) -> Result:
+def run(request: DoctorRequest, remote: Remote, log: Log) -> Result:
     """Run every check; the Result's lines are the checklist, `failure` set if a push would fail."""
     found = Findings()
-    layout = network_checks(settings, found)
-    token_checks(settings, found, layout)
-    _engine(settings, found)
+    layout = network_checks(remote, found)
+    token_checks(request, remote, found, layout)
+    _engine(request, found)
     failed = [check.name for check in found.checks if check.status is Status.FAIL]
     registry = found.facts.get("registry", "")
-    summary = {
-        "ok": found.ok,
-        "hostname": settings.hostname,
-        **found.facts,
-        "checks": [
-            {"name": c.name, "status": c.status.name.lower(), "text": c.text} for c in found.checks
-        ],
-    }
+    summary = DoctorReport(remote.hostname, tuple(found.checks), dict(found.facts))
     result = Result(
         images=(),
         registry=registry,
-        package_url=settings.package_url,
+        package_url=request.package.url(remote.hostname),
         lines=tuple(check.line() for check in found.checks),
-        doctor=json.dumps(summary, ensure_ascii=False, separators=(",", ":")),
+        doctor=summary,
     )
     if failed:
         error = GhpkgError(
-            f"a push to {settings.hostname} would fail",
+            f"a push to {remote.hostname} would fail",
             f"{len(failed)} check(s) failed: {', '.join(failed)}",
             "fix what the ✗ lines say and run ghpkg doctor again",
         )
@@ -52,12 +43,12 @@ def run(settings: Settings, log: Log) -> Result:
     return result
 
 
-def _engine(settings: Settings, found: Findings) -> None:
+def _engine(request: DoctorRequest, found: Findings) -> None:
     """The engine's version and image store, and the transport a push will use on it."""
     from ghpkg.transports.choice import choose, unreachable
 
     try:
-        engine = Engine.connect(settings.docker_host, timeout=30)
+        engine = Engine.connect(request.engine.docker_host, timeout=30)
     except GhpkgError as exc:
         found.fail("engine", exc)
         return
@@ -68,8 +59,8 @@ def _engine(settings: Settings, found: Findings) -> None:
         engine.close()
         return
     try:
-        elsewhere = unreachable(engine, settings.engine_elsewhere)
-        chosen = choose(settings.transport, "push", info, elsewhere)
+        elsewhere = unreachable(engine, request.engine.elsewhere)
+        chosen = choose(request.engine.transport, "push", info, elsewhere)
     except GhpkgError as exc:
         found.fail("engine", exc)
         return

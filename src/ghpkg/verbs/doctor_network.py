@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from ghpkg import diagnosis
 from ghpkg.errors import GhpkgError
+from ghpkg.outputs import Status
 from ghpkg.registry.layout import Layout, Seen, probe_layout, resolve
 from ghpkg.rest import auth
-from ghpkg.settings import Settings
-from ghpkg.verbs.checklist import Findings, Status
+from ghpkg.settings import Remote
+from ghpkg.verbs.checklist import Findings
 
 
-def network_checks(settings: Settings, found: Findings) -> Layout | None:
+def network_checks(remote: Remote, found: Findings) -> Layout | None:
     """Host, TLS, registry layout, the Docker registry enabled, and the REST API."""
-    hostname = settings.hostname
+    hostname = remote.hostname
     addresses, cause = resolve(hostname)
     if not addresses:
         found.fail("host", diagnosis.unresolved(hostname, cause))
@@ -24,23 +25,23 @@ def network_checks(settings: Settings, found: Findings) -> Layout | None:
             found.skip(name)
         return None
     found.add("host", Status.OK, f"{hostname} resolves to {', '.join(addresses)}")
-    layout = probe_layout(hostname, settings.ca_file, settings.timeout)
-    _tls(settings, layout, found)
+    layout = probe_layout(hostname, remote.ca_file, remote.timeout)
+    _tls(remote, layout, found)
     if found.blocked:
         for name in ("registry", "packages", "api"):
             found.skip(name)
         return layout
-    _registry(settings, layout, found)
-    _api(settings, found)
+    _registry(remote, layout, found)
+    _api(remote, found)
     return layout
 
 
-def _tls(settings: Settings, layout: Layout, found: Findings) -> None:
-    first = settings.isolation is not False  # the host a push would use comes first
+def _tls(remote: Remote, layout: Layout, found: Findings) -> None:
+    first = remote.isolation is not False  # the host a push would use comes first
     order = (layout.answer(first), layout.answer(not first))
     for answer in order:
         if answer.seen is Seen.UNTRUSTED:
-            found.fail("tls", diagnosis.untrusted(answer, settings.ca_file))
+            found.fail("tls", diagnosis.untrusted(answer, remote.ca_file))
             found.blocked = f"the TLS certificate of {answer.host} is not trusted"
             return
         if answer.seen is Seen.FAILED and answer.error and not answer.error.temporary:
@@ -48,20 +49,20 @@ def _tls(settings: Settings, layout: Layout, found: Findings) -> None:
             found.blocked = f"TLS with {answer.host} fails"
             return
     verified = [a.host for a in order if a.status is not None]
-    against = f"the CA in {settings.ca_file}" if settings.ca_file else "the default CA bundle"
+    against = f"the CA in {remote.ca_file}" if remote.ca_file else "the default CA bundle"
     if verified:
         found.add("tls", Status.OK, f"{' and '.join(verified)} verify against {against}")
     else:
         found.add("tls", Status.WARN, "not checked: no host answered")
 
 
-def _registry(settings: Settings, layout: Layout, found: Findings) -> None:
-    problem = diagnosis.layout_problem(layout, settings.isolation, settings.ca_file)
+def _registry(remote: Remote, layout: Layout, found: Findings) -> None:
+    problem = diagnosis.layout_problem(layout, remote.isolation, remote.ca_file)
     where = layout.found
     if where is None:
         tried = " or ".join(a.describe() for a in (layout.isolated, layout.flat))
         found.add("registry", Status.FAIL, f"no Docker registry answers at {tried}")
-        found.fail("packages", problem or diagnosis.no_registry(layout, settings.ca_file))
+        found.fail("packages", problem or diagnosis.no_registry(layout, remote.ca_file))
         return
     chosen, other = layout.answer(where), layout.answer(not where)
     found.facts["registry"] = chosen.host
@@ -80,17 +81,17 @@ def _registry(settings: Settings, layout: Layout, found: Findings) -> None:
     )
 
 
-def _api(settings: Settings, found: Findings) -> None:
+def _api(remote: Remote, found: Findings) -> None:
     """The REST API answers; its warning is the one push logs when it cannot check the token."""
-    if not settings.token:
+    if not remote.token:
         found.add("api", Status.WARN, "not checked: no token")
         return
     warnings: list[str] = []
     try:
-        found.report = auth.check_token_remotely(settings.remote, "pull", warnings.append)
+        found.report = auth.check_token_remotely(remote, "pull", warnings.append)
     except GhpkgError as exc:
         found.refused = exc  # the API answered and refused the token: the token check says so
     if warnings:
         found.add("api", Status.WARN, warnings[0])
     else:
-        found.add("api", Status.OK, f"{settings.api_url} answers")
+        found.add("api", Status.OK, f"{remote.api_url} answers")

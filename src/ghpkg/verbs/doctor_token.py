@@ -10,20 +10,25 @@ from typing import TYPE_CHECKING
 
 from ghpkg import diagnosis
 from ghpkg.errors import GhpkgError
+from ghpkg.outputs import Status
 from ghpkg.registry.layout import Layout
 from ghpkg.rest import auth
-from ghpkg.settings import Settings
-from ghpkg.verbs.checklist import Findings, Status
+from ghpkg.settings import DoctorRequest, Remote
+from ghpkg.verbs.checklist import Findings
 
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient
 
 
-def token_checks(settings: Settings, found: Findings, layout: Layout | None) -> None:
+def token_checks(
+    request: DoctorRequest, remote: Remote, found: Findings, layout: Layout | None
+) -> None:
     """Kind, owner and scopes of the token, whether the registry takes it, push and pull."""
-    token = settings.token
+    token = remote.token
     try:
-        auth.check_token_locally(token, "push", f"{settings.owner}/{settings.repository}", "")
+        auth.check_token_locally(
+            token, "push", f"{request.package.owner}/{request.package.repository}", ""
+        )
     except GhpkgError as exc:
         found.fail("token", exc)
         for name in ("login", "push", "pull"):
@@ -32,7 +37,7 @@ def token_checks(settings: Settings, found: Findings, layout: Layout | None) -> 
     kind = auth.token_kind(token)
     report = found.report if found.report is not None and found.report.checked else None
     scopes = sorted(report.scopes) if report and report.scopes is not None else None
-    owner = _owner(settings) if report else None
+    owner = _owner(request, remote) if report else None
     found.facts["token"] = {"kind": kind.name.lower(), "owner": owner, "scopes": scopes}
     text = kind.value + (f" of {owner}" if owner else "")
     if kind is auth.TokenKind.GITHUB_TOKEN:
@@ -45,17 +50,17 @@ def token_checks(settings: Settings, found: Findings, layout: Layout | None) -> 
         found.fail("token", found.refused)
     else:
         found.add("token", Status.OK, text)
-    _login(settings, found, layout)
+    _login(request, remote, found, layout)
     for action in ("push", "pull"):
         online = report is not None or found.refused is not None
-        _allowed(settings, found, action, online, layout)
+        _allowed(request, remote, found, action, online, layout)
 
 
-def _owner(settings: Settings) -> str | None:
+def _owner(request: DoctorRequest, remote: Remote) -> str | None:
     """The login the token belongs to; None for a GITHUB_TOKEN or when the API will not say."""
     import github
 
-    client = auth.api_client(replace(settings.remote, retries=2))
+    client = auth.api_client(replace(remote, retries=2))
     try:
         _headers, data = client.requester.requestJsonAndCheck("GET", "/user")
     except github.GithubException:
@@ -66,19 +71,21 @@ def _owner(settings: Settings) -> str | None:
     return str(login) if login else None
 
 
-def _client(settings: Settings, found: Findings, layout: Layout | None) -> RegistryClient | None:
+def _client(
+    request: DoctorRequest, remote: Remote, found: Findings, layout: Layout | None
+) -> RegistryClient | None:
     """A client of the registry found, or None when none was."""
     from ghpkg.registry import RegistryClient
 
     where = layout.found if layout is not None else None
     if found.blocked or layout is None or where is None:
         return None
-    return RegistryClient.of(settings.remote, layout.answer(where).host, retries=0)
+    return RegistryClient.of(remote, layout.answer(where).host, retries=0)
 
 
-def _login(settings: Settings, found: Findings, layout: Layout | None) -> None:
+def _login(request: DoctorRequest, remote: Remote, found: Findings, layout: Layout | None) -> None:
     """The registry itself takes the token (its ping with credentials)."""
-    client = _client(settings, found, layout)
+    client = _client(request, remote, found, layout)
     if client is None:
         found.add("login", Status.WARN, "not checked: no registry found")
         return
@@ -90,26 +97,31 @@ def _login(settings: Settings, found: Findings, layout: Layout | None) -> None:
         return
     finally:
         client.close()
-    found.add("login", Status.OK, f"{host} accepts the token (user {settings.username})")
+    found.add("login", Status.OK, f"{host} accepts the token (user {remote.username})")
 
 
 def _allowed(
-    settings: Settings, found: Findings, action: str, online: bool, layout: Layout | None
+    request: DoctorRequest,
+    remote: Remote,
+    found: Findings,
+    action: str,
+    online: bool,
+    layout: Layout | None,
 ) -> None:
     """Whether the token's kind and scopes (a GITHUB_TOKEN: its permissions) allow the action."""
-    target = f"{settings.owner}/{settings.repository}"
+    target = f"{request.package.owner}/{request.package.repository}"
     scope = auth.scope_list(action)
     try:
-        auth.check_token_locally(settings.token, action, target, settings.workflow_repository)
-        report = auth.check_token_remotely(settings.remote, action, _ignore) if online else None
+        auth.check_token_locally(remote.token, action, target, request.workflow_repository)
+        report = auth.check_token_remotely(remote, action, _ignore) if online else None
     except GhpkgError as exc:
         found.fail(action, exc)
         return
-    kind = auth.token_kind(settings.token)
+    kind = auth.token_kind(remote.token)
     if kind is auth.TokenKind.GITHUB_TOKEN and action == "push":
-        _may_push(settings, found, layout)
+        _may_push(request, remote, found, layout)
     elif kind is auth.TokenKind.GITHUB_TOKEN:
-        where = settings.workflow_repository or "its workflow's repository"
+        where = request.workflow_repository or "its workflow's repository"
         text = f"allowed for {where} with `permissions: packages: read` (or write)"
         found.add(action, Status.OK, text)
     elif found.blocked:
@@ -121,16 +133,18 @@ def _allowed(
         found.add(action, Status.OK, f"{scope} {verb} it on {target}")
 
 
-def _may_push(settings: Settings, found: Findings, layout: Layout | None) -> None:
+def _may_push(
+    request: DoctorRequest, remote: Remote, found: Findings, layout: Layout | None
+) -> None:
     """A GITHUB_TOKEN has no scopes to read: ask the registry for an upload session, cancel it."""
-    client = _client(settings, found, layout)
+    client = _client(request, remote, found, layout)
     if client is None:
         found.add("push", Status.WARN, "`permissions: packages: write` not checked: no registry")
         return
-    image = (settings.image or "ghpkg-doctor").lower()
-    target = f"{settings.owner}/{settings.repository}".lower()
+    image = (request.package.image or "ghpkg-doctor").lower()
+    target = f"{request.package.owner}/{request.package.repository}".lower()
     try:
-        diagnosis.may_write(client, f"{target}/{image}", settings.token)
+        diagnosis.may_write(client, f"{target}/{image}", remote.token)
     except GhpkgError as exc:
         found.fail("push", exc)
         return

@@ -12,20 +12,22 @@ from ghpkg.errors import RegistryError
 from ghpkg.manifest import OCI_INDEX, SCHEMA2_LIST, is_index, load_object, sha256_digest
 from ghpkg.outputs import Log
 from ghpkg.reference import container_host
+from ghpkg.registry import RegistryClient
 from ghpkg.retention import PackageVersion
-from ghpkg.settings import Settings
-from ghpkg.verbs.connect import client_for, ping_container
+from ghpkg.settings import Package, Remote
+from ghpkg.verbs.connect import ping_container
 
 INDEXES = (OCI_INDEX, SCHEMA2_LIST)
 
 
 def index_children(
-    settings: Settings, log: Log, versions: list[PackageVersion]
+    remote: Remote, package: Package, log: Log, versions: list[PackageVersion]
 ) -> tuple[dict[int, tuple[str, ...]], set[str]]:
     """Version id -> the digests its index names, for each version whose manifest is an index;
     and which of those digests are indexes themselves (by the media type the index gives)."""
-    registry = client_for(settings, container_host(settings.hostname), log, digests=True)
-    path = f"{settings.owner}/{settings.image}"
+    host = container_host(remote.hostname)
+    registry = RegistryClient.of(remote, host, log=log.info, digests=True)
+    path = f"{package.owner}/{package.image}"
     found: dict[int, tuple[str, ...]] = {}
     nested: set[str] = set()
     try:

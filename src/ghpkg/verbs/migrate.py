@@ -9,7 +9,14 @@ from collections.abc import Callable
 
 from ghpkg.errors import GhpkgError
 from ghpkg.migration import report
-from ghpkg.migration.plan import ImagePlan, TagPlan, bytes_to_send, name_clashes, render
+from ghpkg.migration.plan import (
+    ImagePlan,
+    ImageStatus,
+    TagPlan,
+    bytes_to_send,
+    name_clashes,
+    render,
+)
 from ghpkg.migration.run import Mounts, copy_tags, inspect, run_all
 from ghpkg.migration.state import MigrationState
 from ghpkg.outputs import Log, Result, Unfinished
@@ -27,13 +34,15 @@ Body = Callable[[RegistryClient, RegistryClient], None]
 
 def migrate(settings: Settings, log: Log) -> Result:
     """Plan the move (dry_run stops there), copy every tag, and report what moved."""
-    source, _ = connect(settings, log, "pull")  # reads the Docker registry and the REST API
+    source, _ = connect(
+        settings.remote, settings.names, log, "pull"
+    )  # reads the Docker registry and the REST API
     if not settings.dry_run:  # and writes the Container registry: say so before any plan
         auth.check_token_remotely(
             settings.remote, "push", log.warn, log=log.info, registry=Registry.CONTAINER
         )
     target = container_host(settings.hostname)
-    destination = client_for(settings, target, log, digests=True)
+    destination = client_for(settings.remote, target, log, digests=True)
     ping_container(destination, "push")
     source.close()  # each worker opens its own clients
     destination.close()
@@ -67,17 +76,17 @@ def migrate(settings: Settings, log: Log) -> Result:
     if pending and not settings.dry_run:
         peak = _copy(settings, hosts, pending, state, log, stop)
     sent = sum(plan.sent_bytes for plan in plans)
-    counts = {status: sum(p.status == status for p in plans) for status in report.STATUSES}
+    counts = {status: sum(p.status is status for p in plans) for status in ImageStatus}
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "none found"
     log.info(f"Migrate {_scope(settings)}: {len(plans)} image(s): {summary}; "
              f"{size(sent)} sent, at most {peak} image(s) at once")  # fmt: skip
-    moved = [p for p in plans if p.status in ("copied", "skipped")]
+    moved = [p for p in plans if p.status in (ImageStatus.COPIED, ImageStatus.SKIPPED)]
     result = Result(
         images=tuple(f"{target}/{plan.destination}" for plan in moved),
         registry=target,
         package_url=f"https://{settings.hostname}/{settings.owner}?tab=packages",
         lines=report.lines(plans, target),
-        migration=report.document(plans, target, settings.dry_run, sent, peak),
+        migration=report.build(plans, target, settings.dry_run, sent, peak),
     )
     failure = report.failure(plans, settings.dry_run)
     if failure:
@@ -124,13 +133,13 @@ def _each(
     """Run body with a source and a destination client of its own (one worker, one image)."""
 
     def work(plan: ImagePlan) -> None:
-        source = client_for(settings, hosts[0], log)
-        destination = client_for(settings, hosts[1], log, digests=True)
+        source = client_for(settings.remote, hosts[0], log)
+        destination = client_for(settings.remote, hosts[1], log, digests=True)
         try:
             destination.ping("push")  # learns the token service, which a mount asks for more
             body(plan)(source, destination)
         except GhpkgError as exc:
-            plan.problem = f"failed: {exc}"
+            plan.stop(ImageStatus.FAILED, f"failed: {exc}")
         finally:
             source.close()
             destination.close()
@@ -150,7 +159,7 @@ def _tags(settings: Settings, plan: ImagePlan, log: Log) -> None:
     try:
         versions = api.versions()
     except GhpkgError as exc:
-        plan.problem = f"failed: {exc}"
+        plan.stop(ImageStatus.FAILED, f"failed: {exc}")
         return
     finally:
         api.close()

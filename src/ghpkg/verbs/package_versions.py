@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
 from ghpkg.rest.package_api import PackageApi, Refused
 from ghpkg.retention import LAST_KEPT, Decision, PackageVersion, Rules, newest_first, plan
-from ghpkg.settings import Registry, Settings
+from ghpkg.settings import DeleteRequest, Package, Registry, Remote, VersionsRequest
 from ghpkg.verbs.connect import check_token
 from ghpkg.verbs.index_children import index_children
 
 
-def versions(settings: Settings, log: Log) -> Result:
+def versions(request: VersionsRequest, remote: Remote, log: Log) -> Result:
     """List the package's versions, newest first, through the REST API."""
-    api = _package_api(settings, log, "versions")
+    api = _package_api(request.package, remote, log, "versions")
     try:
         found = api.versions()
     finally:
@@ -33,26 +32,27 @@ def versions(settings: Settings, log: Log) -> Result:
             )
     return Result(
         images=(),
-        package_url=settings.package_url,
+        package_url=request.package.url(remote.hostname),
         lines=tuple(v.line() for v in shown),
-        versions=_json(shown),
+        versions=tuple(shown),
     )
 
 
-def delete(settings: Settings, log: Log) -> Result:
+def delete(request: DeleteRequest, remote: Remote, log: Log) -> Result:
     """Delete what the rules select and no keep rule holds; the whole list is read first.
 
     The last version (on the Container registry: the last tagged one) and docker-base-layer stay
     and are said to, before any DELETE (ghpkg.retention). A version GitHub refuses (HTTP 400,
     e.g. public and downloaded over 5,000 times) is reported as a warning and the others go on.
     """
-    api = _package_api(settings, log, "versions" if settings.dry_run else "delete")  # a plan reads
+    action = "versions" if request.dry_run else "delete"  # a plan only reads
+    api = _package_api(request.package, remote, log, action, request.pause)
     try:
         found = api.versions()
-        decisions = _plan(settings, log, found)
+        decisions = _plan(request, remote, log, found)
         doomed = [d.version for d in decisions if d.goes]
         kept = [d.version for d in decisions if not d.goes and not d.version.base_layer]
-        verb = "would delete" if settings.dry_run else "deleting"
+        verb = "would delete" if request.dry_run else "deleting"
         total = len(doomed) + len(kept)
         log.info(f"{api.name}: {total} version(s), {verb} {len(doomed)}, keeping {len(kept)}")
         for decision in decisions:
@@ -60,22 +60,22 @@ def delete(settings: Settings, log: Log) -> Result:
                 log.warn(f"Keep {decision.version.label}: {decision.reason.removeprefix('kept: ')}")
             elif not decision.goes:
                 log.info(f"Keep {decision.version.label}: {decision.reason}")
-            elif settings.dry_run:
+            elif request.dry_run:
                 version = decision.version
                 log.info(f"Would delete {version.label}, created {version.created_at}: "
                          f"{decision.reason}")  # fmt: skip
-        done, refused = ([], []) if settings.dry_run else _delete_all(api, doomed, log)
+        done, refused = ([], []) if request.dry_run else _delete_all(api, doomed, log)
     finally:
         api.close()
     if refused:
         log.warn(f"GitHub refused {len(refused)}: {', '.join(v.label for v in refused)}")
-    shown = doomed if settings.dry_run else done
+    shown = doomed if request.dry_run else done
     return Result(
         images=(),
-        package_url=settings.package_url,
+        package_url=request.package.url(remote.hostname),
         lines=tuple(v.line() for v in shown),
-        versions=_json(kept + refused),
-        deleted=_json(shown),
+        versions=tuple(kept + refused),
+        deleted=tuple(shown),
     )
 
 
@@ -100,17 +100,19 @@ def _delete_all(
     return done, refused
 
 
-def _plan(settings: Settings, log: Log, found: list[PackageVersion]) -> list[Decision]:
+def _plan(
+    request: DeleteRequest, remote: Remote, log: Log, found: list[PackageVersion]
+) -> list[Decision]:
     """The plan; on the Container registry, children of the indexes that stay stay too."""
     rules = Rules(
-        keep=settings.keep,
-        keep_tags=settings.keep_tags,
-        older_than=settings.older_than,
-        untagged=settings.untagged,
-        tags=settings.versions,
+        keep=request.keep,
+        keep_tags=request.keep_tags,
+        older_than=request.older_than,
+        untagged=request.untagged,
+        tags=request.tags,
     )
     now = datetime.datetime.now(datetime.timezone.utc)
-    container = settings.registry is Registry.CONTAINER
+    container = remote.registry is Registry.CONTAINER
     decisions = plan(found, rules, now, last_tagged=container)
     if not container or not any(d.goes for d in decisions):
         return decisions
@@ -118,7 +120,7 @@ def _plan(settings: Settings, log: Log, found: list[PackageVersion]) -> list[Dec
     pending = [d.version for d in decisions if not d.goes and d.version.name.startswith("sha256:")]
     read: set[int] = set()
     while pending:  # again only for an index inside an index that stays
-        more, nested = index_children(settings, log, pending)
+        more, nested = index_children(remote, request.package, log, pending)
         children.update(more)
         read |= {v.id for v in pending}
         decisions = plan(found, rules, now, children, last_tagged=True)
@@ -130,20 +132,18 @@ def _plan(settings: Settings, log: Log, found: list[PackageVersion]) -> list[Dec
     return decisions
 
 
-def _package_api(settings: Settings, log: Log, action: str) -> PackageApi:
+def _package_api(
+    package: Package, remote: Remote, log: Log, action: str, pause: float = 1.0
+) -> PackageApi:
     """Check the token's scopes (advisory where the API cannot say), then open the package."""
-    check_token(settings, log, action)
+    check_token(remote, log, action)
     return PackageApi(
-        settings.remote,
-        settings.owner,
-        settings.repository,
-        settings.image,
+        remote,
+        package.owner,
+        package.repository,
+        package.image,
         action,
         log=log.info,
-        package_type="container" if settings.registry is Registry.CONTAINER else "docker",
-        pause=settings.delete_pause,
+        package_type="container" if remote.registry is Registry.CONTAINER else "docker",
+        pause=pause,
     )
-
-
-def _json(found: list[PackageVersion]) -> str:
-    return json.dumps([v.as_json() for v in found], separators=(",", ":"))

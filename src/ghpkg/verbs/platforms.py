@@ -16,7 +16,7 @@ from ghpkg.outputs import Log, Result
 from ghpkg.platforms import Platform, default_platform, image_index
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.settings import Registry, Settings
+from ghpkg.settings import JoinRequest, Registry, Remote, Settings
 from ghpkg.verbs.connect import connect, prepare
 
 
@@ -25,7 +25,7 @@ def push_platforms(settings: Settings, log: Log) -> Result:
     from ghpkg.verbs.push import build_labels, build_source, verify  # push imports us
     from ghpkg.verbs.ref import PushResult
 
-    connected = prepare(settings, log, "push")
+    connected = prepare(settings.remote, settings.names, settings.engine, log, "push")
     registry, refs, engine = connected.registry, connected.refs, connected.engine
     labels = build_labels(settings, log)  # once: every platform's image says the same
     pushed: list[str] = []
@@ -61,16 +61,16 @@ def push_platforms(settings: Settings, log: Log) -> Result:
     )
 
 
-def join(settings: Settings, log: Log) -> Result:
+def join(request: JoinRequest, remote: Remote, log: Log) -> Result:
     """`ghpkg join`: make `VERSION` from the `VERSION-os-arch` tags that matrix jobs pushed."""
-    registry, refs = connect(settings, log, "push")
-    default = settings.platforms[0]
-    digest = join_versions(registry, refs, settings.platforms, default, settings.registry, log)
+    registry, refs = connect(remote, (request.package, request.versions), log, "push")
+    platforms = request.platforms
+    digest = join_versions(registry, refs, platforms, platforms[0], remote.registry, log)
     return Result(
         images=tuple(str(r) for r in refs),
         digest=digest,
         registry=refs[0].registry,
-        package_url=settings.package_url,
+        package_url=request.package.url(remote.hostname),
     )
 
 

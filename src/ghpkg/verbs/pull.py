@@ -9,24 +9,25 @@ from ghpkg.outputs import Log, Result
 from ghpkg.platforms import engine_tags
 from ghpkg.progress import EngineProgress
 from ghpkg.reference import Reference, is_digest
-from ghpkg.settings import Registry, Settings
+from ghpkg.settings import PullRequest, Registry, Remote
 from ghpkg.transports import Pulled
 from ghpkg.verbs.connect import Connected, prepare
 
 
-def pull(settings: Settings, log: Log) -> Result:
+def pull(request: PullRequest, remote: Remote, log: Log) -> Result:
     """Pull one version into the local engine, under its full reference."""
-    return fetch(settings, log, prepare(settings, log, "pull"))
+    names = (request.package, (request.version,))
+    return fetch(request, remote, log, prepare(remote, names, request.engine, log, "pull"))
 
 
-def fetch(settings: Settings, log: Log, connected: Connected) -> Result:
+def fetch(request: PullRequest, remote: Remote, log: Log, connected: Connected) -> Result:
     """The pull once connected: by digest, by the engine's platform tag, or by the tag."""
     reference, engine = connected.refs[0], connected.engine
     with log.group(f"Pull {reference}"):
         if is_digest(reference.version):  # the Container registry: the engine pulls it there
             log.info("pulling via engine (a digest: the Container registry resolves it)")
-            pulled = _pull_digest(settings, engine, reference, log)
-        elif settings.registry is Registry.DOCKER:
+            pulled = _pull_digest(remote, engine, reference, log)
+        elif remote.registry is Registry.DOCKER:
             pulled = _pull_for_platform(connected, reference, log)
         else:  # the Container registry: an index gives way to the engine's platform
             pulled = connected.transport.pull(reference)
@@ -35,7 +36,7 @@ def fetch(settings: Settings, log: Log, connected: Connected) -> Result:
         digest=pulled.digest,
         image_id=pulled.image_id,
         registry=reference.registry,
-        package_url=settings.package_url,
+        package_url=request.package.url(remote.hostname),
     )
 
 
@@ -58,15 +59,15 @@ def _pull_for_platform(connected: Connected, reference: Reference, log: Log) -> 
     return transport.pull(reference)
 
 
-def _pull_digest(settings: Settings, engine: Engine, reference: Reference, log: Log) -> Pulled:
+def _pull_digest(remote: Remote, engine: Engine, reference: Reference, log: Log) -> Pulled:
     """`docker pull NAME@DIGEST` from the Container registry itself (it resolves digests)."""
-    with trusted(settings.ca_file, reference.registry, log.info, log.warn):
+    with trusted(remote.ca_file, reference.registry, log.info, log.warn):
         engine.pull(
             str(reference),
-            settings.username,
-            settings.token,
+            remote.username,
+            remote.token,
             EngineProgress(log.info, status=log.status if log.terminal else None),
-            retries=settings.retries,
+            retries=remote.retries,
             log=log.info,
         )
     return Pulled(reference.version, engine.image_id_of(str(reference)))

@@ -25,7 +25,9 @@ def push(settings: Settings, log: Log) -> Result:
         from ghpkg.verbs.platforms import push_platforms  # deferred: one image for many platforms
 
         return push_platforms(settings, log)
-    return publish(settings, log, prepare(settings, log, "push"))
+    return publish(
+        settings, log, prepare(settings.remote, settings.names, settings.engine, log, "push")
+    )
 
 
 def publish(settings: Settings, log: Log, connected: Connected) -> PushResult:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ghpkg.metadata.outputs import metadata_outputs
 from ghpkg.outputs import Log, Result
-from ghpkg.settings import Registry, Settings
+from ghpkg.settings import RefRequest, Registry, Remote
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,16 @@ class PushResult(Result):
         return super().outputs() | metadata_outputs(self.images, names, self.labels) | own
 
 
-def ref(settings: Settings, log: Log) -> Result:
+def ref(request: RefRequest, remote: Remote, log: Log) -> Result:
     """The full references, computed without any network call."""
-    isolation = settings.isolation
+    isolation = remote.isolation
     if isolation is None:
-        if settings.registry is Registry.DOCKER:
+        if remote.registry is Registry.DOCKER:
             log.info("subdomain isolation 'auto' needs a probe; `ref` assumes it is on")
         isolation = True
-    refs = settings.references(isolation)
+    refs = request.package.references(remote, request.versions, isolation)
     return PushResult(
         images=tuple(str(r) for r in refs),
         registry=refs[0].registry,
-        package_url=settings.package_url,
+        package_url=request.package.url(remote.hostname),
     )

@@ -21,28 +21,30 @@ from types import FrameType
 from ghpkg.errors import GhpkgError
 from ghpkg.listen import parse_listen
 from ghpkg.outputs import Log, Result
-from ghpkg.settings import Settings
+from ghpkg.settings import Package, Remote, ServeRequest
 from ghpkg.shim import Login, Scope, Shim
 from ghpkg.verbs.connect import connect
 
 
-def run(settings: Settings, log: Log) -> Result:
+def run(request: ServeRequest, remote: Remote, log: Log) -> Result:
     """Serve until SIGTERM or SIGINT; print the address clients use on stdout."""
-    registry, _refs = connect(settings, log, "push" if settings.allow_push else "pull")
+    registry, _refs = connect(
+        remote, (Package("", "", ""), ()), log, "push" if request.allow_push else "pull"
+    )
     scope = Scope(
         paths=None,
-        writable=settings.allow_push,
-        owners=frozenset(settings.serve_owners),
-        images=frozenset(settings.serve_images),
+        writable=request.allow_push,
+        owners=frozenset(request.owners),
+        images=frozenset(request.images),
     )
     login = Login.random()
     try:
         shim = Shim(
-            registry, listen=parse_listen(settings.listen), scope=scope, login=login, log=log.info
+            registry, listen=parse_listen(request.listen), scope=scope, login=login, log=log.info
         )
     except OSError as exc:
         raise GhpkgError(
-            f"cannot listen on {settings.listen}",
+            f"cannot listen on {request.listen}",
             exc.strerror or str(exc),
             "choose another port with --listen",
         ) from None
@@ -52,8 +54,8 @@ def run(settings: Settings, log: Log) -> Result:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, stopping)
-    with shim, written(login, settings.credentials_file) as where:
-        mode = "pulls and pushes" if settings.allow_push else "pulls only"
+    with shim, written(login, request.credentials_file) as where:
+        mode = "pulls and pushes" if request.allow_push else "pulls only"
         log.info(f"serving {registry.host} at http://{shim.address}/ ({mode}); stop with SIGTERM")
         for line in how_to_log_in(shim.address, login.username, where):
             log.info(line)
