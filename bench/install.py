@@ -89,18 +89,12 @@ def one_round(tree: Path, warm_runs: int) -> dict[str, Any]:
 def main() -> int:
     """Measure and write the JSON document."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--tree",
-        action="append",
-        required=True,
-        metavar="LABEL=DIR",
-        help="an action checkout with action/wheels/ and its label, e.g. after=.",
-    )
+    timing.tree_option(parser, "an action checkout with action/wheels/ and its label: after=.")
     parser.add_argument("--runs", type=int, default=7, help="cold installs per tree (7)")
     parser.add_argument("--warm", type=int, default=3, help="warm runs after each cold one (3)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    trees = {label: Path(src).resolve() for label, _, src in (t.partition("=") for t in args.tree)}
+    trees = timing.trees(args.tree)
     rounds: dict[str, list[dict[str, Any]]] = {label: [] for label in trees}
     for _ in range(args.runs):
         for label, tree in trees.items():

@@ -99,13 +99,13 @@ def main() -> int:
     from testbed.bed import Testbed
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--tree", action="append", required=True, metavar="LABEL=SRC")
+    timing.tree_option(parser, "a ghpkg src/ folder and its label, e.g. after=src")
     parser.add_argument("--engines", default="20.10,28.5")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--python", default=sys.executable, help="the Python that runs ghpkg")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    trees = {label: Path(src).resolve() for label, _, src in (t.partition("=") for t in args.tree)}
+    trees = timing.trees(args.tree)
     bed = Testbed(os.environ.get("GHPKG_TESTBED_DIR") or "/tmp/ghpkg-testbed")
     if not bed.is_up():
         raise SystemExit("error: the test bed is not up; run an integration test first")
