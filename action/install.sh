@@ -13,7 +13,7 @@ set -euo pipefail
 action_path="${GHPKG_ACTION_PATH:?}"
 # A python3 older than pyproject's requires-python: one line saying which one is needed, before pip.
 needed="$(sed -n 's/^requires-python = ">=\([0-9.]*\)"$/\1/p' "$action_path/pyproject.toml")"
-if ! python3 -c "import sys; sys.exit(sys.version_info[:2] < tuple(map(int, '$needed'.split('.'))))" 2>/dev/null; then
+if ! python3 -I -S -c "import sys; sys.exit(sys.version_info[:2] < tuple(map(int, '$needed'.split('.'))))" 2>/dev/null; then
   line="ghpkg needs Python $needed or newer, and this runner's python3 is $(python3 --version 2>/dev/null || echo "missing"); install a newer one before this step (actions/setup-python with python-version: '$needed' or newer)"
   echo "::error::$line"
   echo "error: $line" >&2
