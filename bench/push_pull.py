@@ -78,6 +78,7 @@ class Target:
     ca_file: Path
     run_id: str
     baseline: str  # where docker pushes: "fair" (the plain front, after docker login) or "plain"
+    python: str  # the interpreter that runs ghpkg (--python: e.g. the action's venv, no isal)
 
     @property
     def docker_registry(self) -> str:
@@ -117,7 +118,7 @@ class Bench:
         cache: Path | None = None,
     ) -> timing.Child:
         """`python -m ghpkg OP` against the bed, the token on stdin."""
-        argv = [sys.executable, "-m", "ghpkg", op, "--hostname", self.t.bed_host]
+        argv = [self.t.python, "-m", "ghpkg", op, "--hostname", self.t.bed_host]
         argv += ["--owner", OWNER, "--repository", REPOSITORY, "--image", image]
         argv += ["--version", version, "--transport", transport, "--ca-file", str(self.t.ca_file)]
         argv += ["--username", self.t.username, "--password-stdin", *extra]
@@ -362,14 +363,14 @@ def prune(bed: Testbed, run_id: str) -> None:
         shutil.rmtree(v2 / "blobs" / "sha256" / digest[:2] / digest, ignore_errors=True)
 
 
-def help_times(runs: int) -> dict[str, dict[str, Any]]:
-    """`ghpkg --help` (the script beside this Python and `python -m ghpkg`), and `python -c
-    pass` for the interpreter's own start-up here: every wall time and their median."""
-    commands = {"python -m ghpkg --help": [sys.executable, "-m", "ghpkg", "--help"]}
-    script = Path(sys.executable).parent / "ghpkg"
+def help_times(runs: int, python: str) -> dict[str, dict[str, Any]]:
+    """`ghpkg --help` (the script beside PYTHON and `python -m ghpkg`), and `python -c pass`
+    for the interpreter's own start-up here: every wall time and their median."""
+    commands = {"python -m ghpkg --help": [python, "-m", "ghpkg", "--help"]}
+    script = Path(python).parent / "ghpkg"
     if script.is_file():
         commands = {f"{script} --help": [str(script), "--help"], **commands}
-    commands["python -c pass"] = [sys.executable, "-c", "pass"]
+    commands["python -c pass"] = [python, "-c", "pass"]
     times: dict[str, dict[str, Any]] = {}
     for name, argv in commands.items():
         walls = [round(timing.run(argv, os.environ).wall_s, 4) for _ in range(runs)]
@@ -403,10 +404,11 @@ def _env(**extra: str) -> dict[str, str]:
     return env | extra
 
 
-def _version(argv: list[str]) -> str:
+def _version(argv: list[str], env: dict[str, str] | None = None) -> str:
     """What a command prints (a version), or why it could not run."""
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        environment = os.environ | env if env else None
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=environment)
     except OSError as exc:
         return str(exc)
     return done.stdout.strip() or done.stderr.strip()
@@ -440,6 +442,7 @@ def bench_engine(
         ca_file=bed.ca_file,
         run_id=run_id,
         baseline=args.baseline,
+        python=args.python,
     )
     bench = Bench(target, args.docker, measures, problems)
     try:
@@ -504,6 +507,12 @@ def _options(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run: small, 1 pair")
     parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the Python that runs ghpkg (default this one; the action's venv from "
+        "action/install.sh runs it as the action installs it: without isal)",
+    )
+    parser.add_argument(
         "--docker",
         default=shutil.which("docker") or "docker",
         help="the docker CLI (default: the one on PATH)",
@@ -543,7 +552,7 @@ def main(argv: list[str]) -> int:
     versions: dict[str, str] = {}
     complete = False
     with load_sampler() as loads:
-        help_ = help_times(5 if args.quick else HELP_RUNS)  # first: before our own load
+        help_ = help_times(5 if args.quick else HELP_RUNS, args.python)  # before our own load
         bed_started = bed.start()
         trust = contextlib.ExitStack()
         try:
@@ -583,8 +592,8 @@ def _run_facts(
     complete: bool,
 ) -> dict[str, Any]:
     """What the run was: when, how, on what, under which load."""
-    from ghpkg.registry_transport import compress
-
+    deflater = [args.python, "-c", "from ghpkg.registry_transport import compress as c"]
+    deflater[-1] += "; print(c.DEFLATER.__name__)"
     return {
         "date": started_at.isoformat(timespec="seconds"),
         "minutes": round(
@@ -598,8 +607,9 @@ def _run_facts(
         "load_max": max(loads),
         "engines": versions,
         "docker_cli": _version([args.docker, "version", "--format", "{{.Client.Version}}"]),
-        "python": sys.version.split()[0],
-        "deflater": compress.DEFLATER.__name__,
+        "python": _version([args.python, "-c", "import sys; print(sys.version.split()[0])"]),
+        "ghpkg_python": args.python,
+        "deflater": _version(deflater, {"PYTHONPATH": str(_ROOT / "src")}),
         "ghpkg": _version(["git", "-C", str(_ROOT), "describe", "--always", "--dirty"]),
         "uncommitted": _version(["git", "-C", str(_ROOT), "status", "--short", "src"]),
         "baseline": args.baseline,

@@ -60,17 +60,11 @@ def measure(trees: dict[str, Path], runs: int) -> dict[str, dict[str, dict[str, 
 def main() -> int:
     """Measure and write the JSON document."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--tree",
-        action="append",
-        required=True,
-        metavar="LABEL=SRC",
-        help="a ghpkg src/ folder to time and its label, e.g. before-5b1a5fe=/work/main/src",
-    )
+    timing.tree_option(parser, "a ghpkg src/ folder and its label, e.g. before=/work/main/src")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    trees = {label: Path(src) for label, _, src in (t.partition("=") for t in args.tree)}
+    trees = timing.trees(args.tree)
     document: dict[str, Any] = {
         "python": platform.python_version(),
         "load_1min": os.getloadavg()[0],

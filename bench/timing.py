@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import statistics
@@ -10,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -113,3 +115,13 @@ def refused(child: Child) -> bool:
     with an error that sends the user to another `--transport` (as it does on an engine that
     cannot push through itself to this registry, or cannot reach ghpkg's loopback)."""
     return child.exit_code != 0 and "--transport" in child.error
+
+
+def tree_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--tree LABEL=PATH`, repeatable: the trees a benchmark compares, taking turns."""
+    parser.add_argument("--tree", action="append", required=True, metavar="LABEL=PATH", help=what)
+
+
+def trees(given: Sequence[str]) -> dict[str, Path]:
+    """`LABEL=PATH` items -> each label and its path (absolute), in the order given."""
+    return {label: Path(path).resolve() for label, _, path in (t.partition("=") for t in given)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from bench import timing
 from bench.report import Measure, cell, transfer_table
@@ -95,3 +96,10 @@ def test_workloads_add_up_to_the_size_asked() -> None:
     assert len(layers("layers40", 300)) == 40
     assert {kind for kind, _size in layers("random", 300)} == {"random"}
     assert {kind for kind, _size in layers("text", 300)} == {"text"}
+
+
+def test_trees_keep_their_order_and_become_absolute_paths() -> None:
+    found = timing.trees(["before=/tmp/base/src", "after=src"])
+    assert list(found) == ["before", "after"]
+    assert found["before"] == Path("/tmp/base/src")
+    assert found["after"] == Path("src").resolve()
