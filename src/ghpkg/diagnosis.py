@@ -14,7 +14,7 @@ from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.reference import registry_host
 from ghpkg.registry.errors import CA_FIX, TEMPORARY_STATUS
 from ghpkg.registry.layout import HostAnswer, Layout, Seen, probe_layout
-from ghpkg.rest.auth import refusal_fix, token_kind
+from ghpkg.tokens import refusal_fix, token_kind
 
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from ghpkg import tokens
 from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
@@ -46,7 +47,6 @@ from ghpkg.reference import (
     parse_registry,
 )
 from ghpkg.registry_transport.blobcache import default_cache_dir
-from ghpkg.rest import auth
 from ghpkg.secret import Secret
 from ghpkg.settings import Operation, Registry, Settings, Transport
 
@@ -143,7 +143,7 @@ def resolve(
     workflow_repository = env.get("GITHUB_REPOSITORY", "").lower()
     to_owner, to_image = _copy_target(raw, operation, owner, image)
     if serving:
-        auth.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
+        tokens.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
     elif operation not in (Operation.REF, Operation.DOCTOR) and not build_only:
         # doctor reports a bad token
         action = {"join": "push", "migrate": "pull"}.get(operation, operation)
@@ -330,6 +330,6 @@ def _check_token(
     """Check the token locally: a GITHUB_TOKEN is bound to its repository (Container: owner)."""
     owner, repository = where
     if registry is Registry.CONTAINER:
-        auth.check_token_locally(token, action, owner, workflow_repository.partition("/")[0])
+        tokens.check_token_locally(token, action, owner, workflow_repository.partition("/")[0])
     else:
-        auth.check_token_locally(token, action, f"{owner}/{repository}", workflow_repository)
+        tokens.check_token_locally(token, action, f"{owner}/{repository}", workflow_repository)

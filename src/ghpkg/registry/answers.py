@@ -14,9 +14,9 @@ from ghpkg.registry.errors import (
     parse_retry_after,
     transport_error,
 )
-from ghpkg.rest.auth import refusal_fix, token_kind
 from ghpkg.secret import Secret
 from ghpkg.settings import Registry
+from ghpkg.tokens import refusal_fix, token_kind
 
 ERROR_BODY = 64 * 1024
 

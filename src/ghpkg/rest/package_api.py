@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from ghpkg import tokens
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.rest import auth
 from ghpkg.retention import PackageVersion, newest_first, to_delete
@@ -181,7 +182,7 @@ class PackageApi:
         cause = f"HTTP {status}{f' {message}' if message else ''}"
         if status in (401, 403):
             container = Registry.CONTAINER if self.package_type == "container" else Registry.DOCKER
-            fix = auth.refusal_fix(self.token, self.action, container)
+            fix = tokens.refusal_fix(self.token, self.action, container)
             if "admin" in message:  # "Deleting and restoring a package": admin of the repository
                 fix = "deleting needs admin permissions to the package's repository: ask an admin"
             return AuthError(f"the REST API refused {doing}", cause, fix, status=status)

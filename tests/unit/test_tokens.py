@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ghpkg.rest import auth
-from ghpkg.rest.auth import TokenKind
+from ghpkg import tokens
 from ghpkg.secret import Secret
 from ghpkg.settings import Registry
+from ghpkg.tokens import TokenKind
 
 
 @pytest.mark.parametrize(
@@ -22,27 +22,27 @@ from ghpkg.settings import Registry
     ],
 )
 def test_token_kind_by_prefix(value: str, kind: TokenKind) -> None:
-    assert auth.token_kind(Secret(value)) is kind
+    assert tokens.token_kind(Secret(value)) is kind
 
 
 def test_write_packages_implies_read_packages() -> None:
-    assert not auth.missing_scopes({"write:packages"}, "read:packages")
-    assert auth.missing_scopes({"repo"}, "read:packages")
-    assert auth.missing_scopes({"read:packages"}, "write:packages")
+    assert not tokens.missing_scopes({"write:packages"}, "read:packages")
+    assert tokens.missing_scopes({"repo"}, "read:packages")
+    assert tokens.missing_scopes({"read:packages"}, "write:packages")
 
 
 def test_refusal_advice_names_kind_and_scope() -> None:
-    assert auth.refusal_fix(Secret("ghp_x"), "push").endswith("has write:packages and repo")
-    assert auth.refusal_fix(Secret("ghp_x"), "pull").endswith("has read:packages")
-    assert "classic PAT" in auth.refusal_fix(Secret("ghs_x"), "pull")
-    assert "not accepted" in auth.refusal_fix(Secret("github_pat_x"), "push")
+    assert tokens.refusal_fix(Secret("ghp_x"), "push").endswith("has write:packages and repo")
+    assert tokens.refusal_fix(Secret("ghp_x"), "pull").endswith("has read:packages")
+    assert "classic PAT" in tokens.refusal_fix(Secret("ghs_x"), "pull")
+    assert "not accepted" in tokens.refusal_fix(Secret("github_pat_x"), "push")
 
 
 def test_a_refused_github_token_is_told_which_permission_to_add() -> None:
-    assert auth.refusal_fix(Secret("ghs_x"), "push").startswith(
+    assert tokens.refusal_fix(Secret("ghs_x"), "push").startswith(
         "add `permissions: packages: write` to the job"
     )
-    assert auth.refusal_fix(Secret("ghs_x"), "pull").startswith(
+    assert tokens.refusal_fix(Secret("ghs_x"), "pull").startswith(
         "add `permissions: packages: read` to the job"
     )
 
@@ -64,8 +64,8 @@ def test_the_docker_registry_is_repository_scoped_so_push_and_delete_need_repo(
     action: str, docker: tuple[str, ...], container: tuple[str, ...]
 ) -> None:
     """GitHub's "About permissions for GitHub Packages": repo goes with write and delete."""
-    assert auth.needed_scopes(action) == docker
-    assert auth.needed_scopes(action, Registry.CONTAINER) == container
+    assert tokens.needed_scopes(action) == docker
+    assert tokens.needed_scopes(action, Registry.CONTAINER) == container
 
 
 def test_secret_hides_its_value() -> None:
