@@ -35,55 +35,39 @@ def check_token_remotely(
 
     `registry` is `docker` (repository-scoped: upload and delete need `repo`) or `container`.
 
-    One GET /user with plain requests (PyGithub would add ~0.15 s of imports to every push for one
-    header): every instance answers it, and X-OAuth-Scopes comes with any authenticated answer,
-    where GET /rate_limit is 404 on a default GHES ("Rate limiting is not enabled.": rate limits
-    are off by default there). A GITHUB_TOKEN has no scopes; /user answers it 403.
+    One GET /user through the instance's PyGithub client: every instance answers it, and
+    X-OAuth-Scopes comes with any authenticated answer, where GET /rate_limit is 404 on a default
+    GHES ("Rate limiting is not enabled.": rate limits are off by default there). A GITHUB_TOKEN
+    has no scopes; /user answers it 403.
     """
-    from requests.adapters import HTTPAdapter
-
-    from ghpkg.registry.session import new_session
-    from ghpkg.rest.retry import LoggedRetry
+    import github  # deferred: `ghpkg --help` imports this module
 
     api_url, token = remote.api_url, remote.token
     kind = token_kind(token)
-    session = new_session(remote.ca_file)
-    retry = LoggedRetry(log, total=max(0, remote.retries), respect_retry_after_header=False)
-    session.mount("https://", HTTPAdapter(max_retries=retry))
+    client = api_client(remote, log)
     try:
-        with session:
-            response = session.get(
-                f"{api_url}/user",
-                headers={
-                    "Authorization": f"token {token.reveal()}",
-                    "Accept": "application/vnd.github+json",
-                },
-                timeout=int(remote.timeout),
-                allow_redirects=False,
-            )
-            response.close()
+        status, headers, _body = client.requester.requestJson("GET", "/user")
+    except github.GithubException as exc:  # a 403 the retry judged not a rate limit
+        status, headers = exc.status, dict(exc.headers or {})
     except Exception as exc:
         warn(
             f"could not reach {api_url} to check the token ({type(exc).__name__}); "
             "the registry decides"
         )
         return TokenReport(kind, None, checked=False)
-    if response.status_code == 401:
+    finally:
+        client.close()
+    if status == 401:
         raise AuthError(
             f"the REST API at {api_url} refused the {kind.value}",
             "401 Bad credentials",
             refusal_fix(token, action),
             status=401,
         )
-    header = response.headers.get("X-OAuth-Scopes")
-    answered = response.status_code == 200 or (
-        kind is TokenKind.GITHUB_TOKEN and response.status_code == 403
-    )
+    header = next((v for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
+    answered = status == 200 or (kind is TokenKind.GITHUB_TOKEN and status == 403)
     if header is None and not answered:
-        warn(
-            f"could not check the token through {api_url} (HTTP {response.status_code}); "
-            "the registry decides"
-        )
+        warn(f"could not check the token through {api_url} (HTTP {status}); the registry decides")
         return TokenReport(kind, None, checked=False)
     if header is None:
         return TokenReport(kind, None, checked=True)

@@ -2,8 +2,9 @@
 
 What no retry can change (a host name without an address, a refused certificate) fails at once.
 
-`LoggedRetry` serves plain requests (the token check, on every push: no PyGithub to import);
-`GithubLoggedRetry` adds PyGithub's rate-limit handling for the packages API.
+`LoggedRetry` is PyGithub's `GithubRetry` (a rate-limit 403 waited out, Retry-After capped) with
+the registry's policy (`ghpkg.registry.errors`: what is temporary, the backoff, the log line);
+`rest.auth.api_client` gives it to the one PyGithub client every REST API call goes through.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from github import GithubRetry
 from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.response import HTTPResponse
@@ -33,8 +35,8 @@ def _quiet(_: str) -> None:
     """Discard a log line."""
 
 
-class LoggedRetry(Retry):
-    """Retry 5xx, 429 and broken connections, saying so in the log."""
+class LoggedRetry(GithubRetry):
+    """Retry 5xx, 429, rate-limit 403s and broken connections, saying so in the log."""
 
     def __init__(self, log: Log = _quiet, **kwargs: Any) -> None:
         kwargs.setdefault("status_forcelist", sorted(TEMPORARY_STATUS))
@@ -99,10 +101,5 @@ class LoggedRetry(Retry):
 
 
 def github_retry(log: Log, total: int) -> Retry:
-    """LoggedRetry with PyGithub's handling of rate-limit 403s (Retry-After capped)."""
-    from github import GithubRetry  # deferred: PyGithub is slow to import
-
-    class GithubLoggedRetry(LoggedRetry, GithubRetry):  # type: ignore[misc]  # new(): same use
-        """Retry 5xx, 429, rate-limit 403s and broken connections, saying so in the log."""
-
-    return GithubLoggedRetry(log, total=total, max_rate_limit_wait=MAX_RETRY_AFTER)
+    """The REST API's retry: at most `total` retries, a rate limit's wait capped."""
+    return LoggedRetry(log, total=total, max_rate_limit_wait=MAX_RETRY_AFTER)
