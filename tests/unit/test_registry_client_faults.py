@@ -296,6 +296,29 @@ def test_probe_recognises_a_basic_challenge(fake: Fake) -> None:
     assert "Authorization" not in fake.seen[0].headers
 
 
+def test_probe_retries_a_temporary_answer_in_the_one_line_shape(fake: Fake) -> None:
+    basic = Answer(401, {"WWW-Authenticate": 'Basic realm="GitHub Package Registry"'})
+    answers = iter([Answer(503), Answer(429, {"Retry-After": "1"}), basic])
+    fake.answer(lambda _s: next(answers))
+    lines: list[str] = []
+    sleeps: list[float] = []
+    found = probe_isolation(fake.host, fake.ca_file, log=lines.append, sleep=sleeps.append)
+    assert found is False
+    assert len(fake.seen) == 3
+    assert [line.split(": ")[1].split(";")[0] for line in lines[:2]] == ["HTTP 503", "HTTP 429"]
+    assert sleeps[1] == 1.0  # Retry-After
+    assert "HTTP 401 asking for Basic credentials" in lines[2]
+
+
+def test_probe_that_stays_unavailable_reports_the_last_answer(fake: Fake) -> None:
+    fake.answer(lambda _s: Answer(503))
+    sleeps: list[float] = []
+    with pytest.raises(RegistryError, match=r"HTTP 503, not a registry"):
+        probe_isolation(fake.host, fake.ca_file, retries=1, sleep=sleeps.append)
+    assert len(fake.seen) == 2
+    assert len(sleeps) == 1
+
+
 def test_probe_ignores_a_web_page(fake: Fake) -> None:
     fake.answer(lambda _s: Answer(404, {"Content-Type": "text/html"}, b"<html>Not Found</html>"))
     with pytest.raises(
