@@ -165,7 +165,7 @@ def environment_reads(path: Path) -> list[str]:
 # the buildx config) is to arrive in the verbs' shared context that issue 24's other half
 # (typed24) builds in settings.py and faces/; then connection and buildkit take it as a value.
 KNOWN_READS = {
-    "src/ghpkg/buildkit.py:165 environ",
+    "src/ghpkg/build/buildkit.py:165 environ",
     "src/ghpkg/engine/connection.py:24 environ",
 }
 

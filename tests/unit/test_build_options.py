@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg.build_options import parse_secrets
+from ghpkg.build.options import parse_secrets
 from ghpkg.errors import UsageError
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ghpkg import tokens
-from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
+from ghpkg.build.options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
 from ghpkg.faces.build_inputs import (
