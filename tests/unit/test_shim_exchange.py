@@ -11,7 +11,9 @@ import requests
 
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from ghpkg.shim import Login, Scope, Shim, exchange
+from ghpkg.shim import exchange
+from ghpkg.shim.scope import Login, Scope
+from ghpkg.shim.server import Shim
 from tests.unit.registry_fake import Answer, Fake
 
 

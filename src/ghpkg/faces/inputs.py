@@ -36,7 +36,6 @@ from ghpkg.faces.readers import RawInputs, parse_action
 from ghpkg.faces.retention_inputs import retention_inputs
 from ghpkg.faces.tag_inputs import image_names, revision, versions_input
 from ghpkg.faces.token_sources import missing_token, token_from
-from ghpkg.listen import DEFAULT_LISTEN, parse_listen
 from ghpkg.metadata.git_tags import KnownTags
 from ghpkg.reference import (
     is_digest,
@@ -49,6 +48,7 @@ from ghpkg.reference import (
 from ghpkg.registry_transport.blobcache import default_cache_dir
 from ghpkg.secret import Secret
 from ghpkg.settings import Operation, Registry, Settings, Transport
+from ghpkg.shim.listen import DEFAULT_LISTEN, parse_listen
 
 __all__ = [
     "RawInputs",

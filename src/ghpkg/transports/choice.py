@@ -18,7 +18,8 @@ from ghpkg.errors import EngineError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
 from ghpkg.settings import Transport as Way  # transports.Transport is the interface
-from ghpkg.shim import Scope, Shim
+from ghpkg.shim.scope import Scope
+from ghpkg.shim.server import Shim
 
 FASTER_ENGINE_PUSH = 28
 FASTER_ENGINE_PULL = 26

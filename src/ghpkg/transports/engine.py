@@ -17,7 +17,8 @@ from ghpkg.errors import EngineError, GhpkgError
 from ghpkg.progress import EngineProgress
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.shim import Scope, Shim
+from ghpkg.shim.scope import Scope
+from ghpkg.shim.server import Shim
 from ghpkg.transports import Pulled
 
 Log = Callable[[str], None]

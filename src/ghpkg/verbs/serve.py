@@ -19,10 +19,11 @@ from pathlib import Path
 from types import FrameType
 
 from ghpkg.errors import GhpkgError
-from ghpkg.listen import parse_listen
 from ghpkg.outputs import Log, Result
 from ghpkg.settings import Settings
-from ghpkg.shim import Login, Scope, Shim
+from ghpkg.shim.listen import parse_listen
+from ghpkg.shim.scope import Login, Scope
+from ghpkg.shim.server import Shim
 from ghpkg.verbs.connect import connect
 
 
