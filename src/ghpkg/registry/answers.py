@@ -8,12 +8,8 @@ import requests
 import urllib3.exceptions
 
 from ghpkg.errors import AuthError, RegistryError
-from ghpkg.registry.errors import (
-    TEMPORARY_STATUS,
-    error_codes_and_message,
-    parse_retry_after,
-    transport_error,
-)
+from ghpkg.registry.errors import error_codes_and_message, transport_error
+from ghpkg.retry import TEMPORARY_STATUS, parse_retry_after
 from ghpkg.secret import Secret
 from ghpkg.settings import Registry
 from ghpkg.tokens import refusal_fix, token_kind

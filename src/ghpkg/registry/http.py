@@ -14,8 +14,9 @@ import requests
 from ghpkg.errors import RegistryError
 from ghpkg.registry.answers import status_error, web_page
 from ghpkg.registry.credentials import Credentials
-from ghpkg.registry.errors import backoff_delay, retried, retry_line, transport_error
+from ghpkg.registry.errors import transport_error
 from ghpkg.registry.session import downgrade
+from ghpkg.retry import backoff_delay, retried, retry_line
 
 CHUNK_SIZE = 1 << 20
 Log = Callable[[str], None]

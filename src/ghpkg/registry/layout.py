@@ -15,16 +15,9 @@ import requests
 
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.reference import registry_host
-from ghpkg.registry.errors import (
-    TEMPORARY_STATUS,
-    backoff_delay,
-    connection_cause,
-    parse_retry_after,
-    retried,
-    retry_line,
-    transport_error,
-)
+from ghpkg.registry.errors import connection_cause, transport_error
 from ghpkg.registry.session import new_session
+from ghpkg.retry import TEMPORARY_STATUS, backoff_delay, parse_retry_after, retried, retry_line
 
 # Causes that mean "no server here", not "a server in trouble": the probe moves on at once (a
 # name without an address is not temporary at all: `transport_error` says so for every client).

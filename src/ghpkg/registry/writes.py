@@ -10,8 +10,8 @@ from typing import Any
 from ghpkg.errors import RegistryError
 from ghpkg.registry.answers import short
 from ghpkg.registry.blobs import blob_size
-from ghpkg.registry.errors import retried
 from ghpkg.registry.http import Http, with_query
+from ghpkg.retry import retried
 
 _PATCH_REFUSED = frozenset({400, 404, 405})
 

@@ -19,14 +19,8 @@ from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
-from ghpkg.registry.errors import (
-    MAX_RETRY_AFTER,
-    TEMPORARY_STATUS,
-    connection_cause,
-    redact_url,
-    retry_line,
-    unresolvable,
-)
+from ghpkg.registry.errors import connection_cause, redact_url
+from ghpkg.retry import MAX_RETRY_AFTER, TEMPORARY_STATUS, retry_line, unresolvable
 
 Log = Callable[[str], None]
 
