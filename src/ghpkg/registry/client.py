@@ -15,10 +15,11 @@ import requests
 
 from ghpkg.errors import RegistryError, UsageError
 from ghpkg.manifest import ACCEPT, MANIFEST_MAX, sha256_digest
+from ghpkg.progress import Lines
 from ghpkg.registry import blobs
 from ghpkg.registry.answers import bounded, short
 from ghpkg.registry.credentials import Credentials
-from ghpkg.registry.http import Http, Log, with_query
+from ghpkg.registry.http import Http, with_query
 from ghpkg.registry.session import new_session
 from ghpkg.registry.writes import Uploads
 from ghpkg.secret import Secret
@@ -43,7 +44,7 @@ class RegistryClient:
         ca_file: Path | None = None,
         timeout: float = 60.0,
         retries: int = 4,
-        log: Log = _quiet,
+        log: Lines = _quiet,
         digests: bool = False,
         instance: str = "",
     ) -> None:
@@ -61,7 +62,7 @@ class RegistryClient:
         remote: Remote,
         host: str,
         *,
-        log: Log = _quiet,
+        log: Lines = _quiet,
         digests: bool = False,
         retries: int | None = None,
     ) -> RegistryClient:

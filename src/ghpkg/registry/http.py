@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import requests
 
 from ghpkg.errors import RegistryError
+from ghpkg.progress import Lines
 from ghpkg.registry.answers import status_error, web_page
 from ghpkg.registry.credentials import Credentials
 from ghpkg.registry.errors import transport_error
@@ -19,7 +20,6 @@ from ghpkg.registry.session import downgrade
 from ghpkg.retry import backoff_delay, retried, retry_line
 
 CHUNK_SIZE = 1 << 20
-Log = Callable[[str], None]
 
 
 class Http:
@@ -32,7 +32,7 @@ class Http:
         *,
         timeout: float,
         retries: int,
-        log: Log,
+        log: Lines,
     ) -> None:
         self.host = credentials.host
         self.credentials = credentials

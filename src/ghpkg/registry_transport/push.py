@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,6 +29,7 @@ from ghpkg.manifest import (
     each_once,
     sha256_digest,
 )
+from ghpkg.progress import Lines
 from ghpkg.reference import Reference
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import BlobStore, BlobWriter
@@ -50,8 +51,6 @@ __all__ = ["Limits", "PushResult", "Registry", "push_image"]
 # Uploads may start before the whole image is read when even twice its unpacked size (tar
 # headers, gzip framing) is within the limits: then no size rule can fail.
 EARLY_GATE_FACTOR = 2
-
-Log = Callable[[str], None]
 
 
 class Registry(BlobStore, Protocol):
@@ -100,7 +99,7 @@ def push_image(
     engine: Engine,
     image_id: str,
     refs: list[Reference],
-    log: Log,
+    log: Lines,
     limits: Limits = DEFAULT_LIMITS,
     cache: BlobCache | None = None,
 ) -> PushResult:
@@ -192,7 +191,7 @@ def _known_layers(target: _Target, facts: _Facts) -> dict[str, CachedBlob]:
 
 
 def _fast_manifest(
-    target: _Target, facts: _Facts, limits: Limits, log: Log
+    target: _Target, facts: _Facts, limits: Limits, log: Lines
 ) -> tuple[list[LayerBlob], Descriptor] | None:
     """The manifest's parts when the config and every layer are in the registry, else None."""
     if target.cache is None or facts.config_digest is None or not facts.diff_ids:
@@ -244,7 +243,7 @@ def _read(
     writer: BlobWriter,
     directory: Path,
     uploader: Uploader,
-    log: Log,
+    log: Lines,
     known: dict[str, CachedBlob],
 ) -> tuple[SavedImage[LayerBlob], list[LayerBlob]]:
     """Read `docker save` once, each layer spooled then handed to the uploader (read again
@@ -274,7 +273,7 @@ def _finish(
     facts: _Facts,
     config: Descriptor,
     blobs: list[LayerBlob],
-    log: Log,
+    log: Lines,
 ) -> bytes:
     """PUT the manifest under every tag, remember what was pushed; return the manifest."""
     manifest = build_schema2(config, [Descriptor(LAYER_GZIP, b.size, b.digest) for b in blobs])

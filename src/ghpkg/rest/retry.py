@@ -9,7 +9,6 @@ the registry's policy (`ghpkg.registry.errors`: what is temporary, the backoff, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -19,10 +18,9 @@ from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
+from ghpkg.progress import Lines
 from ghpkg.registry.errors import connection_cause, redact_url
 from ghpkg.retry import MAX_RETRY_AFTER, TEMPORARY_STATUS, retry_line, unresolvable
-
-Log = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
@@ -32,7 +30,7 @@ def _quiet(_: str) -> None:
 class LoggedRetry(GithubRetry):
     """Retry 5xx, 429, rate-limit 403s and broken connections, saying so in the log."""
 
-    def __init__(self, log: Log = _quiet, **kwargs: Any) -> None:
+    def __init__(self, log: Lines = _quiet, **kwargs: Any) -> None:
         kwargs.setdefault("status_forcelist", sorted(TEMPORARY_STATUS))
         kwargs.setdefault("backoff_factor", 0.5)
         kwargs.setdefault("backoff_jitter", 0.5)
@@ -94,6 +92,6 @@ class LoggedRetry(GithubRetry):
         return used + (self.total if isinstance(self.total, int) else 0)
 
 
-def github_retry(log: Log, total: int) -> Retry:
+def github_retry(log: Lines, total: int) -> Retry:
     """The REST API's retry: at most `total` retries, a rate limit's wait capped."""
     return LoggedRetry(log, total=total, max_rate_limit_wait=MAX_RETRY_AFTER)

@@ -10,15 +10,13 @@ nothing but manifests is held in memory.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
+from ghpkg.progress import Lines
 from ghpkg.registry import RegistryClient
 from ghpkg.shim.exchange import ShimServer
 from ghpkg.shim.manifests import Manifests, TagLister
 from ghpkg.shim.routes import Handler
 from ghpkg.shim.scope import Activity, Login, Scope, Upload
-
-Log = Callable[[str], None]
 
 
 class Shim:
@@ -32,7 +30,7 @@ class Shim:
         scope: Scope | None = None,
         login: Login | None = None,
         tags_of: TagLister | None = None,
-        log: Log = lambda _: None,
+        log: Lines = lambda _: None,
         trace: bool = False,
     ) -> None:
         self.registry = registry

@@ -14,14 +14,12 @@ from collections.abc import Callable
 
 from ghpkg.engine import Engine
 from ghpkg.errors import EngineError, GhpkgError
-from ghpkg.progress import EngineProgress
+from ghpkg.progress import EngineProgress, Lines
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.shim.scope import Scope
 from ghpkg.shim.server import Shim
 from ghpkg.transports import Pulled
-
-Log = Callable[[str], None]
 
 
 class EngineTransport:
@@ -33,9 +31,9 @@ class EngineTransport:
         self,
         registry: RegistryClient,
         engine: Engine,
-        log: Log,
+        log: Lines,
         retries: int = 4,
-        status: Log | None = None,
+        status: Lines | None = None,
     ) -> None:
         self._registry = registry
         self._engine = engine
