@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.reference import registry_host
-from ghpkg.registry.errors import CA_FIX
+from ghpkg.registry.answers import CA_FIX
 from ghpkg.registry.layout import HostAnswer, Layout, Seen, probe_layout
 from ghpkg.retry import TEMPORARY_STATUS
 from ghpkg.tokens import refusal_fix, token_kind

@@ -13,9 +13,8 @@ import requests
 
 from ghpkg.errors import RegistryError
 from ghpkg.progress import Lines
-from ghpkg.registry.answers import status_error, web_page
+from ghpkg.registry.answers import status_error, transport_error, web_page
 from ghpkg.registry.credentials import Credentials
-from ghpkg.registry.errors import transport_error
 from ghpkg.registry.session import downgrade
 from ghpkg.retry import backoff_delay, retried, retry_line
 

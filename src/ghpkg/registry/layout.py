@@ -15,7 +15,7 @@ import requests
 
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.reference import registry_host
-from ghpkg.registry.errors import connection_cause, transport_error
+from ghpkg.registry.answers import connection_cause, transport_error
 from ghpkg.registry.session import new_session
 from ghpkg.retry import TEMPORARY_STATUS, backoff_delay, parse_retry_after, retried, retry_line
 

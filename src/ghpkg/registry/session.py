@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ghpkg.errors import RegistryError, UsageError
-from ghpkg.registry.errors import CA_FIX
+from ghpkg.registry.answers import CA_FIX
 from ghpkg.tls import trust_store
 from ghpkg.version import __version__
 

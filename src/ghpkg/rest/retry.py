@@ -3,7 +3,7 @@
 What no retry can change (a host name without an address, a refused certificate) fails at once.
 
 `LoggedRetry` is PyGithub's `GithubRetry` (a rate-limit 403 waited out, Retry-After capped) with
-the registry's policy (`ghpkg.registry.errors`: what is temporary, the backoff, the log line);
+the one policy (`ghpkg.retry`: what is temporary, the backoff, the log line);
 `rest.auth.api_client` gives it to the one PyGithub client every REST API call goes through.
 """
 
@@ -19,7 +19,7 @@ from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
 from ghpkg.progress import Lines
-from ghpkg.registry.errors import connection_cause, redact_url
+from ghpkg.registry.answers import connection_cause, redact_url
 from ghpkg.retry import MAX_RETRY_AFTER, TEMPORARY_STATUS, retry_line, unresolvable
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from ghpkg.registry.errors import (
+from ghpkg.registry.answers import (
     connection_cause,
     error_codes_and_message,
     parse_challenge,
