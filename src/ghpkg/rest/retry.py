@@ -20,7 +20,7 @@ from urllib3.util.retry import Retry
 
 from ghpkg.progress import Lines
 from ghpkg.registry.answers import connection_cause, redact_url
-from ghpkg.retry import MAX_RETRY_AFTER, TEMPORARY_STATUS, retry_line, unresolvable
+from ghpkg.retry import MAX_RETRY_AFTER, TEMPORARY_STATUS, backoff_delay, retry_line, unresolvable
 
 
 def _quiet(_: str) -> None:
@@ -32,9 +32,6 @@ class LoggedRetry(GithubRetry):
 
     def __init__(self, log: Lines = _quiet, **kwargs: Any) -> None:
         kwargs.setdefault("status_forcelist", sorted(TEMPORARY_STATUS))
-        kwargs.setdefault("backoff_factor", 0.5)
-        kwargs.setdefault("backoff_jitter", 0.5)
-        kwargs.setdefault("backoff_max", 30.0)
         kwargs.setdefault("raise_on_status", False)
         super().__init__(**kwargs)
         self.log = log
@@ -76,7 +73,7 @@ class LoggedRetry(GithubRetry):
             url = f"{_pool.scheme}://{_pool.host}{port}{url}"
         where = redact_url(str(url or ""))
         if isinstance(retry, LoggedRetry):
-            retry.planned = float(Retry.get_backoff_time(retry))
+            retry.planned = backoff_delay(len(retry.history) - 1)  # the one policy's wait
             used = len(retry.history)
             self.log(
                 retry_line(
