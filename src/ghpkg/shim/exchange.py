@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.registry import CHUNK_SIZE
 from ghpkg.shim.convert import MAX_MANIFEST
-from ghpkg.shim.scope import WRITES, Activity, Login, Scope, Upload
+from ghpkg.shim.scope import WRITES, Activity, Login, Reach, Upload
 
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient
@@ -45,7 +45,7 @@ class ShimState(Protocol):
     """What the requests' handlers read and count of their shim (`shim.server.Shim` is one)."""
 
     registry: RegistryClient
-    scope: Scope
+    scope: Reach
     login: Login
     manifests: Manifests
     activity: Activity

@@ -22,7 +22,7 @@ from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
 from ghpkg.settings import Settings
 from ghpkg.shim.listen import parse_listen
-from ghpkg.shim.scope import Login, Scope
+from ghpkg.shim.scope import Login, Reach
 from ghpkg.shim.server import Shim
 from ghpkg.verbs.connect import connect
 
@@ -30,7 +30,7 @@ from ghpkg.verbs.connect import connect
 def run(settings: Settings, log: Log) -> Result:
     """Serve until SIGTERM or SIGINT; print the address clients use on stdout."""
     registry, _refs = connect(settings, log, "push" if settings.allow_push else "pull")
-    scope = Scope(
+    scope = Reach(
         paths=None,
         writable=settings.allow_push,
         owners=frozenset(settings.serve_owners),
