@@ -197,6 +197,46 @@ def test_an_environment_read_is_seen(tmp_path: Path) -> None:
         ROOT = root
 
 
+# The two HTTP stacks: the registry's Http (requests) in registry/, PyGithub in rest/; engine/
+# reads docker-py's exceptions, which are requests' and urllib3's. No other module imports an
+# HTTP client.
+HTTP_CLIENTS = ("requests", "urllib3", "github", "http.client", "urllib.request", "httpx")
+HTTP_HOMES = ("registry", "rest", "engine")
+# verbs.doctor_token asks GET /user a second time for the login; rest.auth.TokenReport.login
+# now carries it (issue 24's other half, typed24, owns verbs/).
+KNOWN_HTTP = {"verbs.doctor_token imports github"}
+
+
+def http_imports(path: Path) -> set[str]:
+    """The HTTP client libraries a file imports (at any depth)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom) and node.level == 0
+            else []
+        )
+        found.update(
+            client
+            for name in names
+            for client in HTTP_CLIENTS
+            if name == client or name.startswith(client + ".")
+        )
+    return found
+
+
+def test_only_the_two_http_stacks_import_an_http_client() -> None:
+    others = [
+        f"{module_name(path)} imports {client}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if module_name(path).split(".")[0] not in HTTP_HOMES
+        for client in sorted(http_imports(path))
+    ]
+    assert [line for line in others if line not in KNOWN_HTTP] == []
+
+
 MAX_FIELDS = 20
 # Settings (48 fields) is being split into a request per verb by issue 24's other half
 # (typed24); remove it from here when that lands.

@@ -22,7 +22,8 @@ def _remote(fake: Fake, token: str, retries: int = 0) -> Remote:
 
 
 def _user(scopes: str) -> Answer:
-    return Answer(200, {"X-OAuth-Scopes": scopes, "Content-Type": "application/json"}, b"{}")
+    headers = {"X-OAuth-Scopes": scopes, "Content-Type": "application/json"}
+    return Answer(200, headers, b'{"login": "octocat"}')
 
 
 def test_the_scopes_of_a_classic_token_are_read_from_get_user(fake: Fake) -> None:
@@ -31,6 +32,7 @@ def test_the_scopes_of_a_classic_token_are_read_from_get_user(fake: Fake) -> Non
     assert report.checked
     assert report.kind is TokenKind.CLASSIC_PAT
     assert report.scopes == frozenset({"repo", "write:packages"})
+    assert report.login == "octocat"
     (seen,) = fake.seen
     assert (seen.method, seen.path) == ("GET", "/api/v3/user")
     assert seen.headers["Authorization"] == f"token {CLASSIC}"
@@ -53,7 +55,7 @@ def test_a_github_token_answered_403_has_no_scopes_to_check(fake: Fake) -> None:
     body = json.dumps({"message": "Resource not accessible by integration"}).encode()
     fake.answer(lambda _seen: Answer(403, {"Content-Type": "application/json"}, body))
     report = check_token_remotely(_remote(fake, GITHUB_TOKEN, retries=3), "push", pytest.fail)
-    assert (report.checked, report.scopes) == (True, None)
+    assert (report.checked, report.scopes, report.login) == (True, None, None)
     assert len(fake.seen) == 1
 
 

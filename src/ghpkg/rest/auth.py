@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,11 +18,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TokenReport:
-    """What the REST API said about a token; `scopes` is None when the API sends none."""
+    """What the REST API said about a token; `scopes` is None when the API sends none, `login`
+    when it does not say whose token it is (a GITHUB_TOKEN)."""
 
     kind: TokenKind
     scopes: frozenset[str] | None
     checked: bool
+    login: str | None = None
 
 
 def check_token_remotely(
@@ -46,9 +49,9 @@ def check_token_remotely(
     kind = token_kind(token)
     client = api_client(remote, log)
     try:
-        status, headers, _body = client.requester.requestJson("GET", "/user")
+        status, headers, body = client.requester.requestJson("GET", "/user")
     except github.GithubException as exc:  # a 403 the retry judged not a rate limit
-        status, headers = exc.status, dict(exc.headers or {})
+        status, headers, body = exc.status, dict(exc.headers or {}), ""
     except Exception as exc:
         warn(
             f"could not reach {api_url} to check the token ({type(exc).__name__}); "
@@ -69,8 +72,9 @@ def check_token_remotely(
     if header is None and not answered:
         warn(f"could not check the token through {api_url} (HTTP {status}); the registry decides")
         return TokenReport(kind, None, checked=False)
+    login = _login(body) if status == 200 else None
     if header is None:
-        return TokenReport(kind, None, checked=True)
+        return TokenReport(kind, None, checked=True, login=login)
     granted = frozenset(scope.strip() for scope in header.split(",") if scope.strip())
     missing = [n for n in needed_scopes(action, registry) if missing_scopes(set(granted), n)]
     if kind is not TokenKind.GITHUB_TOKEN and missing:
@@ -81,7 +85,7 @@ def check_token_remotely(
             f"edit the token on https://{_host(api_url)}/settings/tokens and add {scope}",
             status=403,
         )
-    return TokenReport(kind, granted, checked=True)
+    return TokenReport(kind, granted, checked=True, login=login)
 
 
 def api_client(
@@ -108,6 +112,16 @@ def api_client(
         retry=github_retry(log, max(0, remote.retries)),
         seconds_between_writes=write_pause,
     )
+
+
+def _login(body: str) -> str | None:
+    """The `login` of a GET /user answer, if it names one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    login = data.get("login") if isinstance(data, dict) else None
+    return str(login) if login else None
 
 
 def _host(api_url: str) -> str:
