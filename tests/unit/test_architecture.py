@@ -271,3 +271,13 @@ def test_no_class_has_more_than_twenty_fields() -> None:
         and f"{module_name(path)}.{node.name}" not in KNOWN_WIDE
     ]
     assert wide == []
+
+
+def test_fields_are_counted_from_annotations_and_init() -> None:
+    source = "class Wide:\n" + "".join(f"    f{n}: int\n" for n in range(15))
+    source += "    def __init__(self) -> None:\n" + "".join(
+        f"        self.g{n} = {n}\n" for n in range(6)
+    )
+    (wide,) = ast.parse(source).body
+    assert isinstance(wide, ast.ClassDef)
+    assert fields(wide) == 21
