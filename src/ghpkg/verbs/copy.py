@@ -9,7 +9,7 @@ from ghpkg.verbs.connect import client_for, connect, ping_container
 
 def copy(settings: Settings, log: Log) -> Result:
     """Copy versions from the Docker registry to the Container registry, blob to blob."""
-    from ghpkg.copying import copy_image  # deferred: only copy needs it
+    from ghpkg.registry_transport.copy import copy_image  # deferred: only copy needs it
 
     source, refs = connect(settings, log, "pull")  # copy writes only to the destination
     targets = settings.copy_destinations()

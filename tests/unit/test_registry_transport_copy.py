@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg.copying import copy_image
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, build_schema2
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.registry.blob_writer import Blob, BlobWriter
+from ghpkg.registry_transport.copy import copy_image
 from ghpkg.secret import Secret
 from tests.unit.registry_server import REGISTRY_BINARY, RawRegistry, raw_registry
 
