@@ -32,7 +32,7 @@ sys.path[:0] = [str(_ROOT), str(_ROOT / "src")]
 from ghpkg.registry import RegistryClient  # noqa: E402 - after the path set-up above
 from ghpkg.registry.session import new_session  # noqa: E402
 from ghpkg.secret import Secret  # noqa: E402
-from ghpkg.shim import Shim  # noqa: E402
+from ghpkg.shim.server import Shim  # noqa: E402
 from testbed.bed import Testbed  # noqa: E402
 
 PIECE = 32 << 10  # Go's chunked writer sends pieces of about this size

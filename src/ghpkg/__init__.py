@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from ghpkg.verbs.ref import ref
     from ghpkg.verbs.serve import run as serve
 
-__version__ = "0.1.0"
+from ghpkg.version import __version__
 
 __all__ = [
     "AuthError",

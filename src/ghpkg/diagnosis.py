@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.reference import registry_host
-from ghpkg.registry.errors import CA_FIX, TEMPORARY_STATUS
+from ghpkg.registry.answers import CA_FIX
 from ghpkg.registry.layout import HostAnswer, Layout, Seen, probe_layout
-from ghpkg.rest.auth import refusal_fix, token_kind
+from ghpkg.retry import TEMPORARY_STATUS
+from ghpkg.tokens import refusal_fix, token_kind
 
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient

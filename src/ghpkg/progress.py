@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+# Where a module's log lines go: `outputs.Log`, a list's `append`, `print`.
+Lines = Callable[[str], None]
+
 _FINAL = ("Pushed", "Layer already exists", "Already exists", "Pull complete", "Mounted from")
 _REDRAW = 0.2  # seconds between two redraws of a terminal's progress bar
 

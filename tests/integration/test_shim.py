@@ -24,7 +24,7 @@ from ghpkg.manifest import SCHEMA2
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from ghpkg.shim import Shim
+from ghpkg.shim.server import Shim
 from ghpkg.transports import engine as engine_transport
 from ghpkg.transports.choice import unreachable
 from ghpkg.transports.engine import EngineTransport

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ghpkg.engine_trust import trusted
+from ghpkg.engine.trust import trusted
 
 HOST = "containers.ghes.test"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg import buildkit
-from ghpkg.build_options import clean_environment
+from ghpkg.build import buildkit
+from ghpkg.build.options import clean_environment
 from ghpkg.errors import UsageError
 from ghpkg.faces import inputs
 from ghpkg.secret import Secret

@@ -13,6 +13,7 @@ import pytest
 from ghpkg.errors import RegistryError, UsageError
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, build_schema2
 from ghpkg.registry import RegistryClient, probe_isolation
+from ghpkg.registry.blob_writer import Blob, BlobWriter
 from ghpkg.secret import Secret
 from tests.unit.registry_server import REGISTRY_BINARY, RawRegistry, free_port, raw_registry
 
@@ -57,9 +58,8 @@ def test_streamed_upload_then_size_then_download(client: RegistryClient) -> None
     data = os.urandom(3 * 1024 * 1024 + 17)
     digest = _digest(data)
     assert client.blob_size("o/r/stream", digest) is None
-    client.upload_blob(
-        "o/r/stream", (data[i : i + 65536] for i in range(0, len(data), 65536)), digest, len(data)
-    )
+    pieces = lambda: (data[i : i + 65536] for i in range(0, len(data), 65536))  # noqa: E731
+    client.upload_stream("o/r/stream", pieces, digest, len(data))
     assert client.blob_size("o/r/stream", digest) == len(data)
     chunks = list(client.open_blob("o/r/stream", digest, len(data)))
     assert b"".join(chunks) == data
@@ -68,24 +68,24 @@ def test_streamed_upload_then_size_then_download(client: RegistryClient) -> None
 
 def test_upload_bytes_and_file(client: RegistryClient, tmp_path: Path) -> None:
     small = b"tiny blob"
-    client.upload_blob("o/r/bytes", small, _digest(small))
+    client.upload_stream("o/r/bytes", lambda: small, _digest(small), len(small))
     assert client.blob_size("o/r/bytes", _digest(small)) == len(small)
     file = tmp_path / "blob"
     file.write_bytes(os.urandom(2 * 1024 * 1024))
     digest = _digest(file.read_bytes())
-    client.upload_file("o/r/file", file, digest, file.stat().st_size)
+    BlobWriter(client, "o/r/file").write(Blob.of_file(file, digest, file.stat().st_size))
     assert client.blob_size("o/r/file", digest) == file.stat().st_size
 
 
 def test_upload_with_a_wrong_digest_is_refused(client: RegistryClient) -> None:
     with pytest.raises(RegistryError, match="DIGEST_INVALID") as info:
-        client.upload_blob("o/r/bad", [b"content"], _digest(b"other content"), 7)
+        client.upload_stream("o/r/bad", lambda: iter([b"content"]), _digest(b"other content"), 7)
     assert not info.value.temporary
 
 
 def test_mount_across_repositories(client: RegistryClient) -> None:
     data = b"shared layer"
-    client.upload_blob("o/r/source", data, _digest(data))
+    client.upload_stream("o/r/source", lambda: data, _digest(data), len(data))
     assert client.mount_blob("o/other/target", _digest(data), "o/r/source") is True
     assert client.blob_size("o/other/target", _digest(data)) == len(data)
     missing = _digest(b"nowhere")
@@ -95,8 +95,8 @@ def test_mount_across_repositories(client: RegistryClient) -> None:
 def test_manifest_by_tag_round_trip(client: RegistryClient) -> None:
     config = json.dumps({"rootfs": {"type": "layers", "diff_ids": []}}).encode()
     layer = b"layer"
-    client.upload_blob("o/r/img", config, _digest(config))
-    client.upload_blob("o/r/img", layer, _digest(layer))
+    client.upload_stream("o/r/img", lambda: config, _digest(config), len(config))
+    client.upload_stream("o/r/img", lambda: layer, _digest(layer), len(layer))
     manifest = build_schema2(
         Descriptor(CONFIG, len(config), _digest(config)),
         [Descriptor(LAYER_GZIP, len(layer), _digest(layer))],
@@ -125,7 +125,7 @@ def test_a_digest_is_never_used_as_a_tag(client: RegistryClient) -> None:
 def test_tampered_blob_fails_while_streaming(client: RegistryClient, registry: RawRegistry) -> None:
     data = b"original content " * 1000
     digest = _digest(data)
-    client.upload_blob("o/r/tamper", data, digest)
+    client.upload_stream("o/r/tamper", lambda: data, digest, len(data))
     stored = _blob_file(registry, digest)
     stored.write_bytes(b"X" + data[1:])
     with pytest.raises(RegistryError, match="does not match its manifest: its content has digest"):

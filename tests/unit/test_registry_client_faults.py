@@ -14,6 +14,7 @@ import pytest
 
 from ghpkg.errors import AuthError, RegistryError
 from ghpkg.registry import RegistryClient, probe_isolation
+from ghpkg.registry.blob_writer import Blob
 from ghpkg.secret import Secret
 from tests.unit.registry_fake import Answer, Fake, Script, Seen
 
@@ -229,7 +230,7 @@ def test_upload_streams_one_patch_and_puts_the_digest(fake: Fake) -> None:
     stored: dict[str, bytes] = {}
     fake.answer(_upload_script(202, stored))
     client, _lines, _sleeps = _client(fake)
-    client.upload_blob("o/r/img", iter([DATA[:1000], DATA[1000:]]), DIGEST, len(DATA))
+    client.upload_stream("o/r/img", lambda: iter([DATA[:1000], DATA[1000:]]), DIGEST, len(DATA))
     assert stored["patch"] == DATA
     patch = next(seen for seen in fake.seen if seen.method == "PATCH")
     assert patch.headers.get("Transfer-Encoding") == "chunked"
@@ -242,22 +243,15 @@ def test_refused_patch_falls_back_to_one_put_from_a_file(fake: Fake, tmp_path: P
     client, lines, _sleeps = _client(fake)
     file = tmp_path / "blob"
     file.write_bytes(DATA)
-    client.upload_file("o/r/img", file, DIGEST, len(DATA))
+    client.upload_stream("o/r/img", Blob.of_file(file, DIGEST, len(DATA)).opener, DIGEST, len(DATA))
     assert stored["put"] == DATA
     assert any(seen.method == "DELETE" for seen in fake.seen)
     assert "sending blobs in one PUT" in lines[0]
     put = next(seen for seen in fake.seen if seen.method == "PUT")
     assert put.headers["Content-Length"] == str(len(DATA))
     fake.seen.clear()
-    client.upload_file("o/r/img", file, DIGEST, len(DATA))
+    client.upload_stream("o/r/img", Blob.of_file(file, DIGEST, len(DATA)).opener, DIGEST, len(DATA))
     assert [seen.method for seen in fake.seen] == ["POST", "PUT", "HEAD"]
-
-
-def test_refused_patch_of_a_one_shot_iterator_says_what_to_do(fake: Fake) -> None:
-    fake.answer(_upload_script(405, {}))
-    client, _lines, _sleeps = _client(fake)
-    with pytest.raises(RegistryError, match=r"refused a streamed PATCH upload.*upload_file"):
-        client.upload_blob("o/r/img", iter([DATA]), DIGEST, len(DATA))
 
 
 def test_upload_that_does_not_stick_is_an_error(fake: Fake) -> None:
@@ -271,7 +265,7 @@ def test_upload_that_does_not_stick_is_an_error(fake: Fake) -> None:
     fake.answer(script)
     client, _lines, _sleeps = _client(fake)
     with pytest.raises(RegistryError, match="did not stick"):
-        client.upload_blob("o/r/img", DATA, DIGEST)
+        client.upload_stream("o/r/img", lambda: DATA, DIGEST, len(DATA))
 
 
 def test_mount_that_starts_an_upload_is_cancelled(fake: Fake) -> None:
@@ -300,6 +294,29 @@ def test_probe_recognises_a_basic_challenge(fake: Fake) -> None:
     assert probe_isolation(fake.host, fake.ca_file, log=lines.append) is False
     assert "HTTP 401 asking for Basic credentials" in lines[0]
     assert "Authorization" not in fake.seen[0].headers
+
+
+def test_probe_retries_a_temporary_answer_in_the_one_line_shape(fake: Fake) -> None:
+    basic = Answer(401, {"WWW-Authenticate": 'Basic realm="GitHub Package Registry"'})
+    answers = iter([Answer(503), Answer(429, {"Retry-After": "1"}), basic])
+    fake.answer(lambda _s: next(answers))
+    lines: list[str] = []
+    sleeps: list[float] = []
+    found = probe_isolation(fake.host, fake.ca_file, log=lines.append, sleep=sleeps.append)
+    assert found is False
+    assert len(fake.seen) == 3
+    assert [line.split(": ")[1].split(";")[0] for line in lines[:2]] == ["HTTP 503", "HTTP 429"]
+    assert sleeps[1] == 1.0  # Retry-After
+    assert "HTTP 401 asking for Basic credentials" in lines[2]
+
+
+def test_probe_that_stays_unavailable_reports_the_last_answer(fake: Fake) -> None:
+    fake.answer(lambda _s: Answer(503))
+    sleeps: list[float] = []
+    with pytest.raises(RegistryError, match=r"HTTP 503, not a registry"):
+        probe_isolation(fake.host, fake.ca_file, retries=1, sleep=sleeps.append)
+    assert len(fake.seen) == 2
+    assert len(sleeps) == 1
 
 
 def test_probe_ignores_a_web_page(fake: Fake) -> None:

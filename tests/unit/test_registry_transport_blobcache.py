@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import stat
 from pathlib import Path
 
@@ -19,6 +21,11 @@ LAYER = CachedBlob("sha256:" + "b" * 64, 1234, 5678)
 def test_default_directory_follows_xdg() -> None:
     assert default_cache_dir({"XDG_CACHE_HOME": "/x", "HOME": "/h"}) == Path("/x/ghpkg")
     assert default_cache_dir({"HOME": "/h"}) == Path("/h/.cache/ghpkg")
+
+
+def test_without_home_the_cache_is_under_the_users_home_directory() -> None:
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    assert default_cache_dir({}) == home / ".cache" / "ghpkg"
 
 
 def test_round_trip_and_private_file(tmp_path: Path) -> None:

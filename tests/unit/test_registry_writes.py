@@ -47,7 +47,7 @@ def test_bytes_whose_patch_fails_are_sent_again_in_a_new_session(fake: Fake) -> 
 
     fake.answer(script)
     client, lines, sleeps = _client(fake, retries=3)
-    client.upload_blob("o/r/img", DATA, DIGEST)
+    client.upload_stream("o/r/img", lambda: DATA, DIGEST, len(DATA))
     assert stored["data"] == DATA
     calls = [(seen.method, seen.path.split("?")[0].rsplit("/", 1)[-1]) for seen in fake.seen]
     assert calls[:4] == [("POST", ""), ("PATCH", "u1"), ("DELETE", "u1"), ("POST", "")]
@@ -60,7 +60,7 @@ def test_a_failing_upload_makes_retries_plus_one_attempts_not_their_square(fake:
     fake.answer(lambda seen: UNAVAILABLE if seen.method == "POST" else Answer(204))
     client, _lines, sleeps = _client(fake, retries=2)
     with pytest.raises(RegistryError) as info:
-        client.upload_blob("o/r/img", DATA, DIGEST)
+        client.upload_stream("o/r/img", lambda: DATA, DIGEST, len(DATA))
     assert [seen.method for seen in fake.seen] == ["POST", "POST", "POST"]
     assert len(sleeps) == 2
     assert "gave up after 3 attempts" in str(info.value)
@@ -71,5 +71,5 @@ def test_retry_after_is_honoured_between_whole_uploads(fake: Fake) -> None:
     fake.answer(lambda seen: busy if seen.method == "POST" else Answer(204))
     client, _lines, sleeps = _client(fake, retries=1)
     with pytest.raises(RegistryError):
-        client.upload_blob("o/r/img", DATA, DIGEST)
+        client.upload_stream("o/r/img", lambda: DATA, DIGEST, len(DATA))
     assert sleeps == [7.0]

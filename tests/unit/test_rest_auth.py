@@ -1,75 +1,81 @@
-"""Token kinds, needed scopes and the advice given when a token is refused."""
+"""The token check: one GET /user through the instance's PyGithub client, against a scripted API."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ghpkg.rest import auth
-from ghpkg.rest.auth import TokenKind
+from ghpkg.errors import AuthError
+from ghpkg.rest.auth import check_token_remotely
 from ghpkg.secret import Secret
-from ghpkg.settings import Registry
+from ghpkg.settings import Remote
+from ghpkg.tokens import TokenKind
+from tests.unit.registry_fake import Answer, Fake
+
+CLASSIC = "ghp_" + "a" * 36
+GITHUB_TOKEN = "ghs_" + "b" * 36
 
 
-@pytest.mark.parametrize(
-    ("value", "kind"),
-    [
-        ("ghp_" + "a" * 36, TokenKind.CLASSIC_PAT),
-        ("ghs_" + "a" * 36, TokenKind.GITHUB_TOKEN),
-        ("github_pat_" + "a" * 82, TokenKind.FINE_GRAINED),
-        ("gho_" + "a" * 36, TokenKind.OAUTH),
-        ("0123456789abcdef0123456789abcdef01234567", TokenKind.LEGACY),
-        ("something", TokenKind.UNKNOWN),
-    ],
-)
-def test_token_kind_by_prefix(value: str, kind: TokenKind) -> None:
-    assert auth.token_kind(Secret(value)) is kind
+def _remote(fake: Fake, token: str, retries: int = 0) -> Remote:
+    return Remote(fake.host, "octocat", Secret(token), fake.ca_file, timeout=10, retries=retries)
 
 
-def test_write_packages_implies_read_packages() -> None:
-    assert not auth.missing_scopes({"write:packages"}, "read:packages")
-    assert auth.missing_scopes({"repo"}, "read:packages")
-    assert auth.missing_scopes({"read:packages"}, "write:packages")
+def _user(scopes: str) -> Answer:
+    headers = {"X-OAuth-Scopes": scopes, "Content-Type": "application/json"}
+    return Answer(200, headers, b'{"login": "octocat"}')
 
 
-def test_refusal_advice_names_kind_and_scope() -> None:
-    assert auth.refusal_fix(Secret("ghp_x"), "push").endswith("has write:packages and repo")
-    assert auth.refusal_fix(Secret("ghp_x"), "pull").endswith("has read:packages")
-    assert "classic PAT" in auth.refusal_fix(Secret("ghs_x"), "pull")
-    assert "not accepted" in auth.refusal_fix(Secret("github_pat_x"), "push")
+def test_the_scopes_of_a_classic_token_are_read_from_get_user(fake: Fake) -> None:
+    fake.answer(lambda _seen: _user("repo, write:packages"))
+    report = check_token_remotely(_remote(fake, CLASSIC), "push", pytest.fail)
+    assert report.checked
+    assert report.kind is TokenKind.CLASSIC_PAT
+    assert report.scopes == frozenset({"repo", "write:packages"})
+    assert report.login == "octocat"
+    (seen,) = fake.seen
+    assert (seen.method, seen.path) == ("GET", "/api/v3/user")
+    assert seen.headers["Authorization"] == f"token {CLASSIC}"
 
 
-def test_a_refused_github_token_is_told_which_permission_to_add() -> None:
-    assert auth.refusal_fix(Secret("ghs_x"), "push").startswith(
-        "add `permissions: packages: write` to the job"
-    )
-    assert auth.refusal_fix(Secret("ghs_x"), "pull").startswith(
-        "add `permissions: packages: read` to the job"
-    )
+def test_a_missing_scope_is_refused_and_named(fake: Fake) -> None:
+    fake.answer(lambda _seen: _user("read:packages"))
+    with pytest.raises(AuthError, match="lacks the write:packages and repo scopes"):
+        check_token_remotely(_remote(fake, CLASSIC), "push", pytest.fail)
 
 
-@pytest.mark.parametrize(
-    ("action", "docker", "container"),
-    [
-        ("push", ("write:packages", "repo"), ("write:packages",)),
-        ("pull", ("read:packages",), ("read:packages",)),
-        ("versions", ("read:packages", "repo"), ("read:packages",)),
-        (
-            "delete",
-            ("delete:packages", "read:packages", "repo"),
-            ("delete:packages", "read:packages"),
-        ),
-    ],
-)
-def test_the_docker_registry_is_repository_scoped_so_push_and_delete_need_repo(
-    action: str, docker: tuple[str, ...], container: tuple[str, ...]
-) -> None:
-    """GitHub's "About permissions for GitHub Packages": repo goes with write and delete."""
-    assert auth.needed_scopes(action) == docker
-    assert auth.needed_scopes(action, Registry.CONTAINER) == container
+def test_bad_credentials_are_refused_at_once(fake: Fake) -> None:
+    fake.answer(lambda _seen: Answer(401, body=b'{"message": "Bad credentials"}'))
+    with pytest.raises(AuthError, match="refused the classic personal access token"):
+        check_token_remotely(_remote(fake, CLASSIC, retries=3), "pull", pytest.fail)
+    assert len(fake.seen) == 1
 
 
-def test_secret_hides_its_value() -> None:
-    secret = Secret("ghp_supersecret")
-    assert "supersecret" not in repr(secret)
-    assert "supersecret" not in f"{secret}"
-    assert secret.reveal() == "ghp_supersecret"
+def test_a_github_token_answered_403_has_no_scopes_to_check(fake: Fake) -> None:
+    body = json.dumps({"message": "Resource not accessible by integration"}).encode()
+    fake.answer(lambda _seen: Answer(403, {"Content-Type": "application/json"}, body))
+    report = check_token_remotely(_remote(fake, GITHUB_TOKEN, retries=3), "push", pytest.fail)
+    assert (report.checked, report.scopes, report.login) == (True, None, None)
+    assert len(fake.seen) == 1
+
+
+def test_a_temporary_failure_is_retried_with_one_line(fake: Fake) -> None:
+    answers = iter([Answer(502), _user("read:packages")])
+    fake.answer(lambda _seen: next(answers))
+    lines: list[str] = []
+    report = check_token_remotely(_remote(fake, CLASSIC, 2), "pull", pytest.fail, lines.append)
+    assert report.scopes == frozenset({"read:packages"})
+    assert len(fake.seen) == 2
+    assert len(lines) == 1
+    assert lines[0].startswith(f"REST API GET https://{fake.host}/api/v3/user: HTTP 502")
+
+
+def test_an_api_that_cannot_be_reached_leaves_the_decision_to_the_registry(fake: Fake) -> None:
+    fake.answer(lambda _seen: Answer(404, body=b"<html>not here</html>"))
+    warnings: list[str] = []
+    report = check_token_remotely(_remote(fake, CLASSIC), "pull", warnings.append)
+    assert not report.checked
+    assert warnings == [
+        f"could not check the token through https://{fake.host}/api/v3 (HTTP 404); "
+        "the registry decides"
+    ]

@@ -1,19 +1,20 @@
-"""The pure parts of package management: reading versions, choosing which go."""
+"""Package management: reading versions (every page, through PyGithub), choosing which go."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from ghpkg.errors import GhpkgError, RegistryError
-from ghpkg.rest.package_api import (
-    PackageApi,
-    PackageVersion,
-    _next_link,
-    newest_first,
-    to_delete,
-)
+from ghpkg.rest import package_api
+from ghpkg.rest.package_api import PackageApi, PackageVersion, newest_first, to_delete
+from ghpkg.secret import Secret
+from ghpkg.settings import Remote
+from tests.unit.registry_fake import Answer, Fake, Seen
+
+JSON = {"Content-Type": "application/json"}
 
 
 def version(number: int, created: str, *tags: str) -> PackageVersion:
@@ -90,31 +91,55 @@ def test_an_unknown_tag_deletes_nothing() -> None:
         to_delete([one], keep=None, tags=["1.0", "9.9"])
 
 
-def test_next_link_is_read_from_the_link_header() -> None:
-    link = '<https://h/api/v3/x?page=2>; rel="next", <https://h/api/v3/x?page=5>; rel="last"'
-    assert _next_link({"link": link}) == "https://h/api/v3/x?page=2"
-    assert _next_link({"Link": '<https://h/x?page=5>; rel="last"'}) is None
-    assert _next_link({}) is None
+def _api(fake: Fake) -> PackageApi:
+    remote = Remote(fake.host, "u", Secret("ghp_" + "a" * 36), fake.ca_file, timeout=10, retries=0)
+    return PackageApi(remote, "o", "r", "i", "versions", pause=0.0)
 
 
-class Paged(PackageApi):
-    """The package API's paging over canned pages (its own loop, not GitHub's answers)."""
-
-    def __init__(self, pages: int) -> None:  # no client: _call is replaced
-        self.owner, self.package, self.pages, self.asked = "o", "r/i", pages, 0
-
-    def _call(
-        self, verb: str, url: str, params: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], Any]:
-        self.asked += 1
-        more = self.asked < self.pages
-        link = {"Link": f'<https://h/api/v3/x?page={self.asked + 1}>; rel="next"'} if more else {}
-        return link, [{"id": self.asked}] * 100
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 2 and a cap of 4 results, for GitHub's 100 and 10,000."""
+    monkeypatch.setattr(package_api, "PER_PAGE", 2)
+    monkeypatch.setattr(package_api, "MAX_RESULTS", 4)
 
 
-def test_a_listing_stops_at_the_10000_results_github_lists_and_says_so() -> None:
-    assert len(Paged(100)._items("/x", {})) == 10_000
-    api = Paged(101)
-    with pytest.raises(RegistryError, match=r"o/r/i has more than 10000 entries at /x"):
-        api._items("/x", {})
-    assert api.asked == 100  # page 101 is never asked: GitHub answers it 400
+def _pages(fake: Fake, pages: int, beyond: int = 0) -> None:
+    """Serve `pages` pages of 2 versions, each linking to the next; past them, if linked, an
+    answer `beyond` (GitHub: 400 past 10,000 results)."""
+
+    def page(seen: Seen) -> Answer:
+        number = int(parse_qs(urlsplit(seen.path).query).get("page", ["1"])[0])
+        if number > pages:
+            return Answer(beyond, JSON, b'[{"id": -1}]' if beyond == 200 else b'{"message": "no"}')
+        base = f"https://{fake.host}/api/v3/orgs/o/packages/docker/r%2Fi/versions"
+        more = number < pages or beyond
+        link = {"Link": f'<{base}?per_page=2&page={number + 1}>; rel="next"'} if more else {}
+        body = json.dumps([{"id": (number - 1) * 2 + n} for n in range(2)]).encode()
+        return Answer(200, {**JSON, **link}, body)
+
+    fake.answer(page)
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_a_listing_reads_every_page_the_link_header_names(fake: Fake) -> None:
+    _pages(fake, 2)
+    items = _api(fake)._items("/orgs/o/packages/docker/r%2Fi/versions", {"package_type": "x"})
+    assert [item["id"] for item in items] == [0, 1, 2, 3]
+    assert [parse_qs(urlsplit(seen.path).query) for seen in fake.seen] == [
+        {"package_type": ["x"], "per_page": ["2"]},
+        {"per_page": ["2"], "page": ["2"]},
+    ]
+
+
+@pytest.mark.usefixtures("small_pages")
+@pytest.mark.parametrize("beyond", [200, 400])
+def test_a_listing_stops_at_the_results_github_lists_and_says_so(fake: Fake, beyond: int) -> None:
+    _pages(fake, 2, beyond)  # 200: one more entry; 400: GitHub's answer past 10,000 results
+    with pytest.raises(RegistryError, match=r"o/r/i has more than 4 entries at /orgs"):
+        _api(fake)._items("/orgs/o/packages/docker/r%2Fi/versions", {})
+
+
+def test_an_answer_that_is_not_a_list_is_refused(fake: Fake) -> None:
+    fake.answer(lambda _seen: Answer(200, JSON, b'{"message": "hello"}'))
+    with pytest.raises(RegistryError, match="something other than a list"):
+        _api(fake)._items("/orgs/o/packages/docker/r%2Fi/versions", {})

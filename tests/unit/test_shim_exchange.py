@@ -11,14 +11,16 @@ import requests
 
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from ghpkg.shim import Login, Scope, Shim, exchange
+from ghpkg.shim import exchange
+from ghpkg.shim.scope import Login, Reach
+from ghpkg.shim.server import Shim
 from tests.unit.registry_fake import Answer, Fake
 
 
 @pytest.fixture
 def shim(fake: Fake) -> Iterator[Shim]:
     registry = RegistryClient(fake.host, "octocat", Secret("ghp_x"), ca_file=fake.ca_file)
-    scope = Scope(writable=False, owners=frozenset({"octo-org"}), images=frozenset({"app"}))
+    scope = Reach(writable=False, owners=frozenset({"octo-org"}), images=frozenset({"app"}))
     with Shim(registry, scope=scope) as running:
         yield running
 

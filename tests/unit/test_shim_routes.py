@@ -7,9 +7,9 @@ import requests
 
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from ghpkg.shim import Shim
 from ghpkg.shim.routes import MAX_UPLOADS
 from ghpkg.shim.scope import Upload
+from ghpkg.shim.server import Shim
 from tests.unit.registry_fake import Fake
 
 

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from ghpkg.shim import Login
+from ghpkg.shim.scope import Login
 from ghpkg.verbs.serve import how_to_log_in, written
 
 

@@ -16,7 +16,7 @@ import requests
 import urllib3.exceptions
 
 from ghpkg.errors import EngineError, GhpkgError
-from ghpkg.registry.errors import backoff_delay, retried, retry_line
+from ghpkg.retry import backoff_delay, retried, retry_line
 
 T = TypeVar("T")
 

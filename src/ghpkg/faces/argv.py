@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from ghpkg import __version__
 from ghpkg.errors import UsageError
 from ghpkg.faces.options import COMMANDS, RAW_OPTIONS, Option, for_verb
 from ghpkg.faces.readers import RawInputs, Value, initial, list_items
+from ghpkg.version import __version__
 
 # What `ghpkg --version` reports besides ghpkg: the libraries whose behaviour a report depends on.
 LIBRARIES = (

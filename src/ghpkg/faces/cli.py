@@ -123,7 +123,7 @@ def report(
 
 def error_line(exc: BaseException, token: Secret) -> tuple[str, int]:
     """The one error line for a failure (the token never in it) and its exit code."""
-    from ghpkg.rest.auth import redact_tokens
+    from ghpkg.tokens import redact_tokens
 
     if isinstance(exc, GhpkgError):
         message, code = str(exc), exc.exit_code

@@ -10,7 +10,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ghpkg.build_options import clean_environment, parse_cache, parse_secrets
+from ghpkg import tokens
+from ghpkg.build.options import clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
 from ghpkg.faces.build_inputs import (
@@ -35,7 +36,6 @@ from ghpkg.faces.readers import RawInputs, parse_action
 from ghpkg.faces.retention_inputs import retention_inputs
 from ghpkg.faces.tag_inputs import image_names, revision, versions_input
 from ghpkg.faces.token_sources import missing_token, token_from
-from ghpkg.listen import DEFAULT_LISTEN, parse_listen
 from ghpkg.metadata.git_tags import KnownTags
 from ghpkg.reference import (
     is_digest,
@@ -46,9 +46,9 @@ from ghpkg.reference import (
     parse_registry,
 )
 from ghpkg.registry_transport.blobcache import default_cache_dir
-from ghpkg.rest import auth
 from ghpkg.secret import Secret
 from ghpkg.settings import Operation, Registry, Settings, Transport
+from ghpkg.shim.listen import DEFAULT_LISTEN, parse_listen
 
 __all__ = [
     "RawInputs",
@@ -143,7 +143,7 @@ def resolve(
     workflow_repository = env.get("GITHUB_REPOSITORY", "").lower()
     to_owner, to_image = _copy_target(raw, operation, owner, image)
     if serving:
-        auth.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
+        tokens.check_token_locally(token, "push" if raw.flag("allow_push") else "pull", "", "")
     elif operation not in (Operation.REF, Operation.DOCTOR) and not build_only:
         # doctor reports a bad token
         action = {"join": "push", "migrate": "pull"}.get(operation, operation)
@@ -330,6 +330,6 @@ def _check_token(
     """Check the token locally: a GITHUB_TOKEN is bound to its repository (Container: owner)."""
     owner, repository = where
     if registry is Registry.CONTAINER:
-        auth.check_token_locally(token, action, owner, workflow_repository.partition("/")[0])
+        tokens.check_token_locally(token, action, owner, workflow_repository.partition("/")[0])
     else:
-        auth.check_token_locally(token, action, f"{owner}/{repository}", workflow_repository)
+        tokens.check_token_locally(token, action, f"{owner}/{repository}", workflow_repository)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ghpkg.build_options import clean_environment
+from ghpkg.build.options import clean_environment
 from ghpkg.secret import Secret
 
 # `git@HOST:OWNER/REPO.git`, git's scp-like syntax (no scheme, a colon before the path).

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from ghpkg.copying import copy_image
 from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.manifest import parse_schema2, sha256_digest
 from ghpkg.migration.plan import ImagePlan, ImageStatus, TagPlan, TagStatus
@@ -20,6 +19,7 @@ from ghpkg.migration.state import MigrationState
 from ghpkg.reference import Reference, parse_namespace, parse_version
 from ghpkg.registry import RegistryClient
 from ghpkg.registry.blob_writer import BlobWriter
+from ghpkg.registry_transport.copy import copy_image
 
 SOURCE_LABEL = "org.opencontainers.image.source"
 

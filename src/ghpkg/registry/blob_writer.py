@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 from ghpkg.errors import RegistryError
+from ghpkg.progress import Lines
 from ghpkg.registry.answers import short
 from ghpkg.registry.http import FileBody
-
-Log = Callable[[str], None]
 
 
 class BlobStore(Protocol):
@@ -64,7 +63,7 @@ class BlobWriter:
         self,
         store: BlobStore,
         path: str,
-        log: Log = lambda _: None,
+        log: Lines = lambda _: None,
         sources: Callable[[str], list[str]] = _no_sources,
     ) -> None:
         self.store = store

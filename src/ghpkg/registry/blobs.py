@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import requests
 import urllib3.exceptions
 
-from ghpkg.registry.answers import gave_up, mismatch
-from ghpkg.registry.errors import transport_error
+from ghpkg.registry.answers import gave_up, mismatch, transport_error
 from ghpkg.registry.http import CHUNK_SIZE, Http
 
 

@@ -15,10 +15,11 @@ import requests
 
 from ghpkg.errors import RegistryError, UsageError
 from ghpkg.manifest import ACCEPT, MANIFEST_MAX, sha256_digest
+from ghpkg.progress import Lines
 from ghpkg.registry import blobs
 from ghpkg.registry.answers import bounded, short
 from ghpkg.registry.credentials import Credentials
-from ghpkg.registry.http import FileBody, Http, Log, with_query
+from ghpkg.registry.http import Http, with_query
 from ghpkg.registry.session import new_session
 from ghpkg.registry.writes import Uploads
 from ghpkg.secret import Secret
@@ -43,7 +44,7 @@ class RegistryClient:
         ca_file: Path | None = None,
         timeout: float = 60.0,
         retries: int = 4,
-        log: Log = _quiet,
+        log: Lines = _quiet,
         digests: bool = False,
         instance: str = "",
     ) -> None:
@@ -61,7 +62,7 @@ class RegistryClient:
         remote: Remote,
         host: str,
         *,
-        log: Log = _quiet,
+        log: Lines = _quiet,
         digests: bool = False,
         retries: int | None = None,
     ) -> RegistryClient:
@@ -163,29 +164,11 @@ class RegistryClient:
         )
         return False
 
-    def upload_blob(
-        self, path: str, chunks: Iterable[bytes] | bytes, digest: str, size: int | None = None
-    ) -> None:
-        """Upload a blob: POST, one streamed PATCH, PUT ?digest=; then confirm it with HEAD.
-
-        Bytes are sent again from a new upload after a temporary failure; an iterator cannot be.
-        """
-        if isinstance(chunks, (bytes, bytearray, memoryview)):
-            data = bytes(chunks)
-            self._uploads.again(path, lambda: data, digest, len(data) if size is None else size)
-        else:
-            iterator = iter(chunks)
-            self._uploads.once(path, lambda: iterator, digest, size, False)
-
     def upload_stream(
         self, path: str, opener: Callable[[], bytes | Iterable[bytes]], digest: str, size: int
     ) -> None:
         """Upload a blob from the stream `opener` opens; opened again after a temporary failure."""
         self._uploads.again(path, opener, digest, size)
-
-    def upload_file(self, path: str, file: Path, digest: str, size: int) -> None:
-        """Upload a blob from a file; retried as a whole on temporary errors."""
-        self._uploads.again(path, lambda: FileBody(file), digest, size)
 
     # -- relaying (the loopback shim forwards a client's requests through these) -------
 

@@ -13,8 +13,7 @@ import requests.auth
 
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import load_object
-from ghpkg.registry.answers import bounded, status_error
-from ghpkg.registry.errors import parse_challenge
+from ghpkg.registry.answers import bounded, parse_challenge, status_error
 from ghpkg.secret import Secret
 
 

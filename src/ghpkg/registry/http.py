@@ -12,13 +12,13 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import requests
 
 from ghpkg.errors import RegistryError
-from ghpkg.registry.answers import status_error, web_page
+from ghpkg.progress import Lines
+from ghpkg.registry.answers import status_error, transport_error, web_page
 from ghpkg.registry.credentials import Credentials
-from ghpkg.registry.errors import backoff_delay, retried, retry_line, transport_error
 from ghpkg.registry.session import downgrade
+from ghpkg.retry import backoff_delay, retried, retry_line
 
 CHUNK_SIZE = 1 << 20
-Log = Callable[[str], None]
 
 
 class Http:
@@ -31,7 +31,7 @@ class Http:
         *,
         timeout: float,
         retries: int,
-        log: Log,
+        log: Lines,
     ) -> None:
         self.host = credentials.host
         self.credentials = credentials

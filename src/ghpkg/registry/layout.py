@@ -13,17 +13,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ghpkg.errors import RegistryError
+from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.reference import registry_host
-from ghpkg.registry.errors import (
-    TEMPORARY_STATUS,
-    backoff_delay,
-    connection_cause,
-    parse_retry_after,
-    retry_line,
-    transport_error,
-)
+from ghpkg.registry.answers import connection_cause, transport_error
 from ghpkg.registry.session import new_session
+from ghpkg.retry import TEMPORARY_STATUS, backoff_delay, parse_retry_after, retried, retry_line
 
 # Causes that mean "no server here", not "a server in trouble": the probe moves on at once (a
 # name without an address is not temporary at all: `transport_error` says so for every client).
@@ -258,26 +252,35 @@ def _get(
     log: Callable[[str], None],
     sleep: Callable[[float], None],
 ) -> requests.Response | requests.RequestException:
-    """GET url, retrying 5xx, 429, resets and timeouts: the last answer, or the last failure.
+    """GET url through the one retry loop (`retried`): the last answer, or the last failure.
 
     A host with no server (no address, connection refused) is not asked again.
     """
     host = urlsplit(url).netloc
-    for attempt in range(retries + 1):
+    last: list[requests.Response | requests.RequestException] = []
+
+    def attempt() -> requests.Response | requests.RequestException:
         try:
             response = session.get(url, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
+            last[:] = [exc]
             error = transport_error(host, url, exc)
-            absent = any(text in error.cause for text in _ABSENT)
-            if not error.temporary or absent or attempt >= retries:
-                return exc
-            wait = backoff_delay(attempt)
-        else:
-            if response.status_code not in TEMPORARY_STATUS or attempt >= retries:
-                return response
-            response.close()
-            error = RegistryError(f"probe of {url}", f"HTTP {response.status_code}")
-            wait = backoff_delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
+            error.temporary = error.temporary and not any(t in error.cause for t in _ABSENT)
+            raise error from None
+        last[:] = [response]
+        if response.status_code not in TEMPORARY_STATUS:
+            return response
+        response.close()  # its status and headers stay readable
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        cause = f"HTTP {response.status_code}"
+        raise RegistryError(f"probe of {url}", cause, temporary=True, retry_after=retry_after)
+
+    def pause(attempt: int, error: GhpkgError) -> None:
+        wait = backoff_delay(attempt, getattr(error, "retry_after", None))
         log(retry_line(str(error), attempt, retries, wait))
         sleep(wait)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    try:
+        return retried(attempt, retries, pause)
+    except RegistryError:
+        return last[0]

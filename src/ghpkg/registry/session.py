@@ -9,10 +9,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ghpkg import __version__
 from ghpkg.errors import RegistryError, UsageError
-from ghpkg.registry.errors import CA_FIX
+from ghpkg.registry.answers import CA_FIX
 from ghpkg.tls import trust_store
+from ghpkg.version import __version__
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings

@@ -10,8 +10,8 @@ from typing import Any
 from ghpkg.errors import RegistryError
 from ghpkg.registry.answers import short
 from ghpkg.registry.blobs import blob_size
-from ghpkg.registry.errors import retried
 from ghpkg.registry.http import Http, with_query
+from ghpkg.retry import retried
 
 _PATCH_REFUSED = frozenset({400, 404, 405})
 
@@ -28,7 +28,7 @@ class Uploads:
         http = self._http
         what = f"upload of {short(digest)} to {path}"  # restarts from its first byte
         retried(
-            lambda: self.once(path, body, digest, size, True, retry=False),
+            lambda: self.once(path, body, digest, size, retry=False),
             http.retries,
             lambda attempt, exc: http.pause(attempt, exc.retry_after, what, exc),
         )
@@ -39,7 +39,6 @@ class Uploads:
         body: Callable[[], Any],
         digest: str,
         size: int | None,
-        reiterable: bool,
         *,
         retry: bool = True,
     ) -> None:
@@ -70,12 +69,6 @@ class Uploads:
             if response.status_code not in _PATCH_REFUSED:
                 raise http.status_error(response, what, "push")
             self.cancel(path, location)
-            if not reiterable:
-                raise RegistryError(
-                    f"{what} failed",
-                    f"{http.host} refused a streamed PATCH upload (HTTP {response.status_code})",
-                    "upload from a file (upload_file) so the blob can be sent in one PUT",
-                )
             self._patch_refused = True
             http.log(
                 f"{http.host} refused a streamed upload (HTTP {response.status_code}); "
@@ -83,7 +76,7 @@ class Uploads:
             )
             location = self.start(path, what, retry)
         with self._dropped_on_failure(path, location):
-            self._finish(path, location, digest, body(), what, retry=retry and reiterable)
+            self._finish(path, location, digest, body(), what, retry=retry)
         self._confirm(path, digest, size, what)
 
     def cancel(self, path: str, location: str) -> None:

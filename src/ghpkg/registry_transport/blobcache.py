@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pwd
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -35,9 +36,13 @@ class CachedBlob:
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
-    """`$XDG_CACHE_HOME/ghpkg`, else `~/.cache/ghpkg`."""
-    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".cache")
-    return Path(base) / "ghpkg"
+    """`$XDG_CACHE_HOME/ghpkg`, else `$HOME/.cache/ghpkg` (no HOME: the user's home directory).
+
+    `environ` is the one the face read; without HOME, the password database says where home is
+    (as `Path.home()` does, without reading the environment itself).
+    """
+    home = environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir
+    return Path(environ.get("XDG_CACHE_HOME") or Path(home) / ".cache") / "ghpkg"
 
 
 class BlobCache:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +26,10 @@ from ghpkg.manifest import (
     parse_schema2,
     sha256_digest,
 )
-from ghpkg.progress import bar, duration, rate, size
+from ghpkg.progress import Lines, bar, duration, rate, size
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.registry_transport.docker_load import docker_archive
-
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -47,8 +45,8 @@ def pull_image(
     registry: RegistryClient,
     engine: Engine,
     ref: Reference,
-    log: Log,
-    status: Log | None = None,
+    log: Lines,
+    status: Lines | None = None,
 ) -> PullResult:
     """Pull ref by tag into the engine under `str(ref)`; skips the download if it is there.
 
@@ -119,7 +117,7 @@ class _LayerOpener:
     """Opens each layer blob when the archive reaches it, logging its start, size and speed."""
 
     def __init__(
-        self, registry: RegistryClient, path: str, count: int, log: Log, status: Log | None
+        self, registry: RegistryClient, path: str, count: int, log: Lines, status: Lines | None
     ) -> None:
         self._registry = registry
         self._path = path

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,6 +29,7 @@ from ghpkg.manifest import (
     each_once,
     sha256_digest,
 )
+from ghpkg.progress import Lines
 from ghpkg.reference import Reference
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import BlobStore, BlobWriter
@@ -45,16 +46,14 @@ from ghpkg.registry_transport.uploads import (
     refuse_foreign,
 )
 
-__all__ = ["Limits", "PushResult", "Registry", "push_image"]
+__all__ = ["ImageStore", "Limits", "Pushed", "push_image"]
 
 # Uploads may start before the whole image is read when even twice its unpacked size (tar
 # headers, gzip framing) is within the limits: then no size rule can fail.
 EARLY_GATE_FACTOR = 2
 
-Log = Callable[[str], None]
 
-
-class Registry(BlobStore, Protocol):
+class ImageStore(BlobStore, Protocol):
     """What a push needs of ghpkg.registry.RegistryClient: blobs, and manifests by tag."""
 
     def open_blob(self, path: str, digest: str, size: int | None = None) -> Iterator[bytes]: ...
@@ -67,14 +66,14 @@ class _Target:
     """The repository pushed to: its writer and the digest cache."""
 
     writer: BlobWriter
-    registry: Registry
+    registry: ImageStore
     host: str
     path: str
     cache: BlobCache | None
 
 
 @dataclass(frozen=True)
-class PushResult:
+class Pushed:
     """What a push did: the manifest's digest and bytes, bytes uploaded, blobs not uploaded."""
 
     digest: str
@@ -96,14 +95,14 @@ class _Facts:
 
 
 def push_image(
-    registry: Registry,
+    registry: ImageStore,
     engine: Engine,
     image_id: str,
     refs: list[Reference],
-    log: Log,
+    log: Lines,
     limits: Limits = DEFAULT_LIMITS,
     cache: BlobCache | None = None,
-) -> PushResult:
+) -> Pushed:
     """Push a local image under every tag in refs (one repository) as one schema-2 manifest."""
     path = _one_path(refs)
     host = refs[0].registry
@@ -117,7 +116,7 @@ def push_image(
         layers, config = fast
         log("every blob is already in the registry: no `docker save` needed")
         manifest = _finish(target, refs, facts, config, layers, log)
-        return PushResult(sha256_digest(manifest), manifest, 0, len(each_once(layers)) + 1)
+        return Pushed(sha256_digest(manifest), manifest, 0, len(each_once(layers)) + 1)
     known = _known_layers(target, facts)
     uploader = Uploader(writer, log, facts.early_gate, limits.layer_max)
     try:
@@ -140,7 +139,7 @@ def push_image(
     manifest = _finish(target, refs, facts, config, blobs, log)
     uploaded += config_sent
     skipped += 0 if config_sent else 1
-    return PushResult(sha256_digest(manifest), manifest, uploaded, skipped)
+    return Pushed(sha256_digest(manifest), manifest, uploaded, skipped)
 
 
 def _one_path(refs: list[Reference]) -> str:
@@ -192,7 +191,7 @@ def _known_layers(target: _Target, facts: _Facts) -> dict[str, CachedBlob]:
 
 
 def _fast_manifest(
-    target: _Target, facts: _Facts, limits: Limits, log: Log
+    target: _Target, facts: _Facts, limits: Limits, log: Lines
 ) -> tuple[list[LayerBlob], Descriptor] | None:
     """The manifest's parts when the config and every layer are in the registry, else None."""
     if target.cache is None or facts.config_digest is None or not facts.diff_ids:
@@ -244,7 +243,7 @@ def _read(
     writer: BlobWriter,
     directory: Path,
     uploader: Uploader,
-    log: Log,
+    log: Lines,
     known: dict[str, CachedBlob],
 ) -> tuple[SavedImage[LayerBlob], list[LayerBlob]]:
     """Read `docker save` once, each layer spooled then handed to the uploader (read again
@@ -274,7 +273,7 @@ def _finish(
     facts: _Facts,
     config: Descriptor,
     blobs: list[LayerBlob],
-    log: Log,
+    log: Lines,
 ) -> bytes:
     """PUT the manifest under every tag, remember what was pushed; return the manifest."""
     manifest = build_schema2(config, [Descriptor(LAYER_GZIP, b.size, b.digest) for b in blobs])

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from ghpkg.errors import GhpkgError
 from ghpkg.manifest import each_once
-from ghpkg.progress import duration, size
+from ghpkg.progress import Lines, duration, size
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import Blob, BlobWriter
 from ghpkg.registry_transport.docker_save import ForeignLayer
@@ -29,8 +28,6 @@ FOREIGN_RULE = (
 )
 LAYER_RULE = "GitHub Packages' Docker registry accepts layers of at most {limit} (compressed)"
 IMAGE_RULE = "GitHub Packages' Docker registry gives images over {limit} degraded service"
-
-Log = Callable[[str], None]
 
 
 # GitHub states its limits in GB; the bed enforces them in GiB (the larger reading: a layer
@@ -49,7 +46,7 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def check_sizes(blobs: list[LayerBlob], config_size: int, limits: Limits, log: Log) -> None:
+def check_sizes(blobs: list[LayerBlob], config_size: int, limits: Limits, log: Lines) -> None:
     """The registry's size rules, checked before any byte goes up."""
     for index, blob in enumerate(blobs, 1):
         if blob.size > limits.layer_max:
@@ -83,7 +80,7 @@ class Uploader:
     """Layer uploads in parallel, each blob once; held back until the gate opens."""
 
     def __init__(
-        self, writer: BlobWriter, log: Log, gate_open: bool, layer_max: int, every: float = 10.0
+        self, writer: BlobWriter, log: Lines, gate_open: bool, layer_max: int, every: float = 10.0
     ) -> None:
         self.writer = writer
         self.log = log

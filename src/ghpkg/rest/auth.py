@@ -1,173 +1,30 @@
-"""Tokens: their kind by prefix, the scopes an operation needs, and the REST API check."""
+"""The REST API's client for the instance, and its check of a token's scopes."""
 
 from __future__ import annotations
 
-import enum
-import re
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ghpkg.errors import AuthError, UsageError
-from ghpkg.secret import Secret
+from ghpkg.errors import AuthError
 from ghpkg.settings import Registry, Remote
 from ghpkg.tls import trust_store
+from ghpkg.tokens import TokenKind, missing_scopes, needed_scopes, refusal_fix, token_kind
 
 if TYPE_CHECKING:
     from github import Github
 
-READ = "read:packages"
-WRITE = "write:packages"
-DELETE = "delete:packages"
-REPO = "repo"
-# A scope that grants another: GitHub treats write:packages as including read:packages.
-_IMPLIED = {WRITE: {READ}, DELETE: set[str]()}
-# The scopes of a classic PAT per operation, from GitHub's "About permissions for GitHub
-# Packages" and "REST API endpoints for packages": the Docker registry is repository-scoped, so
-# upload and delete need `repo` too, and so does its REST API (versions, delete); the Container
-# registry has granular permissions and needs no `repo`.
-_DOCKER_SCOPES = {
-    "push": (WRITE, REPO),
-    "pull": (READ,),
-    "versions": (READ, REPO),
-    "delete": (DELETE, READ, REPO),
-}
-_CONTAINER_SCOPES = {
-    "push": (WRITE,),
-    "pull": (READ,),
-    "versions": (READ,),
-    "delete": (DELETE, READ),
-}
-_VERBS = {"versions": "list the versions of", "delete": "delete versions of"}
-
-
-class TokenKind(enum.Enum):
-    """What a token is, told by its prefix."""
-
-    CLASSIC_PAT = "classic personal access token (ghp_)"
-    GITHUB_TOKEN = "GITHUB_TOKEN (ghs_)"
-    FINE_GRAINED = "fine-grained personal access token (github_pat_)"
-    OAUTH = "OAuth token (gho_)"
-    USER_TO_SERVER = "GitHub App user token (ghu_)"
-    LEGACY = "personal access token (40 hex)"
-    UNKNOWN = "token of unknown kind"
-
-
-_PREFIXES = (
-    ("github_pat_", TokenKind.FINE_GRAINED),
-    ("ghp_", TokenKind.CLASSIC_PAT),
-    ("ghs_", TokenKind.GITHUB_TOKEN),
-    ("gho_", TokenKind.OAUTH),
-    ("ghu_", TokenKind.USER_TO_SERVER),
-)
-
-
-_TOKEN_SHAPE = re.compile(r"(?:github_pat_|gh[pousr]_)[A-Za-z0-9_]{8,}|\b[0-9a-f]{40}\b")
-
-
-def redact_tokens(text: str) -> str:
-    """Text with anything shaped like a GitHub token (any kind) replaced by ***."""
-    return _TOKEN_SHAPE.sub("***", text)
-
-
-def token_kind(token: Secret) -> TokenKind:
-    """Tell a token's kind from its prefix (the value itself is never shown)."""
-    value = token.reveal()
-    for prefix, kind in _PREFIXES:
-        if value.startswith(prefix):
-            return kind
-    if re.fullmatch(r"[0-9a-f]{40}", value):
-        return TokenKind.LEGACY
-    return TokenKind.UNKNOWN
-
-
-def needed_scope(action: str) -> str:
-    """The packages scope an operation needs: push write:packages, delete delete:packages."""
-    return {"push": WRITE, "delete": DELETE}.get(action, READ)
-
-
-def needed_scopes(action: str, registry: Registry = Registry.DOCKER) -> tuple[str, ...]:
-    """Every classic-PAT scope an operation needs on the Docker (or the Container) registry."""
-    table = _CONTAINER_SCOPES if registry is Registry.CONTAINER else _DOCKER_SCOPES
-    return table.get(action, (READ,))
-
-
-def scope_list(action: str, registry: Registry = Registry.DOCKER) -> str:
-    """`write:packages and repo`: the scopes an operation needs, for a message."""
-    return " and ".join(needed_scopes(action, registry))
-
-
-def packages_permission(action: str) -> str:
-    """The `permissions: packages:` level a GITHUB_TOKEN needs for an operation."""
-    return "write" if action in ("push", "delete") else "read"
-
-
-def check_token_locally(token: Secret, action: str, target: str, workflow_repository: str) -> None:
-    """Refuse what is wrong before any network call: a missing, fine-grained or misbound token."""
-    if not token:
-        raise UsageError(
-            "no token",
-            "the GHES Docker registry refuses anonymous requests, even for public images",
-            "pass it with --password-stdin or set GHPKG_TOKEN (in a workflow: GITHUB_TOKEN)",
-        )
-    kind = token_kind(token)
-    if kind is TokenKind.FINE_GRAINED:
-        raise UsageError(
-            "the token is a fine-grained personal access token",
-            "GitHub Packages' Docker registry accepts only classic personal access tokens",
-            f"create a classic PAT (ghp_) with {scope_list(action)}",
-        )
-    if kind is TokenKind.GITHUB_TOKEN and workflow_repository and target != workflow_repository:
-        raise UsageError(
-            f"GITHUB_TOKEN cannot {_VERBS.get(action, action)} {target}",
-            f"a GITHUB_TOKEN works only for its own workflow's repository ({workflow_repository})",
-            f"use a classic PAT with {scope_list(action)} for another repository",
-        )
-
-
-def refusal_fix(token: Secret, action: str, registry: Registry = Registry.DOCKER) -> str:
-    """What to do when the registry or API answers 401/403 to this token.
-
-    A GITHUB_TOKEN's reach, as "About permissions for GitHub Packages" gives it: on the Docker
-    registry the packages of its workflow's repository ("publish, install, delete, and restore"),
-    as far as `permissions: packages:` goes; on the Container registry also the package's own
-    Actions access (a package first pushed by hand gives workflows none until its settings do).
-    """
-    kind = token_kind(token)
-    scopes = scope_list(action, registry)
-    if kind is TokenKind.GITHUB_TOKEN and registry is Registry.CONTAINER:
-        role = "admin" if action == "delete" else packages_permission(action)
-        return (
-            f"add `permissions: packages: {packages_permission(action)}` to the job and give "
-            f"the workflow's repository the {role} role in the package's settings (Manage "
-            f"Actions access); or use a classic PAT with {scopes}"
-        )
-    if kind is TokenKind.GITHUB_TOKEN:
-        return (
-            f"add `permissions: packages: {packages_permission(action)}` to the job (a "
-            f"{kind.value} works only for its own workflow's repository; for another one use a "
-            f"classic PAT with {scopes})"
-        )
-    if kind is TokenKind.FINE_GRAINED:
-        return f"fine-grained tokens are not accepted; use a classic PAT (ghp_) with {scopes}"
-    return f"check that the {kind.value} is valid, not expired, and has {scopes}"
-
-
-def missing_scopes(granted: set[str], needed: str) -> bool:
-    """Whether `needed` is absent from the granted scopes, implied scopes included."""
-    effective = set(granted)
-    for scope in granted:
-        effective |= _IMPLIED.get(scope, set())
-    return needed not in effective
-
 
 @dataclass(frozen=True)
 class TokenReport:
-    """What the REST API said about a token; `scopes` is None when the API sends none."""
+    """What the REST API said about a token; `scopes` is None when the API sends none, `login`
+    when it does not say whose token it is (a GITHUB_TOKEN)."""
 
     kind: TokenKind
     scopes: frozenset[str] | None
     checked: bool
+    login: str | None = None
 
 
 def check_token_remotely(
@@ -181,58 +38,43 @@ def check_token_remotely(
 
     `registry` is `docker` (repository-scoped: upload and delete need `repo`) or `container`.
 
-    One GET /user with plain requests (PyGithub would add ~0.15 s of imports to every push for one
-    header): every instance answers it, and X-OAuth-Scopes comes with any authenticated answer,
-    where GET /rate_limit is 404 on a default GHES ("Rate limiting is not enabled.": rate limits
-    are off by default there). A GITHUB_TOKEN has no scopes; /user answers it 403.
+    One GET /user through the instance's PyGithub client: every instance answers it, and
+    X-OAuth-Scopes comes with any authenticated answer, where GET /rate_limit is 404 on a default
+    GHES ("Rate limiting is not enabled.": rate limits are off by default there). A GITHUB_TOKEN
+    has no scopes; /user answers it 403.
     """
-    from requests.adapters import HTTPAdapter
-
-    from ghpkg.registry.session import new_session
-    from ghpkg.rest.retry import LoggedRetry
+    import github  # deferred: `ghpkg --help` imports this module
 
     api_url, token = remote.api_url, remote.token
     kind = token_kind(token)
-    session = new_session(remote.ca_file)
-    retry = LoggedRetry(log, total=max(0, remote.retries), respect_retry_after_header=False)
-    session.mount("https://", HTTPAdapter(max_retries=retry))
+    client = api_client(remote, log)
     try:
-        with session:
-            response = session.get(
-                f"{api_url}/user",
-                headers={
-                    "Authorization": f"token {token.reveal()}",
-                    "Accept": "application/vnd.github+json",
-                },
-                timeout=int(remote.timeout),
-                allow_redirects=False,
-            )
-            response.close()
+        status, headers, body = client.requester.requestJson("GET", "/user")
+    except github.GithubException as exc:  # a 403 the retry judged not a rate limit
+        status, headers, body = exc.status, dict(exc.headers or {}), ""
     except Exception as exc:
         warn(
             f"could not reach {api_url} to check the token ({type(exc).__name__}); "
             "the registry decides"
         )
         return TokenReport(kind, None, checked=False)
-    if response.status_code == 401:
+    finally:
+        client.close()
+    if status == 401:
         raise AuthError(
             f"the REST API at {api_url} refused the {kind.value}",
             "401 Bad credentials",
             refusal_fix(token, action),
             status=401,
         )
-    header = response.headers.get("X-OAuth-Scopes")
-    answered = response.status_code == 200 or (
-        kind is TokenKind.GITHUB_TOKEN and response.status_code == 403
-    )
+    header = next((v for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
+    answered = status == 200 or (kind is TokenKind.GITHUB_TOKEN and status == 403)
     if header is None and not answered:
-        warn(
-            f"could not check the token through {api_url} (HTTP {response.status_code}); "
-            "the registry decides"
-        )
+        warn(f"could not check the token through {api_url} (HTTP {status}); the registry decides")
         return TokenReport(kind, None, checked=False)
+    login = _login(body) if status == 200 else None
     if header is None:
-        return TokenReport(kind, None, checked=True)
+        return TokenReport(kind, None, checked=True, login=login)
     granted = frozenset(scope.strip() for scope in header.split(",") if scope.strip())
     missing = [n for n in needed_scopes(action, registry) if missing_scopes(set(granted), n)]
     if kind is not TokenKind.GITHUB_TOKEN and missing:
@@ -243,7 +85,7 @@ def check_token_remotely(
             f"edit the token on https://{_host(api_url)}/settings/tokens and add {scope}",
             status=403,
         )
-    return TokenReport(kind, granted, checked=True)
+    return TokenReport(kind, granted, checked=True, login=login)
 
 
 def api_client(
@@ -270,6 +112,16 @@ def api_client(
         retry=github_retry(log, max(0, remote.retries)),
         seconds_between_writes=write_pause,
     )
+
+
+def _login(body: str) -> str | None:
+    """The `login` of a GET /user answer, if it names one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    login = data.get("login") if isinstance(data, dict) else None
+    return str(login) if login else None
 
 
 def _host(api_url: str) -> str:

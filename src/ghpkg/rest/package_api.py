@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from ghpkg import tokens
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.rest import auth
 from ghpkg.retention import PackageVersion, newest_first, to_delete
@@ -16,7 +16,6 @@ __all__ = ["PackageApi", "PackageVersion", "Refused", "newest_first", "to_delete
 
 PER_PAGE = 100
 MAX_RESULTS = 10_000  # GitHub answers 400 past `per_page * page` = 10,000 (issue 27's reading)
-_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 
 class Refused(RegistryError):
@@ -131,30 +130,59 @@ class PackageApi:
     def _pages(self, base: str) -> list[PackageVersion]:
         return [PackageVersion.from_api(item) for item in self._items(base, {})]
 
-    def _items(self, base: str, params: dict[str, Any]) -> list[Any]:
-        """Every page of a list endpoint (the Link header's `next`), as one list."""
-        items: list[Any] = []
-        url: str | None = base
-        query: dict[str, Any] | None = {**params, "per_page": PER_PAGE}
-        for _ in range(MAX_RESULTS // PER_PAGE):
-            if url is None:
-                return items
-            headers, data = self._call("GET", url, query)
-            if not isinstance(data, list):
-                raise RegistryError(
-                    f"the REST API answered {base} with something other than a list",
-                    str(data)[:200],
-                    "check that --hostname is a GitHub Enterprise Server",
-                )
-            items += data
-            url, query = _next_link(headers), None
-        if url is None:
-            return items
-        raise RegistryError(
+    def _items(self, base: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every element of a list endpoint, its pages read by PyGithub's PaginatedList."""
+        import github
+        from github.GithubObject import NonCompletableGithubObject
+        from github.PaginatedList import PaginatedList
+
+        class Element(NonCompletableGithubObject):
+            """One element of a list, kept as the JSON the API sent (`raw_data`)."""
+
+            def _initAttributes(self) -> None:
+                pass
+
+            def _useAttributes(self, attributes: dict[str, Any]) -> None:
+                pass
+
+        query = {**params, "per_page": PER_PAGE}
+        listing = PaginatedList(Element, self._client.requester, base, query)
+        items: list[dict[str, Any]] = []
+        try:
+            for element in listing:
+                if len(items) == MAX_RESULTS:
+                    raise self._too_many(base)
+                if not isinstance(element.raw_data, dict):
+                    raise RegistryError(
+                        f"the REST API answered {base} with something other than a list",
+                        str(element.raw_data)[:200],
+                        "check that --hostname is a GitHub Enterprise Server",
+                    )
+                items.append(element.raw_data)
+        except github.GithubException as exc:
+            if exc.status == 400 and len(items) >= MAX_RESULTS:  # GitHub's answer past 10,000
+                raise self._too_many(base) from None
+            raise
+        except GhpkgError:
+            raise
+        except Exception as exc:
+            raise self._unreachable(exc) from None
+        return items
+
+    def _too_many(self, base: str) -> RegistryError:
+        return RegistryError(
             f"{self.name} has more than {MAX_RESULTS} entries at {base}",
             f"the REST API lists only the first {MAX_RESULTS} (HTTP 400 past them); nothing was "
             "changed",
             "delete the oldest versions in the package's settings on GitHub first",
+        )
+
+    def _unreachable(self, exc: Exception) -> RegistryError:
+        return RegistryError(
+            f"could not reach the REST API at {self.api_url}",
+            type(exc).__name__,
+            "check the host and the network (--ca-file for a private CA)",
+            temporary=True,
         )
 
     def _call(
@@ -167,12 +195,7 @@ class PackageApi:
         except github.GithubException:
             raise
         except Exception as exc:
-            raise RegistryError(
-                f"could not reach the REST API at {self.api_url}",
-                type(exc).__name__,
-                "check the host and the network (--ca-file for a private CA)",
-                temporary=True,
-            ) from None
+            raise self._unreachable(exc) from None
 
     def _error(self, exc: Any, doing: str) -> RegistryError:
         status = int(getattr(exc, "status", 0) or 0)
@@ -181,7 +204,7 @@ class PackageApi:
         cause = f"HTTP {status}{f' {message}' if message else ''}"
         if status in (401, 403):
             container = Registry.CONTAINER if self.package_type == "container" else Registry.DOCKER
-            fix = auth.refusal_fix(self.token, self.action, container)
+            fix = tokens.refusal_fix(self.token, self.action, container)
             if "admin" in message:  # "Deleting and restoring a package": admin of the repository
                 fix = "deleting needs admin permissions to the package's repository: ask an admin"
             return AuthError(f"the REST API refused {doing}", cause, fix, status=status)
@@ -192,12 +215,3 @@ class PackageApi:
             status=status,
             temporary=status >= 500,
         )
-
-
-def _next_link(headers: dict[str, Any]) -> str | None:
-    """The rel="next" URL of a Link header, if there is one."""
-    for key, value in headers.items():
-        if key.lower() == "link":
-            match = _NEXT.search(str(value))
-            return match[1] if match else None
-    return None

@@ -2,45 +2,36 @@
 
 What no retry can change (a host name without an address, a refused certificate) fails at once.
 
-`LoggedRetry` serves plain requests (the token check, on every push: no PyGithub to import);
-`GithubLoggedRetry` adds PyGithub's rate-limit handling for the packages API.
+`LoggedRetry` is PyGithub's `GithubRetry` (a rate-limit 403 waited out, Retry-After capped) with
+the one policy (`ghpkg.retry`: what is temporary, the backoff, the log line);
+`rest.auth.api_client` gives it to the one PyGithub client every REST API call goes through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from github import GithubRetry
 from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
-from ghpkg.registry.errors import (
-    MAX_RETRY_AFTER,
-    TEMPORARY_STATUS,
-    connection_cause,
-    redact_url,
-    retry_line,
-    unresolvable,
-)
-
-Log = Callable[[str], None]
+from ghpkg.progress import Lines
+from ghpkg.registry.answers import connection_cause, redact_url
+from ghpkg.retry import MAX_RETRY_AFTER, TEMPORARY_STATUS, backoff_delay, retry_line, unresolvable
 
 
 def _quiet(_: str) -> None:
     """Discard a log line."""
 
 
-class LoggedRetry(Retry):
-    """Retry 5xx, 429 and broken connections, saying so in the log."""
+class LoggedRetry(GithubRetry):
+    """Retry 5xx, 429, rate-limit 403s and broken connections, saying so in the log."""
 
-    def __init__(self, log: Log = _quiet, **kwargs: Any) -> None:
+    def __init__(self, log: Lines = _quiet, **kwargs: Any) -> None:
         kwargs.setdefault("status_forcelist", sorted(TEMPORARY_STATUS))
-        kwargs.setdefault("backoff_factor", 0.5)
-        kwargs.setdefault("backoff_jitter", 0.5)
-        kwargs.setdefault("backoff_max", 30.0)
         kwargs.setdefault("raise_on_status", False)
         super().__init__(**kwargs)
         self.log = log
@@ -82,7 +73,7 @@ class LoggedRetry(Retry):
             url = f"{_pool.scheme}://{_pool.host}{port}{url}"
         where = redact_url(str(url or ""))
         if isinstance(retry, LoggedRetry):
-            retry.planned = float(Retry.get_backoff_time(retry))
+            retry.planned = backoff_delay(len(retry.history) - 1)  # the one policy's wait
             used = len(retry.history)
             self.log(
                 retry_line(
@@ -98,11 +89,6 @@ class LoggedRetry(Retry):
         return used + (self.total if isinstance(self.total, int) else 0)
 
 
-def github_retry(log: Log, total: int) -> Retry:
-    """LoggedRetry with PyGithub's handling of rate-limit 403s (Retry-After capped)."""
-    from github import GithubRetry  # deferred: PyGithub is slow to import
-
-    class GithubLoggedRetry(LoggedRetry, GithubRetry):  # type: ignore[misc]  # new(): same use
-        """Retry 5xx, 429, rate-limit 403s and broken connections, saying so in the log."""
-
-    return GithubLoggedRetry(log, total=total, max_rate_limit_wait=MAX_RETRY_AFTER)
+def github_retry(log: Lines, total: int) -> Retry:
+    """The REST API's retry: at most `total` retries, a rate limit's wait capped."""
+    return LoggedRetry(log, total=total, max_rate_limit_wait=MAX_RETRY_AFTER)

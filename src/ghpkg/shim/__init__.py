@@ -1,5 +1,5 @@
-"""A loopback registry that lets any client use the GHES Docker registry (`ghpkg serve`)."""
+"""A loopback registry that lets any client use the GHES Docker registry (`ghpkg serve`).
 
-from ghpkg.shim.server import Activity, Login, Scope, Shim
-
-__all__ = ["Activity", "Login", "Scope", "Shim"]
+`shim.server.Shim` runs it; `shim.scope` holds its login and what it lets through;
+`shim.listen` the address it listens on.
+"""

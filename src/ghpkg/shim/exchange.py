@@ -12,19 +12,20 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.registry import CHUNK_SIZE
 from ghpkg.shim.convert import MAX_MANIFEST
-from ghpkg.shim.scope import WRITES
+from ghpkg.shim.scope import WRITES, Activity, Login, Reach, Upload
 
 if TYPE_CHECKING:
-    from ghpkg.shim.server import Shim
+    from ghpkg.registry import RegistryClient
+    from ghpkg.shim.manifests import Manifests
 
 _NAME = r"(?P<name>[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*)"
 _ROUTES = (
@@ -40,6 +41,26 @@ MAX_CONNECTIONS = 64  # the engine opens a few per layer; more is a client gone 
 BROWSER_HEADERS = ("Origin", "Sec-Fetch-Site")  # sent by browsers, never by registry clients
 
 
+class ShimState(Protocol):
+    """What the requests' handlers read and count of their shim (`shim.server.Shim` is one)."""
+
+    registry: RegistryClient
+    scope: Reach
+    login: Login
+    manifests: Manifests
+    activity: Activity
+    uploads: dict[str, Upload]
+    lock: threading.Lock
+    log: Callable[[str], None]
+    trace: bool
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def names(self) -> frozenset[str]: ...
+
+
 class ShimServer(ThreadingHTTPServer):
     """A threading HTTP server that knows its shim, with a cap on open connections."""
 
@@ -47,7 +68,7 @@ class ShimServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], shim: Shim
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], shim: ShimState
     ) -> None:
         self.shim = shim
         self._connections = threading.BoundedSemaphore(MAX_CONNECTIONS)

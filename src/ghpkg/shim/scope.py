@@ -44,7 +44,7 @@ class Login:
 
 
 @dataclass(frozen=True)
-class Scope:
+class Reach:
     """Which repositories the shim serves, and whether it takes pushes.
 
     `paths`: exactly these repositories (None: any the token may reach, narrowed by `owners`

@@ -10,15 +10,13 @@ nothing but manifests is held in memory.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
+from ghpkg.progress import Lines
 from ghpkg.registry import RegistryClient
 from ghpkg.shim.exchange import ShimServer
 from ghpkg.shim.manifests import Manifests, TagLister
 from ghpkg.shim.routes import Handler
-from ghpkg.shim.scope import Activity, Login, Scope, Upload
-
-Log = Callable[[str], None]
+from ghpkg.shim.scope import Activity, Login, Reach, Upload
 
 
 class Shim:
@@ -29,14 +27,14 @@ class Shim:
         registry: RegistryClient,
         *,
         listen: tuple[str, int] = ("127.0.0.1", 0),
-        scope: Scope | None = None,
+        scope: Reach | None = None,
         login: Login | None = None,
         tags_of: TagLister | None = None,
-        log: Log = lambda _: None,
+        log: Lines = lambda _: None,
         trace: bool = False,
     ) -> None:
         self.registry = registry
-        self.scope = scope or Scope()
+        self.scope = scope or Reach()
         self.login = login or Login.random()
         self.manifests = Manifests(registry, tags_of)
         self.activity = Activity()
@@ -96,4 +94,4 @@ class Shim:
         self.stop()
 
 
-__all__ = ["Activity", "Login", "Scope", "Shim"]
+__all__ = ["Shim"]

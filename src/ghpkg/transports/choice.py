@@ -18,7 +18,8 @@ from ghpkg.errors import EngineError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
 from ghpkg.settings import Transport as Way  # transports.Transport is the interface
-from ghpkg.shim import Scope, Shim
+from ghpkg.shim.scope import Reach
+from ghpkg.shim.server import Shim
 
 FASTER_ENGINE_PUSH = 28
 FASTER_ENGINE_PULL = 26
@@ -64,7 +65,7 @@ def unreachable(engine: Engine, remote: bool) -> str:
     if not remote:
         return ""
     nowhere = RegistryClient("localhost", "", Secret(""))  # the empty shim never forwards
-    with Shim(nowhere, scope=Scope(frozenset(), writable=False)) as shim:
+    with Shim(nowhere, scope=Reach(frozenset(), writable=False)) as shim:
         # Refused by the shim, or it never reached the shim: the shim's request count tells.
         with contextlib.suppress(docker.errors.DockerException):
             engine.client.api.pull(f"{shim.address}/ghpkg/reach", tag="probe")

@@ -14,13 +14,12 @@ from collections.abc import Callable
 
 from ghpkg.engine import Engine
 from ghpkg.errors import EngineError, GhpkgError
-from ghpkg.progress import EngineProgress
+from ghpkg.progress import EngineProgress, Lines
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.shim import Scope, Shim
+from ghpkg.shim.scope import Reach
+from ghpkg.shim.server import Shim
 from ghpkg.transports import Pulled
-
-Log = Callable[[str], None]
 
 
 class EngineTransport:
@@ -32,9 +31,9 @@ class EngineTransport:
         self,
         registry: RegistryClient,
         engine: Engine,
-        log: Log,
+        log: Lines,
         retries: int = 4,
-        status: Log | None = None,
+        status: Lines | None = None,
     ) -> None:
         self._registry = registry
         self._engine = engine
@@ -44,7 +43,7 @@ class EngineTransport:
 
     def push(self, image_id: str, refs: list[Reference]) -> None:
         """Push every tag through the shim; each must end up stored in the registry."""
-        scope = Scope(frozenset({refs[0].path}), writable=True)
+        scope = Reach(frozenset({refs[0].path}), writable=True)
         with Shim(self._registry, scope=scope, log=self._log) as shim:
             names = [f"{shim.address}/{ref.path}:{ref.version}" for ref in refs]
             try:
@@ -69,7 +68,7 @@ class EngineTransport:
 
     def pull(self, reference: Reference) -> Pulled:
         """Pull one tag through the shim, then name the image by its real reference."""
-        scope = Scope(frozenset({reference.path}), writable=False)
+        scope = Reach(frozenset({reference.path}), writable=False)
         with Shim(self._registry, scope=scope, log=self._log) as shim:
             local = f"{shim.address}/{reference.path}:{reference.version}"
             try:

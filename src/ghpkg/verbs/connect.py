@@ -18,6 +18,7 @@ from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
 from ghpkg.settings import EngineAccess, Package, Registry, Remote
 from ghpkg.settings import Transport as Way
+from ghpkg.tokens import TokenKind, token_kind
 from ghpkg.transports import Transport, choice
 from ghpkg.transports.engine import EngineTransport
 from ghpkg.transports.registry import RegistryTransport
@@ -114,7 +115,7 @@ def login(
         registry.ping(action)
     except RegistryError as exc:  # say why, as doctor would
         raise diagnosis.diagnose(remote, isolation, exc, registry.host) from None
-    if action == "push" and refs and auth.token_kind(remote.token) is auth.TokenKind.GITHUB_TOKEN:
+    if action == "push" and refs and token_kind(remote.token) is TokenKind.GITHUB_TOKEN:
         diagnosis.may_write(registry, refs[0].path, remote.token)  # its `permissions:` decide
     return registry, refs
 

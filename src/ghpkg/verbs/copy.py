@@ -9,7 +9,7 @@ from ghpkg.verbs.connect import client_for, connect, ping_container
 
 def copy(request: CopyRequest, remote: Remote, log: Log) -> Result:
     """Copy versions from the Docker registry to the Container registry, blob to blob."""
-    from ghpkg.copying import copy_image  # deferred: only copy needs it
+    from ghpkg.registry_transport.copy import copy_image  # deferred: only copy needs it
 
     names = (request.package, request.versions)
     source, refs = connect(remote, names, log, "pull")  # copy writes only to the destination

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ghpkg import diagnosis
+from ghpkg import diagnosis, tokens
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Status
 from ghpkg.registry.layout import Layout
@@ -26,7 +26,7 @@ def token_checks(
     """Kind, owner and scopes of the token, whether the registry takes it, push and pull."""
     token = remote.token
     try:
-        auth.check_token_locally(
+        tokens.check_token_locally(
             token, "push", f"{request.package.owner}/{request.package.repository}", ""
         )
     except GhpkgError as exc:
@@ -34,13 +34,13 @@ def token_checks(
         for name in ("login", "push", "pull"):
             found.add(name, Status.WARN, "not checked: no usable token")
         return
-    kind = auth.token_kind(token)
+    kind = tokens.token_kind(token)
     report = found.report if found.report is not None and found.report.checked else None
     scopes = sorted(report.scopes) if report and report.scopes is not None else None
     owner = _owner(request, remote) if report else None
     found.facts["token"] = {"kind": kind.name.lower(), "owner": owner, "scopes": scopes}
     text = kind.value + (f" of {owner}" if owner else "")
-    if kind is auth.TokenKind.GITHUB_TOKEN:
+    if kind is tokens.TokenKind.GITHUB_TOKEN:
         text += ", no scopes: the workflow's `permissions:` decide"
     elif scopes is not None:
         text += f", scopes: {', '.join(scopes) or 'none'}"
@@ -110,17 +110,17 @@ def _allowed(
 ) -> None:
     """Whether the token's kind and scopes (a GITHUB_TOKEN: its permissions) allow the action."""
     target = f"{request.package.owner}/{request.package.repository}"
-    scope = auth.scope_list(action)
+    scope = tokens.scope_list(action)
     try:
-        auth.check_token_locally(remote.token, action, target, request.workflow_repository)
+        tokens.check_token_locally(remote.token, action, target, request.workflow_repository)
         report = auth.check_token_remotely(remote, action, _ignore) if online else None
     except GhpkgError as exc:
         found.fail(action, exc)
         return
-    kind = auth.token_kind(remote.token)
-    if kind is auth.TokenKind.GITHUB_TOKEN and action == "push":
+    kind = tokens.token_kind(remote.token)
+    if kind is tokens.TokenKind.GITHUB_TOKEN and action == "push":
         _may_push(request, remote, found, layout)
-    elif kind is auth.TokenKind.GITHUB_TOKEN:
+    elif kind is tokens.TokenKind.GITHUB_TOKEN:
         where = request.workflow_repository or "its workflow's repository"
         text = f"allowed for {where} with `permissions: packages: read` (or write)"
         found.add(action, Status.OK, text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ghpkg.engine import Engine
-from ghpkg.engine_trust import trusted
+from ghpkg.engine.trust import trusted
 from ghpkg.errors import RegistryError
 from ghpkg.outputs import Log, Result
 from ghpkg.platforms import engine_tags

@@ -107,7 +107,7 @@ def build_source(
         return image_id
     if labels is None:
         labels = build_labels(settings, log)
-    from ghpkg.buildkit import build_image  # deferred: only a build needs it
+    from ghpkg.build.buildkit import build_image  # deferred: only a build needs it
 
     with log.group(f"Build {settings.context}"):
         image_id = build_image(settings, engine, labels, log.info)

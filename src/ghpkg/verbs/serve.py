@@ -19,10 +19,11 @@ from pathlib import Path
 from types import FrameType
 
 from ghpkg.errors import GhpkgError
-from ghpkg.listen import parse_listen
 from ghpkg.outputs import Log, Result
 from ghpkg.settings import Package, Remote, ServeRequest
-from ghpkg.shim import Login, Scope, Shim
+from ghpkg.shim.listen import parse_listen
+from ghpkg.shim.scope import Login, Reach
+from ghpkg.shim.server import Shim
 from ghpkg.verbs.connect import connect
 
 
@@ -31,7 +32,7 @@ def run(request: ServeRequest, remote: Remote, log: Log) -> Result:
     registry, _refs = connect(
         remote, (Package("", "", ""), ()), log, "push" if request.allow_push else "pull"
     )
-    scope = Scope(
+    scope = Reach(
         paths=None,
         writable=request.allow_push,
         owners=frozenset(request.owners),

@@ -8,17 +8,18 @@ else put there, and removes what it added when the call is over.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ghpkg.progress import Lines
+
 CERTS_D = Path("/etc/docker/certs.d")
-Log = Callable[[str], None]
 
 
 @contextmanager
 def trusted(
-    ca_file: Path | None, host: str, log: Log, warn: Log, certs_d: Path = CERTS_D
+    ca_file: Path | None, host: str, log: Lines, warn: Lines, certs_d: Path = CERTS_D
 ) -> Iterator[None]:
     """Make the engine trust ca_file for host while the block runs."""
     added: list[Path] = []
@@ -37,7 +38,7 @@ def trusted(
                 path.unlink() if path.is_file() else path.rmdir()
 
 
-def _install(ca_file: Path, target: Path, host: str, log: Log, warn: Log) -> list[Path]:
+def _install(ca_file: Path, target: Path, host: str, log: Lines, warn: Lines) -> list[Path]:
     """Write the CA where it is missing; the paths written, for their removal."""
     wanted = ca_file.read_bytes()
     if target.exists():

@@ -8,7 +8,6 @@ so the digest is preserved.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ghpkg.errors import RegistryError
@@ -19,13 +18,11 @@ from ghpkg.manifest import (
     parse_schema2,
     sha256_digest,
 )
-from ghpkg.progress import size
+from ghpkg.progress import Lines, size
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.registry.answers import short
 from ghpkg.registry.blob_writer import Blob, BlobWriter
-
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,7 @@ def copy_image(
     destination: RegistryClient,
     src: Reference,
     dst: Reference,
-    log: Log,
+    log: Lines,
     done: set[str] | None = None,
     writer: BlobWriter | None = None,
 ) -> CopyResult:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg import buildkit
+from ghpkg.build import buildkit
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ghpkg.errors import UsageError
-from ghpkg.listen import parse_listen
+from ghpkg.shim.listen import parse_listen
 
 
 @pytest.mark.parametrize(

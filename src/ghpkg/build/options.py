@@ -75,7 +75,7 @@ def parse_secret(text: str, env: Mapping[str, str]) -> BuildSecret:
                 f"set {var}, or pass the secret from a file with src=PATH",
             )
         return BuildSecret(secret_id, env=var)
-    path = Path(src).expanduser()
+    path = Path(env.get("HOME", "~"), src[2:]) if src.startswith("~/") else Path(src)
     if not path.is_file():
         raise UsageError(
             f"secret {secret_id!r}: file {src!r} does not exist", "", "give the path of a file"

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from ghpkg.copying import copy_image
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import CONFIG, LAYER_GZIP, SCHEMA2, Descriptor, build_schema2
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
+from ghpkg.registry.blob_writer import Blob, BlobWriter
+from ghpkg.registry_transport.copy import copy_image
 from ghpkg.secret import Secret
 from tests.unit.registry_server import REGISTRY_BINARY, RawRegistry, raw_registry
 
@@ -60,7 +61,7 @@ def _push(client: RegistryClient, path: str, tag: str, layer_size: int) -> bytes
     rootfs = {"type": "layers", "diff_ids": [_digest(tag.encode())]}
     config = json.dumps({"rootfs": rootfs}).encode()
     for blob in (layer, config):
-        client.upload_blob(path, blob, _digest(blob))
+        BlobWriter(client, path).write(Blob.of_bytes(blob, _digest(blob)))
     manifest = build_schema2(
         Descriptor(CONFIG, len(config), _digest(config)),
         [Descriptor(LAYER_GZIP, len(layer), _digest(layer))],

@@ -1,7 +1,7 @@
 """Builds: BuildKit through `docker buildx build` when the docker CLI has buildx, else the
 engine's legacy builder (docker-py), which refuses BuildKit syntax with advice to install buildx.
 
-The build's environment holds no token of ghpkg's (see build_options.clean_environment), and
+The build's environment holds no token of ghpkg's (see build.options.clean_environment), and
 its argv names secrets by file or variable, never by value.
 """
 
@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ghpkg.build_options import clean_environment
+from ghpkg.build.options import clean_environment
 from ghpkg.engine import Engine
-from ghpkg.engine.legacy_build import legacy_build
+from ghpkg.build.legacy import legacy_build
 from ghpkg.errors import BuildError
 from ghpkg.settings import Settings
 
