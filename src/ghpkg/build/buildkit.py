@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ghpkg.build.legacy import legacy_build
 from ghpkg.build.options import clean_environment
 from ghpkg.engine import Engine
-from ghpkg.build.legacy import legacy_build
 from ghpkg.errors import BuildError
 from ghpkg.settings import Settings
 
