@@ -137,6 +137,7 @@ class Result:
     deleted: str | None = None  # JSON, set by delete
     doctor: str | None = None  # JSON, set by doctor
     migration: str | None = None  # JSON, set by migrate
+    matrix: str | None = None  # JSON, set by migrate --dry-run --shards: a strategy.matrix
     failure: str = ""  # the error line of a run that reported, then failed (Unfinished)
 
     def outputs(self) -> dict[str, str]:
@@ -154,6 +155,7 @@ class Result:
             "deleted": self.deleted,
             "doctor": self.doctor,
             "migration": self.migration,
+            "matrix": self.matrix,
         }
         return values | {key: value for key, value in extra.items() if value is not None}
 
@@ -189,7 +191,9 @@ class Unfinished(GhpkgError):
 
 
 # outputs that hold JSON
-JSON_OUTPUTS = frozenset({"versions", "deleted", "doctor", "json", "migration", "metadata"})
+JSON_OUTPUTS = frozenset(
+    {"versions", "deleted", "doctor", "json", "migration", "metadata", "matrix"}
+)
 LIST_OUTPUTS = frozenset({"images", "tags", "labels"})  # outputs of one item a line
 
 

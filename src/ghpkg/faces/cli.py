@@ -105,6 +105,8 @@ class Face:
         from ghpkg.faces.workspace_git import git_tags
 
         token = self.token
+        if raw.text("operation") == "migrate" and raw.items("merge_reports"):
+            return self.merge(raw.items("merge_reports"))  # files only: no host, no token
         settings = inputs.resolve(
             raw, self.env, token, lambda: git_tags(self.workspace, self.env, token)
         )
@@ -112,20 +114,33 @@ class Face:
         try:
             result = execute(settings, self.log)
         except Unfinished as exc:  # doctor, migrate: what they found is shown, then the error
-            self.show(exc.result, settings)
+            self.show(exc.result, settings.operation)
             raise
-        self.show(result, settings)
+        self.show(result, settings.operation)
         return 0
 
-    def show(self, result: Result, settings: Settings) -> None:
+    def merge(self, names: list[str]) -> int:
+        """`migrate --merge-reports`: the shards' reports merged, shown like a migration's."""
+        from ghpkg.verbs.migrate import merge_reports
+
+        self.operation = "migrate"
+        try:
+            result = merge_reports(names, self.log)
+        except Unfinished as exc:
+            self.show(exc.result, self.operation)
+            raise
+        self.show(result, self.operation)
+        return 0
+
+    def show(self, result: Result, operation: str) -> None:
         """The result on stdout (lines, or one JSON document), the outputs, the step summary."""
         self.log.settle()
         if self.as_json:
-            print(result.as_json(settings.operation), flush=True)
+            print(result.as_json(operation), flush=True)
         else:
             for line in result.lines or result.images:
                 self.say(inert(line))  # tags and names come from the network
-        report(result, settings.operation, self.output_file, self.env, self.log)
+        report(result, operation, self.output_file, self.env, self.log)
 
     def show_config(self, origins: Mapping[str, Origin], token_source: str) -> int:
         """`ghpkg config`: each default's value and where it came from; the token's source."""

@@ -4,11 +4,15 @@ Container registry, digests kept: a plan, the copy (several images at once, resu
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
-from ghpkg.errors import GhpkgError
-from ghpkg.migration import report
+from ghpkg.errors import GhpkgError, UsageError
+from ghpkg.migration import report, shards
 from ghpkg.migration.plan import ImagePlan, TagPlan, bytes_to_send, name_clashes, render
 from ghpkg.migration.run import Mounts, copy_tags, inspect, run_all
 from ghpkg.migration.state import MigrationState
@@ -37,13 +41,14 @@ def migrate(settings: Settings, log: Log) -> Result:
     ping_container(destination, "push")
     source.close()  # each worker opens its own clients
     destination.close()
-    packages, ghes_conflicts = _packages(settings, log)
-    if not packages:
+    owners = {owner: _packages(replace(settings, scope=scope, owner=owner), log)
+              for scope, owner in _owners(settings)}  # fmt: skip
+    plans = [plan for found in owners.values() for plan in found]
+    if not plans:
         log.warn(
             f"{_scope(settings)} has no Docker-registry images the token may read; check "
             "--owner, --repository or --scope, and that the token has read:packages and repo"
         )
-    plans = [_plan(settings, package, ghes_conflicts) for package in packages]
     name_clashes(plans)
     state = MigrationState(settings.state_file)
     if state.warning:
@@ -79,6 +84,12 @@ def migrate(settings: Settings, log: Log) -> Result:
         lines=report.lines(plans, target),
         migration=report.document(plans, target, settings.dry_run, sent, peak),
     )
+    if settings.shards or settings.shard:
+        document = _sharded(settings, owners, result.migration, log)
+        matrix = json.dumps(document["matrix"]) if "matrix" in document else None
+        result = replace(
+            result, migration=json.dumps(document, separators=(",", ":")), matrix=matrix
+        )
     failure = report.failure(plans, settings.dry_run)
     if failure:
         raise Unfinished(failure, result)
@@ -158,8 +169,74 @@ def _tags(settings: Settings, plan: ImagePlan, log: Log) -> None:
     plan.tags = [TagPlan(tag) for tag in tags]
 
 
-def _packages(settings: Settings, log: Log) -> tuple[list[DockerPackage], set[str]]:
-    """The scope's docker packages, and the names GHES's own migration stopped on."""
+def _owners(settings: Settings) -> tuple[tuple[Scope, str], ...]:
+    """The owners whose images move: --org and --user, else the scope's one owner."""
+    return settings.owners or ((settings.scope, settings.owner),)
+
+
+def _sharded(
+    settings: Settings, owners: dict[str, list[ImagePlan]], document: str | None, log: Log
+) -> dict[str, Any]:
+    """The migration document with the plan's shards and matrix (--shards), or the shard this
+    run is (--shard), which --merge-reports checks."""
+    body: dict[str, Any] = json.loads(document or "{}")
+    if settings.shard:
+        return body | {"shard": settings.shard}
+    work = [
+        shards.OwnerWork(scope, owner, len(owners[owner]), bytes_to_send(owners[owner])[1])
+        for scope, owner in settings.owners
+    ]
+    split = shards.split(work, settings.shards)
+    if len(split) < settings.shards:
+        log.info(f"{settings.shards} shards asked, {len(work)} owner(s): {len(split)} shard(s)")
+    for shard in split:
+        log.info(f"Shard {shard.label}: {size(shard.describe()['bytes'])} to send, "
+                 f"{shard.describe()['images']} image(s): {shard.entry()}")  # fmt: skip
+    for line in shards.uneven(split):
+        log.warn(line)
+    return body | shards.plan_document(split)
+
+
+def merge_reports(names: list[str], log: Log) -> Result:
+    """`--merge-reports`: the shards' reports (files, or folders of *.json) as one; no network."""
+    files = [
+        found
+        for name in names
+        for found in (sorted(Path(name).rglob("*.json")) if Path(name).is_dir() else [Path(name)])
+    ]
+    reports = []
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read the report {path}", str(exc), "check the path") from None
+        reports.append(shards.report_in(str(path), text))
+    if not reports:
+        raise UsageError(
+            "--merge-reports found no report", f"no *.json in {', '.join(names)}", "check the paths"
+        )
+    merged, failure = shards.merge(reports)
+    totals = merged["totals"]
+    labels = ", ".join(merged["shards"]["reported"]) or "unnamed"
+    log.info(f"Merged {len(reports)} report(s) (shards {labels}): {totals['images']} image(s), "
+             f"{totals['copied']} copied, {totals['skipped']} skipped, "
+             f"{size(totals['bytes_sent'])} sent")  # fmt: skip
+    result = Result(
+        images=tuple(
+            i.get("destination", "")
+            for i in merged["images"]
+            if i.get("status") in ("copied", "skipped")
+        ),
+        lines=shards.rows(merged),
+        migration=json.dumps(merged, separators=(",", ":")),
+    )
+    if failure:
+        raise Unfinished(failure, result)
+    return result
+
+
+def _packages(settings: Settings, log: Log) -> list[ImagePlan]:
+    """The plans of the scope's docker packages, GHES's own migration's conflicts noted."""
     lister = PackageLister(settings.remote, settings.owner, log=log.info)
     try:
         found = lister.packages({Scope.ORG: "orgs", Scope.USER: "users"}.get(settings.scope, ""))
@@ -173,7 +250,7 @@ def _packages(settings: Settings, log: Log) -> tuple[list[DockerPackage], set[st
     elif conflicts:
         log.info(f"GHES's migration reports conflicts for: {', '.join(conflicts)}")
     log.info(f"{_scope(settings)}: {len(found)} Docker-registry image(s)")
-    return found, set(conflicts or ())
+    return [_plan(settings, package, set(conflicts or ())) for package in found]
 
 
 def _plan(settings: Settings, package: DockerPackage, conflicts: set[str]) -> ImagePlan:
@@ -190,6 +267,10 @@ def _line(plan: ImagePlan, target: str) -> str:
 
 
 def _scope(settings: Settings) -> str:
+    if len(settings.owners) > 1:
+        return (
+            f"{len(settings.owners)} owners ({', '.join(f'{s} {o}' for s, o in settings.owners)})"
+        )
     if settings.scope is Scope.REPO:
         return f"repository {settings.owner}/{settings.repository}"
     return f"{'organization' if settings.scope is Scope.ORG else 'user'} {settings.owner}"
