@@ -106,30 +106,25 @@ class Face:
 
         token = self.token
         if raw.text("operation") == "migrate" and raw.items("merge_reports"):
-            return self.merge(raw.items("merge_reports"))  # files only: no host, no token
+            from ghpkg.verbs.migrate import merge_reports  # files only: no host, no token
+
+            names = raw.items("merge_reports")
+            self.operation = "migrate"
+            return self.finish(self.operation, lambda: merge_reports(names, self.log))
         settings = inputs.resolve(
             raw, self.env, token, lambda: git_tags(self.workspace, self.env, token)
         )
         self.operation = settings.operation
+        return self.finish(self.operation, lambda: execute(settings, self.log))
+
+    def finish(self, operation: str, verb: Callable[[], Result]) -> int:
+        """Run the verb and show its result (doctor, migrate: also when it then fails)."""
         try:
-            result = execute(settings, self.log)
+            result = verb()
         except Unfinished as exc:  # doctor, migrate: what they found is shown, then the error
-            self.show(exc.result, settings.operation)
+            self.show(exc.result, operation)
             raise
-        self.show(result, settings.operation)
-        return 0
-
-    def merge(self, names: list[str]) -> int:
-        """`migrate --merge-reports`: the shards' reports merged, shown like a migration's."""
-        from ghpkg.verbs.migrate import merge_reports
-
-        self.operation = "migrate"
-        try:
-            result = merge_reports(names, self.log)
-        except Unfinished as exc:
-            self.show(exc.result, self.operation)
-            raise
-        self.show(result, self.operation)
+        self.show(result, operation)
         return 0
 
     def show(self, result: Result, operation: str) -> None:
