@@ -106,15 +106,18 @@ def _copy(
     log: Log,
     stop: threading.Event,
 ) -> int:
-    """Copy the pending images, `jobs` at once, a progress line as each ends."""
-    mounts = Mounts()
+    """Copy the pending images, `jobs` at once, a progress line as each ends.
+
+    Blobs are mounted within an owner only: one owner's refusal to mount another's blob must
+    not stop the mounts of the rest (each blob goes once per owner)."""
+    mounts = {owner: Mounts() for owner in {_owner(plan) for plan in plans}}
     finished = 0
     lock = threading.Lock()
 
     def body(plan: ImagePlan) -> Body:
         def copy(source: RegistryClient, destination: RegistryClient) -> None:
             nonlocal finished
-            copy_tags(source, destination, plan, state, mounts, stop)
+            copy_tags(source, destination, plan, state, mounts[_owner(plan)], stop)
             with lock:
                 finished += 1
                 log.info(f"[{finished}/{len(plans)}] {plan.status}: {_line(plan, hosts[1])}")
@@ -126,9 +129,14 @@ def _copy(
 
     with log.group(f"Copy {len(plans)} image(s), {settings.jobs} at once"):
         peak = run_all(plans, settings.jobs, _each(settings, hosts, log, body), stop)
-    if mounts.mounted:
-        log.info(f"{mounts.mounted} blob(s) mounted from another image instead of sent")
+    mounted = sum(owner.mounted for owner in mounts.values())
+    if mounted:
+        log.info(f"{mounted} blob(s) mounted from another image instead of sent")
     return peak
+
+
+def _owner(plan: ImagePlan) -> str:
+    return plan.destination.partition("/")[0]
 
 
 def _each(
