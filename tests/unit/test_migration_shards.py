@@ -188,3 +188,15 @@ def test_merging_a_file_that_is_not_a_report_is_bad_input(
     assert f"{other} is not a migration report" in error
     assert "Traceback" not in error
     assert cli.main(["migrate", "--merge-reports", str(tmp_path / "none.json")]) == 2
+
+
+def test_a_shard_that_failed_before_its_report_counts_as_missing_not_as_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = write(tmp_path / "plan.json", PLAN)
+    first = write(tmp_path / "report-1.json", report("1/2", image("a/r/one", "copied")))
+    (tmp_path / "report-2.json").write_text("\n")  # the workflow's empty output of a crash
+    assert cli.main(["migrate", "--merge-reports", f"{plan},{first},{tmp_path}/report-2.json"]) == 1
+    error = capsys.readouterr().err
+    assert "report-2.json: no report" in error
+    assert "shard(s) 2/2 did not report" in error

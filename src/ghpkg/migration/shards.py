@@ -132,14 +132,19 @@ def plan_document(shards: Sequence[Shard]) -> Document:
     }
 
 
-def report_in(name: str, text: str) -> Document:
+def report_in(name: str, text: str) -> Document | None:
     """The migration report in a file's text: the --json document, the `migration` output
-    alone, or the `migration=...` line of an --output-file."""
+    alone, or the `migration=...` line of an --output-file; None for a run that failed before
+    its report (an empty output, or --json's document of the error), which counts as missing."""
     lines = [line for line in text.splitlines() if line.startswith("migration={")]
     try:
         document = json.loads(lines[-1].partition("=")[2] if lines else text)
     except ValueError:
         document = None
+    if not text.strip() or (
+        isinstance(document, dict) and document.get("ok") is False and "migration" not in document
+    ):
+        return None
     if isinstance(document, dict) and isinstance(document.get("migration"), dict):
         document = document["migration"]
     if (

@@ -220,7 +220,11 @@ def merge_reports(names: list[str], log: Log) -> Result:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read the report {path}", str(exc), "check the path") from None
-        reports.append(shards.report_in(str(path), text))
+        found = shards.report_in(str(path), text)
+        if found is None:
+            log.warn(f"{path}: no report (its run failed before it); its shard counts as missing")
+        else:
+            reports.append(found)
     if not reports:
         raise UsageError(
             "--merge-reports found no report", f"no *.json in {', '.join(names)}", "check the paths"
