@@ -200,8 +200,10 @@ def _sharded(
     if len(split) < settings.shards:
         log.info(f"{settings.shards} shards asked, {len(work)} owner(s): {len(split)} shard(s)")
     for shard in split:
-        log.info(f"Shard {shard.label}: {size(shard.describe()['bytes'])} to send, "
-                 f"{shard.describe()['images']} image(s): {shard.entry()}")  # fmt: skip
+        part = shard.describe()
+        names = ", ".join(f"{owner.scope} {owner.name}" for owner in shard.owners)
+        log.info(f"Shard {shard.label}: {names}: {part['images']} image(s), "
+                 f"{size(part['bytes'])} to send")  # fmt: skip
     for line in shards.uneven(split):
         log.warn(line)
     return body | shards.plan_document(split)
