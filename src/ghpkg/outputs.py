@@ -184,6 +184,7 @@ class Result:
     deleted: tuple[PackageVersion, ...] | None = None  # set by delete
     doctor: DoctorReport | None = None  # set by doctor
     migration: MigrationReport | None = None  # set by migrate
+    matrix: str | None = None  # JSON, set by migrate --dry-run --shards: a strategy.matrix
     failure: str = ""  # the error line of a run that reported, then failed (Unfinished)
 
     def outputs(self) -> dict[str, str]:
@@ -207,6 +208,7 @@ class Result:
             "migration": None
             if self.migration is None
             else json.dumps(self.migration.as_json(), separators=(",", ":")),
+            "matrix": self.matrix,
         }
         return values | {key: value for key, value in extra.items() if value is not None}
 
@@ -242,7 +244,9 @@ class Unfinished(GhpkgError):
 
 
 # outputs that hold JSON
-JSON_OUTPUTS = frozenset({"versions", "deleted", "doctor", "json", "migration", "metadata"})
+JSON_OUTPUTS = frozenset(
+    {"versions", "deleted", "doctor", "json", "migration", "metadata", "matrix"}
+)
 LIST_OUTPUTS = frozenset({"images", "tags", "labels"})  # outputs of one item a line
 
 

@@ -285,6 +285,9 @@ class Settings:
     name_map: str = "{image}"  # migrate: the Container-registry name of OWNER/REPOSITORY/IMAGE
     jobs: int = 4  # migrate: images copied at once
     state_file: Path | None = None  # migrate: what is done, for a rerun to continue
+    owners: tuple[tuple[Scope, str], ...] = ()  # migrate: --org and --user (instead of scope)
+    shards: int = 0  # migrate: a dry run splits the owners into this many shards
+    shard: str = ""  # migrate: the plan's shard this run is, K/N (its report says it)
     # The docker CLI's environment for a build, without ghpkg's token (None: this process's).
     build_env: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 

@@ -158,27 +158,37 @@ class Face:
         from ghpkg.faces.workspace_git import git_tags
 
         token = self.token
+        if raw.text("operation") == "migrate" and raw.items("merge_reports"):
+            from ghpkg.verbs.migrate import merge_reports  # files only: no host, no token
+
+            names = raw.items("merge_reports")
+            self.operation = "migrate"
+            return self.finish(self.operation, lambda: merge_reports(names, self.log))
         settings = inputs.resolve(
             raw, self.env, token, lambda: git_tags(self.workspace, self.env, token)
         )
         self.operation = settings.operation
+        return self.finish(self.operation, lambda: execute(settings, self.log))
+
+    def finish(self, operation: str, verb: Callable[[], Result]) -> int:
+        """Run the verb and show its result (doctor, migrate: also when it then fails)."""
         try:
-            result = execute(settings, self.log)
+            result = verb()
         except Unfinished as exc:  # doctor, migrate: what they found is shown, then the error
-            self.show(exc.result, settings)
+            self.show(exc.result, operation)
             raise
-        self.show(result, settings)
+        self.show(result, operation)
         return 0
 
-    def show(self, result: Result, settings: Settings) -> None:
+    def show(self, result: Result, operation: str) -> None:
         """The result on stdout (lines, or one JSON document), the outputs, the step summary."""
         self.log.settle()
         if self.as_json:
-            print(result.as_json(settings.operation), flush=True)
+            print(result.as_json(operation), flush=True)
         else:
             for line in result.lines or result.images:
                 self.say(inert(line))  # tags and names come from the network
-        report(result, settings.operation, self.output_file, self.env, self.log)
+        report(result, operation, self.output_file, self.env, self.log)
 
     def show_config(self, origins: Mapping[str, Origin], token_source: str) -> int:
         """`ghpkg config`: each default's value and where it came from; the token's source."""

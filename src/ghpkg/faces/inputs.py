@@ -31,7 +31,7 @@ from ghpkg.faces.input_checks import (
     pairs,
     seconds,
 )
-from ghpkg.faces.migrate_inputs import migrate_inputs, skips_repository
+from ghpkg.faces.migrate_inputs import first_owner, migrate_inputs, skips_repository
 from ghpkg.faces.readers import RawInputs, parse_action
 from ghpkg.faces.retention_inputs import retention_inputs
 from ghpkg.faces.tag_inputs import image_names, revision, versions_input
@@ -89,7 +89,12 @@ def resolve(
     owner_default, _, repo_default = env.get("GITHUB_REPOSITORY", "").partition("/")
     serving = operation is Operation.SERVE  # any repository the token may reach
     owner = (
-        found.check(lambda: parse_namespace(raw.text("owner") or owner_default, "owner"), "")
+        found.check(
+            lambda: parse_namespace(
+                raw.text("owner") or first_owner(raw) or owner_default, "owner"
+            ),
+            "",
+        )
         if not serving
         else ""
     )
@@ -214,6 +219,9 @@ def resolve(
         name_map=migration.name_map,
         jobs=migration.jobs,
         state_file=migration.state_file,
+        owners=migration.owners,
+        shards=migration.shards,
+        shard=migration.shard,
         build_env=build_env if building else None,
     )
 

@@ -77,6 +77,53 @@ MIGRATE_OPTIONS = (
         "Docker-registry image of owner)",
     ),
     Option(
+        "org",
+        "organizations to migrate every image of, commas or newlines between them (repeatable; "
+        "instead of --scope and --owner)",
+        only("migrate"),
+        kind="words",
+        metavar="ORGS",
+        description="migrate: organizations whose every image moves, commas or newlines between "
+        "them (instead of scope and owner; a matrix entry's org)",
+    ),
+    Option(
+        "user",
+        "users to migrate every image of, commas or newlines between them (repeatable)",
+        only("migrate"),
+        kind="words",
+        metavar="USERS",
+        description="migrate: users whose every image moves, commas or newlines between them (a "
+        "matrix entry's user)",
+    ),
+    Option(
+        "shards",
+        "with --dry-run: split the owners into N shards balanced by bytes, for a matrix (the "
+        "JSON's matrix)",
+        only("migrate"),
+        metavar="N",
+        description="migrate: with dry-run, split the owners of org and user into N shards "
+        "balanced by bytes; the migration output then holds shards and a matrix",
+    ),
+    Option(
+        "shard",
+        "the plan's shard this run is, K/N (its matrix entry's shard, org and user); the report "
+        "says it, for --merge-reports",
+        only("migrate"),
+        metavar="K/N",
+        description="migrate: the plan's shard this job runs, K/N (the matrix entry's shard, with "
+        "its org and user)",
+    ),
+    Option(
+        "merge_reports",
+        "merge the shards' reports (files or folders of *.json, commas or newlines between them; "
+        "a plan among them checks none is lost) into one; no network",
+        only("migrate"),
+        kind="words",
+        metavar="FILES",
+        description="migrate: the shards' report files or folders (and the plan), merged into one "
+        "migration output; fails if an image did not move or a shard did not report",
+    ),
+    Option(
         "name_map",
         "the Container-registry name of OWNER/REPOSITORY/IMAGE: a template of {image}, "
         "{repository}, {owner} (default: {image}, as GHES's own migration names them)",

@@ -4,7 +4,8 @@ failure line."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ghpkg.migration.plan import DONE, STUCK, ImagePlan, ImageStatus, TagStatus
@@ -62,10 +63,37 @@ class MigrationReport:
     dry_run: bool
     totals: Totals
     images: tuple[ImageReport, ...]
+    # a matrix's part: the plan's shards and matrix (--shards), the shard this run was
+    # (--shard), or the shards a merge heard from (--merge-reports); see migration.shards
+    shards: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> MigrationReport:
+        """The report a `migration` document holds (a shard's, or the merge of several)."""
+        images = tuple(
+            ImageReport(
+                source=str(image["source"]),
+                destination=str(image.get("destination", "")),
+                status=ImageStatus(image["status"]),
+                tags=tuple(
+                    TagReport(name, TagStatus(tag["status"]), str(tag.get("digest", "")))
+                    for name, tag in (image.get("tags") or {}).items()
+                ),
+                note=str(image.get("note", "")),
+                source_label=str(image.get("source_label", "")),
+                ghes_conflict=bool(image.get("ghes_conflict")),
+                bytes_sent=int(image.get("bytes_sent") or 0),
+            )
+            for image in document["images"]
+        )
+        counts = document["totals"]
+        totals = Totals(**{part.name: int(counts[part.name]) for part in fields(Totals)})
+        extra = {k: v for k, v in document.items() if k not in ("dry_run", "totals", "images")}
+        return cls(bool(document.get("dry_run")), totals, images, extra)
 
     def as_json(self) -> dict[str, Any]:
         """The `migration` output's document."""
-        return {
+        return dict(self.shards) | {
             "dry_run": self.dry_run,
             "totals": dict(vars(self.totals)),
             "images": [

@@ -4,11 +4,15 @@ Container registry, digests kept: a plan, the copy (several images at once, resu
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
-from ghpkg.errors import GhpkgError
-from ghpkg.migration import report
+from ghpkg.errors import GhpkgError, UsageError
+from ghpkg.migration import report, shards
 from ghpkg.migration.plan import (
     ImagePlan,
     ImageStatus,
@@ -46,13 +50,14 @@ def migrate(settings: Settings, log: Log) -> Result:
     ping_container(destination, "push")
     source.close()  # each worker opens its own clients
     destination.close()
-    packages, ghes_conflicts = _packages(settings, log)
-    if not packages:
+    owners = {owner: _packages(replace(settings, scope=scope, owner=owner), log)
+              for scope, owner in _owners(settings)}  # fmt: skip
+    plans = [plan for found in owners.values() for plan in found]
+    if not plans:
         log.warn(
             f"{_scope(settings)} has no Docker-registry images the token may read; check "
             "--owner, --repository or --scope, and that the token has read:packages and repo"
         )
-    plans = [_plan(settings, package, ghes_conflicts) for package in packages]
     name_clashes(plans)
     state = MigrationState(settings.state_file)
     if state.warning:
@@ -88,8 +93,14 @@ def migrate(settings: Settings, log: Log) -> Result:
         lines=report.lines(plans, target),
         migration=report.build(plans, target, settings.dry_run, sent, peak),
     )
+    if (settings.shards or settings.shard) and result.migration is not None:
+        part = _sharded(settings, owners, log)
+        matrix = json.dumps(part["matrix"]) if "matrix" in part else None
+        result = replace(result, migration=replace(result.migration, shards=part), matrix=matrix)
     failure = report.failure(plans, settings.dry_run)
-    if failure:
+    if failure and settings.shards:  # the plan of a matrix: its shards report it, the merge fails
+        log.warn(f"{failure.partition('; see')[0]}: the shards report it and the merge fails on it")
+    elif failure:
         raise Unfinished(failure, result)
     return result
 
@@ -102,15 +113,18 @@ def _copy(
     log: Log,
     stop: threading.Event,
 ) -> int:
-    """Copy the pending images, `jobs` at once, a progress line as each ends."""
-    mounts = Mounts()
+    """Copy the pending images, `jobs` at once, a progress line as each ends.
+
+    Blobs are mounted within an owner only: one owner's refusal to mount another's blob must
+    not stop the mounts of the rest (each blob goes once per owner)."""
+    mounts = {owner: Mounts() for owner in {_owner(plan) for plan in plans}}
     finished = 0
     lock = threading.Lock()
 
     def body(plan: ImagePlan) -> Body:
         def copy(source: RegistryClient, destination: RegistryClient) -> None:
             nonlocal finished
-            copy_tags(source, destination, plan, state, mounts, stop)
+            copy_tags(source, destination, plan, state, mounts[_owner(plan)], stop)
             with lock:
                 finished += 1
                 log.info(f"[{finished}/{len(plans)}] {plan.status}: {_line(plan, hosts[1])}")
@@ -122,9 +136,14 @@ def _copy(
 
     with log.group(f"Copy {len(plans)} image(s), {settings.jobs} at once"):
         peak = run_all(plans, settings.jobs, _each(settings, hosts, log, body), stop)
-    if mounts.mounted:
-        log.info(f"{mounts.mounted} blob(s) mounted from another image instead of sent")
+    mounted = sum(owner.mounted for owner in mounts.values())
+    if mounted:
+        log.info(f"{mounted} blob(s) mounted from another image instead of sent")
     return peak
+
+
+def _owner(plan: ImagePlan) -> str:
+    return plan.destination.partition("/")[0]
 
 
 def _each(
@@ -167,8 +186,77 @@ def _tags(settings: Settings, plan: ImagePlan, log: Log) -> None:
     plan.tags = [TagPlan(tag) for tag in tags]
 
 
-def _packages(settings: Settings, log: Log) -> tuple[list[DockerPackage], set[str]]:
-    """The scope's docker packages, and the names GHES's own migration stopped on."""
+def _owners(settings: Settings) -> tuple[tuple[Scope, str], ...]:
+    """The owners whose images move: --org and --user, else the scope's one owner."""
+    return settings.owners or ((settings.scope, settings.owner),)
+
+
+def _sharded(settings: Settings, owners: dict[str, list[ImagePlan]], log: Log) -> dict[str, Any]:
+    """The report's matrix part: the plan's shards and matrix (--shards), or the shard this run
+    is (--shard), which --merge-reports checks."""
+    if settings.shard:
+        return {"shard": settings.shard}
+    work = [
+        shards.OwnerWork(scope, owner, len(owners[owner]), bytes_to_send(owners[owner])[1])
+        for scope, owner in settings.owners
+    ]
+    split = shards.split(work, settings.shards)
+    if len(split) < settings.shards:
+        log.info(f"{settings.shards} shards asked, {len(work)} owner(s): {len(split)} shard(s)")
+    for shard in split:
+        part = shard.describe()
+        names = ", ".join(f"{owner.scope} {owner.name}" for owner in shard.owners)
+        log.info(f"Shard {shard.label}: {names}: {part['images']} image(s), "
+                 f"{size(part['bytes'])} to send")  # fmt: skip
+    for line in shards.uneven(split):
+        log.warn(line)
+    return dict(shards.plan_document(split))
+
+
+def merge_reports(names: list[str], log: Log) -> Result:
+    """`--merge-reports`: the shards' reports (files, or folders of *.json) as one; no network."""
+    files = [
+        found
+        for name in names
+        for found in (sorted(Path(name).rglob("*.json")) if Path(name).is_dir() else [Path(name)])
+    ]
+    reports = []
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read the report {path}", str(exc), "check the path") from None
+        found = shards.report_in(str(path), text)
+        if found is None:
+            log.warn(f"{path}: no report (its run failed before it); its shard counts as missing")
+        else:
+            reports.append(found)
+    if not reports:
+        raise UsageError(
+            "--merge-reports found no report", f"no *.json in {', '.join(names)}", "check the paths"
+        )
+    merged, failure = shards.merge(reports)
+    totals = merged["totals"]
+    labels = ", ".join(merged["shards"]["reported"]) or "unnamed"
+    log.info(f"Merged {len(reports)} report(s) (shards {labels}): {totals['images']} image(s), "
+             f"{totals['copied']} copied, {totals['skipped']} skipped, "
+             f"{size(totals['bytes_sent'])} sent")  # fmt: skip
+    result = Result(
+        images=tuple(
+            i.get("destination", "")
+            for i in merged["images"]
+            if i.get("status") in ("copied", "skipped")
+        ),
+        lines=shards.rows(merged),
+        migration=report.MigrationReport.from_document(merged),
+    )
+    if failure:
+        raise Unfinished(failure, result)
+    return result
+
+
+def _packages(settings: Settings, log: Log) -> list[ImagePlan]:
+    """The plans of the scope's docker packages, GHES's own migration's conflicts noted."""
     lister = PackageLister(settings.remote, settings.owner, log=log.info)
     try:
         found = lister.packages({Scope.ORG: "orgs", Scope.USER: "users"}.get(settings.scope, ""))
@@ -182,7 +270,7 @@ def _packages(settings: Settings, log: Log) -> tuple[list[DockerPackage], set[st
     elif conflicts:
         log.info(f"GHES's migration reports conflicts for: {', '.join(conflicts)}")
     log.info(f"{_scope(settings)}: {len(found)} Docker-registry image(s)")
-    return found, set(conflicts or ())
+    return [_plan(settings, package, set(conflicts or ())) for package in found]
 
 
 def _plan(settings: Settings, package: DockerPackage, conflicts: set[str]) -> ImagePlan:
@@ -199,6 +287,10 @@ def _line(plan: ImagePlan, target: str) -> str:
 
 
 def _scope(settings: Settings) -> str:
+    if len(settings.owners) > 1:
+        return (
+            f"{len(settings.owners)} owners ({', '.join(f'{s} {o}' for s, o in settings.owners)})"
+        )
     if settings.scope is Scope.REPO:
         return f"repository {settings.owner}/{settings.repository}"
     return f"{'organization' if settings.scope is Scope.ORG else 'user'} {settings.owner}"
