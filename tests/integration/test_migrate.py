@@ -379,7 +379,8 @@ def test_an_owner_with_more_than_a_page_of_packages_is_listed_whole(
     bed: Testbed, run_ghpkg: Run, tmp_path: Path
 ) -> None:
     repository = f"mp{uuid.uuid4().hex[:6]}"
-    images = [f"p{number:03d}" for number in range(101)]  # the client asks for 100 a page
+    # the client asks for 100 a page; names of this run alone (the destination keeps others)
+    images = [f"{repository}-p{number:03d}" for number in range(101)]
     with requests.Session() as session:
         for image in images:
             push(session, bed.backend_url, f"{ORG}/{repository}/{image}", "1.0", [image])
