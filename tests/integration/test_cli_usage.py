@@ -241,3 +241,22 @@ def test_the_action_names_every_missing_input_at_once() -> None:
     assert len(errors) == 1, run.stderr
     for problem in ("hostname is empty", "owner is empty", "capitals", "retries 'many'"):
         assert problem in errors[0]
+
+
+def test_a_reader_that_stops_early_ends_ghpkg_quietly() -> None:
+    """`ghpkg ref ... | head -1`: once the reader is gone, no error line and no traceback; the
+    exit status a shell gives a command ended by SIGPIPE (141)."""
+    versions = ",".join(f"v{number}" for number in range(5000))  # more than a pipe holds
+    command = [sys.executable, "-m", "ghpkg", "ref", "--hostname", "ghes.test", "--owner", "o",
+               "--repository", "r", "--image", "i", "--version", versions]  # fmt: skip
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_environment()
+    ) as ghpkg:
+        assert ghpkg.stdout is not None
+        assert ghpkg.stderr is not None
+        assert ghpkg.stdout.readline() == b"docker.ghes.test/o/r/i:v0\n"
+        ghpkg.stdout.close()  # as head does after its line
+        errors = ghpkg.stderr.read().decode()
+        assert ghpkg.wait(timeout=60) == 141
+    assert "error" not in errors
+    assert "Traceback" not in errors

@@ -208,6 +208,9 @@ class Face:
         """Run the body; a failure becomes one error line (and with --json, a document)."""
         try:
             return body()
+        except BrokenPipeError:  # `ghpkg ... | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+            return 141  # as a shell reports a command ended by SIGPIPE
         except (Exception, KeyboardInterrupt, Terminated) as exc:
             if self.env.get("GHPKG_DEBUG") and not isinstance(exc, GhpkgError):
                 raise
