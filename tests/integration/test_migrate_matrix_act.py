@@ -38,6 +38,10 @@ STAND_INS = {
     ),
 }
 
+# the artifact actions the example pins (v3.1.3, v3.0.2: GHES has v3), swapped for stand-ins
+UPLOAD_V3 = "a8a3f3ad30e3422c9c7b888a15615d19a852ae32"
+DOWNLOAD_V3 = "9bc31d5ccc31df68ecc42ccf4149144866c47d8a"
+
 
 def write_stand_ins(workspace: Path) -> None:
     """Composite actions in WORKSPACE/stand-ins that keep artifacts in $ARTIFACTS/NAME."""
@@ -68,8 +72,8 @@ def test_the_matrix_example_moves_each_owner_in_one_shard_and_merges_the_reports
         "${{ inputs.orgs }}": "other-org",
         "${{ inputs.users }}": "octocat",
         "${{ inputs.shards }}": "3",
-        "actions/upload-artifact@v3": "./stand-ins/upload-artifact",
-        "actions/download-artifact@v3": "./stand-ins/download-artifact",
+        f"actions/upload-artifact@{UPLOAD_V3}": "./stand-ins/upload-artifact",
+        f"actions/download-artifact@{DOWNLOAD_V3}": "./stand-ins/download-artifact",
     }
     checkout = "    steps:\n      - uses: actions/checkout@v4\n"  # each job's local actions
     renames |= {
