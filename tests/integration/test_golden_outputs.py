@@ -32,7 +32,8 @@ OWNER, REPOSITORY = "octo-org", "hello-world"
 
 
 def normalised(text: str, names: dict[str, str]) -> str:
-    """The text with its volatile parts as numbered placeholders (equal values, equal names)."""
+    """The text with its volatile parts as placeholders: digests and ids numbered (equal values,
+    equal names), times all one."""
     for value, name in names.items():
         text = text.replace(value, name)
     seen: dict[tuple[str, str], str] = {}
@@ -45,11 +46,8 @@ def normalised(text: str, names: dict[str, str]) -> str:
 
     text = re.sub(r"ghpkg_[0-9a-f]{32}", "ghpkg_<delimiter>", text)
     text = re.sub(r"sha256:[0-9a-f]{64}", lambda m: "sha256:" + placeholder("digest", m[0]), text)
-    text = re.sub(
-        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)",
-        lambda m: placeholder("time", m[0]),
-        text,
-    )
+    # times: one placeholder (two versions pushed within a second share their time, or not)
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)", "<time>", text)
     for number in re.findall(r'"id":(\d+)', text):  # a version's id, wherever it is shown
         text = re.sub(rf"(?<!\d){number}(?!\d)", placeholder("id", number), text)
     return text
@@ -122,11 +120,13 @@ def test_push_pull_versions_delete_copy_json_and_outputs(
         pushed = run(run_ghpkg, tmp_path, *args, "--password-stdin", stdin=token, env=env)
         assert pushed.returncode == 0, pushed.stderr
     names[image_id.removeprefix("sha256:")] = "IMAGEID"
-    check("push", pushed, tmp_path, names)
+    # the containerd store names an image by its manifest's digest: its own push and pull files
+    store = "-containerd" if engine.name.endswith("containerd") else ""
+    check(f"push{store}", pushed, tmp_path, names)
 
     engine.client.images.remove(f"{bed.registry_host}/{OWNER}/{REPOSITORY}/{image}:1.0")
     args = ("pull", *where(bed, image), "--version", "1.0", "--password-stdin")
-    check("pull", run(run_ghpkg, tmp_path, *args, stdin=token, env=env), tmp_path, names)
+    check(f"pull{store}", run(run_ghpkg, tmp_path, *args, stdin=token, env=env), tmp_path, names)
 
     args = ("versions", *where(bed, image), "--password-stdin")
     check("versions", run(run_ghpkg, tmp_path, *args, stdin=token), tmp_path, names)
