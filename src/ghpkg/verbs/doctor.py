@@ -10,8 +10,7 @@ from __future__ import annotations
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import DoctorReport, Log, Result, Status, Unfinished
-from ghpkg.settings import DoctorRequest, Remote
-from ghpkg.settings import Transport as Way
+from ghpkg.settings import DoctorRequest, Remote, Transport
 from ghpkg.verbs.checklist import Findings
 from ghpkg.verbs.doctor_network import network_checks
 from ghpkg.verbs.doctor_token import token_checks
@@ -74,7 +73,7 @@ def _engine(request: DoctorRequest, found: Findings) -> None:
     }
     how = (
         "the engine, through ghpkg's loopback registry"
-        if chosen.name is Way.ENGINE
+        if chosen.name is Transport.ENGINE
         else "the registry API"
     )
     found.add(
