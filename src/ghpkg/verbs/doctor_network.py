@@ -87,8 +87,9 @@ def _api(remote: Remote, found: Findings) -> None:
         found.add("api", Status.WARN, "not checked: no token")
         return
     warnings: list[str] = []
+    found.report = auth.ask_token(remote, warnings.append)  # doctor's one GET /user
     try:
-        found.report = auth.check_token_remotely(remote, "pull", warnings.append)
+        auth.judge_token(found.report, remote, "pull")
     except GhpkgError as exc:
         found.refused = exc  # the API answered and refused the token: the token check says so
     if warnings:
