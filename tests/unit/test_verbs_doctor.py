@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ghpkg.outputs import Log, Status, Unfinished
+from ghpkg.outputs import Log, Status, TokenFacts, Unfinished
 from ghpkg.secret import Secret
 from ghpkg.settings import DoctorRequest, EngineAccess, Package, Remote
+from ghpkg.tokens import TokenKind
 from ghpkg.verbs import doctor
 from tests.unit.registry_fake import Answer, Fake, Seen
 
@@ -31,6 +32,8 @@ def test_doctor_asks_get_user_once_and_judges_each_action_by_it(fake: Fake) -> N
     assert [(s.method, s.path) for s in fake.seen].count(("GET", "/api/v3/user")) == 1
     report = failed.value.result.doctor
     assert report is not None
+    assert report.token == TokenFacts(TokenKind.CLASSIC_PAT, "octocat", ("read:packages",))
+    assert (report.registry, report.subdomain_isolation, report.engine) == (None, None, None)
     checks = {check.name: check for check in report.checks}
     assert checks["token"].text == (
         "classic personal access token (ghp_) of octocat, scopes: read:packages"

@@ -65,8 +65,7 @@ def _registry(remote: Remote, layout: Layout, found: Findings) -> None:
         found.fail("packages", problem or diagnosis.no_registry(layout, remote.ca_file))
         return
     chosen, other = layout.answer(where), layout.answer(not where)
-    found.facts["registry"] = chosen.host
-    found.facts["subdomain_isolation"] = where
+    found.registry, found.subdomain_isolation = chosen.host, where
     if problem is not None:
         found.fail("registry", problem)
     else:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ghpkg import diagnosis, tokens
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Status
+from ghpkg.outputs import Status, TokenFacts
 from ghpkg.registry.layout import Layout
 from ghpkg.rest import auth
 from ghpkg.settings import DoctorRequest, Remote
@@ -36,9 +36,9 @@ def token_checks(
     kind = tokens.token_kind(token)
     answered = found.report is not None and found.report.checked and found.refused is None
     report = found.report if answered else None
-    scopes = sorted(report.scopes) if report and report.scopes is not None else None
+    scopes = tuple(sorted(report.scopes)) if report and report.scopes is not None else None
     owner = report.login if report else None
-    found.facts["token"] = {"kind": kind.name.lower(), "owner": owner, "scopes": scopes}
+    found.token = TokenFacts(kind, owner, scopes)
     text = kind.value + (f" of {owner}" if owner else "")
     if kind is tokens.TokenKind.GITHUB_TOKEN:
         text += ", no scopes: the workflow's `permissions:` decide"
