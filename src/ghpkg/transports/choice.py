@@ -26,17 +26,17 @@ FASTER_ENGINE_PULL = 26
 
 
 @dataclass(frozen=True)
-class Choice:
+class ChosenTransport:
     """A transport (engine or registry) and why it was chosen, for the log."""
 
-    name: Transport
+    transport: Transport
     why: str
 
 
-def choose(requested: Transport, verb: str, info: EngineInfo, unreachable: str) -> Choice:
+def choose(requested: Transport, verb: str, info: EngineInfo, unreachable: str) -> ChosenTransport:
     """The transport for `verb` (push or pull); `unreachable` says why the shim is out of reach."""
     if requested is Transport.REGISTRY:
-        return Choice(Transport.REGISTRY, "as asked")
+        return ChosenTransport(Transport.REGISTRY, "as asked")
     if unreachable:
         if requested is Transport.ENGINE:
             raise EngineError(
@@ -45,15 +45,15 @@ def choose(requested: Transport, verb: str, info: EngineInfo, unreachable: str) 
                 "use --transport registry (or auto), which needs no engine network",
             )
         why = f"the engine cannot reach ghpkg's loopback registry: {unreachable}"
-        return Choice(Transport.REGISTRY, why)
+        return ChosenTransport(Transport.REGISTRY, why)
     if requested is Transport.ENGINE:
-        return Choice(Transport.ENGINE, "as asked")
+        return ChosenTransport(Transport.ENGINE, "as asked")
     if info.containerd_store:
-        return Choice(Transport.ENGINE, "fastest on the containerd image store")
+        return ChosenTransport(Transport.ENGINE, "fastest on the containerd image store")
     threshold = FASTER_ENGINE_PUSH if verb == "push" else FASTER_ENGINE_PULL
     if info.major >= threshold:
-        return Choice(Transport.ENGINE, f"fastest on Engine {threshold}+")
-    return Choice(
+        return ChosenTransport(Transport.ENGINE, f"fastest on Engine {threshold}+")
+    return ChosenTransport(
         Transport.REGISTRY, f"faster than the engine's own {verb} before Engine {threshold}"
     )
 

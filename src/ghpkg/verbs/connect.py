@@ -56,9 +56,9 @@ def prepare(
             raise
         registry, refs = connecting.result()
     where = f"Docker engine {info.version}{store_note(info)}"
-    log.info(f"{where}: {verb}ing via {chosen.name} ({chosen.why})")
+    log.info(f"{where}: {verb}ing via {chosen.transport} ({chosen.why})")
     status = log.status if log.terminal else None  # a progress bar on a terminal
-    if chosen.name is Transport.ENGINE:
+    if chosen.transport is Transport.ENGINE:
         transport: ImageTransport = EngineTransport(
             registry, engine, log.info, remote.retries, status
         )

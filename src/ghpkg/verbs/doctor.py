@@ -65,10 +65,10 @@ def _engine(request: DoctorRequest, found: Findings) -> None:
     finally:
         engine.close()
     store = "containerd" if info.containerd_store else "classic"
-    found.engine = EngineFacts(info.version, info.containerd_store, chosen.name)
+    found.engine = EngineFacts(info.version, info.containerd_store, chosen.transport)
     how = (
         "the engine, through ghpkg's loopback registry"
-        if chosen.name is Transport.ENGINE
+        if chosen.transport is Transport.ENGINE
         else "the registry API"
     )
     found.add(
