@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from ghpkg.faces.action import ACTIONS, Action, inputs_of
-from ghpkg.faces.options import COMMANDS, Option, for_verb
+from ghpkg.faces.commands import COMMANDS, Option
+from ghpkg.faces.options import for_verb
 
 ROOT = Path(__file__).resolve().parents[1]
 START = (

@@ -185,7 +185,8 @@ def test_no_option_help_is_another_verb_s_line() -> None:
     """The shape of a copied row: `delete: ...` or `(migrate: ...)` in another verb's help."""
     import re
 
-    from ghpkg.faces.options import COMMANDS, for_verb
+    from ghpkg.faces.commands import COMMANDS
+    from ghpkg.faces.options import for_verb
 
     names = [command.name for command in COMMANDS]
     for verb in names:

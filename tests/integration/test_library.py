@@ -144,7 +144,17 @@ def test_doctor_gives_its_checks_as_records(bed: Testbed, engine: EngineUnderTes
     names = [check.name for check in result.doctor.checks]
     assert {"host", "tls", "registry", "token", "login", "engine"} <= set(names)
     assert all(check.status is not ghpkg.Status.FAIL for check in result.doctor.checks)
-    assert result.doctor.facts["registry"] == result.registry
+    assert (result.doctor.registry, result.doctor.subdomain_isolation) == (bed.registry_host, True)
+    assert result.registry == bed.registry_host
+    token = result.doctor.token
+    assert token is not None
+    assert (token.kind.name, token.owner) == ("CLASSIC_PAT", "octocat")
+    assert token.scopes == ("read:packages", "repo", "write:packages")
+    assert result.doctor.engine is not None
+    assert result.doctor.engine.version == engine.version
+    assert result.doctor.engine.containerd_store is engine.name.endswith("containerd")
+    faster = ghpkg.Transport.ENGINE if engine.name.startswith("28") else ghpkg.Transport.REGISTRY
+    assert result.doctor.engine.transport is faster  # a push's, on this engine
 
 
 def test_a_doctor_that_finds_a_failure_raises_unfinished_with_its_report(

@@ -24,7 +24,8 @@ from ghpkg.manifest import LAYER_FOREIGN, LAYER_GZIP, OCI_LAYER_GZIP, OCI_MANIFE
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.registry_transport.blobcache import BlobCache
-from ghpkg.registry_transport.push import Limits, push_image
+from ghpkg.registry_transport.push import push_image
+from ghpkg.registry_transport.uploads import Limits
 from ghpkg.secret import Secret
 from testbed.bed import Testbed
 from testbed.images import busybox_path

@@ -202,9 +202,6 @@ def test_an_environment_read_is_seen(tmp_path: Path) -> None:
 # HTTP client.
 HTTP_CLIENTS = ("requests", "urllib3", "github", "http.client", "urllib.request", "httpx")
 HTTP_HOMES = ("registry", "rest", "engine")
-# verbs.doctor_token asks GET /user a second time for the login; rest.auth.TokenReport.login
-# now carries it (issue 24's other half, typed24, owns verbs/).
-KNOWN_HTTP = {"verbs.doctor_token imports github"}
 
 
 def http_imports(path: Path) -> set[str]:
@@ -234,7 +231,7 @@ def test_only_the_two_http_stacks_import_an_http_client() -> None:
         if module_name(path).split(".")[0] not in HTTP_HOMES
         for client in sorted(http_imports(path))
     ]
-    assert [line for line in others if line not in KNOWN_HTTP] == []
+    assert others == []
 
 
 MAX_FIELDS = 20

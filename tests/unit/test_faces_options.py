@@ -10,14 +10,12 @@ import pytest
 
 from ghpkg.errors import UsageError
 from ghpkg.faces import argv, readers
-from ghpkg.faces.commands import CONFIG
+from ghpkg.faces.commands import COMMANDS, CONFIG, Command
 from ghpkg.faces.input_checks import choice
 from ghpkg.faces.options import (
     BY_NAME,
-    COMMANDS,
     OPTIONS,
     RAW_OPTIONS,
-    Command,
     action_inputs,
     for_verb,
 )

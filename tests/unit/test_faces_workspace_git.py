@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghpkg.faces.workspace_git import Remote, parse_remote
+from ghpkg.faces.workspace_git import GitRemote, parse_remote
 
 
 @pytest.mark.parametrize(
@@ -12,15 +12,15 @@ from ghpkg.faces.workspace_git import Remote, parse_remote
     [
         (
             "https://ghes.example.com/Octo-Org/app.git\n",
-            Remote("ghes.example.com", "Octo-Org", "app"),
+            GitRemote("ghes.example.com", "Octo-Org", "app"),
         ),
-        ("https://ghes.example.com:8443/o/app", Remote("ghes.example.com:8443", "o", "app")),
-        ("https://user@GHES.example.com/o/app.git", Remote("ghes.example.com", "o", "app")),
-        ("git@ghes.example.com:o/app.git", Remote("ghes.example.com", "o", "app")),
-        ("ssh://git@ghes.example.com:2222/o/app.git", Remote("ghes.example.com", "o", "app")),
+        ("https://ghes.example.com:8443/o/app", GitRemote("ghes.example.com:8443", "o", "app")),
+        ("https://user@GHES.example.com/o/app.git", GitRemote("ghes.example.com", "o", "app")),
+        ("git@ghes.example.com:o/app.git", GitRemote("ghes.example.com", "o", "app")),
+        ("ssh://git@ghes.example.com:2222/o/app.git", GitRemote("ghes.example.com", "o", "app")),
     ],
 )
-def test_a_remote_names_host_owner_and_repository(url: str, remote: Remote) -> None:
+def test_a_remote_names_host_owner_and_repository(url: str, remote: GitRemote) -> None:
     assert parse_remote(url) == remote
 
 

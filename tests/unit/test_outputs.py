@@ -110,7 +110,7 @@ def test_the_json_document_holds_the_outputs_with_json_outputs_parsed() -> None:
         images=("docker.h/o/r/app:1",),
         digest="sha256:" + "a" * 64,
         versions=(version,),
-        doctor=DoctorReport("h", (check,), {"registry": "docker.h"}),
+        doctor=DoctorReport("h", (check,), registry="docker.h", subdomain_isolation=False),
         failure="a push would fail",
     )
     document = json.loads(result.as_json("doctor"))
@@ -123,6 +123,7 @@ def test_the_json_document_holds_the_outputs_with_json_outputs_parsed() -> None:
         "ok": False,
         "hostname": "h",
         "registry": "docker.h",
+        "subdomain_isolation": False,
         "checks": [{"name": "engine", "status": "fail", "text": "no engine ✗"}],
     }
     assert result.outputs()["doctor"].endswith('"text":"no engine ✗"}]}')  # as written, not \\u

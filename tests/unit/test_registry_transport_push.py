@@ -24,9 +24,9 @@ from ghpkg.manifest import LAYER_FOREIGN, LAYER_GZIP, SCHEMA2
 from ghpkg.reference import Reference
 from ghpkg.registry.blob_writer import BlobWriter
 from ghpkg.registry_transport.blobcache import BlobCache
-from ghpkg.registry_transport.push import Limits, push_image
+from ghpkg.registry_transport.push import push_image
 from ghpkg.registry_transport.spool import LayerBlob
-from ghpkg.registry_transport.uploads import Uploader
+from ghpkg.registry_transport.uploads import Limits, Uploader
 
 HOST = "docker.ghes.test"
 

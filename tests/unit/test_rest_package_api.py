@@ -9,7 +9,8 @@ import pytest
 
 from ghpkg.errors import GhpkgError, RegistryError
 from ghpkg.rest import package_api
-from ghpkg.rest.package_api import PackageApi, PackageVersion, newest_first, to_delete
+from ghpkg.rest.package_api import PackageApi
+from ghpkg.retention import PackageVersion, newest_first, to_delete
 from ghpkg.secret import Secret
 from ghpkg.settings import Remote
 from tests.unit.registry_fake import Answer, Fake, Seen

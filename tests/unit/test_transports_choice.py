@@ -26,20 +26,23 @@ from ghpkg.transports.choice import choose
 def test_auto_takes_the_faster_transport_on_each_engine(
     version: str, containerd: bool, verb: str, chosen: str
 ) -> None:
-    assert choose(Transport.AUTO, verb, EngineInfo(version, "1.41", containerd), "").name == chosen
+    assert (
+        choose(Transport.AUTO, verb, EngineInfo(version, "1.41", containerd), "").transport
+        == chosen
+    )
 
 
 @pytest.mark.parametrize("requested", ["engine", "registry"])
 def test_an_explicit_transport_is_taken_as_asked(requested: str) -> None:
     chosen = choose(Transport(requested), "push", EngineInfo("20.10.24", "1.41", False), "")
-    assert (chosen.name, chosen.why) == (requested, "as asked")
+    assert (chosen.transport, chosen.why) == (requested, "as asked")
 
 
 def test_auto_falls_back_to_the_registry_transport_when_the_engine_is_out_of_reach() -> None:
     chosen = choose(
         Transport.AUTO, "push", EngineInfo("28.5.2", "1.51", True), "ghpkg runs in a container"
     )
-    assert chosen.name == "registry"
+    assert chosen.transport == "registry"
     assert "cannot reach ghpkg's loopback registry: ghpkg runs in a container" in chosen.why
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from ghpkg.engine.errors import ENGINE_ERRORS, first_line
+from ghpkg.engine.failures import ENGINE_ERRORS, first_line
 from ghpkg.errors import BuildError
 
 _BUILD_TAIL = 12

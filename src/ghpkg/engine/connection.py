@@ -13,7 +13,7 @@ import docker.errors
 import requests
 from docker.utils import kwargs_from_env
 
-from ghpkg.engine.errors import first_line
+from ghpkg.engine.failures import first_line
 from ghpkg.errors import EngineError, UsageError
 
 

@@ -16,8 +16,14 @@ import docker.errors
 from docker.models.images import Image
 
 from ghpkg.engine.connection import docker_client, refuse_unverified
-from ghpkg.engine.errors import ENGINE_ERRORS, again, broken, first_line, raise_stream_error
-from ghpkg.engine.errors import temporary_message as temporary_message
+from ghpkg.engine.failures import (
+    ENGINE_ERRORS,
+    again,
+    broken,
+    first_line,
+    raise_stream_error,
+    temporary_message,
+)
 from ghpkg.errors import EngineError
 from ghpkg.secret import Secret
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.cli import Face, on_sigterm
-from ghpkg.faces.options import OPTIONS, Option
+from ghpkg.faces.commands import Option
+from ghpkg.faces.options import OPTIONS
 from ghpkg.outputs import Log
 from ghpkg.secret import Secret
 

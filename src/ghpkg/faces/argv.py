@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ghpkg.errors import UsageError
-from ghpkg.faces.options import COMMANDS, RAW_OPTIONS, Option, for_verb
+from ghpkg.faces.commands import COMMANDS, Option
+from ghpkg.faces.options import RAW_OPTIONS, for_verb
 from ghpkg.faces.readers import RawInputs, Value, initial, list_items
 from ghpkg.version import __version__
 

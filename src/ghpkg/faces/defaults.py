@@ -41,19 +41,19 @@ def fill_defaults(
     raw: RawInputs, env: Mapping[str, str], workspace: Path
 ) -> tuple[RawInputs, dict[str, Origin]]:
     """The options with the instance's and repository's defaults filled in, and their sources."""
-    remote = None if in_actions(env) else origin(workspace, env)
+    git_remote = None if in_actions(env) else origin(workspace, env)
     flags = {name: Origin(raw.text(name), str(BY_NAME[name].cli_flag)) for name in FIELDS}
-    layers = [  # most specific first; the remote's layer (3) gains owner and repository below
+    layers = [  # most specific first; the git remote's layer (3) gains owner and repository below
         {name: flag for name, flag in flags.items() if raw.given(name)},
         _workflow(env),
         _file(read_config(repository_config_path(workspace), repository=True)),
-        {"hostname": Origin(remote.host, _GIT)} if remote else {},
+        {"hostname": Origin(git_remote.host, _GIT)} if git_remote else {},
         _file(read_config(user_config_path(env))),
     ]
     found = {name: _first(layers, name) for name in FIELDS}
-    if remote is not None and _same_host(found["hostname"].value, remote.host):
-        layers[3] |= {"owner": Origin(remote.owner, _GIT)}
-        layers[3] |= {"repository": Origin(remote.repository, _GIT)}
+    if git_remote is not None and _same_host(found["hostname"].value, git_remote.host):
+        layers[3] |= {"owner": Origin(git_remote.owner, _GIT)}
+        layers[3] |= {"repository": Origin(git_remote.repository, _GIT)}
         found = {name: _first(layers, name) for name in FIELDS}
     filled = raw.replaced(**{name: found[name].value for name in FIELDS if found[name].value})
     return filled, found

@@ -7,12 +7,12 @@ renders action.yml's inputs and docs/REFERENCE.md.
 
 from __future__ import annotations
 
-from ghpkg.faces.commands import COMMANDS, IMAGE, NETWORK, VERBS, Command, Kind, Option, only
+from ghpkg.faces.commands import IMAGE, NETWORK, VERBS, Option, only
 from ghpkg.faces.verb_options import BUILD_OPTIONS, DELETE_OPTIONS, MIGRATE_OPTIONS
 from ghpkg.reference import ISOLATION_CHOICES
 from ghpkg.settings import Registry, Transport
 
-__all__ = ["COMMANDS", "OPTIONS", "VERBS", "Command", "Kind", "Option", "action_inputs", "for_verb"]
+__all__ = ["OPTIONS", "action_inputs", "for_verb"]
 
 
 ALL = frozenset(VERBS)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ghpkg.errors import UsageError
-from ghpkg.faces.options import BY_NAME, RAW_OPTIONS, Option
+from ghpkg.faces.commands import Option
+from ghpkg.faces.options import BY_NAME, RAW_OPTIONS
 from ghpkg.reference import split_versions
 
 Value = str | bool | list[str]

@@ -19,7 +19,7 @@ _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
 
 
 @dataclass(frozen=True)
-class Remote:
+class GitRemote:
     """Where `origin` points: its web host (no port for ssh) and OWNER/REPOSITORY."""
 
     host: str
@@ -27,9 +27,9 @@ class Remote:
     repository: str
 
 
-def parse_remote(url: str) -> Remote | None:
+def parse_remote(url: str) -> GitRemote | None:
     """`https://HOST/OWNER/REPO(.git)`, `ssh://git@HOST[:PORT]/OWNER/REPO.git`,
-    `git@HOST:OWNER/REPO.git` -> Remote; None for anything else (a local path, no owner)."""
+    `git@HOST:OWNER/REPO.git` -> GitRemote; None for anything else (a local path, no owner)."""
     text = url.strip()
     if "://" in text:
         parts = urlsplit(text)
@@ -48,10 +48,10 @@ def parse_remote(url: str) -> Remote | None:
     if len(segments) != 2:
         return None
     owner, repository = segments[0], segments[1].removesuffix(".git")
-    return Remote(host.lower(), owner, repository) if owner and repository else None
+    return GitRemote(host.lower(), owner, repository) if owner and repository else None
 
 
-def origin(workspace: Path, env: Mapping[str, str]) -> Remote | None:
+def origin(workspace: Path, env: Mapping[str, str]) -> GitRemote | None:
     """`git remote get-url origin`, parsed (None: no git, no origin, no host and owner in it)."""
     url = _git(workspace, ["remote", "get-url", "origin"], env, Secret(""))
     return parse_remote(url) if url is not None else None

@@ -46,7 +46,7 @@ from ghpkg.registry_transport.uploads import (
     refuse_foreign,
 )
 
-__all__ = ["ImageStore", "Limits", "Pushed", "push_image"]
+__all__ = ["ImageStore", "Pushed", "push_image"]
 
 # Uploads may start before the whole image is read when even twice its unpacked size (tar
 # headers, gzip framing) is within the limits: then no size rule can fail.

@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class TokenReport:
     """What the REST API said about a token; `scopes` is None when the API sends none, `login`
-    when it does not say whose token it is (a GITHUB_TOKEN)."""
+    when it does not say whose token it is (a GITHUB_TOKEN); `refused`: it answered 401."""
 
     kind: TokenKind
     scopes: frozenset[str] | None
     checked: bool
     login: str | None = None
+    refused: bool = False
 
 
 def check_token_remotely(
@@ -34,9 +35,16 @@ def check_token_remotely(
     log: Callable[[str], None] = lambda _: None,
     registry: Registry = Registry.DOCKER,
 ) -> TokenReport:
-    """Ask the REST API which scopes a classic PAT has; advisory if the API cannot answer.
+    """Ask the REST API about the token (`ask_token`) and judge it for `action` (`judge_token`)."""
+    report = ask_token(remote, warn, log)
+    judge_token(report, remote, action, registry)
+    return report
 
-    `registry` is `docker` (repository-scoped: upload and delete need `repo`) or `container`.
+
+def ask_token(
+    remote: Remote, warn: Callable[[str], None], log: Callable[[str], None] = lambda _: None
+) -> TokenReport:
+    """Which scopes a classic PAT has, and whose it is; advisory if the API cannot answer.
 
     One GET /user through the instance's PyGithub client: every instance answers it, and
     X-OAuth-Scopes comes with any authenticated answer, where GET /rate_limit is 404 on a default
@@ -45,8 +53,8 @@ def check_token_remotely(
     """
     import github  # deferred: `ghpkg --help` imports this module
 
-    api_url, token = remote.api_url, remote.token
-    kind = token_kind(token)
+    api_url = remote.api_url
+    kind = token_kind(remote.token)
     client = api_client(remote, log)
     try:
         status, headers, body = client.requester.requestJson("GET", "/user")
@@ -61,12 +69,7 @@ def check_token_remotely(
     finally:
         client.close()
     if status == 401:
-        raise AuthError(
-            f"the REST API at {api_url} refused the {kind.value}",
-            "401 Bad credentials",
-            refusal_fix(token, action),
-            status=401,
-        )
+        return TokenReport(kind, None, checked=True, refused=True)
     header = next((v for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
     answered = status == 200 or (kind is TokenKind.GITHUB_TOKEN and status == 403)
     if header is None and not answered:
@@ -76,8 +79,29 @@ def check_token_remotely(
     if header is None:
         return TokenReport(kind, None, checked=True, login=login)
     granted = frozenset(scope.strip() for scope in header.split(",") if scope.strip())
+    return TokenReport(kind, granted, checked=True, login=login)
+
+
+def judge_token(
+    report: TokenReport, remote: Remote, action: str, registry: Registry = Registry.DOCKER
+) -> None:
+    """Raise the AuthError `action` would meet: the token refused (401), or scopes it lacks.
+
+    `registry` is `docker` (repository-scoped: upload and delete need `repo`) or `container`.
+    """
+    api_url, kind = remote.api_url, report.kind
+    if report.refused:
+        raise AuthError(
+            f"the REST API at {api_url} refused the {kind.value}",
+            "401 Bad credentials",
+            refusal_fix(remote.token, action),
+            status=401,
+        )
+    if report.scopes is None or kind is TokenKind.GITHUB_TOKEN:
+        return
+    granted = report.scopes
     missing = [n for n in needed_scopes(action, registry) if missing_scopes(set(granted), n)]
-    if kind is not TokenKind.GITHUB_TOKEN and missing:
+    if missing:
         scope = " and ".join(missing)
         raise AuthError(
             f"the {kind.value} lacks the {scope} scope{'s' if len(missing) > 1 else ''}",
@@ -85,7 +109,6 @@ def check_token_remotely(
             f"edit the token on https://{_host(api_url)}/settings/tokens and add {scope}",
             status=403,
         )
-    return TokenReport(kind, granted, checked=True, login=login)
 
 
 def api_client(

@@ -9,10 +9,10 @@ from urllib.parse import quote
 from ghpkg import tokens
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.rest import auth
-from ghpkg.retention import PackageVersion, newest_first, to_delete
+from ghpkg.retention import PackageVersion
 from ghpkg.settings import Registry, Remote
 
-__all__ = ["PackageApi", "PackageVersion", "Refused", "newest_first", "to_delete"]
+__all__ = ["PackageApi", "Refused"]
 
 PER_PAGE = 100
 MAX_RESULTS = 10_000  # GitHub answers 400 past `per_page * page` = 10,000 (issue 27's reading)

@@ -1,4 +1,5 @@
-"""How an image travels between the engine and the registry: one interface, two transports.
+"""How an image travels between the engine and the registry: one interface (`ImageTransport`),
+two transports.
 
 - `engine`: the engine's own `docker push` / `docker pull`, through ghpkg's loopback registry
   (ghpkg.shim), which holds the token and translates what the GHES registry lacks.
@@ -21,8 +22,12 @@ class Pulled:
     image_id: str
 
 
-class Transport(Protocol):
-    """Moves one image between the local engine and one registry repository."""
+class ImageTransport(Protocol):
+    """Moves one image between the local engine and one registry repository.
+
+    containers/image's name for a way an image travels; the user's `--transport` word that picks
+    one is `settings.Transport`.
+    """
 
     name: str
 

@@ -17,7 +17,7 @@ from ghpkg.engine import Engine, EngineInfo
 from ghpkg.errors import EngineError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from ghpkg.settings import Transport as Way  # transports.Transport is the interface
+from ghpkg.settings import Transport
 from ghpkg.shim.scope import Reach
 from ghpkg.shim.server import Shim
 
@@ -26,34 +26,36 @@ FASTER_ENGINE_PULL = 26
 
 
 @dataclass(frozen=True)
-class Choice:
+class ChosenTransport:
     """A transport (engine or registry) and why it was chosen, for the log."""
 
-    name: Way
+    transport: Transport
     why: str
 
 
-def choose(requested: Way, verb: str, info: EngineInfo, unreachable: str) -> Choice:
+def choose(requested: Transport, verb: str, info: EngineInfo, unreachable: str) -> ChosenTransport:
     """The transport for `verb` (push or pull); `unreachable` says why the shim is out of reach."""
-    if requested is Way.REGISTRY:
-        return Choice(Way.REGISTRY, "as asked")
+    if requested is Transport.REGISTRY:
+        return ChosenTransport(Transport.REGISTRY, "as asked")
     if unreachable:
-        if requested is Way.ENGINE:
+        if requested is Transport.ENGINE:
             raise EngineError(
                 "the engine cannot reach ghpkg's loopback registry",
                 unreachable,
                 "use --transport registry (or auto), which needs no engine network",
             )
         why = f"the engine cannot reach ghpkg's loopback registry: {unreachable}"
-        return Choice(Way.REGISTRY, why)
-    if requested is Way.ENGINE:
-        return Choice(Way.ENGINE, "as asked")
+        return ChosenTransport(Transport.REGISTRY, why)
+    if requested is Transport.ENGINE:
+        return ChosenTransport(Transport.ENGINE, "as asked")
     if info.containerd_store:
-        return Choice(Way.ENGINE, "fastest on the containerd image store")
+        return ChosenTransport(Transport.ENGINE, "fastest on the containerd image store")
     threshold = FASTER_ENGINE_PUSH if verb == "push" else FASTER_ENGINE_PULL
     if info.major >= threshold:
-        return Choice(Way.ENGINE, f"fastest on Engine {threshold}+")
-    return Choice(Way.REGISTRY, f"faster than the engine's own {verb} before Engine {threshold}")
+        return ChosenTransport(Transport.ENGINE, f"fastest on Engine {threshold}+")
+    return ChosenTransport(
+        Transport.REGISTRY, f"faster than the engine's own {verb} before Engine {threshold}"
+    )
 
 
 def unreachable(engine: Engine, remote: bool) -> str:

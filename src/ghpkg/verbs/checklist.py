@@ -1,21 +1,23 @@
-"""doctor's checklist: one line a check (✓, ! or ✗), and the facts its JSON summary reports."""
+"""doctor's checklist: one line a check (✓, ! or ✗), and what the checks found."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Check, Status
+from ghpkg.outputs import Check, DoctorReport, EngineFacts, Status, TokenFacts
 from ghpkg.rest import auth
 
 
 @dataclass
 class Findings:
-    """The checklist so far and the facts the JSON summary reports."""
+    """The checklist so far and what the checks found (DoctorReport's fields, as they come)."""
 
     checks: list[Check] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
+    registry: str | None = None  # the Docker registry's host
+    subdomain_isolation: bool | None = None
+    token: TokenFacts | None = None
+    engine: EngineFacts | None = None
     blocked: str = ""  # why the network checks after it cannot run ('' while they can)
     report: auth.TokenReport | None = None  # what the REST API said about the token
     refused: GhpkgError | None = None  # the REST API's refusal of the token
@@ -32,3 +34,14 @@ class Findings:
     def skip(self, name: str) -> None:
         """Record a check that an earlier failure leaves unanswered."""
         self.add(name, Status.WARN, f"not checked: {self.blocked}")
+
+    def summary(self, hostname: str) -> DoctorReport:
+        """doctor's result: the checks in order, and what they found."""
+        return DoctorReport(
+            hostname,
+            tuple(self.checks),
+            self.registry,
+            self.subdomain_isolation,
+            self.token,
+            self.engine,
+        )

@@ -16,10 +16,9 @@ from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.registry import layout as registry_layout
 from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
-from ghpkg.settings import EngineAccess, Package, Registry, Remote
-from ghpkg.settings import Transport as Way
+from ghpkg.settings import EngineAccess, Package, Registry, Remote, Transport
 from ghpkg.tokens import TokenKind, token_kind
-from ghpkg.transports import Transport, choice
+from ghpkg.transports import ImageTransport, choice
 from ghpkg.transports.engine import EngineTransport
 from ghpkg.transports.registry import RegistryTransport
 
@@ -31,7 +30,7 @@ class Connected:
     registry: RegistryClient
     refs: list[Reference]
     engine: Engine
-    transport: Transport
+    transport: ImageTransport
 
 
 def prepare(
@@ -57,10 +56,12 @@ def prepare(
             raise
         registry, refs = connecting.result()
     where = f"Docker engine {info.version}{store_note(info)}"
-    log.info(f"{where}: {verb}ing via {chosen.name} ({chosen.why})")
+    log.info(f"{where}: {verb}ing via {chosen.transport} ({chosen.why})")
     status = log.status if log.terminal else None  # a progress bar on a terminal
-    if chosen.name is Way.ENGINE:
-        transport: Transport = EngineTransport(registry, engine, log.info, remote.retries, status)
+    if chosen.transport is Transport.ENGINE:
+        transport: ImageTransport = EngineTransport(
+            registry, engine, log.info, remote.retries, status
+        )
     else:
         transport = RegistryTransport(registry, engine, log.info, access.cache_dir, status)
     return Connected(registry, refs, engine, transport)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import DoctorReport, Log, Result, Status, Unfinished
-from ghpkg.settings import DoctorRequest, Remote
-from ghpkg.settings import Transport as Way
+from ghpkg.outputs import EngineFacts, Log, Result, Status, Unfinished
+from ghpkg.settings import DoctorRequest, Remote, Transport
 from ghpkg.verbs.checklist import Findings
 from ghpkg.verbs.doctor_network import network_checks
 from ghpkg.verbs.doctor_token import token_checks
@@ -24,11 +23,10 @@ def run(request: DoctorRequest, remote: Remote, log: Log) -> Result:
     token_checks(request, remote, found, layout)
     _engine(request, found)
     failed = [check.name for check in found.checks if check.status is Status.FAIL]
-    registry = found.facts.get("registry", "")
-    summary = DoctorReport(remote.hostname, tuple(found.checks), dict(found.facts))
+    summary = found.summary(remote.hostname)
     result = Result(
         images=(),
-        registry=registry,
+        registry=summary.registry or "",
         package_url=request.package.url(remote.hostname),
         lines=tuple(check.line() for check in found.checks),
         doctor=summary,
@@ -67,14 +65,10 @@ def _engine(request: DoctorRequest, found: Findings) -> None:
     finally:
         engine.close()
     store = "containerd" if info.containerd_store else "classic"
-    found.facts["engine"] = {
-        "version": info.version,
-        "containerd_store": info.containerd_store,
-        "transport": chosen.name,
-    }
+    found.engine = EngineFacts(info.version, info.containerd_store, chosen.transport)
     how = (
         "the engine, through ghpkg's loopback registry"
-        if chosen.name is Way.ENGINE
+        if chosen.transport is Transport.ENGINE
         else "the registry API"
     )
     found.add(

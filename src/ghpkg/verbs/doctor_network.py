@@ -65,8 +65,7 @@ def _registry(remote: Remote, layout: Layout, found: Findings) -> None:
         found.fail("packages", problem or diagnosis.no_registry(layout, remote.ca_file))
         return
     chosen, other = layout.answer(where), layout.answer(not where)
-    found.facts["registry"] = chosen.host
-    found.facts["subdomain_isolation"] = where
+    found.registry, found.subdomain_isolation = chosen.host, where
     if problem is not None:
         found.fail("registry", problem)
     else:
@@ -87,8 +86,9 @@ def _api(remote: Remote, found: Findings) -> None:
         found.add("api", Status.WARN, "not checked: no token")
         return
     warnings: list[str] = []
+    found.report = auth.ask_token(remote, warnings.append)  # doctor's one GET /user
     try:
-        found.report = auth.check_token_remotely(remote, "pull", warnings.append)
+        auth.judge_token(found.report, remote, "pull")
     except GhpkgError as exc:
         found.refused = exc  # the API answered and refused the token: the token check says so
     if warnings:

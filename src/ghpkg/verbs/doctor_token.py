@@ -5,12 +5,11 @@ They run the token checks that push and pull run, so a ✗ line says what their 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ghpkg import diagnosis, tokens
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Status
+from ghpkg.outputs import Status, TokenFacts
 from ghpkg.registry.layout import Layout
 from ghpkg.rest import auth
 from ghpkg.settings import DoctorRequest, Remote
@@ -35,10 +34,11 @@ def token_checks(
             found.add(name, Status.WARN, "not checked: no usable token")
         return
     kind = tokens.token_kind(token)
-    report = found.report if found.report is not None and found.report.checked else None
-    scopes = sorted(report.scopes) if report and report.scopes is not None else None
-    owner = _owner(request, remote) if report else None
-    found.facts["token"] = {"kind": kind.name.lower(), "owner": owner, "scopes": scopes}
+    answered = found.report is not None and found.report.checked and found.refused is None
+    report = found.report if answered else None
+    scopes = tuple(sorted(report.scopes)) if report and report.scopes is not None else None
+    owner = report.login if report else None
+    found.token = TokenFacts(kind, owner, scopes)
     text = kind.value + (f" of {owner}" if owner else "")
     if kind is tokens.TokenKind.GITHUB_TOKEN:
         text += ", no scopes: the workflow's `permissions:` decide"
@@ -52,23 +52,7 @@ def token_checks(
         found.add("token", Status.OK, text)
     _login(request, remote, found, layout)
     for action in ("push", "pull"):
-        online = report is not None or found.refused is not None
-        _allowed(request, remote, found, action, online, layout)
-
-
-def _owner(request: DoctorRequest, remote: Remote) -> str | None:
-    """The login the token belongs to; None for a GITHUB_TOKEN or when the API will not say."""
-    import github
-
-    client = auth.api_client(replace(remote, retries=2))
-    try:
-        _headers, data = client.requester.requestJsonAndCheck("GET", "/user")
-    except github.GithubException:
-        return None
-    finally:
-        client.close()
-    login = data.get("login") if isinstance(data, dict) else None
-    return str(login) if login else None
+        _allowed(request, remote, found, action, layout)
 
 
 def _client(
@@ -105,15 +89,16 @@ def _allowed(
     remote: Remote,
     found: Findings,
     action: str,
-    online: bool,
     layout: Layout | None,
 ) -> None:
     """Whether the token's kind and scopes (a GITHUB_TOKEN: its permissions) allow the action."""
     target = f"{request.package.owner}/{request.package.repository}"
     scope = tokens.scope_list(action)
+    report = found.report
     try:
         tokens.check_token_locally(remote.token, action, target, request.workflow_repository)
-        report = auth.check_token_remotely(remote, action, _ignore) if online else None
+        if report is not None:
+            auth.judge_token(report, remote, action)  # what GET /user said, judged for action
     except GhpkgError as exc:
         found.fail(action, exc)
         return
@@ -156,7 +141,3 @@ def _may_push(
         f"allowed for {target}: the registry opened an upload session (cancelled, nothing "
         "published), so `permissions: packages: write` is in force",
     )
-
-
-def _ignore(_: str) -> None:
-    """Drop a warning already reported by the api check."""

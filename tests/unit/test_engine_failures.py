@@ -12,7 +12,7 @@ import pytest
 import requests
 import urllib3.exceptions
 
-import ghpkg.engine.errors
+import ghpkg.engine.failures
 from ghpkg.engine import Engine, temporary_message
 from ghpkg.errors import EngineError
 
@@ -54,7 +54,7 @@ class BrokenClient:
 def test_a_push_stream_that_breaks_is_retried_then_one_engine_error(
     error: Exception, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ghpkg.engine.errors, "backoff_delay", lambda _n: 0.0)
+    monkeypatch.setattr(ghpkg.engine.failures, "backoff_delay", lambda _n: 0.0)
     client = BrokenClient(error)
     said: list[str] = []
     engine = Engine(cast(docker.DockerClient, client))  # a fake client stands in for docker-py's
@@ -84,7 +84,7 @@ def test_an_answer_from_the_engine_is_judged_by_its_words_not_retried_as_a_broke
     response = requests.Response()
     response.status_code = 404
     client = BrokenClient(docker.errors.NotFound("manifest unknown", response=response))
-    monkeypatch.setattr(ghpkg.engine.errors, "backoff_delay", lambda _n: 0.0)
+    monkeypatch.setattr(ghpkg.engine.failures, "backoff_delay", lambda _n: 0.0)
     engine = Engine(cast(docker.DockerClient, client))
     with pytest.raises(EngineError) as failed:
         engine.push("127.0.0.1:5/o/r/i:1", "", None, lambda _c: None, retries=3)
