@@ -74,3 +74,18 @@ def test_an_endless_repository_answer_stops_a_build_before_it_starts(
     assert "MemoryError" not in done.stderr
     asked = [hit.path for hit in hostile.hits(hostile.name)]
     assert asked == ["/api/v3/repos/octo-org/hello-world"]  # the labels come before the build
+
+
+def test_an_endless_answer_to_the_token_check_stops_a_pull(
+    bed: Testbed, hostile: HostileRegistry, one_engine: EngineUnderTest, run_ghpkg: Run
+) -> None:
+    """GET /user, which every push and pull asks beside the login: refused, not warned past."""
+    hostile.script(Rule("^/api/v3/user$", 200, JSON, b'{"login": "', host=hostile.name,
+                        repeat=b"x" * 65536))  # fmt: skip
+    done = run_ghpkg(
+        "pull", *_common(hostile, bed), "--version", "1.0", "--transport", "registry",
+        env={"GHPKG_TOKEN": bed.token("write"), "DOCKER_HOST": one_engine.base_url},
+    )  # fmt: skip
+    assert_refused(done, bed, "/api/v3/user", "larger than 4194304 bytes")
+    assert "MemoryError" not in done.stderr
+    assert [hit for hit in hostile.hits() if "/manifests/" in hit.path] == []
