@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -44,6 +45,7 @@ class Rule:
     method: str = ""
     host: str = ""
     times: int | None = None  # None: every time; else used up after that many answers
+    repeat: bytes = b""  # sent after `body` again and again, chunked, until the client hangs up
 
     def matches(self, host: str, method: str, path: str) -> bool:
         """Whether this rule answers the request."""
@@ -239,10 +241,24 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {"Content-Type": "application/octet-stream", **rule.headers}
         for name, value in headers.items():
             self.send_header(name, value.replace("{port}", str(self.server.double.port)))
+        if rule.repeat:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._endless(rule.body, rule.repeat)
+            return
         self.send_header("Content-Length", str(len(rule.body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(rule.body)
+
+    def _endless(self, body: bytes, repeat: bytes) -> None:
+        """`body`, then `repeat` forever, as chunks; ends when the client hangs up."""
+        self.close_connection = True
+        try:
+            for chunk in itertools.chain([body] if body else [], itertools.repeat(repeat)):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:  # the client stopped reading: what a bounded reader does
+            return
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 

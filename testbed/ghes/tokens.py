@@ -56,6 +56,7 @@ REST_SCOPES = {
 }
 # GitHub's accounts on the bed: `/orgs/NAME` answers for an organization only, `/users/NAME`
 # for a user only (REST_PACKAGES lists each endpoint under both forms); anything else is 404.
+# No test fills `reader`'s account but those that migrate an owner whole.
 ORGANIZATIONS = ("octo-org", "other-org")
 USERS = ("octocat", "reader")
 _BASE62 = string.digits + string.ascii_letters

@@ -4,9 +4,9 @@ shards, a matrix job migrates each shard, a last job merges the shards' reports.
 Substituted visibly, as in test_examples_act: ghpkg's pins become the working tree's copy, the
 trigger becomes act's push, the dispatch inputs become the owners below, and the artifact actions
 (which act would fetch from github.com, out of reach here) become two local stand-ins that keep
-each artifact in a folder of the host. The bed's accounts the token may write are octo-org,
-other-org and octocat; octo-org holds hundreds of other tests' images, so the example moves
-other-org and octocat: the plan asks for 3 shards and, with two owners, makes two.
+each artifact in a folder of the host. The example moves three owners in 3 shards: other-org
+and octocat, which hold a few of other tests' images (octo-org holds hundreds), and reader,
+whose account no other test fills (the bed's owner that tests may migrate whole).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.integration.test_examples_act import EXAMPLES, on_push, seed, suffix,
 
 pytestmark = pytest.mark.integration
 
-OWNERS = ("other-org", "octocat")
+OWNERS = ("other-org", "octocat", "reader")
 STAND_INS = {
     "upload-artifact": (
         {"name": {"default": "artifact"}, "path": {"required": True}},
@@ -70,7 +70,7 @@ def test_the_matrix_example_moves_each_owner_in_one_shard_and_merges_the_reports
     renames = on_push(text, triggers)
     renames |= {
         "${{ inputs.orgs }}": "other-org",
-        "${{ inputs.users }}": "octocat",
+        "${{ inputs.users }}": "octocat,reader",
         "${{ inputs.shards }}": "3",
         f"actions/upload-artifact@{UPLOAD_V3}": "./stand-ins/upload-artifact",
         f"actions/download-artifact@{DOWNLOAD_V3}": "./stand-ins/download-artifact",
@@ -100,18 +100,20 @@ def test_the_matrix_example_moves_each_owner_in_one_shard_and_merges_the_reports
         assert (artifacts / "migration" / "migration.json").exists(), log[-5000:]
         plan = json.loads((reports / "plan.json").read_text())
         assert plan["dry_run"] is True
-        entries = plan["matrix"]["include"]  # 3 shards asked, 2 owners: 2 shards
-        assert [entry["shard"] for entry in entries] == ["1/2", "2/2"]
+        entries = plan["matrix"]["include"]  # 3 shards, one owner each
+        assert [entry["shard"] for entry in entries] == ["1/3", "2/3", "3/3"]
         owners = {(entry["org"], entry["user"]) for entry in entries}
-        assert owners == {("other-org", ""), ("", "octocat")}
-        for entry in plan["matrix"]["include"]:  # each shard moved its owner's images only
+        assert owners == {("other-org", ""), ("", "octocat"), ("", "reader")}
+        for entry in entries:  # each shard moved its owner's images, all of this test's
             number = entry["shard"].split("/")[0]
             shard = json.loads((reports / f"report-{number}.json").read_text())
             assert shard["shard"] == entry["shard"]
             owner = entry["org"] or entry["user"]
-            assert {image["source"].split("/")[0] for image in shard["images"]} == {owner}
+            moved = {image["source"] for image in shard["images"]}
+            assert {source.split("/")[0] for source in moved} == {owner}
+            assert {name for name in names if name.startswith(f"{owner}/")} <= moved
         merged = json.loads((artifacts / "migration" / "migration.json").read_text())
-        assert merged["shards"] == {"reported": ["1/2", "2/2"], "missing": []}
+        assert merged["shards"] == {"reported": ["1/3", "2/3", "3/3"], "missing": []}
         statuses = {image["source"]: image["status"] for image in merged["images"]}
         assert {name: statuses.get(name) for name in names} == dict.fromkeys(names, "copied")
         for name, digest in digests.items():

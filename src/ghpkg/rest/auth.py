@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ghpkg.errors import AuthError
+from ghpkg.errors import AuthError, GhpkgError
 from ghpkg.settings import Registry, Remote
 from ghpkg.tls import trust_store
 from ghpkg.tokens import TokenKind, missing_scopes, needed_scopes, refusal_fix, token_kind
@@ -60,6 +60,8 @@ def ask_token(
         status, headers, body = client.requester.requestJson("GET", "/user")
     except github.GithubException as exc:  # a 403 the retry judged not a rate limit
         status, headers, body = exc.status, dict(exc.headers or {}), ""
+    except GhpkgError:  # an answer over the size cap: a hostile instance, not an unreachable one
+        raise
     except Exception as exc:
         warn(
             f"could not reach {api_url} to check the token ({type(exc).__name__}); "
@@ -123,8 +125,10 @@ def api_client(
 
     import github
 
+    from ghpkg.rest import connection
     from ghpkg.rest.retry import github_retry
 
+    connection.install()  # every answer read with a size cap
     # PyGithub logs each 403 at INFO on its own stderr handler; ghpkg's error line says it once.
     logging.getLogger("github").setLevel(logging.WARNING)
     return github.Github(

@@ -192,7 +192,7 @@ class PackageApi:
 
         try:
             return self._client.requester.requestJsonAndCheck(verb, url, parameters=params)
-        except github.GithubException:
+        except (github.GithubException, GhpkgError):
             raise
         except Exception as exc:
             raise self._unreachable(exc) from None

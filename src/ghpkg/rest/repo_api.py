@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from ghpkg.errors import GhpkgError
 from ghpkg.metadata.oci_labels import Repository
 from ghpkg.rest.auth import api_client
 from ghpkg.settings import Remote
@@ -32,6 +33,8 @@ def fetch_repository(
         _headers, data = client.requester.requestJsonAndCheck("GET", f"/repos/{full_name}")
     except github.GithubException as exc:
         data, status = None, f"HTTP {exc.status}"
+    except GhpkgError:  # an answer over the size cap: a hostile instance, not a missing label
+        raise
     except Exception as exc:  # advisory: the labels fall back to what the workflow says
         warn(f"could not read {where} for the image's labels ({type(exc).__name__})")
         return None

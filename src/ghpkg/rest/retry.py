@@ -20,6 +20,7 @@ from urllib3.util.retry import Retry
 
 from ghpkg.progress import Lines
 from ghpkg.registry.answers import connection_cause, redact_url
+from ghpkg.rest.connection import ANSWER_MAX
 from ghpkg.retry import MAX_RETRY_AFTER, TEMPORARY_STATUS, backoff_delay, retry_line, unresolvable
 
 
@@ -61,6 +62,8 @@ class LoggedRetry(GithubRetry):
         if (certificate or (error is not None and unresolvable(error))) and _pool is not None:
             raise MaxRetryError(_pool, str(url), error)  # no retry changes either
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if response is not None:  # urllib3 would drain its body before retrying: it may not end
+            response.close()
         cause = (
             f"HTTP {response.status}"
             if response is not None
@@ -81,6 +84,11 @@ class LoggedRetry(GithubRetry):
                 )
             )
         return retry
+
+    @staticmethod
+    def get_content(resp: HTTPResponse, url: str) -> bytes:
+        """A 403's body, read to tell a rate limit from a refusal: at most ANSWER_MAX bytes."""
+        return bytes(resp.read(ANSWER_MAX + 1, decode_content=True) or b"")
 
     @property
     def budget(self) -> int:
