@@ -18,6 +18,7 @@ from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
 from ghpkg.settings import EngineAccess, Package, Registry, Remote
 from ghpkg.settings import Transport as Way
+from ghpkg.shim.scope import Login
 from ghpkg.tokens import TokenKind, token_kind
 from ghpkg.transports import Transport, choice
 from ghpkg.transports.engine import EngineTransport
@@ -60,7 +61,11 @@ def prepare(
     log.info(f"{where}: {verb}ing via {chosen.name} ({chosen.why})")
     status = log.status if log.terminal else None  # a progress bar on a terminal
     if chosen.name is Way.ENGINE:
-        transport: Transport = EngineTransport(registry, engine, log.info, remote.retries, status)
+        direct = verb == "push" and choice.straight(info, registry.host, remote.ca_file)
+        straight = Login(remote.username, remote.token) if direct else None
+        transport: Transport = EngineTransport(
+            registry, engine, log.info, remote.retries, status, straight
+        )
     else:
         transport = RegistryTransport(registry, engine, log.info, access.cache_dir, status)
     return Connected(registry, refs, engine, transport)
