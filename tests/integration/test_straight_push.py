@@ -25,6 +25,7 @@ from testbed.bed import Testbed
 from testbed.certs_d import trusting
 from testbed.faults import Fault, FaultProxy
 from testbed.images import build_hello
+from testbed.outside import reached_from_outside
 from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
@@ -156,3 +157,41 @@ def test_a_tag_that_serves_another_config_after_a_straight_push_fails_it_in_one_
         "engine did not push: the engine pushed sha256:"
     )
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not _engines("28.5"), reason="Engine 28.5 (classic store) is not selected")
+def test_the_engine_verifies_the_instance_and_a_certificate_it_refuses_sends_the_push_via_the_shim(
+    bed: Testbed, engine_pool: EnginePool, run_ghpkg: Run, tmp_path: Path
+) -> None:
+    """On a non-loopback address the engine checks the certificate itself (the Container
+    registry's host, relayed there): with the bed's CA in certs.d it pushes straight; with
+    another CA there it refuses the certificate, and the push goes through the shim, saying so."""
+    engine = engine_pool.get("28.5")
+    image = f"straight-tls-{uuid.uuid4().hex[:8]}"
+    source = build_hello(engine.client, f"local/{image}:src", "verified")
+    other = tmp_path / "other-ca.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=another CA", "-keyout", str(tmp_path / "k"), "-out", str(other)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    host = bed.container_host
+    argv = ["push", "--hostname", bed.hostname, "--owner", OWNER, "--registry", "container",
+            "--image", image, "--source", source, "--ca-file", str(bed.ca_file)]  # fmt: skip
+    env = {"GHPKG_TOKEN": bed.token("write"), "DOCKER_HOST": engine.base_url}
+    with reached_from_outside(host) as outside:
+        with trusting(bed.ca_file, host):
+            outside.drop()
+            verified = run_ghpkg(*argv, "--version", "1.0", env=env)
+        with trusting(other, host):
+            outside.drop()
+            refused = run_ghpkg(*argv, "--version", "2.0", env=env)
+    assert verified.returncode == 0, verified.stderr
+    assert f"{STRAIGHT} {host} (it trusts its certificate)" in verified.stderr
+    assert "loopback registry instead" not in verified.stderr
+    assert refused.returncode == 0, refused.stderr
+    notes = [line for line in refused.stderr.splitlines() if "loopback registry instead" in line]
+    assert len(notes) == 1, refused.stderr
+    assert notes[0].startswith(f"the engine's own push to {host} was refused (")
+    assert "x509: certificate signed by unknown authority" in notes[0]
+    assert refused.stdout.split() == [f"{host}/{OWNER}/{image}:2.0"]
