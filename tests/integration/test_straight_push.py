@@ -27,7 +27,7 @@ from testbed.faults import Fault, FaultProxy
 from testbed.images import build_hello
 from testbed.outside import reached_from_outside
 from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
-from tests.helpers import read_outputs
+from tests.helpers import another_ca, read_outputs
 from tests.integration.conftest import Run
 
 pytestmark = pytest.mark.integration
@@ -169,12 +169,7 @@ def test_the_engine_verifies_the_instance_and_a_certificate_it_refuses_sends_the
     engine = engine_pool.get("28.5")
     image = f"straight-tls-{uuid.uuid4().hex[:8]}"
     source = build_hello(engine.client, f"local/{image}:src", "verified")
-    other = tmp_path / "other-ca.crt"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=another CA", "-keyout", str(tmp_path / "k"), "-out", str(other)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    other = another_ca(tmp_path, "another CA")
     host = bed.container_host
     argv = ["push", "--hostname", bed.hostname, "--owner", OWNER, "--registry", "container",
             "--image", image, "--source", source, "--ca-file", str(bed.ca_file)]  # fmt: skip
