@@ -15,7 +15,10 @@ GHES's rules); with `--baseline plain` `docker push|pull` straight to the regist
 (127.0.0.1:5000, plain HTTP, no auth), the limit of this machine. Runs come in pairs, docker
 first in even pairs and ghpkg first in odd ones. Each push is of a freshly built image (new
 random content: nothing is in the registry or the engine yet); each pull is of the image ghpkg
-pushed in that pair, removed from the engine before every pull. A transport ghpkg refuses on an
+pushed in that pair, removed from the engine before every pull (on the containerd store with
+what its content store kept of it, as on a fresh runner). `--src` runs another tree's ghpkg (a
+before/after). With the fair baseline the engine trusts the bed's CA for the plain front and
+for the instance's registry host, as a user's engine trusts theirs. A transport ghpkg refuses on an
 engine is recorded as refused. Also: a push whose blobs are all present (ghpkg with its digest
 cache and without), one big layer both ways (peak RSS of the ghpkg process, from wait4), and
 `ghpkg --help`. Writes every timing as JSON and the markdown tables under --out, and prints the
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import hashlib
 import json
 import os
 import random
@@ -79,6 +83,7 @@ class Target:
     run_id: str
     baseline: str  # where docker pushes: "fair" (the plain front, after docker login) or "plain"
     python: str  # the interpreter that runs ghpkg (--python: e.g. the action's venv, no isal)
+    content_store: Path | None = None  # the engine's containerd socket (the containerd store)
 
     @property
     def docker_registry(self) -> str:
@@ -159,6 +164,9 @@ class Bench:
         )
         if tool == "ghpkg":
             self.measures[-1].extra["chose"] = timing.transport_line(child.stderr)
+            if "The engine pushes straight to" in child.stderr:  # no relay (issue 26)
+                refused = "pushing through ghpkg's loopback registry instead" in child.stderr
+                self.measures[-1].extra["straight"] = "refused" if refused else "yes"
         if child.exit_code:
             print(f"  {tool} {fields['op']} {fields['transport']}: {child.error}", file=sys.stderr)
         return child
@@ -212,6 +220,20 @@ class Bench:
         with contextlib.suppress(docker.errors.ImageNotFound):
             self.remove(str(self.t.client.images.get(ref).id))
         self.remove(ref)
+
+    def prune(self, blobs: list[str]) -> int:
+        """On the containerd store, remove what it keeps of an image after the image is gone
+        (its manifest, config and layers in the content store), as a fresh runner has none of
+        it; only this image's blobs (new random content: no other image shares them), since
+        others use the engine too. How many were there (0 elsewhere)."""
+        if self.t.content_store is None:
+            return 0
+        ctr = ["ctr", "--address", str(self.t.content_store), "--namespace", "moby", "content"]
+        listed = subprocess.run([*ctr, "ls", "--quiet"], capture_output=True, text=True).stdout
+        there = [blob for blob in blobs if blob in listed.split()]
+        if there:
+            subprocess.run([*ctr, "rm", *there], capture_output=True, check=True)
+        return len(there)
 
     # --- the cells ---------------------------------------------------------------------------
 
@@ -271,14 +293,19 @@ class Bench:
         plain = f"{self.t.docker_registry}/{OWNER}/{REPOSITORY}/{image}:1"
         ours = f"{self.t.registry_host}/{OWNER}/{REPOSITORY}/{image}:1"
 
+        blobs = stored_blobs(f"{OWNER}/{REPOSITORY}/{image}")
+        kept: dict[str, int] = {}
+
         def docker_pull() -> timing.Child:
             self.remove_pulled(ours)
+            kept["docker"] = self.prune(blobs)
             child = self.docker_transfer("pull", plain)
             self.remove_pulled(plain)
             return child
 
         def ghpkg_pull() -> timing.Child:
             self.remove_pulled(plain)
+            kept["ghpkg"] = self.prune(blobs)
             child = self.ghpkg("pull", image, "1", transport)
             self.remove_pulled(ours)
             return child
@@ -294,6 +321,8 @@ class Bench:
         )
         # layers the engine kept after the removal (the containerd store may keep content)
         self.last("docker").extra["already_there"] = docker.stdout.count("Already exists")
+        for tool in ("docker", "ghpkg"):  # the image's blobs the prune found still there
+            self.last(tool).extra["pruned_blobs"] = kept.get(tool, 0)
         if ghpkg.exit_code and timing.refused(ghpkg):
             self.refused.add(("pull", transport))
 
@@ -326,6 +355,22 @@ class Bench:
 def layer_mb(workload: str, size_mb: int) -> int:
     """The image's size, uncompressed."""
     return round(sum(size for _kind, size in layers(workload, size_mb)) / MB)
+
+
+def stored_blobs(path: str) -> list[str]:
+    """The digests of what the plain registry stores for a tag `1`: manifest, config, layers."""
+    request = urllib.request.Request(
+        f"http://{BACKEND}/v2/{path}/manifests/1", headers={"Accept": SCHEMA2}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the bed's
+        raw = answer.read()
+    manifest = json.loads(raw)
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    return [
+        digest,
+        manifest["config"]["digest"],
+        *(layer["digest"] for layer in manifest["layers"]),
+    ]
 
 
 def pushed_mb(path: str) -> float:
@@ -433,7 +478,7 @@ def bench_engine(
     target = Target(
         engine=name,
         client=docker.DockerClient(base_url=engine.base_url, version="auto", timeout=900),
-        ghpkg_env=_env(DOCKER_HOST=engine.base_url, PYTHONPATH=str(_ROOT / "src")),
+        ghpkg_env=_env(DOCKER_HOST=engine.base_url, PYTHONPATH=str(args.src)),
         docker_env=_env(DOCKER_HOST=engine.base_url, DOCKER_CONFIG=str(config)),
         bed_host=bed.hostname,
         registry_host=bed.registry_host,
@@ -443,6 +488,9 @@ def bench_engine(
         run_id=run_id,
         baseline=args.baseline,
         python=args.python,
+        content_store=engines.RUN_DIR / name / "containerd" / "containerd.sock"
+        if "containerd" in name
+        else None,
     )
     bench = Bench(target, args.docker, measures, problems)
     try:
@@ -513,6 +561,13 @@ def _options(argv: list[str]) -> argparse.Namespace:
         "action/install.sh runs it as the action installs it: without isal)",
     )
     parser.add_argument(
+        "--src",
+        type=Path,
+        default=_ROOT / "src",
+        help="the ghpkg source tree that runs (default this tree's src; another tree's, such "
+        "as main's, for a before/after)",
+    )
+    parser.add_argument(
         "--docker",
         default=shutil.which("docker") or "docker",
         help="the docker CLI (default: the one on PATH)",
@@ -542,9 +597,7 @@ def main(argv: list[str]) -> int:
     run_id = uuid.uuid4().hex[:6]
     # As `pip install` leaves it: ghpkg's bytecode compiled (this machine may set
     # PYTHONDONTWRITEBYTECODE, which would otherwise recompile every module at every start).
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(_ROOT / "src" / "ghpkg")], check=True
-    )
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(args.src / "ghpkg")], check=True)
     ours = [name for name in args.engines if engines.running(name) is None]  # stopped after
     bed = Testbed(os.environ.get("GHPKG_TESTBED_DIR") or "/tmp/ghpkg-testbed")
     measures: list[Measure] = []
@@ -556,11 +609,12 @@ def main(argv: list[str]) -> int:
         bed_started = bed.start()
         trust = contextlib.ExitStack()
         try:
-            if args.baseline == "fair":  # as a user's engine trusts their registry's CA
+            if args.baseline == "fair":  # as a user's engine trusts their registry's CA: the
+                # plain front's for docker, the instance's for ghpkg (a push may go straight)
                 from testbed.certs_d import trusting
                 from testbed.plain_front import PLAIN_HOST
 
-                trust.enter_context(trusting(bed.ca_file, PLAIN_HOST))
+                trust.enter_context(trusting(bed.ca_file, PLAIN_HOST, bed.registry_host))
             for index, name in enumerate(args.engines):
                 try:
                     versions[name] = bench_engine(
@@ -609,9 +663,10 @@ def _run_facts(
         "docker_cli": _version([args.docker, "version", "--format", "{{.Client.Version}}"]),
         "python": _version([args.python, "-c", "import sys; print(sys.version.split()[0])"]),
         "ghpkg_python": args.python,
-        "deflater": _version(deflater, {"PYTHONPATH": str(_ROOT / "src")}),
-        "ghpkg": _version(["git", "-C", str(_ROOT), "describe", "--always", "--dirty"]),
-        "uncommitted": _version(["git", "-C", str(_ROOT), "status", "--short", "src"]),
+        "deflater": _version(deflater, {"PYTHONPATH": str(args.src)}),
+        "ghpkg": _version(["git", "-C", str(args.src), "describe", "--always", "--dirty"]),
+        "ghpkg_src": str(args.src),
+        "uncommitted": _version(["git", "-C", str(args.src), "status", "--short", "."]),
         "baseline": args.baseline,
         "options": {k: str(v) for k, v in vars(args).items()},
     }

@@ -36,9 +36,10 @@ _REASONS |= {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Time-
 class Fault:
     """What to do to requests matching `method` and `path` (a regex), the first `times` times.
 
-    `status` answers without forwarding; `drop` resets the connection after `after` bytes of the
-    request body (uploads) or of the response body (downloads); `stall` goes silent there for
-    `seconds`, then drops. `times=None` hits every match.
+    `status` answers without forwarding (with `body` and `content_type` where given: a forged
+    answer, such as another image's manifest for a tag); `drop` resets the connection after
+    `after` bytes of the request body (uploads) or of the response body (downloads); `stall` goes
+    silent there for `seconds`, then drops. `times=None` hits every match.
     """
 
     action: str
@@ -49,6 +50,8 @@ class Fault:
     retry_after: str | None = None
     after: int = 0
     seconds: float = 30.0
+    body: bytes = b""
+    content_type: str = ""
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault, not yet used up, applies to the request."""
@@ -214,7 +217,9 @@ class FaultHandler(BaseHTTPRequestHandler):
         """A scripted error answer, as a registry (JSON) or a proxy in front (HTML) gives it."""
         status = fault.status
         reason = _REASONS.get(status, "Error")
-        if status in (502, 504):
+        if fault.body:
+            body, kind = fault.body, fault.content_type or "application/json"
+        elif status in (502, 504):
             body = _NGINX_PAGE.format(f"{status} {reason}").encode()
             kind = "text/html"
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 
@@ -23,3 +24,15 @@ def read_outputs(path: Path) -> dict[str, str]:
             key, _, value = line.partition("=")
             values[key] = value
     return values
+
+
+def another_ca(folder: Path, name: str) -> Path:
+    """A self-signed CA certificate (PEM) of its own, not the bed's: one an engine may be told
+    to trust instead."""
+    cert = folder / "other-ca.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", f"/CN={name}", "-keyout", str(folder / "other-ca.key"), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert

@@ -26,7 +26,7 @@ from testbed.client import BedClient, Pushed
 from testbed.images import build_hello
 from testbed.outside import Relay, reached_from_outside
 from testbed.pytest_engines import EngineUnderTest, selected_engines
-from tests.helpers import read_outputs
+from tests.helpers import another_ca, read_outputs
 from tests.integration.conftest import Run
 
 pytestmark = pytest.mark.integration
@@ -187,12 +187,7 @@ def test_a_digest_pull_makes_the_engine_trust_the_ca_for_that_pull_only(
 def test_another_ca_in_certs_d_is_left_as_it_is_and_the_pull_says_why_it_fails(
     bed: Testbed, engine: EngineUnderTest, run_ghpkg: Run, tmp_path: Path, outside: Relay
 ) -> None:
-    other = tmp_path / "other-ca.crt"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=the administrator's CA", "-keyout", str(tmp_path / "k"), "-out", str(other)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    other = another_ca(tmp_path, "the administrator's CA")
     target = CERTS_DIR / bed.container_host / "ca.crt"
     with trusting(other, bed.container_host):
         done, _ = _digest_pull(bed, engine, run_ghpkg, tmp_path, outside, "--retries", "0")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ghpkg.engine.trust import trusted
+from ghpkg.engine.trust import trusted, trusts
 
 HOST = "containers.ghes.test"
 
@@ -48,3 +48,15 @@ def test_the_same_ca_already_there_is_left_in_place(tmp_path: Path) -> None:
     with trusted(ca, HOST, lambda _: None, lambda _: None, tmp_path / "certs.d"):
         pass
     assert there.read_bytes() == b"our CA"
+
+
+def test_the_engine_trusts_a_host_with_a_ca_in_its_folder_or_no_private_ca(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("our CA")
+    certs_d = tmp_path / "certs.d"
+    assert trusts("docker.ghes.test", None, certs_d)  # the system's roots: nothing to add
+    assert not trusts("docker.ghes.test", ca, certs_d)
+    (certs_d / "docker.ghes.test:8443").mkdir(parents=True)
+    (certs_d / "docker.ghes.test:8443" / "corp.crt").write_text("any CA the engine reads")
+    assert not trusts("docker.ghes.test", ca, certs_d)  # the folder names the port it serves
+    assert trusts("docker.ghes.test:8443", ca, certs_d)

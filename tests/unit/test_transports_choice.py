@@ -7,7 +7,7 @@ import pytest
 from ghpkg.engine import EngineInfo
 from ghpkg.errors import EngineError
 from ghpkg.settings import Transport
-from ghpkg.transports.choice import choose
+from ghpkg.transports.choice import choose, straight
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,10 @@ def test_the_engine_transport_out_of_reach_is_an_error_that_names_the_way_out() 
         "the engine cannot reach ghpkg's loopback registry: a remote engine; "
         "use --transport registry (or auto), which needs no engine network"
     )
+
+
+def test_only_the_classic_store_pushes_straight_to_a_host_it_trusts() -> None:
+    classic = EngineInfo("28.5.2", "1.51", containerd_store=False)
+    containerd = EngineInfo("28.5.2", "1.51", containerd_store=True)
+    assert straight(classic, "docker.ghes.test", None)  # a certificate the system's roots verify
+    assert not straight(containerd, "docker.ghes.test", None)  # it pushes OCI: the shim's

@@ -1,5 +1,6 @@
-"""The engine transport's push counts only what the engine pushed through its shim, of the
-local image: a tag stored from another manifest, or from another image, fails the push."""
+"""The engine transport's push counts only what the engine pushed (through its shim, or straight
+to the instance), of the local image: a tag holding another manifest, or another image, fails the
+push; a straight push the instance refuses goes through the shim instead."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ghpkg.errors import EngineError
 from ghpkg.manifest import SCHEMA2, sha256_digest
 from ghpkg.reference import Reference
 from ghpkg.secret import Secret
+from ghpkg.shim.scope import Login
 from ghpkg.transports.engine import EngineTransport
 from tests.unit.fakes import FakeEngine, FakeRegistry, manifest_of
 
@@ -24,6 +26,7 @@ class Stored(FakeRegistry):
     """Keeps what the shim PUTs."""
 
     digests = False
+    host = "docker.ghes.test"
 
     def put_manifest(self, path: str, tag: str, raw: bytes, media_type: str) -> str:
         self.manifests[(path, tag)] = (raw, media_type)
@@ -74,10 +77,78 @@ def test_the_engine_logs_in_with_a_one_time_login_and_its_push_counts() -> None:
 
 def test_a_manifest_the_engine_did_not_push_fails_the_push() -> None:
     engine = Pushing(manifest_of(LOCAL), reported="sha256:" + "9" * 64)
-    with pytest.raises(EngineError, match="stored from a manifest the engine did not push"):
+    with pytest.raises(EngineError, match="holds a manifest the engine did not push"):
         push(engine)
 
 
 def test_a_manifest_of_another_image_fails_the_push() -> None:
-    with pytest.raises(EngineError, match=f"stored with config {OTHER}, not the local image"):
+    with pytest.raises(EngineError, match=f"holds config {OTHER}, not the local image"):
         push(Pushing(manifest_of(OTHER)))
+
+
+INSTANCE = Login("octocat", Secret("ghp_" + "a" * 36))
+
+
+class Straight(Pushing):
+    """An engine that pushes straight to the instance (storing `sent` in `registry`), or fails
+    there with `refusal`; through a shim (127.0.0.1) it pushes as Pushing does."""
+
+    def __init__(self, registry: Stored, sent: bytes, refusal: EngineError | None = None) -> None:
+        super().__init__(sent)
+        self.registry, self.refusal = registry, refusal
+
+    def push(
+        self, reference: str, username: str, token: Secret | None, *args: Any, **kw: Any
+    ) -> str:
+        if reference.startswith("127.0.0.1:"):
+            return super().push(reference, username, token, *args, **kw)
+        assert token is not None
+        self.logins.append((username, token.reveal()))
+        if self.refusal:
+            raise self.refusal
+        self.registry.manifests[(REF.path, REF.version)] = (self.sent, SCHEMA2)
+        return sha256_digest(manifest_of(LOCAL))  # what it pushed: the local image
+
+
+def push_straight(engine: Straight, lines: list[str]) -> None:
+    transport = EngineTransport(engine.registry, engine, lines.append, straight=INSTANCE)
+    transport.push(LOCAL, [REF])
+
+
+def test_a_straight_push_uses_the_instances_login_and_no_shim() -> None:
+    registry, lines = Stored(), list[str]()
+    engine = Straight(registry, manifest_of(LOCAL))
+    push_straight(engine, lines)
+    assert engine.logins == [("octocat", INSTANCE.password.reveal())]
+    assert (LOCAL, str(REF)) in engine.tagged
+    assert lines == ["The engine pushes straight to docker.ghes.test (it trusts its certificate)"]
+
+
+def test_a_straight_push_whose_tag_serves_another_image_fails() -> None:
+    engine = Straight(Stored(), manifest_of(OTHER))
+    with pytest.raises(EngineError, match="holds a manifest the engine did not push"):
+        push_straight(engine, [])
+    assert len(engine.logins) == 1  # no second try through the shim
+
+
+def test_a_refused_straight_push_goes_through_the_shim_and_says_so() -> None:
+    refusal = EngineError("docker push failed", "manifest invalid: manifest invalid")
+    registry, lines = Stored(), list[str]()
+    engine = Straight(registry, manifest_of(LOCAL), refusal)
+    push_straight(engine, lines)
+    assert [login[0] for login in engine.logins] == ["octocat", "ghpkg"]
+    assert lines[1] == (
+        "the engine's own push to docker.ghes.test was refused (manifest invalid: manifest "
+        "invalid); pushing through ghpkg's loopback registry instead"
+    )
+    assert registry.manifests[(REF.path, "1.0")][0] == manifest_of(LOCAL)
+
+
+def test_a_straight_push_that_keeps_failing_on_the_network_is_not_tried_again_via_the_shim() -> (
+    None
+):
+    broken = EngineError("docker push failed", "503 Service Unavailable", temporary=True)
+    engine = Straight(Stored(), manifest_of(LOCAL), broken)
+    with pytest.raises(EngineError, match="503"):
+        push_straight(engine, [])
+    assert len(engine.logins) == 1

@@ -1,8 +1,9 @@
-"""The engine's trust in a private CA: `/etc/docker/certs.d/HOST/ca.crt`, for one call only.
+"""The engine's trust in a registry's certificate: `/etc/docker/certs.d/HOST/*.crt`.
 
-Only a digest pull from the Container registry still sends the engine to the instance itself
-(every other engine call goes to ghpkg's loopback shim). ghpkg never overwrites a CA someone
-else put there, and removes what it added when the call is over.
+Whether an engine on this machine trusts a host already (`trusts`: a push may then go straight
+to it), and, for a digest pull from the Container registry, `--ca-file` put there for that one
+call (`trusted`). ghpkg never overwrites a CA someone else put there, and removes what it added
+when the call is over.
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ from pathlib import Path
 from ghpkg.progress import Lines
 
 CERTS_D = Path("/etc/docker/certs.d")
+
+
+def trusts(host: str, ca_file: Path | None, certs_d: Path = CERTS_D) -> bool:
+    """Whether an engine on this machine trusts host's certificate, as far as ghpkg can tell: a
+    CA in its certs.d folder (the engine reads every `*.crt` there, at each connection), or none
+    needed (no --ca-file: the certificate is one the system's roots verify)."""
+    if ca_file is None:
+        return True
+    try:
+        return any((certs_d / host).glob("*.crt"))
+    except OSError:
+        return False
 
 
 @contextmanager

@@ -4,16 +4,21 @@
 Engines before 28 (classic store) and faster from 28 and on the containerd store; the engine's
 pull is the faster one from 26. Where the engine cannot reach ghpkg's loopback (ghpkg runs in
 a container, or the engine on another machine), only the registry transport works.
+
+The engine's push goes `straight` to the instance, not through ghpkg's loopback registry, where
+nothing needs translating and the engine trusts the instance (see `straight`).
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import docker.errors
 
 from ghpkg.engine import Engine, EngineInfo
+from ghpkg.engine.trust import trusts
 from ghpkg.errors import EngineError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
@@ -76,3 +81,16 @@ def unreachable(engine: Engine, remote: bool) -> str:
     return (
         "its connection to 127.0.0.1 does not reach this process (a container, or a remote engine)"
     )
+
+
+def straight(info: EngineInfo, host: str, ca_file: Path | None) -> bool:
+    """Whether the engine's push may go straight to the registry at `host` (no relay), once the
+    engine transport is chosen (so the engine shares this machine's loopback).
+
+    Only the classic image store, whose push is one schema-2 manifest as the GHES registry takes
+    it (the containerd store pushes OCI, which the shim translates), and only where the engine
+    trusts the host's certificate as ghpkg reads its certs.d. Where ghpkg reads another certs.d
+    than the engine's (ghpkg in a container on the host's network), the engine refuses the
+    certificate and the push goes through the shim.
+    """
+    return not info.containerd_store and trusts(host, ca_file)

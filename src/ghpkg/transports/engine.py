@@ -6,6 +6,13 @@ X-Registry-Auth, which is all the shim takes), serves only this image's reposito
 stores what the engine sends as the GHES registry needs it. A push counts only if what the shim
 stored for each tag is what the engine says it pushed, of the local image. The engine's temporary
 `127.0.0.1:PORT/...` names are removed afterwards; the image keeps its real references.
+
+A push `straight` to the instance (the classic store, whose push is schema 2, on an engine that
+trusts the registry's certificate: `transports.choice.straight`) skips the shim: the engine gets
+the token in X-Registry-Auth for that call and pushes the real references. It counts only if the
+manifest each tag serves is the one the engine reports it pushed and names the local image's
+config; a push the engine fails with a refusal (an untrusted certificate, a manifest the registry
+will not take) goes through the shim instead.
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ from collections.abc import Callable
 
 from ghpkg.engine import Engine
 from ghpkg.errors import EngineError, GhpkgError
+from ghpkg.manifest import load_object, sha256_digest
 from ghpkg.progress import EngineProgress, Lines
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.shim.scope import Reach
+from ghpkg.shim.scope import Login, Reach
 from ghpkg.shim.server import Shim
 from ghpkg.transports import Pulled
 
@@ -34,14 +42,61 @@ class EngineTransport:
         log: Lines,
         retries: int = 4,
         status: Lines | None = None,
+        straight: Login | None = None,
     ) -> None:
         self._registry = registry
         self._engine = engine
         self._log = log
         self._retries = retries
         self._status = status  # a terminal's progress bar
+        self._straight = straight  # the instance's login, where the engine may push to it itself
 
     def push(self, image_id: str, refs: list[Reference]) -> None:
+        """Push every tag (straight to the instance where the engine may, else through the shim);
+        each must end up stored in the registry, as the engine's manifest of the local image."""
+        pushed = self._push_straight(self._straight, image_id, refs) if self._straight else None
+        if pushed is None:
+            self._push_through_shim(image_id, refs)
+            return
+        for ref, digest in zip(refs, pushed, strict=True):
+            raw, _media_type = self._registry.get_manifest(ref.path, ref.version)
+            config = load_object(raw, f"the manifest of {ref}").get("config")
+            named = str(config.get("digest", "")) if isinstance(config, dict) else ""
+            _check_pushed(ref, digest, sha256_digest(raw), named, image_id)
+
+    def _push_straight(
+        self, login: Login, image_id: str, refs: list[Reference]
+    ) -> list[str] | None:
+        """The engine pushes the real references with the instance's login: the digests it
+        reports, or None where it was refused (the shim's turn)."""
+        self._log(
+            f"The engine pushes straight to {self._registry.host} (it trusts its certificate)"
+        )
+        progress = EngineProgress(self._log, status=self._status)
+        try:
+            for ref in refs:
+                self._engine.tag(image_id, str(ref))
+            return [
+                self._engine.push(
+                    str(ref),
+                    login.username,
+                    login.password,
+                    progress,
+                    retries=self._retries,
+                    log=self._log,
+                )
+                for ref in refs
+            ]
+        except EngineError as exc:
+            if exc.temporary:  # retried already; the shim would meet the same network
+                raise
+            self._log(
+                f"the engine's own push to {self._registry.host} was refused ({exc.cause or exc}); "
+                "pushing through ghpkg's loopback registry instead"
+            )
+            return None
+
+    def _push_through_shim(self, image_id: str, refs: list[Reference]) -> None:
         """Push every tag through the shim; each must end up stored in the registry."""
         scope = Reach(frozenset({refs[0].path}), writable=True)
         with Shim(self._registry, scope=scope, log=self._log) as shim:
@@ -49,7 +104,7 @@ class EngineTransport:
             try:
                 for name in names:
                     self._engine.tag(image_id, name)
-                reported = [
+                pushed = [
                     self._through(shim, self._engine.push, name, missing_counts=False)
                     for name in names
                 ]
@@ -63,8 +118,11 @@ class EngineTransport:
                     "it reported success without storing a manifest for each tag",
                     "run again with --transport registry",
                 )
-            for ref, digest in zip(refs, reported, strict=True):
-                _check_received(shim, ref, digest, image_id)
+            for ref, digest in zip(refs, pushed, strict=True):
+                received = shim.activity.received[(ref.path, ref.version)]
+                # Where the engine reports no digest, only its login reached the shim: it sent it.
+                reported = digest or received.digest
+                _check_pushed(ref, reported, received.digest, received.config, image_id)
 
     def pull(self, reference: Reference) -> Pulled:
         """Pull one tag through the shim, then name the image by its real reference."""
@@ -103,20 +161,20 @@ class EngineTransport:
         return done if isinstance(done, str) else ""
 
 
-def _check_received(shim: Shim, ref: Reference, reported: str, image_id: str) -> None:
-    """The tag's manifest came from the engine in this run (the digest it reports) and is the
-    local image (its config digest, or on the containerd store its own digest, is the image ID).
-    """
-    received = shim.activity.received[(ref.path, ref.version)]
-    if reported and reported != received.digest:
+def _check_pushed(ref: Reference, reported: str, stored: str, config: str, image_id: str) -> None:
+    """The tag's manifest (`stored`, naming `config`) is the one the engine reports it pushed in
+    this run, and the local image (its config digest, or on the containerd store its own digest,
+    is the image ID)."""
+    if reported != stored:
         raise EngineError(
-            f"{ref} was stored from a manifest the engine did not push",
-            f"the engine pushed {reported}, the shim received {received.digest}",
-            "push again; if it recurs, check who else uses this machine's loopback",
+            f"{ref} holds a manifest the engine did not push",
+            f"the engine pushed {reported or 'no digest it reported'}, the tag holds {stored}",
+            "push again; if it recurs, check who else pushes to that tag or uses this machine's "
+            "loopback",
         )
-    if image_id not in (received.digest, received.config):
+    if image_id not in (stored, config):
         raise EngineError(
-            f"{ref} was stored with config {received.config or 'unknown'}, not the local image",
+            f"{ref} holds config {config or 'unknown'}, not the local image",
             f"the local image is {image_id}",
             "push again with --transport registry",
         )

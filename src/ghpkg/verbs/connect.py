@@ -17,6 +17,7 @@ from ghpkg.registry import layout as registry_layout
 from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
 from ghpkg.settings import EngineAccess, Package, Registry, Remote, Transport
+from ghpkg.shim.scope import Login
 from ghpkg.tokens import TokenKind, token_kind
 from ghpkg.transports import ImageTransport, choice
 from ghpkg.transports.engine import EngineTransport
@@ -59,8 +60,10 @@ def prepare(
     log.info(f"{where}: {verb}ing via {chosen.transport} ({chosen.why})")
     status = log.status if log.terminal else None  # a progress bar on a terminal
     if chosen.transport is Transport.ENGINE:
+        direct = verb == "push" and choice.straight(info, registry.host, remote.ca_file)
+        straight = Login(remote.username, remote.token) if direct else None
         transport: ImageTransport = EngineTransport(
-            registry, engine, log.info, remote.retries, status
+            registry, engine, log.info, remote.retries, status, straight
         )
     else:
         transport = RegistryTransport(registry, engine, log.info, access.cache_dir, status)
