@@ -2,7 +2,9 @@
 two transports.
 
 - `engine`: the engine's own `docker push` / `docker pull`, through ghpkg's loopback registry
-  (ghpkg.shim), which holds the token and translates what the GHES registry lacks.
+  (ghpkg.shim), which holds the token and translates what the GHES registry lacks; a push from
+  the classic store, where the engine trusts the instance, goes straight to it with the token in
+  X-Registry-Auth and is then checked tag by tag (`transports.choice.straight`).
 - `registry`: ghpkg itself reads `docker save` and writes `docker load` (no engine network).
 """
 
