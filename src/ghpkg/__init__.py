@@ -1,8 +1,8 @@
 """ghpkg: publish and install Docker images on the GitHub Packages Docker registry of GHES.
 
-As a library: `ref`, `pull`, `copy`, `join`, `versions`, `delete`, `doctor` and `serve` take
-their own request over the shared `Remote` (the instance, the credentials, TLS, retries, layout,
-registry) and a `Log`; `push` and `migrate` still a `Settings` and a `Log`. Each returns a
+As a library: `ref`, `pull`, `copy`, `join`, `versions`, `delete`, `migrate`, `doctor` and
+`serve` take their own request over the shared `Remote` (the instance, the credentials, TLS,
+retries, layout, registry) and a `Log`; `push` still a `Settings` and a `Log`. Each returns a
 `Result` of typed fields::
 
     import ghpkg
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         DoctorRequest,
         EngineAccess,
         JoinRequest,
+        MigrateRequest,
         Operation,
         Package,
         PullRequest,
@@ -80,6 +81,7 @@ __all__ = [
     "ImageStatus",
     "JoinRequest",
     "Log",
+    "MigrateRequest",
     "MigrationReport",
     "Operation",
     "Package",
@@ -137,6 +139,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "PullRequest": ("ghpkg.settings", "PullRequest"),
     "CopyRequest": ("ghpkg.settings", "CopyRequest"),
     "JoinRequest": ("ghpkg.settings", "JoinRequest"),
+    "MigrateRequest": ("ghpkg.settings", "MigrateRequest"),
     "ServeRequest": ("ghpkg.settings", "ServeRequest"),
     "EngineAccess": ("ghpkg.settings", "EngineAccess"),
     "PackageVersion": ("ghpkg.retention", "PackageVersion"),

@@ -174,21 +174,9 @@ def test_migrate_dry_run_gives_image_records_with_a_status(bed: Testbed) -> None
     with requests.Session() as session:
         for tag in ("1.0", "latest"):
             seed_push(session, bed.backend_url, f"other-org/{repository}/{prefix}-a", tag, [tag])
-    values = ghpkg.Settings(
-        operation=ghpkg.Operation.MIGRATE,
-        hostname=bed.hostname,
-        isolation=None,
-        owner="other-org",
-        repository=repository,
-        image="",
-        versions=(),
-        username="octocat",
-        token=ghpkg.Secret(bed.token("write")),
-        ca_file=Path(bed.ca_file),
-        dry_run=True,
-    )
+    request = ghpkg.MigrateRequest("other-org", repository, dry_run=True)
     try:
-        result = ghpkg.migrate(values, ghpkg.Log(quiet=True))
+        result = ghpkg.migrate(request, remote(bed), ghpkg.Log(quiet=True))
     finally:
         forget(bed, f"other-org/{repository}")
     assert result.migration is not None

@@ -63,12 +63,13 @@ def execute(settings: Settings, log: Log) -> Result:
 
 
 def verb_request(settings: Settings) -> object | None:
-    """The request of a verb that takes one; None for push and migrate (they take `Settings`)."""
+    """The request of a verb that takes one; None for push (it takes `Settings`)."""
     from ghpkg.settings import (
         CopyRequest,
         DeleteRequest,
         DoctorRequest,
         JoinRequest,
+        MigrateRequest,
         PullRequest,
         RefRequest,
         ServeRequest,
@@ -108,6 +109,19 @@ def verb_request(settings: Settings) -> object | None:
         )
     if operation == "join":
         return JoinRequest(settings.package, settings.versions, settings.platforms)
+    if operation == "migrate":
+        return MigrateRequest(
+            settings.owner,
+            settings.repository,
+            settings.scope,
+            settings.owners,
+            settings.name_map,
+            settings.jobs,
+            settings.state_file,
+            settings.shards,
+            settings.shard,
+            settings.dry_run,
+        )
     return None
 
 
