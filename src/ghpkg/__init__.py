@@ -1,9 +1,8 @@
 """ghpkg: publish and install Docker images on the GitHub Packages Docker registry of GHES.
 
-As a library: `ref`, `pull`, `copy`, `join`, `versions`, `delete`, `migrate`, `doctor` and
-`serve` take their own request over the shared `Remote` (the instance, the credentials, TLS,
-retries, layout, registry) and a `Log`; `push` still a `Settings` and a `Log`. Each returns a
-`Result` of typed fields::
+As a library: each verb (`push`, `ref`, `pull`, `copy`, `join`, `versions`, `delete`, `migrate`,
+`doctor`, `serve`) takes its own request, the shared `Remote` (the instance, the credentials,
+TLS, retries, layout, registry) and a `Log`, and returns a `Result` of typed fields::
 
     import ghpkg
 
@@ -21,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ghpkg.build.options import BuildRequest, BuildSecret
     from ghpkg.errors import (
         AuthError,
         BuildError,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         Operation,
         Package,
         PullRequest,
+        PushRequest,
         RefRequest,
         Registry,
         Remote,
@@ -56,9 +57,9 @@ if TYPE_CHECKING:
     )
     from ghpkg.verbs.copy import copy
     from ghpkg.verbs.doctor import run as doctor
+    from ghpkg.verbs.join import join
     from ghpkg.verbs.migrate import migrate
     from ghpkg.verbs.package_versions import delete, versions
-    from ghpkg.verbs.platforms import join
     from ghpkg.verbs.pull import pull
     from ghpkg.verbs.push import push
     from ghpkg.verbs.ref import ref
@@ -69,6 +70,8 @@ from ghpkg.version import __version__
 __all__ = [
     "AuthError",
     "BuildError",
+    "BuildRequest",
+    "BuildSecret",
     "Check",
     "CopyRequest",
     "DeleteRequest",
@@ -87,6 +90,7 @@ __all__ = [
     "Package",
     "PackageVersion",
     "PullRequest",
+    "PushRequest",
     "RefRequest",
     "Reference",
     "Registry",
@@ -137,6 +141,9 @@ _HOMES: dict[str, tuple[str, str]] = {
     "DeleteRequest": ("ghpkg.settings", "DeleteRequest"),
     "DoctorRequest": ("ghpkg.settings", "DoctorRequest"),
     "PullRequest": ("ghpkg.settings", "PullRequest"),
+    "PushRequest": ("ghpkg.settings", "PushRequest"),
+    "BuildRequest": ("ghpkg.build.options", "BuildRequest"),
+    "BuildSecret": ("ghpkg.build.options", "BuildSecret"),
     "CopyRequest": ("ghpkg.settings", "CopyRequest"),
     "JoinRequest": ("ghpkg.settings", "JoinRequest"),
     "MigrateRequest": ("ghpkg.settings", "MigrateRequest"),
@@ -155,7 +162,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "ref": ("ghpkg.verbs.ref", "ref"),
     "pull": ("ghpkg.verbs.pull", "pull"),
     "copy": ("ghpkg.verbs.copy", "copy"),
-    "join": ("ghpkg.verbs.platforms", "join"),
+    "join": ("ghpkg.verbs.join", "join"),
     "migrate": ("ghpkg.verbs.migrate", "migrate"),
     "versions": ("ghpkg.verbs.package_versions", "versions"),
     "delete": ("ghpkg.verbs.package_versions", "delete"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from ghpkg.build.options import BuildRequest, BuildSecret
 from ghpkg.platforms import Platform
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.secret import Secret
@@ -237,16 +238,26 @@ class MigrateRequest:
 
 
 @dataclass(frozen=True)
-class BuildSecret:
-    """A BuildKit `--secret`: its id, and the file (src) or environment variable (env) it reads."""
+class PushRequest:
+    """push: the package and its versions, the image (a local one, or a build), its platforms,
+    whether it is sent and kept in the engine, and the engine."""
 
-    id: str
-    src: Path | None = None
-    env: str | None = None
+    package: Package
+    versions: tuple[str, ...]
+    source: str | None = None  # a local image pushed as it is (None: build)
+    build: BuildRequest = field(default_factory=BuildRequest)  # not read with a source
+    platforms: tuple[Platform, ...] = ()  # several: each pushed as VERSION-OS-ARCH too
+    platform_tags: bool = False  # push VERSION-OS-ARCH only, for a later join
+    annotations: tuple[tuple[str, str], ...] = ()  # on a multi-platform Container-registry index
+    push: bool = True  # false: build (or take the source) and send nothing
+    load: bool = False  # leave the image in the engine under its references
+    revision: str = ""  # the commit the image is built from (its OCI revision label)
+    engine: EngineAccess = EngineAccess()
 
-    def argument(self) -> str:
-        """The `--secret` value for `docker buildx build` (a path or a name, never the secret)."""
-        return f"id={self.id},env={self.env}" if self.env else f"id={self.id},src={self.src}"
+    @property
+    def multi_platform(self) -> bool:
+        """Whether push builds per platform and pushes under VERSION-OS-ARCH."""
+        return len(self.platforms) > 1 or self.platform_tags
 
 
 @dataclass(frozen=True)
@@ -347,26 +358,6 @@ class Settings:
     def engine(self) -> EngineAccess:
         """How the engine is reached, and the transport asked for."""
         return EngineAccess(self.docker_host, self.engine_elsewhere, self.transport, self.cache_dir)
-
-    @property
-    def build_platform(self) -> str | None:
-        """The one platform a build is for (None: the engine's own)."""
-        return str(self.platforms[0]) if len(self.platforms) == 1 else None
-
-    @property
-    def multi_platform(self) -> bool:
-        """Whether push builds per platform and pushes under VERSION-OS-ARCH."""
-        return len(self.platforms) > 1 or self.platform_tags
-
-    @property
-    def api_url(self) -> str:
-        """The REST API root of the instance."""
-        return self.remote.api_url
-
-    @property
-    def repository_url(self) -> str:
-        """The repository's page on the instance (the OCI `source` label)."""
-        return f"https://{self.hostname}/{self.owner}/{self.repository}"
 
     @property
     def package_url(self) -> str:

@@ -37,7 +37,7 @@ _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when
     "pull": ("pull", "pull"),
     "copy": ("copy", "copy"),
     "migrate": ("migrate", "migrate"),
-    "join": ("platforms", "join"),
+    "join": ("join", "join"),
     "versions": ("package_versions", "versions"),
     "delete": ("package_versions", "delete"),
     "doctor": ("doctor", "run"),
@@ -46,10 +46,8 @@ _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when
 
 
 def execute(settings: Settings, log: Log) -> Result:
-    """Run the verb the settings name (importing only its module: start-up stays short).
-
-    A converted verb gets its own request over the shared `Remote`; the others still `Settings`.
-    """
+    """Run the verb the settings name (importing only its module: start-up stays short): its
+    own request over the shared `Remote`."""
     import importlib
 
     module, function = _VERBS[settings.operation]
@@ -57,13 +55,12 @@ def execute(settings: Settings, log: Log) -> Result:
     if settings.version_note:
         log.info(settings.version_note)
     request = verb_request(settings)
-    if request is None:
-        return cast("Callable[[Settings, Log], Result]", verb)(settings, log)
     return cast("Callable[[object, Remote, Log], Result]", verb)(request, settings.remote, log)
 
 
-def verb_request(settings: Settings) -> object | None:
-    """The request of a verb that takes one; None for push (it takes `Settings`)."""
+def verb_request(settings: Settings) -> object:
+    """The verb's own request, from the checked inputs."""
+    from ghpkg.build.options import BuildRequest
     from ghpkg.settings import (
         CopyRequest,
         DeleteRequest,
@@ -71,6 +68,7 @@ def verb_request(settings: Settings) -> object | None:
         JoinRequest,
         MigrateRequest,
         PullRequest,
+        PushRequest,
         RefRequest,
         ServeRequest,
         VersionsRequest,
@@ -122,7 +120,32 @@ def verb_request(settings: Settings) -> object | None:
             settings.shard,
             settings.dry_run,
         )
-    return None
+    build = BuildRequest(
+        settings.context,
+        settings.dockerfile,
+        settings.build_args,
+        settings.labels,
+        settings.target,
+        settings.secrets,
+        settings.cache_from,
+        settings.cache_to,
+        no_cache=settings.no_cache,
+        pull=settings.pull,
+        environment=settings.build_env or {},
+    )
+    return PushRequest(
+        settings.package,
+        settings.versions,
+        settings.source,
+        build,
+        settings.platforms,
+        settings.platform_tags,
+        settings.annotations,
+        settings.push,
+        settings.load,
+        settings.revision,
+        settings.engine,
+    )
 
 
 def report(
