@@ -13,7 +13,6 @@ from ghpkg.build import buildkit
 from ghpkg.build.options import BuildSecret, clean_environment
 from ghpkg.errors import UsageError
 from ghpkg.faces import inputs
-from ghpkg.faces.cli import verb_request
 from ghpkg.secret import Secret
 from ghpkg.settings import JoinRequest, PushRequest
 
@@ -49,7 +48,7 @@ def push(context: Path, *extra: str) -> PushRequest:
 
 def request_of(raw: inputs.RawInputs, env: Any, token: Secret = TOKEN) -> PushRequest:
     """What the face hands the push verb."""
-    request = verb_request(inputs.resolve(raw, env, token))
+    request = inputs.resolve(raw, env, token).request
     assert isinstance(request, PushRequest)
     return request
 
@@ -165,11 +164,9 @@ def test_join_needs_its_platforms_and_builds_nothing() -> None:
     argv = ["join", "--image", "app", "--version", "1.0"]
     with pytest.raises(UsageError, match="join needs the platforms to join"):
         inputs.resolve(inputs.parse_cli(argv)[0], WORKFLOW, TOKEN)
-    request = verb_request(
-        inputs.resolve(
-            inputs.parse_cli([*argv, "--platform", "linux/arm64,linux/amd64"])[0], WORKFLOW, TOKEN
-        )
-    )
+    request = inputs.resolve(
+        inputs.parse_cli([*argv, "--platform", "linux/arm64,linux/amd64"])[0], WORKFLOW, TOKEN
+    ).request
     assert isinstance(request, JoinRequest)  # no build in it
     assert [str(p) for p in request.platforms] == ["linux/arm64", "linux/amd64"]
 

@@ -11,24 +11,23 @@ from ghpkg.errors import EngineError, RegistryError
 from ghpkg.manifest import OCI_MANIFEST, SCHEMA2, sha256_digest
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference
-from ghpkg.secret import Secret
-from ghpkg.settings import Package, PushRequest, Registry, Remote
+from ghpkg.settings import PushRequest, Registry, Remote
 from ghpkg.verbs.connect import Connected
 from ghpkg.verbs.push import publish
-from tests.unit.fakes import FakeEngine, FakeRegistry, FakeTransport, manifest_of
+from tests.unit.fakes import (
+    PACKAGE,
+    FakeEngine,
+    FakeRegistry,
+    FakeTransport,
+    manifest_of,
+    shared_remote,
+)
 
 IMAGE_ID = "sha256:" + "a" * 64
 
 
-def _remote(registry: Registry = Registry.DOCKER) -> Remote:
-    """ghes.test, subdomain isolation on."""
-    return Remote(
-        "ghes.test", "octocat", Secret("ghp_" + "x" * 36), isolation=True, registry=registry
-    )
-
-
 def _request(*versions: str, source: str = "local/app:1") -> PushRequest:
-    return PushRequest(Package("octo-org", "hello-world", "app"), versions, source=source)
+    return PushRequest(PACKAGE, versions, source=source)
 
 
 def _connected(request: PushRequest, remote: Remote) -> tuple[Connected, FakeEngine, FakeTransport]:
@@ -44,7 +43,7 @@ def _log() -> Log:
 
 
 def test_every_version_is_tagged_pushed_once_and_reported_with_the_registrys_digest() -> None:
-    request, remote = _request("1.0", "latest"), _remote()
+    request, remote = _request("1.0", "latest"), shared_remote()
     connected, engine, transport = _connected(request, remote)
     result = publish(request, remote, _log(), connected)
     names = [
@@ -60,7 +59,7 @@ def test_every_version_is_tagged_pushed_once_and_reported_with_the_registrys_dig
 
 
 def test_a_source_image_that_is_not_there_is_one_engine_error_before_any_push() -> None:
-    request, remote = _request("1.0", source="local/missing:1"), _remote()
+    request, remote = _request("1.0", source="local/missing:1"), shared_remote()
     connected, _engine, transport = _connected(request, remote)
     with pytest.raises(EngineError, match="is not in the local Docker engine"):
         publish(request, remote, _log(), connected)
@@ -78,7 +77,7 @@ def test_tags_that_do_not_serve_the_pushed_schema_2_manifest_are_an_error(
     stored: str, media_type: str, error: str
 ) -> None:
     """Another push to `latest` meanwhile; or OCI stored where GHES wants schema 2."""
-    request, remote = _request("1.0", "latest"), _remote()
+    request, remote = _request("1.0", "latest"), shared_remote()
     connected, _engine, transport = _connected(request, remote)
 
     class Racing(FakeTransport):
@@ -93,7 +92,7 @@ def test_tags_that_do_not_serve_the_pushed_schema_2_manifest_are_an_error(
 
 
 def test_the_container_registry_takes_any_manifest_the_tags_agree_on() -> None:
-    request, remote = _request("1.0"), _remote(Registry.CONTAINER)
+    request, remote = _request("1.0"), shared_remote(Registry.CONTAINER)
     connected, _engine, _transport = _connected(request, remote)
     result = publish(request, remote, _log(), connected)
     assert result.images == ("containers.ghes.test/octo-org/app:1.0",)

@@ -7,7 +7,6 @@ token never reaches the docker CLI unless a `--secret ...,env=VAR` names its var
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +55,8 @@ TOKEN_VARIABLES = ("GITHUB_TOKEN", "GHPKG_TOKEN")
 
 def _fields(text: str, what: str, example: str) -> list[tuple[str, str]]:
     """`k=v,k=v` as buildx reads it (CSV, so a value may be quoted); keys lowercased."""
+    import csv  # here: `ghpkg --help` imports this module (through settings), not a build
+
     try:
         cells = next(csv.reader([text]), [])
     except csv.Error:
