@@ -37,7 +37,7 @@ class BuildRequest:
     context: Path = Path()
     dockerfile: str | None = None  # relative to the context unless absolute (None: Dockerfile)
     build_args: tuple[tuple[str, str], ...] = ()
-    labels: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # push puts the OCI labels before these
     target: str | None = None
     secrets: tuple[BuildSecret, ...] = ()  # BuildKit only, like cache_from and cache_to
     cache_from: tuple[str, ...] = ()
