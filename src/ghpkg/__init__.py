@@ -1,9 +1,8 @@
 """ghpkg: publish and install Docker images on the GitHub Packages Docker registry of GHES.
 
-As a library: `ref`, `pull`, `copy`, `join`, `versions`, `delete`, `doctor` and `serve` take
-their own request over the shared `Remote` (the instance, the credentials, TLS, retries, layout,
-registry) and a `Log`; `push` and `migrate` still a `Settings` and a `Log`. Each returns a
-`Result` of typed fields::
+As a library: each verb (`push`, `ref`, `pull`, `copy`, `join`, `versions`, `delete`, `migrate`,
+`doctor`, `serve`) takes its own request, the shared `Remote` (the instance, the credentials,
+TLS, retries, layout, registry) and a `Log`, and returns a `Result` of typed fields::
 
     import ghpkg
 
@@ -21,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ghpkg.build.options import BuildRequest, BuildSecret
     from ghpkg.errors import (
         AuthError,
         BuildError,
@@ -41,23 +41,23 @@ if TYPE_CHECKING:
         DoctorRequest,
         EngineAccess,
         JoinRequest,
-        Operation,
+        MigrateRequest,
         Package,
         PullRequest,
+        PushRequest,
         RefRequest,
         Registry,
         Remote,
         Scope,
         ServeRequest,
-        Settings,
         Transport,
         VersionsRequest,
     )
     from ghpkg.verbs.copy import copy
     from ghpkg.verbs.doctor import run as doctor
+    from ghpkg.verbs.join import join
     from ghpkg.verbs.migrate import migrate
     from ghpkg.verbs.package_versions import delete, versions
-    from ghpkg.verbs.platforms import join
     from ghpkg.verbs.pull import pull
     from ghpkg.verbs.push import push
     from ghpkg.verbs.ref import ref
@@ -68,6 +68,8 @@ from ghpkg.version import __version__
 __all__ = [
     "AuthError",
     "BuildError",
+    "BuildRequest",
+    "BuildSecret",
     "Check",
     "CopyRequest",
     "DeleteRequest",
@@ -80,11 +82,12 @@ __all__ = [
     "ImageStatus",
     "JoinRequest",
     "Log",
+    "MigrateRequest",
     "MigrationReport",
-    "Operation",
     "Package",
     "PackageVersion",
     "PullRequest",
+    "PushRequest",
     "RefRequest",
     "Reference",
     "Registry",
@@ -94,7 +97,6 @@ __all__ = [
     "Scope",
     "Secret",
     "ServeRequest",
-    "Settings",
     "Status",
     "TagReport",
     "TagStatus",
@@ -123,8 +125,6 @@ _HOMES: dict[str, tuple[str, str]] = {
     "Result": ("ghpkg.outputs", "Result"),
     "Unfinished": ("ghpkg.outputs", "Unfinished"),
     "Secret": ("ghpkg.secret", "Secret"),
-    "Settings": ("ghpkg.settings", "Settings"),
-    "Operation": ("ghpkg.settings", "Operation"),
     "Transport": ("ghpkg.settings", "Transport"),
     "Registry": ("ghpkg.settings", "Registry"),
     "Scope": ("ghpkg.settings", "Scope"),
@@ -135,8 +135,12 @@ _HOMES: dict[str, tuple[str, str]] = {
     "DeleteRequest": ("ghpkg.settings", "DeleteRequest"),
     "DoctorRequest": ("ghpkg.settings", "DoctorRequest"),
     "PullRequest": ("ghpkg.settings", "PullRequest"),
+    "PushRequest": ("ghpkg.settings", "PushRequest"),
+    "BuildRequest": ("ghpkg.build.options", "BuildRequest"),
+    "BuildSecret": ("ghpkg.build.options", "BuildSecret"),
     "CopyRequest": ("ghpkg.settings", "CopyRequest"),
     "JoinRequest": ("ghpkg.settings", "JoinRequest"),
+    "MigrateRequest": ("ghpkg.settings", "MigrateRequest"),
     "ServeRequest": ("ghpkg.settings", "ServeRequest"),
     "EngineAccess": ("ghpkg.settings", "EngineAccess"),
     "PackageVersion": ("ghpkg.retention", "PackageVersion"),
@@ -152,7 +156,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "ref": ("ghpkg.verbs.ref", "ref"),
     "pull": ("ghpkg.verbs.pull", "pull"),
     "copy": ("ghpkg.verbs.copy", "copy"),
-    "join": ("ghpkg.verbs.platforms", "join"),
+    "join": ("ghpkg.verbs.join", "join"),
     "migrate": ("ghpkg.verbs.migrate", "migrate"),
     "versions": ("ghpkg.verbs.package_versions", "versions"),
     "delete": ("ghpkg.verbs.package_versions", "delete"),

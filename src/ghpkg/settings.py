@@ -1,17 +1,20 @@
 """What the verbs take: the instance and credentials every verb shares (`Remote`), the package
-(`Package`), a request per converted verb (`RefRequest`, `VersionsRequest`, `DeleteRequest`), and
-`Settings`, which ghpkg.faces.inputs builds from argv or INPUT_* for the verbs not converted yet."""
+(`Package`), the engine (`EngineAccess`) and each verb's own request (`PushRequest`, ...), which
+ghpkg.faces.inputs builds from argv or INPUT_* and a library caller directly."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ghpkg.platforms import Platform
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.secret import Secret
+
+if TYPE_CHECKING:
+    from ghpkg.build.options import BuildRequest
 
 
 class Choice(str, Enum):
@@ -214,150 +217,54 @@ class ServeRequest:
 
 
 @dataclass(frozen=True)
-class BuildSecret:
-    """A BuildKit `--secret`: its id, and the file (src) or environment variable (env) it reads."""
+class MigrateRequest:
+    """migrate: whose Docker-registry images move (a repository's, or whole owners'), the names
+    they get on the Container registry, how many at once, and where the work is remembered."""
 
-    id: str
-    src: Path | None = None
-    env: str | None = None
+    owner: str
+    repository: str = ""  # scope repo: only this repository's images
+    scope: Scope = Scope.REPO
+    owners: tuple[tuple[Scope, str], ...] = ()  # --org and --user (instead of owner and scope)
+    name_map: str = "{image}"  # the Container-registry name of OWNER/REPOSITORY/IMAGE
+    jobs: int = 4  # images copied at once
+    state_file: Path | None = None  # what is done, for a rerun to continue (None: remember none)
+    shards: int = 0  # a dry run splits the owners into this many shards
+    shard: str = ""  # the plan's shard this run is, K/N (its report says it)
+    dry_run: bool = False  # plan only: copy nothing
 
-    def argument(self) -> str:
-        """The `--secret` value for `docker buildx build` (a path or a name, never the secret)."""
-        return f"id={self.id},env={self.env}" if self.env else f"id={self.id},src={self.src}"
+    def __post_init__(self) -> None:
+        """A scope given as a word (by a library caller) becomes a member."""
+        object.__setattr__(self, "scope", Scope(self.scope))
+        owners = tuple((Scope(scope), owner) for scope, owner in self.owners)
+        object.__setattr__(self, "owners", owners)
+
+
+def _no_options() -> BuildRequest:
+    """A build with no options (imported here, when a push is asked: `ghpkg --help` imports this
+    module, and builds nothing)."""
+    from ghpkg.build.options import BuildRequest
+
+    return BuildRequest()
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything an operation needs, validated; no environment access beyond this."""
+class PushRequest:
+    """push: the package and its versions, the image (a local one, or a build), its platforms,
+    whether it is sent and kept in the engine, and the engine."""
 
-    operation: Operation
-    hostname: str
-    isolation: bool | None
-    owner: str
-    repository: str
-    image: str
+    package: Package
     versions: tuple[str, ...]
-    username: str
-    token: Secret = field(repr=False)
-    ca_file: Path | None = None
-    source: str | None = None
-    context: Path = Path()
-    dockerfile: str | None = None
-    build_args: tuple[tuple[str, str], ...] = ()
-    labels: tuple[tuple[str, str], ...] = ()
-    target: str | None = None
-    transport: Transport = Transport.AUTO
-    retries: int = 4
-    timeout: float = 60.0
-    workflow_repository: str = ""
-    revision: str = ""
-    docker_host: str | None = None
-    listen: str = "127.0.0.1:5050"  # serve: the loopback address
-    allow_push: bool = False  # serve: take pushes too
-    credentials_file: Path | None = None  # serve: where the login clients use is written
-    serve_owners: tuple[str, ...] = ()  # serve: only these owners' repositories (empty: any)
-    serve_images: tuple[str, ...] = ()  # serve: only these images (empty: any)
-    engine_elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
-    cache_dir: Path | None = None
-    keep: int | None = None
-    keep_tags: tuple[str, ...] = ()  # delete: regular expressions of tags that stay
-    older_than: str = ""  # delete: only versions older than this may go (e.g. 30d)
-    untagged: bool = False  # delete: untagged versions go (the Container registry)
-    delete_pause: float = 1.0  # delete: seconds at least between two DELETEs
-    dry_run: bool = False
-    version_note: str = ""
-    registry: Registry = (
-        Registry.DOCKER
-    )  # the Docker registry, or the Container registry (containers.HOST)
-    to_owner: str = ""  # copy: the Container registry's owner (default: owner)
-    to_image: str = ""  # copy: the Container registry's image name (default: image)
-    secrets: tuple[BuildSecret, ...] = ()  # BuildKit only, like cache_from and cache_to
-    cache_from: tuple[str, ...] = ()
-    cache_to: tuple[str, ...] = ()
+    source: str | None = None  # a local image pushed as it is (None: build)
+    build: BuildRequest = field(default_factory=_no_options)  # not read with a source
     platforms: tuple[Platform, ...] = ()  # several: each pushed as VERSION-OS-ARCH too
     platform_tags: bool = False  # push VERSION-OS-ARCH only, for a later join
-    no_cache: bool = False
-    pull: bool = False  # always pull the base images of a build
-    push: bool = True  # push: false builds (or takes --source) and sends nothing
-    load: bool = False  # leave the image in the engine under its references
     annotations: tuple[tuple[str, str], ...] = ()  # on a multi-platform Container-registry index
-    scope: Scope = Scope.REPO  # migrate: repo, org or user
-    name_map: str = "{image}"  # migrate: the Container-registry name of OWNER/REPOSITORY/IMAGE
-    jobs: int = 4  # migrate: images copied at once
-    state_file: Path | None = None  # migrate: what is done, for a rerun to continue
-    owners: tuple[tuple[Scope, str], ...] = ()  # migrate: --org and --user (instead of scope)
-    shards: int = 0  # migrate: a dry run splits the owners into this many shards
-    shard: str = ""  # migrate: the plan's shard this run is, K/N (its report says it)
-    # The docker CLI's environment for a build, without ghpkg's token (None: this process's).
-    build_env: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        """Choices given as words (by a library caller) become members; ValueError if unknown."""
-        for name, kind in _CHOICES:
-            object.__setattr__(self, name, kind(getattr(self, name)))
-
-    @property
-    def remote(self) -> Remote:
-        """The instance and credentials, as the verbs and the clients take them."""
-        return Remote(
-            self.hostname,
-            self.username,
-            self.token,
-            self.ca_file,
-            self.timeout,
-            self.retries,
-            self.isolation,
-            self.registry,
-        )
-
-    @property
-    def package(self) -> Package:
-        """The image's name on the instance."""
-        return Package(self.owner, self.repository, self.image)
-
-    @property
-    def names(self) -> tuple[Package, tuple[str, ...]]:
-        """The package and its versions: what a verb logs in for."""
-        return self.package, self.versions
-
-    @property
-    def engine(self) -> EngineAccess:
-        """How the engine is reached, and the transport asked for."""
-        return EngineAccess(self.docker_host, self.engine_elsewhere, self.transport, self.cache_dir)
-
-    @property
-    def build_platform(self) -> str | None:
-        """The one platform a build is for (None: the engine's own)."""
-        return str(self.platforms[0]) if len(self.platforms) == 1 else None
+    push: bool = True  # false: build (or take the source) and send nothing
+    load: bool = False  # leave the image in the engine under its references
+    revision: str = ""  # the commit the image is built from (its OCI revision label)
+    engine: EngineAccess = EngineAccess()
 
     @property
     def multi_platform(self) -> bool:
         """Whether push builds per platform and pushes under VERSION-OS-ARCH."""
         return len(self.platforms) > 1 or self.platform_tags
-
-    @property
-    def api_url(self) -> str:
-        """The REST API root of the instance."""
-        return self.remote.api_url
-
-    @property
-    def repository_url(self) -> str:
-        """The repository's page on the instance (the OCI `source` label)."""
-        return f"https://{self.hostname}/{self.owner}/{self.repository}"
-
-    @property
-    def package_url(self) -> str:
-        """Where the packages are listed on the instance (the owner's, without a repository)."""
-        return self.package.url(self.hostname)
-
-    def references(self, isolation: bool) -> list[Reference]:
-        """One reference per version, under the registry host of the given layout."""
-        return self.package.references(self.remote, self.versions, isolation)
-
-
-_CHOICES: tuple[tuple[str, type[Choice]], ...] = (
-    ("operation", Operation),
-    ("transport", Transport),
-    ("registry", Registry),
-    ("scope", Scope),
-)

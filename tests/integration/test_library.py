@@ -21,46 +21,36 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def settings(bed: Testbed, engine: EngineUnderTest, image: str, **fields: Any) -> ghpkg.Settings:
-    values: dict[str, Any] = {
-        "operation": "push",
-        "hostname": bed.hostname,
-        "isolation": None,
-        "owner": "octo-org",
-        "repository": "hello-world",
-        "image": image,
-        "versions": ("1.0", "latest"),
-        "username": "octocat",
-        "token": ghpkg.Secret(bed.token("write")),
-        "ca_file": Path(bed.ca_file),
-        "docker_host": engine.base_url,
-    }
-    return ghpkg.Settings(**(values | fields))
+def push_request(
+    engine: EngineUnderTest, image: str, source: str, versions: tuple[str, ...] = ("1.0", "latest")
+) -> ghpkg.PushRequest:
+    """A push of the local image `source` to octo-org/hello-world/IMAGE, through this engine."""
+    package = ghpkg.Package("octo-org", "hello-world", image)
+    access = ghpkg.EngineAccess(docker_host=engine.base_url)
+    return ghpkg.PushRequest(package, versions, source=source, engine=access)
 
 
 def test_push_then_pull_through_the_library(bed: Testbed, engine: EngineUnderTest) -> None:
     image = f"library-{engine.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     source = build_hello(engine.client, f"local/{image}:src", f"library {image}")
-    pushed = ghpkg.push(settings(bed, engine, image, source=source), ghpkg.Log(quiet=True))
+    write = remote(bed)
+    pushed = ghpkg.push(push_request(engine, image, source), write, ghpkg.Log(quiet=True))
     assert pushed.images == tuple(
         f"{bed.registry_host}/octo-org/hello-world/{image}:{tag}" for tag in ("1.0", "latest")
     )
     assert pushed.digest.startswith("sha256:")
     engine.client.images.remove(pushed.images[0], force=True)
-    remote = ghpkg.Remote(
-        bed.hostname, "octocat", ghpkg.Secret(bed.token("write")), ca_file=Path(bed.ca_file)
-    )
     access = ghpkg.EngineAccess(docker_host=engine.base_url)
     request = ghpkg.PullRequest(ghpkg.Package("octo-org", "hello-world", image), "1.0", access)
-    pulled = ghpkg.pull(request, remote, ghpkg.Log(quiet=True))
+    pulled = ghpkg.pull(request, write, ghpkg.Log(quiet=True))
     assert pulled.digest == pushed.digest
     assert pulled.image_id == engine.client.images.get(pushed.images[0]).id
 
 
 def test_a_refusal_is_a_ghpkg_error_with_its_fix(bed: Testbed, engine: EngineUnderTest) -> None:
-    refused = settings(bed, engine, "never", token=ghpkg.Secret("ghp_" + "0" * 36), source="x")
+    refused = dataclasses.replace(remote(bed), token=ghpkg.Secret("ghp_" + "0" * 36))
     with pytest.raises(ghpkg.GhpkgError) as failed:
-        ghpkg.push(refused, ghpkg.Log(quiet=True))
+        ghpkg.push(push_request(engine, "never", "x"), refused, ghpkg.Log(quiet=True))
     assert failed.value.exit_code == 1
     assert failed.value.fix
 
@@ -76,8 +66,8 @@ def pushed_twice(bed: Testbed, engine: EngineUnderTest, image: str) -> list[str]
     digests = []
     for version in ("1.0", "2.0"):
         source = build_hello(engine.client, f"local/{image}:{version}", f"{image} {version}")
-        values = settings(bed, engine, image, source=source, versions=(version,))
-        digests.append(ghpkg.push(values, ghpkg.Log(quiet=True)).digest)
+        request = push_request(engine, image, source, (version,))
+        digests.append(ghpkg.push(request, remote(bed), ghpkg.Log(quiet=True)).digest)
     return digests
 
 
@@ -184,21 +174,9 @@ def test_migrate_dry_run_gives_image_records_with_a_status(bed: Testbed) -> None
     with requests.Session() as session:
         for tag in ("1.0", "latest"):
             seed_push(session, bed.backend_url, f"other-org/{repository}/{prefix}-a", tag, [tag])
-    values = ghpkg.Settings(
-        operation=ghpkg.Operation.MIGRATE,
-        hostname=bed.hostname,
-        isolation=None,
-        owner="other-org",
-        repository=repository,
-        image="",
-        versions=(),
-        username="octocat",
-        token=ghpkg.Secret(bed.token("write")),
-        ca_file=Path(bed.ca_file),
-        dry_run=True,
-    )
+    request = ghpkg.MigrateRequest("other-org", repository, dry_run=True)
     try:
-        result = ghpkg.migrate(values, ghpkg.Log(quiet=True))
+        result = ghpkg.migrate(request, remote(bed), ghpkg.Log(quiet=True))
     finally:
         forget(bed, f"other-org/{repository}")
     assert result.migration is not None

@@ -12,11 +12,23 @@ from typing import Any
 
 from ghpkg.engine import Engine, EngineInfo
 from ghpkg.errors import RegistryError
+from ghpkg.faces.inputs import Call
 from ghpkg.manifest import SCHEMA2
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from ghpkg.settings import Operation, Settings
+from ghpkg.settings import (
+    CopyRequest,
+    JoinRequest,
+    MigrateRequest,
+    Package,
+    PullRequest,
+    PushRequest,
+    RefRequest,
+    Registry,
+    Remote,
+    ServeRequest,
+)
 from ghpkg.transports import Pulled
 
 
@@ -94,17 +106,25 @@ def manifest_of(image_id: str) -> bytes:
     )
 
 
-def settings(operation: Operation, *versions: str, **fields: Any) -> Settings:
-    """Settings for octo-org/hello-world's image `app` on ghes.test (subdomain isolation on)."""
-    return Settings(
-        operation=operation,
-        hostname="ghes.test",
-        isolation=True,
-        owner="octo-org",
-        repository="hello-world",
-        image="app",
-        versions=versions,
-        username="octocat",
-        token=Secret("ghp_" + "x" * 36),
-        **fields,
+PACKAGE = Package("octo-org", "hello-world", "app")
+
+
+def shared_remote(registry: Registry = Registry.DOCKER) -> Remote:
+    """ghes.test with subdomain isolation on, as the verbs share it."""
+    return Remote(
+        "ghes.test", "octocat", Secret("ghp_" + "x" * 36), isolation=True, registry=registry
     )
+
+
+def package_of(call: Call) -> Package:
+    """The package a face's call names (serve and migrate name none)."""
+    assert not isinstance(call.request, (ServeRequest, MigrateRequest))
+    return call.request.package
+
+
+def references_of(call: Call, isolation: bool) -> list[Reference]:
+    """The references a face's call names, on the layout given."""
+    request = call.request
+    assert isinstance(request, (RefRequest, CopyRequest, PushRequest, JoinRequest, PullRequest))
+    versions = (request.version,) if isinstance(request, PullRequest) else request.versions
+    return request.package.references(call.remote, versions, isolation)

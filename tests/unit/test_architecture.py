@@ -115,13 +115,8 @@ def test_no_module_imports_a_higher_layer() -> None:
     assert upward == []
 
 
-# Cycles the lead has still to break, each with its plan. verbs/ belongs to issue 24's other
-# half: `push_platforms` moves beside `push` in verbs.push, which then imports verbs.platforms.
-KNOWN_CYCLES = [["verbs.platforms", "verbs.push"]]
-
-
 def test_no_import_cycle() -> None:
-    assert [cycle for cycle in import_cycles() if cycle not in KNOWN_CYCLES] == []
+    assert import_cycles() == []
 
 
 def test_the_cycle_finder_sees_a_deferred_cycle(tmp_path: Path) -> None:
@@ -161,11 +156,9 @@ def environment_reads(path: Path) -> list[str]:
     return [read for _, read in sorted(reads)]
 
 
-# Reads below the faces still to move up: the docker CLI's environment (DOCKER_HOST, TLS, PATH,
-# the buildx config) is to arrive in the verbs' shared context that issue 24's other half
-# (typed24) builds in settings.py and faces/; then connection and buildkit take it as a value.
+# Reads below the faces still to move up: the engine connection's environment (DOCKER_HOST,
+# TLS) is to arrive as a value, as the build's does (`build.options.BuildRequest.environment`).
 KNOWN_READS = {
-    "src/ghpkg/build/buildkit.py:165 environ",
     "src/ghpkg/engine/connection.py:24 environ",
 }
 
@@ -235,9 +228,6 @@ def test_only_the_two_http_stacks_import_an_http_client() -> None:
 
 
 MAX_FIELDS = 20
-# Settings (48 fields) is being split into a request per verb by issue 24's other half
-# (typed24); remove it from here when that lands.
-KNOWN_WIDE = {"settings.Settings"}
 
 
 def fields(cls: ast.ClassDef) -> int:
@@ -263,9 +253,7 @@ def test_no_class_has_more_than_twenty_fields() -> None:
         f"{module_name(path)}.{node.name} ({fields(node)} fields)"
         for path in sorted(PACKAGE.rglob("*.py"))
         for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.ClassDef)
-        and fields(node) > MAX_FIELDS
-        and f"{module_name(path)}.{node.name}" not in KNOWN_WIDE
+        if isinstance(node, ast.ClassDef) and fields(node) > MAX_FIELDS
     ]
     assert wide == []
 

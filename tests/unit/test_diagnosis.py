@@ -11,6 +11,7 @@ from ghpkg.errors import RegistryError, UsageError
 from ghpkg.faces.inputs import RawInputs, resolve
 from ghpkg.registry.layout import HostAnswer, Layout, Seen
 from ghpkg.secret import Secret
+from ghpkg.settings import DoctorRequest
 
 REGISTRY = "HTTP 401 asking for Basic credentials"
 WEB = "HTTP 404, a web page"
@@ -122,10 +123,10 @@ def test_an_untrusted_certificate_names_its_issuer_and_the_ca_checked() -> None:
 
 def test_doctor_needs_no_image_and_accepts_any_token_kind() -> None:
     raw = RawInputs(operation="doctor", hostname="ghes.example.com", owner="o", repository="r")
-    settings = resolve(raw, {}, Secret("github_pat_" + "a" * 40))
-    assert settings.operation == "doctor"
-    assert settings.image == ""
-    assert settings.versions == ()
+    call = resolve(raw, {}, Secret("github_pat_" + "a" * 40))
+    assert call.operation == "doctor"
+    assert isinstance(call.request, DoctorRequest)
+    assert call.request.package.image == ""
     assert resolve(raw, {}, Secret("")).operation == "doctor"
     with pytest.raises(UsageError, match="fine-grained"):
         resolve(RawInputs(operation="pull", hostname="h", owner="o", repository="r", image="i",

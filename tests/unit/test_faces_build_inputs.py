@@ -1,18 +1,20 @@
 """BuildKit options (--secret, --cache-from/-to, --platform, --no-cache, --pull) and action
-inputs -> Settings, in `docker buildx build`'s syntax; bad ones refused before any network."""
+inputs -> push's request, in `docker buildx build`'s syntax; bad ones refused before any network."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ghpkg.build import buildkit
-from ghpkg.build.options import clean_environment
+from ghpkg.build.options import BuildSecret, clean_environment
 from ghpkg.errors import UsageError
 from ghpkg.faces import inputs
 from ghpkg.secret import Secret
-from ghpkg.settings import BuildSecret, Settings
+from ghpkg.settings import JoinRequest, PushRequest
 
 TOKEN = Secret("ghs_" + "t" * 36)
 WORKFLOW = {
@@ -37,15 +39,22 @@ def context(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def push(context: Path, *extra: str) -> Settings:
+def push(context: Path, *extra: str) -> PushRequest:
     raw, _args = inputs.parse_cli(
         ["push", "--image", "app", "--version", "1", "--context", str(context), *extra]
     )
-    return inputs.resolve(raw, WORKFLOW, TOKEN)
+    return request_of(raw, WORKFLOW)
+
+
+def request_of(raw: inputs.RawInputs, env: Any, token: Secret = TOKEN) -> PushRequest:
+    """What the face hands the push verb."""
+    request = inputs.resolve(raw, env, token).request
+    assert isinstance(request, PushRequest)
+    return request
 
 
 def test_secrets_cache_platform_and_flags_reach_the_settings(context: Path) -> None:
-    settings = push(
+    request = push(
         context,
         "--secret",
         f"id=npmrc,src={context / 'npmrc'}",
@@ -64,27 +73,28 @@ def test_secrets_cache_platform_and_flags_reach_the_settings(context: Path) -> N
         "--no-cache",
         "--pull",
     )
-    assert settings.secrets == (
+    assert request.build.secrets == (
         BuildSecret("npmrc", src=context / "npmrc"),
         BuildSecret("npm", env="NPM_TOKEN"),
         BuildSecret("gh", env="GITHUB_TOKEN"),
     )
-    assert [s.argument() for s in settings.secrets] == [
+    assert [s.argument() for s in request.build.secrets] == [
         f"id=npmrc,src={context / 'npmrc'}",
         "id=npm,env=NPM_TOKEN",
         "id=gh,env=GITHUB_TOKEN",
     ]
-    assert settings.cache_from == ("type=local,src=/tmp/cache", "octo/app:buildcache")
-    assert settings.cache_to == ("type=local,dest=/tmp/cache,mode=max",)
-    assert settings.build_platform == "linux/arm64"  # /v8 is what arm64 means
-    assert (settings.no_cache, settings.pull) == (True, True)
+    assert request.build.cache_from == ("type=local,src=/tmp/cache", "octo/app:buildcache")
+    assert request.build.cache_to == ("type=local,dest=/tmp/cache,mode=max",)
+    assert [str(p) for p in request.platforms] == ["linux/arm64"]  # /v8 is what arm64 means
+    assert (request.build.no_cache, request.build.pull) == (True, True)
 
 
 def test_a_plain_build_has_no_build_kit_options(context: Path) -> None:
-    settings = push(context)
-    assert (settings.secrets, settings.cache_from, settings.cache_to) == ((), (), ())
-    assert (settings.platforms, settings.no_cache, settings.pull) == ((), False, False)
-    assert settings.build_platform is None
+    request = push(context)
+    build = request.build
+    assert (build.secrets, build.cache_from, build.cache_to) == ((), (), ())
+    assert (request.platforms, build.no_cache, build.pull) == ((), False, False)
+    assert not request.multi_platform
 
 
 def test_action_inputs_give_the_same_options(context: Path) -> None:
@@ -101,15 +111,12 @@ def test_action_inputs_give_the_same_options(context: Path) -> None:
         "INPUT_NO-CACHE": "true",
         "INPUT_PULL": "false",
     }
-    settings = inputs.resolve(inputs.parse_action(env), env, TOKEN)
-    assert [s.id for s in settings.secrets] == ["npm", "npmrc"]
-    assert settings.cache_from == ("type=local,src=/tmp/a", "type=local,src=/tmp/b")
-    assert settings.cache_to == ("type=inline",)
-    assert (settings.build_platform, settings.no_cache, settings.pull) == (
-        "linux/amd64",
-        True,
-        False,
-    )
+    request = request_of(inputs.parse_action(env), env)
+    assert [s.id for s in request.build.secrets] == ["npm", "npmrc"]
+    assert request.build.cache_from == ("type=local,src=/tmp/a", "type=local,src=/tmp/b")
+    assert request.build.cache_to == ("type=inline",)
+    assert [str(p) for p in request.platforms] == ["linux/amd64"]
+    assert (request.build.no_cache, request.build.pull) == (True, False)
 
 
 @pytest.mark.parametrize(
@@ -142,27 +149,26 @@ def test_bad_build_options_are_usage_errors(context: Path, extra: list[str], wor
 
 
 def test_several_platforms_make_a_multi_platform_push(context: Path) -> None:
-    settings = push(context, "--platform", "linux/amd64,linux/arm64", "--platform", "linux/amd64")
-    assert [str(p) for p in settings.platforms] == ["linux/amd64", "linux/arm64"]
-    assert settings.multi_platform
-    assert settings.build_platform is None  # each platform is built on its own
+    request = push(context, "--platform", "linux/amd64,linux/arm64", "--platform", "linux/amd64")
+    assert [str(p) for p in request.platforms] == ["linux/amd64", "linux/arm64"]
+    assert request.multi_platform  # each platform is built on its own
 
 
 def test_one_platform_with_platform_tags_is_a_matrix_job(context: Path) -> None:
-    settings = push(context, "--platform", "linux/arm64", "--platform-tags")
-    assert settings.multi_platform
-    assert settings.build_platform == "linux/arm64"
+    request = push(context, "--platform", "linux/arm64", "--platform-tags")
+    assert request.multi_platform
+    assert [str(p) for p in request.platforms] == ["linux/arm64"]
 
 
 def test_join_needs_its_platforms_and_builds_nothing() -> None:
     argv = ["join", "--image", "app", "--version", "1.0"]
     with pytest.raises(UsageError, match="join needs the platforms to join"):
         inputs.resolve(inputs.parse_cli(argv)[0], WORKFLOW, TOKEN)
-    settings = inputs.resolve(
+    request = inputs.resolve(
         inputs.parse_cli([*argv, "--platform", "linux/arm64,linux/amd64"])[0], WORKFLOW, TOKEN
-    )
-    assert [str(p) for p in settings.platforms] == ["linux/arm64", "linux/amd64"]
-    assert settings.build_env is None
+    ).request
+    assert isinstance(request, JoinRequest)  # no build in it
+    assert [str(p) for p in request.platforms] == ["linux/arm64", "linux/amd64"]
 
 
 @pytest.mark.parametrize(
@@ -186,13 +192,12 @@ def test_action_build_inputs_on_a_pull_are_refused() -> None:
 
 
 def test_the_build_environment_holds_no_token(context: Path) -> None:
-    settings = push(context, "--secret", "id=npm,env=NPM_TOKEN")
-    assert settings.build_env is not None
-    assert TOKEN.reveal() not in "".join(settings.build_env.values())
-    assert settings.build_env["NPM_TOKEN"] == "npm-secret-value"
-    assert settings.build_env["ACTIONS_RUNTIME_TOKEN"] == "for-the-gha-cache"
-    assert settings.build_env["PATH"] == "/usr/bin:/bin"
-    assert not [name for name in settings.build_env if name.startswith("INPUT_")]
+    environment = push(context, "--secret", "id=npm,env=NPM_TOKEN").build.environment
+    assert TOKEN.reveal() not in "".join(environment.values())
+    assert environment["NPM_TOKEN"] == "npm-secret-value"
+    assert environment["ACTIONS_RUNTIME_TOKEN"] == "for-the-gha-cache"
+    assert environment["PATH"] == "/usr/bin:/bin"
+    assert not [name for name in environment if name.startswith("INPUT_")]
 
 
 def test_a_secret_may_name_the_token_variable_on_purpose() -> None:
@@ -205,7 +210,7 @@ def test_a_secret_may_name_the_token_variable_on_purpose() -> None:
 def test_the_buildx_command_names_secrets_never_their_values(context: Path) -> None:
     (context / "sub").mkdir()
     (context / "sub" / "Dockerfile.prod").write_text("FROM scratch\n")
-    settings = push(
+    request = push(
         context,
         "--dockerfile",
         "sub/Dockerfile.prod",
@@ -220,10 +225,10 @@ def test_the_buildx_command_names_secrets_never_their_values(context: Path) -> N
         "--build-arg",
         "A=1",
     )
+    build = replace(request.build, labels=(("team", "x"),), platform=request.platforms[0])
     argv = buildkit.buildx_command(
         buildkit.Buildx("/usr/bin/docker", (0, 13)),
-        settings,
-        {"team": "x"},
+        build,
         Path("/tmp/iid"),
         Path("/tmp/meta.json"),
     )
@@ -244,7 +249,7 @@ def test_the_buildx_command_names_secrets_never_their_values(context: Path) -> N
     assert "npm-secret-value" not in " ".join(argv)
     assert TOKEN.reveal() not in " ".join(argv)
     old = buildkit.buildx_command(
-        buildkit.Buildx("docker", (0, 9)), settings, {}, Path("i"), Path("m")
+        buildkit.Buildx("docker", (0, 9)), request.build, Path("i"), Path("m")
     )
     assert "--provenance=false" not in old
 
@@ -265,15 +270,15 @@ def test_build_push_actions_names_give_the_same_settings(context: Path, tmp_path
         "INPUT_PUSH": "false",
         "INPUT_LOAD": "true",
     }
-    settings = inputs.resolve(inputs.parse_action(env), env, TOKEN)
-    assert settings.dockerfile == str(other)
-    assert buildkit.dockerfile_path(settings.context, settings.dockerfile) == other
-    assert settings.build_platform == "linux/arm64"
-    assert [(s.id, s.env, s.src) for s in settings.secrets] == [
+    request = request_of(inputs.parse_action(env), env)
+    assert request.build.dockerfile == str(other)
+    assert buildkit.dockerfile_path(request.build.context, request.build.dockerfile) == other
+    assert [str(p) for p in request.platforms] == ["linux/arm64"]
+    assert [(s.id, s.env, s.src) for s in request.build.secrets] == [
         ("npm", "NPM_TOKEN", None),
         ("npmrc", None, context / "npmrc"),
     ]
-    assert (settings.push, settings.load) == (False, True)
+    assert (request.push, request.load) == (False, True)
 
 
 def test_push_is_on_unless_no_push_and_file_is_from_the_working_directory(
@@ -283,15 +288,15 @@ def test_push_is_on_unless_no_push_and_file_is_from_the_working_directory(
     assert push(context, "--no-push", "--load").push is False
     assert push(context, "--push").push is True
     monkeypatch.chdir(context)
-    assert push(context, "--file", "Dockerfile").dockerfile == str(context / "Dockerfile")
+    assert push(context, "--file", "Dockerfile").build.dockerfile == str(context / "Dockerfile")
 
 
 def test_a_build_only_needs_no_token(context: Path) -> None:
     raw, _args = inputs.parse_cli(
         ["push", "--image", "app", "--version", "1", "--context", str(context), "--no-push"]
     )
-    settings = inputs.resolve(raw, {**WORKFLOW, "GITHUB_REPOSITORY": "other/repo"}, Secret(""))
-    assert settings.push is False
+    request = request_of(raw, {**WORKFLOW, "GITHUB_REPOSITORY": "other/repo"}, Secret(""))
+    assert request.push is False
 
 
 @pytest.mark.parametrize(
@@ -316,8 +321,8 @@ def test_annotations_go_on_a_multi_platform_container_index_and_nowhere_else(
     context: Path,
 ) -> None:
     several = ["--platforms", "linux/amd64,linux/arm64", "--package-type", "container"]
-    settings = push(context, *several, "--annotation", "index:org.example.team=web")
-    assert settings.annotations == (("org.example.team", "web"),)
+    request = push(context, *several, "--annotation", "index:org.example.team=web")
+    assert request.annotations == (("org.example.team", "web"),)
     url = "org.opencontainers.image.url=https://ghes.example.com/x"
     assert push(context, *several, "--annotation", url).annotations == (
         ("org.opencontainers.image.url", "https://ghes.example.com/x"),

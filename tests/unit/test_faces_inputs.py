@@ -1,4 +1,4 @@
-"""argv and INPUT_* -> Settings: defaults from the workflow, refusals before any network."""
+"""argv and INPUT_* -> the verb's call: defaults from the workflow, refusals before any network."""
 
 from __future__ import annotations
 
@@ -10,7 +10,19 @@ import pytest
 from ghpkg.errors import UsageError
 from ghpkg.faces import inputs
 from ghpkg.secret import Secret
-from ghpkg.settings import Operation, Registry, Remote, Scope, Settings, Transport
+from ghpkg.settings import (
+    DeleteRequest,
+    EngineAccess,
+    MigrateRequest,
+    Operation,
+    PullRequest,
+    PushRequest,
+    Registry,
+    Remote,
+    Scope,
+    Transport,
+)
+from tests.unit.fakes import package_of, references_of
 
 WORKFLOW = {
     "GITHUB_SERVER_URL": "https://GHES.example.com",
@@ -21,23 +33,26 @@ WORKFLOW = {
 TOKEN = Secret("ghs_" + "x" * 36)
 
 
-def settings_from(argv: list[str], env: dict[str, str] | None = None, token: Secret = TOKEN):  # type: ignore[no-untyped-def]
+def call_from(
+    argv: list[str], env: dict[str, str] | None = None, token: Secret = TOKEN
+) -> inputs.Call:
     raw, _args = inputs.parse_cli(argv)
     return inputs.resolve(raw, env if env is not None else WORKFLOW, token)
 
 
 def test_workflow_defaults_fill_host_owner_repository_and_user() -> None:
-    settings = settings_from(["ref", "--image", "hello", "--version", "1.0"])
-    assert settings.hostname == "ghes.example.com"
-    assert (settings.owner, settings.repository) == ("octo-org", "hello-world")
-    assert settings.username == "octocat"
-    assert [str(r) for r in settings.references(True)] == [
+    call = call_from(["ref", "--image", "hello", "--version", "1.0"])
+    assert call.remote.hostname == "ghes.example.com"
+    package = package_of(call)
+    assert (package.owner, package.repository) == ("octo-org", "hello-world")
+    assert call.remote.username == "octocat"
+    assert [str(r) for r in references_of(call, True)] == [
         "docker.ghes.example.com/octo-org/hello-world/hello:1.0"
     ]
 
 
 def test_options_override_the_workflow() -> None:
-    settings = settings_from(
+    call = call_from(
         [
             "ref",
             "--hostname",
@@ -56,7 +71,7 @@ def test_options_override_the_workflow() -> None:
             "false",
         ]
     )
-    assert [str(r) for r in settings.references(False)] == [
+    assert [str(r) for r in references_of(call, False)] == [
         "other.example.com:8443/me/r/x:1",
         "other.example.com:8443/me/r/x:2",
     ]
@@ -66,7 +81,8 @@ def test_action_inputs_use_githubs_variable_names() -> None:
     env = dict(WORKFLOW)
     env.update(
         {
-            "INPUT_OPERATION": "ref",
+            "INPUT_OPERATION": "push",
+            "INPUT_SOURCE": "hello:local",
             "INPUT_IMAGE": "hello",
             "INPUT_VERSION": "1.0\nlatest, 1.0",
             "INPUT_SUBDOMAIN-ISOLATION": "false",
@@ -74,11 +90,12 @@ def test_action_inputs_use_githubs_variable_names() -> None:
             "INPUT_LABELS": "team=platform",
         }
     )
-    settings = inputs.resolve(inputs.parse_action(env), env, TOKEN)
-    assert settings.versions == ("1.0", "latest")
-    assert settings.isolation is False
-    assert settings.build_args == (("A", "1"), ("B", "two=2"))
-    assert settings.labels == (("team", "platform"),)
+    call = inputs.resolve(inputs.parse_action(env), env, TOKEN)
+    assert isinstance(call.request, PushRequest)
+    assert call.request.versions == ("1.0", "latest")
+    assert call.remote.isolation is False
+    assert call.request.build.build_args == (("A", "1"), ("B", "two=2"))
+    assert call.request.build.labels == (("team", "platform"),)
 
 
 def test_token_comes_from_stdin_before_the_environment() -> None:
@@ -131,68 +148,68 @@ def test_github_token_is_read_only_in_actions_for_the_workflow_s_own_instance() 
 )
 def test_bad_input_is_a_usage_error(argv: list[str], words: str) -> None:
     with pytest.raises(UsageError, match=words) as caught:
-        settings_from(argv)
+        call_from(argv)
     assert caught.value.exit_code == 2
 
 
 def test_missing_dockerfile_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"Dockerfile .* does not exist"):
-        settings_from(["push", "--image", "a", "--version", "1", "--context", str(tmp_path)])
+        call_from(["push", "--image", "a", "--version", "1", "--context", str(tmp_path)])
 
 
 def test_source_image_needs_no_context() -> None:
-    settings = settings_from(
+    call = call_from(
         ["push", "--image", "a", "--version", "1", "--context", "/nonexistent", "--source", "abc"]
     )
-    assert settings.source == "abc"
+    assert isinstance(call.request, PushRequest)
+    assert call.request.source == "abc"
 
 
 def test_github_token_for_another_repository_is_refused() -> None:
     with pytest.raises(UsageError, match="classic PAT with read:packages"):
-        settings_from(
+        call_from(
             ["pull", "--owner", "other", "--repository", "r", "--image", "a", "--version", "1"]
         )
 
 
 def test_fine_grained_token_is_refused() -> None:
     with pytest.raises(UsageError, match="fine-grained"):
-        settings_from(
+        call_from(
             ["pull", "--image", "a", "--version", "1"], token=Secret("github_pat_" + "a" * 70)
         )
 
 
-def test_settings_never_show_the_token() -> None:
-    settings = settings_from(["ref", "--image", "hello", "--version", "1.0"])
-    assert "x" * 36 not in repr(settings)
+def test_the_call_never_shows_the_token() -> None:
+    call = call_from(["ref", "--image", "hello", "--version", "1.0"])
+    assert "x" * 36 not in repr(call)
 
 
 TAG_REF = {**WORKFLOW, "GITHUB_REF": "refs/tags/v1.2.3", "GITHUB_SHA": "0123456" + "0" * 33}
 
 
 def test_push_without_a_version_takes_the_tags_of_the_git_ref() -> None:
-    settings = settings_from(["push", "--image", "a", "--source", "abc"], TAG_REF)
-    assert settings.versions == ("1.2.3", "1.2", "1", "latest")
-    assert settings.version_note == (
-        "no version given; from refs/tags/v1.2.3: 1.2.3, 1.2, 1, latest"
-    )
+    call = call_from(["push", "--image", "a", "--source", "abc"], TAG_REF)
+    assert [str(r.version) for r in references_of(call, True)] == ["1.2.3", "1.2", "1", "latest"]
+    assert call.version_note == ("no version given; from refs/tags/v1.2.3: 1.2.3, 1.2, 1, latest")
 
 
 def test_latest_waits_for_the_highest_release_among_the_git_tags() -> None:
     raw, _args = inputs.parse_cli(["ref", "--image", "a"])
-    settings = inputs.resolve(raw, TAG_REF, TOKEN, lambda: ["v1.2.3", "v1.10.0"])
-    assert settings.versions == ("1.2.3", "1.2", "1")
+    call = inputs.resolve(raw, TAG_REF, TOKEN, lambda: ["v1.2.3", "v1.10.0"])
+    assert [r.version for r in references_of(call, True)] == ["1.2.3", "1.2", "1"]
 
 
 def test_a_given_version_wins_and_sha_tag_adds_to_it() -> None:
-    settings = settings_from(["ref", "--image", "a", "--version", "2.0", "--sha-tag"], TAG_REF)
-    assert settings.versions == ("2.0", "sha-0123456")
-    assert settings.version_note == ""
+    call = call_from(["ref", "--image", "a", "--version", "2.0", "--sha-tag"], TAG_REF)
+    assert [r.version for r in references_of(call, True)] == ["2.0", "sha-0123456"]
+    assert call.version_note == ""
 
 
 @pytest.mark.parametrize(("extra", "version"), [([], "1.2.3"), (["--sha-tag"], "sha-0123456")])
 def test_pull_without_a_version_takes_the_most_specific_tag(extra: list[str], version: str) -> None:
-    settings = settings_from(["pull", "--image", "a", *extra], TAG_REF)
-    assert settings.versions == (version,)
+    call = call_from(["pull", "--image", "a", *extra], TAG_REF)
+    assert isinstance(call.request, PullRequest)
+    assert call.request.version == version
 
 
 def test_action_reads_sha_tag_keep_and_dry_run() -> None:
@@ -204,9 +221,10 @@ def test_action_reads_sha_tag_keep_and_dry_run() -> None:
         "INPUT_DRY-RUN": "true",
         "INPUT_SHA-TAG": "false",
     }
-    settings = inputs.resolve(inputs.parse_action(env), env, TOKEN)
-    assert (settings.operation, settings.keep, settings.dry_run) == ("delete", 3, True)
-    assert settings.versions == ()
+    call = inputs.resolve(inputs.parse_action(env), env, TOKEN)
+    assert isinstance(call.request, DeleteRequest)
+    request = call.request
+    assert (call.operation, request.keep, request.dry_run, request.tags) == ("delete", 3, True, ())
 
 
 @pytest.mark.parametrize(
@@ -222,15 +240,16 @@ def test_action_reads_sha_tag_keep_and_dry_run() -> None:
 )
 def test_bad_package_options_are_usage_errors(argv: list[str], words: str) -> None:
     with pytest.raises(UsageError, match=words) as caught:
-        settings_from(argv, TAG_REF)
+        call_from(argv, TAG_REF)
     assert caught.value.exit_code == 2
 
 
 def test_delete_by_version_checks_the_tags() -> None:
-    settings = settings_from(["delete", "--image", "a", "--version", "1.0", "--dry-run"])
-    assert (settings.versions, settings.keep, settings.dry_run) == (("1.0",), None, True)
+    request = call_from(["delete", "--image", "a", "--version", "1.0", "--dry-run"]).request
+    assert isinstance(request, DeleteRequest)
+    assert (request.tags, request.keep, request.dry_run) == (("1.0",), None, True)
     with pytest.raises(UsageError, match="is a digest"):
-        settings_from(["delete", "--image", "a", "--version", "sha256:" + "a" * 64])
+        call_from(["delete", "--image", "a", "--version", "sha256:" + "a" * 64])
 
 
 def test_action_flags_are_true_or_false() -> None:
@@ -242,32 +261,32 @@ def test_action_flags_are_true_or_false() -> None:
 def test_the_choices_are_enums_that_print_and_compare_as_their_words() -> None:
     import json
 
-    settings = settings_from(
-        ["pull", "--image", "app", "--version", "1.0", "--transport", "ENGINE"]
-    )
-    chosen = (settings.operation, settings.transport, settings.registry, settings.scope)
-    assert chosen == (Operation.PULL, Transport.ENGINE, Registry.DOCKER, Scope.REPO)
-    assert [type(value) for value in chosen] == [Operation, Transport, Registry, Scope]
-    assert (settings.transport, str(settings.transport)) == ("engine", "engine")
-    assert f"{settings.operation}, {settings.registry:>7}" == "pull,  docker"
-    assert json.dumps([settings.operation, settings.scope]) == '["pull", "repo"]'
+    call = call_from(["pull", "--image", "app", "--version", "1.0", "--transport", "ENGINE"])
+    assert isinstance(call.request, PullRequest)
+    transport = call.request.engine.transport
+    chosen = (call.operation, transport, call.remote.registry)
+    assert chosen == (Operation.PULL, Transport.ENGINE, Registry.DOCKER)
+    assert [type(value) for value in chosen] == [Operation, Transport, Registry]
+    assert (transport, str(transport)) == ("engine", "engine")
+    assert f"{call.operation}, {call.remote.registry:>7}" == "pull,  docker"
+    assert json.dumps([call.operation, Scope.REPO]) == '["pull", "repo"]'
 
 
 def test_a_library_caller_may_give_the_choices_as_words() -> None:
-    fields = {"hostname": "ghes.example.com", "isolation": None, "owner": "o", "repository": "r"}
-    where = fields | {"image": "app", "versions": ("1.0",), "username": "u", "token": TOKEN}
-    settings = Settings(operation="pull", transport="registry", registry="container", **where)  # type: ignore[arg-type]
-    assert (settings.operation, settings.transport) == (Operation.PULL, Transport.REGISTRY)
-    assert settings.registry is Registry.CONTAINER
-    with pytest.raises(ValueError, match="'fly' is not a valid Operation"):
-        Settings(operation="fly", **where)  # type: ignore[arg-type]
+    remote = Remote("ghes.example.com", "u", TOKEN, registry="container")  # type: ignore[arg-type]
+    assert remote.registry is Registry.CONTAINER
+    engine = EngineAccess(transport="registry")  # type: ignore[arg-type]
+    assert engine.transport is Transport.REGISTRY
+    assert MigrateRequest("o", scope="org").scope is Scope.ORG  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'fly' is not a valid Transport"):
+        EngineAccess(transport="fly")  # type: ignore[arg-type]
 
 
 def test_remote_holds_what_every_client_is_made_with(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("PEM")
     argv = ["versions", "--image", "app", "--ca-file", str(ca), "--timeout", "7", "--retries", "1"]
-    remote = settings_from(argv).remote
+    remote = call_from(argv).remote
     assert remote == Remote("ghes.example.com", "octocat", TOKEN, ca, 7.0, 1)
     assert remote.api_url == "https://ghes.example.com/api/v3"
     assert TOKEN.reveal() not in repr(remote)
@@ -276,8 +295,8 @@ def test_remote_holds_what_every_client_is_made_with(tmp_path: Path) -> None:
 def test_a_workflows_github_token_goes_only_to_its_own_instance() -> None:
     argv = ["pull", "--hostname", "other.example.com", "--image", "x", "--version", "1"]
     with pytest.raises(UsageError, match=r"belongs to ghes\.example\.com, not other\.example\.com"):
-        settings_from(argv)
-    assert settings_from(argv, token=Secret("ghp_" + "x" * 36)).hostname == "other.example.com"
-    assert settings_from(["pull", *argv[3:]]).hostname == "ghes.example.com"
+        call_from(argv)
+    assert call_from(argv, token=Secret("ghp_" + "x" * 36)).remote.hostname == "other.example.com"
+    assert call_from(["pull", *argv[3:]]).remote.hostname == "ghes.example.com"
     app = {"GITHUB_REPOSITORY": "octo-org/hello-world"}  # no workflow: a GitHub App's ghs_
-    assert settings_from(argv, env=app).hostname == "other.example.com"
+    assert call_from(argv, env=app).remote.hostname == "other.example.com"

@@ -16,6 +16,7 @@ from ghpkg.faces.readers import parse_action
 from ghpkg.faces.tag_inputs import tag_context, tags_from_rules
 from ghpkg.outputs import Log
 from ghpkg.secret import Secret
+from ghpkg.settings import PushRequest, RefRequest
 
 NOW = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)
 SHA = "860c1904a1ce19322e91ac35af1ab07466440c37"
@@ -104,9 +105,9 @@ RELEASE_RULES = "type=semver,pattern={{version}}\ntype=semver,pattern={{major}}.
 def test_the_cli_takes_tag_rules_and_flavor_for_the_versions() -> None:
     argv = ["ref", "--image", "app", "--tag", "type=semver,pattern={{major}}.{{minor}}"]
     raw, _ = inputs.parse_cli([*argv, "--tag", "type=sha", "--flavor", "latest=false"])
-    settings = inputs.resolve(raw, WORKFLOW, TOKEN)
-    assert settings.versions == ("2.1", "sha-860c190")
-    assert settings.version_note == "tags from the rules on refs/tags/v2.1.0: 2.1, sha-860c190"
+    call = inputs.resolve(raw, WORKFLOW, TOKEN)
+    assert versions_of(call) == ("2.1", "sha-860c190")
+    assert call.version_note == "tags from the rules on refs/tags/v2.1.0: 2.1, sha-860c190"
 
 
 def test_the_action_takes_tags_one_a_line_with_comments() -> None:
@@ -116,10 +117,10 @@ def test_the_action_takes_tags_one_a_line_with_comments() -> None:
         "INPUT_TAGS": f"# releases\n{RELEASE_RULES}\n",
         "INPUT_FLAVOR": "prefix=v\nsuffix=-alpine,onlatest=true",
     }
-    settings = inputs.resolve(parse_action(env), env, TOKEN)
+    call = inputs.resolve(parse_action(env), env, TOKEN)
     # type=sha has its own prefix (sha-), so the flavor's is not added there, as in metadata-action
     expected = ("v2.1.0-alpine", "v2.1-alpine", "sha-860c190-alpine", "latest-alpine")
-    assert settings.versions == expected
+    assert versions_of(call) == expected
 
 
 def test_version_and_tags_together_are_refused() -> None:
@@ -143,8 +144,8 @@ def test_a_rule_that_makes_an_invalid_tag_is_bad_input() -> None:
 
 def test_ref_outputs_tags_and_metadata_actions_json() -> None:
     raw, _ = inputs.parse_cli(["ref", "--image", "app", "--tag", "type=ref,event=tag"])
-    settings = inputs.resolve(raw, WORKFLOW, TOKEN)
-    outputs = execute(settings, Log(stream=io.StringIO())).outputs()
+    call = inputs.resolve(raw, WORKFLOW, TOKEN)
+    outputs = execute(call, Log(stream=io.StringIO())).outputs()
     image = "docker.ghes.example.com/octo-org/hello-world/app"
     assert outputs["tags"].splitlines() == [f"{image}:v2.1.0", f"{image}:latest"]
     assert json.loads(outputs["json"]) == {
@@ -160,8 +161,8 @@ def ref_with(*argv: str) -> list[str]:
     """The references `ghpkg ref` gives for octo-org/octo-app/app on ghes.example.com."""
     where = ["--hostname", "ghes.example.com", "--owner", "octo-org", "--repository", "octo-app"]
     raw, _args = inputs.parse_cli(["ref", *where, "--image", "app", *argv])
-    settings = inputs.resolve(raw, env("refs/heads/main"), Secret(""))
-    return list(execute(settings, Log(quiet=True)).images)
+    call = inputs.resolve(raw, env("refs/heads/main"), Secret(""))
+    return list(execute(call, Log(quiet=True)).images)
 
 
 def test_a_full_reference_in_tags_gives_its_tag_as_build_push_action_takes_it() -> None:
@@ -210,13 +211,22 @@ def test_pr_head_sha_names_the_head_commit_in_the_sha_tag_and_the_revision_label
     path.write_text(json.dumps({"number": 15, "pull_request": {"head": {"sha": head}}}))
     workflow = env("refs/pull/15/merge", "pull_request", GITHUB_EVENT_PATH=str(path))
     workflow |= {"GITHUB_SERVER_URL": "https://ghes.example.com", "GITHUB_REPOSITORY": "o/r"}
-    raw = parse_action({**workflow, "INPUT_OPERATION": "ref", "INPUT_IMAGE": "app"})
-    raw_rules = parse_action(
-        {**workflow, "INPUT_OPERATION": "ref", "INPUT_IMAGE": "app", "INPUT_TAGS": "type=sha"}
-    )
-    merge = inputs.resolve(raw_rules, workflow, Secret(""))
+    build = {"INPUT_OPERATION": "push", "INPUT_SOURCE": "app:local", "INPUT_PUSH": "false"}
+    raw = parse_action({**workflow, **build, "INPUT_IMAGE": "app", "INPUT_VERSION": "1"})
+    raw_rules = parse_action({**workflow, **build, "INPUT_IMAGE": "app", "INPUT_TAGS": "type=sha"})
+    merge = push_request(inputs.resolve(raw_rules, workflow, Secret("")))
     assert (merge.versions, merge.revision) == ((f"sha-{SHA[:7]}",), SHA)
     workflow["DOCKER_METADATA_PR_HEAD_SHA"] = "true"
-    settings = inputs.resolve(raw_rules, workflow, Secret(""))
-    assert (settings.versions, settings.revision) == ((f"sha-{head[:7]}",), head)
-    assert inputs.resolve(raw, workflow, Secret("")).revision == head
+    request = push_request(inputs.resolve(raw_rules, workflow, Secret("")))
+    assert (request.versions, request.revision) == ((f"sha-{head[:7]}",), head)
+    assert push_request(inputs.resolve(raw, workflow, Secret(""))).revision == head
+
+
+def push_request(call: inputs.Call) -> PushRequest:
+    assert isinstance(call.request, PushRequest)
+    return call.request
+
+
+def versions_of(call: inputs.Call) -> tuple[str, ...]:
+    assert isinstance(call.request, RefRequest)
+    return call.request.versions

@@ -21,36 +21,41 @@ from ghpkg.migration.plan import (
 )
 from ghpkg.migration.state import MigrationState
 from ghpkg.secret import Secret
-from ghpkg.settings import Settings
+from ghpkg.settings import MigrateRequest
 
 PAT = Secret("ghp_" + "p" * 36)
 HOST = {"GITHUB_SERVER_URL": "https://ghes.example.com", "HOME": "/home/runner"}
 
 
-def settings_from(argv: list[str], env: dict[str, str] | None = None) -> Settings:
+def request_from(argv: list[str], env: dict[str, str] | None = None) -> MigrateRequest:
     raw, _args = inputs.parse_cli(["migrate", *argv])
-    return inputs.resolve(raw, HOST if env is None else env, PAT)
+    return migrate_request(inputs.resolve(raw, HOST if env is None else env, PAT))
+
+
+def migrate_request(call: inputs.Call) -> MigrateRequest:
+    assert isinstance(call.request, MigrateRequest)
+    return call.request
 
 
 def test_a_repository_is_the_default_scope_and_the_state_file_lives_in_the_cache() -> None:
-    settings = settings_from(["--owner", "Octo-Org", "--repository", "Hello-World"])
-    assert (settings.scope, settings.owner, settings.repository) == (
+    request = request_from(["--owner", "Octo-Org", "--repository", "Hello-World"])
+    assert (request.scope, request.owner, request.repository) == (
         "repo",
         "octo-org",
         "hello-world",
     )
-    assert (settings.name_map, settings.jobs) == ("{image}", 4)
-    assert settings.state_file == Path(
+    assert (request.name_map, request.jobs) == ("{image}", 4)
+    assert request.state_file == Path(
         "/home/runner/.cache/ghpkg/migrate/ghes.example.com-repo-octo-org-hello-world.json"
     )
 
 
 def test_an_organization_needs_no_repository_and_takes_jobs_and_a_state_file() -> None:
-    settings = settings_from(
+    request = request_from(
         ["--scope", "org", "--owner", "octo-org", "--jobs", "8", "--state", "s.json"]
     )
-    assert (settings.scope, settings.repository, settings.jobs) == ("org", "", 8)
-    assert settings.state_file == Path("s.json")
+    assert (request.scope, request.repository, request.jobs) == ("org", "", 8)
+    assert request.state_file == Path("s.json")
 
 
 @pytest.mark.parametrize(
@@ -67,7 +72,7 @@ def test_an_organization_needs_no_repository_and_takes_jobs_and_a_state_file() -
 )
 def test_bad_migrate_input_is_refused_before_the_network(argv: list[str], said: str) -> None:
     with pytest.raises(UsageError, match=said.replace("{", r"\{").replace("(", r"\(")) as caught:
-        settings_from(argv)
+        request_from(argv)
     assert caught.value.exit_code == 2
 
 
@@ -176,10 +181,11 @@ def test_the_action_takes_migrates_inputs() -> None:
         "INPUT_STATE": "/tmp/state.json",
         "INPUT_DRY-RUN": "true",
     }
-    settings = inputs.resolve(inputs.parse_action(env), env, PAT)
-    assert (settings.operation, settings.scope, settings.owner) == ("migrate", "org", "octo-org")
-    assert (settings.name_map, settings.jobs, settings.dry_run) == ("{repository}-{image}", 2, True)
-    assert settings.state_file == Path("/tmp/state.json")
+    call = inputs.resolve(inputs.parse_action(env), env, PAT)
+    request = migrate_request(call)
+    assert (call.operation, request.scope, request.owner) == ("migrate", "org", "octo-org")
+    assert (request.name_map, request.jobs, request.dry_run) == ("{repository}-{image}", 2, True)
+    assert request.state_file == Path("/tmp/state.json")
 
 
 def test_the_step_summary_is_a_table_of_images_with_the_totals(tmp_path: Path) -> None:

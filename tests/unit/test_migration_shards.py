@@ -13,34 +13,36 @@ from ghpkg.faces import cli, inputs
 from ghpkg.migration import shards
 from ghpkg.migration.shards import OwnerWork
 from ghpkg.secret import Secret
-from ghpkg.settings import Scope, Settings
+from ghpkg.settings import MigrateRequest, Scope
 
 PAT = Secret("ghp_" + "p" * 36)
 HOST = {"GITHUB_SERVER_URL": "https://ghes.example.com", "HOME": "/home/runner"}
 
 
-def settings_from(argv: list[str]) -> Settings:
+def request_from(argv: list[str]) -> MigrateRequest:
     raw, _args = inputs.parse_cli(["migrate", *argv])
-    return inputs.resolve(raw, HOST, PAT)
+    request = inputs.resolve(raw, HOST, PAT).request
+    assert isinstance(request, MigrateRequest)
+    return request
 
 
 def test_orgs_and_users_are_lists_read_at_commas_and_newlines_each_owner_once() -> None:
-    settings = settings_from(["--org", "Acme,beta\ngamma", "--org", "acme", "--user", "octocat"])
-    assert settings.owners == (
+    request = request_from(["--org", "Acme,beta\ngamma", "--org", "acme", "--user", "octocat"])
+    assert request.owners == (
         (Scope.ORG, "acme"),
         (Scope.ORG, "beta"),
         (Scope.ORG, "gamma"),
         (Scope.USER, "octocat"),
     )
-    assert settings.owner == "acme"  # no --owner needed
-    assert settings.state_file is not None
-    assert "owners-" in settings.state_file.name
+    assert request.owner == "acme"  # no --owner needed
+    assert request.state_file is not None
+    assert "owners-" in request.state_file.name
 
 
 def test_the_plan_takes_shards_and_a_run_takes_its_shard() -> None:
-    plan = settings_from(["--org", "a,b", "--dry-run", "--shards", "3"])
+    plan = request_from(["--org", "a,b", "--dry-run", "--shards", "3"])
     assert (plan.shards, plan.shard) == (3, "")
-    run = settings_from(["--org", "a", "--shard", "2/3"])
+    run = request_from(["--org", "a", "--shard", "2/3"])
     assert (run.shards, run.shard) == (0, "2/3")
 
 
@@ -60,7 +62,7 @@ def test_the_plan_takes_shards_and_a_run_takes_its_shard() -> None:
 )
 def test_bad_shard_input_is_refused_before_the_network(argv: list[str], said: str) -> None:
     with pytest.raises(UsageError, match=said.replace("(", r"\(")) as caught:
-        settings_from(argv)
+        request_from(argv)
     assert caught.value.exit_code == 2
 
 

@@ -347,24 +347,14 @@ def test_a_failed_auto_probe_is_diagnosed_from_what_it_saw_without_asking_again(
 
     from ghpkg.outputs import Log
     from ghpkg.secret import Secret
-    from ghpkg.settings import Operation, Settings
+    from ghpkg.settings import Package, Remote
     from ghpkg.verbs.connect import login
 
     fake.answer(lambda _s: Answer(404, {"Content-Type": "text/html"}, b"<html>Not Found</html>"))
-    settings = Settings(
-        operation=Operation.PUSH,
-        hostname=fake.host,
-        isolation=None,
-        owner="o",
-        repository="r",
-        image="img",
-        versions=("1",),
-        username="u",
-        token=Secret("ghp_" + "x" * 36),
-        ca_file=fake.ca_file,
-    )
+    remote = Remote(fake.host, "u", Secret("ghp_" + "x" * 36), ca_file=fake.ca_file)
+    names = (Package("o", "r", "img"), ("1",))
     with pytest.raises(RegistryError) as info:
-        login(settings.remote, settings.names, Log(stream=io.StringIO()), "push")
+        login(remote, names, Log(stream=io.StringIO()), "push")
     assert str(info.value).startswith("GitHub Packages' Docker registry is not enabled on ")
     assert len(fake.seen) == 1  # docker.HOST does not resolve; HOST was asked once, not twice
 

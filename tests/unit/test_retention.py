@@ -10,6 +10,7 @@ from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.faces.inputs import parse_action, parse_cli, resolve
 from ghpkg.retention import PackageVersion, Rules, parse_age, plan
 from ghpkg.secret import Secret
+from ghpkg.settings import DeleteRequest, VersionsRequest
 
 NOW = datetime.datetime(2026, 6, 30, 12, 0, tzinfo=datetime.timezone.utc)
 PAT = Secret("ghp_" + "a" * 36)
@@ -104,20 +105,22 @@ def test_ages_take_a_number_and_a_unit(text: str, seconds: int) -> None:
     assert parse_age(text) == seconds
 
 
-def settings_from(*argv: str):  # type: ignore[no-untyped-def]
-    """Settings from a delete command line (owner and repository given)."""
+def request_from(*argv: str) -> DeleteRequest:
+    """delete's request from a command line (owner and repository given)."""
     raw, _ = parse_cli(["delete", "--hostname", "h", "--owner", "o", "--repository", "r", *argv])
-    return resolve(raw, {}, PAT)
+    request = resolve(raw, {}, PAT).request
+    assert isinstance(request, DeleteRequest)
+    return request
 
 
-def test_rules_reach_the_settings() -> None:
-    settings = settings_from(
+def test_rules_reach_the_request() -> None:
+    request = request_from(
         *("--image", "a", "--registry", "container", "--keep", "3", "--keep-tags", "^v"),
         *("--keep-tags", "^release-", "--older-than", "30D", "--untagged", "--delete-pause", "0"),
     )
-    assert settings.keep == 3
-    assert settings.keep_tags == ("^v", "^release-")
-    assert (settings.older_than, settings.untagged, settings.delete_pause) == ("30d", True, 0.0)
+    assert request.keep == 3
+    assert request.keep_tags == ("^v", "^release-")
+    assert (request.older_than, request.untagged, request.pause) == ("30d", True, 0.0)
 
 
 def test_the_action_reads_the_rules_from_its_inputs() -> None:
@@ -133,13 +136,15 @@ def test_the_action_reads_the_rules_from_its_inputs() -> None:
         "INPUT_UNTAGGED": "true",
         "INPUT_DELETE-PAUSE": "1.5",
     }
-    settings = resolve(parse_action(env), env, PAT)
-    assert (settings.registry, settings.keep, settings.keep_tags) == (
+    call = resolve(parse_action(env), env, PAT)
+    assert isinstance(call.request, DeleteRequest)
+    request = call.request
+    assert (call.remote.registry, request.keep, request.keep_tags) == (
         "container",
         10,
         ("^v\\d+", "^main$"),
     )
-    assert (settings.older_than, settings.untagged, settings.delete_pause) == ("2w", True, 1.5)
+    assert (request.older_than, request.untagged, request.pause) == ("2w", True, 1.5)
 
 
 @pytest.mark.parametrize(
@@ -156,13 +161,13 @@ def test_the_action_reads_the_rules_from_its_inputs() -> None:
 )
 def test_bad_rules_are_usage_errors(argv: list[str], words: str) -> None:
     with pytest.raises(UsageError, match=words) as caught:
-        settings_from("--image", "a", *argv)
+        request_from("--image", "a", *argv)
     assert caught.value.exit_code == 2
 
 
 def test_rules_are_refused_by_other_commands() -> None:
     argv = ["versions", "--hostname", "h", "--owner", "o", "--repository", "r", "--image", "a"]
-    assert resolve(parse_cli(argv)[0], {}, PAT).keep_tags == ()
+    assert isinstance(resolve(parse_cli(argv)[0], {}, PAT).request, VersionsRequest)  # no rules
     with pytest.raises(
         UsageError, match="does not take --untagged: --untagged is an option of delete"
     ):

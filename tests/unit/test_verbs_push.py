@@ -11,25 +11,30 @@ from ghpkg.errors import EngineError, RegistryError
 from ghpkg.manifest import OCI_MANIFEST, SCHEMA2, sha256_digest
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference
-from ghpkg.settings import Operation, Registry, Settings
+from ghpkg.settings import PushRequest, Registry, Remote
 from ghpkg.verbs.connect import Connected
 from ghpkg.verbs.push import publish
-from tests.unit.fakes import FakeEngine, FakeRegistry, FakeTransport, manifest_of, settings
+from tests.unit.fakes import (
+    PACKAGE,
+    FakeEngine,
+    FakeRegistry,
+    FakeTransport,
+    manifest_of,
+    shared_remote,
+)
 
 IMAGE_ID = "sha256:" + "a" * 64
 
 
-def _settings(
-    *versions: str, source: str = "local/app:1", registry: Registry = Registry.DOCKER
-) -> Settings:
-    return settings(Operation.PUSH, *versions, source=source, registry=registry)
+def _request(*versions: str, source: str = "local/app:1") -> PushRequest:
+    return PushRequest(PACKAGE, versions, source=source)
 
 
-def _connected(settings: Settings) -> tuple[Connected, FakeEngine, FakeTransport]:
+def _connected(request: PushRequest, remote: Remote) -> tuple[Connected, FakeEngine, FakeTransport]:
     engine = FakeEngine({"local/app:1": IMAGE_ID, IMAGE_ID: IMAGE_ID})
     registry = FakeRegistry()
     transport = FakeTransport(registry, engine)
-    refs = settings.references(True)
+    refs = request.package.references(remote, request.versions, True)
     return Connected(registry, refs, engine, transport), engine, transport
 
 
@@ -38,9 +43,9 @@ def _log() -> Log:
 
 
 def test_every_version_is_tagged_pushed_once_and_reported_with_the_registrys_digest() -> None:
-    settings = _settings("1.0", "latest")
-    connected, engine, transport = _connected(settings)
-    result = publish(settings, _log(), connected)
+    request, remote = _request("1.0", "latest"), shared_remote()
+    connected, engine, transport = _connected(request, remote)
+    result = publish(request, remote, _log(), connected)
     names = [
         "docker.ghes.test/octo-org/hello-world/app:1.0",
         "docker.ghes.test/octo-org/hello-world/app:latest",
@@ -54,10 +59,10 @@ def test_every_version_is_tagged_pushed_once_and_reported_with_the_registrys_dig
 
 
 def test_a_source_image_that_is_not_there_is_one_engine_error_before_any_push() -> None:
-    settings = _settings("1.0", source="local/missing:1")
-    connected, _engine, transport = _connected(settings)
+    request, remote = _request("1.0", source="local/missing:1"), shared_remote()
+    connected, _engine, transport = _connected(request, remote)
     with pytest.raises(EngineError, match="is not in the local Docker engine"):
-        publish(settings, _log(), connected)
+        publish(request, remote, _log(), connected)
     assert transport.pushed == []
 
 
@@ -72,8 +77,8 @@ def test_tags_that_do_not_serve_the_pushed_schema_2_manifest_are_an_error(
     stored: str, media_type: str, error: str
 ) -> None:
     """Another push to `latest` meanwhile; or OCI stored where GHES wants schema 2."""
-    settings = _settings("1.0", "latest")
-    connected, _engine, transport = _connected(settings)
+    request, remote = _request("1.0", "latest"), shared_remote()
+    connected, _engine, transport = _connected(request, remote)
 
     class Racing(FakeTransport):
         def push(self, image_id: str, refs: list[Reference]) -> None:
@@ -83,13 +88,13 @@ def test_tags_that_do_not_serve_the_pushed_schema_2_manifest_are_an_error(
     racing = Racing(transport.registry, transport.engine)
     connected = Connected(connected.registry, connected.refs, connected.engine, racing)
     with pytest.raises(RegistryError, match=error):
-        publish(settings, _log(), connected)
+        publish(request, remote, _log(), connected)
 
 
 def test_the_container_registry_takes_any_manifest_the_tags_agree_on() -> None:
-    settings = _settings("1.0", registry=Registry.CONTAINER)
-    connected, _engine, _transport = _connected(settings)
-    result = publish(settings, _log(), connected)
+    request, remote = _request("1.0"), shared_remote(Registry.CONTAINER)
+    connected, _engine, _transport = _connected(request, remote)
+    result = publish(request, remote, _log(), connected)
     assert result.images == ("containers.ghes.test/octo-org/app:1.0",)
     assert result.digest == sha256_digest(manifest_of(IMAGE_ID))
 

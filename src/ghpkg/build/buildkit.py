@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ghpkg.build.legacy import legacy_build
-from ghpkg.build.options import clean_environment
+from ghpkg.build.options import BuildRequest, clean_environment
 from ghpkg.engine import Engine
 from ghpkg.errors import BuildError
-from ghpkg.settings import Settings
+from ghpkg.secret import Secret
 
 _TAIL = 12
 INSTALL_BUILDX = (
@@ -81,65 +81,69 @@ def dockerfile_path(context: Path, dockerfile: str | None) -> Path:
     return context / (dockerfile or "Dockerfile")
 
 
-def buildx_command(
-    buildx: Buildx, settings: Settings, labels: Mapping[str, str], iidfile: Path, metadata: Path
-) -> list[str]:
-    """The `docker buildx build` argv for the settings (no secret value in it)."""
+def buildx_command(buildx: Buildx, build: BuildRequest, iidfile: Path, metadata: Path) -> list[str]:
+    """The `docker buildx build` argv for the build (no secret value in it)."""
     argv = [buildx.docker, "buildx", "build", "--load", "--progress", "plain"]
     argv += ["--iidfile", str(iidfile), "--metadata-file", str(metadata)]
     if buildx.provenance_flag:
         argv.append("--provenance=false")  # an attestation index is what GHES cannot store
-    argv += ["-f", str(dockerfile_path(settings.context, settings.dockerfile))]
-    for key, value in settings.build_args:
+    argv += ["-f", str(dockerfile_path(build.context, build.dockerfile))]
+    for key, value in build.build_args:
         argv += ["--build-arg", f"{key}={value}"]
-    for key, value in labels.items():
+    for key, value in build.labels:
         argv += ["--label", f"{key}={value}"]
-    if settings.target:
-        argv += ["--target", settings.target]
-    for secret in settings.secrets:
+    if build.target:
+        argv += ["--target", build.target]
+    for secret in build.secrets:
         argv += ["--secret", secret.argument()]
-    for spec in settings.cache_from:
+    for spec in build.cache_from:
         argv += ["--cache-from", spec]
-    for spec in settings.cache_to:
+    for spec in build.cache_to:
         argv += ["--cache-to", spec]
-    if settings.build_platform:
-        argv += ["--platform", settings.build_platform]
-    if settings.no_cache:
+    if build.platform:
+        argv += ["--platform", str(build.platform)]
+    if build.no_cache:
         argv.append("--no-cache")
-    if settings.pull:
+    if build.pull:
         argv.append("--pull")
-    return [*argv, str(settings.context)]
+    return [*argv, str(build.context)]
 
 
-def build_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
-    """The docker CLI's environment: the settings' (or environ) without the token, DOCKER_HOST."""
-    base = settings.build_env if settings.build_env is not None else environ
-    named = [secret.env for secret in settings.secrets if secret.env]
-    env = clean_environment(base, settings.token, named)
-    if settings.docker_host:
-        env["DOCKER_HOST"] = settings.docker_host
+def build_environment(
+    build: BuildRequest, token: Secret, docker_host: str | None
+) -> dict[str, str]:
+    """The docker CLI's environment: the build's, without the token; the engine's DOCKER_HOST."""
+    named = [secret.env for secret in build.secrets if secret.env]
+    env = clean_environment(build.environment, token, named)
+    if docker_host:
+        env["DOCKER_HOST"] = docker_host
     return env
 
 
 def build_image(
-    settings: Settings,
+    build: BuildRequest,
     engine: Engine,
-    labels: Mapping[str, str],
     log: Callable[[str], None],
+    token: Secret,
+    docker_host: str | None = None,
 ) -> str:
-    """Build the settings' context; an image of another platform than asked is not accepted.
+    """Build the context; an image of another platform than asked is not accepted.
 
-    The legacy builder's cache ignores the platform of a `FROM scratch` image, so a build for
-    one platform can hand back another's: then it builds again without the cache.
+    `token` (ghpkg's) stays out of the build's environment and its log; `docker_host` is the
+    engine built on. The legacy builder's cache ignores the platform of a `FROM scratch` image,
+    so a build for one platform can hand back another's: then it builds again without the cache.
     """
-    image_id = _build(settings, engine, labels, log)
-    if not settings.platforms or len(settings.platforms) > 1:
+    env = build_environment(build, token, docker_host)
+    hide = [env[s.env] for s in build.secrets if s.env and len(env.get(s.env, "")) >= 4]
+    hide += [token.reveal()] if token else []
+    image_id = _build(build, engine, env, hide, log)
+    wanted = build.platform
+    if wanted is None:
         return image_id
-    wanted = settings.platforms[0]
     built = _platform_of(engine, image_id)
-    if built != (wanted.os, wanted.architecture) and not settings.no_cache:
+    if built != (wanted.os, wanted.architecture) and not build.no_cache:
         log(f"the build cache gave a {'/'.join(built)} image for {wanted}: building without it")
-        image_id = _build(replace(settings, no_cache=True), engine, labels, log)
+        image_id = _build(replace(build, no_cache=True), engine, env, hide, log)
         built = _platform_of(engine, image_id)
     if built != (wanted.os, wanted.architecture):
         raise BuildError(
@@ -156,23 +160,23 @@ def _platform_of(engine: Engine, image_id: str) -> tuple[str, str]:
 
 
 def _build(
-    settings: Settings,
+    build: BuildRequest,
     engine: Engine,
-    labels: Mapping[str, str],
+    env: dict[str, str],
+    hide: list[str],
     log: Callable[[str], None],
 ) -> str:
-    """Build the settings' context with BuildKit when buildx is there, else the legacy builder."""
-    env = build_environment(settings, os.environ)
+    """Build with BuildKit when buildx is there (in env), else the legacy builder."""
     buildx = find_buildx(env)
     if buildx is not None:
         log(f"Building with BuildKit (docker buildx {buildx.version[0]}.{buildx.version[1]})")
-        return _buildx_build(buildx, settings, engine, labels, env, log)
+        return _buildx_build(buildx, build, engine, (env, hide), log)
     needs = [
         flag
         for flag, value in (
-            ("--secret", settings.secrets),
-            ("--cache-from", settings.cache_from),
-            ("--cache-to", settings.cache_to),
+            ("--secret", build.secrets),
+            ("--cache-from", build.cache_from),
+            ("--cache-to", build.cache_to),
         )
         if value
     ]
@@ -184,20 +188,9 @@ def _build(
         )
     log("docker buildx is not available: building with the engine's legacy builder")
     try:
-        built = legacy_build(
-            engine.client,
-            settings.context,
-            settings.dockerfile,
-            dict(settings.build_args),
-            labels,
-            settings.target,
-            log,
-            platform=settings.build_platform,
-            no_cache=settings.no_cache,
-            pull=settings.pull,
-        )
+        built = legacy_build(engine.client, build, log)
     except BuildError as exc:
-        syntax = buildkit_syntax(dockerfile_path(settings.context, settings.dockerfile))
+        syntax = buildkit_syntax(dockerfile_path(build.context, build.dockerfile))
         if "requires BuildKit" not in exc.cause and not syntax:
             raise
         uses = f" (the Dockerfile uses {syntax})" if syntax else ""
@@ -225,19 +218,18 @@ def buildkit_syntax(dockerfile: Path) -> str:
 
 def _buildx_build(
     buildx: Buildx,
-    settings: Settings,
+    build: BuildRequest,
     engine: Engine,
-    labels: Mapping[str, str],
-    env: dict[str, str],
+    environment: tuple[dict[str, str], list[str]],
     log: Callable[[str], None],
 ) -> str:
-    """Run `docker buildx build --load`, streaming its output; return the image's ID."""
-    hide = [env[s.env] for s in settings.secrets if s.env and len(env.get(s.env, "")) >= 4]
-    hide += [settings.token.reveal()] if settings.token else []
+    """Run `docker buildx build --load`, streaming its output (`environment`: the CLI's, and the
+    values its lines must not show); return the image's ID."""
+    env, hide = environment
     tail: deque[str] = deque(maxlen=_TAIL)
     with tempfile.TemporaryDirectory(prefix="ghpkg-build-") as scratch:
         iidfile, metadata = Path(scratch) / "iid", Path(scratch) / "metadata.json"
-        argv = buildx_command(buildx, settings, labels, iidfile, metadata)
+        argv = buildx_command(buildx, build, iidfile, metadata)
         try:
             proc = subprocess.Popen(
                 argv,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 
 import docker
 import docker.errors
 
+from ghpkg.build.options import BuildRequest
 from ghpkg.engine.failures import ENGINE_ERRORS, first_line
 from ghpkg.errors import BuildError
 
@@ -17,31 +17,23 @@ _BUILD_TAIL = 12
 
 
 def legacy_build(
-    client: docker.DockerClient,
-    context: Path,
-    dockerfile: str | None,
-    build_args: Mapping[str, str],
-    labels: Mapping[str, str],
-    target: str | None,
-    log: Callable[[str], None],
-    *,
-    platform: str | None = None,
-    no_cache: bool = False,
-    pull: bool = False,
+    client: docker.DockerClient, build: BuildRequest, log: Callable[[str], None]
 ) -> str:
-    """Build and return the image's ID as the engine names it; a failure shows the last lines."""
+    """Build and return the image's ID as the engine names it; a failure shows the last lines.
+
+    The BuildKit-only options (secrets, caches) are refused before (`build.buildkit`)."""
     tail: deque[str] = deque(maxlen=_BUILD_TAIL)
     image_id = ""
     try:
         stream = client.api.build(
-            path=str(context),
-            dockerfile=dockerfile,
-            buildargs=dict(build_args),
-            labels=dict(labels),
-            target=target,
-            platform=platform,
-            nocache=no_cache,
-            pull=pull,
+            path=str(build.context),
+            dockerfile=build.dockerfile,
+            buildargs=dict(build.build_args),
+            labels=dict(build.labels),
+            target=build.target,
+            platform=str(build.platform) if build.platform else None,
+            nocache=build.no_cache,
+            pull=build.pull,
             rm=True,
             forcerm=True,
             decode=True,

@@ -7,13 +7,47 @@ token never reaches the docker CLI unless a `--secret ...,env=VAR` names its var
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ghpkg.errors import UsageError
+from ghpkg.platforms import Platform
 from ghpkg.secret import Secret
-from ghpkg.settings import BuildSecret
+
+
+@dataclass(frozen=True)
+class BuildSecret:
+    """A BuildKit `--secret`: its id, and the file (src) or environment variable (env) it reads."""
+
+    id: str
+    src: Path | None = None
+    env: str | None = None
+
+    def argument(self) -> str:
+        """The `--secret` value for `docker buildx build` (a path or a name, never the secret)."""
+        return f"id={self.id},env={self.env}" if self.env else f"id={self.id},src={self.src}"
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """A build, as `docker buildx build` takes it: the context, the Dockerfile and the options,
+    and the docker CLI's environment (PATH, DOCKER_CONFIG, the variables secrets name)."""
+
+    context: Path = Path()
+    dockerfile: str | None = None  # relative to the context unless absolute (None: Dockerfile)
+    build_args: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # push puts the OCI labels before these
+    target: str | None = None
+    secrets: tuple[BuildSecret, ...] = ()  # BuildKit only, like cache_from and cache_to
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()
+    platform: Platform | None = None  # the one platform built for (None: the engine's own)
+    no_cache: bool = False
+    pull: bool = False  # always pull the base images
+    # The docker CLI's environment; ghpkg's token is taken out of it before the build.
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
 
 CACHE_TYPES = ("registry", "local", "inline", "gha", "s3", "azblob")
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GHPKG_TOKEN")
@@ -21,6 +55,8 @@ TOKEN_VARIABLES = ("GITHUB_TOKEN", "GHPKG_TOKEN")
 
 def _fields(text: str, what: str, example: str) -> list[tuple[str, str]]:
     """`k=v,k=v` as buildx reads it (CSV, so a value may be quoted); keys lowercased."""
+    import csv  # here: `ghpkg --help` imports this module (through settings), not a build
+
     try:
         cells = next(csv.reader([text]), [])
     except csv.Error:

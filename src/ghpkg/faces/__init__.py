@@ -1,1 +1,2 @@
-"""The faces: the command line and the GitHub Action; argv and `INPUT_*` become one `Settings`."""
+"""The faces: the command line and the GitHub Action; argv and `INPUT_*` become the verb's call:
+its own request over the shared `Remote`."""

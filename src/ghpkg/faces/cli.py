@@ -27,8 +27,9 @@ from ghpkg.secret import Secret
 
 if TYPE_CHECKING:
     from ghpkg.faces.defaults import Origin
+    from ghpkg.faces.inputs import Call
     from ghpkg.faces.readers import RawInputs
-    from ghpkg.settings import Remote, Settings
+    from ghpkg.settings import Remote
 
 
 _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when that verb runs
@@ -37,7 +38,7 @@ _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when
     "pull": ("pull", "pull"),
     "copy": ("copy", "copy"),
     "migrate": ("migrate", "migrate"),
-    "join": ("platforms", "join"),
+    "join": ("join", "join"),
     "versions": ("package_versions", "versions"),
     "delete": ("package_versions", "delete"),
     "doctor": ("doctor", "run"),
@@ -45,70 +46,16 @@ _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when
 }
 
 
-def execute(settings: Settings, log: Log) -> Result:
-    """Run the verb the settings name (importing only its module: start-up stays short).
-
-    A converted verb gets its own request over the shared `Remote`; the others still `Settings`.
-    """
+def execute(call: Call, log: Log) -> Result:
+    """Run the verb with its own request over the shared `Remote` (importing only its module:
+    start-up stays short)."""
     import importlib
 
-    module, function = _VERBS[settings.operation]
+    module, function = _VERBS[call.operation]
     verb = getattr(importlib.import_module(f"ghpkg.verbs.{module}"), function)
-    if settings.version_note:
-        log.info(settings.version_note)
-    request = verb_request(settings)
-    if request is None:
-        return cast("Callable[[Settings, Log], Result]", verb)(settings, log)
-    return cast("Callable[[object, Remote, Log], Result]", verb)(request, settings.remote, log)
-
-
-def verb_request(settings: Settings) -> object | None:
-    """The request of a verb that takes one; None for push and migrate (they take `Settings`)."""
-    from ghpkg.settings import (
-        CopyRequest,
-        DeleteRequest,
-        DoctorRequest,
-        JoinRequest,
-        PullRequest,
-        RefRequest,
-        ServeRequest,
-        VersionsRequest,
-    )
-
-    operation = settings.operation
-    if operation == "ref":
-        return RefRequest(settings.package, settings.versions)
-    if operation == "versions":
-        return VersionsRequest(settings.package)
-    if operation == "delete":
-        return DeleteRequest(
-            settings.package,
-            tags=settings.versions,
-            keep=settings.keep,
-            keep_tags=settings.keep_tags,
-            older_than=settings.older_than,
-            untagged=settings.untagged,
-            pause=settings.delete_pause,
-            dry_run=settings.dry_run,
-        )
-    if operation == "doctor":
-        return DoctorRequest(settings.package, settings.workflow_repository, settings.engine)
-    if operation == "pull":
-        return PullRequest(settings.package, settings.versions[0], settings.engine)
-    if operation == "copy":
-        package, versions = settings.names
-        return CopyRequest(package, versions, settings.to_owner, settings.to_image)
-    if operation == "serve":
-        return ServeRequest(
-            settings.listen,
-            settings.allow_push,
-            settings.serve_owners,
-            settings.serve_images,
-            settings.credentials_file,
-        )
-    if operation == "join":
-        return JoinRequest(settings.package, settings.versions, settings.platforms)
-    return None
+    if call.version_note:
+        log.info(call.version_note)
+    return cast("Callable[[object, Remote, Log], Result]", verb)(call.request, call.remote, log)
 
 
 def report(
@@ -164,11 +111,10 @@ class Face:
             names = raw.items("merge_reports")
             self.operation = "migrate"
             return self.finish(self.operation, lambda: merge_reports(names, self.log))
-        settings = inputs.resolve(
-            raw, self.env, token, lambda: git_tags(self.workspace, self.env, token)
-        )
-        self.operation = settings.operation
-        return self.finish(self.operation, lambda: execute(settings, self.log))
+        workspace, env = self.workspace, self.env
+        call = inputs.resolve(raw, env, token, lambda: git_tags(workspace, env, token))
+        self.operation = call.operation
+        return self.finish(self.operation, lambda: execute(call, self.log))
 
     def finish(self, operation: str, verb: Callable[[], Result]) -> int:
         """Run the verb and show its result (doctor, migrate: also when it then fails)."""

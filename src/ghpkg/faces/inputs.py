@@ -1,4 +1,5 @@
-"""argv or INPUT_* variables -> one Settings value. The faces hand their environment in here.
+"""argv or INPUT_* variables -> the verb's `Call`: the shared `Remote` and the verb's own request.
+The faces hand their environment in here.
 
 The options themselves are declared once, in `faces.options`; `faces.argv` and `faces.readers`
 read them from argv and INPUT_*; `resolve` checks how they combine and fills the defaults.
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from ghpkg import tokens
-from ghpkg.build.options import clean_environment, parse_cache, parse_secrets
+from ghpkg.build.options import BuildRequest, clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
 from ghpkg.faces.build_inputs import (
@@ -47,10 +49,28 @@ from ghpkg.reference import (
 )
 from ghpkg.registry_transport.blobcache import default_cache_dir
 from ghpkg.secret import Secret
-from ghpkg.settings import Operation, Registry, Settings, Transport
+from ghpkg.settings import (
+    CopyRequest,
+    DeleteRequest,
+    DoctorRequest,
+    EngineAccess,
+    JoinRequest,
+    MigrateRequest,
+    Operation,
+    Package,
+    PullRequest,
+    PushRequest,
+    RefRequest,
+    Registry,
+    Remote,
+    ServeRequest,
+    Transport,
+    VersionsRequest,
+)
 from ghpkg.shim.listen import DEFAULT_LISTEN, parse_listen
 
 __all__ = [
+    "Call",
     "RawInputs",
     "cli_parser",
     "engine_elsewhere",
@@ -62,6 +82,31 @@ __all__ = [
 ]
 
 
+VerbRequest = (
+    PushRequest
+    | RefRequest
+    | PullRequest
+    | CopyRequest
+    | JoinRequest
+    | VersionsRequest
+    | DeleteRequest
+    | DoctorRequest
+    | ServeRequest
+    | MigrateRequest
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """What the face runs: the verb, the instance and credentials every verb shares, the verb's
+    own request, and how the versions were found (logged before the verb runs)."""
+
+    operation: Operation
+    remote: Remote
+    request: VerbRequest
+    version_note: str = ""
+
+
 _NO_IMAGE = (Operation.DOCTOR, Operation.SERVE, Operation.MIGRATE)  # the verbs that need none
 
 
@@ -71,7 +116,7 @@ def _unknown_tags() -> None:
 
 def resolve(
     raw: RawInputs, env: Mapping[str, str], token: Secret, git_tags: KnownTags = _unknown_tags
-) -> Settings:
+) -> Call:
     """Check every option and fill defaults from the workflow environment (exit 2 on bad input).
 
     `git_tags` lists the repository's git tags when asked (None if unknown), to tell whether a
@@ -165,65 +210,89 @@ def resolve(
     annotations = annotations_input(raw, container, platforms) if building else ()
     secrets = parse_secrets(secret_items(raw), env)
     build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
-    return Settings(
-        operation=operation,
-        hostname=hostname,
-        isolation=isolation,
-        owner=owner,
-        repository=repository,
-        image=image,
-        versions=versions,
-        username=raw.text("username") or env.get("GITHUB_ACTOR", "") or "ghpkg",
-        token=token,
-        ca_file=ca_file,
-        source=raw.text("source") or None,
-        context=context,
-        dockerfile=dockerfile,
-        build_args=build_args,
-        labels=labels,
-        target=raw.text("target") or None,
-        transport=transport,
-        retries=retries,
-        timeout=timeout,
-        workflow_repository=workflow_repository,
-        revision=revision(env),
-        docker_host=env.get("DOCKER_HOST") or None,
-        engine_elsewhere=engine_elsewhere(env.get("DOCKER_HOST", "")),
-        cache_dir=default_cache_dir(env),
-        keep=retention.keep,
-        keep_tags=retention.keep_tags,
-        older_than=retention.older_than,
-        untagged=retention.untagged,
-        delete_pause=retention.delete_pause,
-        dry_run=raw.flag("dry_run"),
-        version_note=version_note,
-        registry=registry,
-        to_owner=to_owner,
-        to_image=to_image,
-        listen=listen,
-        allow_push=raw.flag("allow_push"),
-        credentials_file=credentials_file,
-        serve_owners=serve_owners,
-        serve_images=serve_images,
-        secrets=secrets,
-        cache_from=tuple(parse_cache(item, "from") for item in raw.items("cache_from")),
-        cache_to=tuple(parse_cache(item, "to") for item in raw.items("cache_to")),
-        platforms=platforms,
-        platform_tags=raw.flag("platform_tags"),
-        no_cache=raw.flag("no_cache"),
-        pull=raw.flag("pull"),
-        push=raw.flag("push"),
-        load=raw.flag("load"),
-        annotations=annotations,
-        scope=migration.scope,
-        name_map=migration.name_map,
-        jobs=migration.jobs,
-        state_file=migration.state_file,
-        owners=migration.owners,
-        shards=migration.shards,
-        shard=migration.shard,
-        build_env=build_env if building else None,
+    remote = Remote(
+        hostname,
+        raw.text("username") or env.get("GITHUB_ACTOR", "") or "ghpkg",
+        token,
+        ca_file,
+        timeout,
+        retries,
+        isolation,
+        registry,
     )
+    package = Package(owner, repository, image)
+    docker_host = env.get("DOCKER_HOST") or None
+    engine = EngineAccess(
+        docker_host, engine_elsewhere(docker_host or ""), transport, default_cache_dir(env)
+    )
+    request: VerbRequest
+    if operation is Operation.PUSH:
+        build = BuildRequest(
+            context,
+            dockerfile,
+            build_args,
+            labels,
+            raw.text("target") or None,
+            secrets,
+            tuple(parse_cache(item, "from") for item in raw.items("cache_from")),
+            tuple(parse_cache(item, "to") for item in raw.items("cache_to")),
+            no_cache=raw.flag("no_cache"),
+            pull=raw.flag("pull"),
+            environment=build_env if building else {},
+        )
+        request = PushRequest(
+            package,
+            versions,
+            raw.text("source") or None,
+            build,
+            platforms,
+            raw.flag("platform_tags"),
+            annotations,
+            raw.flag("push"),
+            raw.flag("load"),
+            revision(env),
+            engine,
+        )
+    elif operation is Operation.REF:
+        request = RefRequest(package, versions)
+    elif operation is Operation.PULL:
+        request = PullRequest(package, versions[0], engine)
+    elif operation is Operation.COPY:
+        request = CopyRequest(package, versions, to_owner, to_image)
+    elif operation is Operation.JOIN:
+        request = JoinRequest(package, versions, platforms)
+    elif operation is Operation.VERSIONS:
+        request = VersionsRequest(package)
+    elif operation is Operation.DELETE:
+        request = DeleteRequest(
+            package,
+            tags=versions,
+            keep=retention.keep,
+            keep_tags=retention.keep_tags,
+            older_than=retention.older_than,
+            untagged=retention.untagged,
+            pause=retention.delete_pause,
+            dry_run=raw.flag("dry_run"),
+        )
+    elif operation is Operation.DOCTOR:
+        request = DoctorRequest(package, workflow_repository, engine)
+    elif operation is Operation.SERVE:
+        allow_push = raw.flag("allow_push")
+        request = ServeRequest(listen, allow_push, serve_owners, serve_images, credentials_file)
+    else:
+        request = MigrateRequest(
+            owner,
+            repository,
+            migration.scope,
+            migration.owners,
+            migration.name_map,
+            migration.jobs,
+            migration.state_file,
+            migration.shards,
+            migration.shard,
+            raw.flag("dry_run"),
+        )
+    return Call(operation, remote, request, version_note)
 
 
 def _listen(raw: RawInputs, operation: Operation) -> str:

@@ -1,7 +1,7 @@
 """The one table of options: the CLI's flags, the action's inputs and the reference come from it.
 
 Adding an input is one `Option` row here (or, for one verb's own, in `ghpkg.faces.verb_options`) and
-its use in `inputs.resolve` (and `Settings`); `python3 scripts/options_docs.py --write` then
+its use in `inputs.resolve` (and the verb's request); `python3 scripts/options_docs.py --write` then
 renders action.yml's inputs and docs/REFERENCE.md.
 """
 

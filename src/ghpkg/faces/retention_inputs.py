@@ -18,7 +18,7 @@ _FLAGS = ("keep", "keep_tags", "older_than", "untagged")
 
 @dataclass(frozen=True)
 class RetentionInputs:
-    """The checked values, as Settings carries them."""
+    """The checked values, as delete's request carries them."""
 
     keep: int | None = None
     keep_tags: tuple[str, ...] = ()

@@ -1,1 +1,2 @@
-"""The verbs: each a short function from a Settings value and a Log to a Result."""
+"""The verbs: each a short function from its own request, the shared Remote and a Log to a
+Result."""

@@ -30,46 +30,44 @@ from ghpkg.registry import RegistryClient
 from ghpkg.rest import auth
 from ghpkg.rest.package_api import PackageApi
 from ghpkg.rest.package_list import DockerPackage, PackageLister
-from ghpkg.settings import Registry, Scope, Settings
+from ghpkg.settings import MigrateRequest, Package, Registry, Remote, Scope
 from ghpkg.verbs.connect import client_for, connect, ping_container
 
 Body = Callable[[RegistryClient, RegistryClient], None]
 
 
-def migrate(settings: Settings, log: Log) -> Result:
+def migrate(request: MigrateRequest, remote: Remote, log: Log) -> Result:
     """Plan the move (dry_run stops there), copy every tag, and report what moved."""
-    source, _ = connect(
-        settings.remote, settings.names, log, "pull"
-    )  # reads the Docker registry and the REST API
-    if not settings.dry_run:  # and writes the Container registry: say so before any plan
+    names = (Package(request.owner, request.repository, ""), ())
+    source, _ = connect(remote, names, log, "pull")  # reads the Docker registry and the REST API
+    if not request.dry_run:  # and writes the Container registry: say so before any plan
         auth.check_token_remotely(
-            settings.remote, "push", log.warn, log=log.info, registry=Registry.CONTAINER
+            remote, "push", log.warn, log=log.info, registry=Registry.CONTAINER
         )
-    target = container_host(settings.hostname)
-    destination = client_for(settings.remote, target, log, digests=True)
+    target = container_host(remote.hostname)
+    destination = client_for(remote, target, log, digests=True)
     ping_container(destination, "push")
     source.close()  # each worker opens its own clients
     destination.close()
-    owners = {owner: _packages(replace(settings, scope=scope, owner=owner), log)
-              for scope, owner in _owners(settings)}  # fmt: skip
+    owners = {owner: _packages(replace(request, scope=scope, owner=owner), remote, log)
+              for scope, owner in _owners(request)}  # fmt: skip
     plans = [plan for found in owners.values() for plan in found]
     if not plans:
         log.warn(
-            f"{_scope(settings)} has no Docker-registry images the token may read; check "
+            f"{_scope(request)} has no Docker-registry images the token may read; check "
             "--owner, --repository or --scope, and that the token has read:packages and repo"
         )
     name_clashes(plans)
-    state = MigrationState(settings.state_file)
+    state = MigrationState(request.state_file)
     if state.warning:
         log.warn(state.warning)
     stop = threading.Event()
     hosts = (source.host, target)
-    with log.group(f"Plan: {len(plans)} image(s) of {_scope(settings)} to {target}"):
-        run_all(plans, settings.jobs, lambda plan: _tags(settings, plan, log), stop)
+    with log.group(f"Plan: {len(plans)} image(s) of {_scope(request)} to {target}"):
+        run_all(plans, request.jobs, lambda plan: _tags(remote, plan, log), stop)
         work = [plan for plan in plans if not plan.problem]
-        run_all(
-            work, settings.jobs, _each(settings, hosts, log, lambda p: _inspector(p, state)), stop
-        )
+        inspector = _each(remote, hosts, log, lambda p: _inspector(p, state))
+        run_all(work, request.jobs, inspector, stop)
         for plan in plans:
             log.info(f"{plan.status}: {_line(plan, target)}")
         blobs, total = bytes_to_send(plans)
@@ -78,27 +76,27 @@ def migrate(settings: Settings, log: Log) -> Result:
         log.info(f"To copy: {len(pending)} image(s), {tags} tag(s), {blobs} blob(s), "
                  f"{size(total)} at most")  # fmt: skip
     peak = 0
-    if pending and not settings.dry_run:
-        peak = _copy(settings, hosts, pending, state, log, stop)
+    if pending and not request.dry_run:
+        peak = _copy((remote, request.jobs), hosts, pending, state, log, stop)
     sent = sum(plan.sent_bytes for plan in plans)
     counts = {status: sum(p.status is status for p in plans) for status in ImageStatus}
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "none found"
-    log.info(f"Migrate {_scope(settings)}: {len(plans)} image(s): {summary}; "
+    log.info(f"Migrate {_scope(request)}: {len(plans)} image(s): {summary}; "
              f"{size(sent)} sent, at most {peak} image(s) at once")  # fmt: skip
     moved = [p for p in plans if p.status in (ImageStatus.COPIED, ImageStatus.SKIPPED)]
     result = Result(
         images=tuple(f"{target}/{plan.destination}" for plan in moved),
         registry=target,
-        package_url=f"https://{settings.hostname}/{settings.owner}?tab=packages",
+        package_url=f"https://{remote.hostname}/{request.owner}?tab=packages",
         lines=report.lines(plans, target),
-        migration=report.build(plans, target, settings.dry_run, sent, peak),
+        migration=report.build(plans, target, request.dry_run, sent, peak),
     )
-    if (settings.shards or settings.shard) and result.migration is not None:
-        part = _sharded(settings, owners, log)
+    if (request.shards or request.shard) and result.migration is not None:
+        part = _sharded(request, owners, log)
         matrix = json.dumps(part["matrix"]) if "matrix" in part else None
         result = replace(result, migration=replace(result.migration, shards=part), matrix=matrix)
-    failure = report.failure(plans, settings.dry_run)
-    if failure and settings.shards:  # the plan of a matrix: its shards report it, the merge fails
+    failure = report.failure(plans, request.dry_run)
+    if failure and request.shards:  # the plan of a matrix: its shards report it, the merge fails
         log.warn(f"{failure.partition('; see')[0]}: the shards report it and the merge fails on it")
     elif failure:
         raise Unfinished(failure, result)
@@ -106,14 +104,15 @@ def migrate(settings: Settings, log: Log) -> Result:
 
 
 def _copy(
-    settings: Settings,
+    workers: tuple[Remote, int],
     hosts: tuple[str, str],
     plans: list[ImagePlan],
     state: MigrationState,
     log: Log,
     stop: threading.Event,
 ) -> int:
-    """Copy the pending images, `jobs` at once, a progress line as each ends.
+    """Copy the pending images, `jobs` at once (`workers`: the remote and jobs), a progress line
+    as each ends.
 
     Blobs are mounted within an owner only: one owner's refusal to mount another's blob must
     not stop the mounts of the rest (each blob goes once per owner)."""
@@ -134,8 +133,9 @@ def _copy(
 
         return copy
 
-    with log.group(f"Copy {len(plans)} image(s), {settings.jobs} at once"):
-        peak = run_all(plans, settings.jobs, _each(settings, hosts, log, body), stop)
+    remote, jobs = workers
+    with log.group(f"Copy {len(plans)} image(s), {jobs} at once"):
+        peak = run_all(plans, jobs, _each(remote, hosts, log, body), stop)
     mounted = sum(owner.mounted for owner in mounts.values())
     if mounted:
         log.info(f"{mounted} blob(s) mounted from another image instead of sent")
@@ -147,13 +147,13 @@ def _owner(plan: ImagePlan) -> str:
 
 
 def _each(
-    settings: Settings, hosts: tuple[str, str], log: Log, body: Callable[[ImagePlan], Body]
+    remote: Remote, hosts: tuple[str, str], log: Log, body: Callable[[ImagePlan], Body]
 ) -> Callable[[ImagePlan], None]:
     """Run body with a source and a destination client of its own (one worker, one image)."""
 
     def work(plan: ImagePlan) -> None:
-        source = client_for(settings.remote, hosts[0], log)
-        destination = client_for(settings.remote, hosts[1], log, digests=True)
+        source = client_for(remote, hosts[0], log)
+        destination = client_for(remote, hosts[1], log, digests=True)
         try:
             destination.ping("push")  # learns the token service, which a mount asks for more
             body(plan)(source, destination)
@@ -170,11 +170,11 @@ def _inspector(plan: ImagePlan, state: MigrationState) -> Body:
     return lambda source, destination: inspect(source, destination, plan, state)
 
 
-def _tags(settings: Settings, plan: ImagePlan, log: Log) -> None:
+def _tags(remote: Remote, plan: ImagePlan, log: Log) -> None:
     """The image's tags through the REST API (untagged versions cannot be pulled: left out)."""
     owner, _, rest = plan.source.partition("/")
     repository, _, image = rest.partition("/")
-    api = PackageApi(settings.remote, owner, repository, image, "pull", log=log.info)
+    api = PackageApi(remote, owner, repository, image, "pull", log=log.info)
     try:
         versions = api.versions()
     except GhpkgError as exc:
@@ -186,23 +186,25 @@ def _tags(settings: Settings, plan: ImagePlan, log: Log) -> None:
     plan.tags = [TagPlan(tag) for tag in tags]
 
 
-def _owners(settings: Settings) -> tuple[tuple[Scope, str], ...]:
+def _owners(request: MigrateRequest) -> tuple[tuple[Scope, str], ...]:
     """The owners whose images move: --org and --user, else the scope's one owner."""
-    return settings.owners or ((settings.scope, settings.owner),)
+    return request.owners or ((request.scope, request.owner),)
 
 
-def _sharded(settings: Settings, owners: dict[str, list[ImagePlan]], log: Log) -> dict[str, Any]:
+def _sharded(
+    request: MigrateRequest, owners: dict[str, list[ImagePlan]], log: Log
+) -> dict[str, Any]:
     """The report's matrix part: the plan's shards and matrix (--shards), or the shard this run
     is (--shard), which --merge-reports checks."""
-    if settings.shard:
-        return {"shard": settings.shard}
+    if request.shard:
+        return {"shard": request.shard}
     work = [
         shards.OwnerWork(scope, owner, len(owners[owner]), bytes_to_send(owners[owner])[1])
-        for scope, owner in settings.owners
+        for scope, owner in request.owners
     ]
-    split = shards.split(work, settings.shards)
-    if len(split) < settings.shards:
-        log.info(f"{settings.shards} shards asked, {len(work)} owner(s): {len(split)} shard(s)")
+    split = shards.split(work, request.shards)
+    if len(split) < request.shards:
+        log.info(f"{request.shards} shards asked, {len(work)} owner(s): {len(split)} shard(s)")
     for shard in split:
         part = shard.describe()
         names = ", ".join(f"{owner.scope} {owner.name}" for owner in shard.owners)
@@ -255,29 +257,29 @@ def merge_reports(names: list[str], log: Log) -> Result:
     return result
 
 
-def _packages(settings: Settings, log: Log) -> list[ImagePlan]:
+def _packages(request: MigrateRequest, remote: Remote, log: Log) -> list[ImagePlan]:
     """The plans of the scope's docker packages, GHES's own migration's conflicts noted."""
-    lister = PackageLister(settings.remote, settings.owner, log=log.info)
+    lister = PackageLister(remote, request.owner, log=log.info)
     try:
-        found = lister.packages({Scope.ORG: "orgs", Scope.USER: "users"}.get(settings.scope, ""))
+        found = lister.packages({Scope.ORG: "orgs", Scope.USER: "users"}.get(request.scope, ""))
         conflicts = lister.conflicts()
     finally:
         lister.close()
-    if settings.scope is Scope.REPO:
-        found = [p for p in found if p.repository == settings.repository]
+    if request.scope is Scope.REPO:
+        found = [p for p in found if p.repository == request.repository]
     if conflicts is None:
-        log.info(f"GHES keeps no list of migration conflicts for {settings.owner} (HTTP 404)")
+        log.info(f"GHES keeps no list of migration conflicts for {request.owner} (HTTP 404)")
     elif conflicts:
         log.info(f"GHES's migration reports conflicts for: {', '.join(conflicts)}")
-    log.info(f"{_scope(settings)}: {len(found)} Docker-registry image(s)")
-    return [_plan(settings, package, set(conflicts or ())) for package in found]
+    log.info(f"{_scope(request)}: {len(found)} Docker-registry image(s)")
+    return [_plan(request, package, set(conflicts or ())) for package in found]
 
 
-def _plan(settings: Settings, package: DockerPackage, conflicts: set[str]) -> ImagePlan:
-    name = render(settings.name_map, package.owner, package.repository, package.image)
+def _plan(request: MigrateRequest, package: DockerPackage, conflicts: set[str]) -> ImagePlan:
+    name = render(request.name_map, package.owner, package.repository, package.image)
     return ImagePlan(
         source=package.path,
-        destination=f"{settings.owner}/{name}",
+        destination=f"{request.owner}/{name}",
         ghes_conflict=bool({f"{package.repository}/{package.image}", package.image} & conflicts),
     )
 
@@ -286,11 +288,9 @@ def _line(plan: ImagePlan, target: str) -> str:
     return f"{plan.source} -> {target}/{plan.destination}: {report.note(plan)}"
 
 
-def _scope(settings: Settings) -> str:
-    if len(settings.owners) > 1:
-        return (
-            f"{len(settings.owners)} owners ({', '.join(f'{s} {o}' for s, o in settings.owners)})"
-        )
-    if settings.scope is Scope.REPO:
-        return f"repository {settings.owner}/{settings.repository}"
-    return f"{'organization' if settings.scope is Scope.ORG else 'user'} {settings.owner}"
+def _scope(request: MigrateRequest) -> str:
+    if len(request.owners) > 1:
+        return f"{len(request.owners)} owners ({', '.join(f'{s} {o}' for s, o in request.owners)})"
+    if request.scope is Scope.REPO:
+        return f"repository {request.owner}/{request.repository}"
+    return f"{'organization' if request.scope is Scope.ORG else 'user'} {request.owner}"

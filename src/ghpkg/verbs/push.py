@@ -1,8 +1,12 @@
-"""`ghpkg push`: build or take an image, push every version, read them back."""
+"""`ghpkg push`: build or take an image, push every version, read them back.
+
+For several platforms (or `--platform-tags`) each is built and pushed under `VERSION-os-arch`,
+then joined under `VERSION` (`verbs.join`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from ghpkg.engine import Engine
@@ -10,62 +14,105 @@ from ghpkg.errors import RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.metadata.oci_labels import Repository, oci_labels
 from ghpkg.outputs import Log, Result
+from ghpkg.platforms import Platform, default_platform
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient, probe_isolation
-from ghpkg.settings import Registry, Settings
+from ghpkg.settings import PushRequest, Registry, Remote
 from ghpkg.verbs.connect import Connected, prepare
+from ghpkg.verbs.join import join_versions
 from ghpkg.verbs.ref import PushResult
 
 
-def push(settings: Settings, log: Log) -> Result:
-    """Build (or take --source), tag and push every version; verify what the registry serves."""
-    if not settings.push:
-        return build_only(settings, log)
-    if settings.multi_platform:
-        from ghpkg.verbs.platforms import push_platforms  # deferred: one image for many platforms
-
-        return push_platforms(settings, log)
-    return publish(
-        settings, log, prepare(settings.remote, settings.names, settings.engine, log, "push")
-    )
+def push(request: PushRequest, remote: Remote, log: Log) -> Result:
+    """Build (or take the source), tag and push every version; verify what the registry serves."""
+    if not request.push:
+        return build_only(request, remote, log)
+    names = (request.package, request.versions)
+    connected = prepare(remote, names, request.engine, log, "push")
+    if request.multi_platform:
+        return push_platforms(request, remote, log, connected)
+    return publish(request, remote, log, connected)
 
 
-def publish(settings: Settings, log: Log, connected: Connected) -> PushResult:
+def publish(request: PushRequest, remote: Remote, log: Log, connected: Connected) -> PushResult:
     """The push once connected: the image, its tags, the transport's push, the registry's word."""
     refs, engine = connected.refs, connected.engine
-    labels = {} if settings.source else build_labels(settings, log)
-    image_id = build_source(settings, engine, log, labels)
+    labels = {} if request.source else build_labels(request, remote, log)
+    platform = request.platforms[0] if request.platforms else None
+    image_id = image_to_push(request, remote, (engine, platform), log, labels)
     for reference in refs:
         engine.tag(image_id, str(reference))
     with log.group(f"Push {', '.join(r.version for r in refs)} to {refs[0].name}"):
         connected.transport.push(image_id, refs)
-    digest = verify(connected.registry, refs, schema2_only=settings.registry is Registry.DOCKER)
+    digest = verify(connected.registry, refs, schema2_only=remote.registry is Registry.DOCKER)
     log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
     return PushResult(
         images=tuple(str(r) for r in refs),
         digest=digest,
         image_id=image_id,
         registry=refs[0].registry,
-        package_url=settings.package_url,
+        package_url=request.package.url(remote.hostname),
         labels=labels,
     )
 
 
-def build_only(settings: Settings, log: Log) -> PushResult:
-    """push: false: build (or take --source) and, with load, tag it in the engine; send nothing.
+def push_platforms(
+    request: PushRequest, remote: Remote, log: Log, connected: Connected
+) -> PushResult:
+    """Build each platform, push it under its platform tags, then join them (unless told not)."""
+    registry, refs, engine = connected.registry, connected.refs, connected.engine
+    labels = build_labels(request, remote, log)  # once: every platform's image says the same
+    pushed: list[str] = []
+    image_ids: dict[Platform, str] = {}
+    docker = remote.registry is Registry.DOCKER
+    for platform in request.platforms:
+        image_id = image_to_push(request, remote, (engine, platform), log, labels)
+        image_ids[platform] = image_id
+        tagged = [r.with_version(platform.tag(r.version)) for r in refs]
+        for reference in tagged:
+            engine.tag(image_id, str(reference))
+        with log.group(f"Push {platform}: {', '.join(r.version for r in tagged)}"):
+            connected.transport.push(image_id, tagged)
+        log.info(f"Pushed {platform} as {verify(registry, tagged, docker)}")
+        pushed += [str(r) for r in tagged]
+    page = request.package.url(remote.hostname)
+    if request.platform_tags:
+        return PushResult(tuple(pushed), registry=refs[0].registry, package_url=page, labels=labels)
+    default = default_platform(request.platforms, *engine.info().platform)
+    noted = labels | dict(request.annotations)  # build-push-action's annotations win
+    digest = join_versions(registry, refs, request.platforms, default, remote.registry, log, noted)
+    for reference in refs:  # locally too, VERSION names what it names on the Docker registry
+        engine.tag(image_ids[default], str(reference))
+    return PushResult(
+        images=tuple(str(r) for r in refs) + tuple(pushed),
+        digest=digest,
+        image_id=image_ids[default],
+        registry=refs[0].registry,
+        package_url=page,
+        labels=labels,
+    )
+
+
+def build_only(request: PushRequest, remote: Remote, log: Log) -> PushResult:
+    """push: false: build (or take the source) and, with load, tag it in the engine; send nothing.
 
     The references need the registry's layout: `auto` probes it (no token) only to load.
     """
-    isolation = settings.isolation
-    if isolation is None and settings.load and settings.registry is Registry.DOCKER:
+    isolation = remote.isolation
+    if isolation is None and request.load and remote.registry is Registry.DOCKER:
         isolation = probe_isolation(
-            settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
+            remote.hostname, remote.ca_file, remote.timeout, log.info, remote.retries
         )
-    refs = settings.references(True if isolation is None else isolation)
-    engine = Engine.connect(settings.docker_host)
-    labels = {} if settings.source else build_labels(settings, log, ask_api=bool(settings.token))
-    image_id = build_source(settings, engine, log, labels)
-    if settings.load:
+    refs = request.package.references(
+        remote, request.versions, True if isolation is None else isolation
+    )
+    engine = Engine.connect(request.engine.docker_host)
+    labels = {}
+    if not request.source:
+        labels = build_labels(request, remote, log, ask_api=bool(remote.token))
+    platform = request.platforms[0] if len(request.platforms) == 1 else None
+    image_id = image_to_push(request, remote, (engine, platform), log, labels)
+    if request.load:
         for reference in refs:
             engine.tag(image_id, str(reference))
         log.info(f"push: false; loaded {image_id} as {', '.join(map(str, refs))}")
@@ -75,42 +122,47 @@ def build_only(settings: Settings, log: Log) -> PushResult:
         images=tuple(str(r) for r in refs),
         image_id=image_id,
         registry=refs[0].registry,
-        package_url=settings.package_url,
+        package_url=request.package.url(remote.hostname),
         labels=labels,
     )
 
 
-def build_labels(settings: Settings, log: Log, ask_api: bool = True) -> dict[str, str]:
+def build_labels(
+    request: PushRequest, remote: Remote, log: Log, ask_api: bool = True
+) -> dict[str, str]:
     """docker/metadata-action's OCI labels from the repository (REST API), then --label's."""
     from ghpkg.rest.repo_api import fetch_repository  # deferred: only a build asks the API
 
-    full_name = f"{settings.owner}/{settings.repository}" if settings.repository else ""
+    package = request.package
+    full_name = f"{package.owner}/{package.repository}" if package.repository else ""
     found = None
     if full_name and ask_api:
-        found = fetch_repository(settings.remote, full_name, log.warn)
-    repo = found or Repository.from_workflow(f"https://{settings.hostname}", full_name)
-    version = settings.versions[0] if settings.versions else ""
-    extra = [f"{key}={value}" for key, value in settings.labels]
-    return oci_labels(repo, version, settings.revision, datetime.now(timezone.utc), extra)
+        found = fetch_repository(remote, full_name, log.warn)
+    repo = found or Repository.from_workflow(f"https://{remote.hostname}", full_name)
+    version = request.versions[0] if request.versions else ""
+    extra = [f"{key}={value}" for key, value in request.build.labels]
+    return oci_labels(repo, version, request.revision, datetime.now(timezone.utc), extra)
 
 
-def build_source(
-    settings: Settings,
-    engine: Engine,
+def image_to_push(
+    request: PushRequest,
+    remote: Remote,
+    target: tuple[Engine, Platform | None],
     log: Log,
-    labels: Mapping[str, str] | None = None,
+    labels: dict[str, str],
 ) -> str:
-    """The image to push: --source as it is, else a build of the context with these labels."""
-    if settings.source:
-        image_id = engine.image_id_of(settings.source)
-        log.info(f"Using local image {settings.source} ({image_id})")
+    """The image to push: the source as it is, else a build of the context with these labels
+    (`target`: the engine, and the one platform built for, None for the engine's own)."""
+    engine, platform = target
+    if request.source:
+        image_id = engine.image_id_of(request.source)
+        log.info(f"Using local image {request.source} ({image_id})")
         return image_id
-    if labels is None:
-        labels = build_labels(settings, log)
     from ghpkg.build.buildkit import build_image  # deferred: only a build needs it
 
-    with log.group(f"Build {settings.context}"):
-        image_id = build_image(settings, engine, labels, log.info)
+    build = replace(request.build, labels=tuple(labels.items()), platform=platform)
+    with log.group(f"Build {build.context}"):
+        image_id = build_image(build, engine, log.info, remote.token, request.engine.docker_host)
     log.info(f"Built {image_id}")
     return image_id
 

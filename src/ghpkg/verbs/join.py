@@ -1,64 +1,23 @@
-"""One image for many platforms: build and push each under `VERSION-os-arch`, then join them.
+"""`ghpkg join`: one image for many platforms, from the `VERSION-os-arch` tags pushed before.
 
 `VERSION` itself becomes, on the Docker registry (single-platform images only), a copy of the
-runner's platform's manifest; on the Container registry, an OCI index of every platform.
-`ghpkg join` does the last step alone, for matrix jobs that each pushed one platform.
+default platform's manifest; on the Container registry, an OCI index of every platform. A push
+for several platforms (`verbs.push`) ends with the same step; `ghpkg join` does it alone, for
+matrix jobs that each pushed one platform.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import CONFIG_MAX, OCI_INDEX, load_object
 from ghpkg.outputs import Log, Result
-from ghpkg.platforms import Platform, default_platform, image_index
+from ghpkg.platforms import Platform, image_index
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.settings import JoinRequest, Registry, Remote, Settings
-from ghpkg.verbs.connect import connect, prepare
-
-
-def push_platforms(settings: Settings, log: Log) -> Result:
-    """Build each platform, push it under its platform tags, then join them (unless told not)."""
-    from ghpkg.verbs.push import build_labels, build_source, verify  # push imports us
-    from ghpkg.verbs.ref import PushResult
-
-    connected = prepare(settings.remote, settings.names, settings.engine, log, "push")
-    registry, refs, engine = connected.registry, connected.refs, connected.engine
-    labels = build_labels(settings, log)  # once: every platform's image says the same
-    pushed: list[str] = []
-    image_ids: dict[Platform, str] = {}
-    for platform in settings.platforms:
-        image_id = build_source(replace(settings, platforms=(platform,)), engine, log, labels)
-        image_ids[platform] = image_id
-        tagged = [r.with_version(platform.tag(r.version)) for r in refs]
-        for reference in tagged:
-            engine.tag(image_id, str(reference))
-        with log.group(f"Push {platform}: {', '.join(r.version for r in tagged)}"):
-            connected.transport.push(image_id, tagged)
-        docker = settings.registry is Registry.DOCKER
-        log.info(f"Pushed {platform} as {verify(registry, tagged, docker)}")
-        pushed += [str(r) for r in tagged]
-    if settings.platform_tags:
-        registry_host, page = refs[0].registry, settings.package_url
-        return PushResult(tuple(pushed), registry=registry_host, package_url=page, labels=labels)
-    default = default_platform(settings.platforms, *engine.info().platform)
-    noted = labels | dict(settings.annotations)  # build-push-action's annotations win
-    digest = join_versions(
-        registry, refs, settings.platforms, default, settings.registry, log, noted
-    )
-    for reference in refs:  # locally too, VERSION names what it names on the Docker registry
-        engine.tag(image_ids[default], str(reference))
-    return PushResult(
-        images=tuple(str(r) for r in refs) + tuple(pushed),
-        digest=digest,
-        image_id=image_ids[default],
-        registry=refs[0].registry,
-        package_url=settings.package_url,
-        labels=labels,
-    )
+from ghpkg.settings import JoinRequest, Remote
+from ghpkg.verbs.connect import connect
 
 
 def join(request: JoinRequest, remote: Remote, log: Log) -> Result:
