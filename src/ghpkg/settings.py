@@ -153,6 +153,7 @@ class EngineAccess:
     elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
     transport: Transport = Transport.AUTO
     cache_dir: Path | None = None  # the registry transport's cache of layers
+    docker_tls: tuple[tuple[str, str], ...] = ()  # DOCKER_TLS_VERIFY, DOCKER_CERT_PATH if set
 
     def __post_init__(self) -> None:
         """A transport given as a word (by a library caller) becomes a member."""
@@ -252,6 +253,7 @@ class Settings:
     workflow_repository: str = ""
     revision: str = ""
     docker_host: str | None = None
+    docker_tls: tuple[tuple[str, str], ...] = ()  # DOCKER_TLS_VERIFY, DOCKER_CERT_PATH if set
     listen: str = "127.0.0.1:5050"  # serve: the loopback address
     allow_push: bool = False  # serve: take pushes too
     credentials_file: Path | None = None  # serve: where the login clients use is written
@@ -323,7 +325,9 @@ class Settings:
     @property
     def engine(self) -> EngineAccess:
         """How the engine is reached, and the transport asked for."""
-        return EngineAccess(self.docker_host, self.engine_elsewhere, self.transport, self.cache_dir)
+        return EngineAccess(
+            self.docker_host, self.engine_elsewhere, self.transport, self.cache_dir, self.docker_tls
+        )
 
     @property
     def build_platform(self) -> str | None:

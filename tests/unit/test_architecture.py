@@ -161,12 +161,12 @@ def environment_reads(path: Path) -> list[str]:
     return [read for _, read in sorted(reads)]
 
 
-# Reads below the faces still to move up: the docker CLI's environment (DOCKER_HOST, TLS, PATH,
-# the buildx config) is to arrive in the verbs' shared context that issue 24's other half
-# (typed24) builds in settings.py and faces/; then connection and buildkit take it as a value.
+# Reads below the faces still to move up: the docker CLI's environment for a build (PATH, the
+# buildx config) is to arrive in the verbs' shared context that issue 24's other half (typed24)
+# builds in settings.py and faces/; then buildkit takes it as a value. (The engine's DOCKER_HOST
+# and TLS variables arrive already: settings.EngineAccess.)
 KNOWN_READS = {
     "src/ghpkg/build/buildkit.py:165 environ",
-    "src/ghpkg/engine/connection.py:24 environ",
 }
 
 

@@ -188,6 +188,9 @@ def resolve(
         workflow_repository=workflow_repository,
         revision=revision(env),
         docker_host=env.get("DOCKER_HOST") or None,
+        docker_tls=tuple(
+            (k, env[k]) for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH") if k in env
+        ),
         engine_elsewhere=engine_elsewhere(env.get("DOCKER_HOST", "")),
         cache_dir=default_cache_dir(env),
         keep=retention.keep,

@@ -48,7 +48,7 @@ def prepare(
     with ThreadPoolExecutor(1) as pool:
         connecting = pool.submit(connect, remote, names, log, verb)
         try:
-            engine = Engine.connect(access.docker_host)
+            engine = Engine.connect(access)
             info = engine.info()
             elsewhere = choice.unreachable(engine, access.elsewhere)
             chosen = choice.choose(access.transport, verb, info, elsewhere)

@@ -62,7 +62,7 @@ def build_only(settings: Settings, log: Log) -> PushResult:
             settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
         )
     refs = settings.references(True if isolation is None else isolation)
-    engine = Engine.connect(settings.docker_host)
+    engine = Engine.connect(settings.engine)
     labels = {} if settings.source else build_labels(settings, log, ask_api=bool(settings.token))
     image_id = build_source(settings, engine, log, labels)
     if settings.load:
