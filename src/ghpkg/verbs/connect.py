@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ghpkg import diagnosis
 from ghpkg.engine import Engine, EngineInfo
-from ghpkg.errors import GhpkgError, RegistryError
+from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
@@ -18,10 +18,7 @@ from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
 from ghpkg.settings import EngineAccess, Package, Registry, Remote
 from ghpkg.settings import Transport as Way
-from ghpkg.tokens import TokenKind, token_kind
 from ghpkg.transports import Transport, choice
-from ghpkg.transports.engine import EngineTransport
-from ghpkg.transports.registry import RegistryTransport
 
 
 @dataclass(frozen=True)
@@ -50,8 +47,10 @@ def prepare(
         try:
             engine = Engine.connect(access)
             info = engine.info()
-            elsewhere = choice.unreachable(engine, access.elsewhere)
-            chosen = choice.choose(access.transport, verb, info, elsewhere)
+            chosen = choice.choose(access.transport, verb, info, "")
+            if chosen.name is Way.ENGINE:  # the registry transport needs no engine network
+                elsewhere = choice.unreachable(engine, access.elsewhere)
+                chosen = choice.choose(access.transport, verb, info, elsewhere)
         except GhpkgError:
             connecting.result()
             raise
@@ -59,9 +58,13 @@ def prepare(
     where = f"Docker engine {info.version}{store_note(info)}"
     log.info(f"{where}: {verb}ing via {chosen.name} ({chosen.why})")
     status = log.status if log.terminal else None  # a progress bar on a terminal
-    if chosen.name is Way.ENGINE:
+    if chosen.name is Way.ENGINE:  # each transport's modules only where it is taken
+        from ghpkg.transports.engine import EngineTransport
+
         transport: Transport = EngineTransport(registry, engine, log.info, remote.retries, status)
     else:
+        from ghpkg.transports.registry import RegistryTransport
+
         transport = RegistryTransport(registry, engine, log.info, access.cache_dir, status)
     return Connected(registry, refs, engine, transport)
 
@@ -69,11 +72,20 @@ def prepare(
 def connect(
     remote: Remote, names: tuple[Package, tuple[str, ...]], log: Log, action: str
 ) -> tuple[RegistryClient, list[Reference]]:
-    """Find the registry, check the token (REST API, advisory) and log in, before any build.
+    """Find the registry, check the token and log in, before any build.
 
-    The REST API's token check runs beside the layout probe and the login; its verdict still
-    comes first, as a refused token explains a refused login.
+    A push to the Docker registry asks the registry itself whether the token may write (an
+    upload opened and cancelled); the REST API (PyGithub, GET /user) only when it refuses, to
+    say which scope is missing. Elsewhere the REST API's check (advisory) runs beside the layout
+    probe and the login; its verdict still comes first, as a refused token explains a refused
+    login.
     """
+    if action == "push" and remote.registry is Registry.DOCKER:
+        try:
+            return login(remote, names, log, action)
+        except AuthError:
+            check_token(remote, log, action)  # a missing scope, said plainly, if the API says so
+            raise
     with ThreadPoolExecutor(1) as pool:
         token_check = pool.submit(check_token, remote, log, action)
         try:
@@ -115,8 +127,8 @@ def login(
         registry.ping(action)
     except RegistryError as exc:  # say why, as doctor would
         raise diagnosis.diagnose(remote, isolation, exc, registry.host) from None
-    if action == "push" and refs and token_kind(remote.token) is TokenKind.GITHUB_TOKEN:
-        diagnosis.may_write(registry, refs[0].path, remote.token)  # its `permissions:` decide
+    if action == "push" and refs:  # the registry's own answer: may this token write here?
+        diagnosis.may_write(registry, refs[0].path, remote.token)
     return registry, refs
 
 
