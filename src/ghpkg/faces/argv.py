@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.options import COMMANDS, RAW_OPTIONS, Option, for_verb
 from ghpkg.faces.readers import RawInputs, Value, initial, list_items
-from ghpkg.version import __version__
-
-# What `ghpkg --version` reports besides ghpkg: the libraries whose behaviour a report depends on.
-LIBRARIES = (
-    ("docker-py", "docker"),
-    ("PyGithub", "PyGithub"),
-    ("requests", "requests"),
-    ("urllib3", "urllib3"),
-)
+from ghpkg.version import version_text as version_text  # faces.inputs re-exports it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,36 +34,6 @@ def _readable(message: str) -> tuple[str, str]:
     if value:
         return f"{value[1]} needs a value", ""
     return message, ""
-
-
-def version_text() -> str:
-    """ghpkg's version, its libraries' and Python's, one a line."""
-    import platform
-
-    found = installed_versions()
-    lines = [f"ghpkg {__version__}"]
-    for shown, distribution in LIBRARIES:
-        lines.append(f"{shown} {found.get(distribution.lower(), 'not installed')}")
-    lines.append(f"Python {platform.python_version()}")
-    return "\n".join(lines)
-
-
-def installed_versions() -> dict[str, str]:
-    """Lowercased name -> version of each distribution on sys.path (the first one wins, as for
-    an import), from its `NAME-VERSION.dist-info` folder's name: importlib.metadata would take
-    50 ms to import and read them."""
-    found = {}
-    for folder in reversed(sys.path):
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            stem, _, kind = name.rpartition(".")
-            if kind in ("dist-info", "egg-info") and "-" in stem:
-                distribution, version = stem.split("-")[:2]
-                found[distribution.lower().replace("_", "-")] = version
-    return found
 
 
 class _Version(argparse.Action):
