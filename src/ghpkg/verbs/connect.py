@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ghpkg import diagnosis
-from ghpkg.engine import Engine, EngineInfo
 from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference, container_host, registry_host
@@ -18,7 +18,10 @@ from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
 from ghpkg.settings import EngineAccess, Package, Registry, Remote
 from ghpkg.settings import Transport as Way
-from ghpkg.transports import Transport, choice
+from ghpkg.transports import Transport
+
+if TYPE_CHECKING:
+    from ghpkg.engine import Engine, EngineInfo
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ def prepare(
     """
     with ThreadPoolExecutor(1) as pool:
         connecting = pool.submit(connect, remote, names, log, verb)
+        from ghpkg.engine import Engine  # docker-py's import overlaps the registry's answers
+        from ghpkg.transports import choice
+
         try:
             engine = Engine.connect(access)
             info = engine.info()

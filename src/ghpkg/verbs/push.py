@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from ghpkg.engine import Engine
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.metadata.oci_labels import Repository, oci_labels
@@ -15,6 +15,9 @@ from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.settings import Registry, Settings
 from ghpkg.verbs.connect import Connected, prepare
 from ghpkg.verbs.ref import PushResult
+
+if TYPE_CHECKING:
+    from ghpkg.engine import Engine
 
 
 def push(settings: Settings, log: Log) -> Result:
@@ -62,6 +65,8 @@ def build_only(settings: Settings, log: Log) -> PushResult:
             settings.hostname, settings.ca_file, settings.timeout, log.info, settings.retries
         )
     refs = settings.references(True if isolation is None else isolation)
+    from ghpkg.engine import Engine  # docker-py: imported once the network is under way
+
     engine = Engine.connect(settings.engine)
     labels = {} if settings.source else build_labels(settings, log, ask_api=bool(settings.token))
     image_id = build_source(settings, engine, log, labels)
