@@ -59,6 +59,30 @@ def measure(trees: dict[str, Path], runs: int, python: str) -> dict[str, dict[st
     }
 
 
+# Modules a command that needs no engine and no network should never import.
+HEAVY = ("docker", "requests", "urllib3", "github", "ghpkg.shim", "ghpkg.registry", "ghpkg.rest")
+
+
+def imports(trees: dict[str, Path], python: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every tree's imports per command (`-X importtime`, one run): how many modules, and which
+    of HEAVY's packages; the count does not depend on the machine's load, the times do."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GHPKG_"))}
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for label, src in trees.items():
+        found[label] = {}
+        for name, args in COMMANDS.items():
+            argv = [python, "-X", "importtime", "-m", "ghpkg", *args]
+            child = timing.run(argv, env | {"PYTHONPATH": str(src)})
+            modules = [
+                line.rsplit("|", 1)[1].strip()
+                for line in child.stderr.splitlines()
+                if line.startswith("import time:") and "cumulative" not in line
+            ]
+            heavy = sorted({h for h in HEAVY for m in modules if m == h or m.startswith(h + ".")})
+            found[label][name] = {"modules": len(modules), "heavy": heavy}
+    return found
+
+
 def main() -> int:
     """Measure and write the JSON document."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -74,12 +98,16 @@ def main() -> int:
         "trees": {label: str(src) for label, src in trees.items()},
         "load_1min_before": os.getloadavg()[0],
         "commands": measure(trees, args.runs, args.python),
+        "imports": imports(trees, args.python),
         "load_1min_after": os.getloadavg()[0],
     }
     args.out.write_text(json.dumps(document, indent=2) + "\n")
     for label, commands in document["commands"].items():
         for name, result in commands.items():
             print(f"{label}: {name}: median {result['median_s']:.3f}s of {args.runs}")
+    for label, commands in document["imports"].items():
+        for name, found in commands.items():
+            print(f"{label}: {name}: {found['modules']} modules, heavy: {found['heavy']}")
     return 0
 
 
