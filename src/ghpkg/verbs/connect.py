@@ -81,12 +81,12 @@ def connect(
     """Find the registry, check the token and log in, before any build.
 
     A push to the Docker registry asks the registry itself whether the token may write (an
-    upload opened and cancelled); the REST API (PyGithub, GET /user) only when it refuses, to
-    say which scope is missing. Elsewhere the REST API's check (advisory) runs beside the layout
-    probe and the login; its verdict still comes first, as a refused token explains a refused
-    login.
+    upload opened and cancelled in the image's repository); the REST API (PyGithub, GET /user)
+    only when it refuses, to say which scope is missing. Elsewhere (and for serve, which names
+    no repository) the REST API's check (advisory) runs beside the layout probe and the login;
+    its verdict still comes first, as a refused token explains a refused login.
     """
-    if action == "push" and remote.registry is Registry.DOCKER:
+    if action == "push" and remote.registry is Registry.DOCKER and names[1]:
         try:
             return login(remote, names, log, action)
         except AuthError:
