@@ -17,9 +17,13 @@ raise `Unfinished`, which also holds the `result` they reported (the checklist, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from ghpkg.version import __version__
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (and re): 10 ms
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from ghpkg.build.options import BuildRequest, BuildSecret
     from ghpkg.errors import (
         AuthError,
@@ -62,8 +66,6 @@ if TYPE_CHECKING:
     from ghpkg.verbs.push import push
     from ghpkg.verbs.ref import ref
     from ghpkg.verbs.serve import run as serve
-
-from ghpkg.version import __version__
 
 __all__ = [
     "AuthError",

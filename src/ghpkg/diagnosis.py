@@ -147,9 +147,10 @@ def untrusted(answer: HostAnswer, ca_file: Path | None) -> RegistryError:
 
 
 def may_write(registry: RegistryClient, path: str, token: Secret) -> None:
-    """Whether the registry lets a GITHUB_TOKEN push to `path`, learnt without publishing.
+    """Whether the registry lets the token push to `path`, learnt without publishing.
 
-    A GITHUB_TOKEN carries no scopes to read: its `permissions: packages:` decide. Opening an
+    The registry's own answer, for any token (a GITHUB_TOKEN carries no scopes to read: its
+    `permissions: packages:` decide; a PAT's scopes would need the REST API). Opening an
     upload session (POST /v2/PATH/blobs/uploads/) needs write; the session is cancelled at once
     (best effort: the registry drops an unfinished one on its own), so nothing is published.
     """

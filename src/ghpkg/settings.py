@@ -156,6 +156,7 @@ class EngineAccess:
     elsewhere: bool = False  # ghpkg in a container, or DOCKER_HOST on another machine
     transport: Transport = Transport.AUTO
     cache_dir: Path | None = None  # the registry transport's cache of layers
+    docker_tls: tuple[tuple[str, str], ...] = ()  # DOCKER_TLS_VERIFY, DOCKER_CERT_PATH if set
 
     def __post_init__(self) -> None:
         """A transport given as a word (by a library caller) becomes a member."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ghpkg import __version__
-from ghpkg.faces.argv import LIBRARIES, installed_versions, version_text
+from ghpkg.version import LIBRARIES, installed_versions, version_text
 
 
 def test_each_library_version_is_the_one_importlib_metadata_finds() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,15 +17,16 @@ from ghpkg.errors import EngineError, UsageError
 
 
 def docker_client(
-    base_url: str | None = None, timeout: int = 600, environment: Mapping[str, str] | None = None
-) -> docker.DockerClient:
-    """DOCKER_HOST (or base_url), with TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH; pinged."""
-    env = dict(os.environ if environment is None else environment)
+    base_url: str | None, timeout: int, environment: Mapping[str, str]
+) -> tuple[docker.DockerClient, dict[str, Any]]:
+    """The client, and the engine's /version answer (asked once: it also proves the engine is
+    there). DOCKER_HOST (or base_url), with TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, of
+    `environment`: the docker CLI's variables, as the face read them."""
+    env = dict(environment)
     if base_url:
         env["DOCKER_HOST"] = base_url
     try:
-        client = _client(env, timeout, "")
-        client.ping()
+        client, version = _client(env, timeout)
     except (docker.errors.DockerException, requests.RequestException) as exc:
         raise EngineError(
             "cannot reach the Docker engine",
@@ -35,7 +35,7 @@ def docker_client(
             "a TLS engine) and check you may use its socket",
             temporary=isinstance(exc, requests.RequestException),
         ) from None
-    return client
+    return client, version
 
 
 def refuse_unverified(api: docker.APIClient) -> None:
@@ -62,16 +62,20 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _client(env: Mapping[str, str], timeout: int, version: str) -> docker.DockerClient:
-    """docker.from_env(version="auto") that keeps DOCKER_CERT_PATH's CA (see _keep_engine_ca)."""
+def _client(env: Mapping[str, str], timeout: int) -> tuple[docker.DockerClient, dict[str, Any]]:
+    """docker.from_env(version="auto") that keeps DOCKER_CERT_PATH's CA (see _keep_engine_ca),
+    and the /version answer it negotiated the API version with."""
     kwargs = kwargs_from_env(environment=dict(env))
-    client = docker.DockerClient(version=version or "1.24", timeout=timeout, **kwargs)
+    asking = docker.DockerClient(version="1.24", timeout=timeout, **kwargs)
+    _keep_engine_ca(asking)
+    try:
+        version: dict[str, Any] = asking.api.version(api_version=False)
+    finally:
+        asking.close()
+    api_version = str(version.get("ApiVersion") or "1.24")
+    client = docker.DockerClient(version=api_version, timeout=timeout, **kwargs)  # no request
     _keep_engine_ca(client)
-    if version:
-        return client
-    found = str(client.api.version(api_version=False).get("ApiVersion") or "1.24")
-    client.close()
-    return _client(env, timeout, found)
+    return client, version
 
 
 def _keep_engine_ca(client: docker.DockerClient) -> None:

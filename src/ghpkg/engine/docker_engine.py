@@ -26,6 +26,7 @@ from ghpkg.engine.failures import (
 )
 from ghpkg.errors import EngineError
 from ghpkg.secret import Secret
+from ghpkg.settings import EngineAccess
 
 Progress = Callable[[Mapping[str, Any]], None]
 
@@ -55,18 +56,16 @@ class EngineInfo:
 class Engine:
     """One Docker engine: what it is, its images, and its push, pull, save and load."""
 
-    def __init__(self, client: docker.DockerClient) -> None:
+    def __init__(self, client: docker.DockerClient, version: Mapping[str, Any] | None = None):
         self.client = client  # docker-py's, for what ghpkg does not wrap (probes, tests)
+        self._version = version  # the engine's /version answer, if the caller has it already
 
     @classmethod
-    def connect(
-        cls,
-        base_url: str | None = None,
-        timeout: int = 600,
-        environment: Mapping[str, str] | None = None,
-    ) -> Engine:
-        """The engine as the docker CLI finds it: DOCKER_HOST (or base_url) and its TLS."""
-        return cls(docker_client(base_url, timeout, environment))
+    def connect(cls, access: EngineAccess, timeout: int = 600) -> Engine:
+        """The engine as the docker CLI finds it: DOCKER_HOST and its TLS, as the face read
+        them; asked /version once (that proves it answers)."""
+        client, version = docker_client(access.docker_host, timeout, dict(access.docker_tls))
+        return cls(client, version)
 
     @property
     def base_url(self) -> str:
@@ -84,7 +83,7 @@ class Engine:
     @cached_property
     def _info(self) -> EngineInfo:
         try:
-            version = self.client.version()
+            version = self._version or self.client.version()
             details = self.client.info()
         except ENGINE_ERRORS as exc:
             raise EngineError("cannot query the Docker engine", first_line(exc), "") from None

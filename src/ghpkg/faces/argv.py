@@ -1,26 +1,22 @@
-"""The `ghpkg` command line, built from the options table: each subcommand gets its options."""
+"""The `ghpkg` command line, built from the options table: each subcommand gets its options.
+
+The table (`faces.options`, and `settings` under it) is imported only when a command is named:
+`ghpkg --help` needs the commands alone.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ghpkg.errors import UsageError
-from ghpkg.faces.commands import COMMANDS, Option
-from ghpkg.faces.options import RAW_OPTIONS, for_verb
-from ghpkg.faces.readers import RawInputs, Value, initial, list_items
-from ghpkg.version import __version__
+from ghpkg.faces.commands import COMMANDS
+from ghpkg.version import version_text as version_text  # faces.inputs re-exports it
 
-# What `ghpkg --version` reports besides ghpkg: the libraries whose behaviour a report depends on.
-LIBRARIES = (
-    ("docker-py", "docker"),
-    ("PyGithub", "PyGithub"),
-    ("requests", "requests"),
-    ("urllib3", "urllib3"),
-)
+if TYPE_CHECKING:
+    from ghpkg.faces.commands import Option
+    from ghpkg.faces.readers import RawInputs, Value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,36 +43,6 @@ def _readable(message: str) -> tuple[str, str]:
     return message, ""
 
 
-def version_text() -> str:
-    """ghpkg's version, its libraries' and Python's, one a line."""
-    import platform
-
-    found = installed_versions()
-    lines = [f"ghpkg {__version__}"]
-    for shown, distribution in LIBRARIES:
-        lines.append(f"{shown} {found.get(distribution.lower(), 'not installed')}")
-    lines.append(f"Python {platform.python_version()}")
-    return "\n".join(lines)
-
-
-def installed_versions() -> dict[str, str]:
-    """Lowercased name -> version of each distribution on sys.path (the first one wins, as for
-    an import), from its `NAME-VERSION.dist-info` folder's name: importlib.metadata would take
-    50 ms to import and read them."""
-    found = {}
-    for folder in reversed(sys.path):
-        try:
-            names = os.listdir(folder or ".")
-        except OSError:
-            continue
-        for name in names:
-            stem, _, kind = name.rpartition(".")
-            if kind in ("dist-info", "egg-info") and "-" in stem:
-                distribution, version = stem.split("-")[:2]
-                found[distribution.lower().replace("_", "-")] = version
-    return found
-
-
 class _Version(argparse.Action):
     """`--version`: the versions are looked up only when asked (start-up stays short)."""
 
@@ -85,8 +51,10 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def cli_parser() -> argparse.ArgumentParser:
-    """The `ghpkg` command line."""
+def cli_parser(command_word: str | None = None) -> argparse.ArgumentParser:
+    """The `ghpkg` command line; given the command's word (argv's first word that is not an
+    option), only that command's options are built (none if it names no command), else every
+    command's."""
     parser = _Parser(
         prog="ghpkg",
         description="Publish and install Docker images on GHES.",
@@ -100,6 +68,9 @@ def cli_parser() -> argparse.ArgumentParser:
         help="print the versions of ghpkg, its libraries and Python",
     )
     commands = parser.add_subparsers(dest="operation", required=True, parser_class=_Parser)
+    named = [c.name for c in COMMANDS if command_word in (None, c.name)]
+    if named:
+        from ghpkg.faces.options import for_verb
     for command in COMMANDS:
         examples = "\n".join(f"  {line}" for line in command.examples)
         sub = commands.add_parser(
@@ -109,7 +80,7 @@ def cli_parser() -> argparse.ArgumentParser:
             epilog=f"examples:\n{examples}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        for option in for_verb(command.name):
+        for option in for_verb(command.name) if command.name in named else ():
             _add(sub, option, option.help_for(command.name))
     return parser
 
@@ -136,7 +107,12 @@ def _add(sub: argparse.ArgumentParser, option: Option, text: str) -> None:
 
 def parse_cli(argv: Sequence[str]) -> tuple[RawInputs, argparse.Namespace]:
     """argv -> RawInputs, plus the face's own flags (--password-stdin, --output-file, --json...)."""
-    args, unknown = cli_parser().parse_known_args(list(argv))
+    words = list(argv)
+    command_word = next((word for word in words if not word.startswith("-")), "")
+    args, unknown = cli_parser(command_word).parse_known_args(words)  # --help ends here
+    from ghpkg.faces.options import RAW_OPTIONS
+    from ghpkg.faces.readers import RawInputs, initial
+
     if unknown:
         raise unrecognized(str(args.operation), unknown)
     values = {o.name: _value(o, getattr(args, o.name, initial(o))) for o in RAW_OPTIONS}
@@ -149,6 +125,8 @@ def _value(option: Option, given: Value) -> Value:
     An empty `--version ''` stays, to be refused: on the command line it is a mistake (an unset
     variable), not "none given".
     """
+    from ghpkg.faces.readers import list_items
+
     if isinstance(given, list):
         return [item for text in given for item in list_items(option, text) or [text]]
     return given
@@ -169,6 +147,8 @@ def unrecognized(verb: str, words: Sequence[str]) -> UsageError:
 def _hint(verb: str, flag: str) -> str:
     """`did you mean --tag`, or which commands take the flag (or the nearest one)."""
     import difflib
+
+    from ghpkg.faces.options import for_verb
 
     if flag in ("--token", "--password"):
         return (

@@ -8,27 +8,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from ghpkg.errors import GhpkgError, Terminated
-from ghpkg.outputs import (
-    Log,
-    Result,
-    Unfinished,
-    append_outputs,
-    append_summary,
-    failure_json,
-    inert,
-)
 from ghpkg.secret import Secret
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (and re) for --version
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
+
     from ghpkg.faces.defaults import Origin
     from ghpkg.faces.inputs import Call
     from ghpkg.faces.readers import RawInputs
+    from ghpkg.outputs import Log, Result
     from ghpkg.settings import Remote
 
 
@@ -50,6 +42,7 @@ def execute(call: Call, log: Log) -> Result:
     """Run the verb with its own request over the shared `Remote` (importing only its module:
     start-up stays short)."""
     import importlib
+    from typing import cast
 
     module, function = _VERBS[call.operation]
     verb = getattr(importlib.import_module(f"ghpkg.verbs.{module}"), function)
@@ -62,6 +55,10 @@ def report(
     result: Result, operation: str, output_file: str, env: Mapping[str, str], log: Log
 ) -> None:
     """Write the outputs to --output-file and GITHUB_OUTPUT, and the step summary."""
+    from pathlib import Path
+
+    from ghpkg.outputs import append_outputs, append_summary
+
     for target in {output_file, env.get("GITHUB_OUTPUT", "")} - {""}:
         append_outputs(Path(target), result.outputs())
     if env.get("GITHUB_STEP_SUMMARY") and operation != "ref":
@@ -86,18 +83,24 @@ def error_line(exc: BaseException, token: Secret) -> tuple[str, int]:
     return redact_tokens(message), code  # e.g. a token passed as an argument, echoed by argparse
 
 
-@dataclass
 class Face:
-    """What differs between the command and the action: where the result goes, the token."""
+    """What differs between the command and the action: where the result goes, the token.
 
-    log: Log
-    env: Mapping[str, str]
-    workspace: Path
-    say: Callable[[str], None] = print  # a result line (the action: a log line)
-    output_file: str = ""
-    as_json: bool = False
-    operation: str = ""
-    token: Secret = field(default_factory=lambda: Secret(""))
+    A plain class, not a dataclass: `ghpkg --version` imports this module and nothing else.
+    """
+
+    def __init__(
+        self,
+        log: Log,
+        env: Mapping[str, str],
+        workspace: Path,
+        say: Callable[[str], None] = print,  # a result line (the action: a log line)
+    ) -> None:
+        self.log, self.env, self.workspace, self.say = log, env, workspace, say
+        self.output_file = ""
+        self.as_json = False
+        self.operation = ""
+        self.token = Secret("")
 
     def run(self, raw: RawInputs) -> int:
         """resolve, run the verb, show the result and write the outputs: both faces' runner."""
@@ -118,6 +121,8 @@ class Face:
 
     def finish(self, operation: str, verb: Callable[[], Result]) -> int:
         """Run the verb and show its result (doctor, migrate: also when it then fails)."""
+        from ghpkg.outputs import Unfinished
+
         try:
             result = verb()
         except Unfinished as exc:  # doctor, migrate: what they found is shown, then the error
@@ -128,6 +133,8 @@ class Face:
 
     def show(self, result: Result, operation: str) -> None:
         """The result on stdout (lines, or one JSON document), the outputs, the step summary."""
+        from ghpkg.outputs import inert
+
         self.log.settle()
         if self.as_json:
             print(result.as_json(operation), flush=True)
@@ -160,6 +167,8 @@ class Face:
         except (Exception, KeyboardInterrupt, Terminated) as exc:
             if self.env.get("GHPKG_DEBUG") and not isinstance(exc, GhpkgError):
                 raise
+            from ghpkg.outputs import Unfinished, failure_json
+
             message, code = error_line(exc, self.token)
             self.log.error(message)
             if self.as_json and not isinstance(exc, Unfinished):  # its result says it already
@@ -179,10 +188,18 @@ def on_sigterm() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ghpkg` console script."""
-    on_sigterm()
-    from ghpkg.faces import argv as command_line  # not yet inputs: `--help` needs no resolve()
-
     words = list(sys.argv[1:] if argv is None else argv)
+    if words == ["--version"]:  # before the command line's tables are even imported
+        from ghpkg.version import version_text
+
+        print(version_text())
+        return 0
+    on_sigterm()
+    from pathlib import Path
+
+    from ghpkg.faces import argv as command_line  # not yet inputs: `--help` needs no resolve()
+    from ghpkg.outputs import Log
+
     env = os.environ
     workflow = env.get("GITHUB_ACTIONS") == "true"
     terminal = not workflow and sys.stderr.isatty()  # progress bars, not progress lines

@@ -222,8 +222,13 @@ def resolve(
     )
     package = Package(owner, repository, image)
     docker_host = env.get("DOCKER_HOST") or None
+    docker_tls = tuple((k, env[k]) for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH") if k in env)
     engine = EngineAccess(
-        docker_host, engine_elsewhere(docker_host or ""), transport, default_cache_dir(env)
+        docker_host,
+        engine_elsewhere(docker_host or ""),
+        transport,
+        default_cache_dir(env),
+        docker_tls,
     )
     request: VerbRequest
     if operation is Operation.PUSH:

@@ -11,14 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.readers import RawInputs
 from ghpkg.metadata.git_tags import GitRef, KnownTags, sha_tag, versions_from_git
-from ghpkg.metadata.tag_eval import TagContext, evaluate
-from ghpkg.metadata.tag_rules import parse_flavor, parse_rules
 from ghpkg.reference import container_host, parse_version, registry_host
 from ghpkg.settings import Operation
+
+if TYPE_CHECKING:  # the tag rules' modules are imported only where rules are given
+    from ghpkg.metadata.tag_eval import TagContext
 
 # The verbs that take no tags from the git ref or rules: they name versions, or none.
 _NAMING = (
@@ -134,6 +136,9 @@ def tags_from_rules(
     rules: Sequence[str], flavor: Sequence[str], env: Mapping[str, str], now: datetime
 ) -> tuple[list[str], str]:
     """The tags `rules` give for this workflow run, and the log line saying so; exit 2 if none."""
+    from ghpkg.metadata.tag_eval import evaluate  # 10 ms: only a run with rules pays for them
+    from ghpkg.metadata.tag_rules import parse_flavor, parse_rules
+
     parsed_rules, parsed_flavor = parse_rules(rules), parse_flavor(flavor)  # bad lines first
     ctx = tag_context(env, now)
     version = evaluate(parsed_rules, parsed_flavor, ctx)
@@ -156,6 +161,8 @@ def tag_context(env: Mapping[str, str], now: datetime) -> TagContext:
     DOCKER_METADATA_PR_HEAD_SHA=true on a pull request: the pull request's head commit instead
     of the merge commit GitHub made (metadata-action's variable, with its meaning).
     """
+    from ghpkg.metadata.tag_eval import TagContext
+
     git = GitRef.from_env(env)
     payload = _payload(env.get("GITHUB_EVENT_PATH", ""))
     number = payload.get("number")

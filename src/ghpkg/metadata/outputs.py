@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ghpkg.metadata.oci_labels import (
     Repository,
@@ -13,8 +14,9 @@ from ghpkg.metadata.oci_labels import (
     label_lines,
     oci_labels,
 )
-from ghpkg.metadata.tag_eval import TagContext, Version, evaluate
-from ghpkg.metadata.tag_rules import parse_flavor, parse_rules
+
+if TYPE_CHECKING:  # the tag rules' modules: only image_metadata evaluates rules (not ref's outputs)
+    from ghpkg.metadata.tag_eval import TagContext, Version
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ def image_metadata(
     levels: Sequence[str] = ("manifest",),
 ) -> ImageMetadata:
     """Apply the `tags` rules and `flavor` lines to `ctx`; label the image from `repo`."""
+    from ghpkg.metadata.tag_eval import evaluate
+    from ghpkg.metadata.tag_rules import parse_flavor, parse_rules
+
     parsed_flavor = parse_flavor(flavor)
     version = evaluate(parse_rules(tags), parsed_flavor, ctx)
     main = version.main or ""

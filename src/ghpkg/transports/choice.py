@@ -23,8 +23,6 @@ from ghpkg.errors import EngineError
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
 from ghpkg.settings import Transport
-from ghpkg.shim.scope import Reach
-from ghpkg.shim.server import Shim
 
 FASTER_ENGINE_PUSH = 28
 FASTER_ENGINE_PULL = 26
@@ -71,6 +69,9 @@ def unreachable(engine: Engine, remote: bool) -> str:
     """
     if not remote:
         return ""
+    from ghpkg.shim.scope import Reach  # the shim's modules only for this probe
+    from ghpkg.shim.server import Shim
+
     nowhere = RegistryClient("localhost", "", Secret(""))  # the empty shim never forwards
     with Shim(nowhere, scope=Reach(frozenset(), writable=False)) as shim:
         # Refused by the shim, or it never reached the shim: the shim's request count tells.

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ghpkg import diagnosis
-from ghpkg.engine import Engine, EngineInfo
-from ghpkg.errors import GhpkgError, RegistryError
+from ghpkg.errors import AuthError, GhpkgError, RegistryError
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
@@ -17,11 +17,10 @@ from ghpkg.registry import layout as registry_layout
 from ghpkg.registry.layout import NoRegistry
 from ghpkg.rest import auth
 from ghpkg.settings import EngineAccess, Package, Registry, Remote, Transport
-from ghpkg.shim.scope import Login
-from ghpkg.tokens import TokenKind, token_kind
-from ghpkg.transports import ImageTransport, choice
-from ghpkg.transports.engine import EngineTransport
-from ghpkg.transports.registry import RegistryTransport
+from ghpkg.transports import ImageTransport
+
+if TYPE_CHECKING:
+    from ghpkg.engine import Engine, EngineInfo
 
 
 @dataclass(frozen=True)
@@ -47,11 +46,17 @@ def prepare(
     """
     with ThreadPoolExecutor(1) as pool:
         connecting = pool.submit(connect, remote, names, log, verb)
+        from ghpkg.engine import Engine  # docker-py's import overlaps the registry's answers
+        from ghpkg.transports import choice
+
         try:
-            engine = Engine.connect(access.docker_host)
+            engine = Engine.connect(access)
             info = engine.info()
-            elsewhere = choice.unreachable(engine, access.elsewhere)
-            chosen = choice.choose(access.transport, verb, info, elsewhere)
+            chosen = choice.choose(access.transport, verb, info, "")
+            # the registry transport needs no engine network: probe it only for the engine's
+            if chosen.transport is Transport.ENGINE:
+                elsewhere = choice.unreachable(engine, access.elsewhere)
+                chosen = choice.choose(access.transport, verb, info, elsewhere)
         except GhpkgError:
             connecting.result()
             raise
@@ -59,13 +64,18 @@ def prepare(
     where = f"Docker engine {info.version}{store_note(info)}"
     log.info(f"{where}: {verb}ing via {chosen.transport} ({chosen.why})")
     status = log.status if log.terminal else None  # a progress bar on a terminal
-    if chosen.transport is Transport.ENGINE:
+    if chosen.transport is Transport.ENGINE:  # each transport's modules only where it is taken
+        from ghpkg.shim.scope import Login
+        from ghpkg.transports.engine import EngineTransport
+
         direct = verb == "push" and choice.straight(info, registry.host, remote.ca_file)
         straight = Login(remote.username, remote.token) if direct else None
         transport: ImageTransport = EngineTransport(
             registry, engine, log.info, remote.retries, status, straight
         )
     else:
+        from ghpkg.transports.registry import RegistryTransport
+
         transport = RegistryTransport(registry, engine, log.info, access.cache_dir, status)
     return Connected(registry, refs, engine, transport)
 
@@ -73,11 +83,20 @@ def prepare(
 def connect(
     remote: Remote, names: tuple[Package, tuple[str, ...]], log: Log, action: str
 ) -> tuple[RegistryClient, list[Reference]]:
-    """Find the registry, check the token (REST API, advisory) and log in, before any build.
+    """Find the registry, check the token and log in, before any build.
 
-    The REST API's token check runs beside the layout probe and the login; its verdict still
-    comes first, as a refused token explains a refused login.
+    A push to the Docker registry asks the registry itself whether the token may write (an
+    upload opened and cancelled in the image's repository); the REST API (PyGithub, GET /user)
+    only when it refuses, to say which scope is missing. Elsewhere (and for serve, which names
+    no repository) the REST API's check (advisory) runs beside the layout probe and the login;
+    its verdict still comes first, as a refused token explains a refused login.
     """
+    if action == "push" and remote.registry is Registry.DOCKER and names[1]:
+        try:
+            return login(remote, names, log, action)
+        except AuthError:
+            check_token(remote, log, action)  # a missing scope, said plainly, if the API says so
+            raise
     with ThreadPoolExecutor(1) as pool:
         token_check = pool.submit(check_token, remote, log, action)
         try:
@@ -119,8 +138,8 @@ def login(
         registry.ping(action)
     except RegistryError as exc:  # say why, as doctor would
         raise diagnosis.diagnose(remote, isolation, exc, registry.host) from None
-    if action == "push" and refs and token_kind(remote.token) is TokenKind.GITHUB_TOKEN:
-        diagnosis.may_write(registry, refs[0].path, remote.token)  # its `permissions:` decide
+    if action == "push" and refs:  # the registry's own answer: may this token write here?
+        diagnosis.may_write(registry, refs[0].path, remote.token)
     return registry, refs
 
 

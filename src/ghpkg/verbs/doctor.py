@@ -46,7 +46,7 @@ def _engine(request: DoctorRequest, found: Findings) -> None:
     from ghpkg.transports.choice import choose, unreachable
 
     try:
-        engine = Engine.connect(request.engine.docker_host, timeout=30)
+        engine = Engine.connect(request.engine, timeout=30)
     except GhpkgError as exc:
         found.fail("engine", exc)
         return

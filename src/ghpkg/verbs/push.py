@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from ghpkg.engine import Engine
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2, sha256_digest
 from ghpkg.metadata.oci_labels import Repository, oci_labels
@@ -21,6 +21,9 @@ from ghpkg.settings import PushRequest, Registry, Remote
 from ghpkg.verbs.connect import Connected, prepare
 from ghpkg.verbs.join import join_versions
 from ghpkg.verbs.ref import PushResult
+
+if TYPE_CHECKING:
+    from ghpkg.engine import Engine
 
 
 def push(request: PushRequest, remote: Remote, log: Log) -> Result:
@@ -106,7 +109,9 @@ def build_only(request: PushRequest, remote: Remote, log: Log) -> PushResult:
     refs = request.package.references(
         remote, request.versions, True if isolation is None else isolation
     )
-    engine = Engine.connect(request.engine.docker_host)
+    from ghpkg.engine import Engine  # docker-py: imported once the network is under way
+
+    engine = Engine.connect(request.engine)
     labels = {}
     if not request.source:
         labels = build_labels(request, remote, log, ask_api=bool(remote.token))
