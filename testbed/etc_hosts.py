@@ -7,12 +7,16 @@ remove them by marker. Nothing else in the file is touched.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 HOSTS_FILE = Path("/etc/hosts")
 HOSTS_MARKER = "# ghpkg-testbed"
 _OUTSIDE_MARKER = "# ghpkg-outside"
+# Go's resolver, which the engines' dockerd uses, reads /etc/hosts at most once in 5 s
+# (`cacheMaxAge` in Go's net/hosts.go): a name added or moved just now may still resolve as before.
+GO_HOSTS_CACHE_SECONDS = 5.0
 
 
 def read_lines() -> list[str]:
@@ -26,6 +30,15 @@ def read_lines() -> list[str]:
 def write_lines(lines: Iterable[str]) -> None:
     """Replace /etc/hosts with these lines."""
     HOSTS_FILE.write_text("\n".join(lines) + "\n")
+
+
+def settle() -> None:
+    """Wait until an engine resolves names as /etc/hosts says now (at most 5 s after a change)."""
+    try:
+        age = time.time() - HOSTS_FILE.stat().st_mtime
+    except FileNotFoundError:
+        return
+    time.sleep(max(0.0, GO_HOSTS_CACHE_SECONDS + 0.2 - age))
 
 
 def add_line(line: str) -> None:
