@@ -86,6 +86,7 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory() as scratch, Shim(registry) as shim:
         local = requests.Session()
+        local.auth = (shim.login.username, shim.login.password.reveal())  # the shim's own login
         for run in range(args.runs):
             for kind in ("shim", "direct") if run % 2 == 0 else ("direct", "shim"):
                 blob = Path(scratch) / "blob"
