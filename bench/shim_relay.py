@@ -11,7 +11,6 @@ it), medians; raw timings as JSON under bench/results/.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import hashlib
 import json
@@ -28,13 +27,9 @@ import requests
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), str(_ROOT / "src")]
 
-from bench.shim_throughput import download, upload  # noqa: E402 - after the path set-up above
-from ghpkg.registry import RegistryClient  # noqa: E402
-from ghpkg.registry.session import new_session  # noqa: E402
-from ghpkg.secret import Secret  # noqa: E402
+from bench.shim_throughput import download, options, the_bed, upload  # noqa: E402 - after the path set-up above
 from ghpkg.shim.routes import Handler  # noqa: E402
 from ghpkg.shim.server import Shim  # noqa: E402
-from testbed.bed import Testbed  # noqa: E402
 
 
 def hashed(chunks: Iterator[bytes], digest: str) -> Iterator[bytes]:
@@ -57,18 +52,8 @@ def cpu() -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=_ROOT / "bench" / "results")
-    args = parser.parse_args()
-    bed = Testbed()
-    bed.start()
-    token = bed.token("write")
-    registry = RegistryClient(bed.registry_host, "octocat", Secret(token), ca_file=bed.ca_file)
-    direct = new_session(bed.ca_file)
-    direct.auth = ("octocat", token)
-    front = f"https://{bed.registry_host}"
+    args = options(__doc__ or "", 200, 5)
+    registry, direct, front = the_bed()
     repo = f"octo-org/hello-world/relay-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as scratch:
         blob = Path(scratch) / "blob"
