@@ -2,9 +2,8 @@
 
 `auto` follows bench/results: the engine's own push is slower than ghpkg's parallel gzip on
 Engines before 28 (classic store) and faster from 28 and on the containerd store; the engine's
-pull (through the shim) is the faster one on every engine, 20.10 too (results/20261207-172305).
-Where the engine cannot reach ghpkg's loopback (ghpkg runs in a container, or the engine on
-another machine), only the registry transport works.
+pull is the faster one everywhere. Where the engine cannot reach ghpkg's loopback (ghpkg runs in
+a container, or the engine on another machine), only the registry transport works.
 """
 
 from __future__ import annotations
