@@ -68,24 +68,36 @@ def download(session: requests.Session, base: str, repo: str, digest: str) -> fl
     return time.perf_counter() - started
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=1024)
-    parser.add_argument("--runs", type=int, default=3)
+def options(doc: str, size_mb: int, runs: int) -> argparse.Namespace:
+    """--size-mb, --runs and --out, with these defaults."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=size_mb)
+    parser.add_argument("--runs", type=int, default=runs)
     parser.add_argument("--out", type=Path, default=_ROOT / "bench" / "results")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def the_bed() -> tuple[RegistryClient, requests.Session, str]:
+    """The bed (started): a registry client for a shim, a session straight to its front, and
+    the front's URL; both with the write token."""
     bed = Testbed()
     bed.start()
     token = bed.token("write")
     registry = RegistryClient(bed.registry_host, "octocat", Secret(token), ca_file=bed.ca_file)
     direct = new_session(bed.ca_file)  # its CA wins over REQUESTS_CA_BUNDLE
     direct.auth = ("octocat", token)
-    front = f"https://{bed.registry_host}"
+    return registry, direct, f"https://{bed.registry_host}"
+
+
+def main() -> int:
+    args = options(__doc__ or "", 1024, 3)
+    registry, direct, front = the_bed()
     times: dict[str, list[float]] = {
         f"{way} {kind}": [] for way in ("up", "down") for kind in ("shim", "direct")
     }
     with tempfile.TemporaryDirectory() as scratch, Shim(registry) as shim:
         local = requests.Session()
+        local.auth = (shim.login.username, shim.login.password.reveal())  # the shim's own login
         for run in range(args.runs):
             for kind in ("shim", "direct") if run % 2 == 0 else ("direct", "shim"):
                 blob = Path(scratch) / "blob"

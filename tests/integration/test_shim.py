@@ -30,9 +30,16 @@ from ghpkg.transports.choice import unreachable
 from ghpkg.transports.engine import EngineTransport
 from testbed.bed import Testbed
 from testbed.engines import CACHE_DIR, RUN_DIR
-from testbed.pytest_engines import EngineUnderTest
+from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run, clean_environment
+from tests.integration.test_pull_registry import (
+    OWNER,
+    PUSHER,
+    REPOSITORY,
+    _backend_blob,
+    _publish,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -448,3 +455,38 @@ def test_an_engine_that_cannot_reach_the_shim_is_told_apart_from_one_that_can(
     )  # fmt: skip
     assert isolated.returncode == 0, isolated.stderr
     assert "does not reach this process" in isolated.stdout
+
+
+@pytest.fixture(
+    params=[name for name in ("20.10", "28.5-containerd") if name in selected_engines()]
+)
+def verifying_engine(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineUnderTest:
+    """An engine that checks what the shim relays: moby's classic store, and containerd's."""
+    return engine_pool.get(request.param)
+
+
+def test_a_blob_that_is_not_its_digest_is_refused_by_the_engine_behind_the_shim(
+    bed: Testbed,
+    verifying_engine: EngineUnderTest,
+    engine_pool: EnginePool,
+    run_ghpkg: Run,
+    tmp_path: Path,
+) -> None:
+    """The shim relays blobs unhashed: the engine's own digest check is what refuses a changed
+    one. The change keeps the layer valid gzip (its header's mtime), so only the digest tells."""
+    engine = verifying_engine
+    image = _publish(bed, engine_pool.get(PUSHER).client, tmp_path / "context")
+    stored_blob = _backend_blob(bed, image.layer_digests[-1])
+    data = bytearray(stored_blob.read_bytes())
+    data[4] ^= 0x01  # gzip's MTIME: the same layer once unpacked, another digest
+    stored_blob.write_bytes(bytes(data))
+    env = {"DOCKER_HOST": engine.base_url, "GHPKG_TOKEN": bed.token("read")}
+    pulled = run_ghpkg(
+        "pull", "--hostname", bed.hostname, "--ca-file", str(bed.ca_file), "--owner", OWNER,
+        "--repository", REPOSITORY, "--image", image.ref.image, "--version", image.ref.version,
+        "--transport", "engine", env=env,
+    )  # fmt: skip
+    assert pulled.returncode == 1, pulled.stderr
+    assert "digest" in pulled.stderr.splitlines()[-1], pulled.stderr
+    assert Engine(engine.client).find_image(str(image.ref)) is None
+    assert loopback_names(engine, image.ref.path) == []

@@ -69,7 +69,8 @@ def test_a_pull_on_a_terminal_draws_a_bar_and_in_a_log_writes_lines(
     engine.client.images.remove(reference, force=True)
     engine.client.images.remove(source, force=True)
 
-    code, drawn = on_a_terminal(["pull", *common], env)
+    pulling = [*common, "--transport", "registry" if engine.name == "20.10" else "engine"]
+    code, drawn = on_a_terminal(["pull", *pulling], env)
     assert code == 0, drawn
     assert "\r\x1b[K" in drawn  # redrawn in place
     assert "] " in drawn
@@ -77,7 +78,7 @@ def test_a_pull_on_a_terminal_draws_a_bar_and_in_a_log_writes_lines(
     assert re.search(r"\] +\d+% [\d.]+/2[34]\.\d MB", drawn)  # against the layer's ~24 MB
 
     engine.client.images.remove(reference, force=True)
-    logged = run_ghpkg("pull", *common, env=env)
+    logged = run_ghpkg("pull", *pulling, env=env)
     assert logged.returncode == 0, logged.stderr
     assert "\x1b" not in logged.stderr  # a log gets plain lines
     assert "\r" not in logged.stderr

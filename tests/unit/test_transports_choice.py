@@ -14,7 +14,7 @@ from ghpkg.transports.choice import choose, straight
     ("version", "containerd", "verb", "chosen"),
     [
         ("20.10.24", False, "push", "registry"),
-        ("20.10.24", False, "pull", "registry"),
+        ("20.10.24", False, "pull", "engine"),
         ("26.1.5", False, "push", "registry"),
         ("26.1.5", False, "pull", "engine"),
         ("28.5.2", False, "push", "engine"),

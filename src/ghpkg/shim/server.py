@@ -3,8 +3,9 @@
 Clients (the Docker engine, containerd, skopeo) log in with the shim's own login, made at random
 for the run (`Login`), never the token: the shim adds the token on the way out. It answers what
 the GHES registry lacks (manifests by digest, HEAD) and stores what it would refuse (OCI
-manifests, indexes with attestations) as schema 2. Blobs stream through in 1 MiB pieces;
-nothing but manifests is held in memory.
+manifests, indexes with attestations) as schema 2. Blobs stream through in 1 MiB pieces,
+unhashed on the way down (the client checks each against its digest); nothing but manifests is
+held in memory.
 """
 
 from __future__ import annotations

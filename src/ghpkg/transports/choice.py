@@ -2,7 +2,7 @@
 
 `auto` follows bench/results: the engine's own push is slower than ghpkg's parallel gzip on
 Engines before 28 (classic store) and faster from 28 and on the containerd store; the engine's
-pull is the faster one from 26. Where the engine cannot reach ghpkg's loopback (ghpkg runs in
+pull is the faster one everywhere. Where the engine cannot reach ghpkg's loopback (ghpkg runs in
 a container, or the engine on another machine), only the registry transport works.
 
 The engine's push goes `straight` to the instance, not through ghpkg's loopback registry, where
@@ -25,7 +25,7 @@ from ghpkg.secret import Secret
 from ghpkg.settings import Transport
 
 FASTER_ENGINE_PUSH = 28
-FASTER_ENGINE_PULL = 26
+FASTER_ENGINE_PULL = 20
 
 
 @dataclass(frozen=True)
