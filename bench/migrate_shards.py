@@ -3,14 +3,18 @@ by side (as a matrix's jobs would), each blob to be sent once per owner.
 
     python bench/migrate_shards.py [--images 300] [--tags 3] [--shards 3] [--jobs 4] [--kb 16]
 
-The images are split between the owners the bed's write token may fill without sweeping in
-hundreds of other tests' images (other-org and octocat; octo-org holds those), so the plan makes
-at most two shards whatever --shards asks. Every owner's images share a base layer, each image
-has a layer its tags share and one of its own per tag (pseudo-random hex, `--kb` KB before gzip).
-The single run goes first; its images are then removed from both registries, a second set of
-the same shape (other bytes) is pushed, planned, and the plan's shards run, one process each, at
-the same time, and their reports are merged. The owners' other images (other tests', a
-handful) move in the first run and are skipped in the second.
+The images are split between the three owners the bed's write token may fill without sweeping in
+hundreds of other tests' images (the organization other-org and the users octocat and reader;
+octo-org holds those), so `--shards 3` makes three shards, one owner each. Every owner's images
+share a base layer, each image has a layer its tags share and one of its own per tag
+(pseudo-random hex, `--kb` KB before gzip). The single run goes first; its images are then
+removed from both registries, a second set of the same shape (other bytes) is pushed, planned,
+and the plan's shards run, one process each, at the same time, and their reports are merged.
+The owners' other images (other tests', a handful) move in the first run and are skipped in the
+second. Each way says the load average at its start and end, the bytes sent for the benchmark's
+images per owner beside the owner's distinct blob bytes, and whether every blob went once per
+owner (every image copied, bytes sent equal to the distinct bytes for each owner): the exit code
+is 1 if not, or if a run failed.
 Raw results: bench/results/migrate-shards-DATE.json.
 """
 
@@ -38,8 +42,14 @@ from bench.timing import run  # noqa: E402
 from testbed.bed import Testbed  # noqa: E402
 from testbed.seed_images import push  # noqa: E402
 
-OWNERS = {"other-org": "--org", "octocat": "--user"}
+OWNERS = {"other-org": "--org", "octocat": "--user", "reader": "--user"}
 REPOSITORIES = "docker/registry/v2/repositories"
+WAYS = ("one_process", "shards_side_by_side")
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 minutes), as `uptime` says them."""
+    return " ".join(f"{average:.2f}" for average in os.getloadavg())
 
 
 def seed(bed: Testbed, repository: str, images: int, tags: int, kb: int) -> dict[str, int]:
@@ -71,12 +81,22 @@ def forget(bed: Testbed, repository: str, images: int, docker_too: bool) -> None
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def mine(report: dict[str, Any], repository: str) -> dict[str, object]:
-    """What the report says of the benchmark's own images: bytes sent, statuses, failures."""
+def mine(report: dict[str, Any], repository: str, owned: dict[str, int]) -> dict[str, object]:
+    """What the report says of the benchmark's own images: bytes sent (per owner, beside the
+    owner's distinct blob bytes), statuses, failures, and whether each blob went once per owner."""
     images = [i for i in report["images"] if f"/{repository}/" in i["source"]]
     statuses = [i["status"] for i in images]
+    sent = {
+        owner: sum(i["bytes_sent"] for i in images if i["source"].startswith(f"{owner}/"))
+        for owner in owned
+    }
     return {
-        "bytes_sent_mine": sum(i["bytes_sent"] for i in images),
+        "bytes_sent_mine": sum(sent.values()),
+        "bytes_sent_mine_per_owner": sent,
+        "sent_over_distinct_per_owner": {
+            owner: round(sent[owner] / owned[owner], 4) for owner in owned
+        },
+        "every_blob_once_per_owner": sent == owned and statuses == ["copied"] * len(images),
         "mine": {status: statuses.count(status) for status in sorted(set(statuses))},
         "first_failures_mine": [i["note"] for i in images if i["status"] == "failed"][:3],
     }
@@ -104,11 +124,14 @@ def main() -> int:
         ]  # fmt: skip
         try:  # each run moves whole owners: the first run's images are gone before the second's
             owned = seed(bed, first, options.images, options.tags, options.kb)
+            single_load = [load()]
             single = run([*common, *owners, "--state", f"{tmp}/single.json"], env, token)
+            single_load.append(load())
             forget(bed, first, options.images, docker_too=True)
             owned_second = seed(bed, second, options.images, options.tags, options.kb)
             plan = run([*common, *owners, "--dry-run", "--shards", str(options.shards)], env, token)
             matrix = json.loads(plan.stdout)["matrix"]["include"]
+            sharded_load = [load()]
             started = time.monotonic()
             processes = []
             for entry in matrix:
@@ -127,6 +150,7 @@ def main() -> int:
                 processes.append(child)
             codes = [child.wait() for child in processes]
             sharded_s = time.monotonic() - started
+            sharded_load.append(load())
             reports = [f"{tmp}/report-{entry['shard'].split('/')[0]}.json" for entry in matrix]
             merged = run([*common[:4], "--merge-reports", ",".join(reports), "--json"], env, "")
         finally:
@@ -148,20 +172,22 @@ def main() -> int:
         "one_process": {
             "wall_s": round(single.wall_s, 2),
             "exit": single.exit_code,
+            "load_start_end": single_load,
             "distinct_blob_bytes_per_owner": owned,
-            **mine(alone, first),
+            **mine(alone, first, owned),
             **alone["totals"],
         },
         "shards_side_by_side": {
             "wall_s": round(sharded_s, 2),
             "exits": codes,
             "merge_exit": merged.exit_code,
+            "load_start_end": sharded_load,
             "distinct_blob_bytes_per_owner": owned_second,
-            **mine(together, second),
+            **mine(together, second, owned_second),
             **together["totals"],
         },
     }
-    for key in ("one_process", "shards_side_by_side"):
+    for key in WAYS:
         part = result[key]
         assert isinstance(part, dict)
         distinct = sum(part["distinct_blob_bytes_per_owner"].values())
@@ -170,7 +196,10 @@ def main() -> int:
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
     print(f"raw results: {out.relative_to(ROOT)}", file=sys.stderr)
-    return 0 if single.exit_code == 0 and not any(codes) and merged.exit_code == 0 else 1
+    once = {key: result[key]["every_blob_once_per_owner"] for key in WAYS}
+    print(f"every blob sent once per owner: {once}", file=sys.stderr)
+    ran = single.exit_code == 0 and not any(codes) and merged.exit_code == 0
+    return 0 if ran and all(once.values()) else 1
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 same time (an image pushed between the plan and the shards goes with its owner's), the merge and
 its final check.
 
-The owners are other-org and octocat, whom the write token may fill and who hold only a few of
-other tests' images (octo-org holds hundreds): those may move too or fail on their own, so only
-this test's images are asserted on.
+The owners are other-org, octocat and reader, whom the write token may fill and who hold only a
+few of other tests' images (octo-org holds hundreds; no other test fills reader's account):
+those may move too or fail on their own, so only this test's images are asserted on.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.integration.test_migrate import common, forget, served
 
 pytestmark = pytest.mark.integration
 
-OWNERS = ("other-org", "octocat")
+OWNERS = ("other-org", "octocat", "reader")
 
 
 def test_the_plan_splits_owners_its_shards_run_at_once_and_the_merge_checks_none_is_lost(
@@ -33,7 +33,7 @@ def test_the_plan_splits_owners_its_shards_run_at_once_and_the_merge_checks_none
 ) -> None:
     unique = uuid.uuid4().hex[:6]
     repository = f"ms{unique}"
-    owners = ["--org", "other-org", "--user", "octocat"]
+    owners = ["--org", "other-org", "--user", "octocat,reader"]
     token = bed.token("write")
     digests: dict[str, str] = {}
     with requests.Session() as session:
@@ -43,14 +43,14 @@ def test_the_plan_splits_owners_its_shards_run_at_once_and_the_merge_checks_none
                 digests[name] = push(session, bed.backend_url, name, "1.0", [f"{name}\n"])
     try:
         planned = run_ghpkg(
-            "migrate", *owners, *common(bed), "--dry-run", "--shards", "3", "--json", stdin=token
+            "migrate", *owners, *common(bed), "--dry-run", "--shards", "4", "--json", stdin=token
         )
         assert planned.returncode == 0, planned.stderr  # conflicts are the shards' to report
         plan = json.loads(planned.stdout)
-        entries = plan["matrix"]["include"]  # 3 asked, 2 owners: 2 shards, each one owner
+        entries = plan["matrix"]["include"]  # 4 asked, 3 owners: 3 shards, each one owner
         assert sorted(e["org"] or e["user"] for e in entries) == sorted(OWNERS)
-        assert [e["shard"] for e in entries] == ["1/2", "2/2"]
-        assert "3 shards asked, 2 owner(s): 2 shard(s)" in planned.stderr
+        assert [e["shard"] for e in entries] == ["1/3", "2/3", "3/3"]
+        assert "4 shards asked, 3 owner(s): 3 shard(s)" in planned.stderr
         planned_mine = [i for i in plan["migration"]["images"] if i["source"] in digests]
         assert {i["status"] for i in planned_mine} == {"planned"}
         (tmp_path / "plan.json").write_text(planned.stdout)
@@ -85,11 +85,12 @@ def test_the_plan_splits_owners_its_shards_run_at_once_and_the_merge_checks_none
             assert report["migration"]["shard"] == entry["shard"]
 
         files = ",".join(
-            str(tmp_path / name) for name in ("plan.json", "report-1.json", "report-2.json")
+            str(tmp_path / name)
+            for name in ("plan.json", "report-1.json", "report-2.json", "report-3.json")
         )
         merged = run_ghpkg("migrate", "--merge-reports", files, "--json")
         document = json.loads(merged.stdout)["migration"]
-        assert document["shards"] == {"reported": ["1/2", "2/2"], "missing": []}
+        assert document["shards"] == {"reported": ["1/3", "2/3", "3/3"], "missing": []}
         statuses = {i["source"]: i["status"] for i in document["images"]}
         assert {name: statuses.get(name) for name in digests} == dict.fromkeys(digests, "copied")
         stuck = [
@@ -101,11 +102,11 @@ def test_the_plan_splits_owners_its_shards_run_at_once_and_the_merge_checks_none
             assert served(bed, f"{owner}/{image}", "1.0") == digest
 
         octocat = next(e["shard"][0] for e in entries if e["user"] == "octocat")
-        other = "1" if octocat == "2" else "2"
-        files = ",".join(str(tmp_path / name) for name in ("plan.json", f"report-{other}.json"))
+        others = [f"report-{n}.json" for n in "123" if n != octocat]
+        files = ",".join(str(tmp_path / name) for name in ("plan.json", *others))
         partial = run_ghpkg("migrate", "--merge-reports", files)  # a shard's report is lost
         assert partial.returncode == 1
-        assert f"shard(s) {octocat}/2 did not report" in partial.stderr
+        assert f"shard(s) {octocat}/3 did not report" in partial.stderr
         lost = [line for line in partial.stdout.splitlines() if line.startswith("failed\t")]
         assert any(f"octocat/{repository}/a-{unique}" in line for line in lost)
     finally:
