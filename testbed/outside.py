@@ -23,8 +23,9 @@ from testbed import etc_hosts
 from testbed.config import FRONT_PORT
 
 MARKER = "# ghpkg-outside"
-# A moment for a lookup made just before the restore: the engines here see /etc/hosts changes at
-# once (glibc), but another writer's read-modify-write may be under way.
+# A moment for another writer's read-modify-write of /etc/hosts that may be under way. (The
+# engines' Go resolver reads the file at most once in 5 s: a test that has an engine resolve a
+# name just moved waits for `etc_hosts.settle`.)
 _SETTLE_SECONDS = 1.0
 
 
