@@ -5,7 +5,6 @@ hooks and credential helpers get no token."""
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +64,8 @@ def git_tags(workspace: Path, env: Mapping[str, str], token: Secret) -> list[str
 
 def _git(workspace: Path, args: list[str], env: Mapping[str, str], token: Secret) -> str | None:
     """git's output in the workspace, or None when it fails."""
+    import subprocess  # only when git is asked: not where the flags name the repository
+
     clean = {k: v for k, v in clean_environment(env, token).items() if "TOKEN" not in k}
     try:
         done = subprocess.run(
