@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghpkg import tokens
-from ghpkg.build.options import BuildRequest, clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
 from ghpkg.faces.build_inputs import (
@@ -208,8 +207,6 @@ def resolve(
         _check_token(token, "push", Registry.CONTAINER, (to_owner, ""), workflow_repository)
     platforms = platforms_input(raw, operation, versions)
     annotations = annotations_input(raw, container, platforms) if building else ()
-    secrets = parse_secrets(secret_items(raw), env)
-    build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
     remote = Remote(
         hostname,
         raw.text("username") or env.get("GITHUB_ACTOR", "") or "ghpkg",
@@ -232,6 +229,10 @@ def resolve(
     )
     request: VerbRequest
     if operation is Operation.PUSH:
+        from ghpkg.build.options import BuildRequest, clean_environment, parse_cache, parse_secrets
+
+        secrets = parse_secrets(secret_items(raw), env)
+        build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
         build = BuildRequest(
             context,
             dockerfile,
