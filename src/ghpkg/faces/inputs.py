@@ -66,7 +66,6 @@ from ghpkg.settings import (
     Transport,
     VersionsRequest,
 )
-from ghpkg.shim.listen import DEFAULT_LISTEN, parse_listen
 
 __all__ = [
     "Call",
@@ -156,7 +155,7 @@ def resolve(
         if not serving and (raw.text("image") or operation not in _NO_IMAGE)
         else ""
     )
-    listen = found.check(lambda: _listen(raw, operation), DEFAULT_LISTEN)
+    listen = found.check(lambda: _listen(raw, operation), "")
     no_serve: tuple[tuple[str, ...], tuple[str, ...], Path | None] = ((), (), None)
     serve_owners, serve_images, credentials_file = found.check(
         lambda: _serve_inputs(raw, operation), no_serve
@@ -308,7 +307,9 @@ def _listen(raw: RawInputs, operation: Operation) -> str:
             raise UsageError(
                 f"--listen/--allow-push are for serve, not {operation}", "", "drop them"
             )
-        return DEFAULT_LISTEN
+        return ""  # only serve listens
+    from ghpkg.shim.listen import DEFAULT_LISTEN, parse_listen  # serve's: not on others' start-up
+
     host, port = parse_listen(raw.text("listen") or DEFAULT_LISTEN)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
