@@ -6,6 +6,8 @@ on each engine asked, for each `--tree` (a ghpkg src/ folder), the trees taking 
         --runs 7 --out bench/results/repush-X.json
 
 Needs the bed and the engines running (as the integration tests leave them); starts neither.
+`--trust`: the engines trust the bed's CA meanwhile, so 28.5's classic store pushes straight to
+the instance (transports.choice.straight) instead of through the shim.
 """
 
 from __future__ import annotations
@@ -104,19 +106,31 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--python", default=sys.executable, help="the Python that runs ghpkg")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="the engines trust the bed's CA meanwhile (certs.d): 28.5 pushes straight",
+    )
     args = parser.parse_args()
     trees = timing.trees(args.tree)
     bed = Testbed(os.environ.get("GHPKG_TESTBED_DIR") or "/tmp/ghpkg-testbed")
     if not bed.is_up():
         raise SystemExit("error: the test bed is not up; run an integration test first")
     loads = [os.getloadavg()[0]]
-    results = {name: on_engine(name, bed, trees, args, loads) for name in args.engines.split(",")}
+    from testbed.certs_d import trusting
+
+    hosts = [bed.registry_host] if args.trust else []
+    with trusting(bed.ca_file, *hosts):
+        results = {
+            name: on_engine(name, bed, trees, args, loads) for name in args.engines.split(",")
+        }
     document = {
         "python": platform.python_version(),
         "ghpkg_python": args.python,
         "trees": {label: str(src) for label, src in trees.items()},
         "load_min": min(loads),
         "load_max": max(loads),
+        "engines_trust_the_ca": args.trust,
         "engines": results,
     }
     args.out.write_text(json.dumps(document, indent=2) + "\n")

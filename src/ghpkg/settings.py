@@ -9,12 +9,12 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ghpkg.platforms import Platform
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.secret import Secret
 
 if TYPE_CHECKING:
     from ghpkg.build.options import BuildRequest
+    from ghpkg.platforms import Platform  # not imported at run time: hashlib, json, manifest
 
 
 class Choice(str, Enum):

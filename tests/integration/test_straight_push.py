@@ -69,14 +69,19 @@ def _stored(bed: Testbed, image: str, version: str) -> dict[str, Any]:
     return dict(answer.json())
 
 
-def _agents(bed: Testbed, offset: int, image: str, method: str, kind: str) -> set[str]:
-    """The User-Agents of the bed's requests for this image since `offset` (kind: manifests
-    or blobs/uploads)."""
+def _requests(bed: Testbed, offset: int, image: str, method: str, kind: str) -> list[str]:
+    """The User-Agent of each of the bed's requests for this image since `offset` (kind:
+    manifests, manifests/TAG or blobs/uploads)."""
     with (bed.paths.nginx / "access.log").open("rb") as stream:
         stream.seek(offset)
         lines = stream.read().decode(errors="replace").splitlines()
     wanted = f'"{method} /v2/{OWNER}/{REPOSITORY}/{image}/{kind}'
-    return {line.rsplit('"', 2)[-2].split("/")[0] for line in lines if wanted in line}
+    return [line.rsplit('"', 2)[-2].split("/")[0] for line in lines if wanted in line]
+
+
+def _agents(bed: Testbed, offset: int, image: str, method: str, kind: str) -> set[str]:
+    """The User-Agents of the bed's requests for this image since `offset`."""
+    return set(_requests(bed, offset, image, method, kind))
 
 
 def test_a_trusted_classic_engine_pushes_straight_and_the_others_through_the_shim(
@@ -89,6 +94,8 @@ def test_a_trusted_classic_engine_pushes_straight_and_the_others_through_the_shi
     image = f"straight-{engine28.name.replace('.', '')}-{uuid.uuid4().hex[:8]}"
     source = build_hello(engine28.client, f"local/{image}:src", "pushed straight")
     log = bed.paths.nginx / "access.log"
+
+    reads: dict[str, int] = {}  # ghpkg's GETs of each version's manifest
 
     def push(version: str) -> tuple[str, set[str], set[str]]:
         offset = log.stat().st_size
@@ -108,6 +115,8 @@ def test_a_trusted_classic_engine_pushes_straight_and_the_others_through_the_shi
         uploads |= _agents(bed, offset, image, "POST", "blobs/uploads/?mount=")
         for method in ("PATCH", "PUT"):
             uploads |= _agents(bed, offset, image, method, "blobs/uploads")
+        got = _requests(bed, offset, image, "GET", f"manifests/{version} ")
+        reads[version] = got.count("ghpkg")
         return done.stderr, manifests, uploads
 
     stderr, manifests, uploads = push("1.0")  # the engine does not trust the bed's CA
@@ -121,6 +130,7 @@ def test_a_trusted_classic_engine_pushes_straight_and_the_others_through_the_shi
         assert manifests == {"docker"}  # the engine's own requests, not the shim's
         assert uploads <= {"docker"}  # none where the registry mounted or had the blobs
         assert "loopback registry instead" not in stderr
+        assert reads["2.0"] == 1  # the straight push's check; push's verify reads no more
     else:
         assert STRAIGHT not in stderr
         assert manifests == {"ghpkg"}

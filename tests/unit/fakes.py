@@ -29,7 +29,7 @@ from ghpkg.settings import (
     Remote,
     ServeRequest,
 )
-from ghpkg.transports import Pulled
+from ghpkg.transports import Pulled, ReadBack
 
 
 class FakeEngine(Engine):
@@ -81,13 +81,14 @@ class FakeTransport:
         self.pushed: list[tuple[str, list[str]]] = []
         self.pulled: list[str] = []
 
-    def push(self, image_id: str, refs: list[Reference]) -> None:
+    def push(self, image_id: str, refs: list[Reference]) -> ReadBack:
         self.pushed.append((image_id, [r.version for r in refs]))
         for reference in refs:
             self.registry.manifests[(reference.path, reference.version)] = (
                 manifest_of(image_id),
                 SCHEMA2,
             )
+        return {}  # nothing read back: verify reads each tag
 
     def pull(self, reference: Reference) -> Pulled:
         self.pulled.append(reference.version)

@@ -221,6 +221,29 @@ def test_repush_with_cache_needs_no_save(engine: FakeEngine, tmp_path: Path) -> 
     assert (again.digest, again.uploaded_bytes, again.skipped_blobs) == (first.digest, 0, 3)
 
 
+class Waiting(FakeRegistry):
+    """Answers a HEAD only once `parties` HEADs wait at once (a barrier that breaks after 10 s:
+    HEADs asked one after another break it)."""
+
+    def __init__(self, parties: int) -> None:
+        super().__init__()
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def blob_size(self, path: str, digest: str) -> int | None:
+        self.barrier.wait()
+        return super().blob_size(path, digest)
+
+
+def test_a_repush_asks_for_every_blob_at_once(engine: FakeEngine, tmp_path: Path) -> None:
+    """The config and both layers: one round trip for the three HEADs, not three."""
+    registry = FakeRegistry()
+    first = _push(registry, engine, "app", "1", cache=BlobCache(tmp_path))
+    waiting = Waiting(3)
+    waiting.blobs = registry.blobs
+    again = _push(waiting, engine, "app", "2", cache=BlobCache(tmp_path))
+    assert (again.digest, again.uploaded_bytes, engine.saves) == (first.digest, 0, 1)
+
+
 def test_repush_without_cache_sends_nothing(engine: FakeEngine) -> None:
     registry = FakeRegistry()
     first = _push(registry, engine, "app", "1")

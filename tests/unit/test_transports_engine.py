@@ -14,7 +14,9 @@ from ghpkg.manifest import SCHEMA2, sha256_digest
 from ghpkg.reference import Reference
 from ghpkg.secret import Secret
 from ghpkg.shim.scope import Login
+from ghpkg.transports import ReadBack
 from ghpkg.transports.engine import EngineTransport
+from ghpkg.verbs.push import verify
 from tests.unit.fakes import FakeEngine, FakeRegistry, manifest_of
 
 LOCAL = "sha256:" + "1" * 64
@@ -110,15 +112,18 @@ class Straight(Pushing):
         return sha256_digest(manifest_of(LOCAL))  # what it pushed: the local image
 
 
-def push_straight(engine: Straight, lines: list[str]) -> None:
+def push_straight(engine: Straight, lines: list[str]) -> ReadBack:
     transport = EngineTransport(engine.registry, engine, lines.append, straight=INSTANCE)
-    transport.push(LOCAL, [REF])
+    return transport.push(LOCAL, [REF])
 
 
 def test_a_straight_push_uses_the_instances_login_and_no_shim() -> None:
     registry, lines = Stored(), list[str]()
     engine = Straight(registry, manifest_of(LOCAL))
-    push_straight(engine, lines)
+    read = push_straight(engine, lines)
+    # The tag's check read its manifest once; push's verify checks those bytes, asks no more.
+    assert verify(registry, [REF], read=read) == sha256_digest(manifest_of(LOCAL))
+    assert registry.asked == ["1.0"]
     assert engine.logins == [("octocat", INSTANCE.password.reveal())]
     assert (LOCAL, str(REF)) in engine.tagged
     assert lines == ["The engine pushes straight to docker.ghes.test (it trusts its certificate)"]

@@ -12,6 +12,7 @@ from ghpkg.manifest import OCI_MANIFEST, SCHEMA2, sha256_digest
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference
 from ghpkg.settings import PushRequest, Registry, Remote
+from ghpkg.transports import ReadBack
 from ghpkg.verbs.connect import Connected
 from ghpkg.verbs.push import publish
 from tests.unit.fakes import (
@@ -81,9 +82,10 @@ def test_tags_that_do_not_serve_the_pushed_schema_2_manifest_are_an_error(
     connected, _engine, transport = _connected(request, remote)
 
     class Racing(FakeTransport):
-        def push(self, image_id: str, refs: list[Reference]) -> None:
+        def push(self, image_id: str, refs: list[Reference]) -> ReadBack:
             super().push(image_id, refs)
             self.registry.manifests[(refs[1].path, "latest")] = (manifest_of(stored), media_type)
+            return {}
 
     racing = Racing(transport.registry, transport.engine)
     connected = Connected(connected.registry, connected.refs, connected.engine, racing)

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ghpkg.errors import UsageError
-from ghpkg.platforms import Platform
 from ghpkg.secret import Secret
+
+if TYPE_CHECKING:
+    from ghpkg.platforms import Platform  # not at run time: `ref` and `--help` need no hashlib
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.readers import RawInputs
-from ghpkg.platforms import Platform, check_tags, parse_platforms
 from ghpkg.settings import Operation
+
+if TYPE_CHECKING:
+    from ghpkg.platforms import Platform
 
 
 def dockerfile_input(raw: RawInputs) -> str | None:
@@ -125,7 +128,12 @@ def platforms_input(
     raw: RawInputs, operation: Operation, versions: tuple[str, ...]
 ) -> tuple[Platform, ...]:
     """--platform: push builds each (several: under VERSION-OS-ARCH too); join joins them."""
-    platforms = parse_platforms(_platforms(raw))
+    named = _platforms(raw)
+    if not named and not raw.flag("platform_tags") and operation is not Operation.JOIN:
+        return ()  # nothing to check: `ghpkg.platforms` (hashlib, json) stays unimported
+    from ghpkg.platforms import check_tags, parse_platforms
+
+    platforms = parse_platforms(named)
     if len(platforms) > 1 and not raw.flag("push") and operation is Operation.PUSH:
         raise UsageError(
             "push: false with several platforms",

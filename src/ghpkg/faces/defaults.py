@@ -41,7 +41,8 @@ def fill_defaults(
     raw: RawInputs, env: Mapping[str, str], workspace: Path
 ) -> tuple[RawInputs, dict[str, Origin]]:
     """The options with the instance's and repository's defaults filled in, and their sources."""
-    git_remote = None if in_actions(env) else origin(workspace, env)
+    named = all(raw.given(name) for name in ("hostname", "owner", "repository"))
+    git_remote = None if in_actions(env) or named else origin(workspace, env)  # named: it'd lose
     flags = {name: Origin(raw.text(name), str(BY_NAME[name].cli_flag)) for name in FIELDS}
     layers = [  # most specific first; the git remote's layer (3) gains owner and repository below
         {name: flag for name, flag in flags.items() if raw.given(name)},

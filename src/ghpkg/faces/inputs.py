@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghpkg import tokens
-from ghpkg.build.options import BuildRequest, clean_environment, parse_cache, parse_secrets
 from ghpkg.errors import UsageError
 from ghpkg.faces.argv import cli_parser, parse_cli, version_text
 from ghpkg.faces.build_inputs import (
@@ -67,7 +66,6 @@ from ghpkg.settings import (
     Transport,
     VersionsRequest,
 )
-from ghpkg.shim.listen import DEFAULT_LISTEN, parse_listen
 
 __all__ = [
     "Call",
@@ -157,7 +155,7 @@ def resolve(
         if not serving and (raw.text("image") or operation not in _NO_IMAGE)
         else ""
     )
-    listen = found.check(lambda: _listen(raw, operation), DEFAULT_LISTEN)
+    listen = found.check(lambda: _listen(raw, operation), "")
     no_serve: tuple[tuple[str, ...], tuple[str, ...], Path | None] = ((), (), None)
     serve_owners, serve_images, credentials_file = found.check(
         lambda: _serve_inputs(raw, operation), no_serve
@@ -208,8 +206,6 @@ def resolve(
         _check_token(token, "push", Registry.CONTAINER, (to_owner, ""), workflow_repository)
     platforms = platforms_input(raw, operation, versions)
     annotations = annotations_input(raw, container, platforms) if building else ()
-    secrets = parse_secrets(secret_items(raw), env)
-    build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
     remote = Remote(
         hostname,
         raw.text("username") or env.get("GITHUB_ACTOR", "") or "ghpkg",
@@ -232,6 +228,10 @@ def resolve(
     )
     request: VerbRequest
     if operation is Operation.PUSH:
+        from ghpkg.build.options import BuildRequest, clean_environment, parse_cache, parse_secrets
+
+        secrets = parse_secrets(secret_items(raw), env)
+        build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
         build = BuildRequest(
             context,
             dockerfile,
@@ -307,7 +307,9 @@ def _listen(raw: RawInputs, operation: Operation) -> str:
             raise UsageError(
                 f"--listen/--allow-push are for serve, not {operation}", "", "drop them"
             )
-        return DEFAULT_LISTEN
+        return ""  # only serve listens
+    from ghpkg.shim.listen import DEFAULT_LISTEN, parse_listen  # serve's: not on others' start-up
+
     host, port = parse_listen(raw.text("listen") or DEFAULT_LISTEN)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 

@@ -3,15 +3,12 @@ file, and the matrix's shards."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.input_checks import choice
 from ghpkg.faces.readers import RawInputs
-from ghpkg.migration.plan import check_name_map
-from ghpkg.migration.shards import shard_count, shard_label
 from ghpkg.reference import parse_namespace
 from ghpkg.settings import Operation, Scope
 
@@ -60,6 +57,8 @@ def _owners(raw: RawInputs) -> tuple[tuple[Scope, str], ...]:
 
 def _shards(raw: RawInputs, owners: tuple[tuple[Scope, str], ...]) -> tuple[int, str]:
     """--shards N (a dry run's split) and --shard K/N (one shard's run): checked, or (0, "")."""
+    from ghpkg.migration.shards import shard_count, shard_label  # migrate only, as below
+
     count = shard_count(raw.text("shards")) if raw.text("shards") else 0
     label = "{}/{}".format(*shard_label(raw.text("shard"))) if raw.text("shard") else ""
     if (count or label) and not owners:
@@ -97,6 +96,10 @@ def migrate_inputs(
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
             raise UsageError(f"{flags}: options of migrate, not {operation}", "", "drop them")
         return MigrateInputs()
+    import hashlib  # migrate's alone: the other verbs' start-up imports none of these
+
+    from ghpkg.migration.plan import check_name_map
+
     hostname, owner, repository = where
     scope = choice(raw.text("scope"), Scope, "scope") if raw.text("scope") else Scope.REPO
     owners = _owners(raw)

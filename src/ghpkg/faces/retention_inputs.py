@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.readers import RawInputs
-from ghpkg.retention import parse_age
 from ghpkg.settings import Operation, Registry
 
 _FLAGS = ("keep", "keep_tags", "older_than", "untagged")
@@ -101,6 +100,8 @@ def _pattern(text: str) -> str:
 
 
 def _age(text: str) -> str:
+    from ghpkg.retention import parse_age  # delete only: not imported by the other verbs
+
     try:
         parse_age(text)
     except ValueError:

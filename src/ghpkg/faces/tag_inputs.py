@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,8 @@ from ghpkg.reference import container_host, parse_version, registry_host
 from ghpkg.settings import Operation
 
 if TYPE_CHECKING:  # the tag rules' modules are imported only where rules are given
+    from datetime import datetime
+
     from ghpkg.metadata.tag_eval import TagContext
 
 # The verbs that take no tags from the git ref or rules: they name versions, or none.
@@ -213,6 +214,8 @@ def _commit_date(payload: Mapping[str, object], sha: str) -> datetime | None:
     commits = payload.get("commits")
     candidates = list(commits) if isinstance(commits, list) else []
     candidates.append(payload.get("head_commit"))
+    from datetime import datetime  # only with a payload's commits: not on ref's start-up
+
     for commit in candidates:
         if isinstance(commit, dict) and commit.get("id") == sha:
             try:
@@ -248,4 +251,6 @@ def rule_versions(
             "the tags rules make the versions",
             "drop version (or --version), or the tags rules",
         )
+    from datetime import datetime, timezone
+
     return tags_from_rules(rules, flavor, env, datetime.now(timezone.utc))

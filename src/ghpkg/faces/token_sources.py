@@ -9,7 +9,6 @@ Outside Actions `GITHUB_TOKEN` is never read: on a laptop it is usually a github
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TextIO
@@ -76,6 +75,8 @@ def _workflow_instance(env: Mapping[str, str], hostname: str) -> bool:
 
 def gh_token(hostname: str, env: Mapping[str, str]) -> Secret:
     """What `gh auth token --hostname HOST` prints, if gh is installed and logged in there."""
+    import subprocess  # only to ask gh: ref and a given token never do
+
     gh = shutil.which("gh", path=env.get("PATH"))
     if gh is None:
         return Secret("")

@@ -5,13 +5,11 @@ hooks and credential helpers get no token."""
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ghpkg.build.options import clean_environment
 from ghpkg.secret import Secret
 
 # `git@HOST:OWNER/REPO.git`, git's scp-like syntax (no scheme, a colon before the path).
@@ -65,6 +63,10 @@ def git_tags(workspace: Path, env: Mapping[str, str], token: Secret) -> list[str
 
 def _git(workspace: Path, args: list[str], env: Mapping[str, str], token: Secret) -> str | None:
     """git's output in the workspace, or None when it fails."""
+    import subprocess  # only when git is asked: not where the flags name the repository
+
+    from ghpkg.build.options import clean_environment
+
     clean = {k: v for k, v in clean_environment(env, token).items() if "TOKEN" not in k}
     try:
         done = subprocess.run(

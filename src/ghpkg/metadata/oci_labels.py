@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 PREFIX = "org.opencontainers.image."
 
@@ -46,6 +49,8 @@ class Repository:
 
 def iso_created(moment: datetime) -> str:
     """JavaScript's Date.toISOString(): UTC, milliseconds, `Z`."""
+    from datetime import timezone  # a build's labels only: `ref` imports no datetime
+
     utc = moment.astimezone(timezone.utc)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ghpkg.metadata.oci_labels import (
@@ -16,6 +15,8 @@ from ghpkg.metadata.oci_labels import (
 )
 
 if TYPE_CHECKING:  # the tag rules' modules: only image_metadata evaluates rules (not ref's outputs)
+    from datetime import datetime
+
     from ghpkg.metadata.tag_eval import TagContext, Version
 
 

@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import pwd
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,6 +180,8 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _write(path: Path, data: dict[str, Any]) -> None:
     """Write atomically (a temp file renamed over the old one), readable by the user only."""
+    import tempfile  # on save only: `ghpkg ref` reads the default folder, never writes
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temp = tempfile.mkstemp(prefix=".blobs-", dir=path.parent)

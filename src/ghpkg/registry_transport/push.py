@@ -205,6 +205,7 @@ def _fast_manifest(
             LayerBlob(diff_id, cached.digest, cached.size, diff_id, cached.diff_size, None)
         )
     cached_config = target.cache.config(facts.image_id)
+    _ask_sizes(target.writer, [facts.config_digest, *(b.digest for b in blobs)])
     config_size = target.writer.size(facts.config_digest)
     if config_size is None or config_size < 0:
         if cached_config is None or cached_config.digest != facts.config_digest:
@@ -224,6 +225,14 @@ def _fast_manifest(
     if not target.writer.ensure(facts.config_digest, config_size):  # checked against the image
         return None
     return blobs, Descriptor(CONFIG, config_size, facts.config_digest)
+
+
+def _ask_sizes(writer: BlobWriter, digests: list[str]) -> None:
+    """One HEAD per blob, all at once (the writer remembers each answer): the checks that follow
+    wait for one round trip, not one per blob."""
+    unique = list(dict.fromkeys(digests))
+    with ThreadPoolExecutor(min(len(unique), 8), thread_name_prefix="ghpkg-head") as pool:
+        list(pool.map(writer.size, unique))
 
 
 def _config_checks_out(target: _Target, facts: _Facts, size: int) -> bool:

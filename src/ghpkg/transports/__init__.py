@@ -10,10 +10,15 @@ two transports.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from ghpkg.reference import Reference
+
+ReadBack = Mapping[str, tuple[bytes, str]]
+"""What a push already read back from the registry: each tag's manifest and media type, by
+version (the straight push's check); `verbs.push.verify` reads only the tags not in it."""
 
 
 @dataclass(frozen=True)
@@ -33,8 +38,9 @@ class ImageTransport(Protocol):
 
     name: str
 
-    def push(self, image_id: str, refs: list[Reference]) -> None:
-        """Publish a local image under every reference (one repository, several tags)."""
+    def push(self, image_id: str, refs: list[Reference]) -> ReadBack:
+        """Publish a local image under every reference (one repository, several tags); the
+        manifests it read back from the registry on the way (often none)."""
 
     def pull(self, reference: Reference) -> Pulled:
         """Bring one tag (or digest) into the engine under `str(reference)`."""

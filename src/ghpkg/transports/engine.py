@@ -27,7 +27,7 @@ from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.shim.scope import Login, Reach
 from ghpkg.shim.server import Shim
-from ghpkg.transports import Pulled
+from ghpkg.transports import Pulled, ReadBack
 
 
 class EngineTransport:
@@ -51,18 +51,23 @@ class EngineTransport:
         self._status = status  # a terminal's progress bar
         self._straight = straight  # the instance's login, where the engine may push to it itself
 
-    def push(self, image_id: str, refs: list[Reference]) -> None:
+    def push(self, image_id: str, refs: list[Reference]) -> ReadBack:
         """Push every tag (straight to the instance where the engine may, else through the shim);
-        each must end up stored in the registry, as the engine's manifest of the local image."""
+        each must end up stored in the registry, as the engine's manifest of the local image.
+        A straight push reads each tag back to check it, and returns what it read (one GET a
+        tag: `verbs.push.verify` checks the same bytes)."""
         pushed = self._push_straight(self._straight, image_id, refs) if self._straight else None
         if pushed is None:
             self._push_through_shim(image_id, refs)
-            return
+            return {}
+        read: dict[str, tuple[bytes, str]] = {}
         for ref, digest in zip(refs, pushed, strict=True):
-            raw, _media_type = self._registry.get_manifest(ref.path, ref.version)
+            raw, media_type = self._registry.get_manifest(ref.path, ref.version)
             config = load_object(raw, f"the manifest of {ref}").get("config")
             named = str(config.get("digest", "")) if isinstance(config, dict) else ""
             _check_pushed(ref, digest, sha256_digest(raw), named, image_id)
+            read[ref.version] = (raw, media_type)
+        return read
 
     def _push_straight(
         self, login: Login, image_id: str, refs: list[Reference]

@@ -8,7 +8,7 @@ from pathlib import Path
 from ghpkg.engine import Engine
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.transports import Pulled
+from ghpkg.transports import Pulled, ReadBack
 
 
 class RegistryTransport:
@@ -30,8 +30,9 @@ class RegistryTransport:
         self._cache_dir = cache_dir
         self._status = status  # a terminal's progress bar
 
-    def push(self, image_id: str, refs: list[Reference]) -> None:
-        """Compress and upload what the registry lacks, then one schema-2 manifest per tag."""
+    def push(self, image_id: str, refs: list[Reference]) -> ReadBack:
+        """Compress and upload what the registry lacks, then one schema-2 manifest per tag (read
+        back by `verbs.push.verify`: nothing read here)."""
         from ghpkg.registry_transport.blobcache import (
             BlobCache,  # deferred: only this transport needs them
         )
@@ -39,6 +40,7 @@ class RegistryTransport:
 
         cache = BlobCache(self._cache_dir) if self._cache_dir else None
         push_image(self._registry, self._engine, image_id, refs, self._log, cache=cache)
+        return {}
 
     def pull(self, reference: Reference) -> Pulled:
         """Stream the tag's layers into `docker load`, checked on the way."""

@@ -18,6 +18,7 @@ from ghpkg.platforms import Platform, default_platform
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.settings import PushRequest, Registry, Remote
+from ghpkg.transports import ReadBack
 from ghpkg.verbs.connect import Connected, prepare
 from ghpkg.verbs.join import join_versions
 from ghpkg.verbs.ref import PushResult
@@ -46,8 +47,9 @@ def publish(request: PushRequest, remote: Remote, log: Log, connected: Connected
     for reference in refs:
         engine.tag(image_id, str(reference))
     with log.group(f"Push {', '.join(r.version for r in refs)} to {refs[0].name}"):
-        connected.transport.push(image_id, refs)
-    digest = verify(connected.registry, refs, schema2_only=remote.registry is Registry.DOCKER)
+        read = connected.transport.push(image_id, refs)
+    docker = remote.registry is Registry.DOCKER
+    digest = verify(connected.registry, refs, schema2_only=docker, read=read)
     log.info(f"Pushed {len(refs)} version(s), manifest {digest}")
     return PushResult(
         images=tuple(str(r) for r in refs),
@@ -75,8 +77,8 @@ def push_platforms(
         for reference in tagged:
             engine.tag(image_id, str(reference))
         with log.group(f"Push {platform}: {', '.join(r.version for r in tagged)}"):
-            connected.transport.push(image_id, tagged)
-        log.info(f"Pushed {platform} as {verify(registry, tagged, docker)}")
+            read = connected.transport.push(image_id, tagged)
+        log.info(f"Pushed {platform} as {verify(registry, tagged, docker, read)}")
         pushed += [str(r) for r in tagged]
     page = request.package.url(remote.hostname)
     if request.platform_tags:
@@ -172,11 +174,22 @@ def image_to_push(
     return image_id
 
 
-def verify(registry: RegistryClient, refs: list[Reference], schema2_only: bool = True) -> str:
-    """Every tag must now serve one manifest (schema 2 on the Docker registry), the same for all."""
+def verify(
+    registry: RegistryClient,
+    refs: list[Reference],
+    schema2_only: bool = True,
+    read: ReadBack | None = None,
+) -> str:
+    """Every tag must now serve one manifest (schema 2 on the Docker registry), the same for all.
+
+    `read`: the manifests the transport already read back after its push, by version; the other
+    tags are read here (one GET a tag in all)."""
     digests = set()
     for reference in refs:
-        raw, media_type = registry.get_manifest(reference.path, reference.version)
+        if read and reference.version in read:
+            raw, media_type = read[reference.version]
+        else:
+            raw, media_type = registry.get_manifest(reference.path, reference.version)
         if not schema2_only:
             digests.add(sha256_digest(raw))
             continue
