@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ghpkg.engine import Engine, EngineInfo
-from ghpkg.engine.trust import trusted
+from typing import TYPE_CHECKING
+
 from ghpkg.errors import RegistryError
 from ghpkg.outputs import Log, Result
 from ghpkg.platforms import engine_tags
@@ -13,6 +13,9 @@ from ghpkg.registry import RegistryClient
 from ghpkg.settings import PullRequest, Registry, Remote
 from ghpkg.transports import Pulled
 from ghpkg.verbs.connect import Connected, prepare
+
+if TYPE_CHECKING:  # docker-py's import waits for `prepare`, where it overlaps the network
+    from ghpkg.engine import Engine, EngineInfo
 
 
 def pull(request: PullRequest, remote: Remote, log: Log) -> Result:
@@ -77,6 +80,8 @@ def _pull_for_platform(connected: Connected, reference: Reference, log: Log) -> 
 
 def _pull_digest(remote: Remote, engine: Engine, reference: Reference, log: Log) -> Pulled:
     """`docker pull NAME@DIGEST` from the Container registry itself (it resolves digests)."""
+    from ghpkg.engine.trust import trusted
+
     with trusted(remote.ca_file, reference.registry, log.info, log.warn):
         engine.pull(
             str(reference),
