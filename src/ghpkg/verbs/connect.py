@@ -69,7 +69,8 @@ def prepare(
             chosen = choice.choose(access.transport, verb, info, "")
             # the registry transport needs no engine network: probe it only for the engine's
             if chosen.transport is Transport.ENGINE:
-                elsewhere = choice.unreachable(engine, access.elsewhere)
+                doubt = access.elsewhere and not choice.shares_network(access.docker_host)
+                elsewhere = choice.unreachable(engine, doubt)
                 chosen = choice.choose(access.transport, verb, info, elsewhere)
         except GhpkgError:
             connecting.result()
