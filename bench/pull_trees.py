@@ -74,6 +74,7 @@ def main() -> int:
     client.images.remove(source, force=True)
     reference = f"{bed.registry_host}/octo-org/hello-world/{image}"
     seconds: dict[str, list[float]] = {name: [] for name in trees}
+    load_before = list(os.getloadavg())
     for run in range(args.runs):
         for name in list(trees) if run % 2 == 0 else list(reversed(trees)):
             for pulled in client.images.list(name=reference):
@@ -84,7 +85,8 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
     record = {"command": " ".join(sys.argv), "trees": trees, "seconds": seconds}
-    record["load"] = list(os.getloadavg())
+    record["load"] = {"before": load_before, "after": list(os.getloadavg())}
+    record["engine"], record["size_mb"] = args.engine, args.size_mb
     (args.out / f"pull-trees-{stamp}.json").write_text(json.dumps(record, indent=2) + "\n")
     return 0
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import docker
 import pytest
 
+from ghpkg.transports.choice import shares_network
 from testbed.bed import Testbed
 from testbed.client import Pushed
 from testbed.engine_tls import TlsEngine
 from testbed.pki import Pki
-from testbed.pytest_engines import EngineUnderTest
+from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
 from tests.helpers import read_outputs
 from tests.integration.conftest import Run
 
@@ -88,3 +89,10 @@ def test_no_credential_goes_to_an_engine_elsewhere_without_verified_tls(
         ghpkg.engine.Engine(client).pull("x/y:1", "me", Secret("ghp_" + "a" * 36), lambda _: None)
     assert refused.value.exit_code == 2
     assert "DOCKER_TLS_VERIFY=1" in str(refused.value)
+
+
+def test_a_dockerd_in_this_network_namespace_needs_no_reach_probe(engine_pool: EnginePool) -> None:
+    """This machine is a container (/.dockerenv) whose engines run beside ghpkg: each socket's
+    listener is a dockerd sharing ghpkg's loopback, so a pull takes the engine without probing."""
+    for name in selected_engines():
+        assert shares_network(engine_pool.get(name).base_url), name

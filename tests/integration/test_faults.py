@@ -302,7 +302,8 @@ def test_rest_api_and_probe_retry_server_errors_and_a_408(
     run_ghpkg: Run,
     tmp_path: Path,
 ) -> None:
-    """A pull checks the token through the REST API (a push asks the registry instead)."""
+    """The probe and the login retry a 503 on a pull, which asks no REST API while the registry
+    takes the token; the REST API's token check (which `versions` asks) retries a 502 and a 408."""
     faults.script(
         Fault("status", "GET", r"^/api/v3/user$", times=1, status=502),
         Fault("status", "GET", r"^/api/v3/user$", times=1, status=408),
@@ -316,11 +317,20 @@ def test_rest_api_and_probe_retry_server_errors_and_a_408(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert read_outputs(out)["digest"] == tiny_image.digest
-    api = f"REST API GET https://{faults.hostname}/api/v3/user"
-    assert f"{api}: HTTP 502; retry 1/3 in " in done.stderr
-    assert f"{api}: HTTP 408; retry 2/3 in " in done.stderr
-    assert "could not check the token" not in done.stderr
     assert "subdomain isolation on" in done.stderr
+    assert faults.requests("", r"^/api/v3/") == []  # the registry took the token: no REST API
+    listed = run_ghpkg(
+        "versions", "--hostname", faults.hostname, "--subdomain-isolation", "true",
+        "--owner", "octo-org", "--repository", "hello-world", "--image", image,
+        "--ca-file", str(bed.ca_file), "--retries", "3",
+        env={"GHPKG_TOKEN": bed.token("write")},
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "1.0" in [line.split("\t")[0] for line in listed.stdout.splitlines()]
+    api = f"REST API GET https://{faults.hostname}/api/v3/user"
+    assert f"{api}: HTTP 502; retry 1/3 in " in listed.stderr
+    assert f"{api}: HTTP 408; retry 2/3 in " in listed.stderr
+    assert "could not check the token" not in listed.stderr
 
 
 def test_a_408_request_timeout_is_retried_by_the_registry_client_and_probe(

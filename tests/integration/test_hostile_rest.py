@@ -79,13 +79,17 @@ def test_an_endless_repository_answer_stops_a_build_before_it_starts(
 def test_an_endless_answer_to_the_token_check_stops_a_pull(
     bed: Testbed, hostile: HostileRegistry, one_engine: EngineUnderTest, run_ghpkg: Run
 ) -> None:
-    """GET /user, which every push and pull asks beside the login: refused, not warned past."""
-    hostile.script(Rule("^/api/v3/user$", 200, JSON, b'{"login": "', host=hostile.name,
-                        repeat=b"x" * 65536))  # fmt: skip
+    """GET /user, which a pull asks once the registry refuses its first read (to name a missing
+    scope): refused, not warned past, and the pull goes no further."""
+    hostile.script(
+        Rule("/manifests/", 403, host=f"docker\\.{hostile.name}"),
+        Rule("^/api/v3/user$", 200, JSON, b'{"login": "', host=hostile.name, repeat=b"x" * 65536),
+    )
     done = run_ghpkg(
         "pull", *_common(hostile, bed), "--version", "1.0", "--transport", "registry",
         env={"GHPKG_TOKEN": bed.token("write"), "DOCKER_HOST": one_engine.base_url},
     )  # fmt: skip
     assert_refused(done, bed, "/api/v3/user", "larger than 4194304 bytes")
     assert "MemoryError" not in done.stderr
-    assert [hit for hit in hostile.hits() if "/manifests/" in hit.path] == []
+    assert [hit.path for hit in hostile.hits() if "/api/v3/" in hit.path] == ["/api/v3/user"]
+    assert [hit for hit in hostile.hits() if "/blobs/" in hit.path] == []

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from ghpkg.engine import EngineInfo
 from ghpkg.errors import EngineError
 from ghpkg.settings import Transport
-from ghpkg.transports.choice import choose, straight
+from ghpkg.transports.choice import choose, shares_network, straight
 
 
 @pytest.mark.parametrize(
@@ -60,3 +64,15 @@ def test_only_the_classic_store_pushes_straight_to_a_host_it_trusts() -> None:
     containerd = EngineInfo("28.5.2", "1.51", containerd_store=True)
     assert straight(classic, "docker.ghes.test", None)  # a certificate the system's roots verify
     assert not straight(containerd, "docker.ghes.test", None)  # it pushes OCI: the shim's
+
+
+def test_an_engine_socket_not_served_by_a_dockerd_here_leaves_the_reach_in_doubt() -> None:
+    """A proxy listening in the engine's stead (here, this test), TCP, no socket: probe."""
+    with tempfile.TemporaryDirectory() as directory:  # short: a socket path has 107 bytes
+        path = Path(directory) / "docker.sock"
+        with socket.socket(socket.AF_UNIX) as listening:
+            listening.bind(str(path))
+            listening.listen()
+            assert not shares_network(f"unix://{path}")
+        assert not shares_network(f"unix://{Path(directory) / 'none.sock'}")
+    assert not shares_network("tcp://127.0.0.1:2375")

@@ -1,4 +1,5 @@
-"""pull once connected (verbs.pull.fetch): which tag it pulls, and the name the image gets."""
+"""A pull's platform tag (verbs.pull.platform_tag, asked while connecting) and the pull once
+connected (verbs.pull.fetch): which tag it pulls, and the name the image gets."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ghpkg.outputs import Log
 from ghpkg.reference import Reference
 from ghpkg.settings import PullRequest, Registry, Remote
 from ghpkg.verbs.connect import Connected
-from ghpkg.verbs.pull import fetch
+from ghpkg.verbs.pull import fetch, platform_tag
 from tests.unit.fakes import (
     PACKAGE,
     FakeEngine,
@@ -43,7 +44,8 @@ def _setup(
     path = refs[0].path
     registry.manifests[(path, "1.0")] = (manifest_of(PLAIN), SCHEMA2)
     registry.manifests[(path, "1.0-linux-arm64")] = (manifest_of(ARM), SCHEMA2)
-    return Connected(registry, refs, engine, transport), engine, transport
+    source = platform_tag(registry, refs[0], engine.info())  # as prepare finds it
+    return Connected(registry, refs, engine, transport, source), engine, transport
 
 
 def test_an_engine_of_a_platform_with_its_own_tag_pulls_that_tag_under_the_versions_name() -> None:
@@ -64,17 +66,15 @@ def test_without_a_platform_tag_the_version_itself_is_pulled() -> None:
     assert engine.untagged == []
 
 
-def test_a_refused_platform_tag_lookup_ends_the_pull_with_the_registrys_error() -> None:
-    connected, _engine, transport = _setup("amd64", _request())
+def test_a_refused_platform_tag_lookup_is_the_registrys_error_not_a_missing_tag() -> None:
+    connected, engine, _transport = _setup("amd64", _request())
 
     class Refusing(FakeRegistry):
         def get_manifest(self, path: str, tag: str) -> tuple[bytes, str]:
             raise RegistryError("denied", "the token may not read", status=403)
 
-    refusing = Connected(Refusing(), connected.refs, connected.engine, transport)
     with pytest.raises(RegistryError, match="denied"):
-        fetch(*_request(), Log(stream=io.StringIO()), refusing)
-    assert transport.pulled == []
+        platform_tag(Refusing(), connected.refs[0], engine.info())
 
 
 def test_the_container_registry_pulls_the_tag_and_leaves_the_platform_to_the_index() -> None:

@@ -12,6 +12,9 @@ nothing needs translating and the engine trusts the instance (see `straight`).
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from ghpkg.settings import Transport
 
 FASTER_ENGINE_PUSH = 28
 FASTER_ENGINE_PULL = 20
+DEFAULT_SOCKET = "/var/run/docker.sock"  # the engine when DOCKER_HOST is unset, as docker's
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,32 @@ def unreachable(engine: Engine, remote: bool) -> str:
     return (
         "its connection to 127.0.0.1 does not reach this process (a container, or a remote engine)"
     )
+
+
+def shares_network(docker_host: str | None) -> bool:
+    """Whether the engine behind a unix socket is a dockerd in this process's network namespace
+    (the same loopback, in or out of a container: no reach probe needed).
+
+    The socket's peer credentials name the process that listens; where that is a dockerd seen
+    from here whose network namespace is this one, it reaches ghpkg's loopback. False wherever
+    that cannot be told: a TCP engine, a socket mounted from the host (its listener is in
+    another PID namespace: pid 0), a proxy or systemd listening in its stead, /proc unreadable.
+    """
+    host = docker_host or f"unix://{DEFAULT_SOCKET}"
+    if not host.startswith("unix://") or not hasattr(socket, "SO_PEERCRED"):  # Linux's only
+        return False
+    path = host.removeprefix("unix://")
+    try:
+        with socket.socket(socket.AF_UNIX) as connection:
+            connection.settimeout(1)
+            connection.connect(path)
+            credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+        pid = struct.unpack("3i", credentials)[0]
+        if pid <= 0 or Path(f"/proc/{pid}/comm").read_text().strip() != "dockerd":
+            return False
+        return os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net")
+    except OSError:
+        return False
 
 
 def straight(info: EngineInfo, host: str, ca_file: Path | None) -> bool:

@@ -4,7 +4,8 @@ log in, and (for push and pull) ask the engine which transport suits it.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,12 +26,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Connected:
-    """What a push or pull works with: the registry, the references, the engine, the transport."""
+    """What a push or pull works with: the registry, the references, the engine, the transport;
+    `source`: what a pull moves in place of `refs[0]` (`Lookup`), or None for `refs[0]` itself."""
 
     registry: RegistryClient
     refs: list[Reference]
     engine: Engine
     transport: ImageTransport
+    source: Reference | None = None
+
+
+# A pull's first read of the repository (its platform tag), asked once logged in and the
+# engine's platform known, beside the engine's checks; its refusal is the registry's word.
+Lookup = Callable[[RegistryClient, Reference, "EngineInfo"], Reference | None]
 
 
 def prepare(
@@ -39,26 +47,35 @@ def prepare(
     access: EngineAccess,
     log: Log,
     verb: str,
+    lookup: Lookup | None = None,
 ) -> Connected:
     """Log in to the registry and, meanwhile, ask the engine which transport suits it.
 
-    The registry's verdict comes first when both fail: a refused token explains more.
+    `lookup` (a pull's): its read of the repository, which then also decides the token (the REST
+    API only asked when the registry refuses). The registry's verdict comes first when both
+    fail: a refused token explains more.
     """
-    with ThreadPoolExecutor(1) as pool:
-        connecting = pool.submit(connect, remote, names, log, verb)
+    looking: Future[Reference | None] | None = None
+    with ThreadPoolExecutor(2) as pool:
+        connecting = pool.submit(connect, remote, names, log, verb, lookup is not None)
         from ghpkg.engine import Engine  # docker-py's import overlaps the registry's answers
         from ghpkg.transports import choice
 
         try:
             engine = Engine.connect(access)
             info = engine.info()
+            if lookup is not None:  # beside the reach probe and the transport's set-up
+                looking = pool.submit(look_up, lookup, connecting, info, remote, log)
             chosen = choice.choose(access.transport, verb, info, "")
             # the registry transport needs no engine network: probe it only for the engine's
             if chosen.transport is Transport.ENGINE:
-                elsewhere = choice.unreachable(engine, access.elsewhere)
+                doubt = access.elsewhere and not choice.shares_network(access.docker_host)
+                elsewhere = choice.unreachable(engine, doubt)
                 chosen = choice.choose(access.transport, verb, info, elsewhere)
         except GhpkgError:
             connecting.result()
+            if looking is not None:
+                looking.result()
             raise
         registry, refs = connecting.result()
     where = f"Docker engine {info.version}{store_note(info)}"
@@ -77,21 +94,44 @@ def prepare(
         from ghpkg.transports.registry import RegistryTransport
 
         transport = RegistryTransport(registry, engine, log.info, access.cache_dir, status)
-    return Connected(registry, refs, engine, transport)
+    source = looking.result() if looking is not None else None
+    return Connected(registry, refs, engine, transport, source)
+
+
+def look_up(
+    lookup: Lookup,
+    connecting: Future[tuple[RegistryClient, list[Reference]]],
+    info: EngineInfo,
+    remote: Remote,
+    log: Log,
+) -> Reference | None:
+    """`lookup` once logged in; where the registry refuses, the REST API names a missing scope."""
+    registry, refs = connecting.result()
+    try:
+        return lookup(registry, refs[0], info)
+    except AuthError:
+        check_token(remote, log, "pull")
+        raise
 
 
 def connect(
-    remote: Remote, names: tuple[Package, tuple[str, ...]], log: Log, action: str
+    remote: Remote,
+    names: tuple[Package, tuple[str, ...]],
+    log: Log,
+    action: str,
+    reads: bool = False,
 ) -> tuple[RegistryClient, list[Reference]]:
     """Find the registry, check the token and log in, before any build.
 
     A push to the Docker registry asks the registry itself whether the token may write (an
-    upload opened and cancelled in the image's repository); the REST API (PyGithub, GET /user)
-    only when it refuses, to say which scope is missing. Elsewhere (and for serve, which names
-    no repository) the REST API's check (advisory) runs beside the layout probe and the login;
-    its verdict still comes first, as a refused token explains a refused login.
+    upload opened and cancelled in the image's repository), and a pull that `reads` the
+    repository at once (`prepare`'s lookup) lets that read decide; the REST API (PyGithub, GET
+    /user) only when the registry refuses, to say which scope is missing. Elsewhere (and for
+    serve, which names no repository) the REST API's check (advisory) runs beside the layout
+    probe and the login; its verdict still comes first, as a refused token explains a refused
+    login.
     """
-    if action == "push" and remote.registry is Registry.DOCKER and names[1]:
+    if (action == "push" or reads) and remote.registry is Registry.DOCKER and names[1]:
         try:
             return login(remote, names, log, action)
         except AuthError:
