@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ghpkg.migration.plan import ImageStatus, TagStatus
     from ghpkg.migration.report import ImageReport, MigrationReport, TagReport
     from ghpkg.outputs import Check, DoctorReport, Log, Result, Status, Unfinished
+    from ghpkg.platforms import Platform
     from ghpkg.reference import Reference
     from ghpkg.retention import PackageVersion
     from ghpkg.secret import Secret
@@ -88,6 +89,7 @@ __all__ = [
     "MigrationReport",
     "Package",
     "PackageVersion",
+    "Platform",
     "PullRequest",
     "PushRequest",
     "RefRequest",
@@ -132,6 +134,7 @@ _HOMES: dict[str, tuple[str, str]] = {
     "Scope": ("ghpkg.settings", "Scope"),
     "Remote": ("ghpkg.settings", "Remote"),
     "Package": ("ghpkg.settings", "Package"),
+    "Platform": ("ghpkg.platforms", "Platform"),
     "RefRequest": ("ghpkg.settings", "RefRequest"),
     "VersionsRequest": ("ghpkg.settings", "VersionsRequest"),
     "DeleteRequest": ("ghpkg.settings", "DeleteRequest"),

@@ -4,17 +4,24 @@ typed fields out (records, not JSON text), errors as GhpkgError."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import re
+import signal
+import socket
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 import ghpkg
 from testbed.bed import Testbed
 from testbed.images import build_hello
-from testbed.pytest_engines import EngineUnderTest
+from testbed.pytest_engines import EngineUnderTest, selected_engines
 
 pytestmark = pytest.mark.integration
 
@@ -206,3 +213,63 @@ def test_the_library_page_example_runs(
         "('1.0',)",
     ]
     assert printed[2] == "would delete: [('1.0',)]"
+
+
+@pytest.mark.parametrize("engine", selected_engines()[:1], indirect=True)  # join: the registry's
+def test_join_makes_the_version_of_its_platform_tags_and_refuses_a_platform_it_is_not(
+    bed: Testbed, engine: EngineUnderTest
+) -> None:
+    image = f"library-join-{uuid.uuid4().hex[:8]}"
+    source = build_hello(engine.client, f"local/{image}:src", f"join {image}")
+    machine = str(engine.client.info()["Architecture"])
+    own = ghpkg.Platform("linux", {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine))
+    other = ghpkg.Platform("linux", "s390x")  # the tag says s390x, the image is the engine's own
+    write, log = remote(bed), ghpkg.Log(quiet=True)
+    tags = (own.tag("1.0"), other.tag("1.0"))
+    pushed = ghpkg.push(push_request(engine, image, source, tags), write, log)
+    package = ghpkg.Package("octo-org", "hello-world", image)
+    joined = ghpkg.join(ghpkg.JoinRequest(package, ("1.0",), (own,)), write, log)
+    assert joined.images == (f"{bed.registry_host}/octo-org/hello-world/{image}:1.0",)
+    assert joined.digest == pushed.digest  # 1.0 serves the platform tag's manifest
+    with pytest.raises(ghpkg.RegistryError) as refused:
+        ghpkg.join(ghpkg.JoinRequest(package, ("1.0",), (other,)), write, log)
+    where = f"{bed.registry_host}/octo-org/hello-world/{image}:{other.tag('1.0')}"
+    assert refused.value.what == f"{where} holds a {own} image, not {other}"
+    assert refused.value.fix
+
+
+def test_serve_lends_the_registry_to_its_login_only_and_stops_on_sigterm(
+    bed: Testbed, tmp_path: Path
+) -> None:
+    login_file = tmp_path / "login.json"
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    answers: list[int] = []
+
+    def client() -> None:
+        """Once serve wrote its login (its SIGTERM handler is set by then): ask without it and
+        with it, then stop serve as a service manager would."""
+        deadline = time.monotonic() + 60
+        while not login_file.exists():
+            if time.monotonic() > deadline:
+                return  # serve failed before serving: its error is the test's failure
+            time.sleep(0.05)
+        try:
+            login = json.loads(login_file.read_text())
+            url = f"http://127.0.0.1:{port}/v2/"
+            answers.append(requests.get(url, timeout=10).status_code)
+            auth = (login["username"], login["password"])
+            answers.append(requests.get(url, auth=auth, timeout=10).status_code)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    request = ghpkg.ServeRequest(listen=f"127.0.0.1:{port}", credentials_file=login_file)
+    served = ghpkg.serve(request, remote(bed, "read"), ghpkg.Log(quiet=True))
+    thread.join(10)
+    assert answers == [401, 200]
+    assert served.images == ()
+    assert served.registry == bed.registry_host
+    assert not login_file.exists()  # removed at exit
