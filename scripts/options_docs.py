@@ -37,7 +37,9 @@ def _default(option: Option, action: Action) -> str:
 
 
 def _description(option: Option, action: Action) -> str:
-    return action.operation if option.name == "operation" else option.yml_description
+    if option.name in ("operation", "token"):  # each action says what its own verbs need
+        return action.operation if option.name == "operation" else action.token
+    return option.yml_description
 
 
 def render_inputs(action: Action) -> list[str]:

@@ -37,6 +37,8 @@ def test_each_input_has_the_tables_name_default_and_description(action: Action) 
         spec = declared[str(option.input_name)]
         if option.name == "operation":
             assert spec["default"] == action.verbs[0]
+        elif option.name == "token":  # what this action's verbs need of a token
+            assert (spec["default"], spec["description"]) == (option.yml_default, action.token)
         else:
             assert (spec["default"], spec["description"]) == (
                 option.yml_default,
@@ -125,3 +127,11 @@ def test_registry_and_copy_inputs_are_read() -> None:
         "new-org",
         "svc",
     )
+
+
+def test_each_action_asks_a_token_for_its_own_verbs_only() -> None:
+    """The root publishes and installs: it asks no delete:packages; delete asks it."""
+    tokens = {action.name: action.token for action in ACTIONS}
+    assert "delete:packages" not in tokens["ghpkg"]
+    assert "write:packages" in tokens["ghpkg"]
+    assert "delete:packages" in tokens["ghpkg/delete"]

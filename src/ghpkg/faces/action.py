@@ -29,6 +29,7 @@ class Action:
     verbs: tuple[str, ...]
     description: str
     operation: str  # the `operation` input's description; "" when the action has one verb
+    token: str  # the `token` input's description: what its verbs need of a token
 
     @property
     def name(self) -> str:
@@ -50,6 +51,8 @@ ACTIONS = (
         "push (build, or take source, and push every tag), pull (into the runner's engine), ref "
         "(the full references, no network) or join (VERSION from the VERSION-OS-ARCH tags of "
         "matrix jobs, no engine)",
+        "GITHUB_TOKEN (permissions: packages: write to push, read to pull), or a classic PAT "
+        "with write:packages and repo to push, read:packages to pull",
     ),
     Action(
         "delete",
@@ -58,6 +61,8 @@ ACTIONS = (
         "matching ones",
         "delete (the versions version names, or those the keep rules do not hold) or versions "
         "(list them, delete nothing)",
+        "GITHUB_TOKEN (permissions: packages: write), or a classic PAT with delete:packages, "
+        "read:packages and repo (versions: read:packages and repo)",
     ),
     Action(
         "migrate",
@@ -66,12 +71,16 @@ ACTIONS = (
         "Container registry, digests kept",
         "migrate (every image of the scope: plan, copy, report; resumable) or copy (the tags "
         "version names of one image, no engine)",
+        "GITHUB_TOKEN (permissions: packages: write), or a classic PAT with read:packages and "
+        "repo (the Docker registry) and write:packages (the Container registry)",
     ),
     Action(
         "doctor",
         ("doctor",),
         "Check a GHES instance's host, TLS, registry, API, token and engine before a push",
         "",
+        "the token a push would use, whose kind and scopes doctor checks: GITHUB_TOKEN, or a "
+        "classic PAT",
     ),
 )
 BY_FOLDER = {action.folder: action for action in ACTIONS}
