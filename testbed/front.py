@@ -73,6 +73,9 @@ class Handler(BaseHTTPRequestHandler):
     """Reads a request, asks the server for the answer, writes it back (keep-alive)."""
 
     protocol_version = "HTTP/1.1"
+    # headers and body leave in two writes: with Nagle on, a kept-alive upstream connection
+    # holds the body until nginx's delayed ACK (40 ms a request), a stall no GHES has
+    disable_nagle_algorithm = True
     server: FrontServer
 
     def _serve(self) -> None:

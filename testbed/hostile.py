@@ -220,6 +220,7 @@ class _Server(TlsServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # as front.Handler: no 40 ms stall between head and body
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:
