@@ -47,13 +47,13 @@ class RegistryClient:
         log: Lines = _quiet,
         digests: bool = False,
         instance: str = "",
+        session: requests.Session | None = None,
     ) -> None:
         self.host = host
         self.digests = digests  # whether manifests resolve by digest (the Container registry)
         credentials = Credentials(host, username, token, instance)
-        self.http = Http(
-            credentials, new_session(ca_file), timeout=timeout, retries=retries, log=log
-        )
+        session = session or new_session(ca_file)
+        self.http = Http(credentials, session, timeout=timeout, retries=retries, log=log)
         self._uploads = Uploads(self.http)
 
     @classmethod
@@ -65,8 +65,10 @@ class RegistryClient:
         log: Lines = _quiet,
         digests: bool = False,
         retries: int | None = None,
+        session: requests.Session | None = None,
     ) -> RegistryClient:
-        """A client of the registry at `host` on the instance, with its credentials and CA."""
+        """A client of the registry at `host` on the instance, with its credentials and CA;
+        `session`: one already open to it (the layout probe's), whose TLS connection it reuses."""
         return cls(
             host,
             remote.username,
@@ -77,6 +79,7 @@ class RegistryClient:
             log=log,
             digests=digests,
             instance=remote.hostname,
+            session=session,
         )
 
     def ping(self, action: str = "pull") -> None:

@@ -205,12 +205,15 @@ def probe_isolation(
     log: Callable[[str], None] = lambda _: None,
     retries: int = 2,
     sleep: Callable[[float], None] = time.sleep,
+    session: requests.Session | None = None,
 ) -> bool:
     """Subdomain isolation "auto": True when docker.HOST answers as a registry, False for HOST.
 
-    Otherwise NoRegistry, whose layout is the one probe the error's diagnosis reads.
+    Otherwise NoRegistry, whose layout is the one probe the error's diagnosis reads. `session`:
+    the caller's, left open for its registry client to reuse the connection (else one of its own).
     """
-    session = new_session(ca_file)
+    own = session is None
+    session = session or new_session(ca_file)
     answers: list[HostAnswer] = []
     try:
         for isolation in (True, False):
@@ -225,7 +228,8 @@ def probe_isolation(
                 return isolation
             answers.append(answer)
     finally:
-        session.close()
+        if own:
+            session.close()
     layout = Layout(hostname, *answers)
     for answer in answers:
         if answer.seen is Seen.UNTRUSTED and answer.error is not None:

@@ -16,6 +16,7 @@ from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.registry import RegistryClient, probe_isolation
 from ghpkg.registry import layout as registry_layout
 from ghpkg.registry.layout import NoRegistry
+from ghpkg.registry.session import new_session
 from ghpkg.rest import auth
 from ghpkg.settings import EngineAccess, Package, Registry, Remote, Transport
 from ghpkg.transports import ImageTransport
@@ -157,10 +158,16 @@ def login(
     """
     container = remote.registry is Registry.CONTAINER
     isolation = True if container else remote.isolation
+    session = new_session(remote.ca_file)  # the probe's TLS connection is the login's
     if isolation is None:
         try:
             isolation = probe_isolation(
-                remote.hostname, remote.ca_file, remote.timeout, log.info, remote.retries
+                remote.hostname,
+                remote.ca_file,
+                remote.timeout,
+                log.info,
+                remote.retries,
+                session=session,
             )
         except NoRegistry as exc:  # say why, as doctor would, from the probe just made
             found = diagnosis.layout_problem(exc.layout, None, remote.ca_file)
@@ -170,7 +177,7 @@ def login(
     host = (
         container_host(remote.hostname) if container else registry_host(remote.hostname, isolation)
     )
-    registry = client_for(remote, host, log, digests=container)
+    registry = RegistryClient.of(remote, host, log=log.info, digests=container, session=session)
     if container:
         ping_container(registry, action)
         return registry, refs
