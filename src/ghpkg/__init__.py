@@ -59,14 +59,14 @@ if TYPE_CHECKING:
         VersionsRequest,
     )
     from ghpkg.verbs.copy import copy
-    from ghpkg.verbs.doctor import run as doctor
+    from ghpkg.verbs.doctor import doctor
     from ghpkg.verbs.join import join
     from ghpkg.verbs.migrate import migrate
     from ghpkg.verbs.package_versions import delete, versions
     from ghpkg.verbs.pull import pull
     from ghpkg.verbs.push import push
     from ghpkg.verbs.ref import ref
-    from ghpkg.verbs.serve import run as serve
+    from ghpkg.verbs.serve import serve
 
 __all__ = [
     "AuthError",
@@ -165,8 +165,8 @@ _HOMES: dict[str, tuple[str, str]] = {
     "migrate": ("ghpkg.verbs.migrate", "migrate"),
     "versions": ("ghpkg.verbs.package_versions", "versions"),
     "delete": ("ghpkg.verbs.package_versions", "delete"),
-    "doctor": ("ghpkg.verbs.doctor", "run"),
-    "serve": ("ghpkg.verbs.serve", "run"),
+    "doctor": ("ghpkg.verbs.doctor", "doctor"),
+    "serve": ("ghpkg.verbs.serve", "serve"),
 } | {name: ("ghpkg.errors", name) for name in __all__ if name.endswith("Error")}
 
 

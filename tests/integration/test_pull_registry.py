@@ -27,8 +27,9 @@ from ghpkg.errors import AuthError, RegistryError
 from ghpkg.manifest import SCHEMA2, parse_schema2
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient, probe_isolation
-from ghpkg.registry_transport.pull import PullResult, pull_image
+from ghpkg.registry_transport.pull import pull_image
 from ghpkg.secret import Secret
+from ghpkg.transports import Pulled
 from testbed.bed import Testbed
 from testbed.images import busybox_path
 from testbed.pytest_engines import EnginePool, EngineUnderTest
@@ -158,7 +159,6 @@ def test_pull_loads_runs_and_a_second_pull_skips(
     started = time.monotonic()
     result = pull_image(registry, Engine(client), published.ref, recorder.log)
     print(f"pulled into {clean.name} in {time.monotonic() - started:.2f}s")
-    assert result.skipped is False
     assert result.digest == published.manifest_digest
     assert _run(client, str(published.ref)) == published.greeting
     local = client.images.get(str(published.ref))
@@ -174,7 +174,7 @@ def test_pull_loads_runs_and_a_second_pull_skips(
 
     again = Recorder(registry)
     second = pull_image(registry, Engine(client), published.ref, again.log)
-    assert second == PullResult(result.digest, result.image_id, skipped=True)
+    assert second == Pulled(result.digest, result.image_id)
     assert again.blobs == []
     assert any("already present" in line for line in again.lines)
 
@@ -191,7 +191,7 @@ def test_pull_retags_an_image_that_is_there_under_no_name(
     recorder = Recorder(registry)
     result = pull_image(registry, Engine(client), published.ref, recorder.log)
     _forget(client, str(other))
-    assert result.skipped is True
+    assert result == Pulled(first.digest, first.image_id)
     assert recorder.blobs == []
     assert client.images.get(str(published.ref)).id == first.image_id
 

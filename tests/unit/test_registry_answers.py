@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
+import pytest
 import requests
 
+from ghpkg.errors import RegistryError
 from ghpkg.registry.answers import (
+    bounded,
+    capped,
     connection_cause,
     error_codes_and_message,
     parse_challenge,
@@ -126,3 +132,36 @@ def test_refused_connection_is_temporary() -> None:
     assert error.temporary
     assert "secret" not in str(error)
     assert str(error).startswith("cannot reach h: Connection refused (https://h/v2/x?…)")
+
+
+def _answer(body: bytes | None) -> requests.Response:
+    """An answer whose body is `body`, or whose read breaks (None)."""
+
+    class Broken(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise ConnectionResetError(104, "Connection reset by peer")
+
+    response = requests.Response()
+    response.raw = io.BytesIO(body) if body is not None else Broken()
+    response.url = "https://docker.ghes.test/v2/octo/app/tags/list"
+    return response
+
+
+def test_a_body_past_its_limit_is_refused_in_the_senders_words() -> None:
+    assert bounded(_answer(b"x" * 10), 10, "the tag list") == b"x" * 10
+    with pytest.raises(RegistryError) as registry:
+        bounded(_answer(b"x" * 11), 10, "the tag list")
+    assert str(registry.value).startswith("the tag list is larger than 10 bytes")
+    assert "the registry sent more than any image needs" in str(registry.value)
+    with pytest.raises(RegistryError) as rest:
+        capped(_answer(b"x" * 11), 10, "the REST API's answer", "the instance sent more", "fix")
+    assert str(rest.value).startswith("the REST API's answer is larger than 10 bytes")
+    assert "the instance sent more" in str(rest.value)
+
+
+def test_a_broken_read_is_the_registrys_transport_error_and_the_rest_apis_own() -> None:
+    with pytest.raises(RegistryError, match="Connection reset by peer") as registry:
+        bounded(_answer(None), 10, "the tag list")
+    assert registry.value.temporary
+    with pytest.raises(ConnectionResetError):  # the REST API's callers judge it (advisory)
+        capped(_answer(None), 10, "the REST API's answer", "cause", "fix")

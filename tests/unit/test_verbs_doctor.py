@@ -8,7 +8,7 @@ from ghpkg.outputs import Log, Status, TokenFacts, Unfinished
 from ghpkg.secret import Secret
 from ghpkg.settings import DoctorRequest, EngineAccess, Package, Remote
 from ghpkg.tokens import TokenKind
-from ghpkg.verbs import doctor
+from ghpkg.verbs.doctor import doctor
 from tests.unit.registry_fake import Answer, Fake, Seen
 
 CLASSIC = "ghp_" + "a" * 36
@@ -28,7 +28,7 @@ def test_doctor_asks_get_user_once_and_judges_each_action_by_it(fake: Fake) -> N
     remote = Remote(fake.host, "octocat", Secret(CLASSIC), fake.ca_file, timeout=10, retries=0)
     request = DoctorRequest(Package("o", "r", "i"), engine=EngineAccess(docker_host=NO_ENGINE))
     with pytest.raises(Unfinished) as failed:
-        doctor.run(request, remote, Log(quiet=True))
+        doctor(request, remote, Log(quiet=True))
     assert [(s.method, s.path) for s in fake.seen].count(("GET", "/api/v3/user")) == 1
     report = failed.value.result.doctor
     assert report is not None

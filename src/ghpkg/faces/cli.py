@@ -33,8 +33,8 @@ _VERBS = {  # operation -> (module of ghpkg.verbs, function), imported only when
     "join": ("join", "join"),
     "versions": ("package_versions", "versions"),
     "delete": ("package_versions", "delete"),
-    "doctor": ("doctor", "run"),
-    "serve": ("serve", "run"),
+    "doctor": ("doctor", "doctor"),
+    "serve": ("serve", "serve"),
 }
 
 

@@ -211,17 +211,26 @@ def mismatch(what: str, cause: str) -> RegistryError:
 
 
 def bounded(response: requests.Response, limit: int, what: str) -> bytes:
-    """The (decompressed) body, refused once it passes `limit` bytes: no gzip bomb inflates."""
+    """The registry's (decompressed) body, at most `limit` bytes; a read that breaks is a
+    transport error."""
     try:
-        body = head(response, limit + 1)
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        raise transport_error(urlsplit(response.url).netloc, response.url, exc) from None
-    if len(body) > limit:
-        raise RegistryError(
-            f"{what} is larger than {limit} bytes",
+        return capped(
+            response,
+            limit,
+            what,
             "the registry sent more than any image needs",
             "check the image; if it persists, report it to the site administrator",
         )
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise transport_error(urlsplit(response.url).netloc, response.url, exc) from None
+
+
+def capped(response: requests.Response, limit: int, what: str, cause: str, fix: str) -> bytes:
+    """The (decompressed) body, refused once it passes `limit` bytes (no gzip bomb inflates),
+    with the sender's `cause` and `fix`."""
+    body = head(response, limit + 1)
+    if len(body) > limit:
+        raise RegistryError(f"{what} is larger than {limit} bytes", cause, fix)
     return body
 
 

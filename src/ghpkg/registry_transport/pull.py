@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ghpkg.engine import Engine
@@ -30,15 +29,7 @@ from ghpkg.progress import Lines, bar, duration, rate, size
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.registry_transport.docker_load import docker_archive
-
-
-@dataclass(frozen=True)
-class PullResult:
-    """What a pull did: the manifest digest, the local image ID, and whether it was there."""
-
-    digest: str
-    image_id: str
-    skipped: bool
+from ghpkg.transports import Pulled
 
 
 def pull_image(
@@ -47,7 +38,7 @@ def pull_image(
     ref: Reference,
     log: Lines,
     status: Lines | None = None,
-) -> PullResult:
+) -> Pulled:
     """Pull ref by tag into the engine under `str(ref)`; skips the download if it is there.
 
     The digest is the tag's manifest's; an index (where the registry resolves digests, i.e. the
@@ -87,7 +78,7 @@ def pull_image(
     if present is not None:
         engine.tag(present, str(ref))
         log(f"{ref} is already present as {present}; no layers downloaded")
-        return PullResult(tag_digest, present, skipped=True)
+        return Pulled(tag_digest, present)
     total = sum(layer.size for layer in manifest.layers)
     log(f"pulling {ref}: {len(manifest.layers)} layer(s), {size(total)}")
     opener = _LayerOpener(registry, ref.path, len(manifest.layers), log, status)
@@ -110,7 +101,7 @@ def pull_image(
             "remove the image and pull again",
         )
     log(f"loaded {ref} as {image_id} (manifest {manifest.digest})")
-    return PullResult(tag_digest, image_id, skipped=False)
+    return Pulled(tag_digest, image_id)
 
 
 class _LayerOpener:
@@ -221,4 +212,4 @@ def _timestamp(value: object) -> str:
     return text
 
 
-__all__ = ["PullResult", "pull_image", "same_config"]
+__all__ = ["pull_image", "same_config"]

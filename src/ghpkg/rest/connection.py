@@ -18,8 +18,7 @@ from github.Requester import (
     RequestsResponse,
 )
 
-from ghpkg.errors import RegistryError
-from ghpkg.registry.answers import head, redact_url
+from ghpkg.registry.answers import capped, redact_url
 
 # The largest answers ghpkg reads are pages of 100: a package in an owner's listing carries its
 # owner and its repository (GitHub's example: about 6 KB, so 0.6 MB a page); a package version
@@ -55,11 +54,10 @@ def _bounded_answer(connection: Any) -> _Answer:
         stream=True,
     )
     with closing(response):
-        body = head(response, ANSWER_MAX + 1)
-    if len(body) > ANSWER_MAX:
-        raise RegistryError(
-            f"the REST API's answer to {connection.verb} {redact_url(url)} is larger than "
-            f"{ANSWER_MAX} bytes",
+        body = capped(
+            response,
+            ANSWER_MAX,
+            f"the REST API's answer to {connection.verb} {redact_url(url)}",
             "the instance sent more than any GitHub API answer holds",
             "check that --hostname is a GitHub Enterprise Server; if it persists, report it to "
             "the site administrator",

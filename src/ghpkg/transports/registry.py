@@ -48,5 +48,4 @@ class RegistryTransport:
             pull_image,  # deferred: only this transport needs it
         )
 
-        pulled = pull_image(self._registry, self._engine, reference, self._log, self._status)
-        return Pulled(pulled.digest, pulled.image_id)
+        return pull_image(self._registry, self._engine, reference, self._log, self._status)

@@ -16,7 +16,7 @@ from ghpkg.verbs.doctor_network import network_checks
 from ghpkg.verbs.doctor_token import token_checks
 
 
-def run(request: DoctorRequest, remote: Remote, log: Log) -> Result:
+def doctor(request: DoctorRequest, remote: Remote, log: Log) -> Result:
     """Run every check; the Result's lines are the checklist, `failure` set if a push would fail."""
     found = Findings()
     layout = network_checks(remote, found)

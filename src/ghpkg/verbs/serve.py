@@ -27,7 +27,7 @@ from ghpkg.shim.server import Shim
 from ghpkg.verbs.connect import connect
 
 
-def run(request: ServeRequest, remote: Remote, log: Log) -> Result:
+def serve(request: ServeRequest, remote: Remote, log: Log) -> Result:
     """Serve until SIGTERM or SIGINT; print the address clients use on stdout."""
     registry, _refs = connect(
         remote, (Package("", "", ""), ()), log, "push" if request.allow_push else "pull"
