@@ -6,7 +6,8 @@ pull is the faster one everywhere. Where the engine cannot reach ghpkg's loopbac
 a container, or the engine on another machine), only the registry transport works.
 
 The engine's push goes `straight` to the instance, not through ghpkg's loopback registry, where
-nothing needs translating and the engine trusts the instance (see `straight`).
+nothing needs translating, the engine trusts the instance, and the registry's challenge is Basic
+(see `straight`).
 """
 
 from __future__ import annotations
