@@ -11,6 +11,7 @@ certs.d entry is what ghpkg's choice reads, not what makes the push work.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from testbed.bed import Testbed
 from testbed.certs_d import trusting
 from testbed.engines.matrix import DATA_DIR, LOG_DIR, RUN_DIR, SPECS
 from testbed.faults import Fault, FaultProxy
+from testbed.hostile import HostileRegistry, Rule
 from testbed.images import build_hello
 from testbed.outside import reached_from_outside
 from testbed.pytest_engines import EnginePool, EngineUnderTest, selected_engines
@@ -277,3 +279,53 @@ def test_a_registry_with_a_token_service_gets_the_push_through_the_shim_not_stra
     assert f"/v2/{OWNER}/{image}/manifests/1.0" in _paths_of(bed, offset, "ghpkg", image)
     assert _paths_of(bed, offset, "docker", image) == []  # no token service, no registry
     assert done.stdout.split() == [f"{host}/{OWNER}/{image}:1.0"]
+
+
+@pytest.mark.skipif(not _engines("28.5"), reason="Engine 28.5 (classic store) is not selected")
+def test_a_registry_that_sends_a_client_without_credentials_elsewhere_gets_no_straight_push(
+    bed: Testbed, hostile: HostileRegistry, engine_pool: EnginePool, run_ghpkg: Run
+) -> None:
+    """A registry that takes ghpkg's Basic credentials (its login meets no challenge) but sends
+    a client without them to a token service on another host, as it would the engine: the
+    push goes to the shim, never straight, and the foreign host is asked nothing. (The double
+    stores nothing, so the push through the shim then fails, in one line.)"""
+    engine = engine_pool.get("28.5")
+    source = build_hello(engine.client, f"local/hostile-{uuid.uuid4().hex[:8]}:src", "hostile")
+    registry = re.escape(hostile.registry_host.split(":")[0])
+    realm = hostile.foreign_url("/token")
+    upload = hostile.registry_url(f"/v2/{OWNER}/{REPOSITORY}/app/blobs/uploads/1")
+    hostile.script(
+        Rule("^/v2/$", 200, {"Docker-Distribution-API-Version": "registry/2.0"}, host=registry,
+             times=1),  # ghpkg's login, with Basic credentials
+        Rule("^/v2/$", 401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="x"'},
+             host=registry),  # everyone after it
+        Rule("/blobs/uploads/$", 202, {"Location": upload}, method="POST", host=registry),
+        Rule("/blobs/uploads/1", 204, method="DELETE", host=registry),  # the token may write
+        Rule("/blobs/sha256:", 200, body=b"x", method="HEAD", host=registry),  # no upload
+    )  # fmt: skip
+    with trusting(bed.ca_file, hostile.registry_host):
+        done = run_ghpkg(
+            "push", "--hostname", hostile.hostname, "--subdomain-isolation", "true",
+            "--owner", OWNER, "--repository", REPOSITORY, "--image", "app", "--version", "1.0",
+            "--source", source, "--ca-file", str(bed.ca_file), "--transport", "engine",
+            "--retries", "0", "--timeout", "10",
+            env={"GHPKG_TOKEN": bed.token("write"), "DOCKER_HOST": engine.base_url},
+        )  # fmt: skip
+    assert (
+        f"The engine pushes via ghpkg's loopback registry, not straight to "
+        f"{hostile.registry_host}: it names a token service, {realm}, where the engine would "
+        "send the token"
+    ) in done.stderr
+    assert done.returncode == 1, done.stderr
+    assert "The push refers to repository [127.0.0.1:" in done.stderr  # the shim's name
+    assert STRAIGHT not in done.stderr
+    # ghpkg's login (Basic) met no challenge; its question without credentials met the Bearer
+    assert [bool(hit.authorization) for hit in hostile.hits() if hit.path == "/v2/"] == [
+        True,
+        False,
+    ]
+    assert hostile.hits(hostile.foreign) == []
+    assert bed.token("write") not in done.stdout + done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    assert "Traceback" not in done.stderr
