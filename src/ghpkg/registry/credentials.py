@@ -189,11 +189,9 @@ def challenge(session: requests.Session, host: str, timeout: float) -> Challenge
     except requests.RequestException:
         return Challenge("")
     scheme, params = parse_challenge(header)
-    return (
-        Challenge(scheme, params.get("realm", ""))
-        if scheme in ("basic", "bearer")
-        else Challenge("")
-    )
+    if scheme == "bearer":
+        return Challenge(scheme, params.get("realm", ""))
+    return Challenge("basic" if scheme == "basic" else "")
 
 
 def same_host(url: str, host: str) -> bool:
