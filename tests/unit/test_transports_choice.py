@@ -94,7 +94,7 @@ def test_only_the_classic_store_pushes_straight_to_a_basic_registry_it_trusts() 
             "it names a token service, https://ghes.test/token, where the engine would send "
             "the token",
         ),
-        (Challenge(""), "its /v2/ asks a client without credentials for no Basic ones"),
+        (Challenge(""), "its /v2/ answers a client without credentials with no Basic challenge"),
     ],
 )
 def test_a_registry_that_would_send_the_engine_elsewhere_keeps_the_push_on_the_shim(

@@ -142,7 +142,7 @@ def straight(info: EngineInfo, registry: RegistryClient, ca_file: Path | None) -
     asked = registry.challenge()  # what the engine's first request will be answered
     if asked.scheme == "basic":
         return Straight(True)
-    if asked.scheme == "bearer":  # even on the registry's own host: ghpkg's login checks it
+    if asked.scheme == "bearer":  # even one on the instance: the engine follows any realm
         why = f"it names a token service, {asked.realm}, where the engine would send the token"
         return Straight(False, why)
-    return Straight(False, "its /v2/ asks a client without credentials for no Basic ones")
+    return Straight(False, "its /v2/ answers a client without credentials with no Basic challenge")
