@@ -64,12 +64,15 @@ class ArgvWatch(threading.Thread):
             time.sleep(0.001)
 
 
-def files_written_since(marker: Path, skip: Path) -> list[Path]:
-    """Every regular file on the machine modified or changed after marker was (find -newer),
-    whatever the folder or filesystem; the bed's own state (it holds the tokens) skipped."""
+def files_written_since(
+    marker: Path, skip: Path, tops: tuple[Path, ...] = (Path("/"),)
+) -> list[Path]:
+    """Every regular file under `tops` (the whole machine) modified or changed after marker was
+    (find -newer), whatever the folder or filesystem; the bed's own state (it holds the tokens)
+    skipped."""
     pruned = [arg for top in NOT_FILES for arg in ("-path", top, "-o")][:-1]
     listing = subprocess.run(
-        ["find", "/", "(", *pruned, "-o", "-path", str(skip), ")", "-prune", "-o",
+        ["find", *map(str, tops), "(", *pruned, "-o", "-path", str(skip), ")", "-prune", "-o",
          "-type", "f", "(", "-newer", str(marker), "-o", "-cnewer", str(marker), ")", "-print0"],
         capture_output=True, check=False,
     )  # fmt: skip

@@ -10,8 +10,11 @@ import pytest
 
 from ghpkg.engine import EngineInfo
 from ghpkg.errors import EngineError
+from ghpkg.registry import RegistryClient
+from ghpkg.registry.credentials import Challenge
+from ghpkg.secret import Secret
 from ghpkg.settings import Transport
-from ghpkg.transports.choice import choose, shares_network, straight
+from ghpkg.transports.choice import Straight, choose, shares_network, straight
 
 
 @pytest.mark.parametrize(
@@ -59,11 +62,45 @@ def test_the_engine_transport_out_of_reach_is_an_error_that_names_the_way_out() 
     )
 
 
-def test_only_the_classic_store_pushes_straight_to_a_host_it_trusts() -> None:
-    classic = EngineInfo("28.5.2", "1.51", containerd_store=False)
+class Answering(RegistryClient):
+    """A registry client whose registry asks a client without credentials for `asked`."""
+
+    def __init__(self, asked: Challenge) -> None:
+        super().__init__("docker.ghes.test", "octocat", Secret("ghp_x"))
+        self.asked = asked
+        self.questions = 0
+
+    def challenge(self) -> Challenge:
+        self.questions += 1
+        return self.asked
+
+
+CLASSIC = EngineInfo("28.5.2", "1.51", containerd_store=False)
+
+
+def test_only_the_classic_store_pushes_straight_to_a_basic_registry_it_trusts() -> None:
+    basic = Answering(Challenge("basic"))
+    assert straight(CLASSIC, basic, None) == Straight(True)  # the system's roots verify it
     containerd = EngineInfo("28.5.2", "1.51", containerd_store=True)
-    assert straight(classic, "docker.ghes.test", None)  # a certificate the system's roots verify
-    assert not straight(containerd, "docker.ghes.test", None)  # it pushes OCI: the shim's
+    assert straight(containerd, basic, None) == Straight(False)  # it pushes OCI: the shim's
+    assert basic.questions == 1  # the registry is asked only where the rest allows straight
+
+
+@pytest.mark.parametrize(
+    ("asked", "why"),
+    [
+        (
+            Challenge("bearer", "https://ghes.test/token"),  # even on the instance's own host
+            "it names a token service, https://ghes.test/token, where the engine would send "
+            "the token",
+        ),
+        (Challenge(""), "its /v2/ answers a client without credentials with no Basic challenge"),
+    ],
+)
+def test_a_registry_that_would_send_the_engine_elsewhere_keeps_the_push_on_the_shim(
+    asked: Challenge, why: str
+) -> None:
+    assert straight(CLASSIC, Answering(asked), None) == Straight(False, why)
 
 
 def test_an_engine_socket_not_served_by_a_dockerd_here_leaves_the_reach_in_doubt() -> None:

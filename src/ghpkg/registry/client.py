@@ -18,7 +18,7 @@ from ghpkg.manifest import ACCEPT, MANIFEST_MAX, sha256_digest
 from ghpkg.progress import Lines
 from ghpkg.registry import blobs
 from ghpkg.registry.answers import bounded, short
-from ghpkg.registry.credentials import Credentials
+from ghpkg.registry.credentials import Challenge, Credentials, challenge
 from ghpkg.registry.http import Http, with_query
 from ghpkg.registry.session import new_session
 from ghpkg.registry.writes import Uploads
@@ -89,6 +89,10 @@ class RegistryClient:
         """
         self.http.intent = action
         self.http.call("GET", "/v2/", path="", action=action, what=f"registry {self.host}").close()
+
+    def challenge(self) -> Challenge:
+        """What the registry asks a client without credentials for (an engine's push first)."""
+        return challenge(self.http.session, self.host, self.http.timeout)
 
     def get_manifest(self, path: str, tag: str) -> tuple[bytes, str]:
         """The raw manifest and its Content-Type, by tag (by digest where `digests` is set)."""

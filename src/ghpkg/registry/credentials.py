@@ -1,11 +1,13 @@
 """Where the token may go: Basic on the registry host, a Bearer token from a token service on
 the registry host or the instance's own host (the one --hostname names, no other subdomain), and
-nothing to any host outside the instance (issue 12, issue 25)."""
+nothing to any host outside the instance (issue 12, issue 25). `challenge` tells what a client
+without credentials is asked for, as an engine given the token would be."""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
@@ -167,6 +169,29 @@ class Credentials:
     def _basic(self) -> Header:
         basic = f"{self._username}:{self.token.reveal()}".encode()
         return Header("Basic " + base64.b64encode(basic).decode())
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """What a registry asks a client without credentials for: `scheme` "basic" or "bearer" (""
+    where it asks nothing or does not answer), and a Bearer challenge's token service."""
+
+    scheme: str
+    realm: str = ""
+
+
+def challenge(session: requests.Session, host: str, timeout: float) -> Challenge:
+    """The registry's challenge to a GET /v2/ without credentials: the first request of an
+    engine's push, whose answer decides where the engine sends the credentials it was given."""
+    try:
+        with session.get(f"https://{host}/v2/", timeout=timeout, allow_redirects=False) as answer:
+            header = answer.headers.get("WWW-Authenticate", "") if answer.status_code == 401 else ""
+    except requests.RequestException:
+        return Challenge("")
+    scheme, params = parse_challenge(header)
+    if scheme == "bearer":
+        return Challenge(scheme, params.get("realm", ""))
+    return Challenge("basic" if scheme == "basic" else "")
 
 
 def same_host(url: str, host: str) -> bool:

@@ -6,7 +6,8 @@ pull is the faster one everywhere. Where the engine cannot reach ghpkg's loopbac
 a container, or the engine on another machine), only the registry transport works.
 
 The engine's push goes `straight` to the instance, not through ghpkg's loopback registry, where
-nothing needs translating and the engine trusts the instance (see `straight`).
+nothing needs translating, the engine trusts the instance, and the registry's challenge is Basic
+(see `straight`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ class ChosenTransport:
 
     transport: Transport
     why: str
+
+
+@dataclass(frozen=True)
+class Straight:
+    """Whether the engine's push goes straight to the instance; where the registry's answer
+    alone keeps it on the shim, why (for the log)."""
+
+    go: bool
+    why: str = ""
 
 
 def choose(requested: Transport, verb: str, info: EngineInfo, unreachable: str) -> ChosenTransport:
@@ -114,14 +124,25 @@ def shares_network(docker_host: str | None) -> bool:
         return False
 
 
-def straight(info: EngineInfo, host: str, ca_file: Path | None) -> bool:
-    """Whether the engine's push may go straight to the registry at `host` (no relay), once the
-    engine transport is chosen (so the engine shares this machine's loopback).
+def straight(info: EngineInfo, registry: RegistryClient, ca_file: Path | None) -> Straight:
+    """Whether the engine's push may go straight to the registry (no relay), once the engine
+    transport is chosen (so the engine shares this machine's loopback).
 
     Only the classic image store, whose push is one schema-2 manifest as the GHES registry takes
-    it (the containerd store pushes OCI, which the shim translates), and only where the engine
-    trusts the host's certificate as ghpkg reads its certs.d. Where ghpkg reads another certs.d
-    than the engine's (ghpkg in a container on the host's network), the engine refuses the
-    certificate and the push goes through the shim.
+    it (the containerd store pushes OCI, which the shim translates); only where the engine
+    trusts the host's certificate as ghpkg reads its certs.d (where ghpkg reads another certs.d
+    than the engine's, ghpkg in a container on the host's network, the engine refuses the
+    certificate and the push goes through the shim); and only where the registry asks a client
+    without credentials for Basic ones, as the GHES Docker registry does: the engine then sends
+    the token to that host alone. A Bearer challenge would send the engine with the token to
+    the token service it names, which ghpkg checks only for its own requests: the shim, then.
     """
-    return not info.containerd_store and trusts(host, ca_file)
+    if info.containerd_store or not trusts(registry.host, ca_file):
+        return Straight(False)
+    asked = registry.challenge()  # what the engine's first request will be answered
+    if asked.scheme == "basic":
+        return Straight(True)
+    if asked.scheme == "bearer":  # even one on the instance: the engine follows any realm
+        why = f"it names a token service, {asked.realm}, where the engine would send the token"
+        return Straight(False, why)
+    return Straight(False, "its /v2/ answers a client without credentials with no Basic challenge")

@@ -86,8 +86,13 @@ def prepare(
         from ghpkg.shim.scope import Login
         from ghpkg.transports.engine import EngineTransport
 
-        direct = verb == "push" and choice.straight(info, registry.host, remote.ca_file)
-        straight = Login(remote.username, remote.token) if direct else None
+        direct = choice.straight(info, registry, remote.ca_file) if verb == "push" else None
+        if direct is not None and direct.why:
+            log.info(
+                f"The engine pushes via ghpkg's loopback registry, not straight to "
+                f"{registry.host}: {direct.why}"
+            )
+        straight = Login(remote.username, remote.token) if direct and direct.go else None
         transport: ImageTransport = EngineTransport(
             registry, engine, log.info, remote.retries, status, straight
         )
