@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ghpkg import tokens
 from ghpkg.errors import UsageError
@@ -37,7 +38,6 @@ from ghpkg.faces.readers import RawInputs, parse_action
 from ghpkg.faces.retention_inputs import retention_inputs
 from ghpkg.faces.tag_inputs import image_names, revision, versions_input
 from ghpkg.faces.token_sources import missing_token, token_from
-from ghpkg.metadata.git_tags import KnownTags
 from ghpkg.reference import (
     is_digest,
     parse_hostname,
@@ -46,7 +46,6 @@ from ghpkg.reference import (
     parse_namespace,
     parse_registry,
 )
-from ghpkg.registry_transport.blobcache import default_cache_dir
 from ghpkg.secret import Secret
 from ghpkg.settings import (
     CopyRequest,
@@ -66,6 +65,9 @@ from ghpkg.settings import (
     Transport,
     VersionsRequest,
 )
+
+if TYPE_CHECKING:
+    from ghpkg.metadata.git_tags import KnownTags
 
 __all__ = [
     "Call",
@@ -201,7 +203,7 @@ def resolve(
     if operation is Operation.MIGRATE:
         _check_token(token, "push", Registry.CONTAINER, (owner, ""), workflow_repository)
     where = (hostname, owner, repository)
-    migration = migrate_inputs(raw, operation, where, default_cache_dir(env))
+    migration = migrate_inputs(raw, operation, where, env)
     if operation is Operation.COPY:
         _check_token(token, "push", Registry.CONTAINER, (to_owner, ""), workflow_repository)
     platforms = platforms_input(raw, operation, versions)
@@ -217,15 +219,6 @@ def resolve(
         registry,
     )
     package = Package(owner, repository, image)
-    docker_host = env.get("DOCKER_HOST") or None
-    docker_tls = tuple((k, env[k]) for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH") if k in env)
-    engine = EngineAccess(
-        docker_host,
-        engine_elsewhere(docker_host or ""),
-        transport,
-        default_cache_dir(env),
-        docker_tls,
-    )
     request: VerbRequest
     if operation is Operation.PUSH:
         from ghpkg.build.options import BuildRequest, clean_environment, parse_cache, parse_secrets
@@ -256,12 +249,12 @@ def resolve(
             raw.flag("push"),
             raw.flag("load"),
             revision(env),
-            engine,
+            _engine(env, transport),
         )
     elif operation is Operation.REF:
         request = RefRequest(package, versions)
     elif operation is Operation.PULL:
-        request = PullRequest(package, versions[0], engine)
+        request = PullRequest(package, versions[0], _engine(env, transport))
     elif operation is Operation.COPY:
         request = CopyRequest(package, versions, to_owner, to_image)
     elif operation is Operation.JOIN:
@@ -280,7 +273,7 @@ def resolve(
             dry_run=raw.flag("dry_run"),
         )
     elif operation is Operation.DOCTOR:
-        request = DoctorRequest(package, workflow_repository, engine)
+        request = DoctorRequest(package, workflow_repository, _engine(env, transport))
     elif operation is Operation.SERVE:
         allow_push = raw.flag("allow_push")
         request = ServeRequest(listen, allow_push, serve_owners, serve_images, credentials_file)
@@ -298,6 +291,16 @@ def resolve(
             raw.flag("dry_run"),
         )
     return Call(operation, remote, request, version_note)
+
+
+def _engine(env: Mapping[str, str], transport: Transport) -> EngineAccess:
+    """How push, pull and doctor reach the engine (the other verbs use none)."""
+    from ghpkg.registry_transport.blobcache import default_cache_dir
+
+    docker_host = env.get("DOCKER_HOST") or None
+    docker_tls = tuple((k, env[k]) for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH") if k in env)
+    elsewhere = engine_elsewhere(docker_host or "")
+    return EngineAccess(docker_host, elsewhere, transport, default_cache_dir(env), docker_tls)
 
 
 def _listen(raw: RawInputs, operation: Operation) -> str:
