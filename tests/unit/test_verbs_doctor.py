@@ -6,9 +6,10 @@ import pytest
 
 from ghpkg.outputs import Log, Status, TokenFacts, Unfinished
 from ghpkg.secret import Secret
-from ghpkg.settings import DoctorRequest, EngineAccess, Package, Remote
+from ghpkg.settings import EngineAccess, Package, Remote
 from ghpkg.tokens import TokenKind
 from ghpkg.verbs import doctor
+from ghpkg.verbs.checklist import DoctorRequest
 from tests.unit.registry_fake import Answer, Fake, Seen
 
 CLASSIC = "ghp_" + "a" * 36

@@ -47,27 +47,32 @@ from ghpkg.reference import (
     parse_registry,
 )
 from ghpkg.secret import Secret
-from ghpkg.settings import (
-    CopyRequest,
-    DeleteRequest,
-    DoctorRequest,
-    EngineAccess,
-    JoinRequest,
-    MigrateRequest,
-    Operation,
-    Package,
-    PullRequest,
-    PushRequest,
-    RefRequest,
-    Registry,
-    Remote,
-    ServeRequest,
-    Transport,
-    VersionsRequest,
-)
+from ghpkg.settings import EngineAccess, Operation, Package, Registry, Remote, Transport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each verb's request is imported with the verb, only for that verb
     from ghpkg.metadata.git_tags import KnownTags
+    from ghpkg.verbs.checklist import DoctorRequest
+    from ghpkg.verbs.copy import CopyRequest
+    from ghpkg.verbs.join import JoinRequest
+    from ghpkg.verbs.migrate import MigrateRequest
+    from ghpkg.verbs.package_versions import DeleteRequest, VersionsRequest
+    from ghpkg.verbs.pull import PullRequest
+    from ghpkg.verbs.push import PushRequest
+    from ghpkg.verbs.ref import RefRequest
+    from ghpkg.verbs.serve import ServeRequest
+
+    VerbRequest = (
+        PushRequest
+        | RefRequest
+        | PullRequest
+        | CopyRequest
+        | JoinRequest
+        | VersionsRequest
+        | DeleteRequest
+        | DoctorRequest
+        | ServeRequest
+        | MigrateRequest
+    )
 
 __all__ = [
     "Call",
@@ -80,20 +85,6 @@ __all__ = [
     "token_from",
     "version_text",
 ]
-
-
-VerbRequest = (
-    PushRequest
-    | RefRequest
-    | PullRequest
-    | CopyRequest
-    | JoinRequest
-    | VersionsRequest
-    | DeleteRequest
-    | DoctorRequest
-    | ServeRequest
-    | MigrateRequest
-)
 
 
 @dataclass(frozen=True)
@@ -222,6 +213,7 @@ def resolve(
     request: VerbRequest
     if operation is Operation.PUSH:
         from ghpkg.build.options import BuildRequest, clean_environment, parse_cache, parse_secrets
+        from ghpkg.verbs.push import PushRequest
 
         secrets = parse_secrets(secret_items(raw), env)
         build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
@@ -252,16 +244,28 @@ def resolve(
             _engine(env, transport),
         )
     elif operation is Operation.REF:
+        from ghpkg.verbs.ref import RefRequest
+
         request = RefRequest(package, versions)
     elif operation is Operation.PULL:
+        from ghpkg.verbs.pull import PullRequest
+
         request = PullRequest(package, versions[0], _engine(env, transport))
     elif operation is Operation.COPY:
+        from ghpkg.verbs.copy import CopyRequest
+
         request = CopyRequest(package, versions, to_owner, to_image)
     elif operation is Operation.JOIN:
+        from ghpkg.verbs.join import JoinRequest
+
         request = JoinRequest(package, versions, platforms)
     elif operation is Operation.VERSIONS:
+        from ghpkg.verbs.package_versions import VersionsRequest
+
         request = VersionsRequest(package)
     elif operation is Operation.DELETE:
+        from ghpkg.verbs.package_versions import DeleteRequest
+
         request = DeleteRequest(
             package,
             tags=versions,
@@ -273,11 +277,17 @@ def resolve(
             dry_run=raw.flag("dry_run"),
         )
     elif operation is Operation.DOCTOR:
+        from ghpkg.verbs.checklist import DoctorRequest
+
         request = DoctorRequest(package, workflow_repository, _engine(env, transport))
     elif operation is Operation.SERVE:
         allow_push = raw.flag("allow_push")
+        from ghpkg.verbs.serve import ServeRequest
+
         request = ServeRequest(listen, allow_push, serve_owners, serve_images, credentials_file)
     else:
+        from ghpkg.verbs.migrate import MigrateRequest
+
         request = MigrateRequest(
             owner,
             repository,

@@ -12,8 +12,8 @@ from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Status, TokenFacts
 from ghpkg.registry.layout import Layout
 from ghpkg.rest import auth
-from ghpkg.settings import DoctorRequest, Remote
-from ghpkg.verbs.checklist import Findings
+from ghpkg.settings import Remote
+from ghpkg.verbs.checklist import DoctorRequest, Findings
 
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient

@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 
 from ghpkg.metadata.outputs import metadata_outputs
 from ghpkg.outputs import Log, Result
-from ghpkg.settings import RefRequest, Registry, Remote
+from ghpkg.settings import Package, Registry, Remote
+
+
+@dataclass(frozen=True)
+class RefRequest:
+    """ref: the package and its versions (tags); nothing is sent anywhere."""
+
+    package: Package
+    versions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
