@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ghpkg.build.options import BuildRequest, BuildSecret
+    from ghpkg.doctor_report import Check, DoctorReport, Status
     from ghpkg.errors import (
         AuthError,
         BuildError,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     )
     from ghpkg.migration.plan import ImageStatus, TagStatus
     from ghpkg.migration.report import ImageReport, MigrationReport, TagReport
-    from ghpkg.outputs import Check, DoctorReport, Log, Result, Status, Unfinished
+    from ghpkg.outputs import Log, Result, Unfinished
     from ghpkg.platforms import Platform
     from ghpkg.reference import Reference
     from ghpkg.retention import PackageVersion
@@ -134,9 +135,9 @@ _HOMES: dict[str, tuple[str, str]] = {
     "ServeRequest": ("ghpkg.verbs.serve", "ServeRequest"),
     "EngineAccess": ("ghpkg.settings", "EngineAccess"),
     "PackageVersion": ("ghpkg.retention", "PackageVersion"),
-    "Check": ("ghpkg.outputs", "Check"),
-    "Status": ("ghpkg.outputs", "Status"),
-    "DoctorReport": ("ghpkg.outputs", "DoctorReport"),
+    "Check": ("ghpkg.doctor_report", "Check"),
+    "Status": ("ghpkg.doctor_report", "Status"),
+    "DoctorReport": ("ghpkg.doctor_report", "DoctorReport"),
     "MigrationReport": ("ghpkg.migration.report", "MigrationReport"),
     "ImageReport": ("ghpkg.migration.report", "ImageReport"),
     "TagReport": ("ghpkg.migration.report", "TagReport"),

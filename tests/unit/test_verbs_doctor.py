@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ghpkg.outputs import Log, Status, TokenFacts, Unfinished
+from ghpkg.doctor_report import Status, TokenFacts
+from ghpkg.outputs import Log, Unfinished
 from ghpkg.secret import Secret
 from ghpkg.settings import EngineAccess, Package, Remote
 from ghpkg.tokens import TokenKind

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ghpkg.doctor_report import Check, DoctorReport, EngineFacts, Status, TokenFacts
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Check, DoctorReport, EngineFacts, Status, TokenFacts
 from ghpkg.rest import auth
 from ghpkg.settings import EngineAccess, Package
 
