@@ -6,7 +6,6 @@ docker/metadata-action's context does, and hands pure values to `tag_rules` and 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -197,6 +196,8 @@ def _payload(path: str) -> dict[str, object]:
     """The event's JSON; {} when there is none or it cannot be read (the rules know less)."""
     if not path:
         return {}
+    import json  # the event payload's alone: a ref or push without rules reads none
+
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
