@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ghpkg import tokens
 from ghpkg.errors import UsageError
@@ -87,8 +86,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """What the face runs: the verb, the instance and credentials every verb shares, the verb's
     own request, and how the versions were found (logged before the verb runs)."""
 

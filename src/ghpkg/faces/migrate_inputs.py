@@ -4,8 +4,8 @@ file, and the matrix's shards."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.input_checks import choice
@@ -16,8 +16,7 @@ from ghpkg.settings import Operation, Scope
 MAX_JOBS = 32
 
 
-@dataclass(frozen=True)
-class MigrateInputs:
+class MigrateInputs(NamedTuple):
     """What migrate takes besides the common options."""
 
     scope: Scope = Scope.REPO
