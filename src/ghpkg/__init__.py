@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ghpkg.build.options import BuildRequest, BuildSecret
+    from ghpkg.doctor_report import Check, DoctorReport, Status
     from ghpkg.errors import (
         AuthError,
         BuildError,
@@ -35,38 +36,22 @@ if TYPE_CHECKING:
     )
     from ghpkg.migration.plan import ImageStatus, TagStatus
     from ghpkg.migration.report import ImageReport, MigrationReport, TagReport
-    from ghpkg.outputs import Check, DoctorReport, Log, Result, Status, Unfinished
+    from ghpkg.outputs import Log, Result, Unfinished
     from ghpkg.platforms import Platform
     from ghpkg.reference import Reference
     from ghpkg.retention import PackageVersion
     from ghpkg.secret import Secret
-    from ghpkg.settings import (
-        CopyRequest,
-        DeleteRequest,
-        DoctorRequest,
-        EngineAccess,
-        JoinRequest,
-        MigrateRequest,
-        Package,
-        PullRequest,
-        PushRequest,
-        RefRequest,
-        Registry,
-        Remote,
-        Scope,
-        ServeRequest,
-        Transport,
-        VersionsRequest,
-    )
-    from ghpkg.verbs.copy import copy
+    from ghpkg.settings import EngineAccess, Package, Registry, Remote, Scope, Transport
+    from ghpkg.verbs.checklist import DoctorRequest
+    from ghpkg.verbs.copy import CopyRequest, copy
     from ghpkg.verbs.doctor import doctor
-    from ghpkg.verbs.join import join
-    from ghpkg.verbs.migrate import migrate
-    from ghpkg.verbs.package_versions import delete, versions
-    from ghpkg.verbs.pull import pull
-    from ghpkg.verbs.push import push
-    from ghpkg.verbs.ref import ref
-    from ghpkg.verbs.serve import serve
+    from ghpkg.verbs.join import JoinRequest, join
+    from ghpkg.verbs.migrate import MigrateRequest, migrate
+    from ghpkg.verbs.package_versions import DeleteRequest, VersionsRequest, delete, versions
+    from ghpkg.verbs.pull import PullRequest, pull
+    from ghpkg.verbs.push import PushRequest, push
+    from ghpkg.verbs.ref import RefRequest, ref
+    from ghpkg.verbs.serve import ServeRequest, serve
 
 __all__ = [
     "AuthError",
@@ -135,23 +120,23 @@ _HOMES: dict[str, tuple[str, str]] = {
     "Remote": ("ghpkg.settings", "Remote"),
     "Package": ("ghpkg.settings", "Package"),
     "Platform": ("ghpkg.platforms", "Platform"),
-    "RefRequest": ("ghpkg.settings", "RefRequest"),
-    "VersionsRequest": ("ghpkg.settings", "VersionsRequest"),
-    "DeleteRequest": ("ghpkg.settings", "DeleteRequest"),
-    "DoctorRequest": ("ghpkg.settings", "DoctorRequest"),
-    "PullRequest": ("ghpkg.settings", "PullRequest"),
-    "PushRequest": ("ghpkg.settings", "PushRequest"),
+    "RefRequest": ("ghpkg.verbs.ref", "RefRequest"),
+    "VersionsRequest": ("ghpkg.verbs.package_versions", "VersionsRequest"),
+    "DeleteRequest": ("ghpkg.verbs.package_versions", "DeleteRequest"),
+    "DoctorRequest": ("ghpkg.verbs.checklist", "DoctorRequest"),
+    "PullRequest": ("ghpkg.verbs.pull", "PullRequest"),
+    "PushRequest": ("ghpkg.verbs.push", "PushRequest"),
     "BuildRequest": ("ghpkg.build.options", "BuildRequest"),
     "BuildSecret": ("ghpkg.build.options", "BuildSecret"),
-    "CopyRequest": ("ghpkg.settings", "CopyRequest"),
-    "JoinRequest": ("ghpkg.settings", "JoinRequest"),
-    "MigrateRequest": ("ghpkg.settings", "MigrateRequest"),
-    "ServeRequest": ("ghpkg.settings", "ServeRequest"),
+    "CopyRequest": ("ghpkg.verbs.copy", "CopyRequest"),
+    "JoinRequest": ("ghpkg.verbs.join", "JoinRequest"),
+    "MigrateRequest": ("ghpkg.verbs.migrate", "MigrateRequest"),
+    "ServeRequest": ("ghpkg.verbs.serve", "ServeRequest"),
     "EngineAccess": ("ghpkg.settings", "EngineAccess"),
     "PackageVersion": ("ghpkg.retention", "PackageVersion"),
-    "Check": ("ghpkg.outputs", "Check"),
-    "Status": ("ghpkg.outputs", "Status"),
-    "DoctorReport": ("ghpkg.outputs", "DoctorReport"),
+    "Check": ("ghpkg.doctor_report", "Check"),
+    "Status": ("ghpkg.doctor_report", "Status"),
+    "DoctorReport": ("ghpkg.doctor_report", "DoctorReport"),
     "MigrationReport": ("ghpkg.migration.report", "MigrationReport"),
     "ImageReport": ("ghpkg.migration.report", "ImageReport"),
     "TagReport": ("ghpkg.migration.report", "TagReport"),

@@ -1,20 +1,16 @@
-"""What the verbs take: the instance and credentials every verb shares (`Remote`), the package
-(`Package`), the engine (`EngineAccess`) and each verb's own request (`PushRequest`, ...), which
-ghpkg.faces.inputs builds from argv or INPUT_* and a library caller directly."""
+"""What the verbs share: the instance and credentials (`Remote`), the package (`Package`), the
+engine (`EngineAccess`) and the words of their choices. Each verb's own request (`PushRequest`,
+...) lives with the verb (`ghpkg.verbs.push`, ...), so a verb's start-up builds only its own;
+ghpkg.faces.inputs builds them from argv or INPUT_*, a library caller directly."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ghpkg.reference import Reference, container_host, registry_host
 from ghpkg.secret import Secret
-
-if TYPE_CHECKING:
-    from ghpkg.build.options import BuildRequest
-    from ghpkg.platforms import Platform  # not imported at run time: hashlib, json, manifest
 
 
 class Choice(str, Enum):
@@ -120,35 +116,6 @@ class Package:
 
 
 @dataclass(frozen=True)
-class RefRequest:
-    """ref: the package and its versions (tags); nothing is sent anywhere."""
-
-    package: Package
-    versions: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class VersionsRequest:
-    """versions: the package whose versions are listed."""
-
-    package: Package
-
-
-@dataclass(frozen=True)
-class DeleteRequest:
-    """delete: the package and the rules of which versions go (ghpkg.retention)."""
-
-    package: Package
-    tags: tuple[str, ...] = ()  # these tags' versions go
-    keep: int | None = None  # the newest N stay
-    keep_tags: tuple[str, ...] = ()  # regular expressions of tags that stay
-    older_than: str = ""  # only versions older than this may go (e.g. 30d)
-    untagged: bool = False  # untagged versions go (the Container registry)
-    pause: float = 1.0  # seconds at least between two DELETEs
-    dry_run: bool = False  # say what would go, delete nothing
-
-
-@dataclass(frozen=True)
 class EngineAccess:
     """How ghpkg reaches the Docker engine, and which transport it asks for."""
 
@@ -161,111 +128,3 @@ class EngineAccess:
     def __post_init__(self) -> None:
         """A transport given as a word (by a library caller) becomes a member."""
         object.__setattr__(self, "transport", Transport(self.transport))
-
-
-@dataclass(frozen=True)
-class DoctorRequest:
-    """doctor: the package a push would go to, the workflow's repository and the engine."""
-
-    package: Package
-    workflow_repository: str = ""  # OWNER/REPOSITORY a GITHUB_TOKEN belongs to
-    engine: EngineAccess = EngineAccess()
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    """pull: the package, the one version (tag or digest), the engine it goes into."""
-
-    package: Package
-    version: str
-    engine: EngineAccess = EngineAccess()
-
-
-@dataclass(frozen=True)
-class CopyRequest:
-    """copy: the Docker-registry package, its versions, and the Container-registry name."""
-
-    package: Package
-    versions: tuple[str, ...]
-    to_owner: str = ""  # default: the package's owner
-    to_image: str = ""  # default: the package's image
-
-    def destinations(self, remote: Remote) -> list[Reference]:
-        """Where each version goes on the Container registry."""
-        host = container_host(remote.hostname)
-        owner, image = self.to_owner or self.package.owner, self.to_image or self.package.image
-        return [Reference(host, owner, "", image, version) for version in self.versions]
-
-
-@dataclass(frozen=True)
-class JoinRequest:
-    """join: the package, its versions, and the platforms whose VERSION-os-arch tags join."""
-
-    package: Package
-    versions: tuple[str, ...]
-    platforms: tuple[Platform, ...]  # the first is the default a plain pull gets
-
-
-@dataclass(frozen=True)
-class ServeRequest:
-    """serve: where it listens, whether it takes pushes, what it serves, the login file."""
-
-    listen: str = "127.0.0.1:5050"  # the loopback address
-    allow_push: bool = False  # take pushes too
-    owners: tuple[str, ...] = ()  # only these owners' repositories (empty: any)
-    images: tuple[str, ...] = ()  # only these images (empty: any)
-    credentials_file: Path | None = None  # where the login clients use is written
-
-
-@dataclass(frozen=True)
-class MigrateRequest:
-    """migrate: whose Docker-registry images move (a repository's, or whole owners'), the names
-    they get on the Container registry, how many at once, and where the work is remembered."""
-
-    owner: str
-    repository: str = ""  # scope repo: only this repository's images
-    scope: Scope = Scope.REPO
-    owners: tuple[tuple[Scope, str], ...] = ()  # --org and --user (instead of owner and scope)
-    name_map: str = "{image}"  # the Container-registry name of OWNER/REPOSITORY/IMAGE
-    jobs: int = 4  # images copied at once
-    state_file: Path | None = None  # what is done, for a rerun to continue (None: remember none)
-    shards: int = 0  # a dry run splits the owners into this many shards
-    shard: str = ""  # the plan's shard this run is, K/N (its report says it)
-    dry_run: bool = False  # plan only: copy nothing
-
-    def __post_init__(self) -> None:
-        """A scope given as a word (by a library caller) becomes a member."""
-        object.__setattr__(self, "scope", Scope(self.scope))
-        owners = tuple((Scope(scope), owner) for scope, owner in self.owners)
-        object.__setattr__(self, "owners", owners)
-
-
-def _no_options() -> BuildRequest:
-    """A build with no options (imported here, when a push is asked: `ghpkg --help` imports this
-    module, and builds nothing)."""
-    from ghpkg.build.options import BuildRequest
-
-    return BuildRequest()
-
-
-@dataclass(frozen=True)
-class PushRequest:
-    """push: the package and its versions, the image (a local one, or a build), its platforms,
-    whether it is sent and kept in the engine, and the engine."""
-
-    package: Package
-    versions: tuple[str, ...]
-    source: str | None = None  # a local image pushed as it is (None: build)
-    build: BuildRequest = field(default_factory=_no_options)  # not read with a source
-    platforms: tuple[Platform, ...] = ()  # several: each pushed as VERSION-OS-ARCH too
-    platform_tags: bool = False  # push VERSION-OS-ARCH only, for a later join
-    annotations: tuple[tuple[str, str], ...] = ()  # on a multi-platform Container-registry index
-    push: bool = True  # false: build (or take the source) and send nothing
-    load: bool = False  # leave the image in the engine under its references
-    revision: str = ""  # the commit the image is built from (its OCI revision label)
-    engine: EngineAccess = EngineAccess()
-
-    @property
-    def multi_platform(self) -> bool:
-        """Whether push builds per platform and pushes under VERSION-OS-ARCH."""
-        return len(self.platforms) > 1 or self.platform_tags

@@ -120,6 +120,8 @@ try:
 except SystemExit as exc:
     code = exc.code
 heavy = sorted({name.split(".")[0] for name in sys.modules} & {"docker", "requests", "github"})
+verbs = sorted(n for n in sys.modules if n.startswith(("ghpkg.verbs.", "ghpkg.doctor_report")))
+print("verbs:", ",".join(verbs), "json:", "json" in sys.modules, file=sys.stderr)
 print("heavy:", ",".join(heavy), "exit:", code, file=sys.stderr)
 """
 
@@ -135,7 +137,9 @@ print("heavy:", ",".join(heavy), "exit:", code, file=sys.stderr)
     ],
 )
 def test_ref_help_and_version_import_neither_docker_py_nor_requests(args: tuple[str, ...]) -> None:
-    """They need no engine and no network: the libraries for those are not even imported."""
+    """They need no engine and no network: the libraries for those are not even imported; nor
+    any other verb's module (its request among them), nor doctor's records, nor json but for
+    --json."""
     run = subprocess.run(
         [sys.executable, "-c", _MODULES, *args],
         env=clean_environment(),
@@ -144,8 +148,10 @@ def test_ref_help_and_version_import_neither_docker_py_nor_requests(args: tuple[
         timeout=120,
         check=False,
     )
-    last = run.stderr.strip().splitlines()[-1]
+    *_, verbs, last = run.stderr.strip().splitlines()
     assert last == "heavy:  exit: 0", run.stderr
+    own = "ghpkg.verbs.ref" if args[0] == "ref" else ""
+    assert verbs == f"verbs: {own} json: {'--json' in args}", run.stderr
 
 
 def _help(run_ghpkg: Run, verb: str, flag: str) -> str:

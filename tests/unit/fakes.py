@@ -17,19 +17,15 @@ from ghpkg.manifest import SCHEMA2
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
 from ghpkg.secret import Secret
-from ghpkg.settings import (
-    CopyRequest,
-    JoinRequest,
-    MigrateRequest,
-    Package,
-    PullRequest,
-    PushRequest,
-    RefRequest,
-    Registry,
-    Remote,
-    ServeRequest,
-)
+from ghpkg.settings import Package, Registry, Remote
 from ghpkg.transports import Pulled, ReadBack
+from ghpkg.verbs.copy import CopyRequest
+from ghpkg.verbs.join import JoinRequest
+from ghpkg.verbs.migrate import MigrateRequest
+from ghpkg.verbs.pull import PullRequest
+from ghpkg.verbs.push import PushRequest
+from ghpkg.verbs.ref import RefRequest
+from ghpkg.verbs.serve import ServeRequest
 
 
 class FakeEngine(Engine):

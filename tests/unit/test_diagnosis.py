@@ -11,7 +11,7 @@ from ghpkg.errors import RegistryError, UsageError
 from ghpkg.faces.inputs import RawInputs, resolve
 from ghpkg.registry.layout import HostAnswer, Layout, Seen
 from ghpkg.secret import Secret
-from ghpkg.settings import DoctorRequest
+from ghpkg.verbs.checklist import DoctorRequest
 
 REGISTRY = "HTTP 401 asking for Basic credentials"
 WEB = "HTTP 404, a web page"

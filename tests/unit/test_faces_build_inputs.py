@@ -14,7 +14,8 @@ from ghpkg.build.options import BuildSecret, clean_environment
 from ghpkg.errors import UsageError
 from ghpkg.faces import inputs
 from ghpkg.secret import Secret
-from ghpkg.settings import JoinRequest, PushRequest
+from ghpkg.verbs.join import JoinRequest
+from ghpkg.verbs.push import PushRequest
 
 TOKEN = Secret("ghs_" + "t" * 36)
 WORKFLOW = {

@@ -10,18 +10,11 @@ import pytest
 from ghpkg.errors import UsageError
 from ghpkg.faces import inputs
 from ghpkg.secret import Secret
-from ghpkg.settings import (
-    DeleteRequest,
-    EngineAccess,
-    MigrateRequest,
-    Operation,
-    PullRequest,
-    PushRequest,
-    Registry,
-    Remote,
-    Scope,
-    Transport,
-)
+from ghpkg.settings import EngineAccess, Operation, Registry, Remote, Scope, Transport
+from ghpkg.verbs.migrate import MigrateRequest
+from ghpkg.verbs.package_versions import DeleteRequest
+from ghpkg.verbs.pull import PullRequest
+from ghpkg.verbs.push import PushRequest
 from tests.unit.fakes import package_of, references_of
 
 WORKFLOW = {

@@ -8,7 +8,7 @@ from ghpkg.errors import UsageError
 from ghpkg.faces import inputs
 from ghpkg.reference import Reference, parse_registry
 from ghpkg.secret import Secret
-from ghpkg.settings import CopyRequest
+from ghpkg.verbs.copy import CopyRequest
 from tests.unit.fakes import package_of, references_of
 
 WORKFLOW = {

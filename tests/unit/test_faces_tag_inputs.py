@@ -16,7 +16,8 @@ from ghpkg.faces.readers import parse_action
 from ghpkg.faces.tag_inputs import tag_context, tags_from_rules
 from ghpkg.outputs import Log
 from ghpkg.secret import Secret
-from ghpkg.settings import PushRequest, RefRequest
+from ghpkg.verbs.push import PushRequest
+from ghpkg.verbs.ref import RefRequest
 
 NOW = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)
 SHA = "860c1904a1ce19322e91ac35af1ab07466440c37"

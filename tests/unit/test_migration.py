@@ -21,7 +21,7 @@ from ghpkg.migration.plan import (
 )
 from ghpkg.migration.state import MigrationState
 from ghpkg.secret import Secret
-from ghpkg.settings import MigrateRequest
+from ghpkg.verbs.migrate import MigrateRequest
 
 PAT = Secret("ghp_" + "p" * 36)
 HOST = {"GITHUB_SERVER_URL": "https://ghes.example.com", "HOME": "/home/runner"}

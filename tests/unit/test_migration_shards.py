@@ -13,7 +13,8 @@ from ghpkg.faces import cli, inputs
 from ghpkg.migration import shards
 from ghpkg.migration.shards import OwnerWork
 from ghpkg.secret import Secret
-from ghpkg.settings import MigrateRequest, Scope
+from ghpkg.settings import Scope
+from ghpkg.verbs.migrate import MigrateRequest
 
 PAT = Secret("ghp_" + "p" * 36)
 HOST = {"GITHUB_SERVER_URL": "https://ghes.example.com", "HOME": "/home/runner"}

@@ -6,12 +6,10 @@ import io
 import json
 from pathlib import Path
 
+from ghpkg.doctor_report import Check, DoctorReport, Status
 from ghpkg.outputs import (
-    Check,
-    DoctorReport,
     Log,
     Result,
-    Status,
     append_outputs,
     append_summary,
     command_data,

@@ -10,7 +10,7 @@ from ghpkg.errors import GhpkgError, UsageError
 from ghpkg.faces.inputs import parse_action, parse_cli, resolve
 from ghpkg.retention import PackageVersion, Rules, parse_age, plan
 from ghpkg.secret import Secret
-from ghpkg.settings import DeleteRequest, VersionsRequest
+from ghpkg.verbs.package_versions import DeleteRequest, VersionsRequest
 
 NOW = datetime.datetime(2026, 6, 30, 12, 0, tzinfo=datetime.timezone.utc)
 PAT = Secret("ghp_" + "a" * 36)

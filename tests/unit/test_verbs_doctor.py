@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ghpkg.outputs import Log, Status, TokenFacts, Unfinished
+from ghpkg.doctor_report import Status, TokenFacts
+from ghpkg.outputs import Log, Unfinished
 from ghpkg.secret import Secret
-from ghpkg.settings import DoctorRequest, EngineAccess, Package, Remote
+from ghpkg.settings import EngineAccess, Package, Remote
 from ghpkg.tokens import TokenKind
+from ghpkg.verbs.checklist import DoctorRequest
 from ghpkg.verbs.doctor import doctor
 from tests.unit.registry_fake import Answer, Fake, Seen
 

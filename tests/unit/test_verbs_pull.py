@@ -11,9 +11,9 @@ from ghpkg.errors import RegistryError
 from ghpkg.manifest import SCHEMA2
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference
-from ghpkg.settings import PullRequest, Registry, Remote
+from ghpkg.settings import Registry, Remote
 from ghpkg.verbs.connect import Connected
-from ghpkg.verbs.pull import fetch, platform_tag
+from ghpkg.verbs.pull import PullRequest, fetch, platform_tag
 from tests.unit.fakes import (
     PACKAGE,
     FakeEngine,

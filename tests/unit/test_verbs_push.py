@@ -11,10 +11,10 @@ from ghpkg.errors import EngineError, RegistryError
 from ghpkg.manifest import OCI_MANIFEST, SCHEMA2, sha256_digest
 from ghpkg.outputs import Log
 from ghpkg.reference import Reference
-from ghpkg.settings import PushRequest, Registry, Remote
+from ghpkg.settings import Registry, Remote
 from ghpkg.transports import ReadBack
 from ghpkg.verbs.connect import Connected
-from ghpkg.verbs.push import publish
+from ghpkg.verbs.push import PushRequest, publish
 from tests.unit.fakes import (
     PACKAGE,
     FakeEngine,

@@ -51,10 +51,11 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def cli_parser(command_word: str | None = None) -> argparse.ArgumentParser:
+def cli_parser(command_word: str | None = None, alone: bool = False) -> argparse.ArgumentParser:
     """The `ghpkg` command line; given the command's word (argv's first word that is not an
     option), only that command's options are built (none if it names no command), else every
-    command's."""
+    command's. `alone`: the word is argv's first, so no other command's parser is needed
+    either (the top level's --help and errors list them all)."""
     parser = _Parser(
         prog="ghpkg",
         description="Publish and install Docker images on GHES.",
@@ -72,6 +73,8 @@ def cli_parser(command_word: str | None = None) -> argparse.ArgumentParser:
     if named:
         from ghpkg.faces.options import for_verb
     for command in COMMANDS:
+        if alone and command.name not in named:
+            continue
         examples = "\n".join(f"  {line}" for line in command.examples)
         sub = commands.add_parser(
             command.name,
@@ -109,7 +112,8 @@ def parse_cli(argv: Sequence[str]) -> tuple[RawInputs, argparse.Namespace]:
     """argv -> RawInputs, plus the face's own flags (--password-stdin, --output-file, --json...)."""
     words = list(argv)
     command_word = next((word for word in words if not word.startswith("-")), "")
-    args, unknown = cli_parser(command_word).parse_known_args(words)  # --help ends here
+    alone = words[:1] == [command_word]
+    args, unknown = cli_parser(command_word, alone).parse_known_args(words)  # --help ends here
     from ghpkg.faces.options import RAW_OPTIONS
     from ghpkg.faces.readers import RawInputs, initial
 

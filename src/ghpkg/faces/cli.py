@@ -150,7 +150,7 @@ class Face:
         from ghpkg.faces.defaults import describe, flag_name
 
         if self.as_json:
-            document = {flag_name(name): vars(origin) for name, origin in origins.items()}
+            document = {flag_name(name): origin._asdict() for name, origin in origins.items()}
             print(json.dumps(document | {"token": {"source": token_source}}), flush=True)
         else:
             for line in describe(origins, token_source):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 # text: one value; flag: on/off (the action: true or false); lines: repeatable (the action: one
 # a line); words: repeatable (the action: newline- or comma-separated, like `version`).
 Kind = Literal["text", "flag", "lines", "words"]
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A subcommand: what it does, and real examples for its --help and the reference."""
 
     name: str
@@ -134,8 +132,7 @@ BUILD = frozenset({"push"})
 PLATFORMS = frozenset({"push", "join"})  # the verbs that take --platform
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """One option: its CLI flag, its action input, its kind, default and help."""
 
     name: str  # the RawInputs value and argparse dest

@@ -15,8 +15,8 @@ workflow, the origin remote they cloned from, their own file), never a file some
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ghpkg.errors import UsageError
 
@@ -30,12 +30,11 @@ KEYS = {
 REPOSITORY_FILE = ".ghpkg.yml"
 
 
-@dataclass(frozen=True)
-class ConfigFile:
+class ConfigFile(NamedTuple):
     """One config file's values, by option name, and where it lives."""
 
     path: Path
-    values: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = {}
 
 
 def user_config_path(env: Mapping[str, str]) -> Path | None:

@@ -10,8 +10,8 @@ Actions; owner and repository only when its host is the target); the user's `con
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.config_file import (
@@ -29,8 +29,7 @@ from ghpkg.reference import parse_hostname
 FIELDS = ("hostname", "isolation", "owner", "repository", "ca_file")
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """A value and where it came from ("" and "" when nothing gave it)."""
 
     value: str

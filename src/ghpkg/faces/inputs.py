@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from ghpkg import tokens
 from ghpkg.errors import UsageError
@@ -37,7 +37,6 @@ from ghpkg.faces.readers import RawInputs, parse_action
 from ghpkg.faces.retention_inputs import retention_inputs
 from ghpkg.faces.tag_inputs import image_names, revision, versions_input
 from ghpkg.faces.token_sources import missing_token, token_from
-from ghpkg.metadata.git_tags import KnownTags
 from ghpkg.reference import (
     is_digest,
     parse_hostname,
@@ -46,26 +45,33 @@ from ghpkg.reference import (
     parse_namespace,
     parse_registry,
 )
-from ghpkg.registry_transport.blobcache import default_cache_dir
 from ghpkg.secret import Secret
-from ghpkg.settings import (
-    CopyRequest,
-    DeleteRequest,
-    DoctorRequest,
-    EngineAccess,
-    JoinRequest,
-    MigrateRequest,
-    Operation,
-    Package,
-    PullRequest,
-    PushRequest,
-    RefRequest,
-    Registry,
-    Remote,
-    ServeRequest,
-    Transport,
-    VersionsRequest,
-)
+from ghpkg.settings import EngineAccess, Operation, Package, Registry, Remote, Transport
+
+if TYPE_CHECKING:  # each verb's request is imported with the verb, only for that verb
+    from ghpkg.metadata.git_tags import KnownTags
+    from ghpkg.verbs.checklist import DoctorRequest
+    from ghpkg.verbs.copy import CopyRequest
+    from ghpkg.verbs.join import JoinRequest
+    from ghpkg.verbs.migrate import MigrateRequest
+    from ghpkg.verbs.package_versions import DeleteRequest, VersionsRequest
+    from ghpkg.verbs.pull import PullRequest
+    from ghpkg.verbs.push import PushRequest
+    from ghpkg.verbs.ref import RefRequest
+    from ghpkg.verbs.serve import ServeRequest
+
+    VerbRequest = (
+        PushRequest
+        | RefRequest
+        | PullRequest
+        | CopyRequest
+        | JoinRequest
+        | VersionsRequest
+        | DeleteRequest
+        | DoctorRequest
+        | ServeRequest
+        | MigrateRequest
+    )
 
 __all__ = [
     "Call",
@@ -80,22 +86,7 @@ __all__ = [
 ]
 
 
-VerbRequest = (
-    PushRequest
-    | RefRequest
-    | PullRequest
-    | CopyRequest
-    | JoinRequest
-    | VersionsRequest
-    | DeleteRequest
-    | DoctorRequest
-    | ServeRequest
-    | MigrateRequest
-)
-
-
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """What the face runs: the verb, the instance and credentials every verb shares, the verb's
     own request, and how the versions were found (logged before the verb runs)."""
 
@@ -201,7 +192,7 @@ def resolve(
     if operation is Operation.MIGRATE:
         _check_token(token, "push", Registry.CONTAINER, (owner, ""), workflow_repository)
     where = (hostname, owner, repository)
-    migration = migrate_inputs(raw, operation, where, default_cache_dir(env))
+    migration = migrate_inputs(raw, operation, where, env)
     if operation is Operation.COPY:
         _check_token(token, "push", Registry.CONTAINER, (to_owner, ""), workflow_repository)
     platforms = platforms_input(raw, operation, versions)
@@ -217,18 +208,10 @@ def resolve(
         registry,
     )
     package = Package(owner, repository, image)
-    docker_host = env.get("DOCKER_HOST") or None
-    docker_tls = tuple((k, env[k]) for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH") if k in env)
-    engine = EngineAccess(
-        docker_host,
-        engine_elsewhere(docker_host or ""),
-        transport,
-        default_cache_dir(env),
-        docker_tls,
-    )
     request: VerbRequest
     if operation is Operation.PUSH:
         from ghpkg.build.options import BuildRequest, clean_environment, parse_cache, parse_secrets
+        from ghpkg.verbs.push import PushRequest
 
         secrets = parse_secrets(secret_items(raw), env)
         build_env = clean_environment(env, token, [s.env for s in secrets if s.env])
@@ -256,19 +239,31 @@ def resolve(
             raw.flag("push"),
             raw.flag("load"),
             revision(env),
-            engine,
+            _engine(env, transport),
         )
     elif operation is Operation.REF:
+        from ghpkg.verbs.ref import RefRequest
+
         request = RefRequest(package, versions)
     elif operation is Operation.PULL:
-        request = PullRequest(package, versions[0], engine)
+        from ghpkg.verbs.pull import PullRequest
+
+        request = PullRequest(package, versions[0], _engine(env, transport))
     elif operation is Operation.COPY:
+        from ghpkg.verbs.copy import CopyRequest
+
         request = CopyRequest(package, versions, to_owner, to_image)
     elif operation is Operation.JOIN:
+        from ghpkg.verbs.join import JoinRequest
+
         request = JoinRequest(package, versions, platforms)
     elif operation is Operation.VERSIONS:
+        from ghpkg.verbs.package_versions import VersionsRequest
+
         request = VersionsRequest(package)
     elif operation is Operation.DELETE:
+        from ghpkg.verbs.package_versions import DeleteRequest
+
         request = DeleteRequest(
             package,
             tags=versions,
@@ -280,11 +275,17 @@ def resolve(
             dry_run=raw.flag("dry_run"),
         )
     elif operation is Operation.DOCTOR:
-        request = DoctorRequest(package, workflow_repository, engine)
+        from ghpkg.verbs.checklist import DoctorRequest
+
+        request = DoctorRequest(package, workflow_repository, _engine(env, transport))
     elif operation is Operation.SERVE:
         allow_push = raw.flag("allow_push")
+        from ghpkg.verbs.serve import ServeRequest
+
         request = ServeRequest(listen, allow_push, serve_owners, serve_images, credentials_file)
     else:
+        from ghpkg.verbs.migrate import MigrateRequest
+
         request = MigrateRequest(
             owner,
             repository,
@@ -298,6 +299,16 @@ def resolve(
             raw.flag("dry_run"),
         )
     return Call(operation, remote, request, version_note)
+
+
+def _engine(env: Mapping[str, str], transport: Transport) -> EngineAccess:
+    """How push, pull and doctor reach the engine (the other verbs use none)."""
+    from ghpkg.registry_transport.blobcache import default_cache_dir
+
+    docker_host = env.get("DOCKER_HOST") or None
+    docker_tls = tuple((k, env[k]) for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH") if k in env)
+    elsewhere = engine_elsewhere(docker_host or "")
+    return EngineAccess(docker_host, elsewhere, transport, default_cache_dir(env), docker_tls)
 
 
 def _listen(raw: RawInputs, operation: Operation) -> str:

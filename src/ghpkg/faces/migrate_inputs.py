@@ -3,8 +3,9 @@ file, and the matrix's shards."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.input_checks import choice
@@ -15,8 +16,7 @@ from ghpkg.settings import Operation, Scope
 MAX_JOBS = 32
 
 
-@dataclass(frozen=True)
-class MigrateInputs:
+class MigrateInputs(NamedTuple):
     """What migrate takes besides the common options."""
 
     scope: Scope = Scope.REPO
@@ -87,7 +87,7 @@ def skips_repository(raw: RawInputs, repo_default: str) -> bool:
 
 
 def migrate_inputs(
-    raw: RawInputs, operation: Operation, where: tuple[str, str, str], cache_dir: Path
+    raw: RawInputs, operation: Operation, where: tuple[str, str, str], env: Mapping[str, str]
 ) -> MigrateInputs:
     """Check migrate's options (HOST, OWNER, REPOSITORY in `where`); other verbs take none."""
     given = [name for name in _MIGRATE_ONLY if raw.given(name)]
@@ -99,6 +99,7 @@ def migrate_inputs(
     import hashlib  # migrate's alone: the other verbs' start-up imports none of these
 
     from ghpkg.migration.plan import check_name_map
+    from ghpkg.registry_transport.blobcache import default_cache_dir
 
     hostname, owner, repository = where
     scope = choice(raw.text("scope"), Scope, "scope") if raw.text("scope") else Scope.REPO
@@ -126,7 +127,7 @@ def migrate_inputs(
     if len(owners) > 1:  # one file a set of owners: a shard's run continues its own
         names = ",".join(f"{scope}:{name}" for scope, name in sorted(owners))
         target = "owners-" + hashlib.sha256(names.encode()).hexdigest()[:12]
-    default = cache_dir / "migrate" / f"{hostname}-{target}.json"
+    default = default_cache_dir(env) / "migrate" / f"{hostname}-{target}.json"
     state_file = Path(raw.text("state_file")) if raw.text("state_file") else default
     name_map = check_name_map(raw.text("name_map"))
     return MigrateInputs(scope, name_map, jobs, state_file, owners, shards, shard)

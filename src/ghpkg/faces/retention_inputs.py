@@ -6,7 +6,7 @@ Checked before any network (exit 2); how they combine is ghpkg.retention's docst
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.readers import RawInputs
@@ -15,8 +15,7 @@ from ghpkg.settings import Operation, Registry
 _FLAGS = ("keep", "keep_tags", "older_than", "untagged")
 
 
-@dataclass(frozen=True)
-class RetentionInputs:
+class RetentionInputs(NamedTuple):
     """The checked values, as delete's request carries them."""
 
     keep: int | None = None

@@ -6,7 +6,6 @@ docker/metadata-action's context does, and hands pure values to `tag_rules` and 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -14,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from ghpkg.errors import UsageError
 from ghpkg.faces.readers import RawInputs
-from ghpkg.metadata.git_tags import GitRef, KnownTags, sha_tag, versions_from_git
 from ghpkg.reference import container_host, parse_version, registry_host
 from ghpkg.settings import Operation
 
 if TYPE_CHECKING:  # the tag rules' modules are imported only where rules are given
     from datetime import datetime
 
+    from ghpkg.metadata.git_tags import KnownTags
     from ghpkg.metadata.tag_eval import TagContext
 
 # The verbs that take no tags from the git ref or rules: they name versions, or none.
@@ -56,6 +55,10 @@ def versions_input(
         if operation is Operation.VERSIONS and given:
             raise UsageError("versions takes no version", "it lists them all", "drop --version")
         return tuple(given), ""
+    if rules is None and given and not raw.flag("sha_tag"):  # the tags given, as they are
+        return _checked(given, operation, digest_ok), ""
+    from ghpkg.metadata.git_tags import GitRef, sha_tag, versions_from_git
+
     ref = GitRef.from_env(env)
     note = ""
     if rules is not None:
@@ -67,10 +70,15 @@ def versions_input(
         if operation is Operation.PULL:  # the most specific: this commit's tag, else the ref's
             tags = tags[-1:] if raw.flag("sha_tag") else tags[:1]
         note = f"no version given; from {ref.describe()}: {', '.join(tags)}"
+    return _checked(tags, operation, digest_ok), note
+
+
+def _checked(tags: list[str], operation: Operation, digest_ok: bool) -> tuple[str, ...]:
+    """Each tag once, in order, each a valid tag (or digest); a pull takes one."""
     versions = tuple(dict.fromkeys(parse_version(tag, digest_ok) for tag in tags))
     if operation is Operation.PULL and len(versions) > 1:
         raise UsageError("pull takes one version", f"got {len(versions)}", "pass --version once")
-    return versions, note
+    return versions
 
 
 def image_names(
@@ -162,6 +170,7 @@ def tag_context(env: Mapping[str, str], now: datetime) -> TagContext:
     DOCKER_METADATA_PR_HEAD_SHA=true on a pull request: the pull request's head commit instead
     of the merge commit GitHub made (metadata-action's variable, with its meaning).
     """
+    from ghpkg.metadata.git_tags import GitRef
     from ghpkg.metadata.tag_eval import TagContext
 
     git = GitRef.from_env(env)
@@ -187,6 +196,8 @@ def _payload(path: str) -> dict[str, object]:
     """The event's JSON; {} when there is none or it cannot be read (the rules know less)."""
     if not path:
         return {}
+    import json  # the event payload's alone: a ref or push without rules reads none
+
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from ghpkg.errors import UsageError
 from ghpkg.reference import parse_hostname
@@ -20,8 +19,7 @@ from ghpkg.secret import Secret
 ENTERPRISE_VARIABLES = ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
 
 
-@dataclass(frozen=True)
-class FoundToken:
+class FoundToken(NamedTuple):
     """A token and where it was found ("" when nowhere)."""
 
     token: Secret

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from ghpkg.secret import Secret
@@ -16,8 +16,7 @@ from ghpkg.secret import Secret
 _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
 
 
-@dataclass(frozen=True)
-class GitRemote:
+class GitRemote(NamedTuple):
     """Where `origin` points: its web host (no port for ssh) and OWNER/REPOSITORY."""
 
     host: str

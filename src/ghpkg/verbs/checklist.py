@@ -1,12 +1,23 @@
-"""doctor's checklist: one line a check (✓, ! or ✗), and what the checks found."""
+"""doctor's checklist: what it checks (`DoctorRequest`), one line a check (✓, ! or ✗), and what
+the checks found."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ghpkg.doctor_report import Check, DoctorReport, EngineFacts, Status, TokenFacts
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Check, DoctorReport, EngineFacts, Status, TokenFacts
 from ghpkg.rest import auth
+from ghpkg.settings import EngineAccess, Package
+
+
+@dataclass(frozen=True)
+class DoctorRequest:
+    """doctor: the package a push would go to, the workflow's repository and the engine."""
+
+    package: Package
+    workflow_repository: str = ""  # OWNER/REPOSITORY a GITHUB_TOKEN belongs to
+    engine: EngineAccess = field(default_factory=EngineAccess)
 
 
 @dataclass

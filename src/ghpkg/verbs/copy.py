@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ghpkg.outputs import Log, Result
-from ghpkg.settings import CopyRequest, Remote
+from ghpkg.reference import Reference, container_host
+from ghpkg.settings import Package, Remote
 from ghpkg.verbs.connect import client_for, connect, ping_container
+
+
+@dataclass(frozen=True)
+class CopyRequest:
+    """copy: the Docker-registry package, its versions, and the Container-registry name."""
+
+    package: Package
+    versions: tuple[str, ...]
+    to_owner: str = ""  # default: the package's owner
+    to_image: str = ""  # default: the package's image
+
+    def destinations(self, remote: Remote) -> list[Reference]:
+        """Where each version goes on the Container registry."""
+        host = container_host(remote.hostname)
+        owner, image = self.to_owner or self.package.owner, self.to_image or self.package.image
+        return [Reference(host, owner, "", image, version) for version in self.versions]
 
 
 def copy(request: CopyRequest, remote: Remote, log: Log) -> Result:

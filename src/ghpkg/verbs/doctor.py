@@ -7,11 +7,12 @@ so a ✗ line says what the error of a push would say: `verbs.doctor_network` ch
 
 from __future__ import annotations
 
+from ghpkg.doctor_report import EngineFacts, Status
 from ghpkg.engine import Engine
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import EngineFacts, Log, Result, Status, Unfinished
-from ghpkg.settings import DoctorRequest, Remote, Transport
-from ghpkg.verbs.checklist import Findings
+from ghpkg.outputs import Log, Result, Unfinished
+from ghpkg.settings import Remote, Transport
+from ghpkg.verbs.checklist import DoctorRequest, Findings
 from ghpkg.verbs.doctor_network import network_checks
 from ghpkg.verbs.doctor_token import token_checks
 

@@ -6,8 +6,8 @@ They run the layout probe that push and pull run, and name a failure as their er
 from __future__ import annotations
 
 from ghpkg import diagnosis
+from ghpkg.doctor_report import Status
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Status
 from ghpkg.registry.layout import Layout, Seen, probe_layout, resolve
 from ghpkg.rest import auth
 from ghpkg.settings import Remote

@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ghpkg import diagnosis, tokens
+from ghpkg.doctor_report import Status, TokenFacts
 from ghpkg.errors import GhpkgError
-from ghpkg.outputs import Status, TokenFacts
 from ghpkg.registry.layout import Layout
 from ghpkg.rest import auth
-from ghpkg.settings import DoctorRequest, Remote
-from ghpkg.verbs.checklist import Findings
+from ghpkg.settings import Remote
+from ghpkg.verbs.checklist import DoctorRequest, Findings
 
 if TYPE_CHECKING:
     from ghpkg.registry import RegistryClient

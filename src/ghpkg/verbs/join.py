@@ -9,6 +9,7 @@ matrix jobs that each pushed one platform.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from ghpkg.errors import RegistryError
 from ghpkg.manifest import CONFIG_MAX, OCI_INDEX, load_object
@@ -16,8 +17,17 @@ from ghpkg.outputs import Log, Result
 from ghpkg.platforms import Platform, image_index
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient
-from ghpkg.settings import JoinRequest, Remote
+from ghpkg.settings import Package, Remote
 from ghpkg.verbs.connect import connect
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """join: the package, its versions, and the platforms whose VERSION-os-arch tags join."""
+
+    package: Package
+    versions: tuple[str, ...]
+    platforms: tuple[Platform, ...]  # the first is the default a plain pull gets
 
 
 def join(request: JoinRequest, remote: Remote, log: Log) -> Result:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,33 @@ from ghpkg.registry import RegistryClient
 from ghpkg.rest import auth
 from ghpkg.rest.package_api import PackageApi
 from ghpkg.rest.package_list import DockerPackage, PackageLister
-from ghpkg.settings import MigrateRequest, Package, Registry, Remote, Scope
+from ghpkg.settings import Package, Registry, Remote, Scope
 from ghpkg.verbs.connect import client_for, connect, ping_container
 
 Body = Callable[[RegistryClient, RegistryClient], None]
+
+
+@dataclass(frozen=True)
+class MigrateRequest:
+    """migrate: whose Docker-registry images move (a repository's, or whole owners'), the names
+    they get on the Container registry, how many at once, and where the work is remembered."""
+
+    owner: str
+    repository: str = ""  # scope repo: only this repository's images
+    scope: Scope = Scope.REPO
+    owners: tuple[tuple[Scope, str], ...] = ()  # --org and --user (instead of owner and scope)
+    name_map: str = "{image}"  # the Container-registry name of OWNER/REPOSITORY/IMAGE
+    jobs: int = 4  # images copied at once
+    state_file: Path | None = None  # what is done, for a rerun to continue (None: remember none)
+    shards: int = 0  # a dry run splits the owners into this many shards
+    shard: str = ""  # the plan's shard this run is, K/N (its report says it)
+    dry_run: bool = False  # plan only: copy nothing
+
+    def __post_init__(self) -> None:
+        """A scope given as a word (by a library caller) becomes a member."""
+        object.__setattr__(self, "scope", Scope(self.scope))
+        owners = tuple((Scope(scope), owner) for scope, owner in self.owners)
+        object.__setattr__(self, "owners", owners)
 
 
 def migrate(request: MigrateRequest, remote: Remote, log: Log) -> Result:

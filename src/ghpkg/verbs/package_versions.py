@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
 from ghpkg.rest.package_api import PackageApi, Refused
 from ghpkg.retention import LAST_KEPT, Decision, PackageVersion, Rules, newest_first, plan
-from ghpkg.settings import DeleteRequest, Package, Registry, Remote, VersionsRequest
+from ghpkg.settings import Package, Registry, Remote
 from ghpkg.verbs.connect import check_token
 from ghpkg.verbs.index_children import index_children
+
+
+@dataclass(frozen=True)
+class VersionsRequest:
+    """versions: the package whose versions are listed."""
+
+    package: Package
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    """delete: the package and the rules of which versions go (ghpkg.retention)."""
+
+    package: Package
+    tags: tuple[str, ...] = ()  # these tags' versions go
+    keep: int | None = None  # the newest N stay
+    keep_tags: tuple[str, ...] = ()  # regular expressions of tags that stay
+    older_than: str = ""  # only versions older than this may go (e.g. 30d)
+    untagged: bool = False  # untagged versions go (the Container registry)
+    pause: float = 1.0  # seconds at least between two DELETEs
+    dry_run: bool = False  # say what would go, delete nothing
 
 
 def versions(request: VersionsRequest, remote: Remote, log: Log) -> Result:

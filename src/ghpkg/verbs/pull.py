@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ghpkg.errors import RegistryError
@@ -10,12 +11,21 @@ from ghpkg.platforms import engine_tags
 from ghpkg.progress import EngineProgress
 from ghpkg.reference import Reference, is_digest
 from ghpkg.registry import RegistryClient
-from ghpkg.settings import PullRequest, Registry, Remote
+from ghpkg.settings import EngineAccess, Package, Registry, Remote
 from ghpkg.transports import Pulled
 from ghpkg.verbs.connect import Connected, prepare
 
 if TYPE_CHECKING:  # docker-py's import waits for `prepare`, where it overlaps the network
     from ghpkg.engine import Engine, EngineInfo
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """pull: the package, the one version (tag or digest), the engine it goes into."""
+
+    package: Package
+    version: str
+    engine: EngineAccess = field(default_factory=EngineAccess)
 
 
 def pull(request: PullRequest, remote: Remote, log: Log) -> Result:

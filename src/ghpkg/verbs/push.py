@@ -6,7 +6,7 @@ then joined under `VERSION` (`verbs.join`).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -17,14 +17,46 @@ from ghpkg.outputs import Log, Result
 from ghpkg.platforms import Platform, default_platform
 from ghpkg.reference import Reference
 from ghpkg.registry import RegistryClient, probe_isolation
-from ghpkg.settings import PushRequest, Registry, Remote
+from ghpkg.settings import EngineAccess, Package, Registry, Remote
 from ghpkg.transports import ReadBack
 from ghpkg.verbs.connect import Connected, prepare
 from ghpkg.verbs.join import join_versions
 from ghpkg.verbs.ref import PushResult
 
 if TYPE_CHECKING:
+    from ghpkg.build.options import BuildRequest
     from ghpkg.engine import Engine
+
+
+def _no_options() -> BuildRequest:
+    """A build with no options (imported here, when a push is asked: `ghpkg --help` imports this
+    module, and builds nothing)."""
+    from ghpkg.build.options import BuildRequest
+
+    return BuildRequest()
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """push: the package and its versions, the image (a local one, or a build), its platforms,
+    whether it is sent and kept in the engine, and the engine."""
+
+    package: Package
+    versions: tuple[str, ...]
+    source: str | None = None  # a local image pushed as it is (None: build)
+    build: BuildRequest = field(default_factory=_no_options)  # not read with a source
+    platforms: tuple[Platform, ...] = ()  # several: each pushed as VERSION-OS-ARCH too
+    platform_tags: bool = False  # push VERSION-OS-ARCH only, for a later join
+    annotations: tuple[tuple[str, str], ...] = ()  # on a multi-platform Container-registry index
+    push: bool = True  # false: build (or take the source) and send nothing
+    load: bool = False  # leave the image in the engine under its references
+    revision: str = ""  # the commit the image is built from (its OCI revision label)
+    engine: EngineAccess = field(default_factory=EngineAccess)
+
+    @property
+    def multi_platform(self) -> bool:
+        """Whether push builds per platform and pushes under VERSION-OS-ARCH."""
+        return len(self.platforms) > 1 or self.platform_tags
 
 
 def push(request: PushRequest, remote: Remote, log: Log) -> Result:

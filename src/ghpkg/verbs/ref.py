@@ -3,13 +3,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ghpkg.metadata.outputs import metadata_outputs
 from ghpkg.outputs import Log, Result
-from ghpkg.settings import RefRequest, Registry, Remote
+from ghpkg.settings import Package, Registry, Remote
+
+
+@dataclass(frozen=True)
+class RefRequest:
+    """ref: the package and its versions (tags); nothing is sent anywhere."""
+
+    package: Package
+    versions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -20,7 +26,12 @@ class PushResult(Result):
 
     def outputs(self) -> dict[str, str]:
         """The outputs by name, as action.yml declares them (build-push-action's and
-        metadata-action's names among them: imageid, metadata, version, tags, labels, json)."""
+        metadata-action's names among them: imageid, metadata, version, tags, labels, json).
+        Imported here: a `ghpkg ref` that writes no outputs needs neither json nor them."""
+        import json
+
+        from ghpkg.metadata.outputs import metadata_outputs
+
         names = [image.rpartition(":")[2] for image in self.images]
         metadata = {"image.name": ",".join(self.images)}  # build-push-action's, as far as it goes
         if self.digest:

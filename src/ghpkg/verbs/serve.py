@@ -15,16 +15,28 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 from ghpkg.errors import GhpkgError
 from ghpkg.outputs import Log, Result
-from ghpkg.settings import Package, Remote, ServeRequest
+from ghpkg.settings import Package, Remote
 from ghpkg.shim.listen import parse_listen
 from ghpkg.shim.scope import Login, Reach
 from ghpkg.shim.server import Shim
 from ghpkg.verbs.connect import connect
+
+
+@dataclass(frozen=True)
+class ServeRequest:
+    """serve: where it listens, whether it takes pushes, what it serves, the login file."""
+
+    listen: str = "127.0.0.1:5050"  # the loopback address
+    allow_push: bool = False  # take pushes too
+    owners: tuple[str, ...] = ()  # only these owners' repositories (empty: any)
+    images: tuple[str, ...] = ()  # only these images (empty: any)
+    credentials_file: Path | None = None  # where the login clients use is written
 
 
 def serve(request: ServeRequest, remote: Remote, log: Log) -> Result:
