@@ -157,3 +157,18 @@ def test_a_straight_push_that_keeps_failing_on_the_network_is_not_tried_again_vi
     with pytest.raises(EngineError, match="503"):
         push_straight(engine, [])
     assert len(engine.logins) == 1
+
+
+class Failing(FakeEngine):
+    """An engine whose pull fails on its own, naming the reference it was given (the shim's)."""
+
+    def pull(self, reference: str, *_args: Any, **_kw: Any) -> None:
+        raise EngineError(f"docker pull of {reference} failed", f"{reference}: no space left")
+
+
+def test_a_failed_pull_names_the_instances_reference_not_the_shims() -> None:
+    transport = EngineTransport(Stored(), Failing({}), log=lambda _: None)
+    with pytest.raises(EngineError) as failed:
+        transport.pull(REF)
+    assert str(failed.value).startswith(f"docker pull of {REF} failed: {REF}: no space left")
+    assert "127.0.0.1" not in str(failed.value)

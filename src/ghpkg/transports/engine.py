@@ -162,7 +162,8 @@ class EngineTransport:
                 log=self._log,
             )
         except EngineError as exc:
-            raise _cause(shim, exc, missing_counts) from None
+            named = _named(exc, shim.address, self._registry.host)
+            raise _cause(shim, named, missing_counts) from None
         return done if isinstance(done, str) else ""
 
 
@@ -183,6 +184,13 @@ def _check_pushed(ref: Reference, reported: str, stored: str, config: str, image
             f"the local image is {image_id}",
             "push again with --transport registry",
         )
+
+
+def _named(exc: EngineError, shim_address: str, host: str) -> EngineError:
+    """The engine's failure naming the instance's reference, not the shim's loopback name the
+    engine was given (`127.0.0.1:PORT/...`), which the user never typed and cannot use."""
+    what, cause = (text.replace(shim_address, host) for text in (exc.what, exc.cause))
+    return EngineError(what, cause, exc.fix, temporary=exc.temporary)
 
 
 def _cause(shim: Shim, exc: EngineError, missing_counts: bool = False) -> GhpkgError:
