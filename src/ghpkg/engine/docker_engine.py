@@ -147,7 +147,7 @@ class Engine:
         """Remove one name of a local image (never the image's data, nor its other names)."""
         try:
             self.client.api.remove_image(reference, noprune=True)
-        except docker.errors.ImageNotFound:
+        except docker.errors.NotFound:  # no such image, or (removed meanwhile) no such name
             return
         except ENGINE_ERRORS as exc:
             what = f"cannot remove the name {reference}"

@@ -18,6 +18,7 @@ will not take) goes through the shim instead.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from ghpkg.engine import Engine
 from ghpkg.errors import EngineError, GhpkgError
@@ -134,15 +135,22 @@ class EngineTransport:
         scope = Reach(frozenset({reference.path}), writable=False)
         with Shim(self._registry, scope=scope, log=self._log) as shim:
             local = f"{shim.address}/{reference.path}:{reference.version}"
+            pulled = False
             try:
                 self._through(shim, self._engine.pull, local, missing_counts=True)
-                image_id = self._engine.image_id_of(local)
-                self._engine.tag(image_id, str(reference))
+                self._engine.tag(local, str(reference))  # by name: the image just pulled
+                pulled = True
             finally:
                 digest = shim.served.get((reference.path, reference.version), "")
-                self._engine.untag(local)
-                if digest:
-                    self._engine.untag(f"{shim.address}/{reference.path}@{digest}")
+                names = [local] + ([f"{shim.address}/{reference.path}@{digest}"] if digest else [])
+                if not pulled:
+                    for name in names:
+                        self._engine.untag(name)
+            with ThreadPoolExecutor(len(names)) as pool:  # the engine answers them at once
+                untagged = [pool.submit(self._engine.untag, name) for name in names]
+                image_id = self._engine.image_id_of(str(reference))
+                for done in untagged:
+                    done.result()
         if not digest:
             raise EngineError(f"the engine pulled {reference} without reading its manifest")
         return Pulled(digest, image_id)
