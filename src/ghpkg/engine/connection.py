@@ -16,7 +16,6 @@ from docker.utils import kwargs_from_env
 from ghpkg.engine.failures import first_line
 from ghpkg.errors import EngineError, UsageError
 
-
 Answers = tuple[dict[str, Any], dict[str, Any] | None]  # the engine's /version and /info
 
 
@@ -94,8 +93,10 @@ def _ask_info(api: docker.APIClient, answers: list[dict[str, Any]]) -> None:
     """The engine's unversioned /info into `answers`; nothing where it fails (`Engine.info`
     asks again, at the negotiated version, and says why it failed)."""
     try:
-        answers.append(api._result(api._get(api._url("/info", versioned_api=False)), True))
-    except (docker.errors.DockerException, requests.RequestException):
+        answer = api.get(f"{api.base_url}/info", timeout=api.timeout)
+        answer.raise_for_status()
+        answers.append(answer.json())
+    except (docker.errors.DockerException, requests.RequestException, ValueError):
         return
 
 
