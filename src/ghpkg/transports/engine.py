@@ -59,8 +59,7 @@ class EngineTransport:
         tag: `verbs.push.verify` checks the same bytes)."""
         pushed = self._push_straight(self._straight, image_id, refs) if self._straight else None
         if pushed is None:
-            self._push_through_shim(image_id, refs)
-            return {}
+            return self._push_through_shim(image_id, refs)
         read: dict[str, tuple[bytes, str]] = {}
         for ref, digest in zip(refs, pushed, strict=True):
             raw, media_type = self._registry.get_manifest(ref.path, ref.version)
@@ -73,15 +72,14 @@ class EngineTransport:
     def _push_straight(
         self, login: Login, image_id: str, refs: list[Reference]
     ) -> list[str] | None:
-        """The engine pushes the real references with the instance's login: the digests it
-        reports, or None where it was refused (the shim's turn)."""
+        """The engine pushes the real references (which `verbs.push` tagged; the check after
+        proves they name `image_id`) with the instance's login: the digests it reports, or None
+        where it was refused (the shim's turn)."""
         self._log(
             f"The engine pushes straight to {self._registry.host} (it trusts its certificate)"
         )
         progress = EngineProgress(self._log, status=self._status)
         try:
-            for ref in refs:
-                self._engine.tag(image_id, str(ref))
             return [
                 self._engine.push(
                     str(ref),
@@ -102,8 +100,10 @@ class EngineTransport:
             )
             return None
 
-    def _push_through_shim(self, image_id: str, refs: list[Reference]) -> None:
-        """Push every tag through the shim; each must end up stored in the registry."""
+    def _push_through_shim(self, image_id: str, refs: list[Reference]) -> ReadBack:
+        """Push every tag through the shim; each must end up stored in the registry. Returns
+        each tag's manifest as the registry serves it, read while the shim's names are removed
+        (`verbs.push.verify` checks those bytes)."""
         scope = Reach(frozenset({refs[0].path}), writable=True)
         with Shim(self._registry, scope=scope, log=self._log) as shim:
             names = [f"{shim.address}/{ref.path}:{ref.version}" for ref in refs]
@@ -114,21 +114,31 @@ class EngineTransport:
                     self._through(shim, self._engine.push, name, missing_counts=False)
                     for name in names
                 ]
-            finally:
-                for name in names:
-                    self._engine.untag(name)
-            missing = [ref.version for ref in refs if (ref.path, ref.version) not in shim.pushed]
-            if missing:
-                raise EngineError(
-                    f"the engine's push left {', '.join(missing)} unstored",
-                    "it reported success without storing a manifest for each tag",
-                    "run again with --transport registry",
-                )
-            for ref, digest in zip(refs, pushed, strict=True):
-                received = shim.activity.received[(ref.path, ref.version)]
-                # Where the engine reports no digest, only its login reached the shim: it sent it.
-                reported = digest or received.digest
-                _check_pushed(ref, reported, received.digest, received.config, image_id)
+                _check_stored(refs, pushed, shim, image_id)
+            except BaseException:
+                self._untag(names)
+                raise
+            with ThreadPoolExecutor(1) as pool:  # the engine and the registry answer at once
+                untagged = pool.submit(self._untag, names)
+                read = {
+                    ref.version: self._registry.get_manifest(ref.path, ref.version) for ref in refs
+                }
+                untagged.result()
+            for ref in refs:  # and the registry serves what the shim stored
+                stored, serves = shim.pushed[(ref.path, ref.version)], read[ref.version][0]
+                if sha256_digest(serves) != stored:
+                    raise EngineError(
+                        f"{ref} holds a manifest the engine did not push",
+                        f"ghpkg stored {stored} for the engine, the tag holds "
+                        f"{sha256_digest(serves)}",
+                        "push again; if it recurs, check who else pushes to that tag",
+                    )
+        return read
+
+    def _untag(self, names: list[str]) -> None:
+        """Remove the engine's names for the shim's loopback address."""
+        for name in names:
+            self._engine.untag(name)
 
     def pull(self, reference: Reference) -> Pulled:
         """Pull one tag through the shim, then name the image by its real reference."""
@@ -144,8 +154,7 @@ class EngineTransport:
                 digest = shim.served.get((reference.path, reference.version), "")
                 names = [local] + ([f"{shim.address}/{reference.path}@{digest}"] if digest else [])
                 if not pulled:
-                    for name in names:
-                        self._engine.untag(name)
+                    self._untag(names)
             with ThreadPoolExecutor(len(names)) as pool:  # the engine answers them at once
                 untagged = [pool.submit(self._engine.untag, name) for name in names]
                 image_id = self._engine.image_id_of(str(reference))
@@ -173,6 +182,23 @@ class EngineTransport:
             named = _named(exc, shim.address, self._registry.host)
             raise _cause(shim, named, missing_counts) from None
         return done if isinstance(done, str) else ""
+
+
+def _check_stored(refs: list[Reference], pushed: list[str], shim: Shim, image_id: str) -> None:
+    """The shim stored a manifest for each tag, the one the engine reports it pushed, of the
+    local image."""
+    missing = [ref.version for ref in refs if (ref.path, ref.version) not in shim.pushed]
+    if missing:
+        raise EngineError(
+            f"the engine's push left {', '.join(missing)} unstored",
+            "it reported success without storing a manifest for each tag",
+            "run again with --transport registry",
+        )
+    for ref, digest in zip(refs, pushed, strict=True):
+        received = shim.activity.received[(ref.path, ref.version)]
+        # Where the engine reports no digest, only its login reached the shim: it sent it.
+        reported = digest or received.digest
+        _check_pushed(ref, reported, received.digest, received.config, image_id)
 
 
 def _check_pushed(ref: Reference, reported: str, stored: str, config: str, image_id: str) -> None:
