@@ -125,7 +125,7 @@ def test_a_straight_push_uses_the_instances_login_and_no_shim() -> None:
     assert verify(registry, [REF], read=read) == sha256_digest(manifest_of(LOCAL))
     assert registry.asked == ["1.0"]
     assert engine.logins == [("octocat", INSTANCE.password.reveal())]
-    assert (LOCAL, str(REF)) in engine.tagged
+    assert engine.tagged == []  # verbs.push tagged the references; the push asks no tag again
     assert lines == ["The engine pushes straight to docker.ghes.test (it trusts its certificate)"]
 
 
@@ -157,3 +157,35 @@ def test_a_straight_push_that_keeps_failing_on_the_network_is_not_tried_again_vi
     with pytest.raises(EngineError, match="503"):
         push_straight(engine, [])
     assert len(engine.logins) == 1
+
+
+class Failing(FakeEngine):
+    """An engine whose pull fails on its own, naming the reference it was given (the shim's)."""
+
+    def pull(self, reference: str, *_args: Any, **_kw: Any) -> None:
+        raise EngineError(f"docker pull of {reference} failed", f"{reference}: no space left")
+
+
+def test_a_failed_pull_names_the_instances_reference_not_the_shims() -> None:
+    transport = EngineTransport(Stored(), Failing({}), log=lambda _: None)
+    with pytest.raises(EngineError) as failed:
+        transport.pull(REF)
+    assert str(failed.value).startswith(f"docker pull of {REF} failed: {REF}: no space left")
+    assert "127.0.0.1" not in str(failed.value)
+
+
+class Overwritten(Stored):
+    """A registry whose tag serves another manifest than the one the shim stored (another push
+    to the same tag landed meanwhile)."""
+
+    def get_manifest(self, path: str, tag: str) -> tuple[bytes, str]:
+        return manifest_of(OTHER), SCHEMA2
+
+
+def test_a_tag_that_serves_another_manifest_than_the_shim_stored_fails_the_push() -> None:
+    engine = Pushing(manifest_of(LOCAL))
+    transport = EngineTransport(Overwritten(), engine, log=lambda _: None)
+    with pytest.raises(EngineError, match="holds a manifest the engine did not push"):
+        transport.push(LOCAL, [REF])
+    (shim_name,) = engine.untagged  # the engine keeps no loopback name either way
+    assert shim_name.startswith("127.0.0.1:")

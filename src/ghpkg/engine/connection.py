@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,18 +16,21 @@ from docker.utils import kwargs_from_env
 from ghpkg.engine.failures import first_line
 from ghpkg.errors import EngineError, UsageError
 
+Answers = tuple[dict[str, Any], dict[str, Any] | None]  # the engine's /version and /info
+
 
 def docker_client(
     base_url: str | None, timeout: int, environment: Mapping[str, str]
-) -> tuple[docker.DockerClient, dict[str, Any]]:
-    """The client, and the engine's /version answer (asked once: it also proves the engine is
-    there). DOCKER_HOST (or base_url), with TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, of
+) -> tuple[docker.DockerClient, Answers]:
+    """The client, the engine's /version answer (asked once: it also proves the engine is there)
+    and its /info answer, asked at the same time (None where that failed: ask again, versioned).
+    DOCKER_HOST (or base_url), with TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, of
     `environment`: the docker CLI's variables, as the face read them."""
     env = dict(environment)
     if base_url:
         env["DOCKER_HOST"] = base_url
     try:
-        client, version = _client(env, timeout)
+        client, answers = _client(env, timeout)
     except (docker.errors.DockerException, requests.RequestException) as exc:
         raise EngineError(
             "cannot reach the Docker engine",
@@ -35,7 +39,7 @@ def docker_client(
             "a TLS engine) and check you may use its socket",
             temporary=isinstance(exc, requests.RequestException),
         ) from None
-    return client, version
+    return client, answers
 
 
 def refuse_unverified(api: docker.APIClient) -> None:
@@ -62,20 +66,38 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _client(env: Mapping[str, str], timeout: int) -> tuple[docker.DockerClient, dict[str, Any]]:
+def _client(env: Mapping[str, str], timeout: int) -> tuple[docker.DockerClient, Answers]:
     """docker.from_env(version="auto") that keeps DOCKER_CERT_PATH's CA (see _keep_engine_ca),
-    and the /version answer it negotiated the API version with."""
+    the /version answer it negotiated the API version with, and /info's, asked meanwhile.
+
+    Both unversioned (the engine's own API version), as docker-py asks /version: one round trip,
+    not two, before the first versioned call."""
     kwargs = kwargs_from_env(environment=dict(env))
     asking = docker.DockerClient(version="1.24", timeout=timeout, **kwargs)
     _keep_engine_ca(asking)
+    details: list[dict[str, Any]] = []
+    info = threading.Thread(target=_ask_info, args=(asking.api, details), daemon=True)
+    info.start()
     try:
         version: dict[str, Any] = asking.api.version(api_version=False)
     finally:
+        info.join()
         asking.close()
     api_version = str(version.get("ApiVersion") or "1.24")
     client = docker.DockerClient(version=api_version, timeout=timeout, **kwargs)  # no request
     _keep_engine_ca(client)
-    return client, version
+    return client, (version, details[0] if details else None)
+
+
+def _ask_info(api: docker.APIClient, answers: list[dict[str, Any]]) -> None:
+    """The engine's unversioned /info into `answers`; nothing where it fails (`Engine.info`
+    asks again, at the negotiated version, and says why it failed)."""
+    try:
+        answer = api.get(f"{api.base_url}/info", timeout=api.timeout)
+        answer.raise_for_status()
+        answers.append(answer.json())
+    except (docker.errors.DockerException, requests.RequestException, ValueError):
+        return
 
 
 def _keep_engine_ca(client: docker.DockerClient) -> None:

@@ -56,16 +56,24 @@ class EngineInfo:
 class Engine:
     """One Docker engine: what it is, its images, and its push, pull, save and load."""
 
-    def __init__(self, client: docker.DockerClient, version: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        version: Mapping[str, Any] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ):
         self.client = client  # docker-py's, for what ghpkg does not wrap (probes, tests)
         self._version = version  # the engine's /version answer, if the caller has it already
+        self._details = details  # and its /info answer
 
     @classmethod
     def connect(cls, access: EngineAccess, timeout: int = 600) -> Engine:
         """The engine as the docker CLI finds it: DOCKER_HOST and its TLS, as the face read
-        them; asked /version once (that proves it answers)."""
-        client, version = docker_client(access.docker_host, timeout, dict(access.docker_tls))
-        return cls(client, version)
+        them; asked /version once (that proves it answers), and /info meanwhile."""
+        client, (version, details) = docker_client(
+            access.docker_host, timeout, dict(access.docker_tls)
+        )
+        return cls(client, version, details)
 
     @property
     def base_url(self) -> str:
@@ -84,7 +92,7 @@ class Engine:
     def _info(self) -> EngineInfo:
         try:
             version = self._version or self.client.version()
-            details = self.client.info()
+            details = self._details or self.client.info()
         except ENGINE_ERRORS as exc:
             raise EngineError("cannot query the Docker engine", first_line(exc), "") from None
         driver_status = details.get("DriverStatus") or []
@@ -139,7 +147,7 @@ class Engine:
         """Remove one name of a local image (never the image's data, nor its other names)."""
         try:
             self.client.api.remove_image(reference, noprune=True)
-        except docker.errors.ImageNotFound:
+        except docker.errors.NotFound:  # no such image, or (removed meanwhile) no such name
             return
         except ENGINE_ERRORS as exc:
             what = f"cannot remove the name {reference}"

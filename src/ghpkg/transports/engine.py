@@ -18,6 +18,7 @@ will not take) goes through the shim instead.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from ghpkg.engine import Engine
 from ghpkg.errors import EngineError, GhpkgError
@@ -58,8 +59,7 @@ class EngineTransport:
         tag: `verbs.push.verify` checks the same bytes)."""
         pushed = self._push_straight(self._straight, image_id, refs) if self._straight else None
         if pushed is None:
-            self._push_through_shim(image_id, refs)
-            return {}
+            return self._push_through_shim(image_id, refs)
         read: dict[str, tuple[bytes, str]] = {}
         for ref, digest in zip(refs, pushed, strict=True):
             raw, media_type = self._registry.get_manifest(ref.path, ref.version)
@@ -72,15 +72,14 @@ class EngineTransport:
     def _push_straight(
         self, login: Login, image_id: str, refs: list[Reference]
     ) -> list[str] | None:
-        """The engine pushes the real references with the instance's login: the digests it
-        reports, or None where it was refused (the shim's turn)."""
+        """The engine pushes the real references (which `verbs.push` tagged; the check after
+        proves they name `image_id`) with the instance's login: the digests it reports, or None
+        where it was refused (the shim's turn)."""
         self._log(
             f"The engine pushes straight to {self._registry.host} (it trusts its certificate)"
         )
         progress = EngineProgress(self._log, status=self._status)
         try:
-            for ref in refs:
-                self._engine.tag(image_id, str(ref))
             return [
                 self._engine.push(
                     str(ref),
@@ -101,8 +100,10 @@ class EngineTransport:
             )
             return None
 
-    def _push_through_shim(self, image_id: str, refs: list[Reference]) -> None:
-        """Push every tag through the shim; each must end up stored in the registry."""
+    def _push_through_shim(self, image_id: str, refs: list[Reference]) -> ReadBack:
+        """Push every tag through the shim; each must end up stored in the registry. Returns
+        each tag's manifest as the registry serves it, read while the shim's names are removed
+        (`verbs.push.verify` checks those bytes)."""
         scope = Reach(frozenset({refs[0].path}), writable=True)
         with Shim(self._registry, scope=scope, log=self._log) as shim:
             names = [f"{shim.address}/{ref.path}:{ref.version}" for ref in refs]
@@ -113,36 +114,52 @@ class EngineTransport:
                     self._through(shim, self._engine.push, name, missing_counts=False)
                     for name in names
                 ]
-            finally:
-                for name in names:
-                    self._engine.untag(name)
-            missing = [ref.version for ref in refs if (ref.path, ref.version) not in shim.pushed]
-            if missing:
-                raise EngineError(
-                    f"the engine's push left {', '.join(missing)} unstored",
-                    "it reported success without storing a manifest for each tag",
-                    "run again with --transport registry",
-                )
-            for ref, digest in zip(refs, pushed, strict=True):
-                received = shim.activity.received[(ref.path, ref.version)]
-                # Where the engine reports no digest, only its login reached the shim: it sent it.
-                reported = digest or received.digest
-                _check_pushed(ref, reported, received.digest, received.config, image_id)
+                _check_stored(refs, pushed, shim, image_id)
+            except BaseException:
+                self._untag(names)
+                raise
+            with ThreadPoolExecutor(1) as pool:  # the engine and the registry answer at once
+                untagged = pool.submit(self._untag, names)
+                read = {
+                    ref.version: self._registry.get_manifest(ref.path, ref.version) for ref in refs
+                }
+                untagged.result()
+            for ref in refs:  # and the registry serves what the shim stored
+                stored, serves = shim.pushed[(ref.path, ref.version)], read[ref.version][0]
+                if sha256_digest(serves) != stored:
+                    raise EngineError(
+                        f"{ref} holds a manifest the engine did not push",
+                        f"ghpkg stored {stored} for the engine, the tag holds "
+                        f"{sha256_digest(serves)}",
+                        "push again; if it recurs, check who else pushes to that tag",
+                    )
+        return read
+
+    def _untag(self, names: list[str]) -> None:
+        """Remove the engine's names for the shim's loopback address."""
+        for name in names:
+            self._engine.untag(name)
 
     def pull(self, reference: Reference) -> Pulled:
         """Pull one tag through the shim, then name the image by its real reference."""
         scope = Reach(frozenset({reference.path}), writable=False)
         with Shim(self._registry, scope=scope, log=self._log) as shim:
             local = f"{shim.address}/{reference.path}:{reference.version}"
+            pulled = False
             try:
                 self._through(shim, self._engine.pull, local, missing_counts=True)
-                image_id = self._engine.image_id_of(local)
-                self._engine.tag(image_id, str(reference))
+                self._engine.tag(local, str(reference))  # by name: the image just pulled
+                pulled = True
             finally:
                 digest = shim.served.get((reference.path, reference.version), "")
-                self._engine.untag(local)
-                if digest:
-                    self._engine.untag(f"{shim.address}/{reference.path}@{digest}")
+                names = [local] + ([f"{shim.address}/{reference.path}@{digest}"] if digest else [])
+                if not pulled:
+                    self._untag(names)
+            with ThreadPoolExecutor(len(names)) as pool:  # the engine answers them at once
+                untagged = [pool.submit(self._engine.untag, name) for name in names]
+                image_id = self._engine.image_id_of(str(reference))
+                for done in untagged:
+                    done.result()
         if not digest:
             raise EngineError(f"the engine pulled {reference} without reading its manifest")
         return Pulled(digest, image_id)
@@ -162,8 +179,26 @@ class EngineTransport:
                 log=self._log,
             )
         except EngineError as exc:
-            raise _cause(shim, exc, missing_counts) from None
+            named = _named(exc, shim.address, self._registry.host)
+            raise _cause(shim, named, missing_counts) from None
         return done if isinstance(done, str) else ""
+
+
+def _check_stored(refs: list[Reference], pushed: list[str], shim: Shim, image_id: str) -> None:
+    """The shim stored a manifest for each tag, the one the engine reports it pushed, of the
+    local image."""
+    missing = [ref.version for ref in refs if (ref.path, ref.version) not in shim.pushed]
+    if missing:
+        raise EngineError(
+            f"the engine's push left {', '.join(missing)} unstored",
+            "it reported success without storing a manifest for each tag",
+            "run again with --transport registry",
+        )
+    for ref, digest in zip(refs, pushed, strict=True):
+        received = shim.activity.received[(ref.path, ref.version)]
+        # Where the engine reports no digest, only its login reached the shim: it sent it.
+        reported = digest or received.digest
+        _check_pushed(ref, reported, received.digest, received.config, image_id)
 
 
 def _check_pushed(ref: Reference, reported: str, stored: str, config: str, image_id: str) -> None:
@@ -183,6 +218,13 @@ def _check_pushed(ref: Reference, reported: str, stored: str, config: str, image
             f"the local image is {image_id}",
             "push again with --transport registry",
         )
+
+
+def _named(exc: EngineError, shim_address: str, host: str) -> EngineError:
+    """The engine's failure naming the instance's reference, not the shim's loopback name the
+    engine was given (`127.0.0.1:PORT/...`), which the user never typed and cannot use."""
+    what, cause = (text.replace(shim_address, host) for text in (exc.what, exc.cause))
+    return EngineError(what, cause, exc.fix, temporary=exc.temporary)
 
 
 def _cause(shim: Shim, exc: EngineError, missing_counts: bool = False) -> GhpkgError:
