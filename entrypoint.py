@@ -4,6 +4,7 @@
 import sys
 
 from ghpkg.faces.action import main
+from ghpkg.faces.cli import as_process
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(as_process(main))

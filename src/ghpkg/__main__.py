@@ -2,6 +2,6 @@
 
 import sys
 
-from ghpkg.faces.cli import main
+from ghpkg.faces.cli import command
 
-sys.exit(main())
+sys.exit(command())

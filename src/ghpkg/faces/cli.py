@@ -6,6 +6,7 @@ needs before parsing; the rest is imported where it is used.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -227,5 +228,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return face.guarded(body)
 
 
+def as_process(face_main: Callable[[], int]) -> int:
+    """Run a face's main as the whole process and give its exit code, the process's last step.
+
+    A command leaves some 40,000 objects behind (requests, docker-py, ghpkg's own), and Python's
+    shutdown walks them all once more in a last garbage collection, 40-60 ms of a 0.3 s command,
+    to free memory the exit frees anyway: `gc.freeze()` takes them out of that walk. atexit
+    handlers and files' closing run as before. Not for in-process callers (tests, a library):
+    frozen objects are never collected.
+    """
+    code = face_main()
+    gc.freeze()
+    return code
+
+
+def command() -> int:
+    """The `ghpkg` console script and `python -m ghpkg`: `main` as the whole process."""
+    return as_process(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())
