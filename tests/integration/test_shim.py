@@ -109,6 +109,9 @@ def test_push_and_pull_through_the_engine_and_the_shim(
     assert pushed.returncode == 0, pushed.stderr
     assert "pushing via engine (as asked)" in pushed.stderr
     path = f"octo-org/hello-world/{image}"
+    # the engine's lines name the instance, never the shim's loopback name the user cannot use
+    assert f"The push refers to repository [{host}/{path}]" in pushed.stderr
+    assert "127.0.0.1:" not in pushed.stderr
     raw, content_type = stored(bed, path, "1.0")
     assert content_type == SCHEMA2
     assert stored(bed, path, "latest")[0] == raw
@@ -122,6 +125,7 @@ def test_push_and_pull_through_the_engine_and_the_shim(
     pulled = run_ghpkg("pull", *common, "--version", "1.0", "--output-file", str(out), env=env)
     assert pulled.returncode == 0, pulled.stderr
     assert pulled.stdout.splitlines() == [reference]
+    assert "127.0.0.1:" not in pulled.stderr
     outputs = read_outputs(out)
     assert outputs["digest"] == digest_of(raw)
     local = engine.client.images.get(reference)

@@ -317,7 +317,8 @@ def test_a_registry_that_sends_a_client_without_credentials_elsewhere_gets_no_st
         "send the token"
     ) in done.stderr
     assert done.returncode == 1, done.stderr
-    assert "The push refers to repository [127.0.0.1:" in done.stderr  # the shim's name
+    # through the shim, whose loopback name the engine's lines never show
+    assert "127.0.0.1:" not in done.stderr
     assert STRAIGHT not in done.stderr
     # ghpkg's login (Basic) met no challenge; its question without credentials met the Bearer
     assert [bool(hit.authorization) for hit in hostile.hits() if hit.path == "/v2/"] == [

@@ -168,15 +168,20 @@ class EngineTransport:
         self, shim: Shim, move: Callable[..., object], name: str, missing_counts: bool
     ) -> str:
         """The engine's push or pull of `name` with the shim's login (a push: the digest the
-        engine reports); on failure, the registry's error if it gave one."""
+        engine reports); on failure, the registry's error if it gave one. The engine's lines
+        name the instance, not the shim's loopback name (`_named`)."""
+
+        def say(line: str) -> None:
+            self._log(line.replace(shim.address, self._registry.host))
+
         try:
             done = move(
                 name,
                 shim.login.username,
                 shim.login.password,
-                EngineProgress(self._log, status=self._status),
+                EngineProgress(say, status=self._status),
                 retries=self._retries,
-                log=self._log,
+                log=say,
             )
         except EngineError as exc:
             named = _named(exc, shim.address, self._registry.host)
